@@ -1,0 +1,35 @@
+# RepCoach: `make run` to chat in the terminal, `make test` to run every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/repcoach db upgrade
+	$(BIN)/repcoach chat
+
+check: $(STAMP)
+	$(BIN)/repcoach check playbooks
+	$(BIN)/ruff check bot coach tests bench
+	$(BIN)/mypy
+
+lint: check
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: check unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,151 @@
+"""The `repcoach` command: chat | run | check | enroll | db upgrade.
+
+This is the only place that exits the process: library code raises, and here each error
+becomes one clear line and an exit status an admin's script can test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import AppConfig, ConfigError, load_config
+from coach.engine import Engine
+from coach.library import Library, PlaybookErrors, check_directory, load_library
+from coach.store.database import Database, SchemaOutdated
+from coach.store.migrate import upgrade
+
+DEFAULT_CONFIG = Path("config.yaml")
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    path: Path | None = args.config
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    return load_config(path)
+
+
+def _library(config: AppConfig) -> Library:
+    return load_library(config.playbook_dir)
+
+
+def build_engine(config: AppConfig) -> Engine:
+    """Playbooks validated, schema current, engine ready; raises on any of these."""
+    library = _library(config)
+    database = Database(config.database.url)
+    database.require_current_schema()
+    return Engine(database, library, config.engine_settings())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _config(args).playbook_dir
+    issues = check_directory(directory)
+    for issue in issues:
+        print(issue)
+    if issues:
+        print(f"{len(issues)} problem(s) in {directory}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"ok: {directory}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    config = _config(args)
+    upgrade(config.database.url)
+    print("database is at the current schema")
+    return 0
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    config = _config(args)
+    engine = build_engine(config)
+    role = "manager" if args.manager_of else "rep"
+    team = args.manager_of or args.team
+    code = engine.enroll(args.name, role=role, team=team)
+    days = config.coach.enroll_code_days
+    print(f"enrolled {args.name} ({role}{', team ' + team if team else ''}).")
+    print(f"Send /start CODE to the bot within {days} days; the code works once.")
+    print(code)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.console import ConsoleChannel
+
+    config = _config(args)
+    if args.upgrade:
+        upgrade(config.database.url)
+    engine = build_engine(config)
+    ConsoleChannel(engine, user=args.user).run()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import run_channels
+
+    config = _config(args)
+    engine = build_engine(config)
+    return asyncio.run(run_channels(config, engine))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="repcoach", description="Coaching assistant for reps.")
+    top.add_argument("--config", type=Path, default=None,
+                     help="config file (default: ./config.yaml when present)")
+    top.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat in this terminal (console channel)")
+    chat.add_argument("--user", default=None, help="console identity (default: your login)")
+    chat.add_argument("--upgrade", action="store_true",
+                      help="bring the database schema up to date first")
+    chat.set_defaults(func=cmd_chat)
+
+    run = sub.add_parser("run", help="start every channel enabled in the config")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate playbooks; non-zero exit on any problem")
+    check.add_argument("dir", nargs="?", default=None)
+    check.set_defaults(func=cmd_check)
+
+    enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
+    enroll.add_argument("--name", required=True)
+    group = enroll.add_mutually_exclusive_group()
+    group.add_argument("--team", default=None, help="the rep's team")
+    group.add_argument("--manager-of", default=None, help="enroll a manager of TEAM")
+    enroll.set_defaults(func=cmd_enroll)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_sub.add_parser("upgrade", help="migrate the schema, keeping all data")
+    db_upgrade.set_defaults(func=cmd_db_upgrade)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result: int = args.func(args)
+        return result
+    except PlaybookErrors as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"refusing to start: {len(exc.issues)} playbook problem(s)", file=sys.stderr)
+        return EXIT_PROBLEM
+    except (ConfigError, SchemaOutdated) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Settings from `config.yaml`, each channel validating its own section.
+
+Secrets never live in the file: `${NAME}` (or `${NAME:-default}`) is replaced by the
+environment variable, and `REPCOACH_DATABASE_URL` overrides `database.url` so a deployment or
+a test run can point the same file at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+
+from coach.settings import EngineSettings
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///data/repcoach.sqlite3"
+
+
+class PlaybooksConfig(Section):
+    dir: str = "playbooks"
+
+
+class CoachConfig(Section):
+    suggestions_per_day: int = Field(5, ge=1, le=50)
+    dismiss_cooldown_days: int = Field(30, ge=0)
+    max_text_chars: int = Field(2000, ge=100, le=20000)
+    reminder_hour: int = Field(9, ge=0, le=23)
+    utc_offset_hours: int = Field(8, ge=-12, le=14)
+    enroll_code_days: int = Field(7, ge=1, le=90)
+
+
+class ConsoleConfig(Section):
+    enabled: bool = True
+
+
+class TelegramConfig(Section):
+    enabled: bool = False
+    token: str = ""
+    base_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    path: str = "/telegram"
+    public_url: str | None = None
+    secret_token: str = ""
+    poll_timeout: int = Field(20, ge=0, le=60)
+    reminder_interval: float = Field(30.0, gt=0)
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_alphabet(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+class WecomConfig(Section):
+    enabled: bool = False
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+    listen: str = "0.0.0.0"
+    port: int = 8080
+    path: str = "/wecom/callback"
+    allow_users: list[str] = Field(default_factory=list)
+    reminder_interval: float = Field(30.0, gt=0)
+
+
+class ChannelsConfig(Section):
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    wecom: WecomConfig = Field(default_factory=WecomConfig)
+
+
+class AppConfig(Section):
+    locale: Literal["zh", "en"] = "zh"
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
+    coach: CoachConfig = Field(default_factory=CoachConfig)
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    base_dir: str = "."
+
+    @property
+    def playbook_dir(self) -> Path:
+        return (Path(self.base_dir) / self.playbooks.dir).resolve()
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(default_locale=self.locale, **self.coach.model_dump())
+
+
+def _substitute(value: Any) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = os.environ.get(name)
+            if found is None:
+                if default is None:
+                    return ""
+                return default
+            return found
+
+        return _ENV.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v) for v in value]
+    return value
+
+
+def _absolute_sqlite(url: str, base: Path) -> str:
+    """A relative SQLite path is relative to the config file, not to the current folder."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return url
+    if parsed.database == ":memory:" or Path(parsed.database).is_absolute():
+        return url
+    return parsed.set(database=str((base / parsed.database).resolve())).render_as_string(
+        hide_password=False
+    )
+
+
+def load_config(path: Path | None) -> AppConfig:
+    """Read `path` (or defaults when None), substitute the environment, validate."""
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping")
+        raw = _substitute(loaded)
+        base = path.resolve().parent
+    env_url = os.environ.get("REPCOACH_DATABASE_URL")
+    if env_url:
+        raw.setdefault("database", {})["url"] = env_url
+    raw["base_dir"] = str(base)
+    try:
+        config = AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path or 'config'}: {problems}") from exc
+    config.database.url = _absolute_sqlite(config.database.url, base)
+    return config

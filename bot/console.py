@@ -1,0 +1,62 @@
+"""Terminal chat: the console channel, for trying RepCoach with no token and no server.
+
+Reads one message per line. Choices are printed as a numbered list; answer with the number.
+Files (charts, plans) are written to a folder and their path is printed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.textrender import as_plain_text
+from coach.engine import Engine
+from coach.messages import Incoming, Reply
+
+PROMPT = "> "
+
+
+class ConsoleChannel:
+    def __init__(self, engine: Engine, *, user: str | None = None,
+                 files_dir: Path = Path("data/files"), stdin: TextIO = sys.stdin,
+                 stdout: TextIO = sys.stdout) -> None:
+        self.engine = engine
+        self.user = user or getpass.getuser()
+        self.files_dir = files_dir
+        self.stdin = stdin
+        self.stdout = stdout
+
+    def show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.stdout.write(as_plain_text(reply) + "\n")
+            if reply.attachment is not None:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / reply.attachment.filename
+                path.write_bytes(reply.attachment.data)
+                self.stdout.write(f"[{path}]\n")
+            self.stdout.write("\n")
+        self.stdout.flush()
+
+    def send(self, text: str | None, *, opened: bool = False) -> list[Reply]:
+        return self.engine.handle_sync(
+            Incoming(channel="console", user_id=self.user, text=text, display_name=self.user,
+                     opened=opened)
+        )
+
+    def run(self) -> None:
+        """Chat until end of input (Ctrl-D). Opening resumes a question left unanswered."""
+        self.show(self.send(None, opened=True))
+        interactive = self.stdin.isatty()
+        while True:
+            if interactive:
+                self.stdout.write(PROMPT)
+                self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if not interactive:
+                self.stdout.write(f"{PROMPT}{text}\n")
+            self.show(self.send(text))

@@ -1,0 +1,33 @@
+"""The thinking-preference self-reflection: score, keep history, report all four quadrants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from coach.actions.common import scores
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.context import Turn
+from coach.playbook import STYLES, Playbook
+from coach.scoring import dominant, ranked
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    if list(playbook.dimensions) != list(STYLES):
+        yield (("dimensions",), "bad-dimensions",
+               f"score_quiz needs `dimensions: {list(STYLES)}`")
+    yield from require_content(*[("quadrants", q, "name") for q in STYLES])(playbook)
+
+
+@action("score_quiz", provides=("quiz",), content_check=_check)
+def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
+    totals = scores(turn)
+    top = dominant(totals, STYLES)
+    turn.store.add_quiz_result(turn.playbook.id, turn.playbook.version, totals,
+                               "".join(top), turn.now)
+    turn.vars["quiz"] = {
+        "scores": {k: int(v) if float(v).is_integer() else v for k, v in totals.items()},
+        "dominant": top,
+        "ranked": ranked(totals, STYLES),
+        "max_score": max(totals.values(), default=0),
+    }

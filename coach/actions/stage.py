@@ -1,0 +1,55 @@
+"""Diagnosing a customer's adoption stage from observable behaviour; history kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from coach.actions.common import evidence_for, observed_answers, scores
+from coach.actions.registry import ContentIssue, action
+from coach.context import Turn
+from coach.playbook import STAGES, Playbook
+from coach.scoring import ranked, share_confidence
+
+ENOUGH_OBSERVATIONS = 4
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    if sorted(playbook.dimensions) != sorted(STAGES):
+        yield (("dimensions",), "bad-dimensions",
+               f"diagnose_stage needs `dimensions: {list(STAGES)}`")
+
+
+@action("diagnose_stage", provides=("stage",), content_check=_check)
+def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
+    account = turn.require_account()
+    totals = scores(turn)
+    order = ranked(totals, STAGES)
+    previous = account.stage
+    if not order or totals.get(order[0], 0) <= 0:
+        turn.vars["stage"] = {"key": None, "name": None, "confidence_pct": 0, "evidence": [],
+                              "previous": previous, "changed": False, "direction": "same",
+                              "previous_name": turn.library.stage_name(previous, turn.locale)}
+        return
+    # Ties go to the earlier stage: claim less progress than the evidence might allow.
+    top = totals[order[0]]
+    winner = min((s for s in STAGES if totals.get(s, 0) == top), key=STAGES.index)
+    confidence = share_confidence(totals, winner, observed_answers(turn), ENOUGH_OBSERVATIONS)
+    evidence = evidence_for(turn, winner)
+    turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version, turn.now)
+    if previous is None:
+        direction = "first"
+    elif previous == winner:
+        direction = "same"
+    else:
+        direction = "forward" if STAGES.index(winner) > STAGES.index(previous) else "back"
+    turn.vars["stage"] = {
+        "key": winner,
+        "name": turn.library.stage_name(winner, turn.locale),
+        "confidence_pct": round(confidence * 100),
+        "evidence": evidence,
+        "previous": previous,
+        "previous_name": turn.library.stage_name(previous, turn.locale),
+        "changed": previous is not None and previous != winner,
+        "direction": direction,
+    }

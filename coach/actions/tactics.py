@@ -1,0 +1,126 @@
+"""Next-step suggestions: the stage's tactics, fitted to the customer's style, flexed against
+the rep's own, each with its why; capped per day and never repeating a dismissed one soon.
+
+Dismiss reasons are data: a tactic dismissed as `not_fit` lowers tactics aimed at the same
+style for that customer (the style hypothesis may be off); one dismissed as `done` is retired
+for that customer; any other dismissal rests for `dismiss_cooldown_days`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.context import Turn
+from coach.library import Library
+from coach.playbook import STAGES, Playbook
+from coach.store.models import Account
+
+NOT_A_FIT = "not_fit"
+ALREADY_DONE = "done"
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(("tactics",))(playbook)
+    tactics = playbook.content.get("tactics")
+    if not isinstance(tactics, list):
+        return
+    seen: set[str] = set()
+    for index, tactic in enumerate(tactics):
+        path = ("content", "tactics", index)
+        if not isinstance(tactic, dict) or not {"id", "stage", "text", "why"} <= set(tactic):
+            yield (path, "bad-tactic", "a tactic needs id, stage, text and why")
+            continue
+        if tactic["stage"] not in STAGES:
+            yield ((*path, "stage"), "bad-tactic", f"stage must be one of {list(STAGES)}")
+        if tactic["id"] in seen:
+            yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
+        seen.add(tactic["id"])
+
+
+def tactic_playbook(library: Library) -> Playbook | None:
+    """The playbook that holds the tactics (the `next` playbook by convention)."""
+    for playbook in library.playbooks.values():
+        if isinstance(playbook.content.get("tactics"), list):
+            return playbook
+    return None
+
+
+def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
+                 blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
+    """Tactics for the account's stage, best fit first (file order breaks ties)."""
+    stage = account.stage or STAGES[0]
+    style = account.style or ""
+    localized = turn.library.content(playbook, turn.locale)["tactics"]
+    scored = []
+    for position, tactic in enumerate(localized):
+        if tactic["stage"] != stage or tactic["id"] in blocked:
+            continue
+        fits = set(tactic.get("styles") or [])
+        score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles))
+        scored.append((-score, position, tactic))
+    return [t for _, _, t in sorted(scored, key=lambda item: (item[0], item[1]))]
+
+
+def describe(turn: Turn, playbook: Playbook, account: Account,
+             tactic: Mapping[str, Any]) -> dict[str, Any]:
+    """The tactic as the rep sees it: text, why, and how to flex from the rep's style."""
+    content = turn.library.content(playbook, turn.locale)
+    extra = {
+        "stage_name": turn.library.stage_name(account.stage or STAGES[0], turn.locale),
+        "style_name": turn.library.style_name(account.style, turn.locale) or "",
+    }
+    quiz = turn.store.latest_quiz()
+    rep_style = quiz.dominant[:1] if quiz else ""
+    flex = ""
+    customer = (account.style or "")[:1]
+    if rep_style and customer and rep_style != customer:
+        flex = content.get("flex", {}).get(rep_style, {}).get(customer, "")
+    return {
+        "id": tactic["id"],
+        "text": turn.render(tactic["text"], **extra),
+        "why": turn.render(tactic["why"], **extra),
+        "flex": turn.render(flex, **extra) if flex else "",
+    }
+
+
+@action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check)
+def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
+    account = turn.require_account()
+    settings = turn.settings
+    day_start = turn.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    turn.vars["tactic"] = None
+    turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
+        settings.suggestions_per_day
+    )
+    if turn.vars["cap_reached"]:
+        return
+    blocked = turn.store.blocked_tactics(
+        account, turn.now - timedelta(days=settings.dismiss_cooldown_days), day_start
+    )
+    styles_of = {t["id"]: "".join(t.get("styles") or [])
+                 for t in turn.library.content(turn.playbook, turn.locale)["tactics"]}
+    penalised = ""
+    for tactic_id, reason in turn.store.dismissals(account):
+        if reason == ALREADY_DONE:
+            blocked.add(tactic_id)
+        elif reason == NOT_A_FIT:
+            penalised += styles_of.get(tactic_id, "")
+    ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised)
+    if not ranked:
+        return
+    chosen = describe(turn, turn.playbook, account, ranked[0])
+    suggestion = turn.store.add_suggestion(account, chosen["id"], turn.now)
+    turn.vars["_suggestion_id"] = suggestion.id
+    turn.vars["tactic"] = chosen
+
+
+@action("record_feedback", args={"status": ("accepted", "later", "dismissed")})
+def record_feedback(turn: Turn, args: Mapping[str, Any]) -> None:
+    status = str(args["status"])
+    reason = turn.vars.get("dismiss_reason") if status == "dismissed" else None
+    reason_text = str(reason) if reason is not None else None
+    turn.store.answer_suggestion(turn.vars.get("_suggestion_id"), status, reason_text, turn.now)
+    turn.vars.pop("dismiss_reason", None)

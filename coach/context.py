@@ -1,0 +1,98 @@
+"""One turn's working state: the rep, their store, the running playbook and its variables.
+
+Steps and actions read and write only through a `Turn`, so everything a turn changes is in
+one SQLAlchemy session and one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from coach.library import Library
+from coach.messages import Attachment, Choice, Reply
+from coach.playbook import Playbook, Text
+from coach.settings import EngineSettings
+from coach.store.models import Account, Rep
+from coach.store.repo import RepStore
+from coach.templating import render
+
+
+@dataclass
+class Turn:
+    store: RepStore
+    rep: Rep
+    library: Library
+    settings: EngineSettings
+    now: datetime
+    playbook: Playbook
+    vars: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return self.rep.locale if self.rep.locale in ("zh", "en") else "zh"
+
+    # the current customer ---------------------------------------------------------------
+    def account(self) -> Account | None:
+        return self.store.account(self.vars.get("account"))
+
+    def require_account(self) -> Account:
+        account = self.account()
+        if account is None:
+            raise LookupError("this step needs a customer; add an `input: account` step first")
+        return account
+
+    def account_view(self, account: Account | None) -> dict[str, Any] | None:
+        if account is None:
+            return None
+        return {
+            "id": account.id,
+            "name": account.name,
+            "hospital": account.hospital,
+            "department": account.department,
+            "kind": account.kind,
+            "stage": account.stage,
+            "stage_name": self.library.stage_name(account.stage, self.locale),
+            "stage_confidence_pct": _pct(account.stage_confidence),
+            "style": account.style,
+            "style_name": self.library.style_name(account.style, self.locale),
+            "style_confidence_pct": _pct(account.style_confidence),
+        }
+
+    # texts ----------------------------------------------------------------------------
+    def context(self, **extra: Any) -> dict[str, Any]:
+        context = {k: v for k, v in self.vars.items() if not k.startswith("_")}
+        context.update(
+            rep={"name": self.rep.name, "locale": self.locale},
+            account=self.account_view(self.account()),
+            content=self.library.content(self.playbook, self.locale),
+            locale=self.locale,
+            today=self.now.date().isoformat(),
+        )
+        context.update(extra)
+        return context
+
+    def render(self, text: Text | str, **extra: Any) -> str:
+        source = text if isinstance(text, str) else text.get(self.locale)
+        return render(source, self.context(**extra))
+
+    def message(self, key: str, **context: Any) -> str:
+        context.setdefault("rep", {"name": self.rep.name, "locale": self.locale})
+        return self.library.message(key, self.locale, **context)
+
+    def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
+        """Queue a reply; a pending attachment (a chart, a plan) rides on the next one."""
+        attachment = self.attachments.pop(0) if self.attachments else None
+        self.replies.append(Reply(text=text, choices=choices, attachment=attachment))
+
+    def flush_attachments(self) -> None:
+        while self.attachments:
+            attachment = self.attachments.pop(0)
+            self.replies.append(Reply(text=attachment.filename, attachment=attachment))
+
+
+def _pct(value: float | None) -> int | None:
+    return None if value is None else round(value * 100)

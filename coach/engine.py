@@ -1,0 +1,236 @@
+"""handle(incoming) -> replies: find the rep, lock their conversation, run steps, save.
+
+The engine knows no channel. One turn is one database transaction: the conversation row is
+locked first (a row lock on PostgreSQL, the write lock on SQLite), so one rep's messages are
+handled strictly in order even across worker processes, and whatever a turn records — an
+answer, a note, the step the rep is now on — commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+import weakref
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from coach.context import Turn
+from coach.library import Library
+from coach.messages import Incoming, Reply
+from coach.settings import EngineSettings
+from coach.steps import Runner, parse_choice_key
+from coach.store.database import Database
+from coach.store.models import Conversation, Rep
+from coach.store.repo import Directory, RepStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+_CONTROL = {cat for cat in ("Cc", "Cs", "Co", "Cn")}
+
+
+def utc_now() -> datetime:
+    """Naive UTC: what the store keeps, the same on SQLite and PostgreSQL."""
+    return datetime.utcnow().replace(microsecond=0)
+
+
+def clean_text(text: str) -> str:
+    """Drop control and unassigned characters (PostgreSQL rejects NUL) but keep new lines."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _CONTROL
+    ).strip()
+
+
+class Engine:
+    """The channel-agnostic coach. Channels call `handle` and render what it returns."""
+
+    def __init__(self, database: Database, library: Library,
+                 settings: EngineSettings | None = None, clock: Clock = utc_now) -> None:
+        self.database = database
+        self.library = library
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; one identity's messages run one at a time, in arrival order."""
+        key = (incoming.channel, incoming.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            return await asyncio.to_thread(self.handle_sync, incoming)
+
+    def handle_sync(self, incoming: Incoming) -> list[Reply]:
+        """The same turn, for callers without an event loop (console, benchmarks)."""
+        try:
+            with self.database.transaction() as session:
+                return self._turn(session, incoming)
+        except (DBAPIError, SQLAlchemyError) as exc:
+            log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
+            return [self._saved_nothing(incoming)]
+        except Exception:
+            log.exception("turn failed for %s:%s", incoming.channel, incoming.user_id)
+            return [self._saved_nothing(incoming)]
+
+    def _saved_nothing(self, incoming: Incoming) -> Reply:
+        locale = _hint_locale(incoming.locale_hint, self.settings.default_locale)
+        return Reply(self.library.message("saved_nothing", locale))
+
+    # the turn ---------------------------------------------------------------------------------
+    def _turn(self, session: Session, incoming: Incoming) -> list[Reply]:
+        now = self.clock()
+        directory = Directory(session)
+        rep = directory.rep_for_identity(incoming.channel, incoming.user_id)
+        text = clean_text(incoming.text) if incoming.text is not None else None
+        if rep is None:
+            return self._stranger(directory, incoming, text, now)
+        store = RepStore(session, rep)
+        conversation = store.lock_conversation(now)
+        if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
+            return []
+        playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
+        playbook = self.library.playbooks.get(playbook_id)
+        if playbook is None:  # the playbook was removed since this conversation started
+            conversation.playbook = conversation.step = None
+            playbook = self.library.playbooks[self.library.catalog.free_text.playbook]
+        turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
+                    now=now, playbook=playbook, vars=dict(conversation.vars or {}))
+        runner = Runner(turn, conversation)
+        self._route(runner, conversation, incoming, text)
+        conversation.vars = turn.vars if conversation.playbook else {}
+        conversation.updated_at = now
+        return turn.replies
+
+    def _route(self, runner: Runner, conversation: Conversation, incoming: Incoming,
+               text: str | None) -> None:
+        turn = runner.turn
+        if incoming.opened:
+            step = runner.current_step()
+            if step is not None:
+                runner.conversation.seq -= 1
+                runner.prompt(step)
+            else:
+                self._command(runner, conversation, "menu", None)
+            return
+        if incoming.button is not None:
+            self._button(runner, conversation, incoming.button)
+            return
+        if text is None or not text:
+            turn.say(turn.message("empty_message"))
+            return
+        if len(text) > self.settings.max_text_chars:
+            turn.say(turn.message("message_too_long", limit=self.settings.max_text_chars))
+            return
+        command = _COMMAND.match(text)
+        if command:
+            self._command(runner, conversation, command.group(1).lower(), command.group(2))
+            return
+        if conversation.step is not None:
+            runner.answer(text, None)
+            return
+        keyword = self.library.by_keyword.get(text.lower())
+        if keyword is not None:
+            runner.start(keyword.id)
+            return
+        free = self.library.catalog.free_text
+        runner.start(free.playbook, {free.save: text})
+
+    def _button(self, runner: Runner, conversation: Conversation, key: str) -> None:
+        parsed = parse_choice_key(key)
+        if parsed is None or conversation.step is None or parsed[0] != conversation.seq:
+            runner.turn.replies.append(
+                Reply(runner.turn.message("stale_button"), toast=True)
+            )
+            return
+        runner.answer(None, parsed[1])
+
+    def _command(self, runner: Runner, conversation: Conversation, name: str,
+                 argument: str | None) -> None:
+        turn = runner.turn
+        if name == "cancel":
+            was_active = conversation.step is not None
+            runner.finish()
+            turn.say(turn.message("cancelled" if was_active else "nothing_to_cancel"))
+            return
+        playbook = self.library.by_command.get(name)
+        if playbook is None:
+            turn.say(turn.message("unknown_command", command=name))
+            return
+        runner.finish()
+        runner.start(playbook.id)
+
+    # people we do not know yet -------------------------------------------------------------
+    def _stranger(self, directory: Directory, incoming: Incoming, text: str | None,
+                  now: datetime) -> list[Reply]:
+        """Enroll with `/start CODE`, auto-enroll trusted local channels, refuse the rest.
+
+        Nothing of a stranger's is stored: no rep, no identity, no message id.
+        """
+        locale = _hint_locale(incoming.locale_hint, self.settings.default_locale)
+        if incoming.channel in self.settings.auto_enroll_channels:
+            rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
+                                       locale=locale)
+            directory.bind_identity(rep, incoming.channel, incoming.user_id, now)
+            return self._welcome(directory.session, rep, incoming, now)
+        command = _COMMAND.match(text or "")
+        if command and command.group(1).lower() == "start" and command.group(2):
+            owner = directory.redeem_code(command.group(2).strip(), now)
+            if owner is None:
+                return [Reply(self.library.message("enroll_bad_code", locale))]
+            directory.bind_identity(owner, incoming.channel, incoming.user_id, now)
+            if incoming.locale_hint:
+                owner.locale = locale
+            return [Reply(self.library.message("enroll_ok", owner.locale,
+                                               rep={"name": owner.name, "locale": owner.locale})),
+                    *self._welcome(directory.session, owner, None, now)]
+        return [Reply(self.library.message("not_enrolled", locale))]
+
+    def _welcome(self, session: Session, rep: Rep, incoming: Incoming | None,
+                 now: datetime) -> list[Reply]:
+        """A new rep's first turn: the menu, then (console) whatever they typed first."""
+        store = RepStore(session, rep)
+        conversation = store.lock_conversation(now)
+        menu = self.library.by_command.get("start") or self.library.by_command.get("menu")
+        turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
+                    now=now, playbook=next(iter(self.library.playbooks.values())), vars={})
+        turn.say(turn.message("welcome"))
+        runner = Runner(turn, conversation)
+        if incoming is not None and incoming.message_id:
+            store.seen_message(incoming.channel, incoming.message_id, now)
+        if menu is not None:
+            runner.start(menu.id)
+        conversation.vars = turn.vars if conversation.playbook else {}
+        conversation.updated_at = now
+        return turn.replies
+
+    # administration -------------------------------------------------------------------------
+    def enroll(self, name: str, *, role: str = "rep", team: str | None = None,
+               locale: str | None = None) -> str:
+        """Create a rep and return a one-time enrollment code for `/start CODE`."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            directory = Directory(session)
+            rep = directory.create_rep(name, now, locale=locale or self.settings.default_locale,
+                                       role=role, team=team)
+            return directory.issue_code(rep, now, timedelta(days=self.settings.enroll_code_days))
+
+    def command_menu(self, locale: str) -> list[tuple[str, str]]:
+        """(command, description) pairs for a channel's command menu."""
+        return [(c.name, c.description.get(locale)) for c in self.library.catalog.commands]
+
+
+def _hint_locale(hint: str | None, default: str) -> str:
+    if hint is None:
+        return default
+    return "en" if hint.lower().startswith("en") else "zh"
+

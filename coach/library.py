@@ -1,0 +1,95 @@
+"""The validated set of playbooks the engine runs, with lookups it needs on every turn."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from coach.loader import Issue, load_directory
+from coach.playbook import LOCALES, Catalog, Playbook, Text
+from coach.templating import render
+from coach.validate import validate
+
+
+class PlaybookErrors(Exception):
+    """Playbooks with problems: the bot must not start. `issues` lists every one."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+def localize(value: Any, locale: str) -> Any:
+    """Replace every `{zh, en}` leaf with the string for `locale`."""
+    if isinstance(value, dict):
+        if set(value) == set(LOCALES):
+            return value["en" if locale == "en" else "zh"]
+        return {k: localize(v, locale) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localize(v, locale) for v in value]
+    return value
+
+
+class Library:
+    """Playbooks by id and by command, the message catalog, localized content."""
+
+    def __init__(self, playbooks: list[Playbook], catalog: Catalog) -> None:
+        self.playbooks = {pb.id: pb for pb in playbooks}
+        self.catalog = catalog
+        self.by_command = {c: pb for pb in playbooks for c in pb.commands}
+        self.by_keyword = {
+            word.strip().lower(): pb
+            for pb in playbooks for words in pb.keywords.values() for word in words
+        }
+        self._content: dict[tuple[str, str], Any] = {}
+
+    def content(self, playbook: Playbook, locale: str) -> Any:
+        key = (playbook.id, locale)
+        if key not in self._content:
+            self._content[key] = localize(playbook.content, locale)
+        return self._content[key]
+
+    def message(self, key: str, locale: str, **context: Any) -> str:
+        return render(self.catalog.messages[key].get(locale), context)
+
+    def stage_name(self, stage: str | None, locale: str) -> str | None:
+        text = self.catalog.labels.stages.get(stage or "")
+        return text.get(locale) if text else None
+
+    def style_name(self, letters: str | None, locale: str) -> str | None:
+        if not letters:
+            return None
+        names = [self.catalog.labels.styles[c].get(locale)
+                 for c in letters if c in self.catalog.labels.styles]
+        return " + ".join(names) if names else None
+
+    def text(self, text: Text, locale: str) -> str:
+        return text.get(locale)
+
+
+@cache
+def _cached(directory: str) -> Library:
+    return _load(Path(directory))
+
+
+def _load(directory: Path) -> Library:
+    result = load_directory(directory)
+    issues = validate(result)
+    if issues:
+        raise PlaybookErrors(issues)
+    playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
+    catalogs = [f.model for f in result.files if isinstance(f.model, Catalog)]
+    return Library(playbooks, catalogs[0])
+
+
+def load_library(directory: Path, *, cached: bool = False) -> Library:
+    """Load and validate `directory`; raise PlaybookErrors listing every problem."""
+    if cached:
+        return _cached(str(directory.resolve()))
+    return _load(directory)
+
+
+def check_directory(directory: Path) -> list[Issue]:
+    """Every problem in `directory`, for `repcoach check`."""
+    return validate(load_directory(directory))

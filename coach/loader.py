@@ -1,0 +1,180 @@
+"""YAML with positions -> playbook models, collecting every problem instead of stopping.
+
+Each mapping and list read from YAML remembers the line of each key or item, so a shape error
+reported by pydantic at `('steps', 3, 'choices', 0, 'label')` and a meaning error found later
+both point at the author's line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from coach.playbook import Catalog, Playbook
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a playbook, printed as `file:line: code: message`."""
+
+    file: str
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.code}: {self.message}"
+
+
+class LineMap(dict[Any, Any]):
+    """A YAML mapping that knows the line of itself and of each key (1-based)."""
+
+    line: int = 1
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that knows the line of itself and of each item (1-based)."""
+
+    line: int = 1
+    item_lines: list[int]
+
+
+class _PositionLoader(yaml.SafeLoader):
+    """SafeLoader that records positions; still refuses arbitrary Python objects."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineMap:
+        result = LineMap()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in result:
+                duplicates: list[tuple[Any, int]] = getattr(self, "duplicates", [])
+                duplicates.append((key, key_node.start_mark.line + 1))
+                self.duplicates = duplicates
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_PositionLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _PositionLoader.construct_mapping
+)
+_PositionLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _PositionLoader.construct_sequence
+)
+
+
+def line_of(raw: Any, path: tuple[Any, ...]) -> int:
+    """The line of the deepest node along `path` that exists in the raw YAML."""
+    node = raw
+    line = getattr(raw, "line", 1)
+    for part in path:
+        if isinstance(node, LineMap) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+        inner = getattr(node, "line", None)
+        if isinstance(inner, int) and not isinstance(node, LineMap | LineList):
+            line = inner
+    return line
+
+
+@dataclass
+class SourceFile:
+    """A parsed file: its display path, raw positioned data and the model built from it."""
+
+    path: str
+    raw: Any
+    model: Playbook | Catalog | None = None
+
+
+@dataclass
+class LoadResult:
+    files: list[SourceFile] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+_PYDANTIC_CODES = {
+    "missing": "missing-key",
+    "extra_forbidden": "unknown-key",
+}
+
+
+def _shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
+    issues = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        code = _PYDANTIC_CODES.get(item["type"], "bad-value")
+        if code == "missing-key" and loc and loc[-1] in ("zh", "en"):
+            code = "missing-locale"
+        where = ".".join(str(p) for p in loc) or "(top)"
+        issues.append(Issue(path, line_of(raw, loc), code, f"{where}: {item['msg']}"))
+    return issues
+
+
+def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]:
+    """Parse one YAML file into a model; return every shape problem found."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Issue(display, 1, "unreadable", str(exc))]
+    loader = _PositionLoader(text)
+    try:
+        raw = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Issue(display, line, "yaml-syntax", str(problem))]
+    finally:
+        loader.dispose()
+    issues = [
+        Issue(display, line, "duplicate-key", f"key {key!r} appears twice")
+        for key, line in getattr(loader, "duplicates", [])
+    ]
+    if not isinstance(raw, LineMap):
+        return None, [*issues, Issue(display, 1, "not-a-mapping", "a playbook is a mapping")]
+    model_type: type[Playbook] | type[Catalog] = Catalog if "messages" in raw else Playbook
+    try:
+        model = model_type.model_validate(raw)
+    except ValidationError as exc:
+        return SourceFile(display, raw), [*issues, *_shape_issues(display, raw, exc)]
+    return SourceFile(display, raw, model), issues
+
+
+def load_directory(directory: Path) -> LoadResult:
+    """Load every `*.yaml` file under `directory` (sorted, so reports are stable)."""
+    result = LoadResult()
+    if not directory.is_dir():
+        result.issues.append(Issue(str(directory), 1, "no-directory", "playbook folder not found"))
+        return result
+    for file in sorted(directory.glob("*.yaml")):
+        source, issues = load_file(file, _display_path(file))
+        result.issues.extend(issues)
+        if source is not None:
+            result.files.append(source)
+    return result
+
+
+def _display_path(file: Path) -> str:
+    try:
+        return str(file.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(file)

@@ -1,0 +1,76 @@
+"""The only currency between channels and the engine.
+
+Channels turn platform events into an `Incoming`, await `Engine.handle`, and render the
+returned `Reply` objects in their own idiom. Keeping these frozen and platform-blind is what
+lets one engine serve the console, Telegram and WeCom alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AttachmentKind = Literal["photo", "document"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did on a channel: typed text or pressed a button.
+
+    `user_id` is the platform identity (Telegram user id, WeCom UserID, "console").
+    `message_id` makes redeliveries idempotent: the same (channel, message_id) is handled once.
+    `opened` means the rep opened the chat (console start, WeCom enter_agent): the engine
+    re-asks a waiting question, or shows the menu.
+    """
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    button: str | None = None
+    message_id: str | None = None
+    display_name: str = ""
+    locale_hint: str | None = None
+    opened: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button. `key` is short (well under Telegram's 64-byte callback limit)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply: a chart image (photo) or a plan document."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+    kind: AttachmentKind = "document"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show the rep.
+
+    `toast` marks a short notice about a pressed button (Telegram shows it as the callback
+    answer, other channels as a plain message). `choices` are rendered as buttons where the
+    channel has them, otherwise as a numbered list the rep answers by number or label.
+    """
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachment: Attachment | None = None
+    toast: bool = False
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """Replies the engine sends on its own initiative (reminders), addressed to a rep's
+    identity on one channel."""
+
+    channel: str
+    user_id: str
+    replies: tuple[Reply, ...] = field(default_factory=tuple)

@@ -1,0 +1,184 @@
+"""Playbook and step models: the structure of the YAML files, nothing about running them.
+
+Pydantic checks shape (types, unknown keys, missing keys) and `coach.validate` checks meaning.
+Both report through `coach.issues.Issue` with the file and line of the offending YAML.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LOCALES: tuple[str, ...] = ("zh", "en")
+InputKind = Literal["text", "number", "date", "account"]
+END = "end"
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a playbook must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A user-facing text in both locales; each is a jinja2 template."""
+
+    zh: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.zh
+
+
+class ChoiceSpec(Strict):
+    label: Text
+    value: str | int | None = None
+    scores: dict[str, float] = Field(default_factory=dict)
+    evidence: Text | None = None
+    next: str | None = None
+
+
+class BranchCase(Strict):
+    when: str
+    next: str
+
+
+StepKind = Literal["say", "choice", "input", "action", "set", "branch"]
+
+
+class StepSpec(Strict):
+    """One step. Exactly one of say / ask / action / set / branch makes its kind."""
+
+    id: str
+    say: Text | None = None
+    ask: Text | None = None
+    choices: list[ChoiceSpec] | None = None
+    input: InputKind | None = None
+    save: str | None = None
+    optional: bool = False
+    keep: bool = False
+    create: bool = False
+    min: float | None = None
+    max: float | None = None
+    action: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, str] | None = None
+    branch: list[BranchCase] | None = None
+    next: str | None = None
+
+    @property
+    def kinds(self) -> list[StepKind]:
+        """Every kind this step claims; validation insists on exactly one."""
+        found: list[StepKind] = []
+        if self.say is not None:
+            found.append("say")
+        if self.ask is not None:
+            found.append("choice" if self.input is None else "input")
+        if self.action is not None:
+            found.append("action")
+        if self.set is not None:
+            found.append("set")
+        if self.branch is not None:
+            found.append("branch")
+        return found
+
+    @property
+    def kind(self) -> StepKind:
+        return self.kinds[0]
+
+    @property
+    def waits(self) -> bool:
+        """Whether this step stops and waits for the rep."""
+        return self.kind in ("choice", "input")
+
+
+class Playbook(Strict):
+    id: str
+    version: int = Field(ge=1)
+    title: Text
+    summary: Text | None = None
+    commands: list[str] = Field(default_factory=list)
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
+    dimensions: list[str] = Field(default_factory=list)
+    content: dict[str, Any] = Field(default_factory=dict)
+    start: str | None = None
+    steps: list[StepSpec]
+
+    def step(self, step_id: str) -> StepSpec | None:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        return None
+
+    @property
+    def first_step(self) -> str:
+        return self.start or self.steps[0].id
+
+    def following(self, step_id: str) -> str:
+        """The step after `step_id` in file order, or END after the last one."""
+        ids = [s.id for s in self.steps]
+        index = ids.index(step_id)
+        return ids[index + 1] if index + 1 < len(ids) else END
+
+
+class FreeText(Strict):
+    playbook: str
+    save: str
+
+
+class CommandSpec(Strict):
+    name: str
+    description: Text
+
+
+class Labels(Strict):
+    """Names shared by every playbook: adoption stages and thinking-style quadrants."""
+
+    stages: dict[str, Text]
+    styles: dict[str, Text]
+
+
+class Catalog(Strict):
+    """The engine's own texts, shared labels and the command menu (`system.yaml`)."""
+
+    id: str
+    version: int = Field(ge=1)
+    free_text: FreeText
+    commands: list[CommandSpec]
+    labels: Labels
+    messages: dict[str, Text]
+
+
+STAGES: tuple[str, ...] = ("awareness", "interest", "evaluation", "trial", "adoption")
+STYLES: tuple[str, ...] = ("A", "B", "C", "D")
+
+
+REQUIRED_MESSAGES: tuple[str, ...] = (
+    "welcome",
+    "not_enrolled",
+    "enroll_ok",
+    "enroll_bad_code",
+    "unknown_command",
+    "stale_button",
+    "cancelled",
+    "nothing_to_cancel",
+    "choose_from_list",
+    "invalid_number",
+    "number_out_of_range",
+    "invalid_date",
+    "empty_message",
+    "message_too_long",
+    "skip_label",
+    "account_prompt",
+    "account_none_yet",
+    "account_matches",
+    "account_not_found",
+    "account_create_label",
+    "account_retype_label",
+    "account_picked",
+    "account_created",
+    "account_label",
+    "coaching_no_stage",
+    "saved_nothing",
+)

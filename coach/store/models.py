@@ -1,0 +1,231 @@
+"""SQLAlchemy 2.0 tables: the account store and the conversation state.
+
+Every row that belongs to a rep carries `rep_id`, and every index used by a turn starts with
+it, so a turn touches one rep's rows only and its cost does not grow with the company.
+Per-doctor prescription counts are deliberately absent (统方 is forbidden by the filing rules):
+potential is kept in bands and volume only at institution level.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base; `type_annotation_map` keeps JSON columns portable across backends."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Rep(Base):
+    """A medical representative (or manager) using the bot."""
+
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    role: Mapped[str] = mapped_column(String(16), default="rep")
+    team: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Identity(Base):
+    """A rep's identity on one channel (Telegram user id, WeCom UserID, console)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_identity_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class EnrollmentCode(Base):
+    """A one-time code that binds a channel identity to a rep. Only its hash is stored."""
+
+    __tablename__ = "enrollment_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Account(Base):
+    """A customer: a doctor, a department or a hospital, owned by one rep."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        Index("ix_accounts_rep_active_recent", "rep_id", "archived", "updated_at"),
+        Index("ix_accounts_rep_namekey", "rep_id", "name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="doctor")
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    hospital: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stage_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    style: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    style_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Note(Base):
+    """A visit note, stored as the rep wrote it (after personal-data redaction)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index("ix_notes_account_recent", "account_id", "created_at"),
+        Index("ix_notes_rep_recent", "rep_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StageChange(Base):
+    """One diagnosis of a customer's adoption stage; the history can move back as well."""
+
+    __tablename__ = "stage_history"
+    __table_args__ = (Index("ix_stage_history_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))
+    previous_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    playbook_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class QuizResult(Base):
+    """A rep's thinking-preference self-reflection; retaking adds a row, history is kept."""
+
+    __tablename__ = "quiz_results"
+    __table_args__ = (Index("ix_quiz_results_rep", "rep_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    playbook_id: Mapped[str] = mapped_column(String(50))
+    playbook_version: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dominant: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StyleAssessment(Base):
+    """A rep's hypothesis about a customer's thinking style, with its evidence."""
+
+    __tablename__ = "style_assessments"
+    __table_args__ = (Index("ix_style_assessments_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    letters: Mapped[str] = mapped_column(String(4))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    playbook_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Suggestion(Base):
+    """A tactic offered to a rep for a customer, and what the rep said about it."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        Index("ix_suggestions_rep_offered", "rep_id", "offered_at"),
+        Index("ix_suggestions_account_tactic", "account_id", "tactic_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    tactic_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    offered_at: Mapped[datetime] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class FollowUp(Base):
+    """A next action the rep set, due on a date; reminders are sent from these rows."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        Index("ix_followups_due", "status", "remind_at"),
+        Index("ix_followups_rep", "rep_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due_date: Mapped[str] = mapped_column(String(10))
+    remind_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Conversation(Base):
+    """Where a rep is in a playbook. Updated in the same transaction as what it records, so
+    a restart between any two messages loses nothing."""
+
+    __tablename__ = "conversations"
+
+    rep_id: Mapped[int] = mapped_column(
+        ForeignKey("reps.id", ondelete="CASCADE"), primary_key=True
+    )
+    playbook: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    step: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    vars: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pending: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ProcessedMessage(Base):
+    """Platform message ids already handled: a redelivered update is processed once."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

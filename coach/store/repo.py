@@ -1,0 +1,329 @@
+"""Queries, always scoped to one rep.
+
+`RepStore` is built for one rep and every method filters on that rep's id: there is no way to
+ask it for another rep's account, note or follow-up, which is what keeps reps isolated even
+when a button key or an id is forged. Rep-independent lookups (identities, enrollment, due
+reminders) live in `Directory`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from coach.names import name_key
+from coach.store.models import (
+    Account,
+    Conversation,
+    EnrollmentCode,
+    FollowUp,
+    Identity,
+    Note,
+    ProcessedMessage,
+    QuizResult,
+    Rep,
+    StageChange,
+    StyleAssessment,
+    Suggestion,
+)
+
+RECENT_ACCOUNTS = 5
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
+
+
+class Directory:
+    """Lookups that come before a rep is known: identities, enrollment, due reminders."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def rep_for_identity(self, channel: str, external_id: str) -> Rep | None:
+        row = self.session.execute(
+            select(Rep)
+            .join(Identity, Identity.rep_id == Rep.id)
+            .where(Identity.channel == channel, Identity.external_id == external_id)
+        ).scalar_one_or_none()
+        return row if row is not None and row.active else None
+
+    def create_rep(self, name: str, now: datetime, *, locale: str = "zh", role: str = "rep",
+                   team: str | None = None) -> Rep:
+        rep = Rep(name=name, locale=locale, role=role, team=team, active=True, created_at=now)
+        self.session.add(rep)
+        self.session.flush()
+        return rep
+
+    def bind_identity(self, rep: Rep, channel: str, external_id: str, now: datetime) -> None:
+        self.session.add(
+            Identity(rep_id=rep.id, channel=channel, external_id=external_id, created_at=now)
+        )
+        self.session.flush()
+
+    def issue_code(self, rep: Rep, now: datetime, valid_for: timedelta) -> str:
+        """A fresh one-time code; only its hash is kept."""
+        code = secrets.token_hex(4).upper()
+        self.session.add(
+            EnrollmentCode(code_hash=hash_code(code), rep_id=rep.id, expires_at=now + valid_for)
+        )
+        self.session.flush()
+        return code
+
+    def redeem_code(self, code: str, now: datetime) -> Rep | None:
+        """The rep a valid, unused, unexpired code belongs to; marks the code used."""
+        row = self.session.execute(
+            select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_code(code))
+            .with_for_update()
+        ).scalar_one_or_none()
+        if row is None or row.used_at is not None or row.expires_at < now:
+            return None
+        row.used_at = now
+        rep = self.session.get(Rep, row.rep_id)
+        return rep if rep is not None and rep.active else None
+
+    def due_followups(self, now: datetime, limit: int = 100) -> Sequence[FollowUp]:
+        return self.session.execute(
+            select(FollowUp)
+            .where(FollowUp.status == "open", FollowUp.remind_at <= now)
+            .order_by(FollowUp.remind_at)
+            .limit(limit)
+        ).scalars().all()
+
+    def identities_of(self, rep_id: int) -> Sequence[Identity]:
+        return self.session.execute(
+            select(Identity).where(Identity.rep_id == rep_id).order_by(Identity.id)
+        ).scalars().all()
+
+
+class RepStore:
+    """Every read and write a turn makes, for one rep."""
+
+    def __init__(self, session: Session, rep: Rep) -> None:
+        self.session = session
+        self.rep = rep
+        self.rep_id = rep.id
+
+    # conversation state -------------------------------------------------------------------
+    def lock_conversation(self, now: datetime) -> Conversation:
+        """The rep's conversation row, locked for this transaction (created on first use)."""
+        row = self.session.execute(
+            select(Conversation).where(Conversation.rep_id == self.rep_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            row = Conversation(rep_id=self.rep_id, playbook=None, step=None, vars={},
+                               pending={}, seq=0, updated_at=now)
+            self.session.add(row)
+            self.session.flush()
+        return row
+
+    def seen_message(self, channel: str, message_key: str, now: datetime) -> bool:
+        """True when this platform message was handled before; otherwise records it."""
+        existing = self.session.get(ProcessedMessage, (channel, message_key))
+        if existing is not None:
+            return True
+        self.session.add(ProcessedMessage(channel=channel, message_key=message_key,
+                                          rep_id=self.rep_id, created_at=now))
+        return False
+
+    # accounts -------------------------------------------------------------------------------
+    def account(self, account_id: Any) -> Account | None:
+        if not isinstance(account_id, int) or isinstance(account_id, bool):
+            return None
+        return self.session.execute(
+            select(Account).where(Account.id == account_id, Account.rep_id == self.rep_id)
+        ).scalar_one_or_none()
+
+    def active_accounts(self) -> Sequence[Account]:
+        """This rep's live accounts, most recently touched first (≈50 rows, index-backed)."""
+        return self.session.execute(
+            select(Account)
+            .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
+            .order_by(Account.updated_at.desc(), Account.id.desc())
+        ).scalars().all()
+
+    def recent_accounts(self, limit: int = RECENT_ACCOUNTS) -> Sequence[Account]:
+        return self.session.execute(
+            select(Account)
+            .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
+            .order_by(Account.updated_at.desc(), Account.id.desc())
+            .limit(limit)
+        ).scalars().all()
+
+    def create_account(self, name: str, hospital: str | None, department: str | None,
+                       now: datetime, kind: str = "doctor") -> Account:
+        account = Account(rep_id=self.rep_id, kind=kind, name=name[:100],
+                          name_key=name_key(name)[:100], hospital=hospital, department=department,
+                          archived=False, created_at=now, updated_at=now)
+        self.session.add(account)
+        self.session.flush()
+        return account
+
+    def touch(self, account: Account, now: datetime) -> None:
+        account.updated_at = now
+
+    def rename(self, account: Account, new_name: str, now: datetime) -> None:
+        account.name = new_name[:100]
+        account.name_key = name_key(new_name)[:100]
+        account.updated_at = now
+
+    def archive(self, account: Account, now: datetime) -> None:
+        account.archived = True
+        account.updated_at = now
+
+    def merge(self, keep: Account, duplicate: Account, now: datetime) -> None:
+        """Move the duplicate's history to `keep` and archive the duplicate."""
+        for table in (Note, StageChange, StyleAssessment, Suggestion, FollowUp):
+            self.session.execute(
+                update(table)
+                .where(table.account_id == duplicate.id, table.rep_id == self.rep_id)
+                .values(account_id=keep.id)
+            )
+        keep.hospital = keep.hospital or duplicate.hospital
+        keep.department = keep.department or duplicate.department
+        if keep.stage is None:
+            keep.stage, keep.stage_confidence = duplicate.stage, duplicate.stage_confidence
+        if keep.style is None:
+            keep.style, keep.style_confidence = duplicate.style, duplicate.style_confidence
+        duplicate.archived = True
+        duplicate.merged_into = keep.id
+        keep.updated_at = now
+        duplicate.updated_at = now
+
+    # notes and follow-ups ---------------------------------------------------------------------
+    def add_note(self, account: Account, text: str, now: datetime) -> Note:
+        note = Note(rep_id=self.rep_id, account_id=account.id, text=text, created_at=now)
+        self.session.add(note)
+        account.updated_at = now
+        self.session.flush()
+        return note
+
+    def recent_notes(self, account: Account, limit: int = 5) -> Sequence[Note]:
+        return self.session.execute(
+            select(Note)
+            .where(Note.account_id == account.id, Note.rep_id == self.rep_id)
+            .order_by(Note.created_at.desc(), Note.id.desc())
+            .limit(limit)
+        ).scalars().all()
+
+    def add_followup(self, account: Account, note: Note | None, action: str | None,
+                     due_date: str, remind_at: datetime, now: datetime) -> FollowUp:
+        row = FollowUp(rep_id=self.rep_id, account_id=account.id,
+                       note_id=note.id if note else None, action=action, due_date=due_date,
+                       remind_at=remind_at, status="open", created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    # quiz, style, stage -------------------------------------------------------------------
+    def add_quiz_result(self, playbook_id: str, version: int, scores: dict[str, float],
+                        dominant: str, now: datetime) -> QuizResult:
+        row = QuizResult(rep_id=self.rep_id, playbook_id=playbook_id, playbook_version=version,
+                         scores=scores, dominant=dominant, created_at=now)
+        self.session.add(row)
+        return row
+
+    def latest_quiz(self) -> QuizResult | None:
+        return self.session.execute(
+            select(QuizResult).where(QuizResult.rep_id == self.rep_id)
+            .order_by(QuizResult.created_at.desc(), QuizResult.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+    def style_assessments(self, account: Account, limit: int = 5) -> Sequence[StyleAssessment]:
+        return self.session.execute(
+            select(StyleAssessment)
+            .where(StyleAssessment.account_id == account.id,
+                   StyleAssessment.rep_id == self.rep_id)
+            .order_by(StyleAssessment.created_at.desc(), StyleAssessment.id.desc())
+            .limit(limit)
+        ).scalars().all()
+
+    def add_style_assessment(self, account: Account, scores: dict[str, float], letters: str,
+                             confidence: float, evidence: list[str], version: int,
+                             now: datetime) -> None:
+        self.session.add(StyleAssessment(
+            rep_id=self.rep_id, account_id=account.id, scores=scores, letters=letters,
+            confidence=confidence, evidence=evidence, playbook_version=version, created_at=now))
+
+    def stage_history(self, account: Account, limit: int = 10) -> Sequence[StageChange]:
+        return self.session.execute(
+            select(StageChange)
+            .where(StageChange.account_id == account.id, StageChange.rep_id == self.rep_id)
+            .order_by(StageChange.created_at.desc(), StageChange.id.desc())
+            .limit(limit)
+        ).scalars().all()
+
+    def add_stage(self, account: Account, stage: str, confidence: float, evidence: list[str],
+                  version: int, now: datetime) -> StageChange:
+        row = StageChange(rep_id=self.rep_id, account_id=account.id, stage=stage,
+                          previous_stage=account.stage, confidence=confidence,
+                          evidence=evidence, playbook_version=version, created_at=now)
+        self.session.add(row)
+        account.stage = stage
+        account.stage_confidence = confidence
+        account.updated_at = now
+        return row
+
+    # suggestions ----------------------------------------------------------------------------
+    def suggestions_since(self, since: datetime) -> int:
+        return int(self.session.execute(
+            select(func.count(Suggestion.id))
+            .where(Suggestion.rep_id == self.rep_id, Suggestion.offered_at >= since)
+        ).scalar_one())
+
+    def blocked_tactics(self, account: Account, dismissed_since: datetime,
+                        offered_since: datetime) -> set[str]:
+        """Tactics not to offer again yet: dismissed recently, or already offered today."""
+        rows = self.session.execute(
+            select(Suggestion.tactic_id, Suggestion.status, Suggestion.offered_at,
+                   Suggestion.answered_at)
+            .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id)
+            .where((Suggestion.offered_at >= min(dismissed_since, offered_since))
+                   | (Suggestion.answered_at >= dismissed_since))
+        ).all()
+        blocked: set[str] = set()
+        for tactic_id, status, offered_at, answered_at in rows:
+            recently_dismissed = (
+                status == "dismissed" and (answered_at or offered_at) >= dismissed_since
+            )
+            if recently_dismissed or offered_at >= offered_since:
+                blocked.add(tactic_id)
+        return blocked
+
+    def dismissals(self, account: Account, limit: int = 50) -> list[tuple[str, str | None]]:
+        """(tactic id, reason) of this customer's most recent dismissed suggestions."""
+        rows = self.session.execute(
+            select(Suggestion.tactic_id, Suggestion.reason)
+            .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id,
+                   Suggestion.status == "dismissed")
+            .order_by(Suggestion.answered_at.desc()).limit(limit)
+        ).all()
+        return [(tactic_id, reason) for tactic_id, reason in rows]
+
+    def add_suggestion(self, account: Account, tactic_id: str, now: datetime) -> Suggestion:
+        row = Suggestion(rep_id=self.rep_id, account_id=account.id, tactic_id=tactic_id,
+                         status="offered", offered_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def answer_suggestion(self, suggestion_id: Any, status: str, reason: str | None,
+                          now: datetime) -> bool:
+        if not isinstance(suggestion_id, int):
+            return False
+        row = self.session.execute(
+            select(Suggestion).where(Suggestion.id == suggestion_id,
+                                     Suggestion.rep_id == self.rep_id)
+        ).scalar_one_or_none()
+        if row is None:
+            return False
+        row.status = status
+        row.reason = reason[:200] if reason else None
+        row.answered_at = now
+        return True

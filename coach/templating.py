@@ -1,0 +1,69 @@
+"""jinja2 for playbook texts: sandboxed, strict about undefined names, compiled once.
+
+Playbook authors are trusted less than code: the sandbox keeps a template from reaching Python
+internals, and StrictUndefined turns a misspelt name into an error that validation catches
+before any rep sees a half-rendered message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be compiled or rendered."""
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
+@lru_cache(maxsize=1024)
+def _compiled_expression(source: str) -> Any:
+    return _ENV.compile_expression(source)
+
+
+def render(source: str, context: Mapping[str, Any]) -> str:
+    """Render `source` with `context`; surrounding blank lines are trimmed."""
+    try:
+        return str(_compiled(source).render(**context)).strip()
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"syntax error: {exc.message}") from exc
+    except Exception as exc:  # jinja raises many types; the caller reports one
+        raise TemplateProblem(str(exc)) from exc
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
+    """Evaluate a branch condition such as `cap_reached` or `account_count == 0`."""
+    try:
+        return _compiled_expression(expression)(**context)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"syntax error: {exc.message}") from exc
+    except Exception as exc:
+        raise TemplateProblem(str(exc)) from exc
+
+
+def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
+    """Top-level names a template or expression reads; raises TemplateProblem on bad syntax."""
+    try:
+        if expression:
+            tree: nodes.Template = _ENV.parse("{{ " + source + " }}")
+        else:
+            tree = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"line {exc.lineno}: {exc.message}") from exc
+    return set(meta.find_undeclared_variables(tree))

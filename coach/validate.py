@@ -1,0 +1,332 @@
+"""Meaning checks on loaded playbooks: a list of small named checks, all problems collected.
+
+Shape is pydantic's job (`coach.loader`); here we check what only makes sense across steps and
+files: every `next` resolves, every step is reachable, ids are unique, templates read only
+names that exist, scores refer to declared dimensions, actions exist and get what they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from coach.actions import REGISTRY
+from coach.loader import Issue, LoadResult, SourceFile, line_of
+from coach.playbook import (
+    END,
+    LOCALES,
+    REQUIRED_MESSAGES,
+    STAGES,
+    STYLES,
+    Catalog,
+    Playbook,
+    StepSpec,
+    Text,
+)
+from coach.templating import TemplateProblem, undeclared_names
+
+BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today"})
+CATALOG_NAMES = BUILTIN_NAMES | {
+    "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
+}
+ENGINE_COMMANDS = frozenset({"cancel", "start"})
+MAX_CHOICES = 12
+
+Check = Callable[[SourceFile, Playbook, "Bundle"], Iterator[Issue]]
+
+
+class Bundle:
+    """Everything loaded, indexed for cross-file checks."""
+
+    def __init__(self, result: LoadResult) -> None:
+        self.playbooks: dict[str, Playbook] = {}
+        self.catalogs: list[tuple[SourceFile, Catalog]] = []
+        for source in result.files:
+            if isinstance(source.model, Playbook):
+                self.playbooks.setdefault(source.model.id, source.model)
+            elif isinstance(source.model, Catalog):
+                self.catalogs.append((source, source.model))
+
+
+def _issue(source: SourceFile, path: tuple[Any, ...], code: str, message: str) -> Issue:
+    return Issue(source.path, line_of(source.raw, path), code, message)
+
+
+def _step_path(playbook: Playbook, step: StepSpec, *rest: Any) -> tuple[Any, ...]:
+    return ("steps", playbook.steps.index(step), *rest)
+
+
+def check_unique_step_ids(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    seen: set[str] = set()
+    for step in pb.steps:
+        if step.id in seen or step.id == END:
+            yield _issue(source, _step_path(pb, step, "id"), "duplicate-step",
+                         f"step id {step.id!r} is used twice or is reserved")
+        seen.add(step.id)
+
+
+def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    for step in pb.steps:
+        kinds = step.kinds
+        if len(kinds) != 1:
+            found = ", ".join(kinds) or "none"
+            yield _issue(source, _step_path(pb, step), "step-kind",
+                         f"step {step.id!r} must have exactly one of say/ask/action/set/branch "
+                         f"(found: {found})")
+            continue
+        kind = kinds[0]
+        if kind == "choice" and not step.choices:
+            yield _issue(source, _step_path(pb, step, "ask"), "no-choices",
+                         f"step {step.id!r} asks without `choices` or `input`")
+        if kind == "choice" and step.choices and len(step.choices) > MAX_CHOICES:
+            yield _issue(source, _step_path(pb, step, "choices"), "too-many-choices",
+                         f"step {step.id!r} has {len(step.choices)} choices (at most "
+                         f"{MAX_CHOICES})")
+        if kind == "input" and step.choices:
+            yield _issue(source, _step_path(pb, step, "choices"), "step-kind",
+                         f"step {step.id!r} has both `input` and `choices`")
+        if kind == "input" and not step.save:
+            yield _issue(source, _step_path(pb, step), "missing-save",
+                         f"input step {step.id!r} needs `save:` to name its answer")
+        if kind != "input" and step.input is not None:
+            yield _issue(source, _step_path(pb, step, "input"), "step-kind",
+                         f"step {step.id!r} has `input` but no `ask`")
+
+
+def _targets(pb: Playbook, step: StepSpec) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if step.next is not None:
+        yield _step_path(pb, step, "next"), step.next
+    for index, choice in enumerate(step.choices or []):
+        if choice.next is not None:
+            yield _step_path(pb, step, "choices", index, "next"), choice.next
+    for index, case in enumerate(step.branch or []):
+        yield _step_path(pb, step, "branch", index, "next"), case.next
+
+
+def check_next_resolves(source: SourceFile, pb: Playbook, bundle: Bundle) -> Iterator[Issue]:
+    ids = {s.id for s in pb.steps}
+    if pb.start is not None and pb.start not in ids:
+        yield _issue(source, ("start",), "unknown-step", f"start step {pb.start!r} does not exist")
+    for step in pb.steps:
+        for path, target in _targets(pb, step):
+            if target.startswith("@"):
+                if target[1:] not in bundle.playbooks:
+                    yield _issue(source, path, "unknown-playbook",
+                                 f"step {step.id!r} goes to playbook {target[1:]!r}, "
+                                 "which does not exist")
+            elif target != END and target not in ids:
+                yield _issue(source, path, "unknown-step",
+                             f"step {step.id!r} goes to {target!r}, which does not exist")
+
+
+def _successors(pb: Playbook, step: StepSpec) -> list[str]:
+    found = [target for _, target in _targets(pb, step)]
+    every_choice_branches = bool(step.choices) and all(c.next for c in step.choices or [])
+    if step.next is None and not (step.kinds == ["choice"] and every_choice_branches):
+        found.append(pb.following(step.id))
+    return found
+
+
+def check_reachable(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    ids = {s.id for s in pb.steps}
+    start = pb.first_step
+    if start not in ids:
+        return
+    seen = {start}
+    queue = [start]
+    while queue:
+        step = pb.step(queue.pop())
+        if step is None or len(step.kinds) != 1:
+            continue
+        for target in _successors(pb, step):
+            if target in ids and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    for step in pb.steps:
+        if step.id not in seen:
+            yield _issue(source, _step_path(pb, step, "id"), "unreachable",
+                         f"step {step.id!r} can never be reached from {start!r}")
+
+
+def check_dimensions(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    for step in pb.steps:
+        for index, choice in enumerate(step.choices or []):
+            for dimension in choice.scores:
+                if dimension not in pb.dimensions:
+                    yield _issue(source, _step_path(pb, step, "choices", index, "scores"),
+                                 "unknown-dimension",
+                                 f"step {step.id!r} scores {dimension!r}, not one of the "
+                                 f"playbook's dimensions {pb.dimensions}")
+
+
+def check_actions(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    for step in pb.steps:
+        if step.action is None:
+            continue
+        spec = REGISTRY.get(step.action)
+        if spec is None:
+            yield _issue(source, _step_path(pb, step, "action"), "unknown-action",
+                         f"step {step.id!r} calls {step.action!r}; known actions: "
+                         f"{', '.join(sorted(REGISTRY))}")
+            continue
+        for arg in step.args:
+            if arg not in spec.args:
+                yield _issue(source, _step_path(pb, step, "args", arg), "unknown-arg",
+                             f"action {step.action!r} takes no argument {arg!r}")
+        for arg, allowed in spec.args.items():
+            value = step.args.get(arg)
+            if value is None:
+                yield _issue(source, _step_path(pb, step), "missing-arg",
+                             f"action {step.action!r} needs `args: {{{arg}: ...}}`")
+            elif allowed and value not in allowed:
+                yield _issue(source, _step_path(pb, step, "args", arg), "bad-arg",
+                             f"{arg!r} must be one of {sorted(allowed)}")
+        for path, code, message in spec.check_content(pb):
+            yield _issue(source, path, code, message)
+
+
+def declared_names(pb: Playbook) -> set[str]:
+    names = set(BUILTIN_NAMES)
+    for step in pb.steps:
+        if step.save:
+            names.add(step.save)
+        names.update(step.set or {})
+        spec = REGISTRY.get(step.action or "")
+        if spec is not None:
+            names.update(spec.provides)
+    return names
+
+
+def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, Text):
+        for locale in LOCALES:
+            yield (*path, locale), value.get(locale)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
+    elif hasattr(value, "model_fields"):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*path, name))
+
+
+def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str, allowed: set[str],
+                     *, expression: bool = False) -> Iterator[Issue]:
+    if not text.strip():
+        yield _issue(source, path, "empty-text", "text is empty")
+        return
+    try:
+        names = undeclared_names(text, expression=expression)
+    except TemplateProblem as exc:
+        yield _issue(source, path, "template-syntax", str(exc))
+        return
+    for name in sorted(names - allowed):
+        yield _issue(source, path, "unknown-variable",
+                     f"template uses {name!r}, which no step saves, sets or provides")
+
+
+def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    allowed = declared_names(pb)
+    for step in pb.steps:
+        base = _step_path(pb, step)
+        for path, text in _texts(step, base):
+            yield from _template_issues(source, path, text, allowed)
+        for name, value in (step.set or {}).items():
+            yield from _template_issues(source, (*base, "set", name), value, allowed)
+        for index, case in enumerate(step.branch or []):
+            yield from _template_issues(source, (*base, "branch", index, "when"), case.when,
+                                        allowed, expression=True)
+    for path, text in _texts(pb.title, ("title",)):
+        yield from _template_issues(source, path, text, allowed)
+
+
+def check_content_locales(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    def walk(value: Any, path: tuple[Any, ...]) -> Iterator[Issue]:
+        if isinstance(value, dict):
+            present = [loc for loc in LOCALES if loc in value]
+            if present and len(present) != len(LOCALES):
+                missing = [loc for loc in LOCALES if loc not in value]
+                yield _issue(source, path, "missing-locale",
+                             f"text has {present} but not {missing}")
+                return
+            for key, item in value.items():
+                yield from walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, (*path, index))
+
+    yield from walk(pb.content, ("content",))
+
+
+PLAYBOOK_CHECKS: tuple[Check, ...] = (
+    check_unique_step_ids,
+    check_step_kinds,
+    check_next_resolves,
+    check_reachable,
+    check_dimensions,
+    check_actions,
+    check_templates,
+    check_content_locales,
+)
+
+
+def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iterator[Issue]:
+    for key in REQUIRED_MESSAGES:
+        if key not in catalog.messages:
+            yield _issue(source, ("messages",), "missing-message",
+                         f"message {key!r} is required by the engine")
+    for key, text in catalog.messages.items():
+        for locale in LOCALES:
+            yield from _template_issues(source, ("messages", key, locale), text.get(locale),
+                                        set(CATALOG_NAMES))
+    for group, required in (("stages", STAGES), ("styles", STYLES)):
+        names = getattr(catalog.labels, group)
+        for key in required:
+            if key not in names:
+                yield _issue(source, ("labels", group), "missing-label",
+                             f"labels.{group} needs {key!r}")
+    if catalog.free_text.playbook not in bundle.playbooks:
+        yield _issue(source, ("free_text", "playbook"), "unknown-playbook",
+                     f"free text goes to {catalog.free_text.playbook!r}, which does not exist")
+    known = {c for pb in bundle.playbooks.values() for c in pb.commands} | ENGINE_COMMANDS
+    for index, command in enumerate(catalog.commands):
+        if command.name not in known:
+            yield _issue(source, ("commands", index, "name"), "unknown-command",
+                         f"menu lists /{command.name}, which no playbook handles")
+
+
+def _check_across(result: LoadResult, bundle: Bundle) -> Iterator[Issue]:
+    ids: dict[str, str] = {}
+    commands: dict[str, str] = {}
+    for source in result.files:
+        pb = source.model
+        if not isinstance(pb, Playbook):
+            continue
+        if pb.id in ids:
+            yield _issue(source, ("id",), "duplicate-playbook",
+                         f"playbook id {pb.id!r} is already used by {ids[pb.id]}")
+        ids.setdefault(pb.id, source.path)
+        for index, command in enumerate(pb.commands):
+            if command in commands or command in ENGINE_COMMANDS - {"start"}:
+                owner = commands.get(command, "the engine")
+                yield _issue(source, ("commands", index), "duplicate-command",
+                             f"/{command} is already handled by {owner}")
+            commands.setdefault(command, source.path)
+    if not bundle.catalogs and result.files:
+        yield Issue(result.files[0].path, 1, "missing-catalog",
+                    "no message catalog (a file with `messages:`, normally system.yaml)")
+    for source, _catalog in bundle.catalogs[1:]:
+        yield _issue(source, ("id",), "duplicate-catalog", "only one message catalog is allowed")
+
+
+def validate(result: LoadResult) -> list[Issue]:
+    """Every meaning problem in `result`, sorted by file and line."""
+    bundle = Bundle(result)
+    issues = list(result.issues)
+    for source in result.files:
+        if isinstance(source.model, Playbook):
+            for check in PLAYBOOK_CHECKS:
+                issues.extend(check(source, source.model, bundle))
+    for source, catalog in bundle.catalogs:
+        issues.extend(_check_catalog(source, catalog, bundle))
+    issues.extend(_check_across(result, bundle))
+    return sorted(set(issues))
