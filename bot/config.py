@@ -105,7 +105,11 @@ class AppConfig(Section):
         return (Path(self.base_dir) / self.playbooks.dir).resolve()
 
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(default_locale=self.locale, **self.coach.model_dump())
+        """Engine knobs. WeCom users are enrolled on first contact: the corp directory (and
+        the optional allow list) already authenticated them; Telegram needs a code."""
+        trusted = {"console", "memory"} | ({"wecom"} if self.channels.wecom.enabled else set())
+        return EngineSettings(default_locale=self.locale, auto_enroll_channels=frozenset(trusted),
+                              **self.coach.model_dump())
 
 
 def _substitute(value: Any) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from coach.context import Turn
 from coach.library import Library
 from coach.messages import Incoming, Reply
+from coach.reminders import LOG, RESCHEDULE, DueReminder, due, mark_sent, parse_reminder_key
 from coach.settings import EngineSettings
 from coach.steps import Runner, parse_choice_key
 from coach.store.database import Database
@@ -146,6 +147,10 @@ class Engine:
         runner.start(free.playbook, {free.save: text})
 
     def _button(self, runner: Runner, conversation: Conversation, key: str) -> None:
+        reminder = parse_reminder_key(key)
+        if reminder is not None:
+            self._reminder_button(runner, *reminder)
+            return
         parsed = parse_choice_key(key)
         if parsed is None or conversation.step is None or parsed[0] != conversation.seq:
             runner.turn.replies.append(
@@ -153,6 +158,24 @@ class Engine:
             )
             return
         runner.answer(None, parsed[1])
+
+    def _reminder_button(self, runner: Runner, followup_id: int, action: str) -> None:
+        """Log, reschedule or drop a reminded follow-up: only the rep's own, only once."""
+        turn = runner.turn
+        followup = turn.store.followup(followup_id)
+        if followup is None or followup.status in ("done", "dropped"):
+            turn.replies.append(Reply(turn.message("stale_button"), toast=True))
+            return
+        context = {"account": followup.account_id, "followup": followup.id}
+        if action == LOG:
+            runner.finish()
+            runner.start(self.library.catalog.free_text.playbook, context)
+        elif action == RESCHEDULE:
+            runner.finish()
+            runner.start(self.library.catalog.reschedule, context)
+        else:
+            followup.status = "dropped"
+            turn.say(turn.message("reminder_dropped"))
 
     def _command(self, runner: Runner, conversation: Conversation, name: str,
                  argument: str | None) -> None:
@@ -223,6 +246,13 @@ class Engine:
             rep = directory.create_rep(name, now, locale=locale or self.settings.default_locale,
                                        role=role, team=team)
             return directory.issue_code(rep, now, timedelta(days=self.settings.enroll_code_days))
+
+    def due_reminders(self, channels: list[str]) -> list[DueReminder]:
+        """Follow-ups due now, addressed to each rep's identity on the first listed channel."""
+        return due(self.database, self.library, self.clock(), channels)
+
+    def mark_reminded(self, followup_ids: list[int]) -> None:
+        mark_sent(self.database, followup_ids, self.clock())
 
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""

@@ -22,13 +22,18 @@ class Strict(BaseModel):
 
 
 class Text(Strict):
-    """A user-facing text in both locales; each is a jinja2 template."""
+    """A user-facing text in both locales; each is a jinja2 template.
 
-    zh: str
-    en: str
+    Both are optional here so that a missing translation is reported by validation together
+    with every other problem, instead of stopping the file's shape check.
+    """
+
+    zh: str | None = None
+    en: str | None = None
 
     def get(self, locale: str) -> str:
-        return self.en if locale == "en" else self.zh
+        chosen = self.en if locale == "en" else self.zh
+        return chosen if chosen is not None else (self.zh or self.en or "")
 
 
 class ChoiceSpec(Strict):
@@ -145,6 +150,7 @@ class Catalog(Strict):
     id: str
     version: int = Field(ge=1)
     free_text: FreeText
+    reschedule: str
     commands: list[CommandSpec]
     labels: Labels
     messages: dict[str, Text]
@@ -180,5 +186,10 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "account_created",
     "account_label",
     "coaching_no_stage",
+    "reminder",
+    "reminder_log_label",
+    "reminder_reschedule_label",
+    "reminder_drop_label",
+    "reminder_dropped",
     "saved_nothing",
 )

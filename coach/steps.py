@@ -161,7 +161,8 @@ class Runner:
         turn = self.turn
         choices = step.choices or []
         index = _choice_index(token, text, [
-            [choice.label.zh, choice.label.en, turn.render(choice.label)] for choice in choices
+            [choice.label.get("zh"), choice.label.get("en"), turn.render(choice.label)]
+            for choice in choices
         ])
         if index is None:
             self.reprompt(turn.message("choose_from_list", count=len(choices)))

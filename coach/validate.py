@@ -28,6 +28,7 @@ from coach.templating import TemplateProblem, undeclared_names
 BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
+    "action", "due",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
@@ -197,20 +198,26 @@ def declared_names(pb: Playbook) -> set[str]:
     return names
 
 
-def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str | None]]:
     if isinstance(value, Text):
         for locale in LOCALES:
-            yield (*path, locale), value.get(locale)
+            yield (*path, locale), getattr(value, locale)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _texts(item, (*path, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*path, key))
     elif hasattr(value, "model_fields"):
         for name in type(value).model_fields:
             yield from _texts(getattr(value, name), (*path, name))
 
 
-def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str, allowed: set[str],
-                     *, expression: bool = False) -> Iterator[Issue]:
+def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None,
+                     allowed: set[str], *, expression: bool = False) -> Iterator[Issue]:
+    if text is None:
+        yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
+        return
     if not text.strip():
         yield _issue(source, path, "empty-text", "text is empty")
         return
@@ -276,14 +283,24 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
                          f"message {key!r} is required by the engine")
     for key, text in catalog.messages.items():
         for locale in LOCALES:
-            yield from _template_issues(source, ("messages", key, locale), text.get(locale),
-                                        set(CATALOG_NAMES))
+            yield from _template_issues(source, ("messages", key, locale),
+                                        getattr(text, locale), set(CATALOG_NAMES))
+    for path, label in _texts(catalog.labels, ("labels",)):
+        if label is None:
+            yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
+    for index, command in enumerate(catalog.commands):
+        for path, description in _texts(command.description, ("commands", index, "description")):
+            if description is None:
+                yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
     for group, required in (("stages", STAGES), ("styles", STYLES)):
         names = getattr(catalog.labels, group)
         for key in required:
             if key not in names:
                 yield _issue(source, ("labels", group), "missing-label",
                              f"labels.{group} needs {key!r}")
+    if catalog.reschedule not in bundle.playbooks:
+        yield _issue(source, ("reschedule",), "unknown-playbook",
+                     f"reschedule goes to {catalog.reschedule!r}, which does not exist")
     if catalog.free_text.playbook not in bundle.playbooks:
         yield _issue(source, ("free_text", "playbook"), "unknown-playbook",
                      f"free text goes to {catalog.free_text.playbook!r}, which does not exist")

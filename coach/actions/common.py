@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from coach.context import Turn
+from typing import TYPE_CHECKING
+
 from coach.playbook import ChoiceSpec
+
+if TYPE_CHECKING:
+    from coach.context import Turn
 
 
 def answered_choices(turn: Turn) -> list[ChoiceSpec]:

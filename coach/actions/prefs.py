@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import action
-from coach.context import Turn
+
+if TYPE_CHECKING:
+    from coach.context import Turn
 
 
 @action("set_locale", args={"locale": ("zh", "en")})

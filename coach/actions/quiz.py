@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.context import Turn
 from coach.playbook import STYLES, Playbook
 from coach.scoring import dominant, ranked
+
+if TYPE_CHECKING:
+    from coach.context import Turn
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import evidence_for, observed_answers, scores
 from coach.actions.registry import ContentIssue, action
-from coach.context import Turn
 from coach.playbook import STYLES, Playbook
 from coach.scoring import combine, dominant, share_confidence
+
+if TYPE_CHECKING:
+    from coach.context import Turn
 
 ENOUGH_OBSERVATIONS = 6
 EARLIER_ASSESSMENTS = 2

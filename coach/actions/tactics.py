@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.context import Turn
-from coach.library import Library
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+    from coach.library import Library
 
 NOT_A_FIT = "not_fit"
 ALREADY_DONE = "done"

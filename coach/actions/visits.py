@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import action
 from coach.actions.tactics import describe, rank_tactics, tactic_playbook
-from coach.context import Turn
 from coach.settings import EngineSettings
+
+if TYPE_CHECKING:
+    from coach.context import Turn
 
 
 def remind_at(due: date, settings: EngineSettings) -> datetime:
@@ -33,6 +35,9 @@ def log_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         action_text = turn.vars.get("next_action")
         turn.store.add_followup(account, note, str(action_text) if action_text else None,
                                 due.isoformat(), remind_at(due, turn.settings), turn.now)
+    done = turn.store.followup(turn.vars.get("followup") or 0)
+    if done is not None:
+        done.status = "done"
     turn.vars["visit"] = {"note_id": note.id if note else None,
                           "due": due.isoformat() if due else None}
     turn.vars["coaching"] = coaching_prompt(turn)
@@ -48,3 +53,19 @@ def coaching_prompt(turn: Turn) -> str:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
     tactic = describe(turn, playbook, account, ranked[0])
     return f"{tactic['text']}\n{tactic['why']}"
+
+
+@action("reschedule_followup", provides=("followup_due",))
+def reschedule_followup(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Move the reminded follow-up to the date the rep gave; it will remind again then."""
+    followup = turn.store.followup(turn.vars.get("followup") or 0)
+    due_iso = turn.vars.get("due_date")
+    turn.vars["followup_due"] = None
+    if followup is None or not isinstance(due_iso, str):
+        return
+    due = date.fromisoformat(due_iso)
+    followup.due_date = due.isoformat()
+    followup.remind_at = remind_at(due, turn.settings)
+    followup.status = "open"
+    followup.sent_at = None
+    turn.vars["followup_due"] = due.isoformat()

@@ -221,6 +221,11 @@ class RepStore:
         self.session.flush()
         return row
 
+    def followup(self, followup_id: int) -> FollowUp | None:
+        return self.session.execute(
+            select(FollowUp).where(FollowUp.id == followup_id, FollowUp.rep_id == self.rep_id)
+        ).scalar_one_or_none()
+
     # quiz, style, stage -------------------------------------------------------------------
     def add_quiz_result(self, playbook_id: str, version: int, scores: dict[str, float],
                         dominant: str, now: datetime) -> QuizResult:

@@ -1,0 +1,109 @@
+"""`repcoach run`: start every enabled channel, the webhook server, and the reminder loop.
+
+Reminders are read from the store on an interval, so they survive restarts and any worker
+can send them; each goes to the rep's identity on the first running channel that knows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Protocol
+
+from bot.config import AppConfig
+from bot.server import WebhookServer
+from coach.engine import Engine
+from coach.messages import Reply
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def deliver(self, user_id: str, replies: list[Reply]) -> None: ...
+
+
+async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
+    """Deliver every reminder due now; returns how many went out."""
+    due = await asyncio.to_thread(engine.due_reminders, list(channels))
+    sent: list[int] = []
+    for reminder in due:
+        try:
+            await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
+            sent.append(reminder.followup_id)
+        except Exception:  # one failed delivery must not stop the others
+            log.exception("reminder %s not delivered; will retry", reminder.followup_id)
+    await asyncio.to_thread(engine.mark_reminded, sent)
+    return len(sent)
+
+
+async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: float,
+                        stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await send_due_reminders(engine, channels)
+        except Exception:
+            log.exception("reminder pass failed; next pass in %.0f s", interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {}
+    if config.channels.telegram.enabled:
+        from bot.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(config.channels.telegram, engine, server)
+    if config.channels.wecom.enabled:
+        from bot.wecom.channel import WecomChannel
+
+        channels["wecom"] = WecomChannel(config.channels.wecom, engine, server)
+    return channels
+
+
+async def run_channels(config: AppConfig, engine: Engine,
+                       stop: asyncio.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or `stop` is set). Returns the process exit status."""
+    server = WebhookServer()
+    channels = build_channels(config, engine, server)
+    if not channels:
+        log.error("no channel is enabled in the config (channels.telegram / channels.wecom)")
+        print("error: no network channel is enabled; set channels.telegram.enabled or "
+              "channels.wecom.enabled, or use `repcoach chat` for the console")
+        return 1
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    listens = [(c.listen, c.port) for c in (config.channels.telegram, config.channels.wecom)
+               if c.enabled and _serves_http(config, c)]
+    started: list[Channel] = []
+    try:
+        for channel in channels.values():
+            await channel.start()
+            started.append(channel)
+        if server.has_routes:
+            await server.start(listens)
+        print(f"running: {', '.join(channels)}", flush=True)
+        interval = min(config.channels.telegram.reminder_interval,
+                       config.channels.wecom.reminder_interval)
+        await reminder_loop(engine, channels, interval, stop)
+    finally:
+        await server.stop()
+        for channel in reversed(started):
+            await channel.stop()
+    return 0
+
+
+def _serves_http(config: AppConfig, section: object) -> bool:
+    if section is config.channels.telegram:
+        return config.channels.telegram.mode == "webhook"
+    return True

@@ -1,0 +1,39 @@
+"""One aiohttp server for every webhook (WeCom callbacks, Telegram webhook mode).
+
+Channels add their routes; the server owns listening and shutdown. Bodies are capped so an
+oversized request is refused before it is read into memory.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class WebhookServer:
+    def __init__(self) -> None:
+        self.app = web.Application(client_max_size=MAX_BODY_BYTES)
+        self.app.router.add_get("/healthz", self._health)
+        self._runner: web.AppRunner | None = None
+        self._sites: dict[tuple[str, int], web.TCPSite] = {}
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    @property
+    def has_routes(self) -> bool:
+        return len(self.app.router.routes()) > 1
+
+    async def start(self, listens: list[tuple[str, int]]) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        for host, port in dict.fromkeys(listens):
+            site = web.TCPSite(self._runner, host, port)
+            await site.start()
+            self._sites[(host, port)] = site
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
