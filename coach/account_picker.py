@@ -40,9 +40,12 @@ def _offer(runner: Runner, text: str, accounts: list[Account], extra: list[tuple
     if new_list:
         runner.conversation.seq += 1
     seq = runner.conversation.seq
-    choices = [Choice(choice_key(seq, i), _label(runner, a)) for i, a in enumerate(accounts)]
-    choices += [Choice(choice_key(seq, token), label) for token, label in extra]
-    runner.conversation.pending = {"options": [a.id for a in accounts], "query": query}
+    tokens = [str(i) for i in range(len(accounts))] + [token for token, _ in extra]
+    labels = [_label(runner, a) for a in accounts] + [label for _, label in extra]
+    choices = [Choice(choice_key(seq, token), label) for token, label in zip(tokens, labels,
+                                                                              strict=True)]
+    runner.conversation.pending = {"options": [a.id for a in accounts], "query": query,
+                                   "tokens": tokens}
     runner.turn.say(text, tuple(choices))
 
 
@@ -60,6 +63,14 @@ def answer(runner: Runner, step: StepSpec, text: str | None, token: str | None) 
     pending = runner.conversation.pending or {}
     options: list[int] = list(pending.get("options") or [])
     query: dict[str, Any] | None = pending.get("query")
+    tokens: list[str] = list(pending.get("tokens") or [])
+    typed = (text or "").strip()
+    if token is None and typed.isdigit():  # a number answers the numbered list
+        number = int(typed)
+        if not 1 <= number <= len(tokens):
+            runner.reprompt(turn.message("choose_from_list", count=max(len(tokens), 1)))
+            return
+        token = tokens[number - 1]
     if token == RETYPE:
         runner.reprompt(turn.message("account_prompt"))
         return
@@ -70,14 +81,13 @@ def answer(runner: Runner, step: StepSpec, text: str | None, token: str | None) 
                               department=account.department))
         _select(runner, step, account)
         return
-    if token is not None or (text is not None and text.strip().isdigit()):
-        position = token if token is not None else str(int((text or "0").strip()) - 1)
-        if position.isdigit() and int(position) < len(options):
-            chosen = turn.store.account(options[int(position)])
+    if token is not None:
+        if token.isdigit() and int(token) < len(options):
+            chosen = turn.store.account(options[int(token)])
             if chosen is not None and not chosen.archived:
                 _select(runner, step, chosen)
                 return
-        runner.reprompt(turn.message("choose_from_list", count=max(len(options), 1)))
+        runner.reprompt(turn.message("choose_from_list", count=max(len(tokens), 1)))
         return
     wanted = parse_customer_text(text or "")
     if not wanted.name:

@@ -9,15 +9,18 @@ answer, a note, the step the rep is now on — commits together or not at all.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import unicodedata
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from coach.context import Turn
 from coach.library import Library
@@ -105,11 +108,10 @@ class Engine:
             conversation.playbook = conversation.step = None
             playbook = self.library.playbooks[self.library.catalog.free_text.playbook]
         turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
-                    now=now, playbook=playbook, vars=dict(conversation.vars or {}))
+                    now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars or {}))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
-        conversation.vars = turn.vars if conversation.playbook else {}
-        conversation.updated_at = now
+        save_state(conversation, turn.vars, now)
         return turn.replies
 
     def _route(self, runner: Runner, conversation: Conversation, incoming: Incoming,
@@ -232,8 +234,7 @@ class Engine:
             store.seen_message(incoming.channel, incoming.message_id, now)
         if menu is not None:
             runner.start(menu.id)
-        conversation.vars = turn.vars if conversation.playbook else {}
-        conversation.updated_at = now
+        save_state(conversation, turn.vars, now)
         return turn.replies
 
     # administration -------------------------------------------------------------------------
@@ -257,6 +258,16 @@ class Engine:
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""
         return [(c.name, c.description.get(locale)) for c in self.library.catalog.commands]
+
+
+def save_state(conversation: Conversation, variables: dict[str, Any], now: datetime) -> None:
+    """Write the turn's variables back. JSON columns do not see nested changes, so the row is
+    flagged as modified explicitly: a lost `_scores` update would lose quiz answers."""
+    conversation.vars = copy.deepcopy(variables) if conversation.playbook else {}
+    conversation.pending = copy.deepcopy(conversation.pending or {})
+    conversation.updated_at = now
+    flag_modified(conversation, "vars")
+    flag_modified(conversation, "pending")
 
 
 def _hint_locale(hint: str | None, default: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coach.playbook import Catalog, Playbook
+from coach.playbook import LOCALES, Catalog, Playbook
 
 
 @dataclass(frozen=True, order=True)
@@ -122,10 +122,26 @@ def _shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
     for item in error.errors():
         loc = tuple(item["loc"])
         code = _PYDANTIC_CODES.get(item["type"], "bad-value")
-        if code == "missing-key" and loc and loc[-1] in ("zh", "en"):
-            code = "missing-locale"
         where = ".".join(str(p) for p in loc) or "(top)"
         issues.append(Issue(path, line_of(raw, loc), code, f"{where}: {item['msg']}"))
+    return issues
+
+
+def _locale_issues(display: str, raw: Any, path: tuple[Any, ...] = ()) -> list[Issue]:
+    """Every text that has one locale but not the other, wherever it sits in the file."""
+    issues: list[Issue] = []
+    if isinstance(raw, LineMap):
+        present = [loc for loc in LOCALES if loc in raw]
+        if present and len(present) < len(LOCALES):
+            missing = [loc for loc in LOCALES if loc not in raw]
+            issues.append(Issue(display, raw.line, "missing-locale",
+                                f"{'.'.join(str(p) for p in path) or '(top)'}: has "
+                                f"{present} but no {missing} text"))
+        for key, value in raw.items():
+            issues.extend(_locale_issues(display, value, (*path, key)))
+    elif isinstance(raw, LineList):
+        for index, value in enumerate(raw):
+            issues.extend(_locale_issues(display, value, (*path, index)))
     return issues
 
 
@@ -149,6 +165,7 @@ def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]
         Issue(display, line, "duplicate-key", f"key {key!r} appears twice")
         for key, line in getattr(loader, "duplicates", [])
     ]
+    issues.extend(_locale_issues(display, raw))
     if not isinstance(raw, LineMap):
         return None, [*issues, Issue(display, 1, "not-a-mapping", "a playbook is a mapping")]
     model_type: type[Playbook] | type[Catalog] = Catalog if "messages" in raw else Playbook

@@ -62,6 +62,7 @@ class StepSpec(Strict):
     input: InputKind | None = None
     save: str | None = None
     optional: bool = False
+    passthrough: bool = False
     keep: bool = False
     create: bool = False
     min: float | None = None

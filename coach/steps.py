@@ -164,6 +164,11 @@ class Runner:
             [choice.label.get("zh"), choice.label.get("en"), turn.render(choice.label)]
             for choice in choices
         ])
+        if index is None and step.passthrough and text is not None:
+            self.finish()
+            free = turn.library.catalog.free_text
+            self.start(free.playbook, {free.save: text})
+            return
         if index is None:
             self.reprompt(turn.message("choose_from_list", count=len(choices)))
             return
@@ -176,8 +181,16 @@ class Runner:
             turn.vars[step.save] = choice.value if choice.value is not None else index + 1
         self.advance(choice.next or self._next(step))
 
+    def _is_skip(self, text: str) -> bool:
+        """Typing the skip button's label (in either language) skips, like pressing it."""
+        label = self.turn.library.catalog.messages["skip_label"]
+        typed = text.strip().lower()
+        return typed in {(label.get(loc) or "").strip().lower() for loc in ("zh", "en")}
+
     def _answer_input(self, step: StepSpec, text: str | None, token: str | None) -> None:
         turn = self.turn
+        if step.optional and token is None and text is not None and self._is_skip(text):
+            token = SKIP_TOKEN
         if token == SKIP_TOKEN and step.optional:
             turn.vars[step.save or ""] = None
             self.advance(self._next(step))

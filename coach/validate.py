@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pydantic import BaseModel
+
 from coach.actions import REGISTRY
 from coach.loader import Issue, LoadResult, SourceFile, line_of
 from coach.playbook import (
@@ -208,15 +210,14 @@ def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...],
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _texts(item, (*path, key))
-    elif hasattr(value, "model_fields"):
+    elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _texts(getattr(value, name), (*path, name))
 
 
 def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None,
                      allowed: set[str], *, expression: bool = False) -> Iterator[Issue]:
-    if text is None:
-        yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
+    if text is None:  # reported once, as missing-locale, by the loader
         return
     if not text.strip():
         yield _issue(source, path, "empty-text", "text is empty")
@@ -246,24 +247,6 @@ def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Is
         yield from _template_issues(source, path, text, allowed)
 
 
-def check_content_locales(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
-    def walk(value: Any, path: tuple[Any, ...]) -> Iterator[Issue]:
-        if isinstance(value, dict):
-            present = [loc for loc in LOCALES if loc in value]
-            if present and len(present) != len(LOCALES):
-                missing = [loc for loc in LOCALES if loc not in value]
-                yield _issue(source, path, "missing-locale",
-                             f"text has {present} but not {missing}")
-                return
-            for key, item in value.items():
-                yield from walk(item, (*path, key))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from walk(item, (*path, index))
-
-    yield from walk(pb.content, ("content",))
-
-
 PLAYBOOK_CHECKS: tuple[Check, ...] = (
     check_unique_step_ids,
     check_step_kinds,
@@ -272,7 +255,6 @@ PLAYBOOK_CHECKS: tuple[Check, ...] = (
     check_dimensions,
     check_actions,
     check_templates,
-    check_content_locales,
 )
 
 
@@ -285,13 +267,6 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
         for locale in LOCALES:
             yield from _template_issues(source, ("messages", key, locale),
                                         getattr(text, locale), set(CATALOG_NAMES))
-    for path, label in _texts(catalog.labels, ("labels",)):
-        if label is None:
-            yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
-    for index, command in enumerate(catalog.commands):
-        for path, description in _texts(command.description, ("commands", index, "description")):
-            if description is None:
-                yield _issue(source, path, "missing-locale", f"no {path[-1]!r} text")
     for group, required in (("stages", STAGES), ("styles", STYLES)):
         names = getattr(catalog.labels, group)
         for key in required:

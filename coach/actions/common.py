@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from coach.playbook import ChoiceSpec
@@ -25,7 +26,7 @@ def scores(turn: Turn) -> dict[str, float]:
     return {d: float(raw.get(d, 0)) for d in turn.playbook.dimensions}
 
 
-def evidence_for(turn: Turn, winners: str) -> list[str]:
+def evidence_for(turn: Turn, winners: Sequence[str]) -> list[str]:
     """Texts of the answers that pointed at any of `winners`, as the rep would recognise
     them: a choice's `evidence` text, or its label."""
     texts = []

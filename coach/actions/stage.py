@@ -37,7 +37,7 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     top = totals[order[0]]
     winner = min((s for s in STAGES if totals.get(s, 0) == top), key=STAGES.index)
     confidence = share_confidence(totals, winner, observed_answers(turn), ENOUGH_OBSERVATIONS)
-    evidence = evidence_for(turn, winner)
+    evidence = evidence_for(turn, [winner])
     turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version, turn.now)
     if previous is None:
         direction = "first"

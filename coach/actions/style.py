@@ -34,7 +34,7 @@ def assess_style(turn: Turn, _args: Mapping[str, Any]) -> None:
     confidence = share_confidence(combined, letters[:1], answered, ENOUGH_OBSERVATIONS)
     if earlier and letters and earlier[0].letters[:1] == letters[:1]:
         confidence = round(min(0.95, confidence + 0.1), 2)  # agreement across visits
-    evidence = evidence_for(turn, letters)
+    evidence = evidence_for(turn, list(letters))
     previous = account.style
     if letters:
         turn.store.add_style_assessment(account, current, letters, confidence, evidence,
