@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck unit bench clean
+.PHONY: run test check lint unit postgres bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ check: $(STAMP)
 
 lint: check
 
-unit: $(STAMP)
+postgres:
+	bash .ci/install-postgres.sh
+
+unit: $(STAMP) postgres
 	$(BIN)/pytest -q
 
 test: check unit
