@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint unit postgres bench clean
+.PHONY: run test check lint unit system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,10 @@ check: $(STAMP)
 
 lint: check
 
-postgres:
-	bash .ci/install-postgres.sh
+system-deps:
+	bash .ci/install-system-deps.sh
 
-unit: $(STAMP) postgres
+unit: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
 test: check unit

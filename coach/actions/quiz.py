@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
 from coach.actions.registry import ContentIssue, action, require_content
+from coach.charts import can_draw_chinese, quadrant_scores
+from coach.messages import Attachment
 from coach.playbook import STYLES, Playbook
 from coach.scoring import dominant, ranked
 
@@ -27,9 +29,20 @@ def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
     top = dominant(totals, STYLES)
     turn.store.add_quiz_result(turn.playbook.id, turn.playbook.version, totals,
                                "".join(top), turn.now)
+    turn.attachments.append(_chart(turn, totals, top))
     turn.vars["quiz"] = {
         "scores": {k: int(v) if float(v).is_integer() else v for k, v in totals.items()},
         "dominant": top,
         "ranked": ranked(totals, STYLES),
         "max_score": max(totals.values(), default=0),
     }
+
+
+def _chart(turn: Turn, totals: Mapping[str, float], top: list[str]) -> Attachment:
+    """The four scores as a picture; English labels where no Chinese font is installed."""
+    locale = turn.locale if turn.locale == "en" or can_draw_chinese() else "en"
+    names = {q: turn.library.style_name(q, locale) or q for q in STYLES}
+    title = turn.playbook.title.get(locale)
+    png = quadrant_scores(totals, names, title, highlight=top)
+    return Attachment(filename="thinking-preference.png", mime_type="image/png", data=png,
+                      kind="photo")

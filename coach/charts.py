@@ -1,0 +1,92 @@
+"""Pictures the rep receives: the quiz's four quadrant scores (and, later, the matrix).
+
+Drawn with matplotlib's Agg backend (no display). Chinese labels need a CJK font: the first
+one found among the usual system fonts is used (fonts-wqy-microhei, Noto CJK, Source Han);
+without one, labels fall back to the English names so the rep never sees empty boxes. Every
+PNG carries the labels it shows in a text chunk, so tests and audits can read what a picture
+says without OCR.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from PIL import PngImagePlugin
+
+CJK_FONT_NAMES = (
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
+    "Source Han Sans SC", "Source Han Sans CN", "Droid Sans Fallback", "SimHei",
+)
+LABELS_KEY = "repcoach:labels"
+COLOURS = ("#3b6ea5", "#5b9a68", "#c0793a", "#8a5aa8")
+
+
+@cache
+def cjk_font() -> str | None:
+    """The family name of an installed font that can draw Chinese, or None."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_NAMES:
+        if name in installed:
+            return name
+    return None
+
+
+def can_draw_chinese() -> bool:
+    return cjk_font() is not None
+
+
+def _png(figure: Figure, labels: Sequence[str]) -> bytes:
+    raw = io.BytesIO()
+    figure.savefig(raw, format="png", dpi=120, bbox_inches="tight")
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(LABELS_KEY, json.dumps(list(labels), ensure_ascii=False))
+    from PIL import Image
+
+    raw.seek(0)
+    image = Image.open(raw)
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title: str,
+                    highlight: Sequence[str] = ()) -> bytes:
+    """A horizontal bar per quadrant (A..D), the dominant ones drawn solid."""
+    family = cjk_font()
+    letters = list(scores)
+    labels = [f"{letter}  {names.get(letter, letter)}" for letter in letters]
+    figure = Figure(figsize=(5.6, 3.0))
+    axes = figure.subplots()
+    values = [float(scores[letter]) for letter in letters]
+    bars = axes.barh(labels[::-1], values[::-1],
+                     color=[COLOURS[i % len(COLOURS)] for i in range(len(letters))][::-1])
+    for bar, letter in zip(bars, letters[::-1], strict=True):
+        bar.set_alpha(1.0 if letter in highlight or not highlight else 0.45)
+        axes.text(bar.get_width() + 0.2, bar.get_y() + bar.get_height() / 2,
+                  f"{bar.get_width():g}", va="center", fontsize=10)
+    axes.set_xlim(0, max([*values, 1.0]) * 1.2)
+    axes.set_title(title, fontsize=12, family=family or "sans-serif")
+    for tick in axes.get_yticklabels():
+        tick.set_fontfamily(family or "sans-serif")
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    return _png(figure, [title, *labels])
+
+
+def labels_in(png: bytes) -> list[str]:
+    """The labels a RepCoach picture shows, read back from its text chunk."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    text = image.info.get(LABELS_KEY, "[]")
+    found = json.loads(text)
+    return [str(label) for label in found]
