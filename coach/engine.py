@@ -206,7 +206,12 @@ class Engine:
             rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
                                        locale=locale)
             directory.bind_identity(rep, incoming.channel, incoming.user_id, now)
-            return self._welcome(directory.session, rep, incoming, now)
+            command = _COMMAND.match(text or "")
+            if incoming.opened or (command and command.group(1).lower() in ("start", "menu")):
+                return self._welcome(directory.session, rep, incoming, now)
+            greeting = Reply(self.library.message("welcome", rep.locale,
+                                                  rep={"name": rep.name, "locale": rep.locale}))
+            return [greeting, *self._turn(directory.session, incoming)]
         command = _COMMAND.match(text or "")
         if command and command.group(1).lower() == "start" and command.group(2):
             owner = directory.redeem_code(command.group(2).strip(), now)

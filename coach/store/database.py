@@ -33,7 +33,8 @@ def create_db_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        timeout = float(parsed.query.get("timeout", 15))  # type: ignore[arg-type]
+        kwargs["connect_args"] = {"timeout": timeout, "check_same_thread": False}
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
