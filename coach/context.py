@@ -30,6 +30,7 @@ class Turn:
     vars: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    forgotten: bool = False
 
     @property
     def locale(self) -> str:

@@ -111,7 +111,8 @@ class Engine:
                     now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars or {}))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
-        save_state(conversation, turn.vars, now)
+        if not turn.forgotten:  # after /forget there is no conversation left to save
+            save_state(conversation, turn.vars, now)
         return turn.replies
 
     def _route(self, runner: Runner, conversation: Conversation, incoming: Incoming,
