@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from coach.store.models import (
     Account,
+    AdverseEvent,
     Base,
     Conversation,
     EnrollmentCode,
@@ -33,7 +34,7 @@ from coach.store.models import (
 
 # Children before parents, so deletion never trips a foreign key.
 REP_TABLES: tuple[type[Base], ...] = (
-    Suggestion, FollowUp, StyleAssessment, StageChange, Note, QuizResult, Account,
+    AdverseEvent, Suggestion, FollowUp, StyleAssessment, StageChange, Note, QuizResult, Account,
     Conversation, ProcessedMessage, EnrollmentCode, Identity,
 )
 

@@ -109,6 +109,8 @@ class Note(Base):
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    redactions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -229,3 +231,27 @@ class ProcessedMessage(Base):
     message_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AdverseEvent(Base):
+    """An adverse event a rep heard of: day 0 is when they logged it; the company's
+    pharmacovigilance deadline runs from there. Listed for the rep's manager."""
+
+    __tablename__ = "adverse_events"
+    __table_args__ = (
+        Index("ix_adverse_events_due", "status", "remind_at"),
+        Index("ix_adverse_events_rep", "rep_id", "day0"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="SET NULL"), nullable=True
+    )
+    phrase: Mapped[str] = mapped_column(String(200))
+    day0: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    remind_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    forwarded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
