@@ -82,7 +82,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.upgrade:
         upgrade(config.database.url)
     engine = build_engine(config)
-    ConsoleChannel(engine, user=args.user).run()
+    ConsoleChannel(engine, user=args.user, with_ids=args.with_ids).run()
     return 0
 
 
@@ -103,6 +103,8 @@ def parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat in this terminal (console channel)")
     chat.add_argument("--user", default=None, help="console identity (default: your login)")
+    chat.add_argument("--with-ids", action="store_true",
+                      help="read ID<TAB>TEXT lines: replayable scripts, resent lines are ignored")
     chat.add_argument("--upgrade", action="store_true",
                       help="bring the database schema up to date first")
     chat.set_defaults(func=cmd_chat)

@@ -21,8 +21,9 @@ PROMPT = "> "
 class ConsoleChannel:
     def __init__(self, engine: Engine, *, user: str | None = None,
                  files_dir: Path = Path("data/files"), stdin: TextIO = sys.stdin,
-                 stdout: TextIO = sys.stdout) -> None:
+                 stdout: TextIO = sys.stdout, with_ids: bool = False) -> None:
         self.engine = engine
+        self.with_ids = with_ids
         self.user = user or getpass.getuser()
         self.files_dir = files_dir
         self.stdin = stdin
@@ -39,10 +40,11 @@ class ConsoleChannel:
             self.stdout.write("\n")
         self.stdout.flush()
 
-    def send(self, text: str | None, *, opened: bool = False) -> list[Reply]:
+    def send(self, text: str | None, *, opened: bool = False,
+             message_id: str | None = None) -> list[Reply]:
         return self.engine.handle_sync(
             Incoming(channel="console", user_id=self.user, text=text, display_name=self.user,
-                     opened=opened)
+                     opened=opened, message_id=message_id)
         )
 
     def run(self) -> None:
@@ -57,6 +59,19 @@ class ConsoleChannel:
             if not line:
                 break
             text = line.rstrip("\n")
+            if self.with_ids:
+                self._replay(text)
+                continue
             if not interactive:
                 self.stdout.write(f"{PROMPT}{text}\n")
             self.show(self.send(text))
+
+    def _replay(self, line: str) -> None:
+        """`ID<TAB>TEXT`: a message with an id, as a platform would deliver it. Resending a
+        line after a crash is safe: an id already handled is answered with nothing. `[done
+        ID]` marks the end of each turn for the script driving us."""
+        message_id, _, text = line.partition("\t")
+        self.stdout.write(f"{PROMPT}{text}\n")
+        self.show(self.send(text, message_id=f"console-{message_id}"))
+        self.stdout.write(f"[done {message_id}]\n")
+        self.stdout.flush()

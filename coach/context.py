@@ -7,7 +7,7 @@ one SQLAlchemy session and one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from coach.library import Library
@@ -31,6 +31,20 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     forgotten: bool = False
+
+    @property
+    def local_now(self) -> datetime:
+        """The rep's wall-clock time: "today", 明天 and the daily cap follow their day."""
+        return self.now + timedelta(hours=self.settings.utc_offset_hours)
+
+    def local_date(self, moment: datetime) -> str:
+        """A stored (UTC) moment as the rep's calendar date."""
+        return (moment + timedelta(hours=self.settings.utc_offset_hours)).date().isoformat()
+
+    def day_start(self) -> datetime:
+        """The UTC moment the rep's current day began."""
+        local = self.local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local - timedelta(hours=self.settings.utc_offset_hours)
 
     @property
     def locale(self) -> str:
@@ -71,7 +85,7 @@ class Turn:
             account=self.account_view(self.account()),
             content=self.library.content(self.playbook, self.locale),
             locale=self.locale,
-            today=self.now.date().isoformat(),
+            today=self.local_now.date().isoformat(),
         )
         context.update(extra)
         return context

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from coach.context import Turn
 from coach.library import Library
-from coach.messages import Incoming, Reply
+from coach.messages import Choice, Incoming, Reply
 from coach.reminders import LOG, RESCHEDULE, DueReminder, due, mark_sent, parse_reminder_key
 from coach.settings import EngineSettings
 from coach.steps import Runner, parse_choice_key
@@ -35,6 +35,7 @@ from coach.store.repo import Directory, RepStore
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+LAST_PROMPT = "_prompt"
 _COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CONTROL = {cat for cat in ("Cc", "Cs", "Co", "Cn")}
 
@@ -111,6 +112,7 @@ class Engine:
                     now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars or {}))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
+        remember_prompt(turn, conversation)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             save_state(conversation, turn.vars, now)
         return turn.replies
@@ -119,10 +121,10 @@ class Engine:
                text: str | None) -> None:
         turn = runner.turn
         if incoming.opened:
-            step = runner.current_step()
-            if step is not None:
-                runner.conversation.seq -= 1
-                runner.prompt(step)
+            waiting = turn.vars.get(LAST_PROMPT)
+            if conversation.step is not None and isinstance(waiting, dict):
+                turn.replies.append(Reply(str(waiting["text"]), tuple(
+                    Choice(str(key), str(label)) for key, label in waiting["choices"])))
             else:
                 self._command(runner, conversation, "menu", None)
             return
@@ -264,6 +266,16 @@ class Engine:
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""
         return [(c.name, c.description.get(locale)) for c in self.library.catalog.commands]
+
+
+def remember_prompt(turn: Turn, conversation: Conversation) -> None:
+    """Keep the question the rep is looking at, exactly as sent, so reopening the chat after
+    a restart shows it again with the same (still valid) buttons."""
+    if conversation.step is None or not turn.replies:
+        return
+    last = turn.replies[-1]
+    turn.vars[LAST_PROMPT] = {"text": last.text,
+                              "choices": [[c.key, c.label] for c in last.choices]}
 
 
 def save_state(conversation: Conversation, variables: dict[str, Any], now: datetime) -> None:

@@ -68,6 +68,9 @@ _HOSPITAL_SUFFIXES = ("卫生院", "医院", "诊所", "中心", "院")
 _HOSPITAL_WORDS = ("hospital", "clinic", "center", "centre")
 _DEPARTMENT_SUFFIXES = ("科", "室")
 _DEPARTMENT_WORDS = ("department", "dept", "dept.", "ward")
+# English specialty names reps type for a department ("Dr Li, Taishan Hospital, Cardiology").
+_SPECIALTY_ENDINGS = ("ology", "iatrics", "iatry", "surgery", "medicine", "pharmacy", "icu",
+                      "emergency", "radiotherapy", "orthopedics", "orthopaedics")
 _SEPARATORS = re.compile(r"[,，、;；|/\n\t]+")
 
 # Score components, tuned so that the picker's "sure" threshold (0.9) is reached by an exact
@@ -147,6 +150,8 @@ def _kind(token: str) -> str:
     if _ends_with_any(low, _HOSPITAL_SUFFIXES) or (words and words[-1] in _HOSPITAL_WORDS):
         return "hospital"
     if _ends_with_any(low, _DEPARTMENT_SUFFIXES) or any(w in _DEPARTMENT_WORDS for w in words):
+        return "department"
+    if words and all(w.isascii() for w in words) and words[-1].endswith(_SPECIALTY_ENDINGS):
         return "department"
     return "name"
 

@@ -8,6 +8,7 @@ position (or a letter for skip/create/retype). Keys stay a few bytes long whatev
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from coach import account_picker
@@ -166,6 +167,10 @@ class Runner:
         ])
         if index is None and step.passthrough and text is not None:
             self.finish()
+            keyword = turn.library.by_keyword.get(text.strip().lower())
+            if keyword is not None:
+                self.start(keyword.id)
+                return
             free = turn.library.catalog.free_text
             self.start(free.playbook, {free.save: text})
             return
@@ -211,7 +216,7 @@ class Runner:
                 return
             value = int(number) if number.is_integer() else number
         elif step.input == "date":
-            due = parse_due_date(text, turn.now.date())
+            due = parse_due_date(text, turn.local_now.date())
             if due is None:
                 self.reprompt(turn.message("invalid_date"))
                 return
@@ -228,13 +233,18 @@ def _choice_index(token: str | None, text: str | None, labels: list[list[str]]) 
         return None
     if text is None:
         return None
-    typed = text.strip().lower()
+    typed = _plain_label(text)
     if typed.isdigit() and 1 <= int(typed) <= len(labels):
         return int(typed) - 1
     for index, variants in enumerate(labels):
-        if typed in (v.strip().lower() for v in variants):
+        if typed and typed in (_plain_label(v) for v in variants):
             return index
     return None
+
+
+def _plain_label(label: str) -> str:
+    """A label as a rep would type it: no emoji or symbols, no spaces, lower case."""
+    return "".join(ch for ch in label if unicodedata.category(ch)[0] in "LN").lower()
 
 
 def _has_value(variables: dict[str, Any], name: str | None) -> bool:

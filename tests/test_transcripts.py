@@ -13,6 +13,7 @@ some text (or offer some buttons), and the store must hold some rows. Steps:
       steps: [{press_nth: 0}]
     - clock: {days: 2}                # move the clock
     - restart: true                   # a new engine on the same database (a process restart)
+    - remind: true                    # the runner's reminder pass: due reminders arrive now
     - rows: {notes: 1}                # exact row counts
     - row: {table: accounts, where: {name: 李主任}, has: {stage: trial}}
 """
@@ -77,6 +78,8 @@ class Script:
         elif "restart" in step:
             self.restart()
             return
+        elif "remind" in step:
+            replies = self.deliver_reminders()
         elif "rows" in step:
             for table, expected in step["rows"].items():
                 assert table in TABLES, f"{where}: unknown table {table}"
@@ -100,6 +103,14 @@ class Script:
             assert any(str(wanted) in label for label in labels), (
                 f"{where}: no button with {wanted!r} in {labels}"
             )
+
+    def deliver_reminders(self) -> list[Reply]:
+        """What the channel runner does on its interval: send due reminders, mark them sent."""
+        due = self.chat.engine.due_reminders([self.chat.channel])
+        replies = [r.reply for r in due if r.user_id == self.chat.user_id]
+        self.chat.transcript.extend(replies)
+        self.chat.engine.mark_reminded([r.followup_id for r in due])
+        return replies
 
     def count(self, table: str) -> int:
         with self.database.engine.connect() as connection:

@@ -26,20 +26,20 @@ def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     library, locale = turn.library, turn.locale
     turn.vars["overview"] = {
         "stage_history": [
-            {"date": row.created_at.date().isoformat(),
+            {"date": turn.local_date(row.created_at),
              "stage_name": library.stage_name(row.stage, locale),
              "previous_name": library.stage_name(row.previous_stage, locale),
              "confidence_pct": round(row.confidence * 100)}
             for row in turn.store.stage_history(account)
         ],
         "style_history": [
-            {"date": row.created_at.date().isoformat(), "letters": row.letters,
+            {"date": turn.local_date(row.created_at), "letters": row.letters,
              "name": library.style_name(row.letters, locale),
              "confidence_pct": round(row.confidence * 100)}
             for row in turn.store.style_assessments(account)
         ],
         "notes": [
-            {"date": note.created_at.date().isoformat(), "text": note.text}
+            {"date": turn.local_date(note.created_at), "text": note.text}
             for note in turn.store.recent_notes(account, CARD_NOTES)
         ],
     }

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @action("export_data", provides=("export",))
 def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     data = collect(turn.store.session, turn.rep)
-    stamp = turn.now.strftime("%Y%m%d")
+    stamp = turn.local_now.strftime("%Y%m%d")
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.json", "application/json",
                                        as_json(data)))
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.csv", "text/csv",

@@ -27,6 +27,13 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 def assess_style(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
     current = scores(turn)
+    if observed_answers(turn) == 0:  # all "not sure": earlier hypotheses stay as they are
+        turn.vars["style"] = {
+            "letters": None, "name": None, "scores": current, "confidence_pct": 0,
+            "evidence": [], "previous": account.style, "answered": 0,
+            "previous_name": turn.library.style_name(account.style, turn.locale),
+        }
+        return
     earlier = list(turn.store.style_assessments(account, EARLIER_ASSESSMENTS))
     combined = combine(current, [e.scores for e in earlier])
     letters = "".join(dominant(combined, STYLES))

@@ -92,7 +92,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
 def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
     settings = turn.settings
-    day_start = turn.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = turn.day_start()
     turn.vars["tactic"] = None
     turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
         settings.suggestions_per_day
