@@ -284,7 +284,8 @@ class RepStore:
 
     def blocked_tactics(self, account: Account, dismissed_since: datetime,
                         offered_since: datetime) -> set[str]:
-        """Tactics not to offer again yet: dismissed recently, or already offered today."""
+        """Tactics not to offer again yet: dismissed or accepted within the cooldown, or
+        already offered today."""
         rows = self.session.execute(
             select(Suggestion.tactic_id, Suggestion.status, Suggestion.offered_at,
                    Suggestion.answered_at)
@@ -294,8 +295,9 @@ class RepStore:
         ).all()
         blocked: set[str] = set()
         for tactic_id, status, offered_at, answered_at in rows:
-            recently_dismissed = (
-                status == "dismissed" and (answered_at or offered_at) >= dismissed_since
+            recently_dismissed = (  # dismissed, or accepted and being worked on
+                status in ("dismissed", "accepted")
+                and (answered_at or offered_at) >= dismissed_since
             )
             if recently_dismissed or offered_at >= offered_since:
                 blocked.add(tactic_id)
