@@ -31,7 +31,8 @@ class Channel(Protocol):
 
 
 async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
-    """Deliver every reminder due now; returns how many went out."""
+    """Deliver every reminder due now, then the weekly re-evaluation nudges; returns how
+    many messages went out."""
     due = await asyncio.to_thread(engine.due_reminders, list(channels))
     sent: list[int] = []
     for reminder in due:
@@ -41,6 +42,12 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
         except Exception:  # one failed delivery must not stop the others
             log.exception("reminder %s not delivered; will retry", reminder.followup_id)
     await asyncio.to_thread(engine.mark_reminded, sent)
+    for nudge in await asyncio.to_thread(engine.due_nudges, list(channels)):
+        try:
+            await channels[nudge.channel].deliver(nudge.user_id, [nudge.reply])
+            sent.append(-nudge.rep_id)
+        except Exception:  # the nudge comes back next week; reminders matter more
+            log.exception("weekly nudge for rep %s not delivered", nudge.rep_id)
     return len(sent)
 
 

@@ -90,3 +90,42 @@ def labels_in(png: bytes) -> list[str]:
     text = image.info.get(LABELS_KEY, "[]")
     found = json.loads(text)
     return [str(label) for label in found]
+
+
+def potential_support_matrix(points: Sequence[tuple[str, float, float]],
+                             quadrant_names: Mapping[str, str],
+                             axis_labels: Mapping[str, str],
+                             cutoffs: Mapping[str, float]) -> bytes:
+    """Customers placed by potential (y) and support (x), bands 1..3, with the four
+    quadrants named. Customers sharing a cell are fanned out so every name stays legible."""
+    family = cjk_font() or "sans-serif"
+    figure = Figure(figsize=(6.4, 5.2))
+    axes = figure.subplots()
+    x_cut = float(cutoffs["high_support"]) - 0.5
+    y_cut = float(cutoffs["high_potential"]) - 0.5
+    axes.axvline(x_cut, color="#999999", linewidth=1)
+    axes.axhline(y_cut, color="#999999", linewidth=1)
+    corners = {"invest": (0.55, 3.45), "develop": (3.45, 3.45),
+               "maintain": (3.45, 0.55), "minimise": (0.55, 0.55)}
+    for key, (x, y) in corners.items():
+        axes.text(x, y, quadrant_names.get(key, key), ha="left" if x < 2 else "right",
+                  va="top" if y > 2 else "bottom", fontsize=11, color="#555555",
+                  family=family)
+    seen: dict[tuple[float, float], int] = {}
+    for name, potential, support in points:
+        cell = (support, potential)
+        offset = seen.get(cell, 0)
+        seen[cell] = offset + 1
+        x = support + 0.12 * ((offset % 3) - 1)
+        y = potential - 0.15 * (offset // 3) + 0.05 * (offset % 3)
+        axes.scatter([x], [y], s=40, color=COLOURS[0])
+        axes.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=9,
+                      family=family)
+    axes.set_xlim(0.5, 3.5)
+    axes.set_ylim(0.5, 3.5)
+    axes.set_xticks([1, 2, 3])
+    axes.set_yticks([1, 2, 3])
+    axes.set_xlabel(axis_labels.get("support", "support"), family=family)
+    axes.set_ylabel(axis_labels.get("potential", "potential"), family=family)
+    labels = [*(quadrant_names.get(k, k) for k in corners), *(p[0] for p in points)]
+    return _png(figure, labels)

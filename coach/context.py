@@ -80,6 +80,7 @@ class Turn:
     # texts ----------------------------------------------------------------------------
     def context(self, **extra: Any) -> dict[str, Any]:
         context = {k: v for k, v in self.vars.items() if not k.startswith("_")}
+        context.setdefault("command_args", "")
         context.update(
             rep={"name": self.rep.name, "locale": self.locale},
             account=self.account_view(self.account()),

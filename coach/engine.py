@@ -22,9 +22,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from coach import nudges
 from coach.context import Turn
 from coach.library import Library
 from coach.messages import Choice, Incoming, Reply
+from coach.nudges import SNOOZE, WEEK, DueNudge, parse_nudge_key
 from coach.reminders import LOG, RESCHEDULE, DueReminder, due, mark_sent, parse_reminder_key
 from coach.settings import EngineSettings
 from coach.steps import Runner, parse_choice_key
@@ -156,6 +158,10 @@ class Engine:
         if reminder is not None:
             self._reminder_button(runner, *reminder)
             return
+        nudge = parse_nudge_key(key)
+        if nudge is not None:
+            self._nudge_button(runner, nudge)
+            return
         parsed = parse_choice_key(key)
         if parsed is None or conversation.step is None or parsed[0] != conversation.seq:
             runner.turn.replies.append(
@@ -182,6 +188,20 @@ class Engine:
             followup.status = "dropped"
             turn.say(turn.message("reminder_dropped"))
 
+    def _nudge_button(self, runner: Runner, nudge: int | str) -> None:
+        """Re-evaluate a proposed customer now, or snooze the weekly nudge."""
+        turn = runner.turn
+        if nudge == SNOOZE:
+            turn.rep.nudge_after = turn.now + WEEK
+            turn.say(turn.message("nudge_snoozed"))
+            return
+        account = turn.store.account(nudge)
+        if account is None or account.archived:
+            turn.replies.append(Reply(turn.message("stale_button"), toast=True))
+            return
+        runner.finish()
+        runner.start(self.library.catalog.review, {"account": account.id})
+
     def _command(self, runner: Runner, conversation: Conversation, name: str,
                  argument: str | None) -> None:
         turn = runner.turn
@@ -195,7 +215,7 @@ class Engine:
             turn.say(turn.message("unknown_command", command=name))
             return
         runner.finish()
-        runner.start(playbook.id)
+        runner.start(playbook.id, {"command_args": (argument or "").strip()[:200]})
 
     # people we do not know yet -------------------------------------------------------------
     def _stranger(self, directory: Directory, incoming: Incoming, text: str | None,
@@ -259,6 +279,11 @@ class Engine:
     def due_reminders(self, channels: list[str]) -> list[DueReminder]:
         """Follow-ups due now, addressed to each rep's identity on the first listed channel."""
         return due(self.database, self.library, self.clock(), channels)
+
+    def due_nudges(self, channels: list[str]) -> list[DueNudge]:
+        """Weekly re-evaluation proposals for reps whose week has come round."""
+        return nudges.due(self.database, self.library, self.clock(), channels,
+                          self.settings.review_days, self.settings.stalled_visits)
 
     def mark_reminded(self, followup_ids: list[int]) -> None:
         mark_sent(self.database, followup_ids, self.clock())

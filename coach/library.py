@@ -64,6 +64,13 @@ class Library:
                  for c in letters if c in self.catalog.labels.styles]
         return " + ".join(names) if names else None
 
+    def label(self, group: str, key: str | None, locale: str) -> str | None:
+        """A shared label (`labels.GROUP.KEY` in system.yaml), or the key itself."""
+        if key is None:
+            return None
+        texts: dict[str, Text] = getattr(self.catalog.labels, group, {})
+        return texts[key].get(locale) if key in texts else key
+
     def text(self, text: Text, locale: str) -> str:
         return text.get(locale)
 

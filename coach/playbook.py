@@ -143,6 +143,11 @@ class Labels(Strict):
 
     stages: dict[str, Text]
     styles: dict[str, Text]
+    roles: dict[str, Text] = Field(default_factory=dict)
+    classes: dict[str, Text] = Field(default_factory=dict)
+    quadrants: dict[str, Text] = Field(default_factory=dict)
+    adopters: dict[str, Text] = Field(default_factory=dict)
+    needs: dict[str, Text] = Field(default_factory=dict)
 
 
 class Catalog(Strict):
@@ -152,6 +157,7 @@ class Catalog(Strict):
     version: int = Field(ge=1)
     free_text: FreeText
     reschedule: str
+    review: str = "stage"
     commands: list[CommandSpec]
     labels: Labels
     messages: dict[str, Text]
@@ -192,5 +198,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "reminder_reschedule_label",
     "reminder_drop_label",
     "reminder_dropped",
+    "nudge",
+    "nudge_review_label",
+    "nudge_snooze_label",
+    "nudge_snoozed",
     "saved_nothing",
 )

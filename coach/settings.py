@@ -16,6 +16,8 @@ class EngineSettings:
     reminder_hour: int = 9
     utc_offset_hours: int = 8
     enroll_code_days: int = 7
+    review_days: int = 90
+    stalled_visits: int = 5
     auto_enroll_channels: frozenset[str] = field(
         default_factory=lambda: frozenset({"console", "memory"})
     )

@@ -7,12 +7,14 @@ that read as scripts: say this, press that, expect this reply.
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 
 from coach.engine import Engine
 from coach.messages import Choice, Incoming, Reply
 
 _message_ids = itertools.count(1)
+_RUN = uuid.uuid4().hex[:8]  # ids stay unique across runs against the same database
 
 
 class NoSuchButton(AssertionError):
@@ -36,7 +38,7 @@ class MemoryChat:
 
     def say(self, text: str, *, message_id: str | None = None) -> list[Reply]:
         return self._send(Incoming(self.channel, self.user_id, text=text,
-                                   message_id=message_id or f"m{next(_message_ids)}",
+                                   message_id=message_id or f"m{_RUN}-{next(_message_ids)}",
                                    display_name=self.display_name))
 
     def open(self) -> list[Reply]:
@@ -45,7 +47,7 @@ class MemoryChat:
 
     def press_key(self, key: str) -> list[Reply]:
         return self._send(Incoming(self.channel, self.user_id, button=key,
-                                   message_id=f"m{next(_message_ids)}",
+                                   message_id=f"m{_RUN}-{next(_message_ids)}",
                                    display_name=self.display_name))
 
     def choices(self) -> tuple[Choice, ...]:

@@ -27,10 +27,10 @@ from coach.playbook import (
 )
 from coach.templating import TemplateProblem, undeclared_names
 
-BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today"})
+BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
-    "action", "due",
+    "action", "due", "names",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
@@ -273,6 +273,9 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
             if key not in names:
                 yield _issue(source, ("labels", group), "missing-label",
                              f"labels.{group} needs {key!r}")
+    if catalog.review not in bundle.playbooks:
+        yield _issue(source, ("review",), "unknown-playbook",
+                     f"review goes to {catalog.review!r}, which does not exist")
     if catalog.reschedule not in bundle.playbooks:
         yield _issue(source, ("reschedule",), "unknown-playbook",
                      f"reschedule goes to {catalog.reschedule!r}, which does not exist")

@@ -22,11 +22,15 @@ from coach.store.models import (
     Conversation,
     EnrollmentCode,
     FollowUp,
+    Goal,
     Identity,
+    Lesson,
     Note,
+    Plan,
     ProcessedMessage,
     QuizResult,
     Rep,
+    Screening,
     StageChange,
     StyleAssessment,
     Suggestion,
@@ -34,8 +38,9 @@ from coach.store.models import (
 
 # Children before parents, so deletion never trips a foreign key.
 REP_TABLES: tuple[type[Base], ...] = (
-    AdverseEvent, Suggestion, FollowUp, StyleAssessment, StageChange, Note, QuizResult, Account,
-    Conversation, ProcessedMessage, EnrollmentCode, Identity,
+    Lesson, Plan, Goal, Screening, AdverseEvent, Suggestion, FollowUp, StyleAssessment,
+    StageChange, Note, QuizResult, Account, Conversation, ProcessedMessage, EnrollmentCode,
+    Identity,
 )
 
 

@@ -44,6 +44,7 @@ class Rep(Base):
     team: Mapped[str | None] = mapped_column(String(100), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    nudge_after: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Identity(Base):
@@ -90,6 +91,16 @@ class Account(Base):
     stage_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     style: Mapped[str | None] = mapped_column(String(4), nullable=True)
     style_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # key-account management: bands 1 (low) .. 3 (high), never prescription counts
+    potential: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    support: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    klass: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    needs: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    adopter: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    influence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -255,3 +266,61 @@ class AdverseEvent(Base):
     remind_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="open")
     forwarded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Screening(Base):
+    """A key-account screening on the course's four criteria, rated in bands."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (Index("ix_screenings_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tier: Mapped[str] = mapped_column(String(2))
+    klass: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Goal(Base):
+    """What the rep wants to reach with a customer: a target stage by a date."""
+
+    __tablename__ = "goals"
+    __table_args__ = (Index("ix_goals_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_stage: Mapped[str] = mapped_column(String(16))
+    target_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Plan(Base):
+    """A generated customer development plan, kept so the next one can show what changed."""
+
+    __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Lesson(Base):
+    """A one-line lesson for the case library (案例复盘), after a stage change or a loss."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (Index("ix_lessons_rep", "rep_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

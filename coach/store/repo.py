@@ -23,11 +23,15 @@ from coach.store.models import (
     Conversation,
     EnrollmentCode,
     FollowUp,
+    Goal,
     Identity,
+    Lesson,
     Note,
+    Plan,
     ProcessedMessage,
     QuizResult,
     Rep,
+    Screening,
     StageChange,
     StyleAssessment,
     Suggestion,
@@ -274,6 +278,64 @@ class RepStore:
         account.stage_confidence = confidence
         account.updated_at = now
         return row
+
+    # key accounts ---------------------------------------------------------------------------
+    def add_screening(self, account: Account, scores: dict[str, int], tier: str, klass: str,
+                      now: datetime) -> None:
+        self.session.add(Screening(rep_id=self.rep_id, account_id=account.id, scores=scores,
+                                   tier=tier, klass=klass, created_at=now))
+
+    def add_goal(self, account: Account, stage: str, date: str | None, now: datetime) -> None:
+        self.session.add(Goal(rep_id=self.rep_id, account_id=account.id, target_stage=stage,
+                              target_date=date, created_at=now))
+        self.session.flush()
+
+    def latest_goal(self, account: Account) -> Goal | None:
+        return self.session.execute(
+            select(Goal).where(Goal.account_id == account.id, Goal.rep_id == self.rep_id)
+            .order_by(Goal.created_at.desc(), Goal.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+    def latest_plan(self, account: Account) -> Plan | None:
+        return self.session.execute(
+            select(Plan).where(Plan.account_id == account.id, Plan.rep_id == self.rep_id)
+            .order_by(Plan.created_at.desc(), Plan.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+    def add_plan(self, account: Account, facts: dict[str, Any], now: datetime) -> None:
+        self.session.add(Plan(rep_id=self.rep_id, account_id=account.id, facts=facts,
+                              created_at=now))
+
+    def note_count(self, account: Account) -> int:
+        return int(self.session.execute(
+            select(func.count(Note.id))
+            .where(Note.account_id == account.id, Note.rep_id == self.rep_id)
+        ).scalar_one())
+
+    def add_lesson(self, account: Account | None, kind: str, text: str, now: datetime) -> None:
+        self.session.add(Lesson(rep_id=self.rep_id, account_id=account.id if account else None,
+                                kind=kind, text=text, created_at=now))
+
+    def search_lessons(self, query: str, *, include_team: bool,
+                       limit: int = 10) -> list[tuple[Lesson, str | None, str]]:
+        """Lessons matching every word of `query` (all lessons when empty), newest first:
+        the rep's own, and with `include_team` those of reps in the same team."""
+        authors = [self.rep_id]
+        if include_team and self.rep.team:
+            authors = list(self.session.execute(
+                select(Rep.id).where(Rep.team == self.rep.team)).scalars())
+        statement = (
+            select(Lesson, Account.name, Rep.name)
+            .join(Rep, Rep.id == Lesson.rep_id)
+            .outerjoin(Account, Account.id == Lesson.account_id)
+            .where(Lesson.rep_id.in_(authors))
+        )
+        for word in query.split()[:5]:
+            pattern = f"%{word}%"
+            statement = statement.where(Lesson.text.ilike(pattern) | Account.name.ilike(pattern))
+        rows = self.session.execute(
+            statement.order_by(Lesson.created_at.desc(), Lesson.id.desc()).limit(limit)).all()
+        return [(lesson, customer, author) for lesson, customer, author in rows]
 
     # suggestions ----------------------------------------------------------------------------
     def suggestions_since(self, since: datetime) -> int:

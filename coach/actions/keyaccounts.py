@@ -1,0 +1,202 @@
+"""Key-account management (大客户管理): screening, the potential × support matrix, needs,
+roles in the decision chain, adopter categories and diffusion in an institution.
+
+The rules (tier thresholds, class conditions, matrix cut-offs, critical mass) are content:
+they live in the playbooks' YAML and are evaluated here. Nothing here asks for or stores
+prescription counts (统方): potential and volume are bands, and volume is institution-level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from coach.actions.common import scores
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.charts import can_draw_chinese, potential_support_matrix
+from coach.messages import Attachment
+from coach.playbook import Playbook
+from coach.store.models import Account
+from coach.templating import evaluate
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+CRITERIA = ("scale", "influence", "cooperation", "recognition")
+ROLES = ("decision_maker", "influencer", "user", "purchaser", "recommender")
+ADOPTERS = ("innovator", "early_adopter", "early_majority", "late_majority", "laggard")
+NEEDS = ("academic", "interest", "emotional")
+QUADRANTS = ("invest", "develop", "maintain", "minimise")
+
+
+def _check_screen(playbook: Playbook) -> Iterable[ContentIssue]:
+    if sorted(playbook.dimensions) != sorted(CRITERIA):
+        yield (("dimensions",), "bad-dimensions",
+               f"screen_account needs `dimensions: {list(CRITERIA)}`")
+    yield from require_content(("tiers",), ("classes",), ("potential",))(playbook)
+
+
+def _check_matrix(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(("matrix", "high_potential"), ("matrix", "high_support"),
+                               *[("quadrants", q, "name") for q in QUADRANTS])(playbook)
+
+
+def _matrix_rules(turn: Turn) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """The matrix cut-offs and quadrant texts, from whichever playbook defines them."""
+    for playbook in turn.library.playbooks.values():
+        if "matrix" in playbook.content and "quadrants" in playbook.content:
+            content = turn.library.content(playbook, turn.locale)
+            return content["matrix"], content["quadrants"]
+    raise LookupError("no playbook defines content.matrix and content.quadrants")
+
+
+def quadrant_of(account: Account, cutoffs: Mapping[str, Any]) -> str | None:
+    if account.potential is None or account.support is None:
+        return None
+    high_potential = account.potential >= float(cutoffs["high_potential"])
+    high_support = account.support >= float(cutoffs["high_support"])
+    if high_potential:
+        return "develop" if high_support else "invest"
+    return "maintain" if high_support else "minimise"
+
+
+@action("screen_account", provides=("screening",), content_check=_check_screen)
+def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Rate a customer on the four criteria; tier, class and matrix position follow from
+    the playbook's rules."""
+    account = turn.require_account()
+    rated = {k: int(v) for k, v in scores(turn).items()}
+    content = turn.playbook.content
+    context = {**rated, "total": sum(rated.values()), "role": account.role}
+    tier = next((str(t["tier"]) for t in content["tiers"]
+                 if evaluate(str(t["when"]), context)), str(content["tiers"][-1]["tier"]))
+    klass = next((str(c["id"]) for c in content["classes"]
+                  if evaluate(str(c["when"]), context)), str(content["classes"][-1]["id"]))
+    potential = round(float(evaluate(str(content["potential"]), context)))
+    support = turn.vars.get("support")
+    account.potential = max(1, min(3, potential))
+    account.support = int(support) if isinstance(support, int) else account.support
+    account.influence = rated.get("influence")
+    account.tier, account.klass = tier, klass
+    account.reviewed_at = account.updated_at = turn.now
+    turn.store.add_screening(account, rated, tier, klass, turn.now)
+    cutoffs, quadrants = _matrix_rules(turn)
+    quadrant = quadrant_of(account, cutoffs)
+    localized = turn.library.content(turn.playbook, turn.locale)
+    turn.vars["screening"] = {
+        "tier": tier, "klass": klass,
+        "klass_name": localized.get("class_names", {}).get(klass, klass),
+        "scores": rated, "potential": account.potential, "support": account.support,
+        "quadrant": quadrant,
+        "quadrant_name": quadrants[quadrant]["name"] if quadrant else None,
+        "quadrant_advice": quadrants[quadrant].get("advice") if quadrant else None,
+    }
+
+
+@action("list_key_accounts", provides=("key_accounts",))
+def list_key_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Screened customers ranked: tier first, then potential, then support."""
+    screened = [a for a in turn.store.active_accounts() if a.tier]
+    screened.sort(key=lambda a: (a.tier or "Z", -(a.potential or 0), -(a.support or 0), a.name))
+    turn.vars["key_accounts"] = [
+        {**(turn.account_view(a) or {}), "tier": a.tier, "klass": a.klass,
+         "potential": a.potential, "support": a.support} for a in screened
+    ]
+
+
+@action("potential_matrix", provides=("matrix",), content_check=_check_matrix)
+def potential_matrix(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Every rated customer in a quadrant, as a picture and as lists with advice."""
+    cutoffs, quadrants = _matrix_rules(turn)
+    placed: dict[str, list[Account]] = {q: [] for q in QUADRANTS}
+    for account in turn.store.active_accounts():
+        quadrant = quadrant_of(account, cutoffs)
+        if quadrant is not None:
+            placed[quadrant].append(account)
+    turn.vars["matrix"] = {
+        "count": sum(len(v) for v in placed.values()),
+        "quadrants": [
+            {"key": q, "name": quadrants[q]["name"], "advice": quadrants[q].get("advice", ""),
+             "names": [a.name for a in placed[q]]}
+            for q in QUADRANTS
+        ],
+    }
+    if turn.vars["matrix"]["count"]:
+        locale = turn.locale if turn.locale == "en" or can_draw_chinese() else "en"
+        names = turn.library.content(turn.playbook, locale)
+        png = potential_support_matrix(
+            [(a.name, a.potential or 0, a.support or 0) for q in QUADRANTS for a in placed[q]],
+            {q: names["quadrants"][q]["name"] for q in QUADRANTS},
+            names.get("axis_labels", {}), cutoffs)
+        turn.attachments.append(Attachment("potential-support-matrix.png", "image/png", png,
+                                           kind="photo"))
+
+
+@action("record_needs", provides=("needs",))
+def record_needs(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Which needs dominate (学术/利益/情感): those the rep rated strong this time."""
+    account = turn.require_account()
+    rated = scores(turn)
+    strong = [n for n in NEEDS if rated.get(n, 0) >= 2]
+    account.needs = strong
+    account.updated_at = turn.now
+    turn.vars["needs"] = strong
+
+
+@action("set_role", args={"role": ROLES})
+def set_role(turn: Turn, args: Mapping[str, Any]) -> None:
+    account = turn.require_account()
+    account.role = str(args["role"])
+    account.updated_at = turn.now
+
+
+@action("set_adopter", args={"category": ADOPTERS})
+def set_adopter(turn: Turn, args: Mapping[str, Any]) -> None:
+    account = turn.require_account()
+    account.adopter = str(args["category"])
+    account.updated_at = turn.now
+
+
+def _institution(turn: Turn) -> tuple[str | None, list[Account]]:
+    account = turn.account()
+    hospital = (account.hospital if account else None) or turn.vars.get("hospital")
+    if not hospital:
+        return None, []
+    return str(hospital), [a for a in turn.store.active_accounts() if a.hospital == hospital]
+
+
+@action("decision_chain", provides=("chain",))
+def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Who holds each role at the institution, which roles nobody covers, and who fits the
+    supporter profile: an opinion leader close to the top decision maker, open to new things."""
+    hospital, people = _institution(turn)
+    roles = {role: [a.name for a in people if a.role == role] for role in ROLES}
+    supporters = [
+        a.name for a in people
+        if a.role in ("influencer", "recommender") and (a.influence or 0) >= 3
+        and a.adopter in ("innovator", "early_adopter")
+    ]
+    turn.vars["chain"] = {"hospital": hospital, "roles": roles,
+                          "gaps": [r for r in ROLES if not roles[r]],
+                          "supporters": supporters, "people": len(people)}
+
+
+@action("diffusion", provides=("diffusion",))
+def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The institution's share of adopters (innovators + early adopters + those in 采纳)
+    against the critical mass; below it, the chasm."""
+    hospital, people = _institution(turn)
+    doctors = [a for a in people if a.kind == "doctor"]
+    adopted = [a for a in doctors if a.stage == "adoption"]
+    categories = {c: [a.name for a in doctors if a.adopter == c] for c in ADOPTERS}
+    share = round(100 * len(adopted) / len(doctors)) if doctors else 0
+    lonely = [a.name for a in adopted if a.adopter in ("innovator", "early_adopter")]
+    turn.vars["diffusion"] = {
+        "hospital": hospital, "doctors": len(doctors), "adopted": [a.name for a in adopted],
+        "share_pct": share, "categories": categories,
+        "below_critical_mass": share < 10,
+        "in_critical_zone": 10 <= share <= 20,
+        "lonely_early_adopters": lonely if len(adopted) <= 2 else [],
+        "cooling": [a.name for a in doctors if a.adopter in ("innovator", "early_adopter")
+                    and a.stage not in (None, "adoption", "trial")],
+    }
