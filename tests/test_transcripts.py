@@ -37,7 +37,8 @@ from tests.conftest import Clock
 
 SCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
 TABLES = {"reps", "identities", "accounts", "notes", "stage_history", "quiz_results",
-          "style_assessments", "suggestions", "followups", "conversations"}
+          "style_assessments", "suggestions", "followups", "conversations", "lessons",
+          "screenings", "goals", "plans", "adverse_events", "processed_messages"}
 
 
 class Script:

@@ -7,6 +7,9 @@ events) reach the engine with the same message id and are handled once.
 
 Anything that fails verification — signature, decryption, receive id, XML — gets a non-200
 answer, is logged, and stores nothing.
+
+One rep's callbacks are handled and answered one at a time, in arrival order: the replies to
+a quick second tap never overtake the replies to the first.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -22,7 +26,7 @@ from aiohttp import web
 
 from bot.config import WecomConfig
 from bot.server import WebhookServer
-from bot.textrender import as_plain_text
+from bot.textrender import as_plain_text, numbered_choices
 from bot.wecom.client import MAX_BUTTONS, MediaKind, WecomClient, WecomError
 from bot.wecom.crypto import WecomCryptoError, decode_aes_key, open_message
 from bot.wecom.xmlmsg import WecomEvent, WecomXmlError, parse_envelope, parse_event
@@ -36,7 +40,13 @@ TITLE_LIMIT = 26  # WeCom shows at most this many characters of a card's main ti
 DESCRIPTION_LIMIT = 112  # ... and of its sub-title text
 BUTTON_LABEL_LIMIT = 10  # ... and of a button
 PRESSED_MARK = "✓"
+ELLIPSIS = "…"
 REMEMBERED_CARDS = 5000
+REMEMBERED_REFUSALS = 1000
+STOP_GRACE = 10.0  # seconds `stop` lets replies still in progress finish (throttled sends wait)
+# What a member sends that is not text: the engine answers it like an empty message (a hint
+# to type), rather than leaving the rep without any answer.
+UNREADABLE_MESSAGES = frozenset({"image", "voice", "video", "file", "location", "link"})
 
 
 def to_incoming(event: WecomEvent) -> Incoming | None:
@@ -50,7 +60,15 @@ def to_incoming(event: WecomEvent) -> Incoming | None:
                         display_name=user)
     if event.msg_type == "event" and event.event == "enter_agent":
         return Incoming(CHANNEL, user, opened=True, message_id=key, display_name=user)
+    if event.msg_type in UNREADABLE_MESSAGES:
+        return Incoming(CHANNEL, user, text="", message_id=key, display_name=user)
     return None
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when something was cut."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 class WecomChannel:
@@ -59,7 +77,7 @@ class WecomChannel:
     name = CHANNEL
 
     def __init__(self, config: WecomConfig, engine: Engine, server: WebhookServer,
-                 client: WecomClient | None = None) -> None:
+                 client: WecomClient | None = None, *, stop_grace: float = STOP_GRACE) -> None:
         missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key")
                    if not getattr(config, k)]
         if missing or not config.agent_id:
@@ -70,8 +88,14 @@ class WecomChannel:
         self.engine = engine
         self.client = client or WecomClient(config.corp_id, config.secret, config.agent_id,
                                             api_base_url=config.api_base_url)
+        self._allowed = {u.casefold() for u in config.allow_users}
+        self._stop_grace = stop_grace
         self._tasks: set[asyncio.Task[None]] = set()
+        self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._cards: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._refused: OrderedDict[str, None] = OrderedDict()
         self._task_numbers = itertools.count(1)
         self._task_prefix = secrets.token_hex(4)
         server.app.router.add_get(config.path, self.on_verify)
@@ -81,9 +105,32 @@ class WecomChannel:
         log.info("wecom callback at %s", self.config.path)
 
     async def stop(self) -> None:
-        if self._tasks:
+        """Let replies in progress finish for a short grace, then give up on the rest: what
+        the reps said is saved already, and opening the app asks the waiting question again.
+        (A reply can wait up to a minute in the client's per-member throttle.)"""
+        try:
+            await asyncio.wait_for(self.idle(), self._stop_grace)
+        except TimeoutError:
+            log.warning("wecom: stopping with %d replies not sent", len(self._tasks))
+            for task in list(self._tasks):
+                task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
+
+    async def idle(self) -> None:
+        """Wait until every callback received so far has been handled and answered."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _user_lock(self, user: str) -> asyncio.Lock:
+        lock = self._user_locks.get(user)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._user_locks[user] = lock
+        return lock
+
+    def _is_allowed(self, user: str) -> bool:
+        return not self._allowed or user.casefold() in self._allowed
 
     # receiving ------------------------------------------------------------------------------
     def _open(self, request: web.Request, encrypted: str) -> str:
@@ -97,8 +144,10 @@ class WecomChannel:
 
     async def on_verify(self, request: web.Request) -> web.Response:
         """URL verification: answer the decrypted echostr alone."""
+        # base64 has no spaces: a '+' that reached us unescaped was decoded as one
+        echostr = request.query.get("echostr", "").replace(" ", "+")
         try:
-            plain = self._open(request, request.query.get("echostr", ""))
+            plain = self._open(request, echostr)
         except WecomCryptoError as exc:
             log.warning("wecom URL check refused: %s", exc.reason)
             return web.Response(status=403, text="verification failed")
@@ -118,6 +167,9 @@ class WecomChannel:
         except web.HTTPRequestEntityTooLarge:
             log.warning("wecom callback too large")
             return web.Response(status=413, text="body too large")
+        except ConnectionError:  # WeCom gave up before the body arrived; it sends it again
+            log.info("wecom callback: connection lost while reading the body")
+            return web.Response(status=400, text="incomplete body")
         if event.to_user != self.config.corp_id:
             log.warning("wecom callback for another corp refused")
             return web.Response(status=403, text="wrong corp")
@@ -128,42 +180,70 @@ class WecomChannel:
 
     async def _process(self, event: WecomEvent) -> None:
         try:
-            if self.config.allow_users and event.from_user not in self.config.allow_users:
-                locale = self.engine.settings.default_locale
-                await self.client.send_text(
-                    event.from_user, self.engine.library.message("not_enrolled", locale)
-                )
-                return
-            incoming = to_incoming(event)
-            if incoming is None:
-                return
-            replies = await self.engine.handle(incoming)
-            if event.is_card_click and event.response_code:
-                await self._mark_pressed(event, replies)
-            await self.deliver(event.from_user, list(replies))
+            async with self._user_lock(event.from_user):
+                if not self._is_allowed(event.from_user):
+                    await self._refuse(event)
+                    return
+                incoming = to_incoming(event)
+                if incoming is None:
+                    return
+                replies = await self.engine.handle(incoming)
+                if event.is_card_click and event.response_code and replies:
+                    await self._mark_pressed(event, replies)
+                await self._deliver(event.from_user, replies)
         except WecomError as exc:
             log.error("wecom reply to %s failed: %s", event.from_user, exc)
         except Exception:
             log.exception("wecom callback processing failed")
 
+    async def _refuse(self, event: WecomEvent) -> None:
+        """A member outside `allow_users`: nothing is stored; one notice per message they
+        send or per opening of the app (WeCom's retries of it get none)."""
+        log.info("wecom user %s is not in allow_users", event.from_user)
+        if not (event.is_text or event.event == "enter_agent"):
+            return
+        if event.dedup_key in self._refused:
+            return
+        self._refused[event.dedup_key] = None
+        while len(self._refused) > REMEMBERED_REFUSALS:
+            self._refused.popitem(last=False)
+        locale = self.engine.settings.default_locale
+        await self.client.send_text(event.from_user,
+                                    self.engine.library.message("not_enrolled", locale))
+
+    def _nothing_saved(self, replies: Sequence[Reply]) -> bool:
+        """The engine could not save the turn (its `saved_nothing` answer): the button must
+        stay pressable so the rep can try again."""
+        library = self.engine.library
+        failed = {library.message("saved_nothing", locale) for locale in ("zh", "en")}
+        return any(r.text in failed for r in replies)
+
     async def _mark_pressed(self, event: WecomEvent, replies: Sequence[Reply]) -> None:
-        """Grey out the pressed card, showing the choice (or ✓ if we no longer know it)."""
-        if any(r.toast for r in replies):
+        """Grey out the pressed card, showing the choice (or ✓ if we no longer know it).
+        A stale button's card, or one whose press could not be saved, is left as it was."""
+        if any(r.toast for r in replies) or self._nothing_saved(replies):
             return
         labels = self._cards.get(event.task_id or "", {})
         label = labels.get(event.event_key or "", PRESSED_MARK)
         try:
             await self.client.update_card_pressed([event.from_user], event.response_code or "",
-                                                  label[:BUTTON_LABEL_LIMIT])
+                                                  shorten(label, BUTTON_LABEL_LIMIT))
         except WecomError as exc:
             log.info("could not update pressed card: %s", exc)
 
     # sending --------------------------------------------------------------------------------
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
+        """Send replies the engine produced on its own (reminders), in turn with the rep's
+        conversation."""
+        async with self._user_lock(user_id):
+            await self._deliver(user_id, replies)
+
+    async def _deliver(self, user_id: str, replies: Sequence[Reply]) -> None:
         for reply in replies:
             await self._send(user_id, reply)
 
     async def _send(self, user: str, reply: Reply) -> None:
+        text = reply.text
         if reply.attachment is not None:
             kind: MediaKind = "image" if reply.attachment.kind == "photo" else "file"
             media_id = await self.client.upload_media(
@@ -173,29 +253,37 @@ class WecomChannel:
                 await self.client.send_image(user, media_id)
             else:
                 await self.client.send_file(user, media_id)
+            if text == reply.attachment.filename:  # a bare attachment: no caption to show
+                text = ""
         if reply.choices and len(reply.choices) <= MAX_BUTTONS:
             await self._send_card(user, reply)
-        elif reply.text or reply.choices:
+        elif reply.choices:
             await self.client.send_text(user, as_plain_text(reply))
+        elif text.strip():
+            await self.client.send_text(user, text)
 
     async def _send_card(self, user: str, reply: Reply) -> None:
         """Choices as a button card. Long labels become numbered buttons under a numbered
-        list; a long question goes first as text, since a card shows only a short one."""
+        list; a question too long for the card goes first as text, the card then shows its
+        first line."""
         short_labels = all(len(c.label) <= BUTTON_LABEL_LIMIT for c in reply.choices)
-        body = reply.text if short_labels else as_plain_text(reply)
+        question = reply.text.strip()
+        listing = "" if short_labels else numbered_choices(reply)
+        whole = f"{question}\n{listing}".strip()
         buttons = [(c.key, c.label if short_labels else str(n))
                    for n, c in enumerate(reply.choices, start=1)]
-        title, description = "", ""
-        if len(body) <= TITLE_LIMIT and "\n" not in body:
-            title = body
-        elif len(body) <= DESCRIPTION_LIMIT:
-            description = body
+        if question and "\n" not in question and len(question) <= TITLE_LIMIT \
+                and len(listing) <= DESCRIPTION_LIMIT:
+            title, description = question, listing
+        elif len(whole) <= DESCRIPTION_LIMIT:
+            title, description = "", whole
         else:
-            await self.client.send_text(user, body)
-            title = (reply.text.strip().splitlines() or [PRESSED_MARK])[0][:TITLE_LIMIT]
+            await self.client.send_text(user, whole)
+            title, description = shorten((question.splitlines() or [""])[0], TITLE_LIMIT), ""
+        if not title and not description:
+            title = ELLIPSIS
         task_id = f"rc{self._task_prefix}{next(self._task_numbers)}"
-        self._remember(task_id, {key: reply.choices[i].label
-                                 for i, (key, _) in enumerate(buttons)})
+        self._remember(task_id, {c.key: c.label for c in reply.choices})
         await self.client.send_button_card(user, title, description, buttons, task_id)
 
     def _remember(self, task_id: str, labels: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ from coach.actions import (  # noqa: F401
     prefs,
     quiz,
     rights,
+    signals,
     stage,
     style,
     tactics,

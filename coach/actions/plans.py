@@ -68,7 +68,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
     facts = _facts(turn, account)
     previous = turn.store.latest_plan(account)
-    changes = []
+    changes: list[dict[str, Any]] = []
     if previous is not None:
         for key in TRACKED:
             before, after = previous.facts.get(key), facts.get(key)

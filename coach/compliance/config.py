@@ -1,0 +1,458 @@
+"""rules.yaml -> compiled rules: shape checked by pydantic, meaning checked here, every problem
+collected and reported as `file:line: message`.
+
+Rules are data; this module holds the mechanisms a rule can name:
+
+* `defines` are reusable fragments spliced into patterns as `{{name}}`. A list is a set of
+  literal words (escaped; single characters become one character class, which is fast); a
+  string is a raw regex fragment and may use other defines.
+* `redact` rules find personal data; a named group `value` narrows what is replaced, a
+  `validator` (see `validators.py`) confirms a candidate, e.g. a checksum.
+* `rules` find issues of one category each; `requires` asks for a context in the same clause
+  or sentence, `suppressors` (per category) say when a match is not an issue (negation, a
+  published rate, a question), and `quantity` makes a rule redact numbers near its match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from coach.compliance.validators import VALIDATORS, Validator
+from coach.loader import LineMap, _PositionLoader, line_of
+
+#: Categories the engine knows how to explain; rules.yaml must explain each in zh and en.
+CATEGORIES: tuple[str, ...] = (
+    "personal_data", "adverse_event", "kickback", "gift", "off_label", "prescription_count",
+)
+RULE_CATEGORIES = frozenset(CATEGORIES) - {"personal_data"}
+EXPLANATION_LOCALES: tuple[str, ...] = ("zh", "en")
+
+Scope = Literal["clause", "sentence"]
+_MACRO = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+class GuardConfigError(Exception):
+    """rules.yaml is unusable; `problems` lists every problem as `file:line: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --- shape ------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BoundariesSpec(_Strict):
+    clause: str
+    sentence: str
+
+
+class KindSpec(_Strict):
+    placeholder: str = Field(min_length=3)
+    category: str = "personal_data"
+
+
+class RedactSpec(_Strict):
+    id: str
+    kind: str
+    pattern: str
+    validator: str | None = None
+
+
+class RequireSpec(_Strict):
+    pattern: str
+    scope: Scope = "sentence"
+
+
+class SuppressorSpec(_Strict):
+    id: str
+    before: str | None = None
+    after: str | None = None
+    near: str | None = None
+    window: int = Field(default=12, ge=1, le=200)
+    scope: Scope = "clause"
+    unless: str | None = None
+    unless_scope: Scope = "clause"
+
+
+class QuantitySpec(_Strict):
+    pattern: str
+    kind: str
+    reach: int = Field(default=12, ge=0, le=200)
+
+
+class RuleSpec(_Strict):
+    id: str
+    category: str
+    pattern: str
+    requires: RequireSpec | None = None
+    suppressors: list[str] | None = None
+    quantity: QuantitySpec | None = None
+
+
+class ExplanationSpec(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class RulesFile(_Strict):
+    version: Literal[1]
+    boundaries: BoundariesSpec
+    defines: dict[str, str | list[str]] = Field(default_factory=dict)
+    kinds: dict[str, KindSpec]
+    redact: list[RedactSpec]
+    suppressors: dict[str, list[SuppressorSpec]] = Field(default_factory=dict)
+    rules: list[RuleSpec]
+    explanations: dict[str, ExplanationSpec]
+
+
+# --- compiled form ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Redactor:
+    id: str
+    kind: str
+    category: str
+    placeholder: str
+    regex: re.Pattern[str]
+    group: int | str
+    validator: Validator | None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressor:
+    id: str
+    mode: Literal["before", "after", "near"]
+    regex: re.Pattern[str]
+    window: int
+    scope: Scope
+    unless: re.Pattern[str] | None
+    unless_scope: Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    regex: re.Pattern[str]
+    kind: str
+    placeholder: str
+    reach: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    category: str
+    regex: re.Pattern[str]
+    requires: re.Pattern[str] | None
+    requires_scope: Scope
+    suppressors: tuple[Suppressor, ...]
+    quantity: Quantity | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRules:
+    clause_break: re.Pattern[str]
+    sentence_break: re.Pattern[str]
+    kinds: Mapping[str, KindSpec]
+    redactors: tuple[Redactor, ...]
+    rules: tuple[Rule, ...]
+    explanations: Mapping[str, ExplanationSpec]
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects `file:line: message` strings against the positioned raw YAML."""
+
+    def __init__(self, display: str, raw: Any) -> None:
+        self.display = display
+        self.raw = raw
+        self.items: list[str] = []
+
+    def add(self, path: tuple[Any, ...], message: str) -> None:
+        self.items.append(f"{self.display}:{line_of(self.raw, path)}: {message}")
+
+    def at_line(self, line: int, message: str) -> None:
+        self.items.append(f"{self.display}:{line}: {message}")
+
+
+def load_rules(path: Path) -> CompiledRules:
+    """Read, validate and compile rules.yaml; raise GuardConfigError listing every problem."""
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GuardConfigError([f"{display}:1: cannot read: {exc}"]) from exc
+    loader = _PositionLoader(text)
+    try:
+        raw = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise GuardConfigError([f"{display}:{line}: YAML syntax: {problem}"]) from exc
+    finally:
+        loader.dispose()
+    problems = _Problems(display, raw)
+    for key, line in getattr(loader, "duplicates", []):
+        problems.at_line(line, f"key {key!r} appears twice")
+    if not isinstance(raw, LineMap):
+        problems.at_line(1, "rules file must be a mapping")
+        raise GuardConfigError(problems.items)
+    try:
+        spec = RulesFile.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            # pydantic adds the union member tried ("str", "list[str]") to the location
+            loc = tuple(p for p in loc if p not in ("str", "list[str]"))
+            where = ".".join(str(p) for p in loc) or "(top)"
+            problems.add(loc, f"{where}: {error['msg']}")
+        raise GuardConfigError(problems.items) from None
+    compiled = _compile(spec, problems)
+    if problems.items or compiled is None:
+        raise GuardConfigError(problems.items)
+    return compiled
+
+
+def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
+    macros = _Macros(spec.defines, problems)
+    regex = macros.regex
+
+    clause_break = regex(spec.boundaries.clause, ("boundaries", "clause"))
+    sentence_break = regex(spec.boundaries.sentence, ("boundaries", "sentence"))
+
+    for name, kind in spec.kinds.items():
+        if kind.category not in CATEGORIES:
+            problems.add(("kinds", name, "category"),
+                         f"kind {name!r}: unknown category {kind.category!r} "
+                         f"(one of {', '.join(CATEGORIES)})")
+    placeholders: dict[str, str] = {}
+    for name, kind in spec.kinds.items():
+        if kind.placeholder in placeholders:
+            problems.add(("kinds", name, "placeholder"),
+                         f"kind {name!r} reuses the placeholder of {placeholders[kind.placeholder]!r}")
+        placeholders[kind.placeholder] = name
+
+    redactors: list[Redactor] = []
+    for index, item in enumerate(spec.redact):
+        where: tuple[Any, ...] = ("redact", index)
+        kind_spec = spec.kinds.get(item.kind)
+        if kind_spec is None:
+            problems.add((*where, "kind"), f"redact {item.id!r}: unknown kind {item.kind!r}")
+        validator = None
+        if item.validator is not None:
+            validator = VALIDATORS.get(item.validator)
+            if validator is None:
+                problems.add((*where, "validator"),
+                             f"redact {item.id!r}: unknown validator {item.validator!r} "
+                             f"(known: {', '.join(sorted(VALIDATORS))})")
+        compiled = regex(item.pattern, (*where, "pattern"))
+        if compiled is not None and kind_spec is not None:
+            group: int | str = "value" if "value" in compiled.groupindex else 0
+            redactors.append(Redactor(item.id, item.kind, kind_spec.category,
+                                      kind_spec.placeholder, compiled, group, validator))
+    _check_unique_ids(problems, "redact", [r.id for r in spec.redact])
+
+    suppressors = _compile_suppressors(spec, problems, macros)
+
+    rules: list[Rule] = []
+    for index, item in enumerate(spec.rules):
+        where = ("rules", index)
+        if item.category not in RULE_CATEGORIES:
+            problems.add((*where, "category"),
+                         f"rule {item.id!r}: unknown category {item.category!r} "
+                         f"(one of {', '.join(sorted(RULE_CATEGORIES))})")
+            continue
+        pattern = regex(item.pattern, (*where, "pattern"))
+        requires = None
+        if item.requires is not None:
+            requires = regex(item.requires.pattern, (*where, "requires", "pattern"))
+        available = suppressors.get(item.category, {})
+        chosen: list[Suppressor] = []
+        for s_index, name in enumerate(item.suppressors or list(available)):
+            if name in available:
+                chosen.append(available[name])
+            else:
+                problems.add((*where, "suppressors", s_index),
+                             f"rule {item.id!r}: no suppressor {name!r} for category "
+                             f"{item.category!r}")
+        quantity = None
+        if item.quantity is not None:
+            quantity = _compile_quantity(item, where, spec, problems, macros)
+        if pattern is not None and (item.requires is None or requires is not None):
+            rules.append(Rule(item.id, item.category, pattern, requires,
+                              item.requires.scope if item.requires else "sentence",
+                              tuple(chosen), quantity))
+    _check_unique_ids(problems, "rules", [r.id for r in spec.rules])
+
+    for category in spec.suppressors:
+        if category not in RULE_CATEGORIES:
+            problems.add(("suppressors", category),
+                         f"suppressors for unknown category {category!r}")
+    for category in spec.explanations:
+        if category not in CATEGORIES:
+            problems.add(("explanations", category),
+                         f"explanation for unknown category {category!r}")
+    for category in CATEGORIES:
+        if category not in spec.explanations:
+            problems.add(("explanations",),
+                         f"explanations: category {category!r} has no explanation")
+
+    # A placeholder must never look like personal data itself, or a second pass (or a second
+    # check of stored text) would redact the redaction.
+    for name, kind in spec.kinds.items():
+        for redactor in redactors:
+            if redactor.regex.search(kind.placeholder):
+                problems.add(("kinds", name, "placeholder"),
+                             f"placeholder of kind {name!r} is matched by redact rule "
+                             f"{redactor.id!r}")
+
+    if clause_break is None or sentence_break is None:
+        return None
+    return CompiledRules(clause_break, sentence_break, dict(spec.kinds), tuple(redactors),
+                         tuple(rules), dict(spec.explanations))
+
+
+def _compile_suppressors(spec: RulesFile, problems: _Problems,
+                         macros: _Macros) -> dict[str, dict[str, Suppressor]]:
+    result: dict[str, dict[str, Suppressor]] = {}
+    for category, items in spec.suppressors.items():
+        table: dict[str, Suppressor] = {}
+        for index, item in enumerate(items):
+            where: tuple[Any, ...] = ("suppressors", category, index)
+            modes = [m for m in ("before", "after", "near") if getattr(item, m) is not None]
+            if len(modes) != 1:
+                problems.add(where, f"suppressor {item.id!r}: needs exactly one of "
+                                    f"before / after / near (found: {', '.join(modes) or 'none'})")
+                continue
+            mode: Literal["before", "after", "near"] = modes[0]  # type: ignore[assignment]
+            source: str = getattr(item, mode)
+            compiled = macros.regex(source, (*where, mode))
+            unless = None
+            if item.unless is not None:
+                unless = macros.regex(item.unless, (*where, "unless"))
+                if unless is None:
+                    continue
+            if item.id in table:
+                problems.add((*where, "id"), f"suppressor id {item.id!r} is used twice")
+            if compiled is not None:
+                table[item.id] = Suppressor(item.id, mode, compiled, item.window, item.scope,
+                                            unless, item.unless_scope)
+        result[category] = table
+    return result
+
+
+def _compile_quantity(item: RuleSpec, where: tuple[Any, ...], spec: RulesFile,
+                      problems: _Problems, macros: _Macros) -> Quantity | None:
+    assert item.quantity is not None
+    q = item.quantity
+    compiled = macros.regex(q.pattern, (*where, "quantity", "pattern"))
+    kind = spec.kinds.get(q.kind)
+    if kind is None:
+        problems.add((*where, "quantity", "kind"), f"rule {item.id!r}: unknown kind {q.kind!r}")
+    if compiled is not None and "value" not in compiled.groupindex:
+        problems.add((*where, "quantity", "pattern"),
+                     f"rule {item.id!r}: a quantity pattern needs a (?P<value>...) group "
+                     "for the number to redact")
+        return None
+    if compiled is None or kind is None:
+        return None
+    return Quantity(compiled, q.kind, kind.placeholder, q.reach)
+
+
+def _check_unique_ids(problems: _Problems, section: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, rule_id in enumerate(ids):
+        if rule_id in seen:
+            problems.add((section, index, "id"), f"{section}: id {rule_id!r} is used twice")
+        seen.add(rule_id)
+
+
+class _Macros:
+    """Expands `{{name}}` in patterns from `defines`, then compiles; problems are collected."""
+
+    def __init__(self, defines: Mapping[str, str | list[str]], problems: _Problems) -> None:
+        self.defines = defines
+        self.problems = problems
+        self.cache: dict[str, str | None] = {}
+        for name, value in defines.items():
+            self._define(name, ())
+            if isinstance(value, list) and not value:
+                problems.add(("defines", name), f"define {name!r} is an empty list")
+
+    def _define(self, name: str, stack: tuple[str, ...]) -> str | None:
+        if name in self.cache:
+            return self.cache[name]
+        value = self.defines[name]
+        if isinstance(value, list):
+            fragment: str | None = _alternation(value)
+        else:
+            fragment = self._expand(value, ("defines", name), (*stack, name))
+            if fragment is not None:
+                fragment = f"(?:{fragment})"
+        self.cache[name] = fragment
+        return fragment
+
+    def _expand(self, source: str, where: tuple[Any, ...], stack: tuple[str, ...]) -> str | None:
+        failed = False
+
+        def replace(match: re.Match[str]) -> str:
+            nonlocal failed
+            name = match.group(1)
+            if name in stack:
+                self.problems.add(where, f"define {name!r} refers to itself "
+                                         f"({' -> '.join((*stack, name))})")
+                failed = True
+                return ""
+            if name not in self.defines:
+                self.problems.add(where, f"unknown define {{{{{name}}}}}")
+                failed = True
+                return ""
+            fragment = self._define(name, stack)
+            if fragment is None:
+                failed = True
+                return ""
+            return fragment
+
+        expanded = _MACRO.sub(replace, source)
+        return None if failed else expanded
+
+    def regex(self, source: str, where: tuple[Any, ...]) -> re.Pattern[str] | None:
+        expanded = self._expand(source, where, ())
+        if expanded is None:
+            return None
+        try:
+            compiled = re.compile(expanded)
+        except re.error as exc:
+            self.problems.add(where, f"bad regular expression: {exc.msg} "
+                                     f"(at position {exc.pos} after expanding defines)")
+            return None
+        if compiled.search("") is not None:
+            self.problems.add(where, "pattern matches the empty string")
+            return None
+        return compiled
+
+
+def _alternation(words: list[str]) -> str:
+    """Literal words as one regex: single characters in a class, longer words first."""
+    singles = sorted({w for w in words if len(w) == 1})
+    longer = sorted({w for w in words if len(w) > 1}, key=lambda w: (-len(w), w))
+    parts = [re.escape(w) for w in longer]
+    if singles:
+        parts.append("[" + "".join(re.escape(ch) for ch in singles) + "]")
+    return "(?:" + "|".join(parts) + ")"
+

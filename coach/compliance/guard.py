@@ -1,0 +1,287 @@
+"""The guard: one pure, fast pass over a visit note before it is stored.
+
+`Guard.check(text)` returns the note with personal data and per-doctor prescription numbers
+replaced by placeholders, plus what was found. Nothing it returns holds a redacted value:
+redactions carry kind and offsets only, and every phrase quoted in a flag is itself redacted.
+
+Order of work, all on regexes compiled once at load:
+1. personal data, in the order of `redact:` in rules.yaml (earlier rules win overlaps). Each
+   accepted span is masked with a neutral character and the redact rules run again, so a
+   number that was rejected only because it touched another redacted number is still caught
+   (and a second check of the stored text finds nothing new);
+2. issue rules on the masked text: a `quantity` rule (per-doctor prescriptions) redacts the
+   numbers of its statement and flags only when there is a number;
+3. the redacted text is assembled; offsets in `Redaction`/`Flag` refer to the input text.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coach.compliance.config import (
+    CATEGORIES,
+    CompiledRules,
+    Quantity,
+    Rule,
+    Scope,
+    Suppressor,
+    load_rules,
+)
+
+#: Stands in for a redacted character while later rules run: not a digit, letter or
+#: punctuation, so it neither matches a pattern nor satisfies one's neighbour conditions.
+MASK = "\ue000"
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """One replaced span of the input text; the original value is deliberately not kept."""
+
+    kind: str
+    placeholder: str
+    start: int
+    end: int
+    category: str = "personal_data"
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A compliance issue in the note. `phrase` is the matched text, already redacted."""
+
+    category: str
+    rule: str
+    phrase: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEvent:
+    """The note mentions a possible adverse event: the reporting clock starts now."""
+
+    phrases: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardResult:
+    redacted: str
+    redactions: tuple[Redaction, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    adverse_event: AdverseEvent | None = None
+
+    @property
+    def has_issues(self) -> bool:
+        return bool(self.redactions or self.flags or self.adverse_event)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """Every category found: personal_data, adverse_event and the flag categories."""
+        found = {r.category for r in self.redactions} | {f.category for f in self.flags}
+        if self.adverse_event is not None:
+            found.add("adverse_event")
+        return frozenset(found)
+
+    @property
+    def redacted_kinds(self) -> frozenset[str]:
+        return frozenset(r.kind for r in self.redactions)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Span:
+    start: int
+    end: int
+    kind: str = field(compare=False)
+    placeholder: str = field(compare=False)
+    category: str = field(compare=False)
+
+
+class _Scan:
+    """A text under examination, with its clause/sentence boundaries computed on demand."""
+
+    __slots__ = ("_breaks", "rules", "text")
+
+    def __init__(self, text: str, rules: CompiledRules) -> None:
+        self.text = text
+        self.rules = rules
+        self._breaks: dict[Scope, tuple[list[int], list[int]]] = {}
+
+    def bounds(self, start: int, end: int, scope: Scope) -> tuple[int, int]:
+        """The clause or sentence around text[start:end]."""
+        breaks = self._breaks.get(scope)
+        if breaks is None:
+            regex = self.rules.clause_break if scope == "clause" else self.rules.sentence_break
+            found = [m.span() for m in regex.finditer(self.text)]
+            breaks = ([s for s, _ in found], [e for _, e in found])
+            self._breaks[scope] = breaks
+        starts, ends = breaks
+        i = bisect_right(ends, start)
+        lo = ends[i - 1] if i else 0
+        j = bisect_left(starts, end)
+        hi = starts[j] if j < len(starts) else len(self.text)
+        return lo, max(hi, end)
+
+    def suppressed(self, suppressors: tuple[Suppressor, ...], start: int, end: int) -> bool:
+        text = self.text
+        for sup in suppressors:
+            if sup.mode == "before":
+                lo = max(self.bounds(start, end, "clause")[0], start - sup.window)
+                hit = sup.regex.search(text[lo:start]) is not None
+            elif sup.mode == "after":
+                hi = min(self.bounds(start, end, "clause")[1], end + sup.window)
+                hit = sup.regex.match(text[end:hi]) is not None
+            else:
+                lo, hi = self.bounds(start, end, sup.scope)
+                hit = sup.regex.search(text, lo, hi) is not None
+            if not hit:
+                continue
+            if sup.unless is not None:
+                lo, hi = self.bounds(start, end, sup.unless_scope)
+                if sup.unless.search(text, lo, hi) is not None:
+                    continue
+            return True
+        return False
+
+    def has(self, rule: Rule, start: int, end: int) -> bool:
+        assert rule.requires is not None
+        lo, hi = self.bounds(start, end, rule.requires_scope)
+        return rule.requires.search(self.text, lo, hi) is not None
+
+    def quantities(self, q: Quantity, start: int, end: int, taken: list[_Span]) -> list[_Span]:
+        """The numbers of a statement: the first within reach in the clause, then the rest of
+        the sentence (`from 20 boxes up to 35 boxes`)."""
+        category = self.rules.kinds[q.kind].category
+        clause_end = self.bounds(start, end, "clause")[1]
+        first = q.regex.search(self.text, end, clause_end)
+        if first is None or first.start() - end > q.reach:
+            return []
+        sentence_end = self.bounds(start, end, "sentence")[1]
+        found: list[_Span] = []
+        for match in q.regex.finditer(self.text, first.start(), max(sentence_end, clause_end)):
+            s, e = match.span("value")
+            if s < 0 or s == e or _overlaps(taken, s, e) or _overlaps(found, s, e):
+                continue
+            found.append(_Span(s, e, q.kind, q.placeholder, category))
+        return found
+
+
+def _overlaps(spans: list[_Span], start: int, end: int) -> bool:
+    return any(s.start < end and start < s.end for s in spans)
+
+
+def _mask(text: str, spans: list[_Span]) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for span in sorted(spans):
+        pieces.append(text[pos:span.start])
+        pieces.append(MASK * (span.end - span.start))
+        pos = span.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _render(text: str, spans: list[_Span], start: int, end: int) -> str:
+    """text[start:end] with every redacted span inside (or touching) it replaced."""
+    pieces: list[str] = []
+    pos = start
+    for span in spans:  # sorted
+        if span.end <= start or span.start >= end:
+            continue
+        if span.start > pos:
+            pieces.append(text[pos:span.start])
+        pieces.append(span.placeholder)
+        pos = max(pos, span.end)
+    if pos < end:
+        pieces.append(text[pos:end])
+    return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Compiled compliance rules. Build with `load_guard(path)`; `check` is pure."""
+
+    rules: CompiledRules
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return CATEGORIES
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """Kind -> placeholder, e.g. {"mobile": "[手机号/phone]", ...}."""
+        return {kind: spec.placeholder for kind, spec in self.rules.kinds.items()}
+
+    def explanation(self, category: str, locale: str) -> str:
+        """Why a category matters and what to do, in `zh` or `en` (any other locale: zh)."""
+        text = self.rules.explanations[category]
+        return text.en if locale == "en" else text.zh
+
+    def check(self, text: str) -> GuardResult:
+        spans: list[_Span] = []
+        masked = text
+        while self._redact_pass(masked, spans):
+            masked = _mask(text, spans)
+
+        scan = _Scan(masked, self.rules)
+        hits: list[tuple[Rule, int, int]] = []
+        for rule in self.rules.rules:
+            for match in rule.regex.finditer(masked):
+                start, end = match.span()
+                if start == end:
+                    continue
+                if rule.requires is not None and not scan.has(rule, start, end):
+                    continue
+                if rule.suppressors and scan.suppressed(rule.suppressors, start, end):
+                    continue
+                if rule.quantity is not None:
+                    numbers = scan.quantities(rule.quantity, start, end, spans)
+                    if not numbers:
+                        continue
+                    spans.extend(numbers)
+                    end = max(end, max(n.end for n in numbers))
+                hits.append((rule, start, end))
+
+        if not spans and not hits:
+            return GuardResult(text)
+        spans.sort()
+        redacted = _render(text, spans, 0, len(text))
+        flags: list[Flag] = []
+        phrases: list[str] = []
+        ae_rules: list[str] = []
+        for rule, start, end in sorted(hits, key=lambda h: (h[1], h[2])):
+            phrase = _render(text, spans, start, end)
+            if rule.category == "adverse_event":
+                if phrase not in phrases:
+                    phrases.append(phrase)
+                if rule.id not in ae_rules:
+                    ae_rules.append(rule.id)
+                continue
+            if any(f.category == rule.category and f.start < end and start < f.end
+                   for f in flags):
+                continue  # the same statement found by a second rule
+            flags.append(Flag(rule.category, rule.id, phrase, start, end))
+        adverse = AdverseEvent(tuple(phrases), tuple(ae_rules)) if phrases else None
+        redactions = tuple(Redaction(s.kind, s.placeholder, s.start, s.end, s.category)
+                           for s in spans)
+        return GuardResult(redacted, redactions, tuple(flags), adverse)
+
+    def _redact_pass(self, masked: str, spans: list[_Span]) -> bool:
+        added = False
+        for redactor in self.rules.redactors:
+            for match in redactor.regex.finditer(masked):
+                start, end = match.span(redactor.group)
+                if start < 0 or start == end or _overlaps(spans, start, end):
+                    continue
+                if redactor.validator is not None and not redactor.validator(masked[start:end]):
+                    continue
+                spans.append(_Span(start, end, redactor.kind, redactor.placeholder,
+                                   redactor.category))
+                added = True
+        return added
+
+
+def load_guard(path: Path) -> Guard:
+    """Load and compile rules.yaml; raises GuardConfigError with `file:line: message` lines."""
+    return Guard(load_rules(path))
