@@ -13,7 +13,7 @@ some text (or offer some buttons), and the store must hold some rows. Steps:
       steps: [{press_nth: 0}]
     - clock: {days: 2}                # move the clock
     - restart: true                   # a new engine on the same database (a process restart)
-    - remind: true                    # the runner's reminder pass: due reminders arrive now
+    - remind: true                    # the runner's pass: due reminders and nudges arrive now
     - rows: {notes: 1}                # exact row counts
     - row: {table: accounts, where: {name: 李主任}, has: {stage: trial}}
 """
@@ -106,11 +106,14 @@ class Script:
             )
 
     def deliver_reminders(self) -> list[Reply]:
-        """What the channel runner does on its interval: send due reminders, mark them sent."""
+        """What the channel runner does on its interval: due follow-up reminders, then the
+        weekly re-evaluation nudge."""
         due = self.chat.engine.due_reminders([self.chat.channel])
         replies = [r.reply for r in due if r.user_id == self.chat.user_id]
-        self.chat.transcript.extend(replies)
         self.chat.engine.mark_reminded([r.followup_id for r in due])
+        nudges = self.chat.engine.due_nudges([self.chat.channel])
+        replies += [n.reply for n in nudges if n.user_id == self.chat.user_id]
+        self.chat.transcript.extend(replies)
         return replies
 
     def count(self, table: str) -> int:
