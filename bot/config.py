@@ -44,6 +44,8 @@ class CoachConfig(Section):
     reminder_hour: int = Field(9, ge=0, le=23)
     utc_offset_hours: int = Field(8, ge=-12, le=14)
     enroll_code_days: int = Field(7, ge=1, le=90)
+    adverse_event_hours: int = Field(24, ge=1, le=168)
+    adverse_event_remind_before_hours: int = Field(4, ge=0, le=48)
     review_days: int = Field(90, ge=7, le=730)
     stalled_visits: int = Field(5, ge=2, le=50)
 

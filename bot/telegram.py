@@ -3,7 +3,11 @@
 One path for every update: update -> `Incoming` -> `engine.handle` -> replies rendered as
 Telegram messages. No ConversationHandler and no persistence: where a rep is in a playbook
 lives in the store. Button presses always get answerCallbackQuery; an accepted press edits
-the question to show the choice and removes its keyboard, a refused one gets a short notice.
+the question to show the choice and removes its keyboard, a refused one gets a short notice
+and changes nothing.
+
+One rep's updates are handled one at a time, in arrival order, from the engine turn to the
+last message sent, so their replies never interleave; different reps run concurrently.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import json
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -25,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import TelegramConfig
@@ -41,18 +48,43 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 TOAST_LIMIT = 200
-MENU_LOCALES = (("zh", "zh"), ("en", "en"))
+CALLBACK_DATA_LIMIT = 64
+ALLOWED_UPDATES = ("message", "callback_query")
+MENU_LANGUAGES = ("zh", "en")
+PRESSED_MARK = "\n\n→ "
 
 
-def escaped_len(text: str) -> int:
-    """Length as Telegram counts it once HTML-escaped (entities count as their characters)."""
-    return len(html.escape(text))
+def telegram_len(text: str) -> int:
+    """Length as Telegram limits it: visible characters after the HTML is parsed, counted in
+    UTF-16 code units (never less than the number of characters, so always safe)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _private_chat_id(update: Update) -> int | None:
+    """The presser's or sender's private chat with the bot, or None when the update comes
+    from anywhere else (a group, another person's chat, an inline message)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    if update.callback_query is not None:
+        message = update.callback_query.message
+        chat = message.chat if message is not None else None
+    else:
+        chat = update.message.chat if update.message is not None else None
+    if chat is None or chat.type != "private" or chat.id != user.id:
+        return None
+    return chat.id
 
 
 def to_incoming(update: Update) -> Incoming | None:
-    """The neutral form of an update, or None for updates a rep cannot have meant for us."""
+    """The neutral form of an update, or None for updates a rep cannot have meant for us:
+    edits, groups, channels, other bots, and buttons pressed outside the presser's own chat."""
     user = update.effective_user
-    if user is None or user.is_bot:
+    if user is None or _private_chat_id(update) is None:
         return None
     common: dict[str, Any] = {
         "channel": CHANNEL,
@@ -64,23 +96,31 @@ def to_incoming(update: Update) -> Incoming | None:
     if update.callback_query is not None:
         return Incoming(button=update.callback_query.data or "", **common)
     message = update.message
-    if message is None or message.chat.type != "private":
+    if message is None:
         return None
     return Incoming(text=message.text or message.caption or "", **common)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are sentences, and thumbs need wide targets."""
-    if not reply.choices:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(choice.label, callback_data=choice.key)] for choice in reply.choices]
-    )
+    """One button per row: labels are sentences, and thumbs need wide targets.
+
+    Keys are a few bytes ("12.3", "r5.l") whatever the label says; a key over Telegram's
+    64-byte limit would make the whole message fail, so such a button is left out (and
+    logged) rather than losing the question.
+    """
+    rows = []
+    for choice in reply.choices:
+        if not 1 <= len(choice.key.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+            log.error("button %r left out: callback data must be 1-64 bytes", choice.label)
+            continue
+        rows.append([InlineKeyboardButton(choice.label.strip() or "…",
+                                          callback_data=choice.key)])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
-def pressed_label(message: Message | None, data: str) -> str | None:
-    """The label of the pressed button, read from the message it belonged to."""
-    markup = message.reply_markup if message is not None else None
+def offered(message: Message, data: str) -> str | None:
+    """The label of the button with `data` on the message as the rep saw it, or None."""
+    markup = message.reply_markup
     if markup is None:
         return None
     for row in markup.inline_keyboard:
@@ -101,9 +141,13 @@ class TelegramChannel:
             raise ValueError("channels.telegram.token is empty: set TELEGRAM_BOT_TOKEN")
         if config.mode == "webhook" and not config.secret_token:
             raise ValueError("channels.telegram.secret_token is required in webhook mode")
+        if config.mode == "webhook" and server is None:
+            raise ValueError("webhook mode needs the webhook server")
         self.config = config
         self.engine = engine
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
@@ -117,124 +161,178 @@ class TelegramChannel:
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self.on_update))
         self.application.add_error_handler(self.on_error)
-        if config.mode == "webhook":
-            if server is None:
-                raise ValueError("webhook mode needs the webhook server")
+        if server is not None and config.mode == "webhook":
             server.app.router.add_post(config.path, self.on_webhook)
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.application.initialize()
-        await self.set_command_menu()
-        await self.application.start()
-        if self.config.mode == "polling" and self.application.updater is not None:
-            await self.application.updater.start_polling(
-                poll_interval=0.0, timeout=self.config.poll_timeout, drop_pending_updates=False
-            )
-        elif self.config.public_url:
-            await self.application.bot.set_webhook(
-                url=self.config.public_url.rstrip("/") + self.config.path,
-                secret_token=self.config.secret_token or None,
-            )
+        try:
+            await self.application.initialize()
+            await self.set_command_menu()
+            await self.application.start()
+            if self.config.mode == "polling" and self.application.updater is not None:
+                await self.application.updater.start_polling(
+                    poll_interval=0.0, timeout=self.config.poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False,
+                )
+            elif self.config.mode == "webhook" and self.config.public_url:
+                await self.application.bot.set_webhook(
+                    url=self.config.public_url.rstrip("/") + self.config.path,
+                    secret_token=self.config.secret_token,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
+        """Stop fetching, finish the updates already taken (their replies go out), close."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
 
     async def set_command_menu(self) -> None:
-        """The command menu in each language; Chinese is also the default for other clients."""
-        for locale, language_code in MENU_LOCALES:
+        """The command menu in each language, and the configured language for every other."""
+        default = self.engine.settings.default_locale
+        for language in (*MENU_LANGUAGES, None):
             commands = [BotCommand(name, description[:256])
-                        for name, description in self.engine.command_menu(locale)]
-            await self.application.bot.set_my_commands(commands, language_code=language_code)
-        default = [BotCommand(name, description[:256])
-                   for name, description in self.engine.command_menu("zh")]
-        await self.application.bot.set_my_commands(default)
+                        for name, description in self.engine.command_menu(language or default)]
+            await self.application.bot.set_my_commands(commands, language_code=language)
 
     async def on_webhook(self, request: web.Request) -> web.Response:
         """Telegram webhook: refuse without the secret header, ack at once, then process.
 
         Nothing from a refused request is stored or even parsed.
         """
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.config.secret_token.encode()):
+        given = request.headers.get(SECRET_HEADER)
+        if given is None or not hmac.compare_digest(given.encode(),
+                                                    self.config.secret_token.encode()):
             return web.Response(status=403, text="forbidden")
         try:
-            payload = await request.json()
-            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            payload = json.loads(await request.read())
+            if (not isinstance(payload, dict) or type(payload.get("update_id")) is not int):
                 raise ValueError("not an update")
             update = Update.de_json(payload, self.application.bot)
         except Exception:  # malformed JSON or not an Update: say so, keep serving
             return web.Response(status=400, text="malformed update")
-        task = asyncio.create_task(self.application.process_update(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
     # one path for every update ------------------------------------------------------------
+    def _lock(self, chat_id: int) -> asyncio.Lock:
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat_id] = lock
+        return lock
+
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
         incoming = to_incoming(update)
         if incoming is None:
-            if update.callback_query is not None:
-                await update.callback_query.answer()
+            if query is not None:  # a press from outside the presser's own chat
+                await self.answer(query, self.stale_notice(update))
             return
-        replies = await self.engine.handle(incoming)
-        query = update.callback_query
-        if query is not None:
-            toasts = [r for r in replies if r.toast]
-            if toasts:
-                await query.answer(toasts[0].text[:TOAST_LIMIT], show_alert=False)
-            else:
-                await query.answer()
-                await self.mark_pressed(query.message, query.data or "")
-            replies = [r for r in replies if not r.toast]
-        chat_id = update.effective_chat.id if update.effective_chat else int(incoming.user_id)
-        await self.send(chat_id, replies)
+        chat_id = int(incoming.user_id)
+        async with self._lock(chat_id):
+            if query is None:
+                await self.send(chat_id, await self.engine.handle(incoming))
+                return
+            message = query.message
+            if isinstance(message, Message) and offered(message, query.data or "") is None:
+                # not a button of that message (any more): forged, or a stale client
+                await self.answer(query, self.stale_notice(update))
+                return
+            replies = await self.engine.handle(incoming)
+            toast = next((r for r in replies if r.toast), None)
+            await self.answer(query, toast.text if toast is not None else None)
+            if toast is None:
+                await self.mark_pressed(query)
+            await self.send(chat_id, [r for r in replies if not r.toast])
 
-    async def mark_pressed(self, message: Any, data: str) -> None:
-        """Show the choice made under the question and take its keyboard away."""
-        if not isinstance(message, Message):
-            return
-        label = pressed_label(message, data)
-        text = message.text or message.caption or ""
+    def stale_notice(self, update: Update) -> str:
+        user = update.effective_user
+        hint = (user.language_code or "") if user is not None else ""
+        locale = "en" if hint.lower().startswith("en") else self.engine.settings.default_locale
+        return self.engine.library.message("stale_button", locale)
+
+    async def answer(self, query: CallbackQuery, text: str | None) -> None:
+        """Stop the button's spinner, with a short notice if given. Never fatal: a query
+        answered before (a redelivered update) or too old only loses the notice."""
         try:
-            if label and message.text is not None and len(text) + len(label) + 3 <= TEXT_LIMIT:
-                await message.edit_text(f"{html.escape(text)}\n\n→ <b>{html.escape(label)}</b>",
+            await query.answer(text[:TOAST_LIMIT] if text else None)
+        except TelegramError as exc:
+            log.info("callback query not answered: %s", exc)
+
+    async def mark_pressed(self, query: CallbackQuery) -> None:
+        """Show the choice made under the question and take its keyboard away."""
+        message = query.message
+        if message is None:
+            return
+        try:
+            if not isinstance(message, Message):  # too old to read: just drop the keyboard
+                await self.application.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=None)
+                return
+            label = offered(message, query.data or "") or ""
+            mark = f"{PRESSED_MARK}{label.strip()}"
+            if label.strip() and message.text is not None and (
+                    telegram_len(message.text + mark) <= TEXT_LIMIT):
+                await message.edit_text(_escape(message.text) + f"{PRESSED_MARK}<b>"
+                                        f"{_escape(label.strip())}</b>",
                                         parse_mode=ParseMode.HTML, reply_markup=None)
+            elif label.strip() and message.caption is not None and (
+                    telegram_len(message.caption + mark) <= CAPTION_LIMIT):
+                await message.edit_caption(_escape(message.caption) + f"{PRESSED_MARK}<b>"
+                                           f"{_escape(label.strip())}</b>",
+                                           parse_mode=ParseMode.HTML, reply_markup=None)
             else:
                 await message.edit_reply_markup(reply_markup=None)
-        except BadRequest as exc:  # e.g. "message is not modified", or too old to edit
-            log.info("could not mark pressed button: %s", exc.message)
+        except TelegramError as exc:  # e.g. "message is not modified" on a redelivery
+            log.info("could not mark pressed button: %s", exc)
 
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
         """Send replies the engine produced on its own (reminders) to a rep's private chat."""
-        await self.send(int(user_id), replies)
+        chat_id = int(user_id)
+        async with self._lock(chat_id):
+            await self.send(chat_id, replies)
 
     async def send(self, chat_id: int | str, replies: Sequence[Reply]) -> None:
-        """Send replies in order: long text split on paragraphs, HTML escaped, files attached."""
-        bot = self.application.bot
+        """Send replies in order: long text split on paragraphs, HTML escaped, files attached,
+        the buttons under the last piece."""
         for reply in replies:
-            markup = keyboard(reply)
-            if reply.attachment is not None:
-                caption = reply.text if len(reply.text) <= CAPTION_LIMIT else ""
-                data = InputFile(reply.attachment.data, filename=reply.attachment.filename)
-                send = bot.send_photo if reply.attachment.kind == "photo" else bot.send_document
-                await send(chat_id, data, caption=html.escape(caption) or None,
-                           parse_mode=ParseMode.HTML,
-                           reply_markup=markup if caption else None)
-                if caption:
-                    continue
-            parts = split_text(reply.text, TEXT_LIMIT, escaped_len) or [""]
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                await bot.send_message(chat_id, html.escape(part) or "…",
-                                       parse_mode=ParseMode.HTML,
-                                       reply_markup=markup if last else None)
+            await self._send_one(chat_id, reply)
+
+    async def _send_one(self, chat_id: int | str, reply: Reply) -> None:
+        bot = self.application.bot
+        markup = keyboard(reply)
+        text = reply.text.strip()
+        if reply.attachment is not None:
+            fits = telegram_len(text) <= CAPTION_LIMIT
+            data = InputFile(reply.attachment.data, filename=reply.attachment.filename)
+            caption = _escape(text) if fits and text else None
+            if reply.attachment.kind == "photo":
+                await bot.send_photo(chat_id, data, caption=caption,
+                                     parse_mode=ParseMode.HTML if caption else None,
+                                     reply_markup=markup if fits else None)
+            else:
+                await bot.send_document(chat_id, data, caption=caption,
+                                        parse_mode=ParseMode.HTML if caption else None,
+                                        reply_markup=markup if fits else None)
+            if fits:
+                return
+        parts = split_text(text, TEXT_LIMIT, telegram_len)
+        if not parts:
+            if markup is None:
+                return  # nothing to show
+            parts = ["…"]  # buttons need a message to hang on
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await bot.send_message(chat_id, _escape(part), parse_mode=ParseMode.HTML,
+                                   reply_markup=markup if last else None)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

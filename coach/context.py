@@ -41,6 +41,11 @@ class Turn:
         """A stored (UTC) moment as the rep's calendar date."""
         return (moment + timedelta(hours=self.settings.utc_offset_hours)).date().isoformat()
 
+    def local_time(self, moment: datetime) -> str:
+        """A stored (UTC) moment as the rep's wall-clock time, to the minute."""
+        local = moment + timedelta(hours=self.settings.utc_offset_hours)
+        return local.strftime("%Y-%m-%d %H:%M")
+
     def day_start(self) -> datetime:
         """The UTC moment the rep's current day began."""
         local = self.local_now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -27,9 +27,18 @@ from coach.context import Turn
 from coach.library import Library
 from coach.messages import Choice, Incoming, Reply
 from coach.nudges import SNOOZE, WEEK, DueNudge, parse_nudge_key
-from coach.reminders import LOG, RESCHEDULE, DueReminder, due, mark_sent, parse_reminder_key
+from coach.reminders import (
+    LOG,
+    RESCHEDULE,
+    DueReminder,
+    due,
+    due_adverse_events,
+    mark_sent,
+    parse_adverse_event_key,
+    parse_reminder_key,
+)
 from coach.settings import EngineSettings
-from coach.steps import Runner, parse_choice_key
+from coach.steps import REDACTED, Runner, parse_choice_key
 from coach.store.database import Database
 from coach.store.models import Conversation, Rep
 from coach.store.repo import Directory, RepStore
@@ -143,6 +152,7 @@ class Engine:
         if command:
             self._command(runner, conversation, command.group(1).lower(), command.group(2))
             return
+        text = self._redact(turn, text)
         if conversation.step is not None:
             runner.answer(text, None)
             return
@@ -153,10 +163,32 @@ class Engine:
         free = self.library.catalog.free_text
         runner.start(free.playbook, {free.save: text})
 
+    def _redact(self, turn: Turn, text: str) -> str:
+        """Personal data and per-doctor prescription numbers leave typed text before it is
+        kept anywhere, even in the conversation row; what was removed is remembered so the
+        rep can be told when the note is saved."""
+        guard = self.library.guard
+        if guard is None:
+            return text
+        result = guard.check(text)
+        if result.redactions:
+            kinds = set(turn.vars.get(REDACTED, [])) | {r.category for r in result.redactions}
+            turn.vars[REDACTED] = sorted(kinds)
+        return result.redacted
+
     def _button(self, runner: Runner, conversation: Conversation, key: str) -> None:
         reminder = parse_reminder_key(key)
         if reminder is not None:
             self._reminder_button(runner, *reminder)
+            return
+        event_id = parse_adverse_event_key(key)
+        if event_id is not None:
+            event = runner.turn.store.adverse_event(event_id)
+            if event is None or event.status == "forwarded":
+                runner.turn.replies.append(Reply(runner.turn.message("stale_button"), toast=True))
+                return
+            event.status, event.forwarded_at = "forwarded", runner.turn.now
+            runner.turn.say(runner.turn.message("adverse_event_forwarded"))
             return
         nudge = parse_nudge_key(key)
         if nudge is not None:
@@ -277,8 +309,12 @@ class Engine:
             return directory.issue_code(rep, now, timedelta(days=self.settings.enroll_code_days))
 
     def due_reminders(self, channels: list[str]) -> list[DueReminder]:
-        """Follow-ups due now, addressed to each rep's identity on the first listed channel."""
-        return due(self.database, self.library, self.clock(), channels)
+        """Follow-ups due now and adverse events near their deadline, addressed to each rep's
+        identity on the first listed channel."""
+        now = self.clock()
+        return [*due(self.database, self.library, now, channels),
+                *due_adverse_events(self.database, self.library, now, channels,
+                                    self.settings.utc_offset_hours)]
 
     def due_nudges(self, channels: list[str]) -> list[DueNudge]:
         """Weekly re-evaluation proposals for reps whose week has come round."""

@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coach.compliance import Guard, GuardConfigError, load_guard
 from coach.loader import Issue, load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render
@@ -34,9 +35,11 @@ def localize(value: Any, locale: str) -> Any:
 class Library:
     """Playbooks by id and by command, the message catalog, localized content."""
 
-    def __init__(self, playbooks: list[Playbook], catalog: Catalog) -> None:
+    def __init__(self, playbooks: list[Playbook], catalog: Catalog,
+                 guard: Guard | None = None) -> None:
         self.playbooks = {pb.id: pb for pb in playbooks}
         self.catalog = catalog
+        self.guard = guard
         self.by_command = {c: pb for pb in playbooks for c in pb.commands}
         self.by_keyword = {
             word.strip().lower(): pb
@@ -80,14 +83,36 @@ def _cached(directory: str) -> Library:
     return _load(Path(directory))
 
 
+RULES_FILE = Path("compliance") / "rules.yaml"
+
+
+def _load_guard(directory: Path) -> tuple[Guard | None, list[Issue]]:
+    """The compliance rules beside the playbooks; their problems count as playbook problems."""
+    path = directory / RULES_FILE
+    if not path.is_file():
+        return None, [Issue(str(path), 1, "missing-rules",
+                            "compliance rules are required: every note is checked")]
+    try:
+        return load_guard(path), []
+    except GuardConfigError as exc:
+        issues = []
+        for problem in exc.problems:
+            where, _, message = problem.partition(": ")
+            file, _, line = where.rpartition(":")
+            issues.append(Issue(file or str(path), int(line) if line.isdigit() else 1,
+                                "bad-rule", message or problem))
+        return None, issues
+
+
 def _load(directory: Path) -> Library:
     result = load_directory(directory)
-    issues = validate(result)
+    guard, guard_issues = _load_guard(directory)
+    issues = validate(result) + guard_issues
     if issues:
         raise PlaybookErrors(issues)
     playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
     catalogs = [f.model for f in result.files if isinstance(f.model, Catalog)]
-    return Library(playbooks, catalogs[0])
+    return Library(playbooks, catalogs[0], guard)
 
 
 def load_library(directory: Path, *, cached: bool = False) -> Library:
@@ -98,5 +123,5 @@ def load_library(directory: Path, *, cached: bool = False) -> Library:
 
 
 def check_directory(directory: Path) -> list[Issue]:
-    """Every problem in `directory`, for `repcoach check`."""
-    return validate(load_directory(directory))
+    """Every problem in `directory` (playbooks and compliance rules), for `repcoach check`."""
+    return validate(load_directory(directory)) + _load_guard(directory)[1]

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from coach.library import Library
 from coach.messages import Choice, Reply
 from coach.store.database import Database
-from coach.store.models import Account, FollowUp, Rep
+from coach.store.models import Account, AdverseEvent, FollowUp, Rep
 from coach.store.repo import Directory
 
 LOG, RESCHEDULE, DROP = "l", "s", "d"
 ACTIONS = (LOG, RESCHEDULE, DROP)
+FORWARDED = "f"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,17 @@ def parse_reminder_key(key: str) -> tuple[int, str] | None:
     if not number.isdigit() or action not in ACTIONS or len(key) > 64:
         return None
     return int(number), action
+
+
+def adverse_event_key(event_id: int) -> str:
+    return f"a{event_id}.{FORWARDED}"
+
+
+def parse_adverse_event_key(key: str) -> int | None:
+    number, _, action = key[1:].partition(".")
+    if not key.startswith("a") or not number.isdigit() or action != FORWARDED or len(key) > 64:
+        return None
+    return int(number)
 
 
 def reminder_reply(library: Library, rep: Rep, account: Account, followup: FollowUp) -> Reply:
@@ -87,13 +99,50 @@ def due(database: Database, library: Library, now: datetime, channels: Iterable[
     return found
 
 
+def due_adverse_events(database: Database, library: Library, now: datetime,
+                       channels: Iterable[str], offset_hours: int) -> list[DueReminder]:
+    """Adverse events not yet forwarded whose deadline is near: remind the rep once.
+
+    `followup_id` carries the event id negated, so one list serves both kinds."""
+    order = list(channels)
+    found: list[DueReminder] = []
+    with database.transaction() as session:
+        directory = Directory(session)
+        events = session.execute(
+            select(AdverseEvent).where(AdverseEvent.status == "open",
+                                       AdverseEvent.remind_at <= now).limit(100)
+        ).scalars().all()
+        for event in events:
+            rep = session.get(Rep, event.rep_id)
+            identities = [i for i in directory.identities_of(event.rep_id) if i.channel in order]
+            if rep is None or not identities:
+                continue
+            identity = min(identities, key=lambda i: order.index(i.channel))
+            deadline = (event.deadline + timedelta(hours=offset_hours)).strftime("%Y-%m-%d %H:%M")
+            text = library.message("adverse_event_reminder", rep.locale, due=deadline,
+                                   name=event.phrase, rep={"name": rep.name,
+                                                           "locale": rep.locale})
+            button = Choice(adverse_event_key(event.id),
+                            library.message("adverse_event_forwarded_label", rep.locale))
+            found.append(DueReminder(-event.id, identity.channel, identity.external_id,
+                                     Reply(text, (button,))))
+    return found
+
+
 def mark_sent(database: Database, followup_ids: Iterable[int], now: datetime) -> None:
+    """Record delivery: follow-ups by id, adverse-event reminders by negated id."""
     ids = list(followup_ids)
     if not ids:
         return
     with database.transaction() as session:
         for followup in session.execute(
-            select(FollowUp).where(FollowUp.id.in_(ids), FollowUp.status == "open")
+            select(FollowUp).where(FollowUp.id.in_([i for i in ids if i > 0]),
+                                   FollowUp.status == "open")
         ).scalars():
             followup.status = "sent"
             followup.sent_at = now
+        for event in session.execute(
+            select(AdverseEvent).where(AdverseEvent.id.in_([-i for i in ids if i < 0]),
+                                       AdverseEvent.status == "open")
+        ).scalars():
+            event.status = "reminded"

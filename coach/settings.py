@@ -16,6 +16,8 @@ class EngineSettings:
     reminder_hour: int = 9
     utc_offset_hours: int = 8
     enroll_code_days: int = 7
+    adverse_event_hours: int = 24
+    adverse_event_remind_before_hours: int = 4
     review_days: int = 90
     stalled_visits: int = 5
     auto_enroll_channels: frozenset[str] = field(

@@ -22,6 +22,7 @@ from coach.templating import evaluate
 
 MAX_STEPS_PER_TURN = 200
 SKIP_TOKEN = "s"
+REDACTED = "_redacted"
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
 
@@ -51,7 +52,10 @@ class Runner:
     def start(self, playbook_id: str, vars: dict[str, Any] | None = None) -> None:
         playbook = self.turn.library.playbooks[playbook_id]
         self.turn.playbook = playbook
+        redacted = self.turn.vars.get(REDACTED)  # reported when the note they came from is saved
         self.turn.vars = dict(vars or {})
+        if redacted:
+            self.turn.vars[REDACTED] = redacted
         self.conversation.pending = {}
         self.advance(playbook.first_step)
 
@@ -166,7 +170,10 @@ class Runner:
             for choice in choices
         ])
         if index is None and step.passthrough and text is not None:
+            redacted = turn.vars.get(REDACTED)
             self.finish()
+            if redacted:
+                turn.vars[REDACTED] = redacted
             keyword = turn.library.by_keyword.get(text.strip().lower())
             if keyword is not None:
                 self.start(keyword.id)

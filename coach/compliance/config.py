@@ -283,7 +283,8 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
             requires = regex(item.requires.pattern, (*where, "requires", "pattern"))
         available = suppressors.get(item.category, {})
         chosen: list[Suppressor] = []
-        for s_index, name in enumerate(item.suppressors or list(available)):
+        names = list(available) if item.suppressors is None else item.suppressors
+        for s_index, name in enumerate(names):
             if name in available:
                 chosen.append(available[name])
             else:

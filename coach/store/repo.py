@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from coach.names import name_key
 from coach.store.models import (
     Account,
+    AdverseEvent,
     Conversation,
     EnrollmentCode,
     FollowUp,
@@ -201,12 +202,19 @@ class RepStore:
         duplicate.updated_at = now
 
     # notes and follow-ups ---------------------------------------------------------------------
-    def add_note(self, account: Account, text: str, now: datetime) -> Note:
-        note = Note(rep_id=self.rep_id, account_id=account.id, text=text, created_at=now)
+    def add_note(self, account: Account, text: str, now: datetime, *,
+                 flags: list[str] | None = None, redactions: list[str] | None = None) -> Note:
+        note = Note(rep_id=self.rep_id, account_id=account.id, text=text, created_at=now,
+                    flags=flags or [], redactions=redactions or [])
         self.session.add(note)
         account.updated_at = now
         self.session.flush()
         return note
+
+    def note(self, note_id: int) -> Note | None:
+        return self.session.execute(
+            select(Note).where(Note.id == note_id, Note.rep_id == self.rep_id)
+        ).scalar_one_or_none()
 
     def recent_notes(self, account: Account, limit: int = 5) -> Sequence[Note]:
         return self.session.execute(
@@ -224,6 +232,22 @@ class RepStore:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def add_adverse_event(self, account: Account, note: Note, phrase: str, now: datetime,
+                          deadline: timedelta, remind_before: timedelta) -> AdverseEvent:
+        """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it."""
+        event = AdverseEvent(rep_id=self.rep_id, account_id=account.id, note_id=note.id,
+                             phrase=phrase[:200], day0=now, deadline=now + deadline,
+                             remind_at=now + deadline - remind_before, status="open")
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def adverse_event(self, event_id: int) -> AdverseEvent | None:
+        return self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.id == event_id,
+                                       AdverseEvent.rep_id == self.rep_id)
+        ).scalar_one_or_none()
 
     def followup(self, followup_id: int) -> FollowUp | None:
         return self.session.execute(
