@@ -75,6 +75,17 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_revoke(args: argparse.Namespace) -> int:
+    engine = build_engine(_config(args))
+    try:
+        for line in engine.revoke(name=args.name, rep_id=args.id):
+            print(f"revoked {line}: their chat identities no longer work; data kept")
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.console import ConsoleChannel
 
@@ -122,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--team", default=None, help="the rep's team")
     group.add_argument("--manager-of", default=None, help="enroll a manager of TEAM")
     enroll.set_defaults(func=cmd_enroll)
+
+    revoke = sub.add_parser("revoke", help="take a rep's access away (data is kept)")
+    who = revoke.add_mutually_exclusive_group(required=True)
+    who.add_argument("--name", default=None)
+    who.add_argument("--id", type=int, default=None)
+    revoke.set_defaults(func=cmd_revoke)
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -40,7 +41,7 @@ from coach.reminders import (
 from coach.settings import EngineSettings
 from coach.steps import REDACTED, Runner, parse_choice_key
 from coach.store.database import Database
-from coach.store.models import Conversation, Rep
+from coach.store.models import Conversation, Identity, Rep
 from coach.store.repo import Directory, RepStore
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,22 @@ class Engine:
 
     def mark_reminded(self, followup_ids: list[int]) -> None:
         mark_sent(self.database, followup_ids, self.clock())
+
+    def revoke(self, *, name: str | None = None, rep_id: int | None = None) -> list[str]:
+        """Deactivate a rep (by id, or by name when it is unique) and unbind their channel
+        identities; their data stays for the company's records. Returns who was revoked."""
+        with self.database.transaction() as session:
+            query = select(Rep).where(Rep.active.is_(True))
+            query = query.where(Rep.id == rep_id) if rep_id is not None else query.where(
+                Rep.name == name)
+            found = session.execute(query).scalars().all()
+            if len(found) != 1:
+                raise LookupError(f"{len(found)} active reps match; use --id" if found
+                                  else "no active rep matches")
+            rep = found[0]
+            rep.active = False
+            session.execute(delete(Identity).where(Identity.rep_id == rep.id))
+            return [f"{rep.id} {rep.name}"]
 
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""

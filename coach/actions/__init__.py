@@ -11,6 +11,7 @@ from coach.actions import (  # noqa: F401
     stage,
     style,
     tactics,
+    team,
     visits,
 )
 from coach.actions.registry import REGISTRY, ActionSpec

@@ -1,0 +1,131 @@
+"""Access and isolation: enrollment codes, roles, revocation, and reps who try to reach
+another rep's accounts, notes, plans or buttons through every entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from coach.engine import Engine
+from coach.store.database import Database
+from coach.store.models import AdverseEvent, FollowUp, Identity, Note, Rep
+from coach.testing import MemoryChat
+from tests.conftest import Clock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def enrolled(engine: Engine, name: str, user_id: str, **kwargs: str) -> MemoryChat:
+    """A rep on a channel that needs a code (like Telegram), enrolled with /start CODE."""
+    chat = MemoryChat(engine, user_id=user_id, channel="telegram", display_name=name)
+    code = engine.enroll(name, **kwargs)
+    assert "开通成功" in MemoryChat.text(chat.say(f"/start {code}"))
+    return chat
+
+
+def log(chat: MemoryChat, customer: str, note: str, due: str = "跳过") -> None:
+    chat.say("/log")
+    chat.say(customer)
+    chat.press("新建")
+    chat.say(note)
+    if due == "跳过":
+        chat.press("跳过")
+    else:
+        chat.say(due)
+        chat.press("跳过")
+
+
+def count(database: Database, model: type) -> int:
+    with database.transaction() as session:
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_strangers_get_told_how_and_nothing_is_stored(engine: Engine,
+                                                      database: Database) -> None:
+    stranger = MemoryChat(engine, user_id="999", channel="telegram")
+    for text in ("你好", "/start", "/start WRONG1", "/log"):
+        reply = MemoryChat.text(stranger.say(text))
+        assert "开通" in reply
+    assert count(database, Rep) == 0 and count(database, Identity) == 0
+
+
+def test_codes_are_single_use_and_expire(engine: Engine, database: Database,
+                                         clock: Clock) -> None:
+    code = engine.enroll("王芳")
+    first = MemoryChat(engine, user_id="1", channel="telegram")
+    assert "开通成功" in MemoryChat.text(first.say(f"/start {code}"))
+    second = MemoryChat(engine, user_id="2", channel="telegram")
+    assert "无效或已过期" in MemoryChat.text(second.say(f"/start {code}"))
+    late = engine.enroll("李雷")
+    clock.advance(days=8)
+    assert "无效或已过期" in MemoryChat.text(second.say(f"/start {late}"))
+    with database.transaction() as session:
+        assert session.execute(select(Identity.external_id)).scalars().all() == ["1"]
+
+
+def test_revoked_rep_loses_access_but_data_is_kept(engine: Engine, database: Database) -> None:
+    chat = enrolled(engine, "王芳", "11")
+    log(chat, "李主任 泰山医院", "关心数据")
+    assert engine.revoke(name="王芳")
+    assert "开通" in MemoryChat.text(chat.say("/log"))
+    assert count(database, Note) == 1
+
+
+def test_another_reps_buttons_and_ids_reach_nothing(engine: Engine, database: Database,
+                                                    clock: Clock) -> None:
+    alice = enrolled(engine, "Alice", "21")
+    bob = enrolled(engine, "Bob", "22")
+    log(alice, "钱主任 青松医院", "有病人用药后出现皮疹", due="明天")
+    clock.advance(days=2)
+    reminders = engine.due_reminders(["telegram"])
+    alice_keys = [c.key for r in reminders for c in r.reply.choices if r.user_id == "21"]
+    assert alice_keys  # a follow-up reminder and an adverse-event reminder for Alice
+    with database.transaction() as session:
+        account_id = session.execute(select(Note.account_id)).scalar_one()
+    for key in [*alice_keys, f"n{account_id}", f"r{account_id}.l", "a1.f"]:
+        replies = bob.press_key(key)
+        assert len(replies) == 1 and replies[0].toast, key
+    # typing Alice's customer finds nothing of hers; /export and /plan show nothing of hers
+    bob.say("/plan")
+    found = bob.say("钱主任")
+    assert "没找到" in MemoryChat.text(found)
+    assert not any("青松医院" in c.label for r in found for c in r.choices)
+    exported = b"".join(r.attachment.data for r in bob.say("/export") if r.attachment)
+    assert "青松医院".encode() not in exported and "皮疹".encode() not in exported
+    with database.transaction() as session:
+        assert session.execute(select(FollowUp.status)).scalars().all() == ["open"]
+        assert session.execute(select(AdverseEvent.status)).scalars().all() == ["open"]
+
+
+def test_manager_sees_the_team_read_only_and_nobody_else(engine: Engine) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    member = enrolled(engine, "王芳", "32", team="east")
+    outsider = enrolled(engine, "李雷", "33", team="west")
+    log(member, "李主任 泰山医院", "李主任说这个月开了30盒，还有病人出现皮疹")
+    log(outsider, "张主任 人民医院", "另一个团队的记录，提到回扣")
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "王芳" in overview and "统方" in overview and "皮疹" in overview
+    assert "李雷" not in overview and "另一个团队" not in overview
+    assert "30盒" not in overview  # the count was never stored
+    assert "经理" in MemoryChat.text(member.say("/team"))  # reps are refused
+
+
+def test_revoke_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: 'sqlite:///{tmp_path}/db.sqlite3'}}\n"
+                      f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("db", "upgrade").returncode == 0
+    enroll = cli("enroll", "--name", "王芳", "--manager-of", "east")
+    assert enroll.returncode == 0 and "manager" in enroll.stdout
+    assert len(enroll.stdout.strip().splitlines()[-1]) == 8  # the code is the last line
+    assert cli("revoke", "--name", "王芳").returncode == 0
+    missing = cli("revoke", "--name", "王芳")
+    assert missing.returncode == 1 and "no active rep" in missing.stderr
