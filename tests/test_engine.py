@@ -142,20 +142,3 @@ def test_one_reps_messages_run_in_order(engine: Engine, database: Database) -> N
     with database.transaction() as session:
         state = session.execute(select(Conversation.vars)).scalar_one()
         assert len(state["_answers"]) == 5
-
-
-def test_reps_do_not_see_each_others_state(engine: Engine) -> None:
-    async def rep(n: int) -> str:
-        user = f"rep-{n}"
-        await engine.handle(Incoming("memory", user, text="/log"))
-        await engine.handle(Incoming("memory", user, text=f"客户{n}号 医院{n}"))
-        replies = await engine.handle(Incoming("memory", user, text="1"))
-        return "\n".join(r.text for r in replies)
-
-    async def everyone() -> list[str]:
-        return await asyncio.gather(*(rep(n) for n in range(20)))
-
-    for n, text in enumerate(asyncio.run(everyone())):
-        assert f"客户{n}号" in text
-        others = [f"客户{m}号" for m in range(20) if m != n]
-        assert not any(other in text for other in others)
