@@ -47,6 +47,7 @@ def _offer(runner: Runner, text: str, accounts: list[Account], extra: list[tuple
     runner.conversation.pending = {"options": [a.id for a in accounts], "query": query,
                                    "tokens": tokens}
     runner.turn.say(text, tuple(choices))
+    runner.remember_prompt()
 
 
 def prompt(runner: Runner, step: StepSpec, question: str) -> None:

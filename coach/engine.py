@@ -39,7 +39,7 @@ from coach.reminders import (
     parse_reminder_key,
 )
 from coach.settings import EngineSettings
-from coach.steps import REDACTED, Runner, parse_choice_key
+from coach.steps import LAST_PROMPT, REDACTED, Runner, parse_choice_key
 from coach.store.database import Database
 from coach.store.models import Conversation, Identity, Rep
 from coach.store.repo import Directory, RepStore
@@ -47,7 +47,6 @@ from coach.store.repo import Directory, RepStore
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-LAST_PROMPT = "_prompt"
 _COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CONTROL = {cat for cat in ("Cc", "Cs", "Co", "Cn")}
 
@@ -124,7 +123,6 @@ class Engine:
                     now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars or {}))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
-        remember_prompt(turn, conversation)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             save_state(conversation, turn.vars, now)
         return turn.replies
@@ -278,7 +276,7 @@ class Engine:
                 owner.locale = locale
             return [Reply(self.library.message("enroll_ok", owner.locale,
                                                rep={"name": owner.name, "locale": owner.locale})),
-                    *self._welcome(directory.session, owner, None, now)]
+                    *self._welcome(directory.session, owner, incoming, now)]
         return [Reply(self.library.message("not_enrolled", locale))]
 
     def _welcome(self, session: Session, rep: Rep, incoming: Incoming | None,
@@ -344,16 +342,6 @@ class Engine:
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""
         return [(c.name, c.description.get(locale)) for c in self.library.catalog.commands]
-
-
-def remember_prompt(turn: Turn, conversation: Conversation) -> None:
-    """Keep the question the rep is looking at, exactly as sent, so reopening the chat after
-    a restart shows it again with the same (still valid) buttons."""
-    if conversation.step is None or not turn.replies:
-        return
-    last = turn.replies[-1]
-    turn.vars[LAST_PROMPT] = {"text": last.text,
-                              "choices": [[c.key, c.label] for c in last.choices]}
 
 
 def save_state(conversation: Conversation, variables: dict[str, Any], now: datetime) -> None:

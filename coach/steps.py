@@ -22,6 +22,7 @@ from coach.templating import evaluate
 
 MAX_STEPS_PER_TURN = 200
 SKIP_TOKEN = "s"
+LAST_PROMPT = "_prompt"
 REDACTED = "_redacted"
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
@@ -134,6 +135,14 @@ class Runner:
         elif step.optional:
             choices = (Choice(choice_key(seq, SKIP_TOKEN), turn.message("skip_label")),)
         turn.say(question, choices)
+        self.remember_prompt()
+
+    def remember_prompt(self) -> None:
+        """Keep the question just sent, exactly, so reopening the chat after a restart shows
+        it again with the same (still valid) buttons. Notices never replace it."""
+        last = self.turn.replies[-1]
+        self.turn.vars[LAST_PROMPT] = {"text": last.text,
+                                       "choices": [[c.key, c.label] for c in last.choices]}
 
     def reprompt(self, notice: str) -> None:
         """Explain what was wrong and ask the same question again (same buttons stay valid)."""

@@ -124,7 +124,9 @@ async def test_visit_log_and_reminder_at_due_time(engine: Engine, sim: WecomSimu
         assert sim.card_updates[-1].replace_name == "记录这次跟进"
         assert "发生了什么？" in joined(got)  # no need to say who again
         await rep.say("送了亚组数据，他答应在科室会上讨论")
-        await rep.press("跳过")
+        got = await rep.press("跳过")
+        assert "亚组数据" in card_text(rep.last_card())  # the note hints at a stage: ask first
+        await rep.press("不用")
         await rep.press("完成")
     assert rows(engine.database, "SELECT status FROM followups") == [("done",)]
     assert count(engine.database, "notes") == 2

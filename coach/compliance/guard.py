@@ -127,10 +127,10 @@ class _Scan:
         text = self.text
         for sup in suppressors:
             if sup.mode == "before":
-                lo = max(self.bounds(start, end, "clause")[0], start - sup.window)
+                lo = max(self.bounds(start, end, sup.scope)[0], start - sup.window)
                 hit = sup.regex.search(text[lo:start]) is not None
             elif sup.mode == "after":
-                hi = min(self.bounds(start, end, "clause")[1], end + sup.window)
+                hi = min(self.bounds(start, end, sup.scope)[1], end + sup.window)
                 hit = sup.regex.match(text[end:hi]) is not None
             else:
                 lo, hi = self.bounds(start, end, sup.scope)
@@ -149,22 +149,25 @@ class _Scan:
         lo, hi = self.bounds(start, end, rule.requires_scope)
         return rule.requires.search(self.text, lo, hi) is not None
 
-    def quantities(self, q: Quantity, start: int, end: int, taken: list[_Span]) -> list[_Span]:
+    def quantities(self, q: Quantity, start: int, end: int,
+                   taken: list[_Span]) -> tuple[list[_Span], int]:
         """The numbers of a statement: the first within reach in the clause, then the rest of
-        the sentence (`from 20 boxes up to 35 boxes`)."""
+        the sentence (`from 20 boxes up to 35 boxes`); also where the last one ends."""
         category = self.rules.kinds[q.kind].category
         clause_end = self.bounds(start, end, "clause")[1]
         first = q.regex.search(self.text, end, clause_end)
         if first is None or first.start() - end > q.reach:
-            return []
+            return [], end
         sentence_end = self.bounds(start, end, "sentence")[1]
         found: list[_Span] = []
+        last = end
         for match in q.regex.finditer(self.text, first.start(), max(sentence_end, clause_end)):
             s, e = match.span("value")
             if s < 0 or s == e or _overlaps(taken, s, e) or _overlaps(found, s, e):
                 continue
             found.append(_Span(s, e, q.kind, q.placeholder, category))
-        return found
+            last = max(last, match.end())
+        return found, last
 
 
 def _overlaps(spans: list[_Span], start: int, end: int) -> bool:
@@ -236,11 +239,10 @@ class Guard:
                 if rule.suppressors and scan.suppressed(rule.suppressors, start, end):
                     continue
                 if rule.quantity is not None:
-                    numbers = scan.quantities(rule.quantity, start, end, spans)
+                    numbers, end = scan.quantities(rule.quantity, start, end, spans)
                     if not numbers:
                         continue
                     spans.extend(numbers)
-                    end = max(end, max(n.end for n in numbers))
                 hits.append((rule, start, end))
 
         if not spans and not hits:
