@@ -61,7 +61,8 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
         if tactic["stage"] != stage or tactic["id"] in blocked:
             continue
         fits = set(tactic.get("styles") or [])
-        score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles))
+        needs = set(tactic.get("needs") or []) & set(account.needs or [])
+        score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles)) + len(needs)
         scored.append((-score, position, tactic))
     return [t for _, _, t in sorted(scored, key=lambda item: (item[0], item[1]))]
 

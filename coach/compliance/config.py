@@ -9,8 +9,9 @@ Rules are data; this module holds the mechanisms a rule can name:
 * `redact` rules find personal data; a named group `value` narrows what is replaced, a
   `validator` (see `validators.py`) confirms a candidate, e.g. a checksum.
 * `rules` find issues of one category each; `requires` asks for a context in the same clause
-  or sentence, `suppressors` (per category) say when a match is not an issue (negation, a
-  published rate, a question), and `quantity` makes a rule redact numbers near its match.
+  or sentence, `suppressors` (per category) say when a match is not an issue (negation before
+  it, an answer after it, a published rate near it, a department word inside it), and
+  `quantity` makes a rule redact numbers near its match.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from coach.compliance.prefilter import Needs, hoist_word_start, lowercase_violations, needs_of
 from coach.compliance.validators import VALIDATORS, Validator
 from coach.loader import LineMap, _PositionLoader, line_of
 
@@ -35,6 +37,8 @@ RULE_CATEGORIES = frozenset(CATEGORIES) - {"personal_data"}
 EXPLANATION_LOCALES: tuple[str, ...] = ("zh", "en")
 
 Scope = Literal["clause", "sentence"]
+SuppressorMode = Literal["before", "after", "near", "inside"]
+_MODES: tuple[SuppressorMode, ...] = ("before", "after", "near", "inside")
 _MACRO = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -68,6 +72,7 @@ class RedactSpec(_Strict):
     kind: str
     pattern: str
     validator: str | None = None
+    ignore_case: bool = False
 
 
 class RequireSpec(_Strict):
@@ -80,6 +85,7 @@ class SuppressorSpec(_Strict):
     before: str | None = None
     after: str | None = None
     near: str | None = None
+    inside: str | None = None
     window: int = Field(default=12, ge=1, le=200)
     scope: Scope = "clause"
     unless: str | None = None
@@ -96,6 +102,7 @@ class RuleSpec(_Strict):
     id: str
     category: str
     pattern: str
+    ignore_case: bool = False
     requires: RequireSpec | None = None
     suppressors: list[str] | None = None
     quantity: QuantitySpec | None = None
@@ -129,12 +136,17 @@ class Redactor:
     regex: re.Pattern[str]
     group: int | str
     validator: Validator | None
+    needs: Needs | None
+    #: The pattern is lowercase and runs on the case-folded text (same offsets).
+    folded: bool
+    #: The pattern's leading \b was split off; the guard checks it at each match start.
+    word_start: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Suppressor:
     id: str
-    mode: Literal["before", "after", "near"]
+    mode: SuppressorMode
     regex: re.Pattern[str]
     window: int
     scope: Scope
@@ -159,6 +171,12 @@ class Rule:
     requires_scope: Scope
     suppressors: tuple[Suppressor, ...]
     quantity: Quantity | None
+    #: Every one of these must be met (pattern, requires, quantity) for the rule to fire.
+    needs: tuple[Needs, ...]
+    #: The pattern is lowercase and runs on the case-folded text (same offsets).
+    folded: bool
+    #: The pattern's leading \b was split off; the guard checks it at each match start.
+    word_start: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +261,9 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
     placeholders: dict[str, str] = {}
     for name, kind in spec.kinds.items():
         if kind.placeholder in placeholders:
+            other = placeholders[kind.placeholder]
             problems.add(("kinds", name, "placeholder"),
-                         f"kind {name!r} reuses the placeholder of {placeholders[kind.placeholder]!r}")
+                         f"kind {name!r} reuses the placeholder of {other!r}")
         placeholders[kind.placeholder] = name
 
     redactors: list[Redactor] = []
@@ -261,43 +280,59 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
                              f"redact {item.id!r}: unknown validator {item.validator!r} "
                              f"(known: {', '.join(sorted(VALIDATORS))})")
         compiled = regex(item.pattern, (*where, "pattern"))
+        if compiled is not None and item.ignore_case:
+            _check_lowercase(compiled, (*where, "pattern"), problems)
         if compiled is not None and kind_spec is not None:
             group: int | str = "value" if "value" in compiled.groupindex else 0
+            scan, word_start = hoist_word_start(compiled)
             redactors.append(Redactor(item.id, item.kind, kind_spec.category,
-                                      kind_spec.placeholder, compiled, group, validator))
+                                      kind_spec.placeholder, scan, group, validator,
+                                      needs_of(compiled, item.ignore_case), item.ignore_case,
+                                      word_start))
     _check_unique_ids(problems, "redact", [r.id for r in spec.redact])
 
     suppressors = _compile_suppressors(spec, problems, macros)
 
     rules: list[Rule] = []
-    for index, item in enumerate(spec.rules):
+    for index, rule_spec in enumerate(spec.rules):
         where = ("rules", index)
-        if item.category not in RULE_CATEGORIES:
+        if rule_spec.category not in RULE_CATEGORIES:
             problems.add((*where, "category"),
-                         f"rule {item.id!r}: unknown category {item.category!r} "
+                         f"rule {rule_spec.id!r}: unknown category {rule_spec.category!r} "
                          f"(one of {', '.join(sorted(RULE_CATEGORIES))})")
             continue
-        pattern = regex(item.pattern, (*where, "pattern"))
+        pattern = regex(rule_spec.pattern, (*where, "pattern"))
+        if pattern is not None and rule_spec.ignore_case:
+            _check_lowercase(pattern, (*where, "pattern"), problems)
         requires = None
-        if item.requires is not None:
-            requires = regex(item.requires.pattern, (*where, "requires", "pattern"))
-        available = suppressors.get(item.category, {})
+        if rule_spec.requires is not None:
+            requires = regex(rule_spec.requires.pattern, (*where, "requires", "pattern"))
+        available = suppressors.get(rule_spec.category, {})
         chosen: list[Suppressor] = []
-        names = list(available) if item.suppressors is None else item.suppressors
+        names = list(available) if rule_spec.suppressors is None else rule_spec.suppressors
         for s_index, name in enumerate(names):
             if name in available:
                 chosen.append(available[name])
             else:
                 problems.add((*where, "suppressors", s_index),
-                             f"rule {item.id!r}: no suppressor {name!r} for category "
-                             f"{item.category!r}")
+                             f"rule {rule_spec.id!r}: no suppressor {name!r} for category "
+                             f"{rule_spec.category!r}")
         quantity = None
-        if item.quantity is not None:
-            quantity = _compile_quantity(item, where, spec, problems, macros)
-        if pattern is not None and (item.requires is None or requires is not None):
-            rules.append(Rule(item.id, item.category, pattern, requires,
-                              item.requires.scope if item.requires else "sentence",
-                              tuple(chosen), quantity))
+        if rule_spec.quantity is not None:
+            quantity = _compile_quantity(rule_spec, where, spec, problems, macros)
+            if rule_spec.ignore_case:
+                problems.add((*where, "ignore_case"),
+                             f"rule {rule_spec.id!r}: a quantity rule cannot use ignore_case; "
+                             "use (?i:...) inside its pattern")
+        if pattern is not None and (rule_spec.requires is None or requires is not None):
+            needs = [needs_of(pattern, rule_spec.ignore_case),
+                     *(needs_of(p) for p in (requires, quantity and quantity.regex) if p)]
+            # a quantity rule's pattern is only searched in short windows: nothing to gain
+            scan, word_start = (pattern, False) if quantity else hoist_word_start(pattern)
+            rules.append(Rule(rule_spec.id, rule_spec.category, scan, requires,
+                              rule_spec.requires.scope if rule_spec.requires else "sentence",
+                              tuple(chosen), quantity, tuple(n for n in needs if n),
+                              rule_spec.ignore_case, word_start))
     _check_unique_ids(problems, "rules", [r.id for r in spec.rules])
 
     for category in spec.suppressors:
@@ -335,12 +370,12 @@ def _compile_suppressors(spec: RulesFile, problems: _Problems,
         table: dict[str, Suppressor] = {}
         for index, item in enumerate(items):
             where: tuple[Any, ...] = ("suppressors", category, index)
-            modes = [m for m in ("before", "after", "near") if getattr(item, m) is not None]
+            modes = [m for m in _MODES if getattr(item, m) is not None]
             if len(modes) != 1:
-                problems.add(where, f"suppressor {item.id!r}: needs exactly one of "
-                                    f"before / after / near (found: {', '.join(modes) or 'none'})")
+                problems.add(where, f"suppressor {item.id!r}: needs exactly one of before / "
+                                    f"after / near / inside (found: {', '.join(modes) or 'none'})")
                 continue
-            mode: Literal["before", "after", "near"] = modes[0]  # type: ignore[assignment]
+            mode = modes[0]
             source: str = getattr(item, mode)
             compiled = macros.regex(source, (*where, mode))
             unless = None
@@ -373,6 +408,15 @@ def _compile_quantity(item: RuleSpec, where: tuple[Any, ...], spec: RulesFile,
     if compiled is None or kind is None:
         return None
     return Quantity(compiled, q.kind, kind.placeholder, q.reach)
+
+
+def _check_lowercase(pattern: re.Pattern[str], where: tuple[Any, ...],
+                     problems: _Problems) -> None:
+    """An ignore_case pattern runs on lowercased text: an uppercase letter never matches."""
+    upper = sorted({ch for ch in lowercase_violations(pattern)})
+    if upper:
+        problems.add(where, "ignore_case patterns run on lowercased text; write "
+                            f"{', '.join(upper)} in lowercase")
 
 
 def _check_unique_ids(problems: _Problems, section: str, ids: list[str]) -> None:

@@ -9,13 +9,19 @@ Order of work, all on regexes compiled once at load:
    accepted span is masked with a neutral character and the redact rules run again, so a
    number that was rejected only because it touched another redacted number is still caught
    (and a second check of the stored text finds nothing new);
-2. issue rules on the masked text: a `quantity` rule (per-doctor prescriptions) redacts the
-   numbers of its statement and flags only when there is a number;
-3. the redacted text is assembled; offsets in `Redaction`/`Flag` refer to the input text.
+2. issue rules on the masked text. A `quantity` rule (per-doctor prescriptions) starts from
+   the numbers, looks back for its trigger, redacts the numbers of the statement and flags only
+   when there is a number. Rules are skipped when a literal their pattern needs is absent
+   (`prefilter.py`);
+3. the redacted text is assembled from the input; offsets in `Redaction`/`Flag` refer to it.
+
+Matching runs on a view of the note in which full-width digits and letters are ASCII (same
+length), so １３８… is a phone number too.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +29,26 @@ from pathlib import Path
 from coach.compliance.config import (
     CATEGORIES,
     CompiledRules,
-    Quantity,
     Rule,
     Scope,
     Suppressor,
     load_rules,
 )
+from coach.compliance.prefilter import Needs, at_word_boundary, fold
 
 #: Stands in for a redacted character while later rules run: not a digit, letter or
 #: punctuation, so it neither matches a pattern nor satisfies one's neighbour conditions.
 MASK = "\ue000"
+
+#: Full-width digits and letters (and ＋ ＠), typed with Chinese input methods, are matched as
+#: their ASCII forms: character for character, so offsets do not move.
+_WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff20]")
+_NARROW = {code: code - 0xFEE0 for code in
+           [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF0B, 0xFF20]}
+
+
+def _view(text: str) -> str:
+    return text.translate(_NARROW) if _WIDE.search(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +148,8 @@ class _Scan:
             elif sup.mode == "after":
                 hi = min(self.bounds(start, end, sup.scope)[1], end + sup.window)
                 hit = sup.regex.match(text[end:hi]) is not None
+            elif sup.mode == "inside":
+                hit = sup.regex.search(text, start, end) is not None
             else:
                 lo, hi = self.bounds(start, end, sup.scope)
                 hit = sup.regex.search(text, lo, hi) is not None
@@ -149,25 +167,57 @@ class _Scan:
         lo, hi = self.bounds(start, end, rule.requires_scope)
         return rule.requires.search(self.text, lo, hi) is not None
 
-    def quantities(self, q: Quantity, start: int, end: int,
-                   taken: list[_Span]) -> tuple[list[_Span], int]:
-        """The numbers of a statement: the first within reach in the clause, then the rest of
-        the sentence (`from 20 boxes up to 35 boxes`); also where the last one ends."""
+    def statements(self, rule: Rule, taken: list[_Span]) -> list[tuple[int, int, list[_Span]]]:
+        """Statements of a quantity rule: (start, end, numbers to redact).
+
+        Numbers are rarer than doctors, so the search starts from them: for each number not yet
+        redacted, a trigger (doctor … verb) must end within `reach` characters before it in the
+        same clause; then that number and every later one in the sentence are redacted
+        ("from 20 boxes up to 35 boxes").
+        """
+        q = rule.quantity
+        assert q is not None
         category = self.rules.kinds[q.kind].category
-        clause_end = self.bounds(start, end, "clause")[1]
-        first = q.regex.search(self.text, end, clause_end)
-        if first is None or first.start() - end > q.reach:
-            return [], end
-        sentence_end = self.bounds(start, end, "sentence")[1]
-        found: list[_Span] = []
-        last = end
-        for match in q.regex.finditer(self.text, first.start(), max(sentence_end, clause_end)):
-            s, e = match.span("value")
-            if s < 0 or s == e or _overlaps(taken, s, e) or _overlaps(found, s, e):
+        text = self.text
+        found: list[tuple[int, int, list[_Span]]] = []
+        redacted: list[_Span] = []
+        for number in q.regex.finditer(text):
+            first = number.start()
+            s, e = number.span("value")
+            if s < 0 or _overlaps(taken, s, e) or _overlaps(redacted, s, e):
                 continue
-            found.append(_Span(s, e, q.kind, q.placeholder, category))
-            last = max(last, match.end())
-        return found, last
+            trigger = self._trigger(rule, first, q.reach)
+            if trigger is None:
+                continue
+            sentence_end = self.bounds(first, first, "sentence")[1]
+            numbers: list[_Span] = []
+            last = first
+            for match in q.regex.finditer(text, first, sentence_end):
+                s, e = match.span("value")
+                if s < 0 or s == e or _overlaps(taken, s, e) or _overlaps(redacted, s, e):
+                    continue
+                numbers.append(_Span(s, e, q.kind, q.placeholder, category))
+                redacted.append(numbers[-1])
+                last = max(last, match.end())
+            if numbers:
+                found.append((trigger, last, numbers))
+        return found
+
+    def _trigger(self, rule: Rule, number: int, reach: int) -> int | None:
+        """Start of a trigger ending at most `reach` before `number`, in its clause."""
+        clause_start = self.bounds(number, number, "clause")[0]
+        pos = self.bounds(number, number, "sentence")[0]
+        while (match := rule.regex.search(self.text, pos, number)) is not None:
+            start, end = match.span()
+            pos = start + 1
+            if start == end or end < clause_start or number - end > reach:
+                continue
+            if rule.requires is not None and not self.has(rule, start, end):
+                continue
+            if rule.suppressors and self.suppressed(rule.suppressors, start, end):
+                continue
+            return start
+        return None
 
 
 def _overlaps(spans: list[_Span], start: int, end: int) -> bool:
@@ -201,11 +251,49 @@ def _render(text: str, spans: list[_Span], start: int, end: int) -> str:
     return "".join(pieces)
 
 
+class _Gate:
+    """Answers "can this pattern match this note at all?" cheaply, once per note.
+
+    It looks at the original note: masking only removes characters, so a literal found in
+    the masked text is also in the original, and the answer stays sound for every pass.
+    """
+
+    __slots__ = ("_folded", "_known", "enabled", "text")
+
+    def __init__(self, text: str, enabled: bool) -> None:
+        self.text = text
+        self.enabled = enabled
+        self._folded: str | None = None
+        self._known: dict[int, bool] = {}
+
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
+
+    def open_all(self, needs: tuple[Needs, ...]) -> bool:
+        return all(self.open(one) for one in needs)
+
+    def open(self, needs: Needs | None) -> bool:
+        """False when none of the literals the pattern needs is in the note."""
+        if needs is None or not self.enabled:
+            return True
+        known = self._known.get(id(needs))
+        if known is None:
+            folded = self.folded() if needs.folded else None
+            known = self._known[id(needs)] = needs.met(self.text, folded)
+        return known
+
+
 @dataclass(frozen=True)
 class Guard:
-    """Compiled compliance rules. Build with `load_guard(path)`; `check` is pure."""
+    """Compiled compliance rules. Build with `load_guard(path)`; `check` is pure.
+
+    `prefilter=False` scans every pattern on every text: same results, slower (for tests).
+    """
 
     rules: CompiledRules
+    prefilter: bool = True
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -223,27 +311,41 @@ class Guard:
 
     def check(self, text: str) -> GuardResult:
         spans: list[_Span] = []
-        masked = text
-        while self._redact_pass(masked, spans):
-            masked = _mask(text, spans)
+        view = _view(text)
+        gate = _Gate(view, self.prefilter)
+        masked = view
+        while self._redact_pass(masked, spans, gate):
+            masked = _mask(view, spans)
 
         scan = _Scan(masked, self.rules)
+        folded_masked = fold(masked) if masked is not view else None
         hits: list[tuple[Rule, int, int]] = []
         for rule in self.rules.rules:
-            for match in rule.regex.finditer(masked):
+            if not gate.open_all(rule.needs):
+                continue
+            if rule.quantity is not None:
+                for start, end, numbers in scan.statements(rule, spans):
+                    spans.extend(numbers)
+                    hits.append((rule, start, end))
+                continue
+            if rule.folded:
+                subject = gate.folded() if folded_masked is None else folded_masked
+            else:
+                subject = masked
+            pos = 0
+            while (match := rule.regex.search(subject, pos)) is not None:
                 start, end = match.span()
-                if start == end:
+                # A match that does not count is retried from its next character, so that
+                # "主任说科室…，他这个月开了…" still finds the second doctor.
+                pos = start + 1
+                if start == end or (rule.word_start and not at_word_boundary(subject, start)):
                     continue
                 if rule.requires is not None and not scan.has(rule, start, end):
                     continue
                 if rule.suppressors and scan.suppressed(rule.suppressors, start, end):
                     continue
-                if rule.quantity is not None:
-                    numbers, end = scan.quantities(rule.quantity, start, end, spans)
-                    if not numbers:
-                        continue
-                    spans.extend(numbers)
                 hits.append((rule, start, end))
+                pos = end
 
         if not spans and not hits:
             return GuardResult(text)
@@ -269,10 +371,23 @@ class Guard:
                            for s in spans)
         return GuardResult(redacted, redactions, tuple(flags), adverse)
 
-    def _redact_pass(self, masked: str, spans: list[_Span]) -> bool:
+    def _redact_pass(self, masked: str, spans: list[_Span], gate: _Gate) -> bool:
         added = False
+        folded: str | None = None
         for redactor in self.rules.redactors:
-            for match in redactor.regex.finditer(masked):
+            if not gate.open(redactor.needs):
+                continue
+            if redactor.folded:
+                folded = fold(masked) if folded is None else folded
+                subject = folded
+            else:
+                subject = masked
+            pos = 0
+            while (match := redactor.regex.search(subject, pos)) is not None:
+                pos = match.end() if match.end() > match.start() else match.start() + 1
+                if redactor.word_start and not at_word_boundary(subject, match.start()):
+                    pos = match.start() + 1
+                    continue
                 start, end = match.span(redactor.group)
                 if start < 0 or start == end or _overlaps(spans, start, end):
                     continue
