@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.messages import Choice
 from coach.names import parse_customer_text, rank_candidates
+from coach.numbers import is_number
 from coach.playbook import StepSpec
 from coach.store.models import Account
 
@@ -66,7 +67,7 @@ def answer(runner: Runner, step: StepSpec, text: str | None, token: str | None) 
     query: dict[str, Any] | None = pending.get("query")
     tokens: list[str] = list(pending.get("tokens") or [])
     typed = (text or "").strip()
-    if token is None and typed.isdigit():  # a number answers the numbered list
+    if token is None and is_number(typed):  # a number answers the numbered list
         number = int(typed)
         if not 1 <= number <= len(tokens):
             runner.reprompt(turn.message("choose_from_list", count=max(len(tokens), 1)))
@@ -83,7 +84,7 @@ def answer(runner: Runner, step: StepSpec, text: str | None, token: str | None) 
         _select(runner, step, account)
         return
     if token is not None:
-        if token.isdigit() and int(token) < len(options):
+        if is_number(token) and int(token) < len(options):
             chosen = turn.store.account(options[int(token)])
             if chosen is not None and not chosen.archived:
                 _select(runner, step, chosen)

@@ -13,14 +13,20 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
-import matplotlib
+from PIL import Image, PngImagePlugin
 
-matplotlib.use("Agg")
 
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from PIL import PngImagePlugin
+def _figure(**kwargs: Any) -> Any:
+    """A matplotlib Figure. matplotlib is imported on first use: it costs half a second of
+    start-up, and most turns never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 CJK_FONT_NAMES = (
     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
@@ -33,6 +39,8 @@ COLOURS = ("#3b6ea5", "#5b9a68", "#c0793a", "#8a5aa8")
 @cache
 def cjk_font() -> str | None:
     """The family name of an installed font that can draw Chinese, or None."""
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in CJK_FONT_NAMES:
         if name in installed:
@@ -44,13 +52,11 @@ def can_draw_chinese() -> bool:
     return cjk_font() is not None
 
 
-def _png(figure: Figure, labels: Sequence[str]) -> bytes:
+def _png(figure: Any, labels: Sequence[str]) -> bytes:
     raw = io.BytesIO()
     figure.savefig(raw, format="png", dpi=120, bbox_inches="tight")
     info = PngImagePlugin.PngInfo()
     info.add_itxt(LABELS_KEY, json.dumps(list(labels), ensure_ascii=False))
-    from PIL import Image
-
     raw.seek(0)
     image = Image.open(raw)
     out = io.BytesIO()
@@ -64,7 +70,7 @@ def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title
     family = cjk_font()
     letters = list(scores)
     labels = [f"{letter}  {names.get(letter, letter)}" for letter in letters]
-    figure = Figure(figsize=(5.6, 3.0))
+    figure = _figure(figsize=(5.6, 3.0))
     axes = figure.subplots()
     values = [float(scores[letter]) for letter in letters]
     bars = axes.barh(labels[::-1], values[::-1],
@@ -84,8 +90,6 @@ def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title
 
 def labels_in(png: bytes) -> list[str]:
     """The labels a RepCoach picture shows, read back from its text chunk."""
-    from PIL import Image
-
     image = Image.open(io.BytesIO(png))
     text = image.info.get(LABELS_KEY, "[]")
     found = json.loads(text)
@@ -99,7 +103,7 @@ def potential_support_matrix(points: Sequence[tuple[str, float, float]],
     """Customers placed by potential (y) and support (x), bands 1..3, with the four
     quadrants named. Customers sharing a cell are fanned out so every name stays legible."""
     family = cjk_font() or "sans-serif"
-    figure = Figure(figsize=(6.4, 5.2))
+    figure = _figure(figsize=(6.4, 5.2))
     axes = figure.subplots()
     x_cut = float(cutoffs["high_support"]) - 0.5
     y_cut = float(cutoffs["high_potential"]) - 0.5

@@ -31,6 +31,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     forgotten: bool = False
+    _accounts: dict[Any, Account | None] = field(default_factory=dict)
 
     @property
     def local_now(self) -> datetime:
@@ -57,7 +58,11 @@ class Turn:
 
     # the current customer ---------------------------------------------------------------
     def account(self) -> Account | None:
-        return self.store.account(self.vars.get("account"))
+        """The current customer, read once per turn (templates ask for it many times)."""
+        account_id = self.vars.get("account")
+        if account_id not in self._accounts:
+            self._accounts[account_id] = self.store.account(account_id)
+        return self._accounts[account_id]
 
     def require_account(self) -> Account:
         account = self.account()

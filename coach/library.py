@@ -8,6 +8,7 @@ from typing import Any
 
 from coach.compliance import Guard, GuardConfigError, load_guard
 from coach.loader import Issue, load_directory
+from coach.numbers import is_number
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render
 from coach.validate import validate
@@ -99,7 +100,7 @@ def _load_guard(directory: Path) -> tuple[Guard | None, list[Issue]]:
         for problem in exc.problems:
             where, _, message = problem.partition(": ")
             file, _, line = where.rpartition(":")
-            issues.append(Issue(file or str(path), int(line) if line.isdigit() else 1,
+            issues.append(Issue(file or str(path), int(line) if is_number(line) else 1,
                                 "bad-rule", message or problem))
         return None, issues
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from coach.library import Library
 from coach.messages import Choice, Reply
+from coach.numbers import is_number
 from coach.store.database import Database
 from coach.store.models import Account, Note, Rep, StageChange
 from coach.store.repo import Directory
@@ -42,7 +43,7 @@ def parse_nudge_key(key: str) -> int | str | None:
     """An account id to re-evaluate, SNOOZE, or None when the key is not a nudge key."""
     if key == SNOOZE:
         return SNOOZE
-    if key.startswith("n") and key[1:].isdigit() and len(key) <= 20:
+    if key.startswith("n") and is_number(key[1:]) and len(key) <= 20:
         return int(key[1:])
     return None
 

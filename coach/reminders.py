@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from coach.library import Library
 from coach.messages import Choice, Reply
+from coach.numbers import is_number
 from coach.store.database import Database
 from coach.store.models import Account, AdverseEvent, FollowUp, Rep
 from coach.store.repo import Directory
@@ -44,7 +45,7 @@ def parse_reminder_key(key: str) -> tuple[int, str] | None:
     if not key.startswith("r"):
         return None
     number, _, action = key[1:].partition(".")
-    if not number.isdigit() or action not in ACTIONS or len(key) > 64:
+    if not is_number(number) or action not in ACTIONS or len(key) > 64:
         return None
     return int(number), action
 
@@ -55,7 +56,7 @@ def adverse_event_key(event_id: int) -> str:
 
 def parse_adverse_event_key(key: str) -> int | None:
     number, _, action = key[1:].partition(".")
-    if not key.startswith("a") or not number.isdigit() or action != FORWARDED or len(key) > 64:
+    if not key.startswith("a") or not is_number(number) or action != FORWARDED or len(key) > 64:
         return None
     return int(number)
 

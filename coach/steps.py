@@ -16,6 +16,7 @@ from coach.actions import REGISTRY
 from coach.context import Turn
 from coach.dates import parse_due_date
 from coach.messages import Choice
+from coach.numbers import is_number
 from coach.playbook import END, StepSpec
 from coach.store.models import Conversation
 from coach.templating import evaluate
@@ -37,7 +38,7 @@ def choice_key(seq: int, token: str | int) -> str:
 
 def parse_choice_key(key: str) -> tuple[int, str] | None:
     seq, _, token = key.partition(".")
-    if not seq.isdigit() or not token or len(key) > 64:
+    if not is_number(seq) or not token or len(key) > 64:
         return None
     return int(seq), token
 
@@ -244,13 +245,13 @@ class Runner:
 def _choice_index(token: str | None, text: str | None, labels: list[list[str]]) -> int | None:
     """The chosen position from a button token, a typed number, or a typed label."""
     if token is not None:
-        if token.isdigit() and int(token) < len(labels):
+        if is_number(token) and int(token) < len(labels):
             return int(token)
         return None
     if text is None:
         return None
     typed = _plain_label(text)
-    if typed.isdigit() and 1 <= int(typed) <= len(labels):
+    if is_number(typed) and 1 <= int(typed) <= len(labels):
         return int(typed) - 1
     for index, variants in enumerate(labels):
         if typed and typed in (_plain_label(v) for v in variants):

@@ -11,7 +11,11 @@ Rules are data; this module holds the mechanisms a rule can name:
 * `rules` find issues of one category each; `requires` asks for a context in the same clause
   or sentence, `suppressors` (per category) say when a match is not an issue (negation before
   it, an answer after it, a published rate near it, a department word inside it), and
-  `quantity` makes a rule redact numbers near its match.
+  `quantity` makes a rule redact the numbers of its statement (per-doctor prescriptions).
+* `ignore_case: true` runs a lowercase pattern on the lowercased note (fast English rules).
+
+Speed helpers from `prefilter.py` are applied here, once: a leading \b is split off, and a
+rule gets a literal test when that test is cheaper than the scan it may save.
 """
 
 from __future__ import annotations
@@ -25,7 +29,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coach.compliance.prefilter import Needs, hoist_word_start, lowercase_violations, needs_of
+from coach.compliance.prefilter import (
+    Needs,
+    fast_start,
+    hoist_word_start,
+    lowercase_violations,
+    needs_of,
+)
 from coach.compliance.validators import VALIDATORS, Validator
 from coach.loader import LineMap, _PositionLoader, line_of
 
@@ -34,7 +44,6 @@ CATEGORIES: tuple[str, ...] = (
     "personal_data", "adverse_event", "kickback", "gift", "off_label", "prescription_count",
 )
 RULE_CATEGORIES = frozenset(CATEGORIES) - {"personal_data"}
-EXPLANATION_LOCALES: tuple[str, ...] = ("zh", "en")
 
 Scope = Literal["clause", "sentence"]
 SuppressorMode = Literal["before", "after", "near", "inside"]
@@ -287,8 +296,8 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
             scan, word_start = hoist_word_start(compiled)
             redactors.append(Redactor(item.id, item.kind, kind_spec.category,
                                       kind_spec.placeholder, scan, group, validator,
-                                      needs_of(compiled, item.ignore_case), item.ignore_case,
-                                      word_start))
+                                      _gate(scan, needs_of(compiled, item.ignore_case)),
+                                      item.ignore_case, word_start))
     _check_unique_ids(problems, "redact", [r.id for r in spec.redact])
 
     suppressors = _compile_suppressors(spec, problems, macros)
@@ -325,10 +334,13 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
                              f"rule {rule_spec.id!r}: a quantity rule cannot use ignore_case; "
                              "use (?i:...) inside its pattern")
         if pattern is not None and (rule_spec.requires is None or requires is not None):
-            needs = [needs_of(pattern, rule_spec.ignore_case),
-                     *(needs_of(p) for p in (requires, quantity and quantity.regex) if p)]
-            # a quantity rule's pattern is only searched in short windows: nothing to gain
-            scan, word_start = (pattern, False) if quantity else hoist_word_start(pattern)
+            if quantity is not None:
+                # numbers are scanned first; the pattern only runs in short windows
+                scan, word_start = pattern, False
+                needs = [needs_of(pattern), needs_of(quantity.regex)]
+            else:
+                scan, word_start = hoist_word_start(pattern)
+                needs = [_gate(scan, needs_of(pattern, rule_spec.ignore_case))]
             rules.append(Rule(rule_spec.id, rule_spec.category, scan, requires,
                               rule_spec.requires.scope if rule_spec.requires else "sentence",
                               tuple(chosen), quantity, tuple(n for n in needs if n),
@@ -408,6 +420,21 @@ def _compile_quantity(item: RuleSpec, where: tuple[Any, ...], spec: RulesFile,
     if compiled is None or kind is None:
         return None
     return Quantity(compiled, q.kind, kind.placeholder, q.reach)
+
+
+def _gate(scan: re.Pattern[str], needs: Needs | None) -> Needs | None:
+    """Keep a literal test only where it is cheaper than the scan it may save.
+
+    A pattern that starts with a literal or a class is scanned by re as fast as a search for
+    its literals would be, so testing them first costs without saving; one or two literals
+    are tested with `in`, which is cheaper still. (A rule's `requires` is only searched around
+    a match, so it is never worth a test.)
+    """
+    if needs is None:
+        return None
+    if len(needs.literals) <= 2 or not fast_start(scan):
+        return needs
+    return None
 
 
 def _check_lowercase(pattern: re.Pattern[str], where: tuple[Any, ...],

@@ -1,8 +1,6 @@
-"""Speed of the compliance guard on realistic 2,000-character visit notes.
+"""The compliance guard on realistic 2,000-character visit notes.
 
-The target is well under a millisecond per check on an idle machine; the assertion is loose
-(CI machines are shared) and catches regressions such as a pattern that backtracks badly.
-Run with -s to see the numbers.
+Timings are printed for reference only (run with -s); speed targets live in `make bench`.
 """
 
 from __future__ import annotations
@@ -124,8 +122,9 @@ def guard() -> Guard:
     return load_guard(ROOT / "playbooks" / "compliance" / "rules.yaml")
 
 
-def test_a_2000_character_note_is_checked_in_about_a_millisecond(
-        guard: Guard, capsys: pytest.CaptureFixture[str]) -> None:
+def test_long_notes_are_judged_whole(guard: Guard, capsys: pytest.CaptureFixture[str]) -> None:
+    """2,000-character notes: a clean one raises nothing, one with every issue raises all.
+    The per-check time is printed for the closing note; speed targets live in `make bench`."""
     notes = {
         "zh narrative": (LONG_ZH * 2)[:2000],
         "en narrative": (LONG_EN * 2)[:2000],
@@ -139,11 +138,3 @@ def test_a_2000_character_note_is_checked_in_about_a_millisecond(
     assert guard.check(notes["zh narrative"]).categories == frozenset()
     assert guard.check(notes["zh with every issue"]).categories >= {
         "prescription_count", "adverse_event", "personal_data", "kickback", "off_label"}
-    for name, ms in timings.items():
-        assert ms < 5, f"{name}: {ms:.3f} ms per check"
-
-
-def test_loading_compiles_everything_once(guard: Guard) -> None:
-    start = time.perf_counter()
-    load_guard(ROOT / "playbooks" / "compliance" / "rules.yaml")
-    assert time.perf_counter() - start < 2

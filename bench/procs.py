@@ -1,0 +1,165 @@
+"""Child processes of the benchmarks: start, read their lines, measure, stop.
+
+Every bot under test runs in its own process, so its CPU is its own (the fakes and the
+drivers live in the benchmark process) and its memory can be read from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident now, peak resident) of `pid` in MB, from /proc/PID/status."""
+    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in values:
+                values[key] = int(line.split()[1]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` (all its threads) so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECOM_"))}
+    env.pop("REPCOACH_DATABASE_URL", None)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Child:
+    """A child process whose stdout lines go to `on_line`; stderr goes to a log file."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    log: Path
+    lines: list[str] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @classmethod
+    async def start(cls, name: str, args: Sequence[str], log: Path,
+                    on_line: Callable[[str], None] | None = None,
+                    env: dict[str, str] | None = None, cwd: Path = ROOT) -> Child:
+        stderr = log.open("wb")
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=stderr, env=env or child_env(), cwd=str(cwd))
+        finally:
+            stderr.close()
+        child = cls(name, process, log)
+        child._reader = asyncio.create_task(child._read(on_line))
+        return child
+
+    async def _read(self, on_line: Callable[[str], None] | None) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        while True:
+            raw = await stream.readline()
+            if not raw:
+                return
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.lines.append(line)
+            if on_line is not None:
+                on_line(line)
+
+    async def wait_line(self, prefix: str, timeout: float) -> str:
+        """The first stdout line starting with `prefix`; raises if the child dies first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for line in self.lines:
+                if line.startswith(prefix):
+                    return line
+            if self.process.returncode is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode} before "
+                                   f"{prefix!r}; log: {self.tail()}")
+            if loop.time() > deadline:
+                raise TimeoutError(f"{self.name}: no {prefix!r} within {timeout}s; log: "
+                                   f"{self.tail()}")
+            await asyncio.sleep(0.01)
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    async def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.process.kill()
+                await self.process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._reader, 5)
+        return self.process.returncode if self.process.returncode is not None else -1
+
+
+def repcoach_command() -> list[str]:
+    """`repcoach` as installed beside this Python (the console script), else `-m bot`."""
+    script = Path(PYTHON).parent / "repcoach"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "bot"]
+
+
+def write_config(path: Path, database_url: str, *, telegram: dict[str, object] | None = None,
+                 wecom: dict[str, object] | None = None) -> Path:
+    """A config.yaml for `repcoach run` with only the given channels enabled."""
+    config = {
+        "database": {"url": database_url},
+        "playbooks": {"dir": str(ROOT / "playbooks")},
+        "channels": {
+            "console": {"enabled": False},
+            "telegram": {"enabled": False, **(telegram or {})},
+            "wecom": {"enabled": False, **(wecom or {})},
+        },
+    }
+    # JSON is YAML: no quoting surprises in URLs and tokens
+    path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path

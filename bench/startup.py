@@ -1,0 +1,238 @@
+"""Part 4: start-up and footprint.
+
+* First reply: a rep's `/menu` is waiting at the fake Bot API; `repcoach run` (the console
+  script, Telegram polling the fake, on the full SQLite store) is started; time from starting
+  the process to the fake receiving the reply. Baseline: a bare python-telegram-bot echo bot
+  (`bench.tgbot echo`) the same way.
+* Playbooks: `coach.library.load_library` (parse with positions, models, validation) in this
+  process, uncached. Baseline: plain `yaml.safe_load` of the same files (the parser the
+  loader is built on, without positions, models or validation).
+* Memory: one bot process (`bench.runbot run`: `repcoach run` with the Telegram rate limiter
+  removed, or 10,000 turns would take five minutes) on the full store, where every rep's
+  conversation row is in the middle of the quiz; every rep sends one message (answering the
+  waiting question), 100 at a time. Resident memory (VmRSS, and the peak VmHWM) of that
+  process, against its own RSS at its first reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import create_engine, pool, text
+
+from bench.procs import PYTHON, ROOT, Child, repcoach_command, rss_mb, write_config
+from bench.report import Check, Part, Row
+from bench.seed import telegram_user
+from bench.stats import Summary, fmt, fmt_ratio, ratio
+from bench.tgfake import TOKEN, BenchTelegram
+from coach.library import load_library
+
+FIRST_REPLY_LIMIT_S = 2.0
+PLAYBOOK_LIMIT_MS = 300.0
+MEMORY_LIMIT_MB = 200.0
+IN_FLIGHT = 100
+
+
+def time_playbooks(runs: int) -> tuple[list[float], list[float]]:
+    """(load_library seconds, plain yaml.safe_load seconds) for `runs` runs each."""
+    directory = ROOT / "playbooks"
+    files = sorted(directory.glob("*.yaml"))
+    loads, plain = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        load_library(directory)
+        loads.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for file in files:
+            yaml.safe_load(file.read_text(encoding="utf-8"))
+        plain.append(time.perf_counter() - started)
+    return loads, plain
+
+
+async def first_reply(name: str, command: list[str], fake: BenchTelegram, chat: int,
+                      workdir: Path) -> tuple[float, float, Child]:
+    """Seconds from starting `command` to its reply to a waiting /menu; its RSS then.
+    The process is left running."""
+    reply = fake.next_reply(chat)
+    fake.user_sends(chat, "/menu", first_name="代表")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    child = await Child.start(name, command, workdir / f"{name}.log")
+    exited: asyncio.Future[Any] = asyncio.ensure_future(child.process.wait())
+    either: list[asyncio.Future[Any]] = [reply, exited]
+    await asyncio.wait(either, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if not reply.done():
+        exited.cancel()
+        await child.stop()
+        raise RuntimeError(f"{name}: no reply ({'exited' if exited.done() else 'timeout'}); "
+                           f"log: {child.tail()}")
+    exited.cancel()
+    return reply.result() - started, rss_mb(child.pid)[0], child
+
+
+async def drive_everyone(fake: BenchTelegram, child: Child, reps: int, deadline: float,
+                         progress: Callable[[str], None]) -> tuple[int, list[tuple[int, float]]]:
+    """One message from every rep (2..reps), IN_FLIGHT at a time, until `deadline`.
+    Returns (reps answered, [(reps answered, RSS MB)] along the way)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for rep in range(2, reps + 1):
+        queue.put_nowait(rep)
+    answered = 0
+    curve: list[tuple[int, float]] = [(0, rss_mb(child.pid)[0])]
+    step = max(1, reps // 10)
+
+    async def worker() -> None:
+        nonlocal answered
+        while time.monotonic() < deadline:
+            try:
+                rep = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            chat = telegram_user(rep)
+            reply = fake.next_reply(chat)
+            fake.user_sends(chat, "1", first_name="代表")
+            try:
+                await asyncio.wait_for(reply, 30)
+            except TimeoutError:
+                continue
+            answered += 1
+            if answered % step == 0:
+                curve.append((answered, rss_mb(child.pid)[0]))
+                if answered % (step * 5) == 0:
+                    progress(f"startup: memory: {answered} reps answered")
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    curve.append((answered, rss_mb(child.pid)[0]))
+    return answered, curve
+
+
+def _mid_playbook(url: str) -> int:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(
+                text("SELECT COUNT(*) FROM conversations WHERE playbook IS NOT NULL")
+            ).scalar_one())
+    finally:
+        engine.dispose()
+
+
+async def run_async(sizes_runs: int, playbook_runs: int, store_url: str, store_reps: int,
+                    memory_seconds: float, workdir: Path,
+                    progress: Callable[[str], None]) -> Part:
+    part = Part("4. Start-up and footprint")
+    started = time.monotonic()
+    loads, plain = time_playbooks(playbook_runs)
+    firsts: list[float] = []
+    echo_firsts: list[float] = []
+    rss_first: list[float] = []
+    echo_rss: list[float] = []
+    async with BenchTelegram() as fake:
+        telegram = {"enabled": True, "token": TOKEN, "base_url": fake.base_url,
+                    "mode": "polling"}
+        config = write_config(workdir / "telegram-config.yaml", store_url, telegram=telegram)
+        for run_number in range(sizes_runs):
+            seconds, rss, child = await first_reply(
+                "repcoach-run", [*repcoach_command(), "--config", str(config), "run"], fake,
+                telegram_user(1 + run_number % store_reps), workdir)
+            await child.stop()
+            firsts.append(seconds)
+            rss_first.append(rss)
+            seconds, rss, child = await first_reply(
+                "echo-bot", [PYTHON, "-m", "bench.tgbot", "echo", "--token", TOKEN,
+                             "--base-url", fake.base_url], fake, telegram_user(1), workdir)
+            await child.stop()
+            echo_firsts.append(seconds)
+            echo_rss.append(rss)
+            progress(f"startup: first reply {firsts[-1]:.2f} s (echo bot {seconds:.2f} s)")
+        before = _mid_playbook(store_url)
+        seconds, rss_start, child = await first_reply(
+            "memory-bot", [PYTHON, "-m", "bench.runbot", "--config", str(config), "run"],
+            fake, telegram_user(1), workdir)
+        try:
+            answered, curve = await drive_everyone(fake, child, store_reps,
+                                                   time.monotonic() + memory_seconds, progress)
+            rss_end, peak = rss_mb(child.pid)
+        finally:
+            await child.stop()
+        after = _mid_playbook(store_url)
+    progress(f"startup: memory {rss_start:.0f} MB -> {rss_end:.0f} MB (peak {peak:.0f}) after "
+             f"{answered + 1} reps")
+    report(part, loads, plain, firsts, echo_firsts, rss_first, echo_rss,
+           rss_start, rss_end, peak, answered + 1, store_reps, curve, before, after)
+    part.seconds = time.monotonic() - started
+    return part
+
+
+def report(part: Part, loads: list[float], plain: list[float], firsts: list[float],
+           echo_firsts: list[float], rss_first: list[float], echo_rss: list[float],
+           rss_start: float, rss_end: float, peak: float, answered: int, reps: int,
+           curve: list[tuple[int, float]], mid_before: int, mid_after: int) -> None:
+    load = Summary.of(loads).scaled(1000)
+    base = Summary.of(plain).scaled(1000)
+    first = statistics.median(firsts) if firsts else math.nan
+    echo = statistics.median(echo_firsts) if echo_firsts else math.nan
+    part.add(
+        "First reply: a `/menu` waits at the fake Bot API, then `repcoach run` is started "
+        "(console script, Telegram polling, full SQLite store); time from process start to the "
+        "reply reaching the fake. Baseline: a bare python-telegram-bot echo bot, same way. "
+        "Playbooks: `load_library` uncached, in process. Memory: one bot process on the full "
+        f"store, every rep's conversation mid-quiz; each of the {reps:,} reps sends one "
+        f"message ({IN_FLIGHT} at a time; this process runs `repcoach run` with the rate "
+        "limiter removed, see `bench/runbot.py`). RSS against the same process at its first "
+        "reply.", "")
+    body = [
+        ["first reply after `repcoach run` (median of "
+         f"{len(firsts)})", f"{fmt(first, 2)} s", f"bare PTB echo bot {fmt(echo, 2)} s",
+         fmt_ratio(ratio(first, echo)), f"< {FIRST_REPLY_LIMIT_S:g} s"],
+        [f"playbook load + validation (p50 / max of {load.n})",
+         f"{fmt(load.p50)} / {fmt(load.max)} ms",
+         f"plain yaml.safe_load {fmt(base.p50)} ms", fmt_ratio(ratio(load.p50, base.p50)),
+         f"< {PLAYBOOK_LIMIT_MS:g} ms"],
+        [f"RSS after {answered:,} of {reps:,} reps answered (peak)",
+         f"{fmt(rss_end)} MB ({fmt(peak)} MB)", f"same process at first reply {fmt(rss_start)} MB",
+         fmt_ratio(ratio(peak, rss_start)), f"< {MEMORY_LIMIT_MB:g} MB"],
+        ["RSS at first reply, `repcoach run`", f"{fmt(statistics.median(rss_first))} MB"
+         if rss_first else "–", f"bare PTB echo bot {fmt(statistics.median(echo_rss))} MB"
+         if echo_rss else "–",
+         fmt_ratio(ratio(statistics.median(rss_first), statistics.median(echo_rss)))
+         if rss_first and echo_rss else "–", ""],
+    ]
+    part.table(["figure", "RepCoach", "baseline", "ratio", "target"], body)
+    part.add("RSS while the reps were answered: " + ", ".join(
+        f"{n:,} reps {fmt(mb)} MB" for n, mb in curve) + ".",
+        f"Conversation rows mid-playbook in the store: {mid_before:,} before, {mid_after:,} "
+        "after.", "")
+    part.rows.append(Row("startup/first_reply", {
+        "median_s": round(first, 3), "runs": len(firsts), "echo_bot_s": round(echo, 3),
+        "ratio": round(ratio(first, echo), 3)}))
+    part.rows.append(Row("startup/playbooks", {
+        "p50_ms": round(load.p50, 1), "max_ms": round(load.max, 1),
+        "yaml_safe_load_ms": round(base.p50, 1), "ratio": round(ratio(load.p50, base.p50), 3)}))
+    part.rows.append(Row("startup/memory", {
+        "reps": reps, "reps_answered": answered, "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(rss_end, 1), "peak_mb": round(peak, 1),
+        "ratio": round(ratio(peak, rss_start), 3), "mid_playbook_rows": mid_after}))
+    part.checks.append(Check(f"first reply after `repcoach run` < {FIRST_REPLY_LIMIT_S:g} s "
+                             "(median)",
+                             f"{fmt(first, 2)} s (max {fmt(max(firsts, default=math.nan), 2)} s)",
+                             first < FIRST_REPLY_LIMIT_S))
+    part.checks.append(Check(f"playbook load + validation < {PLAYBOOK_LIMIT_MS:g} ms (p50)",
+                             f"p50 {fmt(load.p50)} ms, max {fmt(load.max)} ms",
+                             load.p50 < PLAYBOOK_LIMIT_MS))
+    part.checks.append(Check(
+        f"resident memory with {reps:,} reps mid-playbook < {MEMORY_LIMIT_MB:g} MB",
+        f"peak {fmt(peak)} MB after {answered:,} reps", peak < MEMORY_LIMIT_MB))
+
+
+def run(sizes_runs: int, playbook_runs: int, store_url: str, store_reps: int,
+        memory_seconds: float, workdir: Path, progress: Callable[[str], None]) -> Part:
+    return asyncio.run(run_async(sizes_runs, playbook_runs, store_url, store_reps,
+                                 memory_seconds, workdir, progress))
