@@ -181,21 +181,24 @@ def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
                           "supporters": supporters, "people": len(people)}
 
 
-@action("diffusion", provides=("diffusion",))
+@action("diffusion", provides=("diffusion",),
+        content_check=require_content(("critical_mass", "low"), ("critical_mass", "high")))
 def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The institution's share of adopters (innovators + early adopters + those in 采纳)
+    """The institution's share of doctors in 采纳 (adoption)
     against the critical mass; below it, the chasm."""
     hospital, people = _institution(turn)
     doctors = [a for a in people if a.kind == "doctor"]
     adopted = [a for a in doctors if a.stage == "adoption"]
     categories = {c: [a.name for a in doctors if a.adopter == c] for c in ADOPTERS}
     share = round(100 * len(adopted) / len(doctors)) if doctors else 0
+    mass = turn.playbook.content.get("critical_mass", {})
+    low, high = int(mass.get("low", 10)), int(mass.get("high", 20))
     lonely = [a.name for a in adopted if a.adopter in ("innovator", "early_adopter")]
     turn.vars["diffusion"] = {
         "hospital": hospital, "doctors": len(doctors), "adopted": [a.name for a in adopted],
         "share_pct": share, "categories": categories,
-        "below_critical_mass": share < 10,
-        "in_critical_zone": 10 <= share <= 20,
+        "below_critical_mass": share < low,
+        "in_critical_zone": low <= share <= high,
         "lonely_early_adopters": lonely if len(adopted) <= 2 else [],
         "cooling": [a.name for a in doctors if a.adopter in ("innovator", "early_adopter")
                     and a.stage not in (None, "adoption", "trial")],
