@@ -148,6 +148,7 @@ class Labels(Strict):
     quadrants: dict[str, Text] = Field(default_factory=dict)
     adopters: dict[str, Text] = Field(default_factory=dict)
     needs: dict[str, Text] = Field(default_factory=dict)
+    objections: dict[str, Text] = Field(default_factory=dict)
 
 
 class Catalog(Strict):

@@ -74,7 +74,8 @@ def note_signals(turn: Turn, _args: Mapping[str, Any]) -> None:
         names = {"stage": lambda v: turn.library.stage_name(v, turn.locale),
                  "style": lambda v: turn.library.style_name(v, turn.locale),
                  "role": lambda v: turn.library.label("roles", v, turn.locale),
-                 "need": lambda v: turn.library.label("needs", v, turn.locale)}
+                 "need": lambda v: turn.library.label("needs", v, turn.locale),
+                 "objection": lambda v: turn.library.label("objections", v, turn.locale)}
         name = names[kind](value) if kind in names else value
         proposals.append({**signal, "name": name})
     turn.vars["signals"] = proposals
