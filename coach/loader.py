@@ -149,8 +149,9 @@ def _locale_issues(display: str, raw: Any, path: tuple[Any, ...] = ()) -> list[I
     return issues
 
 
-def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]:
-    """Parse one YAML file into a model; return every shape problem found."""
+def read_positioned(file: Path, display: str) -> tuple[Any, list[Issue]]:
+    """Parse a YAML file keeping line numbers: (data or None, unreadable / syntax /
+    duplicate-key problems). Shared by playbooks and the compliance rules."""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -165,10 +166,17 @@ def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]
         return None, [Issue(display, line, "yaml-syntax", str(problem))]
     finally:
         loader.dispose()
-    issues = [
+    return raw, [
         Issue(display, line, "duplicate-key", f"key {key!r} appears twice")
         for key, line in getattr(loader, "duplicates", [])
     ]
+
+
+def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]:
+    """Parse one YAML file into a model; return every shape problem found."""
+    raw, issues = read_positioned(file, display)
+    if raw is None and issues:
+        return None, issues
     issues.extend(_locale_issues(display, raw))
     if not isinstance(raw, LineMap):
         return None, [*issues, Issue(display, 1, "not-a-mapping", "a playbook is a mapping")]

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.compliance.prefilter import (
@@ -37,7 +36,7 @@ from coach.compliance.prefilter import (
     needs_of,
 )
 from coach.compliance.validators import VALIDATORS, Validator
-from coach.loader import LineMap, _PositionLoader, line_of
+from coach.loader import LineMap, line_of, read_positioned
 
 #: Categories the engine knows how to explain; rules.yaml must explain each in zh and en.
 CATEGORIES: tuple[str, ...] = (
@@ -219,23 +218,14 @@ class _Problems:
 def load_rules(path: Path) -> CompiledRules:
     """Read, validate and compile rules.yaml; raise GuardConfigError listing every problem."""
     display = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GuardConfigError([f"{display}:1: cannot read: {exc}"]) from exc
-    loader = _PositionLoader(text)
-    try:
-        raw = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise GuardConfigError([f"{display}:{line}: YAML syntax: {problem}"]) from exc
-    finally:
-        loader.dispose()
+    raw, issues = read_positioned(path, display)
+    if raw is None and issues:
+        prefix = {"yaml-syntax": "YAML syntax: ", "unreadable": "cannot read: "}
+        raise GuardConfigError([f"{i.file}:{i.line}: {prefix.get(i.code, '')}{i.message}"
+                                for i in issues])
     problems = _Problems(display, raw)
-    for key, line in getattr(loader, "duplicates", []):
-        problems.at_line(line, f"key {key!r} appears twice")
+    for issue in issues:
+        problems.at_line(issue.line, issue.message)
     if not isinstance(raw, LineMap):
         problems.at_line(1, "rules file must be a mapping")
         raise GuardConfigError(problems.items)
