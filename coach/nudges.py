@@ -54,20 +54,24 @@ def stale_accounts(session: Session, rep_id: int, now: datetime, review_days: in
     accounts = session.execute(
         select(Account).where(Account.rep_id == rep_id, Account.archived.is_(False))
     ).scalars().all()
-    last_change = dict(session.execute(
-        select(StageChange.account_id, func.max(StageChange.created_at))
-        .where(StageChange.rep_id == rep_id).group_by(StageChange.account_id)
+    last = (select(StageChange.account_id, func.max(StageChange.created_at).label("at"))
+            .where(StageChange.rep_id == rep_id).group_by(StageChange.account_id).subquery())
+    last_change = {account_id: at for account_id, at in session.execute(select(last)).all()}
+    # visits since each account's last stage change, for all accounts in one query
+    visits_since = dict(session.execute(
+        select(Note.account_id, func.count(Note.id))
+        .join(Account, Account.id == Note.account_id)
+        .outerjoin(last, last.c.account_id == Note.account_id)
+        .where(Note.rep_id == rep_id,
+               Note.created_at > func.coalesce(last.c.at, Account.created_at))
+        .group_by(Note.account_id)
     ).all())
     cutoff = now - timedelta(days=review_days)
     stale = []
     for account in accounts:
         reviewed = max(filter(None, (account.reviewed_at, last_change.get(account.id),
                                      account.created_at)))
-        since = last_change.get(account.id) or account.created_at
-        visits = session.execute(
-            select(func.count(Note.id)).where(Note.account_id == account.id,
-                                              Note.created_at > since)
-        ).scalar_one() if account.stage else 0
+        visits = visits_since.get(account.id, 0) if account.stage else 0
         if reviewed < cutoff or visits >= stalled_visits:
             stale.append((reviewed, account))
     return [account for _, account in sorted(stale, key=lambda item: item[0])]
