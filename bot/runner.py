@@ -33,7 +33,7 @@ class Channel(Protocol):
 async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
     """Deliver every reminder due now, then the weekly re-evaluation nudges; returns how
     many messages went out."""
-    due = await asyncio.to_thread(engine.due_reminders, list(channels))
+    due = await engine.call(engine.due_reminders, list(channels))
     sent: list[int] = []
     for reminder in due:
         try:
@@ -41,8 +41,8 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
             sent.append(reminder.followup_id)
         except Exception:  # one failed delivery must not stop the others
             log.exception("reminder %s not delivered; will retry", reminder.followup_id)
-    await asyncio.to_thread(engine.mark_reminded, sent)
-    for nudge in await asyncio.to_thread(engine.due_nudges, list(channels)):
+    await engine.call(engine.mark_reminded, sent)
+    for nudge in await engine.call(engine.due_nudges, list(channels)):
         try:
             await channels[nudge.channel].deliver(nudge.user_id, [nudge.reply])
             sent.append(-nudge.rep_id)

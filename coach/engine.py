@@ -16,7 +16,7 @@ import unicodedata
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -51,6 +51,9 @@ _COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CONTROL = {cat for cat in ("Cc", "Cs", "Co", "Cn")}
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 def utc_now() -> datetime:
     """Naive UTC: what the store keeps, the same on SQLite and PostgreSQL."""
     return datetime.utcnow().replace(microsecond=0)
@@ -84,7 +87,14 @@ class Engine:
             lock = asyncio.Lock()
             self._locks[key] = lock
         async with lock:
-            return await asyncio.to_thread(self.handle_sync, incoming)
+            return await self.call(self.handle_sync, incoming)
+
+    async def call(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run blocking store work from async code: on the event loop itself where a turn
+        is brief local work (SQLite), in a thread where it waits on the network."""
+        if self.database.blocks_briefly:
+            return work(*args, **kwargs)
+        return await asyncio.to_thread(work, *args, **kwargs)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
         """The same turn, for callers without an event loop (console, benchmarks)."""
