@@ -16,15 +16,15 @@ import unicodedata
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 
 from coach import nudges
 from coach.context import Turn
+from coach.conversation import ConversationState
 from coach.library import Library
 from coach.messages import Choice, Incoming, Reply
 from coach.nudges import SNOOZE, WEEK, DueNudge, parse_nudge_key
@@ -41,7 +41,7 @@ from coach.reminders import (
 from coach.settings import EngineSettings
 from coach.steps import LAST_PROMPT, REDACTED, Runner, parse_choice_key
 from coach.store.database import Database
-from coach.store.models import Conversation, Identity, Rep
+from coach.store.models import Identity, Rep
 from coach.store.repo import Directory, RepStore
 
 log = logging.getLogger(__name__)
@@ -97,16 +97,26 @@ class Engine:
         return await asyncio.to_thread(work, *args, **kwargs)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
-        """The same turn, for callers without an event loop (console, benchmarks)."""
-        try:
-            with self.database.transaction() as session:
-                return self._turn(session, incoming)
-        except (DBAPIError, SQLAlchemyError) as exc:
-            log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
-            return [self._saved_nothing(incoming)]
-        except Exception:
-            log.exception("turn failed for %s:%s", incoming.channel, incoming.user_id)
-            return [self._saved_nothing(incoming)]
+        """The same turn, for callers without an event loop (console, benchmarks).
+
+        A turn found its pooled connection dead (the server restarted since) is run once
+        more on a fresh one: nothing of it was committed and no reply has left yet. This
+        replaces pinging the server before every turn, a round trip each time."""
+        for attempt in (1, 2):
+            try:
+                with self.database.transaction() as session:
+                    return self._turn(session, incoming)
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:
+                    log.info("database connection lost; running the turn on a new one")
+                    continue
+                log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
+            except SQLAlchemyError as exc:
+                log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
+            except Exception:
+                log.exception("turn failed for %s:%s", incoming.channel, incoming.user_id)
+            break
+        return [self._saved_nothing(incoming)]
 
     def _saved_nothing(self, incoming: Incoming) -> Reply:
         locale = _hint_locale(incoming.locale_hint, self.settings.default_locale)
@@ -116,28 +126,34 @@ class Engine:
     def _turn(self, session: Session, incoming: Incoming) -> list[Reply]:
         now = self.clock()
         directory = Directory(session)
-        rep = directory.rep_for_identity(incoming.channel, incoming.user_id)
         text = clean_text(incoming.text) if incoming.text is not None else None
-        if rep is None:
-            return self._stranger(directory, incoming, text, now)
-        store = RepStore(session, rep)
-        conversation = store.lock_conversation(now)
+        known = directory.rep_with_conversation(incoming.channel, incoming.user_id)
+        if known is not None:
+            rep, row = known
+            store = RepStore(session, rep)
+        else:
+            found = directory.rep_for_identity(incoming.channel, incoming.user_id)
+            if found is None:
+                return self._stranger(directory, incoming, text, now)
+            rep, store = found, RepStore(session, found)
+            row = store.lock_conversation(now)
         if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
             return []
+        conversation = ConversationState.of(row)
         playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
         playbook = self.library.playbooks.get(playbook_id)
         if playbook is None:  # the playbook was removed since this conversation started
             conversation.playbook = conversation.step = None
             playbook = self.library.playbooks[self.library.catalog.free_text.playbook]
         turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
-                    now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars or {}))
+                    now=now, playbook=playbook, vars=copy.deepcopy(row.vars or {}))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
         if not turn.forgotten:  # after /forget there is no conversation left to save
-            save_state(conversation, turn.vars, now)
+            conversation.save(row, turn.vars, now)
         return turn.replies
 
-    def _route(self, runner: Runner, conversation: Conversation, incoming: Incoming,
+    def _route(self, runner: Runner, conversation: ConversationState, incoming: Incoming,
                text: str | None) -> None:
         turn = runner.turn
         if incoming.opened:
@@ -185,7 +201,7 @@ class Engine:
             turn.vars[REDACTED] = sorted(kinds)
         return result.redacted
 
-    def _button(self, runner: Runner, conversation: Conversation, key: str) -> None:
+    def _button(self, runner: Runner, conversation: ConversationState, key: str) -> None:
         reminder = parse_reminder_key(key)
         if reminder is not None:
             self._reminder_button(runner, *reminder)
@@ -243,7 +259,7 @@ class Engine:
         runner.finish()
         runner.start(self.library.catalog.review, {"account": account.id})
 
-    def _command(self, runner: Runner, conversation: Conversation, name: str,
+    def _command(self, runner: Runner, conversation: ConversationState, name: str,
                  argument: str | None) -> None:
         turn = runner.turn
         if name == "cancel":
@@ -293,7 +309,8 @@ class Engine:
                  now: datetime) -> list[Reply]:
         """A new rep's first turn: the menu, then (console) whatever they typed first."""
         store = RepStore(session, rep)
-        conversation = store.lock_conversation(now)
+        row = store.lock_conversation(now)
+        conversation = ConversationState.of(row)
         menu = self.library.by_command.get("start") or self.library.by_command.get("menu")
         turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
                     now=now, playbook=next(iter(self.library.playbooks.values())), vars={})
@@ -303,7 +320,7 @@ class Engine:
             store.seen_message(incoming.channel, incoming.message_id, now)
         if menu is not None:
             runner.start(menu.id)
-        save_state(conversation, turn.vars, now)
+        conversation.save(row, turn.vars, now)
         return turn.replies
 
     # administration -------------------------------------------------------------------------
@@ -352,16 +369,6 @@ class Engine:
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""
         return [(c.name, c.description.get(locale)) for c in self.library.catalog.commands]
-
-
-def save_state(conversation: Conversation, variables: dict[str, Any], now: datetime) -> None:
-    """Write the turn's variables back. JSON columns do not see nested changes, so the row is
-    flagged as modified explicitly: a lost `_scores` update would lose quiz answers."""
-    conversation.vars = copy.deepcopy(variables) if conversation.playbook else {}
-    conversation.pending = copy.deepcopy(conversation.pending or {})
-    conversation.updated_at = now
-    flag_modified(conversation, "vars")
-    flag_modified(conversation, "pending")
 
 
 def _hint_locale(hint: str | None, default: str) -> str:

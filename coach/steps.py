@@ -14,11 +14,11 @@ from typing import Any
 from coach import account_picker
 from coach.actions import REGISTRY
 from coach.context import Turn
+from coach.conversation import ConversationState
 from coach.dates import parse_due_date
 from coach.messages import Choice
 from coach.numbers import is_number
 from coach.playbook import END, StepSpec
-from coach.store.models import Conversation
 from coach.templating import evaluate
 
 MAX_STEPS_PER_TURN = 200
@@ -44,9 +44,9 @@ def parse_choice_key(key: str) -> tuple[int, str] | None:
 
 
 class Runner:
-    """Drives one conversation row through its playbook."""
+    """Drives one conversation through its playbook."""
 
-    def __init__(self, turn: Turn, conversation: Conversation) -> None:
+    def __init__(self, turn: Turn, conversation: ConversationState) -> None:
         self.turn = turn
         self.conversation = conversation
 

@@ -39,7 +39,9 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs["pool_pre_ping"] = True
+    # No pool_pre_ping: it costs a round trip per turn. A connection that died with a
+    # server restart fails its turn's first statement, the pool drops every connection of
+    # that age, and the engine runs the turn once more (Engine.handle_sync).
     kwargs["pool_size"] = 10
     kwargs["max_overflow"] = 20
     return create_engine(url, **kwargs)

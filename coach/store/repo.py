@@ -12,9 +12,11 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from coach.names import name_key
@@ -58,6 +60,22 @@ class Directory:
             .where(Identity.channel == channel, Identity.external_id == external_id)
         ).scalar_one_or_none()
         return row if row is not None and row.active else None
+
+    def rep_with_conversation(self, channel: str, external_id: str
+                              ) -> tuple[Rep, Conversation] | None:
+        """The active rep behind an identity and their conversation row, locked, in one
+        round trip: every turn of a known rep starts here. None when there is no such
+        rep or the conversation row does not exist yet (then `rep_for_identity` and
+        `RepStore.lock_conversation`)."""
+        row = self.session.execute(
+            select(Rep, Conversation)
+            .join(Identity, Identity.rep_id == Rep.id)
+            .join(Conversation, Conversation.rep_id == Rep.id)
+            .where(Identity.channel == channel, Identity.external_id == external_id,
+                   Rep.active.is_(True))
+            .with_for_update(of=Conversation)
+        ).one_or_none()
+        return (row[0], row[1]) if row is not None else None
 
     def create_rep(self, name: str, now: datetime, *, locale: str = "zh", role: str = "rep",
                    team: str | None = None) -> Rep:
@@ -130,20 +148,18 @@ class RepStore:
 
     def seen_message(self, channel: str, message_key: str, now: datetime) -> bool:
         """True when this platform message was handled before; otherwise records it."""
-        existing = self.session.get(ProcessedMessage, (channel, message_key))
-        if existing is not None:
-            return True
-        self.session.add(ProcessedMessage(channel=channel, message_key=message_key,
-                                          rep_id=self.rep_id, created_at=now))
-        return False
+        table = cast(Table, ProcessedMessage.__table__)
+        inserted = self.session.execute(_insert_ignoring_duplicates(self.session, table, {
+            "channel": channel, "message_key": message_key, "rep_id": self.rep_id,
+            "created_at": now}).returning(table.c.channel)).first()
+        return inserted is None
 
     # accounts -------------------------------------------------------------------------------
     def account(self, account_id: Any) -> Account | None:
         if not isinstance(account_id, int) or isinstance(account_id, bool):
             return None
-        return self.session.execute(
-            select(Account).where(Account.id == account_id, Account.rep_id == self.rep_id)
-        ).scalar_one_or_none()
+        account = self.session.get(Account, account_id)  # no query when loaded this turn
+        return account if account is not None and account.rep_id == self.rep_id else None
 
     def active_accounts(self) -> Sequence[Account]:
         """This rep's live accounts, most recently touched first (≈50 rows, index-backed)."""
@@ -420,3 +436,12 @@ class RepStore:
         row.reason = reason[:200] if reason else None
         row.answered_at = now
         return True
+
+
+def _insert_ignoring_duplicates(session: Session, table: Table,
+                                values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: one statement where a
+    look-up and an insert took two. With RETURNING, no row back means it was there."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table).values(values).on_conflict_do_nothing()
+    return sqlite_insert(table).values(values).on_conflict_do_nothing()

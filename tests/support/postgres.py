@@ -30,7 +30,8 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["DATABASE", "SUPERUSER", "find_postgres_bindir", "running_postgres"]
+__all__ = ["DATABASE", "SUPERUSER", "ServerControl", "controlled_postgres", "find_postgres_bindir",
+           "running_postgres"]
 
 DATABASE = "repcoach_test"
 SUPERUSER = "postgres"
@@ -217,8 +218,39 @@ def _create_database(port: int) -> None:
         connection.execute(f'CREATE DATABASE "{DATABASE}" ENCODING \'UTF8\'')
 
 
+@dataclass(frozen=True)
+class ServerControl:
+    """Stop and start a server made by `controlled_postgres`, on the same port and data:
+    what an outage looks like to the bot (connections drop, new ones are refused)."""
+
+    runner: _Runner
+    bindir: Path
+    data: Path
+    log: Path
+    workdir: Path
+    port: int
+
+    def stop(self) -> None:
+        _stop(self.runner, self.bindir, self.data, self.workdir)
+
+    def start(self) -> None:
+        started = self.runner.run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+             "-t", "60", "-o", f"-p {self.port}", "start"], cwd=self.workdir)
+        if started.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed:\n{started.stdout}{started.stderr}\n"
+                               f"{_tail(self.log)}")
+
+
 @contextlib.contextmanager
 def running_postgres(base_dir: Path) -> Iterator[str]:
+    """`controlled_postgres` for callers that only need the URL."""
+    with controlled_postgres(base_dir) as (url, _control):
+        yield url
+
+
+@contextlib.contextmanager
+def controlled_postgres(base_dir: Path) -> Iterator[tuple[str, ServerControl]]:
     """Run a private PostgreSQL server while the block runs; yield its SQLAlchemy URL.
 
     The URL is `postgresql+psycopg://postgres@127.0.0.1:PORT/repcoach_test`; the superuser
@@ -259,7 +291,8 @@ def running_postgres(base_dir: Path) -> Iterator[str]:
         port = _start(runner, bindir, data, log, workdir)
         try:
             _create_database(port)
-            yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
+            yield (f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}",
+                   ServerControl(runner, bindir, data, log, workdir, port))
         finally:
             _stop(runner, bindir, data, workdir)
         shutil.rmtree(data, ignore_errors=True)  # keep the log, drop the ~40 MB cluster
