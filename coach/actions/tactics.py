@@ -100,13 +100,14 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     )
     if turn.vars["cap_reached"]:
         return
-    blocked = turn.store.blocked_tactics(
+    history = turn.store.tactic_history(
         account, turn.now - timedelta(days=settings.dismiss_cooldown_days), day_start
     )
+    blocked = history.blocked
     styles_of = {t["id"]: "".join(t.get("styles") or [])
                  for t in turn.library.content(turn.playbook, turn.locale)["tactics"]}
     penalised = ""
-    for tactic_id, reason in turn.store.dismissals(account):
+    for tactic_id, reason in history.dismissals:
         if reason == ALREADY_DONE:
             blocked.add(tactic_id)
         elif reason == NOT_A_FIT:

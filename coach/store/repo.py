@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -123,6 +124,12 @@ class Directory:
         return self.session.execute(
             select(Identity).where(Identity.rep_id == rep_id).order_by(Identity.id)
         ).scalars().all()
+
+
+@dataclass(frozen=True)
+class TacticHistory:
+    blocked: set[str]
+    dismissals: list[tuple[str, str | None]]  # (tactic id, reason), newest first
 
 
 class RepStore:
@@ -384,36 +391,34 @@ class RepStore:
             .where(Suggestion.rep_id == self.rep_id, Suggestion.offered_at >= since)
         ).scalar_one())
 
-    def blocked_tactics(self, account: Account, dismissed_since: datetime,
-                        offered_since: datetime) -> set[str]:
-        """Tactics not to offer again yet: dismissed or accepted within the cooldown, or
-        already offered today."""
+    def tactic_history(self, account: Account, dismissed_since: datetime,
+                       offered_since: datetime, limit: int = 50) -> TacticHistory:
+        """What the next suggestion for `account` must respect, in one query: tactics not
+        to offer again yet (dismissed or accepted within the cooldown, or already offered
+        today) and the `limit` most recent dismissals with their reasons."""
         rows = self.session.execute(
             select(Suggestion.tactic_id, Suggestion.status, Suggestion.offered_at,
-                   Suggestion.answered_at)
+                   Suggestion.answered_at, Suggestion.reason)
             .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id)
             .where((Suggestion.offered_at >= min(dismissed_since, offered_since))
-                   | (Suggestion.answered_at >= dismissed_since))
+                   | (Suggestion.answered_at >= dismissed_since)
+                   | (Suggestion.status == "dismissed"))
         ).all()
-        blocked: set[str] = set()
-        for tactic_id, status, offered_at, answered_at in rows:
+        history = TacticHistory(blocked=set(), dismissals=[])
+        dismissed: list[tuple[datetime, str, str | None]] = []
+        for tactic_id, status, offered_at, answered_at, reason in rows:
             recently_dismissed = (  # dismissed, or accepted and being worked on
                 status in ("dismissed", "accepted")
                 and (answered_at or offered_at) >= dismissed_since
             )
             if recently_dismissed or offered_at >= offered_since:
-                blocked.add(tactic_id)
-        return blocked
-
-    def dismissals(self, account: Account, limit: int = 50) -> list[tuple[str, str | None]]:
-        """(tactic id, reason) of this customer's most recent dismissed suggestions."""
-        rows = self.session.execute(
-            select(Suggestion.tactic_id, Suggestion.reason)
-            .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id,
-                   Suggestion.status == "dismissed")
-            .order_by(Suggestion.answered_at.desc()).limit(limit)
-        ).all()
-        return [(tactic_id, reason) for tactic_id, reason in rows]
+                history.blocked.add(tactic_id)
+            if status == "dismissed":
+                dismissed.append((answered_at or offered_at, tactic_id, reason))
+        dismissed.sort(key=lambda row: row[0], reverse=True)
+        history.dismissals.extend((tactic_id, reason) for _, tactic_id, reason in
+                                  dismissed[:limit])
+        return history
 
     def add_suggestion(self, account: Account, tactic_id: str, now: datetime) -> Suggestion:
         row = Suggestion(rep_id=self.rep_id, account_id=account.id, tactic_id=tactic_id,
