@@ -307,7 +307,8 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
             name = "repcoach-postgres-none"
             runs[name] = await run_bot(
                 name, ["repcoach", "--db", url, "--limiter", limiter], reps,
-                _budgets(sizes, seconds, counts, 3 * seconds + 60), workdir, progress)
+                _budgets(sizes, seconds, counts, 3 * seconds + 60), workdir, progress,
+                profiles / f"{name}.txt" if profiles else None)
         if limiter == "none":
             # the baseline again, after the RepCoach runs: the two bracket them in time, so
             # a quiet or busy spell on the shared machine does not favour one side
@@ -318,7 +319,7 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
             runs["baseline-none"] = merge(runs["baseline-none"], again)
     report(runs, sizes, part, postgres_missing if postgres_url is None else None)
     if profile_dir is not None:
-        for name in ("repcoach-sqlite-none", "baseline-none"):
+        for name in ("repcoach-sqlite-none", "repcoach-postgres-none", "baseline-none"):
             lines = summarize(profile_dir / f"{name}.txt")
             if lines:
                 part.add(f"Profile of the `{name}` bot process (py-spy, measured turns):", "",

@@ -107,6 +107,7 @@ async def run_channels(config: AppConfig, engine: Engine,
         await server.stop()
         for channel in reversed(started):
             await channel.stop()
+        await engine.database.aclose()
     return 0
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from coach import nudges
 from coach.context import Turn
-from coach.conversation import ConversationState
 from coach.library import Library
 from coach.messages import Choice, Incoming, Reply
 from coach.nudges import SNOOZE, WEEK, DueNudge, parse_nudge_key
@@ -40,6 +39,7 @@ from coach.reminders import (
 )
 from coach.settings import EngineSettings
 from coach.steps import LAST_PROMPT, REDACTED, Runner, parse_choice_key
+from coach.store.conversation import ConversationState
 from coach.store.database import Database
 from coach.store.models import Identity, Rep
 from coach.store.repo import Directory, RepStore
@@ -87,36 +87,48 @@ class Engine:
             lock = asyncio.Lock()
             self._locks[key] = lock
         async with lock:
-            return await self.call(self.handle_sync, incoming)
+            for attempt in (1, 2):
+                try:
+                    return await self.database.run_in_transaction(self._turn, incoming)
+                except Exception as exc:
+                    if not self._run_again(exc, attempt, incoming):
+                        break
+            return [self._saved_nothing(incoming)]
 
     async def call(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run blocking store work from async code: on the event loop itself where a turn
-        is brief local work (SQLite), in a thread where it waits on the network."""
+        """Run blocking store work (the reminder loop's) from async code: on the event loop
+        where it is brief local work (SQLite), in a thread where it waits on the network."""
         if self.database.blocks_briefly:
             return work(*args, **kwargs)
         return await asyncio.to_thread(work, *args, **kwargs)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
-        """The same turn, for callers without an event loop (console, benchmarks).
-
-        A turn found its pooled connection dead (the server restarted since) is run once
-        more on a fresh one: nothing of it was committed and no reply has left yet. This
-        replaces pinging the server before every turn, a round trip each time."""
+        """The same turn, for callers without an event loop (console, benchmarks)."""
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as session:
                     return self._turn(session, incoming)
-            except DBAPIError as exc:
-                if exc.connection_invalidated and attempt == 1:
-                    log.info("database connection lost; running the turn on a new one")
-                    continue
-                log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
-            except SQLAlchemyError as exc:
-                log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
-            except Exception:
-                log.exception("turn failed for %s:%s", incoming.channel, incoming.user_id)
-            break
+            except Exception as exc:
+                if not self._run_again(exc, attempt, incoming):
+                    break
         return [self._saved_nothing(incoming)]
+
+    def _run_again(self, exc: Exception, attempt: int, incoming: Incoming) -> bool:
+        """Whether a failed turn is worth running once more; logs the failure either way.
+
+        Only a turn that found its pooled connection dead (the server restarted since) is:
+        nothing of it was committed and no reply has left yet. This replaces pinging the
+        server before every turn, a round trip each time. Anything else is answered
+        "nothing was saved": the rep can send again."""
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated and attempt == 1:
+            log.info("database connection lost; running the turn on a new one")
+            return True
+        if isinstance(exc, SQLAlchemyError):
+            log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
+        else:
+            log.error("turn failed for %s:%s", incoming.channel, incoming.user_id,
+                      exc_info=exc)
+        return False
 
     def _saved_nothing(self, incoming: Incoming) -> Reply:
         locale = _hint_locale(incoming.locale_hint, self.settings.default_locale)
@@ -129,28 +141,27 @@ class Engine:
         text = clean_text(incoming.text) if incoming.text is not None else None
         known = directory.rep_with_conversation(incoming.channel, incoming.user_id)
         if known is not None:
-            rep, row = known
+            rep, conversation = known
             store = RepStore(session, rep)
         else:
             found = directory.rep_for_identity(incoming.channel, incoming.user_id)
             if found is None:
                 return self._stranger(directory, incoming, text, now)
             rep, store = found, RepStore(session, found)
-            row = store.lock_conversation(now)
+            conversation = store.lock_conversation(now)
         if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
             return []
-        conversation = ConversationState.of(row)
         playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
         playbook = self.library.playbooks.get(playbook_id)
         if playbook is None:  # the playbook was removed since this conversation started
             conversation.playbook = conversation.step = None
             playbook = self.library.playbooks[self.library.catalog.free_text.playbook]
         turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
-                    now=now, playbook=playbook, vars=copy.deepcopy(row.vars or {}))
+                    now=now, playbook=playbook, vars=copy.deepcopy(conversation.vars))
         runner = Runner(turn, conversation)
         self._route(runner, conversation, incoming, text)
         if not turn.forgotten:  # after /forget there is no conversation left to save
-            conversation.save(row, turn.vars, now)
+            conversation.save(session, turn.vars, now)
         return turn.replies
 
     def _route(self, runner: Runner, conversation: ConversationState, incoming: Incoming,
@@ -309,8 +320,7 @@ class Engine:
                  now: datetime) -> list[Reply]:
         """A new rep's first turn: the menu, then (console) whatever they typed first."""
         store = RepStore(session, rep)
-        row = store.lock_conversation(now)
-        conversation = ConversationState.of(row)
+        conversation = store.lock_conversation(now)
         menu = self.library.by_command.get("start") or self.library.by_command.get("menu")
         turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
                     now=now, playbook=next(iter(self.library.playbooks.values())), vars={})
@@ -320,7 +330,7 @@ class Engine:
             store.seen_message(incoming.channel, incoming.message_id, now)
         if menu is not None:
             runner.start(menu.id)
-        conversation.save(row, turn.vars, now)
+        conversation.save(session, turn.vars, now)
         return turn.replies
 
     # administration -------------------------------------------------------------------------

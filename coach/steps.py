@@ -14,11 +14,11 @@ from typing import Any
 from coach import account_picker
 from coach.actions import REGISTRY
 from coach.context import Turn
-from coach.conversation import ConversationState
 from coach.dates import parse_due_date
 from coach.messages import Choice
 from coach.numbers import is_number
 from coach.playbook import END, StepSpec
+from coach.store.conversation import ConversationState
 from coach.templating import evaluate
 
 MAX_STEPS_PER_TURN = 200

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from coach.engine import Engine
 from coach.library import Library
+from coach.messages import Incoming
 from coach.store.database import Database
 from coach.store.migrate import upgrade
 from coach.store.models import Conversation, QuizResult
@@ -74,3 +75,28 @@ def test_a_restart_between_turns_costs_the_rep_nothing(
     with database.transaction() as session:
         assert session.execute(select(func.count()).select_from(QuizResult)).scalar_one() == 1
     database.dispose()
+
+
+async def test_channels_path_survives_a_restart_and_an_outage(
+        server: tuple[str, ServerControl], library: Library) -> None:
+    """The same through `Engine.handle`, the path Telegram and WeCom use (on PostgreSQL it
+    runs on SQLAlchemy's asyncio pool, not the synchronous one)."""
+    url, control = server
+    database = Database(url)
+    engine = Engine(database, library)
+
+    async def press(key: str) -> str:
+        return MemoryChat.text(await engine.handle(Incoming("memory", "rep-7", button=key)))
+
+    opened = await engine.handle(Incoming("memory", "rep-7", text="/quiz"))
+    await press(opened[-1].choices[0].key)
+    question = await engine.handle(Incoming("memory", "rep-7", opened=True))
+    control.stop()
+    control.start()
+    assert "2/18" in await press(question[-1].choices[0].key)  # restart: run again, no loss
+    second = await engine.handle(Incoming("memory", "rep-7", opened=True))
+    control.stop()
+    assert await press(second[-1].choices[0].key) == library.message("saved_nothing", "zh")
+    control.start()
+    assert "3/18" in await press(second[-1].choices[0].key)
+    await database.aclose()

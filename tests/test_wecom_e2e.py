@@ -469,11 +469,12 @@ async def test_a_press_that_could_not_be_saved_can_be_pressed_again(
         await rep.say("/quiz")
         intro = rep.last_card()
 
-        def database_down() -> None:
+        def database_down(*_args: object, **_kwargs: object) -> None:
             raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database is down"))
 
-        with monkeypatch.context() as patch:
+        with monkeypatch.context() as patch:  # every way a turn reaches the database fails
             patch.setattr(engine.database, "transaction", database_down)
+            patch.setattr(engine.database, "run_in_transaction", database_down)
             got = await rep.press("开始", card=intro)
         assert [shown(m) for m in got] == [
             "抱歉，系统暂时出了点问题，这条消息没有保存。请过一分钟再发一次。"]

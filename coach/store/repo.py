@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from coach.names import name_key
+from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
+from coach.store.conversation import ConversationState
 from coach.store.models import (
     Account,
     AdverseEvent,
@@ -63,20 +65,18 @@ class Directory:
         return row if row is not None and row.active else None
 
     def rep_with_conversation(self, channel: str, external_id: str
-                              ) -> tuple[Rep, Conversation] | None:
-        """The active rep behind an identity and their conversation row, locked, in one
-        round trip: every turn of a known rep starts here. None when there is no such
-        rep or the conversation row does not exist yet (then `rep_for_identity` and
+                              ) -> tuple[Rep, ConversationState] | None:
+        """The active rep behind an identity and their conversation, its row locked, in one
+        round trip: every turn of a known rep starts here. None when there is no such rep
+        or the conversation row does not exist yet (then `rep_for_identity` and
         `RepStore.lock_conversation`)."""
         row = self.session.execute(
-            select(Rep, Conversation)
-            .join(Identity, Identity.rep_id == Rep.id)
-            .join(Conversation, Conversation.rep_id == Rep.id)
-            .where(Identity.channel == channel, Identity.external_id == external_id,
-                   Rep.active.is_(True))
-            .with_for_update(of=Conversation)
+            _REP_WITH_CONVERSATION, {"channel": channel, "external_id": external_id}
         ).one_or_none()
-        return (row[0], row[1]) if row is not None else None
+        if row is None:
+            return None
+        rep = row[0]
+        return rep, ConversationState.of(rep.id, *row[1:])
 
     def create_rep(self, name: str, now: datetime, *, locale: str = "zh", role: str = "rep",
                    team: str | None = None) -> Rep:
@@ -141,8 +141,9 @@ class RepStore:
         self.rep_id = rep.id
 
     # conversation state -------------------------------------------------------------------
-    def lock_conversation(self, now: datetime) -> Conversation:
-        """The rep's conversation row, locked for this transaction (created on first use)."""
+    def lock_conversation(self, now: datetime) -> ConversationState:
+        """The rep's conversation, its row locked for this transaction (created on first
+        use)."""
         row = self.session.execute(
             select(Conversation).where(Conversation.rep_id == self.rep_id).with_for_update()
         ).scalar_one_or_none()
@@ -151,14 +152,14 @@ class RepStore:
                                pending={}, seq=0, updated_at=now)
             self.session.add(row)
             self.session.flush()
-        return row
+        return ConversationState.of_row(row)
 
     def seen_message(self, channel: str, message_key: str, now: datetime) -> bool:
         """True when this platform message was handled before; otherwise records it."""
-        table = cast(Table, ProcessedMessage.__table__)
-        inserted = self.session.execute(_insert_ignoring_duplicates(self.session, table, {
+        dialect = self.session.get_bind().dialect.name
+        inserted = self.session.execute(_RECORD_MESSAGE[dialect], {
             "channel": channel, "message_key": message_key, "rep_id": self.rep_id,
-            "created_at": now}).returning(table.c.channel)).first()
+            "created_at": now}).first()
         return inserted is None
 
     # accounts -------------------------------------------------------------------------------
@@ -443,10 +444,25 @@ class RepStore:
         return True
 
 
-def _insert_ignoring_duplicates(session: Session, table: Table,
-                                values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: one statement where a
-    look-up and an insert took two. With RETURNING, no row back means it was there."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table).values(values).on_conflict_do_nothing()
-    return sqlite_insert(table).values(values).on_conflict_do_nothing()
+def _record_message(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: one statement where a look-up and an
+    insert took two; no row back means the message was handled before."""
+    table = cast(Table, ProcessedMessage.__table__)
+    return (insert(table).values(channel=bindparam("channel"),
+                                 message_key=bindparam("message_key"),
+                                 rep_id=bindparam("rep_id"), created_at=bindparam("created_at"))
+            .on_conflict_do_nothing().returning(table.c.channel))
+
+
+# Statements every turn runs, built once: building them anew each time was a third of a
+# quiz answer's CPU.
+_RECORD_MESSAGE = {"postgresql": _record_message(postgresql_insert),
+                   "sqlite": _record_message(sqlite_insert)}
+_REP_WITH_CONVERSATION = (
+    select(Rep, *CONVERSATION_COLUMNS)
+    .join(Identity, Identity.rep_id == Rep.id)
+    .join(Conversation, Conversation.rep_id == Rep.id)
+    .where(Identity.channel == bindparam("channel"),
+           Identity.external_id == bindparam("external_id"), Rep.active.is_(True))
+    .with_for_update(of=Conversation)
+)
