@@ -16,6 +16,7 @@ from bot.config import AppConfig
 from bot.server import WebhookServer
 from coach.engine import Engine
 from coach.messages import Reply
+from coach.reminders import BATCH as REMINDER_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +31,33 @@ class Channel(Protocol):
     async def deliver(self, user_id: str, replies: list[Reply]) -> None: ...
 
 
+MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
+
+
 async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
     """Deliver every reminder due now, then the weekly re-evaluation nudges; returns how
-    many messages went out."""
-    due = await engine.call(engine.due_reminders, list(channels))
+    many messages went out.
+
+    Reminders come in batches (100 follow-ups a query); a full batch delivered is followed by
+    the next at once, so a Monday-morning peak goes out in minutes, not a batch a pass."""
     sent: list[int] = []
-    for reminder in due:
-        try:
-            await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
-            sent.append(reminder.followup_id)
-        except Exception:  # one failed delivery must not stop the others
-            log.exception("reminder %s not delivered; will retry", reminder.followup_id)
-    await engine.call(engine.mark_reminded, sent)
-    for nudge in await engine.call(engine.due_nudges, list(channels)):
+    for _ in range(MAX_REMINDER_BATCHES):
+        due = await engine.call(engine.due_reminders, list(channels))
+        delivered: list[int] = []
+        for reminder in due:
+            try:
+                await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
+                delivered.append(reminder.followup_id)
+            except Exception:  # one failed delivery must not stop the others
+                log.exception("reminder %s not delivered; will retry", reminder.followup_id)
+        await engine.call(engine.mark_reminded, delivered)
+        sent += delivered
+        if len(due) < REMINDER_BATCH or not delivered:
+            break
+    for rep_id in await engine.call(engine.reps_due_for_nudge):
+        nudge = await engine.call(engine.nudge_for, rep_id, list(channels))
+        if nudge is None:
+            continue
         try:
             await channels[nudge.channel].deliver(nudge.user_id, [nudge.reply])
             sent.append(-nudge.rep_id)

@@ -99,7 +99,9 @@ class Engine:
         """Run blocking store work (the reminder loop's) from async code: on the event loop
         where it is brief local work (SQLite), in a thread where it waits on the network."""
         if self.database.blocks_briefly:
-            return work(*args, **kwargs)
+            result = work(*args, **kwargs)
+            await asyncio.sleep(0)  # let the reps' turns in between calls of a long pass
+            return result
         return await asyncio.to_thread(work, *args, **kwargs)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
@@ -354,8 +356,16 @@ class Engine:
 
     def due_nudges(self, channels: list[str]) -> list[DueNudge]:
         """Weekly re-evaluation proposals for reps whose week has come round."""
-        return nudges.due(self.database, self.library, self.clock(), channels,
-                          self.settings.review_days, self.settings.stalled_visits)
+        return [nudge for rep_id in self.reps_due_for_nudge()
+                if (nudge := self.nudge_for(rep_id, channels)) is not None]
+
+    def reps_due_for_nudge(self) -> list[int]:
+        return nudges.reps_due(self.database, self.clock())
+
+    def nudge_for(self, rep_id: int, channels: list[str]) -> DueNudge | None:
+        """One rep's weekly nudge (None: nothing to propose, or another worker took it)."""
+        return nudges.nudge_for(self.database, self.library, rep_id, self.clock(), channels,
+                                self.settings.review_days, self.settings.stalled_visits)
 
     def mark_reminded(self, followup_ids: list[int]) -> None:
         mark_sent(self.database, followup_ids, self.clock())

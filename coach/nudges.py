@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from coach.library import Library
@@ -77,33 +77,47 @@ def stale_accounts(session: Session, rep_id: int, now: datetime, review_days: in
     return [account for _, account in sorted(stale, key=lambda item: item[0])]
 
 
-def due(database: Database, library: Library, now: datetime, channels: Iterable[str],
-        review_days: int, stalled_visits: int) -> list[DueNudge]:
-    """One nudge per rep whose week has come round and who has customers to re-evaluate."""
-    order = list(channels)
-    found: list[DueNudge] = []
+def reps_due(database: Database, now: datetime, limit: int = 500) -> list[int]:
+    """Active reps whose week has come round (a quick read; each is then handled alone)."""
     with database.transaction() as session:
-        directory = Directory(session)
-        reps = session.execute(
-            select(Rep).where(Rep.active.is_(True),
-                              (Rep.nudge_after.is_(None)) | (Rep.nudge_after <= now))
-            .limit(500)
-        ).scalars().all()
-        for rep in reps:
-            rep.nudge_after = now + WEEK
-            stale = stale_accounts(session, rep.id, now, review_days, stalled_visits)
-            identities = [i for i in directory.identities_of(rep.id) if i.channel in order]
-            if not stale or not identities:
-                continue
-            identity = min(identities, key=lambda i: order.index(i.channel))
-            shown = stale[:MAX_PROPOSED]
-            context = {"names": [a.name for a in shown], "count": len(stale),
-                       "rep": {"name": rep.name, "locale": rep.locale}}
-            choices = [Choice(nudge_key(a.id),
-                              library.message("nudge_review_label", rep.locale, name=a.name))
-                       for a in shown]
-            choices.append(Choice(SNOOZE, library.message("nudge_snooze_label", rep.locale)))
-            found.append(DueNudge(rep.id, identity.channel, identity.external_id,
-                                  Reply(library.message("nudge", rep.locale, **context),
-                                        tuple(choices))))
-    return found
+        return list(session.execute(
+            select(Rep.id).where(Rep.active.is_(True), _week_come_round(now))
+            .order_by(Rep.id).limit(limit)
+        ).scalars().all())
+
+
+def nudge_for(database: Database, library: Library, rep_id: int, now: datetime,
+              channels: Iterable[str], review_days: int, stalled_visits: int
+              ) -> DueNudge | None:
+    """Claim one rep's week and build their nudge, in a transaction of its own.
+
+    One short transaction per rep, not one for all: on SQLite a transaction holds the only
+    write lock, and reps' turns must not wait behind a batch of hundreds. The claim is a
+    conditional UPDATE, so two workers never nudge the same rep twice."""
+    order = list(channels)
+    with database.transaction() as session:
+        claimed = session.execute(
+            update(Rep).where(Rep.id == rep_id, Rep.active.is_(True), _week_come_round(now))
+            .values(nudge_after=now + WEEK).execution_options(synchronize_session=False))
+        rep = session.get(Rep, rep_id) if getattr(claimed, "rowcount", 0) == 1 else None
+        if rep is None:
+            return None
+        stale = stale_accounts(session, rep.id, now, review_days, stalled_visits)
+        identities = [i for i in Directory(session).identities_of(rep.id)
+                      if i.channel in order]
+        if not stale or not identities:
+            return None
+        identity = min(identities, key=lambda i: order.index(i.channel))
+        shown = stale[:MAX_PROPOSED]
+        context = {"names": [a.name for a in shown], "count": len(stale),
+                   "rep": {"name": rep.name, "locale": rep.locale}}
+        choices = [Choice(nudge_key(a.id),
+                          library.message("nudge_review_label", rep.locale, name=a.name))
+                   for a in shown]
+        choices.append(Choice(SNOOZE, library.message("nudge_snooze_label", rep.locale)))
+        return DueNudge(rep.id, identity.channel, identity.external_id,
+                        Reply(library.message("nudge", rep.locale, **context), tuple(choices)))
+
+
+def _week_come_round(now: datetime) -> ColumnElement[bool]:
+    return (Rep.nudge_after.is_(None)) | (Rep.nudge_after <= now)

@@ -37,6 +37,8 @@ class DueReminder:
     reply: Reply
 
 
+BATCH = 100  # follow-ups per query; the runner asks again while batches come back full
+
 def reminder_key(followup_id: int, action: str) -> str:
     return f"r{followup_id}.{action}"
 
@@ -77,7 +79,7 @@ def reminder_reply(library: Library, rep: Rep, account: Account, followup: Follo
 
 
 def due(database: Database, library: Library, now: datetime, channels: Iterable[str],
-        limit: int = 100) -> list[DueReminder]:
+        limit: int = BATCH) -> list[DueReminder]:
     """Reminders due now for reps reachable on one of `channels` (first listed wins)."""
     order = list(channels)
     found: list[DueReminder] = []

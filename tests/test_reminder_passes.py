@@ -1,0 +1,86 @@
+"""The reminder loop at company scale: a morning peak of follow-ups goes out in one pass, and
+weekly nudges reach each rep once even with two workers passing at the same moment.
+
+The channel is a recording stand-in (what it was asked to deliver, to whom); engine, store
+and runner are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from bot.runner import Channel, send_due_reminders
+from coach.engine import Engine
+from coach.messages import Reply
+from coach.reminders import BATCH
+from coach.store.database import Database
+from coach.store.models import FollowUp, Rep
+from coach.store.repo import RepStore
+from coach.testing import MemoryChat
+from tests.conftest import Clock
+
+
+class Recorder:
+    """Delivers nothing anywhere; remembers every reply it was handed, per rep."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, Reply]] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def deliver(self, user_id: str, replies: list[Reply]) -> None:
+        self.delivered += [(user_id, reply) for reply in replies]
+
+
+def reps_with_followups(engine: Engine, clock: Clock, reps: int, each: int) -> None:
+    """`reps` reps (enrolled by their first message), each with `each` customers and one
+    follow-up per customer due tomorrow morning."""
+    for number in range(reps):
+        MemoryChat(engine, user_id=f"rep-{number}").say("/menu")
+    with engine.database.transaction() as session:
+        for rep in session.query(Rep).all():
+            store = RepStore(session, rep)
+            for index in range(each):
+                account = store.create_account(f"医生{index}", "一院", None, clock())
+                store.add_followup(account, None, "再访", "2026-11-23",
+                                   clock() + timedelta(days=1), clock())
+
+
+async def test_a_morning_peak_goes_out_in_one_pass(engine: Engine, clock: Clock) -> None:
+    reps_with_followups(engine, clock, reps=13, each=10)  # 130 follow-ups: over one batch
+    assert BATCH < 130
+    recorder = Recorder()
+    channels: dict[str, Channel] = {"memory": recorder}
+    clock.advance(days=1)
+    sent = await send_due_reminders(engine, channels)
+    reminders = [reply for _, reply in recorder.delivered if reply.text.startswith("⏰")]
+    assert len(reminders) == 130
+    assert Counter(user for user, reply in recorder.delivered
+                   if reply.text.startswith("⏰")) == {f"rep-{n}": 10 for n in range(13)}
+    assert sent == len(recorder.delivered)
+    with engine.database.transaction() as session:
+        assert {f.status for f in session.query(FollowUp).all()} == {"sent"}
+    assert await send_due_reminders(engine, channels) == 0  # nothing goes out twice
+
+
+async def test_two_workers_nudge_each_rep_once(engine: Engine, database: Database,
+                                               clock: Clock) -> None:
+    reps_with_followups(engine, clock, reps=6, each=2)
+    clock.advance(days=100)  # every customer is overdue for a fresh look
+    other = Engine(Database(database.url), engine.library, engine.settings, clock=clock)
+    first, second = Recorder(), Recorder()
+    await asyncio.gather(send_due_reminders(engine, {"memory": first}),
+                         send_due_reminders(other, {"memory": second}))
+    nudged = Counter(user for recorder in (first, second) for user, reply in
+                     recorder.delivered if reply.choices and reply.choices[-1].key == "n.s")
+    assert nudged == {f"rep-{n}": 1 for n in range(6)}
+    assert await send_due_reminders(engine, {"memory": first}) == 0  # next week, not now
+    other.database.dispose()
