@@ -184,7 +184,7 @@ def merge(first: RunResult, second: RunResult) -> RunResult:
         first.calls if first.calls == second.calls else Counter(),  # shows up as DIFFERENT
         first.api_errors + second.api_errors,
         first.per_chat, first.records)
-    merged.runs = [first.throughput, second.throughput]
+    merged.runs = [*(first.runs or [first.throughput]), second.throughput]
     return merged
 
 
@@ -302,19 +302,30 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
             name, ["baseline", "--replay", str(replays[limiter]), "--limiter", limiter], reps,
             _budgets(sizes, seconds, counts, 4 * seconds + 60), workdir, progress,
             profiles / f"{name}.txt" if profiles else None)
-        if limiter == "none" and postgres_url is not None:
+        if limiter != "none":
+            continue
+        # Other jobs on a shared machine swing a run by 10-20 %. So, without the limiter,
+        # the runs alternate, B R P B R B (B baseline, R RepCoach on SQLite, P on
+        # PostgreSQL): every RepCoach run has a baseline on each side, and each bot is
+        # reported over all its runs.
+        if postgres_url is not None:
             url = _fresh_store("postgres", sizes, workdir, postgres_url, limiter)
             name = "repcoach-postgres-none"
             runs[name] = await run_bot(
                 name, ["repcoach", "--db", url, "--limiter", limiter], reps,
                 _budgets(sizes, seconds, counts, 3 * seconds + 60), workdir, progress,
                 profiles / f"{name}.txt" if profiles else None)
-        if limiter == "none":
-            # the baseline again, after the RepCoach runs: the two bracket them in time, so
-            # a quiet or busy spell on the shared machine does not favour one side
+        for round_number in (2, 3):
+            if round_number == 3:
+                url = _fresh_store("sqlite", sizes, workdir, None, limiter)
+                again = await run_bot(
+                    "repcoach-sqlite-none-2", ["repcoach", "--db", url, "--limiter", limiter],
+                    reps, _budgets(sizes, seconds, counts, 3 * seconds + 60), workdir,
+                    progress)
+                runs["repcoach-sqlite-none"] = merge(runs["repcoach-sqlite-none"], again)
             again = await run_bot(
-                "baseline-none-2", ["baseline", "--replay", str(replays[limiter]), "--limiter",
-                                    limiter], reps,
+                f"baseline-none-{round_number}",
+                ["baseline", "--replay", str(replays[limiter]), "--limiter", limiter], reps,
                 _budgets(sizes, seconds, counts, 4 * seconds + 60), workdir, progress)
             runs["baseline-none"] = merge(runs["baseline-none"], again)
     report(runs, sizes, part, postgres_missing if postgres_url is None else None)
@@ -329,8 +340,11 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
 
 
 def _same_calls(repcoach: RunResult, baseline: RunResult) -> bool:
-    return (repcoach.calls == baseline.calls
-            and repcoach.turns * max(1, len(baseline.runs)) == baseline.turns)
+    """Every run of either bot made the same calls (a merged result keeps one run's calls,
+    or none when its runs differed) and the same number of turns."""
+    per_run = repcoach.turns // max(1, len(repcoach.runs))
+    return (repcoach.calls == baseline.calls and bool(repcoach.calls)
+            and per_run * max(1, len(baseline.runs)) == baseline.turns)
 
 
 def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
@@ -347,8 +361,10 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
         "PostgreSQL, same turns); the baseline is a bare python-telegram-bot Application "
         "replaying, per update, the exact Bot API calls RepCoach made for it. Each bot runs "
         "in its own process; the fake and the reps share the benchmark process. Without "
-        "the limiter the baseline runs twice, before and after the RepCoach runs, and is "
-        "reported over both.",
+        "the limiter the runs alternate, baseline, RepCoach (SQLite), RepCoach (PostgreSQL), "
+        "baseline, RepCoach (SQLite), baseline, so every RepCoach run has a baseline on each "
+        "side; each bot is reported over all its runs (a shared machine swings single runs "
+        "by 10-20 %).",
         "",
         "**Rate limiter.** The adapter ships with `AIORateLimiter(max_retries=5)`. In PTB 22 "
         "it throttles every call that carries a `chat_id` to 30 per second overall (burst 30); "
@@ -381,7 +397,8 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
                      "repcoach-postgres": "RepCoach (PostgreSQL)",
                      "baseline": "bare PTB baseline"}[name.rsplit("-", 1)[0]]
             if len(run.runs) > 1:
-                label += " (2 runs: " + ", ".join(f"{fmt(r)}" for r in run.runs) + " turns/s)"
+                label += (f" ({len(run.runs)} runs: " + ", ".join(f"{fmt(r)}" for r in run.runs)
+                          + " turns/s)")
             body.append([label, "none" if limiter == "none" else "AIORateLimiter",
                          str(run.turns), fmt(run.throughput), fmt_ratio(throughput_ratio),
                          fmt(run.latency.p50), fmt_ratio(p50_ratio), fmt(run.latency.p99),

@@ -46,3 +46,7 @@ def test_quick_benchmark_reports_every_row(tmp_path: Path) -> None:
                   "## 3. WeCom callbacks", "## 4. Start-up and footprint", "## Targets"):
         assert title in text
     assert "This part failed" not in text
+    # the baseline is only a baseline if it made exactly the calls RepCoach made
+    assert "the baseline made the same calls" in text
+    assert rows["telegram/repcoach-sqlite-none"]["values"]["runs"] == 2
+    assert rows["telegram/baseline-none"]["values"]["runs"] == 3
