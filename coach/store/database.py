@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach.store.checkpoint import WalCheckpointer
+
 _POSTGRES_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,6 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # coach/store/checkpoint.py does it
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -86,6 +89,11 @@ class Database:
         # retries: measured, that turned a 2 ms turn into hundreds of ms under 50 reps.
         self._writer: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self.is_sqlite else contextlib.nullcontext())
+        self._checkpointer: WalCheckpointer | None = None
+        file = make_url(url).database if self.is_sqlite else None
+        if file and file != ":memory:" and not file.startswith("file:"):
+            self._checkpointer = WalCheckpointer(file, self)
+            self._checkpointer.start()
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,6 +152,8 @@ class Database:
         return bool(inspect(self.engine).get_table_names())
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
     async def aclose(self) -> None:
@@ -151,4 +161,4 @@ class Database:
         if self._async_engine is not None:
             await self._async_engine.dispose()
             self._async_engine = self._async = None
-        self.engine.dispose()
+        self.dispose()
