@@ -53,7 +53,7 @@ def create_db_engine(url: str) -> Engine:
         return engine
     # No pool_pre_ping: it costs a round trip per turn. A connection that died with a
     # server restart fails its turn's first statement, the pool drops every connection of
-    # that age, and the engine runs the turn once more (Engine.handle_sync).
+    # that age, and the engine runs the turn once more (Engine._run_again).
     return create_engine(url, **kwargs, **_POSTGRES_POOL)
 
 
