@@ -96,13 +96,9 @@ class Engine:
             return [self._saved_nothing(incoming)]
 
     async def call(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run blocking store work (the reminder loop's) from async code: on the event loop
-        where it is brief local work (SQLite), in a thread where it waits on the network."""
-        if self.database.blocks_briefly:
-            result = work(*args, **kwargs)
-            await asyncio.sleep(0)  # let the reps' turns in between calls of a long pass
-            return result
-        return await asyncio.to_thread(work, *args, **kwargs)
+        """Run blocking store work (the reminder loop's) from async code, queued with the
+        reps' turns on SQLite, in a thread on PostgreSQL (`Database.run_blocking`)."""
+        return await self.database.run_blocking(work, *args, **kwargs)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
         """The same turn, for callers without an event loop (console, benchmarks)."""

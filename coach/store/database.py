@@ -7,7 +7,9 @@ turns never interleave and never deadlock on a lock upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.store.checkpoint import WalCheckpointer
+from coach.store.loop_turns import LoopTurns
 
 _POSTGRES_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
 P = ParamSpec("P")
@@ -89,6 +92,7 @@ class Database:
         # retries: measured, that turned a 2 ms turn into hundreds of ms under 50 reps.
         self._writer: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self.is_sqlite else contextlib.nullcontext())
+        self._loop_turns = LoopTurns()
         self._checkpointer: WalCheckpointer | None = None
         file = make_url(url).database if self.is_sqlite else None
         if file and file != ":memory:" and not file.startswith("file:"):
@@ -115,21 +119,32 @@ class Database:
                                  *args: P.args, **kwargs: P.kwargs) -> R:
         """`work(session, ...)` in one transaction, from async code, without a thread.
 
-        SQLite: directly on the event loop; a turn is a couple of milliseconds of local
-        work. PostgreSQL: through SQLAlchemy's asyncio layer, which runs the same
-        synchronous code in a greenlet on the loop and awaits each round trip, so other
-        reps go on while this one waits on the network.
+        SQLite: on the event loop, one transaction per loop pass (`LoopTurns`); a turn is a
+        couple of milliseconds of local work. PostgreSQL: through SQLAlchemy's asyncio
+        layer, which runs the same synchronous code in a greenlet on the loop and awaits each
+        round trip, so other reps go on while this one waits on the network.
 
         Measured with `make bench` (Telegram, 50 reps): handing every turn to a thread
         instead cost the bot more CPU than the turn itself (GIL hand-overs, extra event
         loop wake-ups): 0.48x the bare bot's throughput on SQLite and 0.47x on
         PostgreSQL, against 0.88x on the loop for SQLite."""
         if self.is_sqlite:
-            with self.transaction() as session:
-                return work(session, *args, **kwargs)
+            def in_transaction() -> R:
+                with self.transaction() as session:
+                    return work(session, *args, **kwargs)
+
+            return await self._loop_turns.run(in_transaction)
         async with self._async_sessions()() as remote, remote.begin():
             result: R = await remote.run_sync(work, *args, **kwargs)
             return result
+
+    async def run_blocking(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """`work(...)`, store work that opens its own transactions, from async code: queued
+        with the turns on the event loop where it is brief local work (SQLite), in a thread
+        where it waits on the network (PostgreSQL)."""
+        if self.blocks_briefly:
+            return await self._loop_turns.run(functools.partial(work, *args, **kwargs))
+        return await asyncio.to_thread(work, *args, **kwargs)
 
     def _async_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Made on first use: only async callers on PostgreSQL need the second pool."""
