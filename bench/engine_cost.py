@@ -307,9 +307,10 @@ def report(results: list[BackendResult], sizes: Sizes, part: Part,
         for state in STATES:
             part.rows.append(Row(f"seed/{backend}/{state}", {"why": why}, status="skipped"))
     if seed_rows:
-        part.add("Seeding (migrate, bulk insert / COPY, rebuild indexes):", "")
-        part.table(["backend", "store", "rows", "total s", "load s", "indexes s", "rows/s"],
-                   seed_rows)
+        part.add("Seeding (migrate, bulk insert / COPY, rebuild indexes; PostgreSQL then "
+                 "`VACUUM (ANALYZE)` and `CHECKPOINT`, see bench/seed.py):", "")
+        part.table(["backend", "store", "rows", "total s", "load s", "indexes (+ vacuum) s",
+                    "rows/s"], seed_rows)
     body: list[list[str]] = []
     for result in results:
         for kind, label in KINDS.items():

@@ -33,8 +33,8 @@ class Sizes:
     name: str
     # 1. Telegram end to end
     tg_reps: int
-    tg_cycles: int  # coaching cycles per rep (≈ 29 turns each), at most
-    tg_seconds: float  # and at most this long per run
+    tg_cycles: int  # coaching cycles per rep (≈ 32 turns each) without the limiter
+    tg_seconds: float  # the time bound of such a run (a safety net: the cycles end it)
     tg_limited_seconds: float  # the run with AIORateLimiter
     tg_book: StoreSize
     tg_warmup_turns: int | None  # the warm-up rep's turns (None: one whole cycle)
@@ -54,7 +54,7 @@ class Sizes:
 
 FULL = Sizes(
     name="full",
-    tg_reps=50, tg_cycles=6, tg_seconds=45.0, tg_limited_seconds=20.0,
+    tg_reps=50, tg_cycles=3, tg_seconds=180.0, tg_limited_seconds=20.0,
     tg_book=StoreSize(reps=51), tg_warmup_turns=None,
     full=StoreSize(reps=10_000), empty=StoreSize(reps=200),
     samples=200, chart_every=4,
@@ -64,7 +64,7 @@ FULL = Sizes(
 
 MEDIUM = Sizes(
     name="medium",
-    tg_reps=50, tg_cycles=2, tg_seconds=20.0, tg_limited_seconds=10.0,
+    tg_reps=50, tg_cycles=1, tg_seconds=90.0, tg_limited_seconds=10.0,
     tg_book=StoreSize(reps=51), tg_warmup_turns=None,
     full=StoreSize(reps=1_000), empty=StoreSize(reps=100),
     samples=60, chart_every=6,

@@ -40,6 +40,7 @@ from bench.procs import (
     free_port,
     repcoach_command,
     rss_mb,
+    settle_heap,
     write_config,
 )
 from bench.profiling import Sampler, summarize
@@ -248,6 +249,7 @@ async def run_async(workdir: Path, callbacks: int, rounds: int,
             Server(ServerResult("bare"), bare, f"http://127.0.0.1:{bare_port}{PATH}",
                    waits_for_replies=False),
         ]
+        settle_heap()
         await alternate(servers, api, users, rounds)
     finally:
         if sampler is not None:

@@ -81,7 +81,7 @@ def _font_path(family: str) -> str:
 
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(_font_path(cjk_font() or "DejaVu Sans"), size )
+    return ImageFont.truetype(_font_path(cjk_font() or "DejaVu Sans"), size)
 
 
 def _faded(colour: str, alpha: float) -> tuple[int, int, int]:
@@ -97,10 +97,10 @@ def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title
     letters = list(scores)
     labels = [f"{letter}  {names.get(letter, letter)}" for letter in letters]
     values = [float(scores[letter]) for letter in letters]
-    image = Image.new("RGB", (WIDTH , HEIGHT ), "white")
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     text_font, title_font = _font(14), _font(17)
-    draw.text((WIDTH  // 2, TITLE_Y ), title, font=title_font,
+    draw.text((WIDTH // 2, TITLE_Y), title, font=title_font,
               fill=TEXT_COLOUR, anchor="mm")
     top = max([*values, 1.0]) * 1.15
     row_height = (ROWS_BOTTOM - ROWS_TOP) / max(len(letters), 1)
@@ -111,14 +111,12 @@ def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title
         solid = letter in highlight or not highlight
         colour = _faded(COLOURS[index % len(COLOURS)], 1.0 if solid else 0.45)
         if right > BARS_LEFT:
-            draw.rectangle((BARS_LEFT , middle - half, right , middle + half),
-                           fill=colour)
-        draw.text(((right + 6) , middle), f"{value:g}", font=text_font,
+            draw.rectangle((BARS_LEFT, middle - half, right, middle + half), fill=colour)
+        draw.text((right + 6, middle), f"{value:g}", font=text_font,
                   fill=TEXT_COLOUR, anchor="lm")
-        draw.text((LABEL_RIGHT , middle), label, font=text_font, fill=TEXT_COLOUR,
+        draw.text((LABEL_RIGHT, middle), label, font=text_font, fill=TEXT_COLOUR,
                   anchor="rm")
-    draw.line((BARS_LEFT , ROWS_TOP , BARS_LEFT , ROWS_BOTTOM ),
-              fill=(51, 51, 51), width=2  // 2)
+    draw.line((BARS_LEFT, ROWS_TOP, BARS_LEFT, ROWS_BOTTOM), fill=(51, 51, 51), width=1)
     info = PngImagePlugin.PngInfo()
     info.add_itxt(LABELS_KEY, json.dumps([title, *labels], ensure_ascii=False))
     out = io.BytesIO()
