@@ -50,6 +50,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def command_cpu_seconds(command: str) -> float:
+    """User + system CPU time so far of every process named `command` (e.g. the PostgreSQL
+    server's backends, which come and go with connections: ended ones are not counted)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1:text.rfind(")")]
+        if name == command:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total
+
+
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system

@@ -24,6 +24,7 @@ import asyncio
 import base64
 import json
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,7 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.procs import PYTHON, Child, cpu_seconds, own_cpu_seconds, rss_mb, settle_heap
+from bench.procs import (
+    PYTHON,
+    Child,
+    command_cpu_seconds,
+    cpu_seconds,
+    own_cpu_seconds,
+    rss_mb,
+    settle_heap,
+)
 from bench.profiling import Sampler, summarize
 from bench.report import Check, Part, Row
 from bench.seed import create_postgres_database, seed, telegram_user
@@ -157,6 +166,7 @@ class RunResult:
     api_errors: int
     per_chat: dict[int, int]
     records: list[Any] = field(repr=False, default_factory=list)
+    db_cpu: float = 0.0  # the PostgreSQL server's processes, during the measured turns
     runs: list[float] = field(default_factory=list)  # turns/s of each run when merged
 
     @property
@@ -183,7 +193,7 @@ def merge(first: RunResult, second: RunResult) -> RunResult:
         max(first.rss, second.rss),
         first.calls if first.calls == second.calls else Counter(),  # shows up as DIFFERENT
         first.api_errors + second.api_errors,
-        first.per_chat, first.records)
+        first.per_chat, first.records, first.db_cpu + second.db_cpu)
     merged.runs = [*(first.runs or [first.throughput]), second.throughput]
     return merged
 
@@ -224,6 +234,7 @@ async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budg
                 progress("telegram: py-spy not installed, no profile")
                 sampler = None
             bot_cpu, main_cpu = cpu_seconds(child.pid), own_cpu_seconds()
+            db_cpu = command_cpu_seconds("postgres")
             chats = [telegram_user(n + 1) for n in range(reps)]
             for chat in chats:
                 budgets[chat].start()
@@ -232,6 +243,7 @@ async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budg
                 for number, chat in enumerate(chats)))
             bot_cpu = cpu_seconds(child.pid) - bot_cpu
             main_cpu = own_cpu_seconds() - main_cpu
+            db_cpu = command_cpu_seconds("postgres") - db_cpu
             rss = rss_mb(child.pid)[0]
             api_errors = fake.errors - errors_before
             if sampler is not None:
@@ -247,7 +259,7 @@ async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budg
     calls = Counter(c.method for r in measured for c in r.calls)
     result = RunResult(name, len(measured), seconds, [r.latency for r in measured], by_kind,
                        bot_cpu, main_cpu, rss, calls, api_errors,
-                       dict(driver.turn_counts), driver.records)
+                       dict(driver.turn_counts), driver.records, db_cpu)
     progress(f"telegram: {name}: {result.turns} turns in {seconds:.1f} s = "
              f"{result.throughput:.1f} turns/s, p50 {result.latency.p50:.1f} ms, "
              f"p99 {result.latency.p99:.1f} ms, bot CPU {result.cpu_ms_per_turn:.1f} ms/turn")
@@ -420,6 +432,8 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
                 "throughput_ratio": round(throughput_ratio, 3),
                 "p50_ms": round(run.latency.p50, 2), "p99_ms": round(run.latency.p99, 2),
                 "bot_cpu_ms_per_turn": round(run.cpu_ms_per_turn, 2),
+                "db_server_cpu_ms_per_turn": round(run.db_cpu / run.turns * 1000, 2)
+                if run.turns else None,
                 "rss_mb": round(run.rss, 1), "api_errors": run.api_errors}))
             if name.startswith("repcoach") and baseline is not None:
                 part.checks.append(Check(
@@ -455,6 +469,18 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
                  f"turns: {fmt(ours.main_cpu)} s for RepCoach ({ours.turns:,} turns), "
                  f"{fmt(plain.main_cpu)} s for the baseline{runs_note}, against "
                  f"{fmt(ours.bot_cpu)} s and {fmt(plain.bot_cpu)} s in the bot processes.", "")
+        on_postgres = runs.get("repcoach-postgres-none")
+        if on_postgres is not None and on_postgres.turns:
+            per_turn = 1000 / on_postgres.turns
+            total = on_postgres.db_cpu + on_postgres.bot_cpu + on_postgres.main_cpu
+            part.add(
+                "On PostgreSQL the server's processes are a third busy party on the machine's "
+                f"{os.cpu_count()} cores: {fmt(on_postgres.db_cpu * per_turn)} ms of server CPU "
+                f"per turn beside {fmt(on_postgres.bot_cpu * per_turn)} ms in the bot and "
+                f"{fmt(on_postgres.main_cpu * per_turn)} ms in the benchmark process, "
+                f"{fmt(total * per_turn)} ms of CPU per turn in all against "
+                f"{fmt((plain.bot_cpu + plain.main_cpu) / plain.turns * 1000)} ms for the "
+                "baseline, which has no database.", "")
 
 
 def run(sizes: Sizes, workdir: Path, postgres_url: str | None, postgres_missing: str | None,

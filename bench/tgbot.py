@@ -150,6 +150,7 @@ async def _run_repcoach(args: argparse.Namespace) -> None:
     import bot.telegram as adapter
     from bot.__main__ import build_engine
     from bot.config import AppConfig
+    from bot.runner import keep_startup_out_of_collections
 
     if args.limiter == "none":
         replace_attribute(adapter, "AIORateLimiter", no_rate_limiter)
@@ -166,7 +167,12 @@ async def _run_repcoach(args: argparse.Namespace) -> None:
     if limited != (args.limiter == "aio"):  # the adapter changed how it builds its limiter
         raise SystemExit(f"rate limiter is {'on' if limited else 'off'}, wanted {args.limiter}")
     channel.application.add_handler(TypeHandler(Update, _done), group=1)
-    await _serve(channel.start, channel.stop)
+
+    async def start() -> None:
+        await channel.start()
+        keep_startup_out_of_collections()  # as `repcoach run` does once it is up
+
+    await _serve(start, channel.stop)
     engine.database.dispose()
 
 
