@@ -16,7 +16,7 @@ from coach.playbook import Playbook, Text
 from coach.settings import EngineSettings
 from coach.store.models import Account, Rep
 from coach.store.repo import RepStore
-from coach.templating import render
+from coach.templating import is_plain, render
 
 
 @dataclass
@@ -103,6 +103,8 @@ class Turn:
 
     def render(self, text: Text | str, **extra: Any) -> str:
         source = text if isinstance(text, str) else text.get(self.locale)
+        if is_plain(source):
+            return source.strip()
         return render(source, self.context(**extra))
 
     def message(self, key: str, **context: Any) -> str:

@@ -37,8 +37,17 @@ def _compiled_expression(source: str) -> Any:
     return _ENV.compile_expression(source)
 
 
+def is_plain(source: str) -> bool:
+    """True when `source` has no template syntax at all (no `{{`, `{%` or `{#`): rendering
+    it would give back the text itself, so callers can skip building a context for it.
+    Most playbook texts are plain (quiz questions, button labels)."""
+    return "{" not in source
+
+
 def render(source: str, context: Mapping[str, Any]) -> str:
     """Render `source` with `context`; surrounding blank lines are trimmed."""
+    if is_plain(source):
+        return source.strip()
     try:
         return str(_compiled(source).render(**context)).strip()
     except TemplateSyntaxError as exc:
