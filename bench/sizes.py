@@ -57,7 +57,7 @@ FULL = Sizes(
     tg_reps=50, tg_cycles=3, tg_seconds=180.0, tg_limited_seconds=20.0,
     tg_book=StoreSize(reps=51), tg_warmup_turns=None,
     full=StoreSize(reps=10_000), empty=StoreSize(reps=200),
-    samples=200, chart_every=4,
+    samples=200, chart_every=1,
     callbacks=200, callback_rounds=5,
     startup_runs=3, playbook_runs=20, memory_seconds=190.0,
 )

@@ -474,9 +474,9 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
             per_turn = 1000 / on_postgres.turns
             total = on_postgres.db_cpu + on_postgres.bot_cpu + on_postgres.main_cpu
             part.add(
-                "On PostgreSQL the server's processes are a third busy party on the machine's "
-                f"{os.cpu_count()} cores: {fmt(on_postgres.db_cpu * per_turn)} ms of server CPU "
-                f"per turn beside {fmt(on_postgres.bot_cpu * per_turn)} ms in the bot and "
+                "CPU per turn on PostgreSQL, on this machine's "
+                f"{os.cpu_count()} cores: {fmt(on_postgres.db_cpu * per_turn)} ms in the "
+                f"server's processes, {fmt(on_postgres.bot_cpu * per_turn)} ms in the bot and "
                 f"{fmt(on_postgres.main_cpu * per_turn)} ms in the benchmark process, "
                 f"{fmt(total * per_turn)} ms of CPU per turn in all against "
                 f"{fmt((plain.bot_cpu + plain.main_cpu) / plain.turns * 1000)} ms for the "
