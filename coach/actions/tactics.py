@@ -75,8 +75,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "stage_name": turn.library.stage_name(account.stage or STAGES[0], turn.locale),
         "style_name": turn.library.style_name(account.style, turn.locale) or "",
     }
-    quiz = turn.store.latest_quiz()
-    rep_style = quiz.dominant[:1] if quiz else ""
+    rep_style = turn.store.quiz_style()
     flex = ""
     customer = (account.style or "")[:1]
     if rep_style and customer and rep_style != customer:

@@ -139,6 +139,7 @@ class RepStore:
         self.session = session
         self.rep = rep
         self.rep_id = rep.id
+        self._quiz_style: str | None = None  # see quiz_style()
 
     # conversation state -------------------------------------------------------------------
     def lock_conversation(self, now: datetime) -> ConversationState:
@@ -284,13 +285,22 @@ class RepStore:
         row = QuizResult(rep_id=self.rep_id, playbook_id=playbook_id, playbook_version=version,
                          scores=scores, dominant=dominant, created_at=now)
         self.session.add(row)
+        self._quiz_style = None
         return row
 
-    def latest_quiz(self) -> QuizResult | None:
-        return self.session.execute(
-            select(QuizResult).where(QuizResult.rep_id == self.rep_id)
-            .order_by(QuizResult.created_at.desc(), QuizResult.id.desc()).limit(1)
-        ).scalar_one_or_none()
+    def _latest_dominant(self) -> Any:
+        """The dominant quadrants of the rep's latest quiz, as a scalar subquery."""
+        return (select(QuizResult.dominant).where(QuizResult.rep_id == self.rep_id)
+                .order_by(QuizResult.created_at.desc(), QuizResult.id.desc()).limit(1)
+                .scalar_subquery())
+
+    def quiz_style(self) -> str:
+        """The rep's own thinking style (the first dominant quadrant of their latest quiz),
+        "" before any quiz; read once per turn however many tactics a turn describes."""
+        if self._quiz_style is None:
+            dominant = self.session.execute(select(self._latest_dominant())).scalar()
+            self._quiz_style = str(dominant or "")[:1]
+        return self._quiz_style
 
     def style_assessments(self, account: Account, limit: int = 5) -> Sequence[StyleAssessment]:
         return self.session.execute(
@@ -387,10 +397,18 @@ class RepStore:
 
     # suggestions ----------------------------------------------------------------------------
     def suggestions_since(self, since: datetime) -> int:
-        return int(self.session.execute(
+        """How many suggestions the rep was offered since `since` (the daily cap). The rep's
+        quiz style rides along for `quiz_style()`: the next-step turn needs both, and on
+        PostgreSQL a round trip costs it more than the subquery (two independent scalar
+        subqueries, each planned on its own index)."""
+        offered, dominant = self.session.execute(select(
             select(func.count(Suggestion.id))
             .where(Suggestion.rep_id == self.rep_id, Suggestion.offered_at >= since)
-        ).scalar_one())
+            .scalar_subquery(),
+            self._latest_dominant(),
+        )).one()
+        self._quiz_style = str(dominant or "")[:1]
+        return int(offered)
 
     def tactic_history(self, account: Account, dismissed_since: datetime,
                        offered_since: datetime, limit: int = 50) -> TacticHistory:
