@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bench.procs import settle_heap
 from bench.report import Check, Part, Row
 from bench.seed import SeedReport, create_postgres_database, memory_user, sample_account, seed
 from bench.sizes import Sizes, StoreSize
@@ -201,7 +202,13 @@ def _open_store(state: str, url: str, size: StoreSize, library: Library) -> Stor
 
 def measure(stores: list[Store], sizes: Sizes, *, deadline: float,
             progress: Callable[[str], None], plan: bool) -> Timings:
-    """Warm up, then alternate the stores sample by sample; stops early at `deadline`."""
+    """Warm up, then alternate the stores sample by sample; stops early at `deadline`.
+
+    The engine runs in this process, which also holds what seeding and earlier parts left;
+    like `repcoach run` once it is up (bot.runner.keep_startup_out_of_collections), it
+    first moves what exists into the collector's permanent generation, so a full
+    collection inside a timed turn walks only what the turns made."""
+    settle_heap()
     rng = random.Random(11)
     lookups: dict[str, Callable[[int], tuple[str, str]]] = {}
     for store in stores:
