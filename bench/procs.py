@@ -41,13 +41,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def _stat_cpu_seconds(stat: str) -> float:
+    """User + system CPU time from the text of a /proc/PID/stat file."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of `pid` (all its threads) so far."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return _stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def command_cpu_seconds(command: str) -> float:
@@ -59,10 +64,8 @@ def command_cpu_seconds(command: str) -> float:
             text = stat.read_text()
         except OSError:
             continue
-        name = text[text.find("(") + 1:text.rfind(")")]
-        if name == command:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / _TICKS
+        if text[text.find("(") + 1:text.rfind(")")] == command:
+            total += _stat_cpu_seconds(text)
     return total
 
 

@@ -21,10 +21,8 @@ the API, so every burst starts on quiet servers.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import math
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -49,6 +47,7 @@ from bench.stats import Summary, fmt, fmt_ratio, ratio
 from bot.wecom import crypto
 from bot.wecom.xmlmsg import build_envelope, text_message_xml
 from coach.store.migrate import upgrade
+from tests.fakes.wecom_sim import random_aes_key
 
 PATH = "/wecom/callback"
 RATIO_TARGET = 2.0
@@ -66,8 +65,7 @@ class Corp:
     agent_id: int = 1000002
     secret: str = "bench-app-secret"
     token: str = "benchCallbackToken"
-    encoding_aes_key: str = field(
-        default_factory=lambda: base64.b64encode(os.urandom(32)).decode("ascii")[:-1])
+    encoding_aes_key: str = field(default_factory=random_aes_key)
 
 
 @dataclass

@@ -53,12 +53,6 @@ class LoopTurns:
             queue.worker = loop.create_task(self._drain(queue))
         return await done
 
-    @property
-    def waiting(self) -> int:
-        """Jobs queued on the running loop and not started yet."""
-        queue = self._queues.get(asyncio.get_running_loop())
-        return len(queue.jobs) if queue is not None else 0
-
     @staticmethod
     async def _drain(queue: _LoopQueue) -> None:
         try:

@@ -150,7 +150,8 @@ class _Fault:
     http_status: int
 
 
-def _random_aes_key() -> str:
+def random_aes_key() -> str:
+    """A fresh EncodingAESKey: 43 characters of base64, as the WeCom admin console makes."""
     return base64.b64encode(os.urandom(32)).decode("ascii")[:-1]
 
 
@@ -176,7 +177,7 @@ class WecomSimulator:
         self.secret = secret
         self.agent_id = agent_id
         self.token = token
-        self.encoding_aes_key = encoding_aes_key or _random_aes_key()
+        self.encoding_aes_key = encoding_aes_key or random_aes_key()
         crypto.decode_aes_key(self.encoding_aes_key)  # fail fast on a bad key
         self.callback_url = callback_url
         self.token_expires_in = token_expires_in
