@@ -42,10 +42,10 @@ class ConsoleChannel:
 
     def send(self, text: str | None, *, opened: bool = False,
              message_id: str | None = None) -> list[Reply]:
-        return self.engine.handle_sync(
+        return list(self.engine.handle_sync(
             Incoming(channel="console", user_id=self.user, text=text, display_name=self.user,
                      opened=opened, message_id=message_id)
-        )
+        ).replies)
 
     def run(self) -> None:
         """Chat until end of input (Ctrl-D). Opening resumes a question left unanswered."""

@@ -12,12 +12,10 @@ last message sent, so their replies never interleave; different reps run concurr
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import html
 import json
 import logging
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +38,7 @@ from bot.server import WebhookServer
 from bot.splitting import split_text
 from coach.engine import Engine
 from coach.messages import Incoming, Reply
+from coach.ordering import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +144,7 @@ class TelegramChannel:
             raise ValueError("webhook mode needs the webhook server")
         self.config = config
         self.engine = engine
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._chats: KeyedLocks[int] = KeyedLocks()
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
@@ -222,13 +219,6 @@ class TelegramChannel:
         return web.Response(text="ok")
 
     # one path for every update ------------------------------------------------------------
-    def _lock(self, chat_id: int) -> asyncio.Lock:
-        lock = self._locks.get(chat_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat_id] = lock
-        return lock
-
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         incoming = to_incoming(update)
@@ -237,21 +227,21 @@ class TelegramChannel:
                 await self.answer(query, self.stale_notice(update))
             return
         chat_id = int(incoming.user_id)
-        async with self._lock(chat_id):
+        async with self._chats.hold(chat_id):
             if query is None:
-                await self.send(chat_id, await self.engine.handle(incoming))
+                await self.send(chat_id, (await self.engine.handle(incoming)).replies)
                 return
             message = query.message
             if isinstance(message, Message) and offered(message, query.data or "") is None:
                 # not a button of that message (any more): forged, or a stale client
                 await self.answer(query, self.stale_notice(update))
                 return
-            replies = await self.engine.handle(incoming)
-            toast = next((r for r in replies if r.toast), None)
+            result = await self.engine.handle(incoming)
+            toast = next((r for r in result.replies if r.toast), None)
             await self.answer(query, toast.text if toast is not None else None)
-            if toast is None:
+            if result.ok:  # stale or not saved: the keyboard stays, to press again
                 await self.mark_pressed(query)
-            await self.send(chat_id, [r for r in replies if not r.toast])
+            await self.send(chat_id, [r for r in result.replies if not r.toast])
 
     def stale_notice(self, update: Update) -> str:
         user = update.effective_user
@@ -297,7 +287,7 @@ class TelegramChannel:
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
         """Send replies the engine produced on its own (reminders) to a rep's private chat."""
         chat_id = int(user_id)
-        async with self._lock(chat_id):
+        async with self._chats.hold(chat_id):
             await self.send(chat_id, replies)
 
     async def send(self, chat_id: int | str, replies: Sequence[Reply]) -> None:

@@ -14,9 +14,19 @@ from coach.library import Library
 from coach.messages import Attachment, Choice, Reply
 from coach.playbook import Playbook, Text
 from coach.settings import EngineSettings
+from coach.store.conversation import EngineState
 from coach.store.models import Account, Rep
 from coach.store.repo import RepStore
 from coach.templating import is_plain, render
+
+
+@dataclass
+class Findings:
+    """What the compliance guard found in this turn's text at the door: categories of
+    personal data removed, and adverse events recorded (their ids)."""
+
+    redacted: set[str] = field(default_factory=set)
+    reports: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -28,6 +38,9 @@ class Turn:
     now: datetime
     playbook: Playbook
     vars: dict[str, Any]
+    state: EngineState = field(default_factory=EngineState)
+    findings: Findings = field(default_factory=Findings)
+    notices: list[Reply] = field(default_factory=list)  # shown before every other reply
     replies: list[Reply] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     forgotten: bool = False
@@ -92,6 +105,7 @@ class Turn:
         context = {k: v for k, v in self.vars.items() if not k.startswith("_")}
         context.setdefault("command_args", "")
         context.update(
+            suspended=self._suspended_title(),
             rep={"name": self.rep.name, "locale": self.locale},
             account=self.account_view(self.account()),
             content=self.library.content(self.playbook, self.locale),
@@ -100,6 +114,14 @@ class Turn:
         )
         context.update(extra)
         return context
+
+    def _suspended_title(self) -> str | None:
+        """The title of the flow put aside while a note is logged, for a "back to it"
+        choice; None when there is none."""
+        if not self.state.suspended:
+            return None
+        playbook = self.library.playbooks.get(self.state.suspended[-1].playbook)
+        return playbook.title.get(self.locale) if playbook is not None else None
 
     def render(self, text: Text | str, **extra: Any) -> str:
         source = text if isinstance(text, str) else text.get(self.locale)

@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coach.capture import LEXICON_FILE, Lexicon, load_lexicon
 from coach.compliance import Guard, GuardConfigError, load_guard
 from coach.loader import Issue, load_directory
 from coach.numbers import is_number
@@ -36,11 +37,12 @@ def localize(value: Any, locale: str) -> Any:
 class Library:
     """Playbooks by id and by command, the message catalog, localized content."""
 
-    def __init__(self, playbooks: list[Playbook], catalog: Catalog,
-                 guard: Guard | None = None) -> None:
+    def __init__(self, playbooks: list[Playbook], catalog: Catalog, guard: Guard | None,
+                 lexicon: Lexicon) -> None:
         self.playbooks = {pb.id: pb for pb in playbooks}
         self.catalog = catalog
         self.guard = guard
+        self.lexicon = lexicon
         self.by_command = {c: pb for pb in playbooks for c in pb.commands}
         self.by_keyword = {
             word.strip().lower(): pb
@@ -75,9 +77,6 @@ class Library:
         texts: dict[str, Text] = getattr(self.catalog.labels, group, {})
         return texts[key].get(locale) if key in texts else key
 
-    def text(self, text: Text, locale: str) -> str:
-        return text.get(locale)
-
 
 @cache
 def _cached(directory: str) -> Library:
@@ -105,15 +104,30 @@ def _load_guard(directory: Path) -> tuple[Guard | None, list[Issue]]:
         return None, issues
 
 
+def _load_lexicon(directory: Path) -> tuple[Lexicon | None, list[Issue]]:
+    """The note reader's word lists beside the playbooks."""
+    path = directory / LEXICON_FILE
+    return load_lexicon(path, _display(path))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _load(directory: Path) -> Library:
     result = load_directory(directory)
     guard, guard_issues = _load_guard(directory)
-    issues = validate(result) + guard_issues
+    lexicon, lexicon_issues = _load_lexicon(directory)
+    issues = validate(result) + guard_issues + lexicon_issues
     if issues:
         raise PlaybookErrors(issues)
     playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
     catalogs = [f.model for f in result.files if isinstance(f.model, Catalog)]
-    return Library(playbooks, catalogs[0], guard)
+    assert lexicon is not None  # no problems means it loaded
+    return Library(playbooks, catalogs[0], guard, lexicon)
 
 
 def load_library(directory: Path, *, cached: bool = False) -> Library:
@@ -125,4 +139,5 @@ def load_library(directory: Path, *, cached: bool = False) -> Library:
 
 def check_directory(directory: Path) -> list[Issue]:
     """Every problem in `directory` (playbooks and compliance rules), for `repcoach check`."""
-    return validate(load_directory(directory)) + _load_guard(directory)[1]
+    return (validate(load_directory(directory)) + _load_guard(directory)[1]
+            + _load_lexicon(directory)[1])

@@ -30,10 +30,14 @@ from typing import TypeVar
 __all__ = [
     "MIN_SCORE",
     "CustomerQuery",
+    "departments_match",
     "hospital_key",
+    "hospitals_match",
+    "latin_words",
     "name_key",
     "parse_customer_text",
     "rank_candidates",
+    "surname_of",
 ]
 
 T = TypeVar("T")
@@ -123,7 +127,7 @@ def name_key(name: str) -> str:
     return key or plain
 
 
-def _latin_words(name: str) -> list[str]:
+def latin_words(name: str) -> list[str]:
     """The Latin words of a name after titles are removed ("Dr. Li Wei" → ["li", "wei"])."""
     return re.findall(r"[a-z]+", _LATIN_TITLES.sub(" ", _normalise(name)))
 
@@ -259,7 +263,8 @@ def _join_name(pieces: list[str]) -> str:
     return name
 
 
-def _surname(key: str) -> str:
+def surname_of(key: str) -> str:
+    """The surname at the start of a Chinese name key (compound surnames whole)."""
     if key[:2] in _COMPOUND_SURNAMES:
         return key[:2]
     return key[:1]
@@ -272,14 +277,14 @@ def _name_score(query_name: str, query_key: str, name: str) -> float:
     if key == query_key:
         return _EXACT
     if _is_cjk(query_key[0]) and _is_cjk(key[0]):
-        if query_key == _surname(key):
+        if query_key == surname_of(key):
             return _SURNAME_ONLY
-        if key == _surname(query_key):
+        if key == surname_of(query_key):
             return _QUERY_LONGER
         ratio = SequenceMatcher(None, query_key, key).ratio()
-        return ratio if _surname(query_key) == _surname(key) else ratio * _OTHER_SURNAME
-    query_words = _latin_words(query_name)
-    words = _latin_words(name)
+        return ratio if surname_of(query_key) == surname_of(key) else ratio * _OTHER_SURNAME
+    query_words = latin_words(query_name)
+    words = latin_words(name)
     if len(query_words) == 1 and words:
         # One word ("Dr Li"): a whole word of the name, allowing a typo ("zhnag"), but not a
         # prefix ("li" must not find "Lisa").
@@ -292,7 +297,7 @@ def _name_score(query_name: str, query_key: str, name: str) -> float:
     return SequenceMatcher(None, query_key, key).ratio()
 
 
-def _hospitals_match(a: str, b: str) -> bool:
+def hospitals_match(a: str, b: str) -> bool:
     ka, kb = hospital_key(a), hospital_key(b)
     if not ka or not kb:
         return False
@@ -301,7 +306,7 @@ def _hospitals_match(a: str, b: str) -> bool:
     return SequenceMatcher(None, ka, kb).ratio() >= 0.75
 
 
-def _departments_match(a: str, b: str) -> bool:
+def departments_match(a: str, b: str) -> bool:
     ka = _PUNCTUATION_OR_SPACE.sub("", _normalise(a))
     kb = _PUNCTUATION_OR_SPACE.sub("", _normalise(b))
     return bool(ka and kb) and (ka == kb or ka in kb or kb in ka)
@@ -332,12 +337,12 @@ def rank_candidates(
         if query.hospital:
             if not hospital:
                 score *= _HOSPITAL_UNKNOWN
-            elif _hospitals_match(query.hospital, hospital):
+            elif hospitals_match(query.hospital, hospital):
                 score += (1.0 - score) * _HOSPITAL_MATCH_GAIN
             else:
                 score *= _HOSPITAL_MISMATCH
         if query.department and department:
-            if _departments_match(query.department, department):
+            if departments_match(query.department, department):
                 score += (1.0 - score) * _DEPARTMENT_MATCH_GAIN
             else:
                 score *= _DEPARTMENT_MISMATCH

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LOCALES: tuple[str, ...] = ("zh", "en")
-InputKind = Literal["text", "number", "date", "account"]
+InputKind = Literal["text", "number", "date", "account", "item"]
 END = "end"
 
 
@@ -37,7 +37,12 @@ class Text(Strict):
 
 
 class ChoiceSpec(Strict):
+    """One button of a question. `when` (a template expression) shows it only when true:
+    "don't remind me" only when there is a date to drop. Typed numbers follow the buttons
+    actually shown, so a hidden choice never shifts what "2" means."""
+
     label: Text
+    when: str | None = None
     value: str | int | None = None
     scores: dict[str, float] = Field(default_factory=dict)
     evidence: Text | None = None
@@ -67,6 +72,8 @@ class StepSpec(Strict):
     create: bool = False
     min: float | None = None
     max: float | None = None
+    items: str | None = None  # `input: item`: the variable holding [{id, label}, …] to pick from
+    query: str | None = None  # `input: account`: a variable holding a customer to look up first
     action: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     set: dict[str, str] | None = None
@@ -92,11 +99,6 @@ class StepSpec(Strict):
     @property
     def kind(self) -> StepKind:
         return self.kinds[0]
-
-    @property
-    def waits(self) -> bool:
-        """Whether this step stops and waits for the rep."""
-        return self.kind in ("choice", "input")
 
 
 class Playbook(Strict):
@@ -207,4 +209,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "nudge_snooze_label",
     "nudge_snoozed",
     "saved_nothing",
+    "adverse_event_notice",
+    "note_parked",
+    "park_label",
+    "resumed",
+    "no_choices_waiting",
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from coach.engine import Engine
 from coach.messages import Choice, Incoming, Reply
+from coach.turn.result import TurnResult
 
 _message_ids = itertools.count(1)
 _RUN = uuid.uuid4().hex[:8]  # ids stay unique across runs against the same database
@@ -30,11 +31,13 @@ class MemoryChat:
     channel: str = "memory"
     display_name: str = "测试代表"
     transcript: list[Reply] = field(default_factory=list)
+    results: list[TurnResult] = field(default_factory=list)
 
     def _send(self, incoming: Incoming) -> list[Reply]:
-        replies = self.engine.handle_sync(incoming)
-        self.transcript.extend(replies)
-        return replies
+        result = self.engine.handle_sync(incoming)
+        self.results.append(result)
+        self.transcript.extend(result.replies)
+        return list(result.replies)
 
     def say(self, text: str, *, message_id: str | None = None) -> list[Reply]:
         return self._send(Incoming(self.channel, self.user_id, text=text,

@@ -27,10 +27,11 @@ from coach.playbook import (
 )
 from coach.templating import TemplateProblem, undeclared_names
 
-BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args"})
+BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args",
+                           "suspended"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
-    "action", "due", "names",
+    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12

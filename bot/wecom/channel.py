@@ -18,7 +18,6 @@ import asyncio
 import itertools
 import logging
 import secrets
-import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -32,6 +31,8 @@ from bot.wecom.crypto import WecomCryptoError, decode_aes_key, open_message
 from bot.wecom.xmlmsg import WecomEvent, WecomXmlError, parse_envelope, parse_event
 from coach.engine import Engine
 from coach.messages import Incoming, Reply
+from coach.ordering import KeyedLocks
+from coach.turn.result import TurnResult
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,7 @@ class WecomChannel:
         self._allowed = {u.casefold() for u in config.allow_users}
         self._stop_grace = stop_grace
         self._tasks: set[asyncio.Task[None]] = set()
-        self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._members: KeyedLocks[str] = KeyedLocks()
         self._cards: OrderedDict[str, dict[str, str]] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()
         self._task_numbers = itertools.count(1)
@@ -121,13 +120,6 @@ class WecomChannel:
         """Wait until every callback received so far has been handled and answered."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _user_lock(self, user: str) -> asyncio.Lock:
-        lock = self._user_locks.get(user)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._user_locks[user] = lock
-        return lock
 
     def _is_allowed(self, user: str) -> bool:
         return not self._allowed or user.casefold() in self._allowed
@@ -180,17 +172,17 @@ class WecomChannel:
 
     async def _process(self, event: WecomEvent) -> None:
         try:
-            async with self._user_lock(event.from_user):
+            async with self._members.hold(event.from_user):
                 if not self._is_allowed(event.from_user):
                     await self._refuse(event)
                     return
                 incoming = to_incoming(event)
                 if incoming is None:
                     return
-                replies = await self.engine.handle(incoming)
-                if event.is_card_click and event.response_code and replies:
-                    await self._mark_pressed(event, replies)
-                await self._deliver(event.from_user, replies)
+                result = await self.engine.handle(incoming)
+                if event.is_card_click and event.response_code and result.replies:
+                    await self._mark_pressed(event, result)
+                await self._deliver(event.from_user, result.replies)
         except WecomError as exc:
             log.error("wecom reply to %s failed: %s", event.from_user, exc)
         except Exception:
@@ -211,17 +203,11 @@ class WecomChannel:
         await self.client.send_text(event.from_user,
                                     self.engine.library.message("not_enrolled", locale))
 
-    def _nothing_saved(self, replies: Sequence[Reply]) -> bool:
-        """The engine could not save the turn (its `saved_nothing` answer): the button must
-        stay pressable so the rep can try again."""
-        library = self.engine.library
-        failed = {library.message("saved_nothing", locale) for locale in ("zh", "en")}
-        return any(r.text in failed for r in replies)
-
-    async def _mark_pressed(self, event: WecomEvent, replies: Sequence[Reply]) -> None:
+    async def _mark_pressed(self, event: WecomEvent, result: TurnResult) -> None:
         """Grey out the pressed card, showing the choice (or ✓ if we no longer know it).
-        A stale button's card, or one whose press could not be saved, is left as it was."""
-        if any(r.toast for r in replies) or self._nothing_saved(replies):
+        A stale button's card, or one whose press could not be saved, is left as it was,
+        to press again."""
+        if not result.ok:
             return
         labels = self._cards.get(event.task_id or "", {})
         label = labels.get(event.event_key or "", PRESSED_MARK)
@@ -235,7 +221,7 @@ class WecomChannel:
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
         """Send replies the engine produced on its own (reminders), in turn with the rep's
         conversation."""
-        async with self._user_lock(user_id):
+        async with self._members.hold(user_id):
             await self._deliver(user_id, replies)
 
     async def _deliver(self, user_id: str, replies: Sequence[Reply]) -> None:

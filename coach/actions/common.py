@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def answered_choices(turn: Turn) -> list[ChoiceSpec]:
     """The choices the rep picked in this run of the playbook, in order."""
     picked: list[ChoiceSpec] = []
-    for step_id, index in turn.vars.get("_answers", []):
+    for step_id, index in turn.state.answers:
         step = turn.playbook.step(step_id)
         if step is not None and step.choices and 0 <= index < len(step.choices):
             picked.append(step.choices[index])
@@ -22,7 +22,7 @@ def answered_choices(turn: Turn) -> list[ChoiceSpec]:
 
 
 def scores(turn: Turn) -> dict[str, float]:
-    raw = turn.vars.get("_scores", {})
+    raw = turn.state.scores
     return {d: float(raw.get(d, 0)) for d in turn.playbook.dimensions}
 
 

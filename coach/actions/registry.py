@@ -65,3 +65,9 @@ def require_content(*paths: tuple[str, ...]) -> ContentCheck:
                 node = node[part]
 
     return check
+
+
+@action("forget_value", args={"name": ()})
+def forget_value(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Empty one variable: "save, no reminder" drops the follow-up date the note gave."""
+    turn.vars[str(args["name"])] = None

@@ -1,6 +1,7 @@
 """Notes as evidence: phrases in a visit note that hint at a stage, a role, a need, a style
-or an objection, from YAML lexicons. The bot proposes the update with the phrase that
-triggered it; nothing changes until the rep taps to accept.
+or an objection, from YAML lexicons (the log playbook's `content.signals`). The bot shows
+the update with the phrase that triggered it in its proposal; nothing changes until the rep
+taps to save it.
 
 Matching is on phrases with a negation guard (不/没/未/无/not/no just before a phrase voids
 it: "还没要样品" is not a request for samples). Phrases are several characters long, so
@@ -13,8 +14,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.registry import ContentIssue, action
+from coach.actions.registry import ContentIssue
 from coach.playbook import STAGES, STYLES, Playbook
+from coach.store.models import Account
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -24,7 +26,7 @@ NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|not |no |never |n't )\s*$"
 NEGATION_WINDOW = 4
 
 
-def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+def check_signals(playbook: Playbook) -> Iterable[ContentIssue]:
     for index, signal in enumerate(playbook.content.get("signals", [])):
         path = ("content", "signals", index)
         if not isinstance(signal, dict) or signal.get("kind") not in KINDS:
@@ -58,41 +60,36 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
     return found
 
 
-@action("note_signals", provides=("signals",), content_check=_check)
-def note_signals(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Proposals that differ from what the store already says about the customer."""
-    account = turn.require_account()
-    note = str(turn.vars.get("note") or "")
+def signal_name(turn: Turn, kind: str, value: str) -> str:
+    """A signal's value as the rep reads it: 试用, 决策者, 学术, 分析型, 仿制药."""
+    if kind == "stage":
+        return turn.library.stage_name(value, turn.locale) or value
+    if kind == "style":
+        return turn.library.style_name(value, turn.locale) or value
+    group = {"role": "roles", "need": "needs", "objection": "objections"}.get(kind)
+    return (turn.library.label(group, value, turn.locale) or value) if group else value
+
+
+def differs(account: Account | None, signal: Mapping[str, Any]) -> bool:
+    """Whether a stage, role, need or style signal would change what we hold."""
+    if account is None:
+        return True
+    kind, value = signal["kind"], signal["value"]
     current = {"stage": account.stage, "role": account.role, "style": account.style}
-    proposals = []
-    for signal in find_signals(note, turn.playbook.content.get("signals", [])):
-        kind, value = signal["kind"], signal["value"]
-        if kind in current and current[kind] == value:
-            continue
-        if kind == "need" and value in (account.needs or []):
-            continue
-        names = {"stage": lambda v: turn.library.stage_name(v, turn.locale),
-                 "style": lambda v: turn.library.style_name(v, turn.locale),
-                 "role": lambda v: turn.library.label("roles", v, turn.locale),
-                 "need": lambda v: turn.library.label("needs", v, turn.locale),
-                 "objection": lambda v: turn.library.label("objections", v, turn.locale)}
-        name = names[kind](value) if kind in names else value
-        proposals.append({**signal, "name": name})
-    turn.vars["signals"] = proposals
+    if kind in current:
+        return bool(current[kind] != value)
+    if kind == "need":
+        return value not in (account.needs or [])
+    return False
 
 
-@action("apply_signal")
-def apply_signal(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Apply the first proposal (the rep tapped to accept it)."""
-    proposals = turn.vars.get("signals") or []
-    if not proposals:
-        return
-    signal = proposals[0]
-    account = turn.require_account()
+def apply_update(turn: Turn, account: Account, signal: Mapping[str, Any]) -> None:
+    """The rep confirmed a signal from their note: record it on the customer. A stage read
+    from a note gets a modest confidence; /stage refines it."""
     kind, value = signal["kind"], signal["value"]
     if kind == "stage":
-        turn.store.add_stage(account, value, 0.5, [signal["phrase"]], turn.playbook.version,
-                             turn.now)
+        turn.store.add_stage(account, value, 0.5, [str(signal.get("phrase", ""))],
+                             turn.playbook.version, turn.now)
     elif kind == "role":
         account.role = value
     elif kind == "need":
@@ -100,10 +97,3 @@ def apply_signal(turn: Turn, _args: Mapping[str, Any]) -> None:
     elif kind == "style":
         account.style, account.style_confidence = value, 0.3
     account.updated_at = turn.now
-    turn.vars["signals"] = proposals[1:]
-
-
-@action("skip_signal")
-def skip_signal(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The rep declined the first proposal: drop it, change nothing."""
-    turn.vars["signals"] = (turn.vars.get("signals") or [])[1:]

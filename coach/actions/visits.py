@@ -1,7 +1,12 @@
-"""Logging a visit: the note, an optional follow-up, and one coaching prompt back.
+"""Logging a visit from one note: read it, propose what to save, save it with one tap.
 
-The prompt is the best-fitting tactic for the customer's stage and style, so every visit
-gives the rep something; without a diagnosed stage it asks for one instead of guessing.
+`read_note` takes the customer, hospital, department, follow-up date and action and the
+lexicon's signals (stage, role, need, style, objection) from the note, and decides who the
+customer is among the rep's own (`coach.capture`: sure, ask, or new, never a guess).
+`propose_visit` lays it out for the rep; `log_visit` saves all of it: the customer (new
+ones with their hospital, department and title), the note, its objections, the confirmed
+updates, the follow-up, and the safety reports the door took from the rep's texts. Every
+visit gives something back: the best-fitting tactic for the customer's stage and style.
 """
 
 from __future__ import annotations
@@ -12,11 +17,22 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import action
+from coach.actions.signals import (
+    apply_update,
+    check_signals,
+    differs,
+    find_signals,
+    signal_name,
+)
 from coach.actions.tactics import describe, rank_tactics, tactic_playbook
+from coach.capture import Mention, read_note, resolve
 from coach.settings import EngineSettings
+from coach.store.models import Account
 
 if TYPE_CHECKING:
     from coach.context import Turn
+
+MISSING, AMBIGUOUS, KNOWN, NEW = "missing", "ambiguous", "known", "new"
 
 
 @dataclass(frozen=True)
@@ -26,7 +42,6 @@ class NoteReview:
     text: str
     redacted: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
-    adverse_phrases: list[str] = field(default_factory=list)
 
     def view(self, turn: Turn) -> dict[str, Any]:
         guard = turn.library.guard
@@ -34,25 +49,23 @@ class NoteReview:
         return {
             "redacted": [{"category": c, "explanation": explain(c)} for c in self.redacted],
             "flags": [{"category": c, "explanation": explain(c)} for c in self.flags],
-            "adverse_event": None,
-            "issues": bool(self.redacted or self.flags or self.adverse_phrases),
+            "reports": [],
+            "issues": bool(self.redacted or self.flags),
         }
 
 
 def review_note(turn: Turn, text: str) -> NoteReview:
-    """Run the guard on a note (its personal data was already removed on input; this pass
-    finds flags and adverse events, and catches anything that slipped in another way)."""
+    """Run the guard on a note for its flags (its personal data was already removed at the
+    door, and what was removed is in the engine state; a second pass catches anything that
+    slipped in another way)."""
     guard = turn.library.guard
     if guard is None or not text:
         return NoteReview(text)
     result = guard.check(text)
-    redacted = sorted(set(turn.vars.pop("_redacted", [])) | {r.category
-                                                               for r in result.redactions})
+    redacted = sorted(set(turn.state.redacted) | {r.category for r in result.redactions})
     flags = sorted({f.category for f in result.flags}
                    | ({"prescription_count"} if "prescription_count" in redacted else set()))
-    phrases = list(result.adverse_event.phrases) if result.adverse_event else []
-    return NoteReview(result.redacted, [c for c in redacted if c == "personal_data"], flags,
-                      phrases)
+    return NoteReview(result.redacted, [c for c in redacted if c == "personal_data"], flags)
 
 
 def remind_at(due: date, settings: EngineSettings) -> datetime:
@@ -61,33 +74,150 @@ def remind_at(due: date, settings: EngineSettings) -> datetime:
     return local - timedelta(hours=settings.utc_offset_hours)
 
 
-@action("log_visit", provides=("visit", "coaching", "compliance"))
-def log_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
-    account = turn.require_account()
+def _fields(account: Account) -> tuple[str, str | None, str | None, str | None]:
+    return account.name, account.hospital, account.department, account.title
+
+
+def _mention(raw: Any) -> Mention | None:
+    if not isinstance(raw, Mapping) or not raw.get("name"):
+        return None
+    return Mention(str(raw["name"]), raw.get("hospital"), raw.get("department"),
+                   raw.get("title"))
+
+
+@action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
+                               "proposal"), content_check=check_signals)
+def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Understand the note: who (sure, ask, new or missing), where, what next."""
+    note = str(turn.vars.get("note") or "")
+    accounts = list(turn.store.active_accounts())
+    known_hospitals = sorted({a.hospital for a in accounts if a.hospital})
+    facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals)
+    if facts.due is not None and "due_date" not in turn.vars:
+        turn.vars["due_date"] = facts.due.isoformat()
+    turn.vars.setdefault("due_date", None)
+    if facts.action and not turn.vars.get("next_action"):
+        turn.vars["next_action"] = facts.action
+    turn.vars.setdefault("next_action", None)
+    mention = facts.mention
+    query = None if mention is None else {
+        "name": mention.name, "hospital": mention.hospital,
+        "department": mention.department, "title": mention.title, "role": facts.role}
+    turn.vars["customer_query"] = query
+    if turn.account() is not None:
+        turn.vars["customer"] = KNOWN
+    elif mention is None:
+        turn.vars["customer"] = MISSING
+    else:
+        resolution = resolve(mention, accounts, _fields)
+        if resolution.status == KNOWN and resolution.account is not None:
+            turn.vars["account"] = resolution.account.id
+        turn.vars["customer"] = resolution.status
+    turn.vars["proposal"] = _proposal(turn)
+
+
+@action("propose_visit", provides=("proposal",))
+def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Lay out again what will be saved, after the rep changed the customer or the date."""
+    if turn.account() is not None:
+        turn.vars["customer"] = KNOWN
+    turn.vars["proposal"] = _proposal(turn)
+
+
+def _proposal(turn: Turn) -> dict[str, Any]:
+    account = turn.account()
+    query = turn.vars.get("customer_query") or {}
+    note = str(turn.vars.get("note") or "")
+    signals = find_signals(note, turn.playbook.content.get("signals", []))
+    role = query.get("role")
+    if role and (account is None or account.role is None) and not any(
+            s["kind"] == "role" for s in signals):
+        signals.append({"kind": "role", "value": role, "phrase": query.get("title") or ""})
+    updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
+               for s in signals if s["kind"] != "objection" and differs(account, s)]
+    objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
+                  for s in signals if s["kind"] == "objection"]
+    due_iso = turn.vars.get("due_date")
+    due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
+    customer: dict[str, Any] | None
+    if account is not None:
+        customer = {"name": account.name, "hospital": account.hospital,
+                    "department": account.department, "new": False}
+    elif query:
+        customer = {"name": query.get("name"), "hospital": query.get("hospital"),
+                    "department": query.get("department"), "new": True}
+    else:
+        customer = None
+    return {
+        "customer": customer,
+        "due": due.isoformat() if due else None,
+        "due_month": due.month if due else None,
+        "due_day": due.day if due else None,
+        "due_weekday": due.weekday() if due else None,
+        "action": turn.vars.get("next_action"),
+        "updates": updates,
+        "objections": objections,
+    }
+
+
+def _customer(turn: Turn) -> tuple[Account, bool]:
+    """The customer the visit is filed under; a new one is created now, with what the note
+    said of them. An existing one gains the hospital, department or title it lacked."""
+    account = turn.account()
+    query = turn.vars.get("customer_query") or {}
+    mention = _mention(query)
+    if account is None:
+        if mention is None:
+            raise LookupError("log_visit needs a customer: pick one or name one in the note")
+        created = turn.store.create_account(mention.name, mention.hospital, mention.department,
+                                            turn.now, title=mention.title)
+        turn.vars["account"] = created.id
+        return created, True
+    if mention is not None and resolve(mention, [account], _fields).status == KNOWN:
+        account.hospital = account.hospital or mention.hospital
+        account.department = account.department or mention.department
+        account.title = account.title or mention.title
+    return account, False
+
+
+@action("log_visit", provides=("visit", "coaching", "compliance"),
+        args={"updates": ("all", "none")})
+def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
+    account, created = _customer(turn)
+    proposal = _proposal(turn)
     note_text = str(turn.vars.get("note") or "").strip()
     review = review_note(turn, note_text)
     note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
                                redactions=review.redacted) if note_text else None
-    turn.vars["compliance"] = review.view(turn)
-    if review.adverse_phrases and note is not None:
-        event = turn.store.add_adverse_event(
-            account, note, review.adverse_phrases[0], turn.now,
-            timedelta(hours=turn.settings.adverse_event_hours),
-            timedelta(hours=turn.settings.adverse_event_remind_before_hours))
-        turn.vars["compliance"]["adverse_event"] = {
-            "day0": turn.local_time(event.day0), "deadline": turn.local_time(event.deadline),
-            "phrase": event.phrase, "hours": turn.settings.adverse_event_hours}
+    for objection in proposal["objections"]:
+        turn.store.add_objection(account, note, objection["value"], objection["phrase"],
+                                 turn.now)
+    if args.get("updates") == "all":
+        for update in proposal["updates"]:
+            apply_update(turn, account, update)
     due_iso = turn.vars.get("due_date")
-    due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) else None
+    due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso \
+        else None
+    action_text = turn.vars.get("next_action") or None
     if due is not None:
-        action_text = turn.vars.get("next_action")
         turn.store.add_followup(account, note, str(action_text) if action_text else None,
                                 due.isoformat(), remind_at(due, turn.settings), turn.now)
     done = turn.store.followup(turn.vars.get("followup") or 0)
     if done is not None:
         done.status = "done"
+    reports = turn.store.attribute_reports(list(turn.state.reports), account, note)
+    turn.state.reports = []
+    compliance = review.view(turn)
+    compliance["reports"] = [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline)}
+                             for e in reports if e.status == "open"]
+    compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
+    turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
-                          "due": due.isoformat() if due else None}
+                          "due": due.isoformat() if due else None,
+                          "action": action_text, "created": created,
+                          "objections": [o["name"] for o in proposal["objections"]],
+                          "updates": [u["name"] for u in proposal["updates"]]
+                          if args.get("updates") == "all" else []}
     turn.vars["coaching"] = coaching_prompt(turn)
 
 

@@ -1,10 +1,18 @@
 """A conversation's state while a turn runs, read and written with one plain statement each.
 
-The runner changes step, sequence number and pending choices several times in a turn. Made on
-an ORM row, each change marked the row dirty, and every query that followed (accounts,
-suggestions...) flushed an UPDATE of it first: two or three UPDATEs of the same row a turn,
-each through the unit of work. The state is read as plain columns with the rep (one round
-trip, row locked) and written back once at the end with one UPDATE.
+Two kinds of state live in the conversation row:
+
+* `vars`: the playbook's own variables (what its steps save and set, what its actions
+  provide), the only names templates can read;
+* `engine`: what the engine itself keeps between messages, as typed fields
+  (`EngineState`): the question waiting for an answer, the numbered list the rep last saw,
+  the quiz's running scores, what the compliance guard found, a note typed at a button
+  question and offered for logging, flows put aside while that note is logged.
+
+The runner changes step, sequence number and state several times in a turn. Made on an ORM
+row, each change marked the row dirty, and every query that followed flushed an UPDATE of it
+first. The state is read as plain columns with the rep (one round trip, row locked) and
+written back once at the end with one UPDATE.
 """
 
 from __future__ import annotations
@@ -14,19 +22,118 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from coach.store.models import Conversation
 
+__all__ = [
+    "COLUMNS",
+    "ConversationState",
+    "EngineState",
+    "Frame",
+    "ParkedNote",
+    "PickerState",
+    "Prompt",
+    "ShownChoice",
+]
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ShownChoice(_State):
+    key: str
+    label: str
+
+
+class Prompt(_State):
+    """A question exactly as the rep saw it, so it can be shown again with the same (still
+    valid) buttons: when the rep reopens the chat, or after a note logged in between."""
+
+    text: str
+    choices: list[ShownChoice] = Field(default_factory=list)
+
+
+class PickerState(_State):
+    """What the customer picker offered for the waiting question: account ids by position,
+    the token of each choice, and the customer typed (to create it on request)."""
+
+    options: list[int] = Field(default_factory=list)
+    tokens: list[str] = Field(default_factory=list)
+    query: dict[str, str | None] | None = None
+
+
+class ParkedNote(_State):
+    """Text typed at a question that wanted a button: kept, and offered for logging as a
+    visit note while the question goes on waiting. `reports` are the adverse events the
+    guard already recorded from it."""
+
+    text: str
+    reports: list[int] = Field(default_factory=list)
+    redacted: list[str] = Field(default_factory=list)
+
+
+class Frame(_State):
+    """A flow put aside while the rep logs a note they typed in the middle of it."""
+
+    playbook: str
+    step: str
+    vars: dict[str, Any] = Field(default_factory=dict)
+    scores: dict[str, float] = Field(default_factory=dict)
+    answers: list[tuple[str, int]] = Field(default_factory=list)
+    picker: PickerState | None = None
+
+
+class EngineState(_State):
+    """The engine's own memory of a conversation; playbook authors never see it."""
+
+    prompt: Prompt | None = None  # the waiting question
+    shown: list[ShownChoice] = Field(default_factory=list)  # the newest numbered list seen
+    picker: PickerState | None = None
+    scores: dict[str, float] = Field(default_factory=dict)  # a quiz's running totals
+    answers: list[tuple[str, int]] = Field(default_factory=list)  # (step, choice index)
+    redacted: list[str] = Field(default_factory=list)  # categories removed from texts
+    reports: list[int] = Field(default_factory=list)  # adverse events from this flow's texts
+    parked: ParkedNote | None = None
+    suspended: list[Frame] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, raw: Any) -> EngineState:
+        """From the stored JSON; a row written by an older version (or damaged) starts
+        clean rather than failing the rep's turn."""
+        if not isinstance(raw, dict) or not raw:
+            return cls()
+        try:
+            return cls.model_validate(raw)
+        except ValidationError:
+            return cls()
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+    def clear_flow(self) -> None:
+        """Forget everything about the flow that just ended (not the suspended ones, nor
+        the list the rep last saw)."""
+        self.prompt = None
+        self.picker = None
+        self.scores = {}
+        self.answers = []
+        self.redacted = []
+        self.reports = []
+        self.parked = None
+
+
 COLUMNS = (Conversation.playbook, Conversation.step, Conversation.seq, Conversation.vars,
-           Conversation.pending)
+           Conversation.engine)
 _TABLE = cast(Table, Conversation.__table__)
 _SAVE = (
     update(_TABLE)
     .where(_TABLE.c.rep_id == bindparam("key"))
     .values(playbook=bindparam("playbook"), step=bindparam("step"), seq=bindparam("seq"),
-            vars=bindparam("vars"), pending=bindparam("pending"),
+            vars=bindparam("vars"), engine=bindparam("engine"),
             updated_at=bindparam("updated_at"))
 )
 
@@ -37,23 +144,22 @@ class ConversationState:
     playbook: str | None = None
     step: str | None = None
     seq: int = 0
-    pending: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)  # as saved; the turn works on a copy
+    engine: EngineState = field(default_factory=EngineState)
 
     @classmethod
     def of(cls, rep_id: int, playbook: str | None, step: str | None, seq: int | None,
-           variables: dict[str, Any] | None, pending: dict[str, Any] | None
-           ) -> ConversationState:
-        return cls(rep_id, playbook, step, seq or 0, copy.deepcopy(pending or {}),
-                   variables or {})
+           variables: dict[str, Any] | None, engine: Any) -> ConversationState:
+        return cls(rep_id, playbook, step, seq or 0, variables or {},
+                   EngineState.load(copy.deepcopy(engine)))
 
     @classmethod
     def of_row(cls, row: Conversation) -> ConversationState:
-        return cls.of(row.rep_id, row.playbook, row.step, row.seq, row.vars, row.pending)
+        return cls.of(row.rep_id, row.playbook, row.step, row.seq, row.vars, row.engine)
 
     def save(self, session: Session, variables: dict[str, Any], now: datetime) -> None:
         """Write the turn's state back: one UPDATE of the row locked at the start."""
         session.execute(_SAVE, {
             "key": self.rep_id, "playbook": self.playbook, "step": self.step,
             "seq": self.seq, "vars": variables if self.playbook else {},
-            "pending": self.pending or {}, "updated_at": now})
+            "engine": self.engine.dump(), "updated_at": now})

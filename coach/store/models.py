@@ -87,6 +87,9 @@ class Account(Base):
     name_key: Mapped[str] = mapped_column(String(100))
     hospital: Mapped[str | None] = mapped_column(String(100), nullable=True)
     department: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # how the customer is addressed or what they do (主任, 住院医, 药师): tells two people of
+    # one surname apart, and hints at their role in the buying decision
+    title: Mapped[str | None] = mapped_column(String(30), nullable=True)
     stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
     stage_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     style: Mapped[str | None] = mapped_column(String(4), nullable=True)
@@ -228,7 +231,8 @@ class Conversation(Base):
     playbook: Mapped[str | None] = mapped_column(String(50), nullable=True)
     step: Mapped[str | None] = mapped_column(String(50), nullable=True)
     vars: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    pending: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the engine's own state (coach.store.conversation.EngineState), apart from `vars`
+    engine: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     seq: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -245,8 +249,13 @@ class ProcessedMessage(Base):
 
 
 class AdverseEvent(Base):
-    """An adverse event a rep heard of: day 0 is when they logged it; the company's
-    pharmacovigilance deadline runs from there. Listed for the rep's manager."""
+    """An adverse event a rep heard of: day 0 is when they typed it; the company's
+    pharmacovigilance deadline runs from there. Listed for the rep's manager.
+
+    It is stored the moment the text arrives, whatever the rep was doing: with the customer
+    when the conversation knows one, otherwise pending attribution (`account_id` NULL) until
+    the note is filed. `report` keeps what the rep wrote (personal data removed), so the
+    report stands on its own even if the note is later moved, edited or deleted."""
 
     __tablename__ = "adverse_events"
     __table_args__ = (
@@ -256,11 +265,15 @@ class AdverseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
     note_id: Mapped[int | None] = mapped_column(
         ForeignKey("notes.id", ondelete="SET NULL"), nullable=True
     )
     phrase: Mapped[str] = mapped_column(String(200))
+    report: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str | None] = mapped_column(String(100), nullable=True)
     day0: Mapped[datetime] = mapped_column(DateTime)
     deadline: Mapped[datetime] = mapped_column(DateTime)
     remind_at: Mapped[datetime] = mapped_column(DateTime)
@@ -324,3 +337,23 @@ class Lesson(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Objection(Base):
+    """A concern the customer raised at a visit (price, generics, a competitor …): shown on
+    the customer's card and in the plan, and answered first by the next suggestions."""
+
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_account", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    phrase: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from coach.store.models import (
     Identity,
     Lesson,
     Note,
+    Objection,
     Plan,
     ProcessedMessage,
     QuizResult,
@@ -149,8 +150,8 @@ class RepStore:
             select(Conversation).where(Conversation.rep_id == self.rep_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            row = Conversation(rep_id=self.rep_id, playbook=None, step=None, vars={},
-                               pending={}, seq=0, updated_at=now)
+            row = Conversation(rep_id=self.rep_id, playbook=None, step=None, vars={}, engine={},
+                               seq=0, updated_at=now)
             self.session.add(row)
             self.session.flush()
         return ConversationState.of_row(row)
@@ -187,9 +188,10 @@ class RepStore:
         ).scalars().all()
 
     def create_account(self, name: str, hospital: str | None, department: str | None,
-                       now: datetime, kind: str = "doctor") -> Account:
+                       now: datetime, kind: str = "doctor", title: str | None = None) -> Account:
         account = Account(rep_id=self.rep_id, kind=kind, name=name[:100],
-                          name_key=name_key(name)[:100], hospital=hospital, department=department,
+                          name_key=name_key(name)[:100], hospital=_cut(hospital, 100),
+                          department=_cut(department, 100), title=_cut(title, 30),
                           archived=False, created_at=now, updated_at=now)
         self.session.add(account)
         self.session.flush()
@@ -209,7 +211,8 @@ class RepStore:
 
     def merge(self, keep: Account, duplicate: Account, now: datetime) -> None:
         """Move the duplicate's history to `keep` and archive the duplicate."""
-        for table in (Note, StageChange, StyleAssessment, Suggestion, FollowUp):
+        for table in (Note, StageChange, StyleAssessment, Suggestion, FollowUp, Objection,
+                      AdverseEvent):
             self.session.execute(
                 update(table)
                 .where(table.account_id == duplicate.id, table.rep_id == self.rep_id)
@@ -217,6 +220,7 @@ class RepStore:
             )
         keep.hospital = keep.hospital or duplicate.hospital
         keep.department = keep.department or duplicate.department
+        keep.title = keep.title or duplicate.title
         if keep.stage is None:
             keep.stage, keep.stage_confidence = duplicate.stage, duplicate.stage_confidence
         if keep.style is None:
@@ -241,6 +245,51 @@ class RepStore:
             select(Note).where(Note.id == note_id, Note.rep_id == self.rep_id)
         ).scalar_one_or_none()
 
+    def move_note(self, note: Note, account: Account, now: datetime) -> None:
+        """File a note (and what came with it: its follow-ups, objections and safety
+        reports) under another customer."""
+        for table in (FollowUp, Objection, AdverseEvent):
+            self.session.execute(
+                update(table).where(table.note_id == note.id, table.rep_id == self.rep_id)
+                .values(account_id=account.id))
+        note.account_id = account.id
+        account.updated_at = now
+
+    def delete_note(self, note: Note) -> None:
+        """Delete a note filed by mistake, with the follow-ups and objections it made. A
+        safety report it carried stays, with the rep's words kept in the report."""
+        for table in (FollowUp, Objection):
+            self.session.execute(
+                delete(table).where(table.note_id == note.id, table.rep_id == self.rep_id))
+        self.session.delete(note)
+        self.session.flush()
+
+    def add_objection(self, account: Account, note: Note | None, kind: str, phrase: str,
+                      now: datetime) -> Objection:
+        row = Objection(rep_id=self.rep_id, account_id=account.id,
+                        note_id=note.id if note else None, kind=kind[:30], phrase=phrase[:200],
+                        status="open", created_at=now)
+        self.session.add(row)
+        return row
+
+    def open_objections(self, account: Account, limit: int = 10) -> Sequence[Objection]:
+        """The customer's unresolved concerns, newest first."""
+        return self.session.execute(
+            select(Objection)
+            .where(Objection.account_id == account.id, Objection.rep_id == self.rep_id,
+                   Objection.status == "open")
+            .order_by(Objection.created_at.desc(), Objection.id.desc()).limit(limit)
+        ).scalars().all()
+
+    def resolve_objections(self, account: Account, now: datetime) -> int:
+        """Mark every open concern of the customer answered."""
+        result = self.session.execute(
+            update(Objection)
+            .where(Objection.account_id == account.id, Objection.rep_id == self.rep_id,
+                   Objection.status == "open")
+            .values(status="resolved", resolved_at=now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def recent_notes(self, account: Account, limit: int = 5) -> Sequence[Note]:
         return self.session.execute(
             select(Note)
@@ -258,15 +307,35 @@ class RepStore:
         self.session.flush()
         return row
 
-    def add_adverse_event(self, account: Account, note: Note, phrase: str, now: datetime,
-                          deadline: timedelta, remind_before: timedelta) -> AdverseEvent:
-        """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it."""
-        event = AdverseEvent(rep_id=self.rep_id, account_id=account.id, note_id=note.id,
-                             phrase=phrase[:200], day0=now, deadline=now + deadline,
+    def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,
+                          now: datetime, deadline: timedelta, remind_before: timedelta, *,
+                          report: str, source: str | None = None) -> AdverseEvent:
+        """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it. Without
+        a customer the report waits for attribution (`attribute_reports`)."""
+        event = AdverseEvent(rep_id=self.rep_id, account_id=account.id if account else None,
+                             note_id=note.id if note else None, phrase=phrase[:200],
+                             report=report, source=source, day0=now, deadline=now + deadline,
                              remind_at=now + deadline - remind_before, status="open")
         self.session.add(event)
         self.session.flush()
         return event
+
+    def attribute_reports(self, event_ids: list[int], account: Account, note: Note | None
+                          ) -> list[AdverseEvent]:
+        """File reports taken at the door under the customer and note they turned out to be
+        about; a report already filed elsewhere keeps its customer."""
+        if not event_ids:
+            return []
+        events = self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.id.in_(event_ids),
+                                       AdverseEvent.rep_id == self.rep_id)
+        ).scalars().all()
+        for event in events:
+            if event.account_id is None:
+                event.account_id = account.id
+            if event.note_id is None and note is not None and event.account_id == account.id:
+                event.note_id = note.id
+        return list(events)
 
     def adverse_event(self, event_id: int) -> AdverseEvent | None:
         return self.session.execute(
@@ -460,6 +529,10 @@ class RepStore:
         row.reason = reason[:200] if reason else None
         row.answered_at = now
         return True
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None
 
 
 def _record_message(insert: Any) -> Any:

@@ -1,0 +1,25 @@
+"""Understanding what a rep types: the customer, hospital, department and next step of a
+visit note, and which of the rep's customers it is about.
+
+    lexicon, problems = load_lexicon(Path("playbooks/capture/lexicon.yaml"))
+    facts = read_note(lexicon, note, today, known_hospitals)   # NoteFacts
+    resolve(facts.mention, accounts, fields)                    # known / ambiguous / new
+"""
+
+from coach.capture.lexicon import LEXICON_FILE, Lexicon, load_lexicon
+from coach.capture.matching import Mention, Resolution, resolve, title_group
+from coach.capture.reader import NoteFacts, looks_like_note, mention_in, read_note
+
+__all__ = [
+    "LEXICON_FILE",
+    "Lexicon",
+    "Mention",
+    "NoteFacts",
+    "Resolution",
+    "load_lexicon",
+    "looks_like_note",
+    "mention_in",
+    "read_note",
+    "resolve",
+    "title_group",
+]

@@ -1,0 +1,164 @@
+"""The note reader's word lists (`playbooks/capture/lexicon.yaml`), validated and compiled.
+
+Authors extend them without code: a title, a hospital short form, a department alias. Shape
+problems are reported like every playbook problem, `file:line: code: message`, all at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from coach.loader import Issue, line_of, read_positioned
+
+__all__ = ["LEXICON_FILE", "Lexicon", "load_lexicon"]
+
+LEXICON_FILE = Path("capture") / "lexicon.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TitleSpec(_Strict):
+    title: str
+    role: str | None = None
+
+
+class PatientWords(_Strict):
+    before: list[str]
+    after: list[str]
+    given: list[str]
+
+
+class HospitalWords(_Strict):
+    suffixes: list[str]
+    not_names: list[str]
+    short_forms: list[str]
+    stop_before: list[str]
+    latin_suffixes: list[str]
+    known: list[str]
+
+
+class DepartmentWords(_Strict):
+    names: list[str]
+    aliases: dict[str, str]
+    latin: dict[str, str]
+    not_departments: list[str]
+    roles: dict[str, str] = Field(default_factory=dict)
+
+
+class FollowupWords(_Strict):
+    past_after: list[str]
+    past_before: list[str]
+    action_fillers: list[str]
+
+
+class LexiconSpec(_Strict):
+    surnames: str
+    compound_surnames: list[str]
+    titles: list[TitleSpec]
+    latin_titles: list[str]
+    not_in_given_names: str
+    before_name: list[str]
+    patients: PatientWords
+    hospitals: HospitalWords
+    departments: DepartmentWords
+    followups: FollowupWords
+
+
+def _longest_first(words: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({w for w in words if w}, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Compiled word lists; see `coach.capture.reader` for how they are used."""
+
+    surnames: frozenset[str]
+    compound_surnames: tuple[str, ...]
+    titles: tuple[str, ...]  # longest first
+    title_roles: dict[str, str]
+    latin_titles: tuple[str, ...]
+    not_given: frozenset[str]
+    before_name: tuple[str, ...]
+    patient_before: tuple[str, ...]
+    patient_after: tuple[str, ...]
+    patient_given: frozenset[str]
+    hospital_suffixes: tuple[str, ...]
+    hospital_not_names: frozenset[str]
+    hospital_short: tuple[re.Pattern[str], ...]
+    hospital_stop: tuple[str, ...]
+    hospital_latin_suffixes: tuple[str, ...]
+    known_hospitals: tuple[str, ...]
+    departments: tuple[str, ...]
+    department_aliases: dict[str, str]
+    department_latin: dict[str, str]
+    not_departments: tuple[str, ...]
+    department_roles: dict[str, str]
+    past_after: tuple[str, ...]
+    past_before: tuple[str, ...]
+    action_fillers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: LexiconSpec) -> Lexicon:
+        surnames = frozenset(ch for ch in spec.surnames if not ch.isspace())
+        return cls(
+            surnames=surnames,
+            compound_surnames=_longest_first(spec.compound_surnames),
+            titles=_longest_first([t.title for t in spec.titles]),
+            title_roles={t.title: t.role for t in spec.titles if t.role},
+            latin_titles=_longest_first([t.lower() for t in spec.latin_titles]),
+            not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
+            before_name=_longest_first(spec.before_name),
+            patient_before=_longest_first([w.lower() for w in spec.patients.before]),
+            patient_after=_longest_first(spec.patients.after),
+            patient_given=frozenset(spec.patients.given),
+            hospital_suffixes=_longest_first(spec.hospitals.suffixes),
+            hospital_not_names=frozenset(spec.hospitals.not_names),
+            hospital_short=tuple(re.compile(p) for p in spec.hospitals.short_forms),
+            hospital_stop=_longest_first(spec.hospitals.stop_before),
+            hospital_latin_suffixes=_longest_first(spec.hospitals.latin_suffixes),
+            known_hospitals=_longest_first(spec.hospitals.known),
+            departments=_longest_first(spec.departments.names),
+            department_aliases=dict(spec.departments.aliases),
+            department_latin={k.lower(): v for k, v in spec.departments.latin.items()},
+            not_departments=_longest_first(spec.departments.not_departments),
+            department_roles=dict(spec.departments.roles),
+            past_after=_longest_first(spec.followups.past_after),
+            past_before=_longest_first(spec.followups.past_before),
+            action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
+        )
+
+
+def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None, list[Issue]]:
+    """The compiled lexicon, or None with every problem found in the file."""
+    shown = display or str(path)
+    if not path.is_file():
+        return None, [Issue(shown, 1, "missing-lexicon",
+                            "the note reader's word lists are required (capture/lexicon.yaml)")]
+    raw, issues = read_positioned(path, shown)
+    if raw is None:
+        return None, issues
+    try:
+        spec = LexiconSpec.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = tuple(error["loc"])
+            code = "unknown-key" if error["type"] == "extra_forbidden" else (
+                "missing-key" if error["type"] == "missing" else "bad-value")
+            issues.append(Issue(shown, line_of(raw, where), code,
+                                f"{'.'.join(str(p) for p in where)}: {error['msg']}"))
+        return None, issues
+    for index, pattern in enumerate(spec.hospitals.short_forms):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            issues.append(Issue(shown, line_of(raw, ("hospitals", "short_forms", index)),
+                                "bad-pattern", f"hospitals.short_forms[{index}]: {exc}"))
+    if issues:
+        return None, issues
+    return Lexicon.of(spec), []

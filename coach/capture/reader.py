@@ -1,0 +1,100 @@
+"""Reading a visit note: who, where, which department, and the next step, in one pass.
+
+    facts = read_note(lexicon, "刚见完泰山医院心内科李主任，让我下周三带点循证资料过去", today)
+    facts.mention -> Mention("李主任", hospital="泰山医院", department="心内科", title="主任")
+    facts.due       -> next Wednesday;  facts.action -> "带点循证资料过去"
+
+Pure and offline: word lists from `playbooks/capture/lexicon.yaml`, no model, no network.
+The hospital and department found anywhere in the note belong to the customer it names
+(a corridor note is about one visit). The first person named is the one the rep met.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from coach.capture.followup import find_followup
+from coach.capture.lexicon import Lexicon
+from coach.capture.matching import Mention
+from coach.capture.people import find_people
+from coach.capture.places import find_departments, find_hospitals
+from coach.capture.spans import is_cjk
+from coach.names import parse_customer_text
+
+__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note"]
+
+_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    mention: Mention | None = None
+    hospital: str | None = None
+    department: str | None = None
+    role: str | None = None  # a hint from the title or department (药师 → purchaser)
+    due: date | None = None
+    due_phrase: str | None = None
+    action: str | None = None
+
+    @property
+    def found_anything(self) -> bool:
+        return any((self.mention, self.hospital, self.department, self.due, self.action))
+
+
+def _standalone_title(lexicon: Lexicon, text: str) -> str | None:
+    """A title typed as a word of its own ("李晓明 泰山医院 心内科 住院医")."""
+    for title in lexicon.titles:
+        for match in re.finditer(re.escape(title), text):
+            start, end = match.span()
+            before = text[start - 1] if start else " "
+            after = text[end] if end < len(text) else " "
+            if not is_cjk(before) and not is_cjk(after):
+                return title
+    return None
+
+
+def read_note(lexicon: Lexicon, text: str, today: date,
+              known_hospitals: Sequence[str] = ()) -> NoteFacts:
+    text = unicodedata.normalize("NFKC", text)
+    hospitals = find_hospitals(lexicon, text, known_hospitals)
+    departments = find_departments(lexicon, text, hospitals)
+    people = find_people(lexicon, text, [*hospitals, *departments])
+    hospital = hospitals[0].value if hospitals else None
+    department = departments[0].value if departments else None
+    mention = None
+    role = lexicon.department_roles.get(department or "")
+    if people:
+        first = people[0]
+        title = first.title or _standalone_title(lexicon, text)
+        mention = Mention(first.name, hospital, department, title)
+        role = lexicon.title_roles.get(title or "") or role
+    taken = [*hospitals, *departments, *(p.span for p in people)]
+    followup = find_followup(lexicon, text, today, taken)
+    return NoteFacts(mention, hospital, department, role, followup.due, followup.phrase,
+                     followup.action)
+
+
+def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
+    """The customer a rep typed when asked who: a note-like sentence is read as a note,
+    a bare name ("李晓明", "Wang Jun", "药剂科") as a name."""
+    facts = read_note(lexicon, text, today)
+    if facts.mention is not None:
+        return facts.mention
+    query = parse_customer_text(text)
+    if not query.name or len(query.name) > 12:
+        return None
+    return Mention(query.name, query.hospital or facts.hospital,
+                   query.department or facts.department, None)
+
+
+def looks_like_note(lexicon: Lexicon, text: str, today: date) -> bool:
+    """Whether text typed where a button was expected is worth offering as a visit note:
+    it names someone, a place or a next step, or is a sentence rather than a word."""
+    if read_note(lexicon, text, today).found_anything:
+        return True
+    chinese = sum(1 for ch in text if is_cjk(ch))
+    return chinese >= 8 or len(_LATIN_WORDS.findall(text)) >= 4

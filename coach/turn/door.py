@@ -1,0 +1,80 @@
+"""The door every typed text goes through first, in any state: normalise, then guard.
+
+Normalising is NFKC (full-width digits and letters become ASCII, ① becomes 1) with format
+characters removed (zero-width spaces and joiners, BOM, bidi marks: they split words
+invisibly and defeat every rule), control characters removed but new lines kept. Chinese
+punctuation stays as typed (，。：？ are part of the rep's note) except inside an identifier,
+where NFKC's ASCII form is what the guard must see: abc＠qq．com, 138－1234－5678.
+
+Then the compliance guard: personal data and per-doctor prescription numbers are removed
+before the text is kept anywhere, even in the conversation row; an adverse event is stored
+at once with its reporting clock running (day 0 = now) and the rep is told in the same
+reply, whatever flow is open. The customer is attached when the conversation knows one;
+otherwise the report waits for attribution and is attached when the note is filed. A
+`/cancel` or a crash right after cannot lose it: it commits with this turn.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+
+from coach.context import Turn
+from coach.messages import Reply
+
+__all__ = ["check_at_door", "normalise"]
+
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_KEPT_CONTROLS = frozenset("\n\t")
+# Full-width punctuation of Chinese typing, kept as typed between words.
+_CJK_PUNCTUATION = frozenset(
+    [chr(c) for c in (*range(0xFF01, 0xFF10), *range(0xFF1A, 0xFF21), *range(0xFF3B, 0xFF41),
+                      *range(0xFF5B, 0xFF66))] + ["\u2026", "\u2014", "\u00b7"])
+GUARDED_CHARS = 50_000  # the guard reads this much of a huge message; the rest is refused
+
+
+def _identifier_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def normalise(text: str) -> str:
+    """The text as the engine reads and keeps it (see the module docstring)."""
+    kept = [ch for ch in text
+            if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in _DROPPED]
+    out: list[str] = []
+    for index, char in enumerate(kept):
+        if char in _CJK_PUNCTUATION:
+            before = unicodedata.normalize("NFKC", kept[index - 1]) if index else ""
+            after = unicodedata.normalize("NFKC", kept[index + 1]) if index + 1 < len(kept) else ""
+            if not (before[-1:] and _identifier_char(before[-1])
+                    and after[:1] and _identifier_char(after[:1])):
+                out.append(char)
+                continue
+        out.append(unicodedata.normalize("NFKC", char))
+    return "".join(out).strip()
+
+
+def check_at_door(turn: Turn, text: str, source: str) -> str:
+    """Guard `text`; record what it found in `turn.findings` (and an adverse event in the
+    store); return the text with personal data removed. `source` says where the rep was
+    (a playbook and step, or free text), for the pharmacovigilance audit trail."""
+    guard = turn.library.guard
+    if guard is None:
+        return text
+    result = guard.check(text[:GUARDED_CHARS])
+    turn.findings.redacted |= {r.category for r in result.redactions}
+    if result.adverse_event is None:
+        return result.redacted
+    account = turn.account()
+    settings = turn.settings
+    event = turn.store.add_adverse_event(
+        account, None, result.adverse_event.phrases[0], turn.now,
+        timedelta(hours=settings.adverse_event_hours),
+        timedelta(hours=settings.adverse_event_remind_before_hours),
+        report=result.redacted, source=source[:100])
+    turn.findings.reports.append(event.id)
+    turn.notices.append(Reply(turn.message(
+        "adverse_event_notice", phrase=event.phrase, day0=turn.local_time(event.day0),
+        deadline=turn.local_time(event.deadline), hours=settings.adverse_event_hours,
+        account=turn.account_view(account))))
+    return result.redacted

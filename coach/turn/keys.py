@@ -1,0 +1,120 @@
+"""One codec for button keys: every button the engine offers carries one of these.
+
+A key is a short ASCII string (Telegram allows 64 bytes of callback data). Each kind of
+button has its own tag, and `decode` turns whatever a channel sends back into exactly one
+typed key, or None for anything else (a forged or garbled key is refused, never guessed):
+
+    SEQ.TOKEN      ChoiceKey        an answer to the waiting question; SEQ is the prompt
+                                    counter, so a button of an older question is stale
+    rID.l|s|d      ReminderKey      log / reschedule / drop a reminded follow-up
+    aID.f          AdverseEventKey  an adverse event was forwarded to pharmacovigilance
+    nID            NudgeKey         re-evaluate this customer (weekly nudge)
+    n.s            SnoozeKey        snooze the weekly nudge for a week
+
+Ids in keys are checked against the pressing rep before anything happens (`RepStore` only
+finds the rep's own rows), so a forged id does nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "MAX_KEY_BYTES",
+    "AdverseEventKey",
+    "ButtonKey",
+    "ChoiceKey",
+    "NudgeKey",
+    "ReminderAction",
+    "ReminderKey",
+    "SnoozeKey",
+    "decode",
+    "encode",
+]
+
+MAX_KEY_BYTES = 64
+ReminderAction = Literal["l", "s", "d"]
+_TOKEN = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+@dataclass(frozen=True)
+class ChoiceKey:
+    """An answer to the question with prompt number `seq`: a choice position, or a letter
+    for the skip / create / retype / log-this-note options."""
+
+    seq: int
+    token: str
+
+
+@dataclass(frozen=True)
+class ReminderKey:
+    followup_id: int
+    action: ReminderAction
+
+
+@dataclass(frozen=True)
+class AdverseEventKey:
+    event_id: int
+
+
+@dataclass(frozen=True)
+class NudgeKey:
+    account_id: int
+
+
+@dataclass(frozen=True)
+class SnoozeKey:
+    pass
+
+
+ButtonKey = ChoiceKey | ReminderKey | AdverseEventKey | NudgeKey | SnoozeKey
+
+
+def encode(key: ButtonKey) -> str:
+    """The key as a channel carries it; always within MAX_KEY_BYTES."""
+    if isinstance(key, ChoiceKey):
+        raw = f"{key.seq}.{key.token}"
+    elif isinstance(key, ReminderKey):
+        raw = f"r{key.followup_id}.{key.action}"
+    elif isinstance(key, AdverseEventKey):
+        raw = f"a{key.event_id}.f"
+    elif isinstance(key, NudgeKey):
+        raw = f"n{key.account_id}"
+    else:
+        raw = "n.s"
+    if len(raw.encode()) > MAX_KEY_BYTES:
+        raise ValueError(f"button key {raw!r} is longer than {MAX_KEY_BYTES} bytes")
+    return raw
+
+
+def _id(text: str) -> int | None:
+    """A positive id written in ASCII digits ("٣" or "+3" are not ids)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+def decode(raw: str) -> ButtonKey | None:
+    """The typed key `raw` stands for, or None when it is none of ours."""
+    if not raw or len(raw.encode("utf-8", "replace")) > MAX_KEY_BYTES:
+        return None
+    if raw == "n.s":
+        return SnoozeKey()
+    head, dot, tail = raw.partition(".")
+    tag, number = head[:1], head[1:]
+    if not dot and tag == "n" and (account := _id(number)) is not None:
+        return NudgeKey(account)
+    if not dot:
+        return None
+    if (seq := _id(head)) is not None:
+        return ChoiceKey(seq, tail) if _TOKEN.match(tail) else None
+    ident = _id(number)
+    if ident is None:
+        return None
+    if tag == "r" and tail in ("l", "s", "d"):
+        return ReminderKey(ident, tail)  # type: ignore[arg-type]
+    if tag == "a" and tail == "f":
+        return AdverseEventKey(ident)
+    return None

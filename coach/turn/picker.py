@@ -1,0 +1,116 @@
+"""The `input: account` step: pick a recent customer, name one, or add a new one.
+
+A rep in a corridor types "李医生" and means the 李主任 at 泰山医院 they logged last week. We
+match among this rep's own live accounts only (tens of rows, one indexed query) and take a
+customer without asking only when it is surely the same person (`coach.capture.matching`);
+otherwise the candidates are offered as buttons beside "add …" and "type again". A different
+given name is a different person: 李晓明 is offered beside 李主任, never filed under him.
+
+A step with `query:` starts from a customer a note already named (the log flow's "which
+one?"), so the rep answers with one tap. What the picker offered is kept in the engine
+state, so a restart in the middle of picking loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from coach.capture import Mention, mention_in, resolve
+from coach.numbers import is_number
+from coach.playbook import StepSpec
+from coach.store.conversation import PickerState
+from coach.store.models import Account
+from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, Taken
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+__all__ = ["CREATE", "RETYPE", "AccountInput"]
+
+CREATE = "c"
+RETYPE = "r"
+MAX_OFFERED = 5
+
+
+def _label(turn: Turn, account: Account) -> str:
+    return turn.message("account_label", name=account.name, hospital=account.hospital,
+                        department=account.department)
+
+
+def _fields(account: Account) -> tuple[str, str | None, str | None, str | None]:
+    return account.name, account.hospital, account.department, account.title
+
+
+def _query(mention: Mention) -> dict[str, str | None]:
+    return {"name": mention.name, "hospital": mention.hospital,
+            "department": mention.department, "title": mention.title}
+
+
+def _preset(turn: Turn, step: StepSpec) -> Mention | None:
+    """The customer a `query:` variable names ({name, hospital, department, title})."""
+    raw: Any = turn.vars.get(step.query or "") if step.query else None
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    return Mention(str(raw["name"]), raw.get("hospital"), raw.get("department"),
+                   raw.get("title"))
+
+
+class AccountInput:
+    def ask(self, turn: Turn, step: StepSpec, text: str) -> Question:
+        preset = _preset(turn, step)
+        if preset is not None:
+            resolution = resolve(preset, list(turn.store.active_accounts()), _fields)
+            return self._offer(turn, step, text, resolution.candidates, preset)
+        recent = list(turn.store.recent_accounts(MAX_OFFERED))
+        hint = turn.message("account_prompt" if recent else "account_none_yet")
+        return self._offer(turn, step, f"{text}\n{hint}".strip(), recent, None)
+
+    def _offer(self, turn: Turn, step: StepSpec, text: str, accounts: list[Account],
+               mention: Mention | None) -> Question:
+        options = [(str(i), _label(turn, a)) for i, a in enumerate(accounts)]
+        if mention is not None:
+            if step.create:
+                options.append((CREATE, turn.message(
+                    "account_create_label", name=mention.name, hospital=mention.hospital,
+                    department=mention.department)))
+            options.append((RETYPE, turn.message("account_retype_label")))
+        picker = PickerState(options=[a.id for a in accounts],
+                             tokens=[token for token, _ in options],
+                             query=_query(mention) if mention is not None else None)
+        return Question(text, tuple(options), picker)
+
+    def take(self, turn: Turn, step: StepSpec, answer: Answer) -> Taken:
+        picker = turn.state.picker or PickerState()
+        token = answer.token
+        if token == RETYPE:
+            return Retry(turn.message("account_prompt"))
+        if token == CREATE and step.create and picker.query and picker.query.get("name"):
+            query = picker.query
+            account = turn.store.create_account(
+                str(query["name"]), query.get("hospital"), query.get("department"), turn.now,
+                title=query.get("title"))
+            return Accept(account.id, turn.message(
+                "account_created", name=account.name, hospital=account.hospital,
+                department=account.department))
+        if token is not None:
+            if is_number(token) and int(token) < len(picker.options):
+                chosen = turn.store.account(picker.options[int(token)])
+                if chosen is not None and not chosen.archived:
+                    turn.store.touch(chosen, turn.now)
+                    return Accept(chosen.id)
+            return Retry(turn.message("choose_from_list", count=max(len(picker.tokens), 1)))
+        mention = mention_in(turn.library.lexicon, answer.text or "", turn.local_now.date())
+        if mention is None:
+            return Retry(turn.message("account_prompt"))
+        resolution = resolve(mention, list(turn.store.active_accounts()), _fields)
+        if resolution.status == "known" and resolution.account is not None:
+            turn.store.touch(resolution.account, turn.now)
+            return Accept(resolution.account.id, turn.message(
+                "account_picked", account=turn.account_view(resolution.account)))
+        if resolution.status == "ambiguous":
+            text = turn.message("account_matches", query=mention.name)
+            return Ask(self._offer(turn, step, text, resolution.candidates, mention))
+        if step.create:
+            text = turn.message("account_not_found", query=mention.name)
+            return Ask(self._offer(turn, step, text, [], mention))
+        return Retry(turn.message("account_not_found", query=mention.name))

@@ -1,0 +1,94 @@
+"""One turn, inside one transaction: who is this, is it new, guard the text, route, save.
+
+    identify the rep (and lock their conversation row)  -> strangers are enrolled or refused
+    drop a platform redelivery (same message id)         -> outcome `duplicate`
+    typed text: normalise, guard (at the door, in any state), route
+    buttons: decode the key, route
+    save the conversation: place, variables, engine state; the numbered list now on screen
+
+Everything a turn changes commits together or not at all, so a crash between any two
+messages loses nothing that was acknowledged to the rep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from coach.context import Turn
+from coach.library import Library
+from coach.messages import Incoming
+from coach.settings import EngineSettings
+from coach.store.repo import Directory, RepStore
+from coach.turn.door import check_at_door, normalise
+from coach.turn.result import Outcome, TurnResult
+from coach.turn.router import Router
+from coach.turn.runner import Runner, remember_shown
+from coach.turn.strangers import Strangers
+
+__all__ = ["TurnPipeline"]
+
+
+class TurnPipeline:
+    def __init__(self, library: Library, settings: EngineSettings,
+                 clock: Callable[[], datetime]) -> None:
+        self.library = library
+        self.settings = settings
+        self.clock = clock
+        self.strangers = Strangers(library, settings)
+
+    def run(self, session: Session, incoming: Incoming) -> TurnResult:
+        now = self.clock()
+        directory = Directory(session)
+        known = directory.rep_with_conversation(incoming.channel, incoming.user_id)
+        if known is not None:
+            rep, conversation = known
+            store = RepStore(session, rep)
+        else:
+            found = directory.rep_for_identity(incoming.channel, incoming.user_id)
+            if found is None:
+                enrolled = self.strangers.meet(directory, incoming, now)
+                if enrolled.first_turn:
+                    again = self.run(session, incoming)
+                    return TurnResult((*enrolled.replies, *again.replies), again.outcome)
+                return TurnResult(tuple(enrolled.replies))
+            rep, store = found, RepStore(session, found)
+            conversation = store.lock_conversation(now)
+        if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
+            return TurnResult((), Outcome.DUPLICATE)
+        playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
+        playbook = self.library.playbooks.get(playbook_id)
+        if playbook is None:  # the playbook was removed since this conversation started
+            conversation.playbook = conversation.step = None
+            playbook = self.library.playbooks[self.library.catalog.free_text.playbook]
+        turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
+                    now=now, playbook=playbook, vars=dict(conversation.vars),
+                    state=conversation.engine)
+        runner = Runner(turn, conversation)
+        outcome = self._route(Router(runner), turn, conversation.step, incoming)
+        replies = [*turn.notices, *turn.replies]
+        remember_shown(turn, replies)
+        if not turn.forgotten:  # after /forget there is no conversation left to save
+            conversation.save(session, turn.vars, now)
+        return TurnResult(tuple(replies), outcome)
+
+    def _route(self, router: Router, turn: Turn, step: str | None,
+               incoming: Incoming) -> Outcome:
+        if incoming.opened:
+            router.opened()
+            return Outcome.OK
+        if incoming.button is not None:
+            return router.button(incoming.button)
+        text = normalise(incoming.text or "")
+        if not text:
+            turn.say(turn.message("empty_message"))
+            return Outcome.OK
+        source = f"{turn.playbook.id}/{step}" if step is not None else "free text"
+        text = check_at_door(turn, text, source)
+        if len(text) > self.settings.max_text_chars:
+            turn.say(turn.message("message_too_long", limit=self.settings.max_text_chars))
+            return Outcome.OK
+        return router.typed(text)
+

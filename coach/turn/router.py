@@ -1,0 +1,178 @@
+"""Where a turn goes: a command, a button (by its key's kind), or typed text.
+
+Typed text is read against what the rep sees. A number is a choice of the newest numbered
+list they were shown (a question, a reminder), whatever channel they are on: "1" at a
+question whose only option is "skip" skips it, and a number outside the list gets "reply
+1–N" and the question again, never a note. A choice's label typed out counts as pressing
+it. Everything else goes to the waiting step as text, or starts logging a visit note.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coach.context import Turn
+from coach.messages import Choice, Reply
+from coach.nudges import WEEK
+from coach.playbook import StepSpec
+from coach.turn.inputs import Answer, plain_label
+from coach.turn.keys import (
+    AdverseEventKey,
+    ButtonKey,
+    ChoiceKey,
+    NudgeKey,
+    ReminderKey,
+    SnoozeKey,
+    decode,
+)
+from coach.turn.result import Outcome
+from coach.turn.runner import Runner
+
+__all__ = ["COMMAND", "Router"]
+
+COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+_CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
+_TEXT_INPUTS = ("text", "number", "date")
+
+
+def choice_number(text: str) -> int | None:
+    """The number of "3", "3.", "第3个": what a rep types to pick from a numbered list."""
+    match = _CHOICE_NUMBER.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+class Router:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.turn: Turn = runner.turn
+
+    # opening the chat -----------------------------------------------------------------------
+    def opened(self) -> None:
+        """Show the waiting question again, exactly, or the menu."""
+        prompt = self.turn.state.prompt
+        if self.runner.conversation.step is not None and prompt is not None:
+            self.turn.replies.append(Reply(prompt.text, tuple(
+                Choice(c.key, c.label) for c in prompt.choices)))
+        else:
+            self.command("menu", None)
+
+    # commands ---------------------------------------------------------------------------------
+    def command(self, name: str, argument: str | None) -> None:
+        turn, runner = self.turn, self.runner
+        if name == "cancel":
+            if runner.conversation.step is None:
+                turn.say(turn.message("nothing_to_cancel"))
+                return
+            runner.finish()
+            turn.say(turn.message("cancelled"))
+            runner.resume()
+            return
+        playbook = turn.library.by_command.get(name)
+        if playbook is None:
+            turn.say(turn.message("unknown_command", command=name))
+            return
+        runner.abandon()
+        runner.start(playbook.id, {"command_args": (argument or "").strip()[:200]})
+
+    # buttons ----------------------------------------------------------------------------------
+    def button(self, raw: str) -> Outcome:
+        key = decode(raw)
+        if key is None or not self._press(key):
+            self.turn.replies.append(Reply(self.turn.message("stale_button"), toast=True))
+            return Outcome.STALE
+        return Outcome.OK
+
+    def _press(self, key: ButtonKey) -> bool:
+        """Act on a pressed (or typed) option; False when it no longer applies."""
+        if isinstance(key, ChoiceKey):
+            conversation = self.runner.conversation
+            if conversation.step is None or key.seq != conversation.seq:
+                return False
+            self.runner.answer(Answer(token=key.token))
+            return True
+        if isinstance(key, ReminderKey):
+            return self._reminder(key)
+        if isinstance(key, AdverseEventKey):
+            return self._forwarded(key)
+        if isinstance(key, SnoozeKey):
+            self.turn.rep.nudge_after = self.turn.now + WEEK
+            self.turn.say(self.turn.message("nudge_snoozed"))
+            return True
+        return self._review(key)
+
+    def _reminder(self, key: ReminderKey) -> bool:
+        """Log, reschedule or drop a reminded follow-up: only the rep's own, only once."""
+        turn, runner = self.turn, self.runner
+        followup = turn.store.followup(key.followup_id)
+        if followup is None or followup.status in ("done", "dropped"):
+            return False
+        context = {"account": followup.account_id, "followup": followup.id}
+        if key.action == "l":
+            runner.abandon()
+            runner.start(turn.library.catalog.free_text.playbook, context)
+        elif key.action == "s":
+            runner.abandon()
+            runner.start(turn.library.catalog.reschedule, context)
+        else:
+            followup.status = "dropped"
+            turn.say(turn.message("reminder_dropped"))
+        return True
+
+    def _forwarded(self, key: AdverseEventKey) -> bool:
+        event = self.turn.store.adverse_event(key.event_id)
+        if event is None or event.status == "forwarded":
+            return False
+        event.status, event.forwarded_at = "forwarded", self.turn.now
+        self.turn.say(self.turn.message("adverse_event_forwarded"))
+        return True
+
+    def _review(self, key: NudgeKey) -> bool:
+        """Re-evaluate a customer the weekly nudge proposed."""
+        account = self.turn.store.account(key.account_id)
+        if account is None or account.archived:
+            return False
+        self.runner.abandon()
+        self.runner.start(self.turn.library.catalog.review, {"account": account.id})
+        return True
+
+    # typed text -------------------------------------------------------------------------------
+    def typed(self, text: str) -> Outcome:
+        command = COMMAND.match(text)
+        if command:
+            self.command(command.group(1).lower(), command.group(2))
+            return Outcome.OK
+        step = self.runner.current_step()
+        shown = self.turn.state.shown
+        number = choice_number(text)
+        if number is not None and (step is None or step.input not in _TEXT_INPUTS
+                                   or 1 <= number <= len(shown)):
+            return self._typed_number(number, step)
+        typed = plain_label(text)
+        for choice in shown:
+            if typed and plain_label(choice.label) == typed:
+                return self._typed_choice(choice.key)
+        if step is not None:
+            self.runner.answer(Answer(text=text))
+        else:
+            self.runner.start_free_text(text)
+        return Outcome.OK
+
+    def _typed_number(self, number: int, step: StepSpec | None) -> Outcome:
+        shown = self.turn.state.shown
+        if 1 <= number <= len(shown):
+            return self._typed_choice(shown[number - 1].key)
+        if not shown:
+            self.turn.say(self.turn.message("no_choices_waiting"))
+            return Outcome.OK
+        notice = self.turn.message("choose_from_list", count=len(shown))
+        if step is not None:
+            self.runner.reprompt(notice)
+        else:
+            self.turn.say(notice)
+        return Outcome.OK
+
+    def _typed_choice(self, raw: str) -> Outcome:
+        key = decode(raw)
+        if key is None or not self._press(key):
+            self.turn.say(self.turn.message("stale_button"))
+        return Outcome.OK

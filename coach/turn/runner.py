@@ -1,0 +1,295 @@
+"""Drives one conversation through its playbook: run steps until one waits, take answers.
+
+The runner owns the conversation's place (playbook, step, prompt number) and the engine's
+state; what a waiting step asks and accepts is its input kind's business
+(`coach.turn.inputs`). Every question carries the prompt number in its button keys, so a
+button of an older question is refused as stale instead of answering the wrong one.
+
+A note typed at a question that wanted a button is not thrown away: it is parked and
+offered for logging beside the same question. Logging it puts the flow aside (a quiz half
+done keeps its answers); when the note is saved, the flow resumes at the same question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coach.actions import REGISTRY
+from coach.capture import looks_like_note
+from coach.context import Findings, Turn
+from coach.messages import Choice, Reply
+from coach.playbook import END, StepSpec
+from coach.store.conversation import ConversationState, Frame, ParkedNote, PickerState, Prompt
+from coach.store.conversation import ShownChoice as Shown
+from coach.templating import evaluate
+from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, input_for
+from coach.turn.keys import ChoiceKey, encode
+
+__all__ = ["PARK", "SKIP", "PlaybookLoop", "Runner", "remember_shown"]
+
+MAX_STEPS_PER_TURN = 200
+MAX_SUSPENDED = 3
+SKIP = "s"  # the skip option of an optional input
+PARK = "n"  # log the note typed at this question
+KEPT_ACROSS_PLAYBOOKS = ("account", "followup")
+
+
+class PlaybookLoop(Exception):
+    """A playbook ran too many steps without waiting: a content bug, reported not hung."""
+
+
+class Runner:
+    def __init__(self, turn: Turn, conversation: ConversationState) -> None:
+        self.turn = turn
+        self.conversation = conversation
+
+    @property
+    def state(self) -> Any:
+        return self.turn.state
+
+    # running ------------------------------------------------------------------------------
+    def start(self, playbook_id: str, variables: dict[str, Any] | None = None) -> None:
+        playbook = self.turn.library.playbooks[playbook_id]
+        self.turn.playbook = playbook
+        self.turn.vars = dict(variables or {})
+        self.turn.state.clear_flow()
+        self._absorb()
+        self.advance(playbook.first_step)
+
+    def start_free_text(self, text: str) -> None:
+        """What typed text outside any question starts: a playbook whose keyword it is, or
+        logging it as a visit note."""
+        keyword = self.turn.library.by_keyword.get(text.strip().lower())
+        if keyword is not None:
+            self.start(keyword.id)
+            return
+        free = self.turn.library.catalog.free_text
+        self.start(free.playbook, {free.save: text})
+
+    def _absorb(self) -> None:
+        """What the guard found in this turn's text belongs to whatever flow runs now: the
+        note it becomes reports the removals, and its adverse events join the customer."""
+        state, found = self.turn.state, self.turn.findings
+        state.redacted = sorted(set(state.redacted) | found.redacted)
+        state.reports += [r for r in found.reports if r not in state.reports]
+
+    def advance(self, step_id: str) -> None:
+        """Run steps from `step_id` until one waits for the rep or the playbook ends."""
+        turn = self.turn
+        for _ in range(MAX_STEPS_PER_TURN):
+            if step_id == END:
+                self.finish()
+                self.resume()
+                return
+            if step_id.startswith("@"):
+                turn.vars = {k: turn.vars[k] for k in KEPT_ACROSS_PLAYBOOKS if k in turn.vars}
+                turn.playbook = turn.library.playbooks[step_id[1:]]
+                turn.state.scores, turn.state.answers, turn.state.picker = {}, [], None
+                step_id = turn.playbook.first_step
+                continue
+            step = turn.playbook.step(step_id)
+            if step is None:
+                self.finish()
+                return
+            kind = step.kind
+            if kind == "say" and step.say is not None:
+                turn.say(turn.render(step.say))
+            elif kind == "set":
+                for name, template in (step.set or {}).items():
+                    turn.vars[name] = turn.render(template)
+            elif kind == "branch":
+                step_id = self._branch(step)
+                continue
+            elif kind == "action" and step.action is not None:
+                REGISTRY[step.action].run(turn, step.args)
+            elif step.input is not None and step.keep and _has_value(turn.vars, step.save):
+                pass
+            else:
+                self.prompt(step)
+                return
+            step_id = self._next(step)
+        raise PlaybookLoop(f"playbook {turn.playbook.id} ran {MAX_STEPS_PER_TURN} steps")
+
+    def finish(self) -> None:
+        """The flow is over (or dropped): no question waits any more."""
+        self.turn.flush_attachments()
+        self.conversation.playbook = None
+        self.conversation.step = None
+        self.turn.state.clear_flow()
+        self.turn.vars = {}
+
+    def abandon(self) -> None:
+        """A command or a reminder starts something new: every flow, also those put aside,
+        is dropped."""
+        self.finish()
+        self.turn.state.suspended = []
+
+    def resume(self) -> bool:
+        """Back to the flow put aside while a note was logged, at the same question."""
+        state = self.turn.state
+        while state.suspended:
+            frame = state.suspended.pop()
+            playbook = self.turn.library.playbooks.get(frame.playbook)
+            step = playbook.step(frame.step) if playbook is not None else None
+            if playbook is None or step is None:
+                continue  # removed by a playbook update since
+            self.turn.playbook = playbook
+            self.turn.vars = dict(frame.vars)
+            state.scores, state.answers, state.picker = dict(frame.scores), list(
+                frame.answers), frame.picker
+            self.turn.say(self.turn.message("resumed", title=playbook.title.get(
+                self.turn.locale)))
+            self.prompt(step)
+            return True
+        return False
+
+    def _next(self, step: StepSpec) -> str:
+        return step.next or self.turn.playbook.following(step.id)
+
+    def _branch(self, step: StepSpec) -> str:
+        context = self.turn.context()
+        for case in step.branch or []:
+            if evaluate(case.when, context):
+                return case.next
+        return self._next(step)
+
+    # asking ---------------------------------------------------------------------------------
+    def current_step(self) -> StepSpec | None:
+        if self.conversation.step is None:
+            return None
+        return self.turn.playbook.step(self.conversation.step)
+
+    def prompt(self, step: StepSpec) -> None:
+        """Send `step`'s question and wait: the conversation row now points at it."""
+        turn = self.turn
+        self.conversation.seq += 1
+        self.conversation.playbook = turn.playbook.id
+        self.conversation.step = step.id
+        question = input_for(step).ask(turn, step,
+                                       turn.render(step.ask) if step.ask is not None else "")
+        options = list(question.options)
+        if step.optional:
+            options.append((SKIP, turn.message("skip_label")))
+        self._show(Question(question.text, tuple(options), question.picker))
+
+    def _show(self, question: Question) -> None:
+        state, seq = self.turn.state, self.conversation.seq
+        state.picker = question.picker
+        options = list(question.options)
+        if state.parked is not None:
+            options.append((PARK, self.turn.message("park_label")))
+        choices = tuple(Choice(encode(ChoiceKey(seq, token)), label) for token, label in options)
+        self.turn.say(question.text, choices)
+        state.prompt = Prompt(text=question.text,
+                              choices=[Shown(key=c.key, label=c.label) for c in choices])
+
+    def reprompt(self, notice: str) -> None:
+        """Explain what was wrong and show the waiting question again, exactly as before
+        (its buttons stay valid), with the parked note's option if one was just parked."""
+        turn = self.turn
+        turn.say(notice)
+        prompt = turn.state.prompt
+        step = self.current_step()
+        if prompt is None:
+            if step is not None:
+                self.prompt(step)
+            return
+        choices = [Choice(c.key, c.label) for c in prompt.choices]
+        park = encode(ChoiceKey(self.conversation.seq, PARK))
+        if turn.state.parked is not None and all(c.key != park for c in choices):
+            choices.append(Choice(park, turn.message("park_label")))
+        turn.say(prompt.text, tuple(choices))
+        turn.state.prompt = Prompt(text=prompt.text,
+                                   choices=[Shown(key=c.key, label=c.label) for c in choices])
+
+    # answering ------------------------------------------------------------------------------
+    def answer(self, answer: Answer) -> None:
+        """Take the rep's typed text or pressed option for the waiting step."""
+        self._absorb()
+        step = self.current_step()
+        if step is None:
+            self.finish()
+            return
+        if answer.token == PARK:
+            self._log_parked()
+            return
+        if answer.token == SKIP and step.optional:
+            self.turn.vars[step.save or ""] = None
+            self.turn.state.picker = self.turn.state.parked = None
+            self.advance(self._next(step))
+            return
+        taken = input_for(step).take(self.turn, step, answer)
+        if isinstance(taken, Accept):
+            self.turn.state.parked = None  # offered with this question only
+            self._accept(step, taken)
+        elif isinstance(taken, Ask):
+            self.turn.state.parked = None
+            self.conversation.seq += 1
+            self._show(taken.question)
+        else:
+            self._refuse(step, answer, taken)
+
+    def _accept(self, step: StepSpec, taken: Accept) -> None:
+        turn = self.turn
+        turn.state.picker = None
+        if taken.notice:
+            turn.say(taken.notice)
+        if step.input is None:
+            index = int(taken.value)
+            choice = (step.choices or [])[index]
+            for dimension, points in choice.scores.items():
+                turn.state.scores[dimension] = turn.state.scores.get(dimension, 0) + points
+            turn.state.answers.append((step.id, index))
+            if step.save:
+                turn.vars[step.save] = choice.value if choice.value is not None else index + 1
+            self.advance(choice.next or self._next(step))
+            return
+        turn.vars[step.save or ""] = taken.value
+        self.advance(self._next(step))
+
+    def _refuse(self, step: StepSpec, answer: Answer, retry: Retry) -> None:
+        """Not an answer. Text at a menu starts a new note; a note typed at a question is
+        parked and offered; anything else gets the question again."""
+        turn, text = self.turn, answer.text
+        if text and step.passthrough and step.input is None:
+            self.finish()
+            self.start_free_text(text)
+            return
+        if text and len(turn.state.suspended) < MAX_SUSPENDED and looks_like_note(
+                turn.library.lexicon, text, turn.local_now.date()):
+            turn.state.parked = ParkedNote(text=text, reports=list(turn.findings.reports),
+                                           redacted=sorted(turn.findings.redacted))
+            self.reprompt(turn.message("note_parked"))
+            return
+        self.reprompt(retry.notice)
+
+    def _log_parked(self) -> None:
+        """Put this flow aside and log the parked note; the flow resumes after it."""
+        turn, parked = self.turn, self.turn.state.parked
+        if parked is None or self.conversation.step is None or self.conversation.playbook is None:
+            self.reprompt(turn.message("stale_button"))
+            return
+        turn.state.suspended.append(Frame(
+            playbook=self.conversation.playbook, step=self.conversation.step,
+            vars=dict(turn.vars), scores=dict(turn.state.scores),
+            answers=list(turn.state.answers),
+            picker=turn.state.picker or PickerState() if turn.state.picker else None))
+        self.finish()
+        turn.findings = Findings(set(parked.redacted), list(parked.reports))
+        free = turn.library.catalog.free_text
+        self.start(free.playbook, {free.save: parked.text})
+
+
+def _has_value(variables: dict[str, Any], name: str | None) -> bool:
+    return name is not None and variables.get(name) is not None
+
+
+def remember_shown(turn: Turn, replies: list[Reply]) -> None:
+    """The numbered list the rep now sees last, for numbers they type next. A turn that
+    only answered a press with a notice leaves it as it was."""
+    visible = [r for r in replies if not r.toast]
+    if not visible:
+        return
+    with_choices = [r for r in visible if r.choices]
+    turn.state.shown = ([Shown(key=c.key, label=c.label) for c in with_choices[-1].choices]
+                        if with_choices else [])

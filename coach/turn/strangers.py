@@ -1,0 +1,84 @@
+"""People the engine does not know yet: enroll with `/start CODE`, or (console and tests)
+enroll on first contact; refuse everyone else. Nothing of a refused stranger is stored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from coach.context import Turn
+from coach.library import Library
+from coach.messages import Incoming, Reply
+from coach.settings import EngineSettings
+from coach.store.models import Rep
+from coach.store.repo import Directory, RepStore
+from coach.turn.runner import Runner, remember_shown
+
+__all__ = ["Enrolment", "Strangers", "hint_locale"]
+
+_START = re.compile(r"^/start(?:@\S+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
+_MENU = re.compile(r"^/(?:start|menu)(?:@\S+)?\b", re.IGNORECASE)
+
+
+def hint_locale(hint: str | None, default: str) -> str:
+    if hint is None:
+        return default
+    return "en" if hint.lower().startswith("en") else "zh"
+
+
+@dataclass
+class Enrolment:
+    replies: list[Reply] = field(default_factory=list)
+    first_turn: bool = False  # run the message as the new rep's first turn too
+
+
+class Strangers:
+    def __init__(self, library: Library, settings: EngineSettings) -> None:
+        self.library = library
+        self.settings = settings
+
+    def meet(self, directory: Directory, incoming: Incoming, now: datetime) -> Enrolment:
+        locale = hint_locale(incoming.locale_hint, self.settings.default_locale)
+        text = (incoming.text or "").strip()
+        if incoming.channel in self.settings.auto_enroll_channels:
+            rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
+                                       locale=locale)
+            directory.bind_identity(rep, incoming.channel, incoming.user_id, now)
+            if incoming.opened or _MENU.match(text):
+                return Enrolment(self.welcome(directory, rep, incoming, now))
+            greeting = Reply(self.library.message("welcome", rep.locale,
+                                                  rep={"name": rep.name, "locale": rep.locale}))
+            return Enrolment([greeting], first_turn=True)
+        start = _START.match(text)
+        if start and start.group(1):
+            owner = directory.redeem_code(start.group(1), now)
+            if owner is None:
+                return Enrolment([Reply(self.library.message("enroll_bad_code", locale))])
+            directory.bind_identity(owner, incoming.channel, incoming.user_id, now)
+            if incoming.locale_hint:
+                owner.locale = locale
+            return Enrolment([
+                Reply(self.library.message("enroll_ok", owner.locale,
+                                           rep={"name": owner.name, "locale": owner.locale})),
+                *self.welcome(directory, owner, incoming, now)])
+        return Enrolment([Reply(self.library.message("not_enrolled", locale))])
+
+    def welcome(self, directory: Directory, rep: Rep, incoming: Incoming,
+                now: datetime) -> list[Reply]:
+        """A new rep's first turn: the welcome and the menu."""
+        store = RepStore(directory.session, rep)
+        conversation = store.lock_conversation(now)
+        menu = self.library.by_command.get("start") or self.library.by_command.get("menu")
+        turn = Turn(store=store, rep=rep, library=self.library, settings=self.settings,
+                    now=now, playbook=next(iter(self.library.playbooks.values())), vars={},
+                    state=conversation.engine)
+        turn.say(turn.message("welcome"))
+        runner = Runner(turn, conversation)
+        if incoming.message_id:
+            store.seen_message(incoming.channel, incoming.message_id, now)
+        if menu is not None:
+            runner.start(menu.id)
+        remember_shown(turn, turn.replies)
+        conversation.save(directory.session, turn.vars, now)
+        return turn.replies
