@@ -150,14 +150,19 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         customer = None
     return {
         "customer": customer,
-        "due": due.isoformat() if due else None,
-        "due_month": due.month if due else None,
-        "due_day": due.day if due else None,
-        "due_weekday": due.weekday() if due else None,
+        "due": date_view(due),
         "action": turn.vars.get("next_action"),
         "updates": updates,
         "objections": objections,
     }
+
+
+def date_view(day: date | None) -> dict[str, Any] | None:
+    """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec."""
+    if day is None:
+        return None
+    return {"iso": day.isoformat(), "month": day.month, "day": day.day,
+            "weekday": day.weekday()}
 
 
 def _customer(turn: Turn) -> tuple[Account, bool]:
@@ -213,7 +218,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
-                          "due": due.isoformat() if due else None,
+                          "due": date_view(due),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
                           "updates": [u["name"] for u in proposal["updates"]]
