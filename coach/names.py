@@ -33,9 +33,11 @@ __all__ = [
     "departments_match",
     "hospital_key",
     "hospitals_match",
+    "is_chinese",
     "latin_words",
     "name_key",
     "parse_customer_text",
+    "pinyin_of",
     "rank_candidates",
     "surname_of",
 ]
@@ -132,13 +134,43 @@ def latin_words(name: str) -> list[str]:
     return re.findall(r"[a-z]+", _LATIN_TITLES.sub(" ", _normalise(name)))
 
 
+_HOSPITAL_SHORTHAND = (("附属", "附"), ("人民医院", "人医"), ("第", ""))
+_ORDINAL_PEOPLE = re.compile(r"(?<=[一二三四五六七八九十0-9])人(?=医?$)")
+
+
+def pinyin_of(text: str, surnames: dict[str, str] | None = None) -> str:
+    """Chinese characters as toneless pinyin, run together ("王军" → "wangjun"), the family
+    name read as a family name (单 → shan). Lets 王军 match an account written "Wang Jun"
+    and 仁济 match "Renji". pypinyin is imported on first use: most reps never need it."""
+    from pypinyin import lazy_pinyin
+
+    surnames = surnames or {}
+    head = ""
+    for length in (2, 1):
+        if text[:length] in surnames:
+            head, text = surnames[text[:length]], text[length:]
+            break
+    return head + "".join(lazy_pinyin(text)).lower()
+
+
+def is_chinese(text: str) -> bool:
+    return bool(text) and all(_is_cjk(ch) for ch in text)
+
+
 def hospital_key(hospital: str) -> str:
-    """A hospital name reduced for comparison: no spaces/punctuation, no generic suffix."""
+    """A hospital name reduced for comparison: no spaces/punctuation, no generic suffix,
+    and the shorthand reps type folded in: 市第一人民医院, 市一院 and 市一医院 share the key
+    "市一"; 省人民医院 and 省人医 share "省人"; 附属第二医院 and 附二院 share "附二"."""
     key = _PUNCTUATION_OR_SPACE.sub("", _normalise(hospital))
-    for suffix in (*_HOSPITAL_SUFFIXES, *_HOSPITAL_WORDS):
+    whole = key
+    for long, short in _HOSPITAL_SHORTHAND:
+        key = key.replace(long, short)
+    key = _ORDINAL_PEOPLE.sub("", key)
+    for suffix in (*_HOSPITAL_SUFFIXES, "人医", "医", *_HOSPITAL_WORDS):
         if key.endswith(suffix):
-            return key[: -len(suffix)] or key
-    return key
+            key = key[: -len(suffix)] or key
+            break
+    return key or whole
 
 
 def _ends_with_any(text: str, suffixes: Sequence[str]) -> bool:
@@ -301,6 +333,8 @@ def hospitals_match(a: str, b: str) -> bool:
     ka, kb = hospital_key(a), hospital_key(b)
     if not ka or not kb:
         return False
+    if is_chinese(ka) != is_chinese(kb) and ka.isascii() != kb.isascii():
+        ka, kb = (pinyin_of(k) if is_chinese(k) else k for k in (ka, kb))
     if ka == kb or (min(len(ka), len(kb)) >= 2 and (ka in kb or kb in ka)):
         return True
     return SequenceMatcher(None, ka, kb).ratio() >= 0.75

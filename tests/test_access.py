@@ -26,16 +26,12 @@ def enrolled(engine: Engine, name: str, user_id: str, **kwargs: str) -> MemoryCh
     return chat
 
 
-def log(chat: MemoryChat, customer: str, note: str, due: str = "跳过") -> None:
+def log(chat: MemoryChat, note: str) -> None:
+    """Log a visit the way a rep does: one note naming the customer (and any follow-up
+    date), then one tap on the proposal."""
     chat.say("/log")
-    chat.say(customer)
-    chat.press("新建")
     chat.say(note)
-    if due == "跳过":
-        chat.press("跳过")
-    else:
-        chat.say(due)
-        chat.press("跳过")
+    chat.press("保存")
 
 
 def count(database: Database, model: type) -> int:
@@ -68,7 +64,7 @@ def test_codes_are_single_use_and_expire(engine: Engine, database: Database,
 
 def test_revoked_rep_loses_access_but_data_is_kept(engine: Engine, database: Database) -> None:
     chat = enrolled(engine, "王芳", "11")
-    log(chat, "李主任 泰山医院", "关心数据")
+    log(chat, "泰山医院李主任，关心数据")
     assert engine.revoke(name="王芳")
     assert "开通" in MemoryChat.text(chat.say("/log"))
     assert count(database, Note) == 1
@@ -78,7 +74,7 @@ def test_another_reps_buttons_and_ids_reach_nothing(engine: Engine, database: Da
                                                     clock: Clock) -> None:
     alice = enrolled(engine, "Alice", "21")
     bob = enrolled(engine, "Bob", "22")
-    log(alice, "钱主任 青松医院", "有病人用药后出现皮疹", due="明天")
+    log(alice, "青松医院钱主任：有病人用药后出现皮疹，明天再去")
     clock.advance(days=2)
     reminders = engine.due_reminders(["telegram"])
     alice_keys = [c.key for r in reminders for c in r.reply.choices if r.user_id == "21"]
@@ -104,8 +100,8 @@ def test_manager_sees_the_team_read_only_and_nobody_else(engine: Engine) -> None
     manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
     member = enrolled(engine, "王芳", "32", team="east")
     outsider = enrolled(engine, "李雷", "33", team="west")
-    log(member, "李主任 泰山医院", "李主任说这个月开了30盒，还有病人出现皮疹")
-    log(outsider, "张主任 人民医院", "另一个团队的记录，提到回扣")
+    log(member, "泰山医院李主任说这个月开了30盒，还有病人出现皮疹")
+    log(outsider, "人民医院张主任：另一个团队的记录，提到回扣")
     overview = MemoryChat.text(manager.say("/team"))
     assert "王芳" in overview and "统方" in overview and "皮疹" in overview
     assert "李雷" not in overview and "另一个团队" not in overview

@@ -39,17 +39,22 @@ def test_two_workers_answering_one_rep_serialise_on_the_database(db_url: str,
         worker.database.dispose()
 
 
+# fifty different customers, one per rep: 王建国, 王志强, …, 吴文军
+CUSTOMERS = [surname + given for surname in "王李张刘陈杨赵黄周吴"
+             for given in ("建国", "志强", "海燕", "晓明", "文军")]
+
+
 def test_fifty_reps_at_once_see_only_their_own_customers(engine: Engine) -> None:
     async def rep(n: int) -> str:
         user = f"rep-{n}"
         await engine.handle(Incoming("memory", user, text="/log"))
-        await engine.handle(Incoming("memory", user, text=f"客户{n}号 医院{n}"))
-        replies = await engine.handle(Incoming("memory", user, text="1"))
-        return "\n".join(r.text for r in replies)
+        await engine.handle(Incoming("memory", user, text=f"{CUSTOMERS[n]} 泰山医院"))
+        result = await engine.handle(Incoming("memory", user, text="1"))  # ✅ 保存
+        return "\n".join(r.text for r in result.replies)
 
     async def everyone() -> list[str]:
         return await asyncio.gather(*(rep(n) for n in range(50)))
 
     for n, text in enumerate(asyncio.run(everyone())):
-        assert f"客户{n}号" in text
-        assert not any(f"客户{m}号" in text for m in range(50) if m != n)
+        assert f"已记下{CUSTOMERS[n]}的拜访" in text
+        assert not any(name in text for m, name in enumerate(CUSTOMERS) if m != n)

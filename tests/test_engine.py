@@ -15,8 +15,9 @@ from coach.messages import Incoming
 from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.store.migrate import upgrade
-from coach.store.models import Conversation, Note
+from coach.store.models import Account, Conversation, FollowUp, Note
 from coach.testing import MemoryChat
+from coach.turn.result import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,23 +77,21 @@ def test_empty_and_huge_messages_get_a_clear_answer(chat: MemoryChat, database: 
 
 def test_redelivered_message_is_handled_once(chat: MemoryChat, database: Database) -> None:
     chat.say("/log")
-    chat.say("李主任 泰山医院")
-    chat.press("新建")
-    first = chat.say("说想看老年亚组数据", message_id="tg-42")
-    again = chat.say("说想看老年亚组数据", message_id="tg-42")
+    first = chat.say("李主任 泰山医院 说想看老年亚组数据", message_id="tg-42")
+    again = chat.say("李主任 泰山医院 说想看老年亚组数据", message_id="tg-42")
     assert first and again == []
-    chat.press("跳过")
+    assert chat.results[-1].outcome is Outcome.DUPLICATE
+    chat.press("保存")
     assert count(database, Note) == 1
 
 
 def test_free_text_becomes_a_note_after_confirming_the_customer(chat: MemoryChat,
                                                                 database: Database) -> None:
     chat.say("/menu")
-    chat.say("王主任 人民医院")  # typed at the menu: taken as a visit note
-    replies = chat.say("王主任 人民医院")
+    replies = chat.say("王主任 人民医院")  # typed at the menu: taken as a visit note
     assert "王主任" in MemoryChat.text(replies)
-    chat.press("新建")
-    chat.press("跳过")
+    assert count(database, Note) == 0  # proposed, not saved until the rep confirms
+    chat.press("保存")
     with database.transaction() as session:
         assert session.execute(select(Note.text)).scalars().all() == ["王主任 人民医院"]
 
@@ -100,10 +99,11 @@ def test_free_text_becomes_a_note_after_confirming_the_customer(chat: MemoryChat
 def test_cancel_works_inside_any_step_and_saves_nothing(chat: MemoryChat,
                                                         database: Database) -> None:
     chat.say("/log")
-    chat.say("赵医生 一院")
-    chat.press("新建")
+    chat.say("赵医生 人民医院，下周三再去")
+    chat.press("改日期")  # inside the date question the proposal led to
     assert "取消" in MemoryChat.text(chat.say("/cancel"))
     assert count(database, Note) == 0
+    assert count(database, Account) == 0 and count(database, FollowUp) == 0
     assert "没有" in MemoryChat.text(chat.say("/cancel"))
 
 
@@ -112,17 +112,18 @@ def test_locked_database_says_saved_nothing_and_recovers(library: Library,
     url = f"sqlite:///{tmp_path}/coach.sqlite3?timeout=0.2"
     upgrade(url)
     engine = Engine(Database(url), library)
-    assert engine.handle_sync(Incoming("memory", "rep-9", text="/menu"))[-1].choices
+    assert engine.handle_sync(Incoming("memory", "rep-9", text="/menu")).replies[-1].choices
     blocker = sqlite3.connect(tmp_path / "coach.sqlite3", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        replies = engine.handle_sync(Incoming("memory", "rep-9", text="/quiz"))
-        assert [r.text for r in replies] == [library.message("saved_nothing", "zh")]
+        result = engine.handle_sync(Incoming("memory", "rep-9", text="/quiz"))
+        assert [r.text for r in result.replies] == [library.message("saved_nothing", "zh")]
+        assert result.outcome is Outcome.NOT_SAVED
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    replies = engine.handle_sync(Incoming("memory", "rep-9", text="/quiz"))
-    assert replies[-1].choices  # the same engine works again, no restart
+    result = engine.handle_sync(Incoming("memory", "rep-9", text="/quiz"))
+    assert result.ok and result.replies[-1].choices  # the same engine works again, no restart
 
 
 def test_one_reps_messages_run_in_order(engine: Engine, database: Database) -> None:
@@ -131,14 +132,14 @@ def test_one_reps_messages_run_in_order(engine: Engine, database: Database) -> N
 
     async def scenario() -> list[list[str]]:
         first = await engine.handle(Incoming("memory", "ordered", text="/quiz"))
-        start = int(first[-1].choices[0].key.split(".")[0])
+        start = int(first.replies[-1].choices[0].key.split(".")[0])
         presses = [Incoming("memory", "ordered", button=f"{start + n}.0", message_id=f"p{n}")
                    for n in range(5)]
         results = await asyncio.gather(*(engine.handle(p) for p in presses))
-        return [[r.text for r in replies if r.toast] for replies in results]
+        return [[r.text for r in result.replies if r.toast] for result in results]
 
     toasts = asyncio.run(scenario())
     assert toasts == [[]] * 5
     with database.transaction() as session:
-        state = session.execute(select(Conversation.vars)).scalar_one()
-        assert len(state["_answers"]) == 5
+        state = session.execute(select(Conversation.engine)).scalar_one()
+        assert len(state["answers"]) == 5

@@ -151,11 +151,10 @@ def plan_document(replies: list[Reply]) -> tuple[Attachment, dict[str, str], str
 
 def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> None:
     chat.say("/start")
-    chat.say("李主任说 <b>先试试</b>，给几个病人试")
-    chat.say("李主任 泰山医院 心内科")
-    chat.press("新建")
-    chat.press("跳过")
-    chat.press("更新")  # the note's signal: trial
+    proposal = MemoryChat.text(chat.say("李主任说 <b>先试试</b>，给几个病人试。泰山医院心内科"))
+    assert "李主任 · 泰山医院 · 心内科（新客户）" in proposal
+    assert "→ 阶段：试用？" in proposal  # the note's signal: trial
+    chat.press("✅ 保存")  # saves the customer, the note and the trial stage
     chat.press("完成")
     chat.say("/screen")
     chat.say("李主任")
@@ -184,7 +183,7 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
     assert "A 核心大客户" in analysis
     assert "主要需求：学术、利益" in analysis
     assert "2026-11-22 试用" in analysis  # stage history
-    assert "2026-11-22 李主任说 <b>先试试</b>，给几个病人试" in analysis  # the note, as text
+    assert "2026-11-22 李主任说 <b>先试试</b>，给几个病人试。泰山医院心内科" in analysis  # the note
     assert "<b>先试试</b>" not in html and "&lt;b&gt;先试试&lt;/b&gt;" in html  # escaped
     assert "在 2027-02-22 前推进到「采纳」" in sections["goals"]
     resources = sections["resources"]
@@ -200,10 +199,8 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
 
     # a week later: a new visit moves him to adoption; regenerate with the same goal
     chat.say("/log")
-    chat.say("李主任")
-    chat.say("合适的病人常规用了")
-    chat.press("跳过")
-    chat.press("更新")
+    assert "→ 阶段：采纳？" in MemoryChat.text(chat.say("李主任：合适的病人常规用了"))
+    chat.press("✅ 保存")
     chat.press("完成")
     chat.say("/plan")
     chat.say("李主任")
@@ -224,11 +221,11 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
 def test_plan_document_in_english(chat: MemoryChat) -> None:
     chat.say("/start")
     to_english(chat)
-    chat.say("Dr Li asked for samples to try it on two patients")
-    chat.say("Dr Li, Taishan Hospital, Cardiology Dept")
-    chat.press("Add:")
-    chat.press("Skip")
-    chat.press("Update")
+    proposal = MemoryChat.text(chat.say(
+        "Dr Li asked for samples to try it on two patients. Taishan Hospital, Cardiology"))
+    assert "Dr Li · Taishan Hospital" in proposal and "(new customer)" in proposal
+    assert "→ stage: Trial?" in proposal
+    chat.press("✅ Save")
     chat.press("Done")
     chat.say("/plan")
     chat.say("Dr Li")
@@ -244,9 +241,8 @@ def test_plan_document_in_english(chat: MemoryChat) -> None:
     assert "Trial: full support, make the value visible" in sections["communication"]
     assert "Check the goal on 2027-02-22" in sections["evaluation"]
     chat.say("/log")
-    chat.say("Dr Li")
-    chat.say("Quick hello before his clinic")
-    chat.press("Skip")
+    chat.say("Dr Li: quick hello before his clinic")
+    chat.press("✅ Save")
     chat.press("Done")
     chat.say("/plan")
     chat.say("Dr Li")
@@ -266,11 +262,8 @@ def enrolled(engine: Engine, name: str, user_id: str, **kwargs: str) -> MemoryCh
 
 def lesson_after_moving_back(chat: MemoryChat, customer: str, lesson: str) -> None:
     """Trial from a note's signal, then /stage finds evaluation: the bot asks for a lesson."""
-    chat.say(f"{customer}说先试试")
-    chat.say(f"{customer} 人民医院")
-    chat.press("新建")
-    chat.press("跳过")
-    chat.press("更新")
+    assert "→ 阶段：试用？" in MemoryChat.text(chat.say(f"人民医院{customer}说先试试"))
+    chat.press("✅ 保存")
     chat.press("完成")
     chat.say("/stage")
     chat.say(customer)

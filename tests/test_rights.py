@@ -13,32 +13,32 @@ from coach.store.models import Account, Identity, Note, Rep
 from coach.testing import MemoryChat
 
 
-def log_visit(chat: MemoryChat, customer: str, note: str) -> None:
+def log_visit(chat: MemoryChat, note: str) -> None:
+    """One note naming the customer and hospital, then one tap on the proposal."""
     chat.say("/log")
-    chat.say(customer)
-    chat.press("新建")
     chat.say(note)
-    chat.press("跳过")
+    chat.press("✅ 保存")
 
 
 def test_export_sends_json_and_csv_with_every_note(chat: MemoryChat) -> None:
-    log_visit(chat, "李主任 泰山医院", "想看老年亚组数据")
+    log_visit(chat, "泰山医院李主任想看老年亚组数据")
     replies = chat.say("/export")
     files = {r.attachment.filename.rsplit(".", 1)[1]: r.attachment.data
              for r in replies if r.attachment is not None}
     assert set(files) == {"json", "csv"}
     data = json.loads(files["json"])
-    assert [n["text"] for n in data["notes"]] == ["想看老年亚组数据"]
+    assert [n["text"] for n in data["notes"]] == ["泰山医院李主任想看老年亚组数据"]
     assert data["accounts"][0]["name"] == "李主任"
+    assert data["accounts"][0]["hospital"] == "泰山医院"
     rows = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
-    assert [rows[2][0], rows[2][2], rows[2][7]] == ["note", "李主任", "想看老年亚组数据"]
+    assert [rows[2][0], rows[2][2], rows[2][7]] == ["note", "李主任", "泰山医院李主任想看老年亚组数据"]
     assert "1 位客户" in MemoryChat.text(replies)
 
 
 def test_export_holds_nothing_of_another_rep(chat: MemoryChat, database: Database) -> None:
     other = MemoryChat(chat.engine, user_id="rep-2")
-    log_visit(other, "王主任 人民医院", "别人的记录")
-    log_visit(chat, "李主任 泰山医院", "我的记录")
+    log_visit(other, "人民医院王主任：别人的记录")
+    log_visit(chat, "泰山医院李主任：我的记录")
     replies = chat.say("/export")
     exported = b"".join(r.attachment.data for r in replies if r.attachment)
     assert "别人的记录".encode() not in exported and "王主任".encode() not in exported
@@ -52,15 +52,15 @@ def count(database: Database, model: type) -> int:
 def test_forget_asks_first_then_deletes_everything(chat: MemoryChat,
                                                    database: Database) -> None:
     other = MemoryChat(chat.engine, user_id="rep-2")
-    log_visit(other, "王主任 人民医院", "别人的记录")
-    log_visit(chat, "李主任 泰山医院", "我的记录")
+    log_visit(other, "人民医院王主任：别人的记录")
+    log_visit(chat, "泰山医院李主任：我的记录")
     chat.say("/forget")
     assert "已删除" not in MemoryChat.text(chat.press("不删了"))
     assert count(database, Note) == 2
     chat.say("/forget")
     assert "已删除" in MemoryChat.text(chat.press("确定"))
     with database.transaction() as session:
-        assert session.execute(select(Note.text)).scalars().all() == ["别人的记录"]
+        assert session.execute(select(Note.text)).scalars().all() == ["人民医院王主任：别人的记录"]
         assert session.execute(select(Account.name)).scalars().all() == ["王主任"]
         assert session.execute(select(func.count()).select_from(Rep)).scalar() == 1
         assert session.execute(select(Identity.external_id)).scalars().all() == ["rep-2"]

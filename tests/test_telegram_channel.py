@@ -23,6 +23,7 @@ from coach.library import Library
 from coach.messages import Attachment, Choice, Incoming, Reply
 from coach.settings import EngineSettings
 from coach.store.database import Database
+from coach.turn.result import Outcome, TurnResult
 from tests.conftest import Clock
 from tests.fakes.telegram_api import SECRET_HEADER, FakeTelegram, SentMessage, image_size
 from tests.telegram_support import (
@@ -258,17 +259,19 @@ async def test_style_stage_and_next_steps_by_buttons(
 # --- visit log, follow-up reminders --------------------------------------------------------------
 
 
-async def log_visit(rep: Person, customer: str, note: str, due: str, todo: str) -> None:
-    await rep.say("/log")
-    await rep.say(customer)
-    await rep.press("新建", expect=2)
-    [when] = await rep.say(note)
-    assert when.text.startswith("下一步什么时候跟进？") and when.buttons[0][0] == "跳过"
-    [what] = await rep.say(due)
-    assert what.text.startswith("到时要做什么？")
-    [done] = await rep.say(todo)
-    assert done.text.startswith(f"✅ 已记下{customer.split()[0]}的拜访。")
+async def log_visit(rep: Person, note: str, customer: str) -> SentMessage:
+    """Log a visit as a rep now does: /log, one note naming the customer (hospital,
+    department, follow-up), then ✅ 保存 on the proposal. The saved message."""
+    [what] = await rep.say("/log")
+    assert what.text.startswith("发生了什么？")
+    [proposal] = await rep.say(note)
+    assert proposal.text.startswith("📝 这样记下？") and f"👤 {customer}" in proposal.text, (
+        rep.transcript())
+    [done] = (await rep.press("✅ 保存", proposal)).new
+    assert done.text.startswith(f"✅ 已记下{customer}的拜访。")
+    assert proposal.text.endswith("\n\n→ ✅ 保存") and proposal.keyboard == []
     await rep.press("完成")
+    return done
 
 
 async def test_follow_up_reminder_buttons_reschedule_and_drop(
@@ -276,12 +279,13 @@ async def test_follow_up_reminder_buttons_reschedule_and_drop(
         library: Library) -> None:
     wang = await enrolled(fake, bot, engine, WANG)
     li = await enrolled(fake, bot, engine, LI, "李娜")
-    await log_visit(wang, "李主任 泰山医院 心内科", "关心三期数据，想看老年患者亚组", "下周三",
-                    "带亚组数据再访")
-    assert "⏰ 2026-11-25 提醒你跟进。" in wang.texts()[-2]
+    note = "见了泰山医院心内科李主任，关心三期数据，想看老年患者亚组，下周三带亚组数据再访"
+    done = await log_visit(wang, note, "李主任")
+    assert "⏰ 11月25日 周三提醒你跟进：带亚组数据再访。" in done.text
+    assert done.text == wang.texts()[-2]
     [(followup_id, due, status)] = rows(engine, "SELECT id, due_date, status FROM followups")
     assert (due, status) == ("2026-11-25", "open")
-    assert rows(engine, "SELECT text FROM notes") == [("关心三期数据，想看老年患者亚组",)]
+    assert rows(engine, "SELECT text FROM notes") == [(note,)]
 
     channels: dict[str, Channel] = {"telegram": bot}
     clock.advance(days=1, hours=22, minutes=59)  # Tue 2026-11-24 08:59 Beijing time
@@ -316,8 +320,8 @@ async def test_follow_up_reminder_buttons_reschedule_and_drop(
                                  expect=0)
     assert forged.notice == library.message("stale_button", "zh") and forged.new == []
     assert await engine.handle(Incoming("telegram", str(LI), button=f"r{followup_id}.d",
-                                        message_id="forged-1")) == [
-        Reply(library.message("stale_button", "zh"), toast=True)]
+                                        message_id="forged-1")) == TurnResult(
+        (Reply(library.message("stale_button", "zh"), toast=True),), Outcome.STALE)
     assert rows(engine, "SELECT status FROM followups") == [("sent",)]
 
     dropped = await wang.press("不用跟进了", again)
@@ -342,7 +346,7 @@ async def test_reminder_survives_a_restart_and_its_log_button_logs_the_follow_up
     first = Engine(database, library, settings, clock=clock)
     async with running_bot(fake, first) as bot:
         wang = await enrolled(fake, bot, first, WANG)
-        await log_visit(wang, "张医生 一院", "第一次见，约了科室会", "3天后", "确认科室会时间")
+        await log_visit(wang, "市一院张医生第一次见，约了科室会，3天后确认科室会时间", "张医生")
     # the process is gone; a new one on the same database sends what fell due meanwhile
     clock.advance(days=3)
     restarted = Database(database.url)
@@ -351,16 +355,18 @@ async def test_reminder_survives_a_restart_and_its_log_button_logs_the_follow_up
         wang = Person(fake, bot, WANG)
         assert await send_due_reminders(second, {"telegram": bot}) == 1
         reminder = wang.messages()[-1]
-        assert reminder.text.startswith("⏰ 跟进提醒：张医生（一院）")
+        assert reminder.text.startswith("⏰ 跟进提醒：张医生（市一院）")
         [what] = (await wang.press("记录这次跟进", reminder)).new
         assert what.text.startswith("发生了什么？")  # the customer is already known
-        await wang.say("定了下周二科室会，讲十分钟")
-        [done] = (await wang.press("跳过")).new
+        [proposal] = await wang.say("定了下周二科室会，讲十分钟")
+        assert "👤 张医生 · 市一院\n" in proposal.text and "新客户" not in proposal.text
+        assert "⏰ 跟进：12月1日 周二" in proposal.text  # the date the note names ...
+        [done] = (await wang.press("🔕 保存，不提醒")).new  # ... the rep wants no reminder for
         assert done.text.startswith("✅ 已记下张医生的拜访。") and "⏰" not in done.text
     restarted.dispose()
     assert rows(first, "SELECT status FROM followups") == [("done",)]
     assert [n for (n,) in rows(first, "SELECT text FROM notes ORDER BY id")] == [
-        "第一次见，约了科室会", "定了下周二科室会，讲十分钟"]
+        "市一院张医生第一次见，约了科室会，3天后确认科室会时间", "定了下周二科室会，讲十分钟"]
 
 
 # --- buttons that must do nothing ----------------------------------------------------------------
@@ -426,20 +432,24 @@ async def test_a_stale_press_leaves_the_conversation_row_as_it_was(
 async def test_callback_data_stays_short_whatever_the_labels_say(
         fake: FakeTelegram, bot: TrackedChannel, engine: Engine) -> None:
     wang = await enrolled(fake, bot, engine, WANG)
-    name = "欧阳" + "𠮷😀" * 20  # characters of 4 UTF-8 bytes each
+    name = "欧阳" + "𠮷😀" * 5  # 12 characters (the longest name read as one), 46 bytes
     await wang.say("/log")
+    [who] = await wang.say("床位紧张，暂不考虑新药")  # a note that names nobody
+    assert who.text.startswith("📝 见了谁？")
     [offer] = await wang.say(f"{name} 北京协和医院 心内科")
     assert offer.buttons[0][0].startswith(f"新建：{name}")
-    await wang.press("新建", expect=2)
+    created = await wang.press("新建", expect=2)
+    assert created.new[-1].text.startswith(f"✅ 已记下{name}的拜访。")
     await wang.say("/log")
+    [who] = await wang.say("又去了一次，床位还是紧张")
     picker = wang.keyboard_message()
-    assert picker.buttons[0][0].startswith(name)
+    assert picker.message_id == who.message_id and picker.buttons[0][0].startswith(name)
     sent = [b for c in fake.calls() if c.ok and isinstance(c.params.get("reply_markup"), dict)
             for row in c.params["reply_markup"].get("inline_keyboard", []) for b in row]
     assert sent and all(1 <= len(b["callback_data"].encode()) <= 64 for b in sent)
     assert max(len(b["text"].encode()) for b in sent) > 64  # the labels are long, not the keys
-    [what] = (await wang.press(name[:4], picker)).new
-    assert what.text.startswith("发生了什么？")
+    [saved] = (await wang.press(name[:4], picker)).new
+    assert saved.text.startswith(f"✅ 已记下{name}的拜访。")
 
 
 # --- redelivery ----------------------------------------------------------------------------------
@@ -448,15 +458,16 @@ async def test_callback_data_stays_short_whatever_the_labels_say(
 async def test_the_same_update_twice_records_one_note(
         fake: FakeTelegram, bot: TrackedChannel, engine: Engine) -> None:
     wang = await enrolled(fake, bot, engine, WANG)
-    [who] = await wang.say("赵主任说下个月科室会可以讲十分钟")
-    assert who.text.startswith("见了谁？")
+    [proposal] = await wang.say("赵主任说下个月科室会可以讲十分钟")
+    assert proposal.text.startswith("📝 这样记下？\n👤 赵主任（新客户）")
     assert await wang.again() == []
-    await wang.say("赵主任 二院")
-    assert await wang.again() == []
-    created = await wang.press("新建", expect=2)
+    changed = await wang.press("📅 改日期")
     assert await wang.again() == []  # answered and edited once; the repeat changes nothing
-    assert created.new[-1].text.startswith("下一步什么时候跟进？")
-    [done] = (await wang.press("跳过")).new
+    assert changed.new[-1].text.startswith("哪天跟进？") and changed.new[-1].buttons[0][0] == "跳过"
+    [again] = await wang.say("跳过")  # typed, not pressed: no follow-up date
+    assert again.text.startswith("📝 这样记下？") and "⏰ 跟进" not in again.text
+    assert await wang.again() == []
+    [done] = (await wang.press("✅ 保存")).new
     assert done.text.startswith("✅ 已记下赵主任的拜访。")
     assert await wang.again() == []
     assert rows(engine, "SELECT text FROM notes") == [("赵主任说下个月科室会可以讲十分钟",)]
@@ -471,6 +482,42 @@ async def test_the_enrolling_update_twice_shows_the_menu_once(
         fake: FakeTelegram, bot: TrackedChannel, engine: Engine) -> None:
     wang = await enrolled(fake, bot, engine, WANG)
     assert await wang.again() == []
+
+
+# --- numbers typed instead of pressed ------------------------------------------------------------
+
+
+async def test_a_typed_number_answers_the_question_and_one_out_of_range_is_refused(
+        fake: FakeTelegram, bot: TrackedChannel, engine: Engine, library: Library) -> None:
+    wang = await enrolled(fake, bot, engine, WANG)
+    note = "见了泰山医院心内科李主任，下周三带资料再访"
+    [proposal] = await wang.say(note)
+    assert "⏰ 跟进：11月25日 周三 · 带资料再访" in proposal.text
+    [ask] = (await wang.press("📅 改日期", proposal)).new
+    assert ask.text.startswith("哪天跟进？") and [label for label, _ in ask.buttons] == ["跳过"]
+
+    [again] = await wang.say("1")  # the only option: 跳过
+    assert again.text.startswith("📝 这样记下？") and "⏰ 跟进" not in again.text
+    assert "📌 下一步：带资料再访（没有日期，不提醒）" in again.text
+    assert [label for label, _ in again.buttons] == ["✅ 保存", "👤 换客户", "📅 加跟进日期"]
+    # answered by typing: the date question keeps its keyboard, but its button is stale now
+    assert ask.buttons and not ask.text.endswith("→ 跳过")
+    stale = await wang.press("跳过", ask, expect=0)
+    assert stale.notice == library.message("stale_button", "zh") and stale.new == []
+    assert ask.buttons
+
+    notice, repeated = await wang.say("7", expect=2)  # three buttons: 7 is none of them
+    assert notice.text == "请点一个按钮，或回复 1–3 的编号。" and notice.buttons == []
+    assert (repeated.text, repeated.buttons) == (again.text, again.buttons)  # still valid
+    assert counts(engine, ("notes", "accounts", "followups")) == {
+        "notes": 0, "accounts": 0, "followups": 0}
+
+    [done] = (await wang.press("✅ 保存", again)).new  # the earlier copy's button works too
+    assert done.text.startswith("✅ 已记下李主任的拜访。（新客户 · 泰山医院 · 心内科）")
+    assert again.text.endswith("\n\n→ ✅ 保存") and again.keyboard == []
+    assert rows(engine, "SELECT text FROM notes") == [(note,)]  # never "1" or "7"
+    assert count(engine, "followups") == 0
+    assert fake.unanswered_callbacks() == []
 
 
 # --- long replies --------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from tests.conftest import Clock
 
 SCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
 TABLES = {"reps", "identities", "accounts", "notes", "stage_history", "quiz_results",
-          "style_assessments", "suggestions", "followups", "conversations", "lessons",
+          "style_assessments", "suggestions", "followups", "conversations", "lessons", "objections",
           "screenings", "goals", "plans", "adverse_events", "processed_messages"}
 
 

@@ -109,7 +109,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     elif mention is None:
         turn.vars["customer"] = MISSING
     else:
-        resolution = resolve(mention, accounts, _fields)
+        resolution = resolve(mention, accounts, _fields, turn.library.lexicon)
         if resolution.status == KNOWN and resolution.account is not None:
             turn.vars["account"] = resolution.account.id
         turn.vars["customer"] = resolution.status
@@ -178,7 +178,7 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
                                             turn.now, title=mention.title)
         turn.vars["account"] = created.id
         return created, True
-    if mention is not None and resolve(mention, [account], _fields).status == KNOWN:
+    if mention is not None and resolve(mention, [account], _fields, turn.library.lexicon).status == KNOWN:
         account.hospital = account.hospital or mention.hospital
         account.department = account.department or mention.department
         account.title = account.title or mention.title

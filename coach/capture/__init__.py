@@ -7,7 +7,7 @@ visit note, and which of the rep's customers it is about.
 """
 
 from coach.capture.lexicon import LEXICON_FILE, Lexicon, load_lexicon
-from coach.capture.matching import Mention, Resolution, resolve, title_group
+from coach.capture.matching import Mention, Resolution, resolve
 from coach.capture.reader import NoteFacts, looks_like_note, mention_in, read_note
 
 __all__ = [
@@ -21,5 +21,4 @@ __all__ = [
     "mention_in",
     "read_note",
     "resolve",
-    "title_group",
 ]

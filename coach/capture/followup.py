@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
@@ -35,7 +35,9 @@ _CN = (
     + r"|[0-9]{4}年" + _NUM + r"月" + _NUM + r"[日号]?"
     + r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
     + r"|" + _NUM + r"月" + _NUM + r"[日号]?"
-    + r"|(?<![0-9.])[0-9]{1,2}[/.-][0-9]{1,2}(?![0-9.])"
+    + r"|(?<![0-9.])[0-9]{1,2}[/.][0-9]{1,2}(?![0-9.])"
+    + r"|(?<![0-9.])[0-9]{1,2}-[0-9]{1,2}(?![0-9.])(?!\s*(?:个|位|例|名|人|盒|支|片|天|周|次|"
+      r"pts?\b|patients?|cases?|boxes?|days?|weeks?))"
     + r"|" + _NUM + r"[日号](?![床楼线室病])"
     + r"|过" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)?"
     + r"|" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)"
@@ -48,8 +50,10 @@ _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|au
            r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 _EN = (
     r"\b(?:the day after tomorrow|tomorrow|tmrw|tmr|tmw"
+    r"|(?:" + _WEEKDAYS + r") next week"
     r"|(?:next|this|coming) (?:" + _WEEKDAYS + r")|(?:" + _WEEKDAYS + r")"
-    r"|next week|next month|end of (?:the |this )?month"
+    r"|(?:next|nxt) (?:week|wk)|next month|end of (?:the |this )?month|today|tonight"
+    r"|(?:next|nxt) (?:" + _WEEKDAYS + r")"
     r"|in (?:[0-9]{1,3}|a|one|two|three|four|five|six|seven|ten|a couple of) "
     r"(?:days?|weeks?|months?)"
     r"|[0-9]{1,3} (?:days?|weeks?) (?:later|from now)"
@@ -60,12 +64,21 @@ _EN = (
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
                    + _NUM + r"[日号]?|(?:" + _WEEKDAYS + r")", re.IGNORECASE)
 _DATE = re.compile(r"(?:" + _CN + r")" + _CN_TAIL + r"|" + _EN, re.IGNORECASE)
-_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头")
-_CLAUSE = re.compile(r"[，,。；;！!？?\n]|\s+(?:and|but|then)\s+|\s*[~～…]+\s*")
-_NEXT_TIME = re.compile(r"下次|下回|next time|next visit", re.IGNORECASE)
-_TODAY = re.compile(r"今天|今晚|today|tonight", re.IGNORECASE)
-_LATER_TODAY = re.compile(r"^(?:下午|晚上|晚点|傍晚)?(?:再|还要|还得|要去|去)")
-_EN_LEADING = re.compile(r"^(?:by|on|before|until|next)\s+", re.IGNORECASE)
+_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头|下旬|上旬|中旬")
+_CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z)])\.\s|\s+-\s+|\s*[~～…]+\s*|\s{2,}"
+                     r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_TODAY = re.compile(r"今天|today", re.IGNORECASE)
+_LATER_TODAY = re.compile(r"^\s*(?:上午|下午|晚上|晚点|傍晚|之内|内)?\s*"
+                          r"(?:再|还要|还得|要|去|把|给|发|送|带|约)")
+MAX_ACTION = 60
+_EN_LEADING = re.compile(r"^(?:by|on|before|until)\s+", re.IGNORECASE)
+_EN_SHORT = ((re.compile(r"\bnxt\b", re.IGNORECASE), "next"),
+             (re.compile(r"\bwks?\b", re.IGNORECASE), "week"))
+_WEEKDAY_NEXT_WEEK = re.compile(r"^(" + _WEEKDAYS + r") next week$", re.IGNORECASE)
+_ABBREVIATED_DAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?$",
+                              re.IGNORECASE)
+_LATIN_TITLE_BEFORE = re.compile(r"(?:dr|prof|professor|director|mr|mrs|ms|doctor|president)"
+                                 r"\.?\s*$", re.IGNORECASE)
 MAX_ACTION = 60
 
 
@@ -78,21 +91,63 @@ class FollowUp:
 
 def _parse(phrase: str, today: date) -> date | None:
     text = re.sub(r"(?<=[0-9])\.(?=[0-9])", "/", phrase)
+    for pattern, word in _EN_SHORT:
+        text = pattern.sub(word, text)
+    text = _EN_LEADING.sub("", text.strip())
+    match = _WEEKDAY_NEXT_WEEK.match(text)
+    if match:
+        text = f"next {match.group(1)}"
     return parse_due_date(text, today)
 
 
-def _is_past(lexicon: Lexicon, text: str, start: int, end: int, taken: list[Span]) -> bool:
+def _rolled(phrase: str, due: date, today: date) -> bool:
+    """A bare weekday or day that already passed this week / month / year: read as the next
+    one, but in a note it more likely tells when something happened."""
+    bare = phrase.strip()
+    if re.fullmatch(r"(?:周|星期|礼拜|週)" + _WD + r"|(?:" + _WEEKDAYS + r")", bare,
+                    re.IGNORECASE):
+        return due.weekday() < today.weekday() or due - today >= timedelta(days=7)
+    if re.fullmatch(_NUM + r"[日号]", bare):
+        return due.month != today.month or due.year != today.year
+    return due.year != today.year and due.month >= today.month
+
+
+def _is_past(lexicon: Lexicon, text: str, start: int, end: int, taken: list[Span],
+             due: date, today: date) -> bool:
     """Whether a date tells when something happened, not when the rep will act: "周二见了",
-    "上周三", or a date leading straight into who was seen ("周三李主任说…")."""
+    "上周三", or a bare day already past leading straight into who was seen ("周三李主任说…"
+    on a Thursday)."""
     after = text[end:end + 6]
     if after.lstrip().startswith(lexicon.past_after):
         return True
     if ends_with_any(text[max(0, start - 4):start], lexicon.past_before) is not None:
         return True
-    if not _BARE.fullmatch(text[start:end].strip()):
+    phrase = text[start:end]
+    if not _BARE.fullmatch(phrase.strip()) or not _rolled(phrase, due, today):
         return False
+    if re.search(r"月", phrase):
+        return True  # 12月9日 written on the 10th: yesterday, not next year
     gap = len(text[end:]) - len(text[end:].lstrip(" 在去到和跟"))
     return any(span.start == end + gap for span in taken)
+
+
+def _later_today(phrase: str, after: str) -> bool:
+    """"今晚把视频发她", "今天下午提交报告", "今天再去一趟": the rep acts later today."""
+    if re.search(r"今晚|tonight|下午|晚上|傍晚", phrase, re.IGNORECASE):
+        return True
+    return _LATER_TODAY.match(after) is not None
+
+
+def _a_name(text: str, start: int, end: int) -> bool:
+    """"Sun" in "Prof. Sun" or "Sun Li" is a name, not Sunday."""
+    word = text[start:end].strip()
+    if not _ABBREVIATED_DAY.match(word):
+        return False
+    if _LATIN_TITLE_BEFORE.search(text[:start]):
+        return True
+    following = text[end:].lstrip()
+    return bool(following) and (word[:1].isupper() and following[:1].isupper()
+                                or following[0] in "(@")
 
 
 def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
@@ -102,13 +157,14 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
     for match in _DATE.finditer(text):
         start, end = match.span()
         phrase = match.group().strip()
-        if any(s <= start < e for s, e in vague) or _is_past(lexicon, text, start, end, taken):
+        if any(s <= start < e for s, e in vague) or _a_name(text, start, end):
             continue
-        if _TODAY.fullmatch(phrase) and not _LATER_TODAY.match(text[end:]):
+        due = _parse(phrase, today)
+        if due is None or _is_past(lexicon, text, start, end, taken, due, today):
             continue
-        due = _parse(_EN_LEADING.sub("", phrase), today)
-        if due is not None:
-            found.append((due, Span(start, end, phrase)))
+        if due == today and not _later_today(phrase, text[end:]):
+            continue  # today is when the visit was, unless the rep acts later today
+        found.append((due, Span(start, end, phrase)))
     return found
 
 
@@ -123,9 +179,15 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     return start, end
 
 
+def _has_cue(lexicon: Lexicon, text: str) -> bool:
+    low = text.lower()
+    return any(cue in low if not cue.isascii() else re.search(
+        r"\b" + re.escape(cue) + r"\b", low) for cue in lexicon.action_cues)
+
+
 def _trim(lexicon: Lexicon, text: str) -> str:
     """Fillers off both ends: "让我再带点资料过去吧" → 带点资料过去."""
-    text = text.strip(" :：-—,，")
+    text = text.strip(" :：-—,，.;")
     changed = True
     while changed and text:
         changed = False
@@ -140,24 +202,31 @@ def _trim(lexicon: Lexicon, text: str) -> str:
                     len(text) > len(filler) + 1):
                 text, changed = text[:-len(filler)].strip(" ,，"), True
                 break
-    return text[:MAX_ACTION].strip()
+    return text[:MAX_ACTION].strip(" :：-—,，.;")
 
 
-def _action(lexicon: Lexicon, text: str, span: Span, taken: list[Span]) -> str | None:
-    start, end = _clause(text, span.start)
-    after = _trim(lexicon, _without(text, span.end, end, taken))
-    if len(after) >= 2:
-        return after
-    before = _trim(lexicon, _without(text, start, span.start, taken))
-    if len(before) >= 2:
-        return before
+def _pieces(text: str, anchor: Span, taken: list[Span]) -> list[str]:
+    """Where the action may be written, nearest first: the anchor's clause after it, before
+    it, then the next and the previous clause."""
+    start, end = _clause(text, anchor.start)
+    pieces = [_without(text, anchor.end, end, taken), _without(text, start, anchor.start, taken)]
     if end < len(text):
-        following_start = end + 1
-        following_end = _clause(text, following_start)[1]
-        nxt = _trim(lexicon, _without(text, following_start, following_end, taken))
-        if len(nxt) >= 2:
-            return nxt
-    return None
+        pieces.append(_without(text, end + 1, _clause(text, end + 1)[1], taken))
+    if start > 0:
+        previous = _clause(text, max(0, start - 2))
+        pieces.append(_without(text, previous[0], previous[1], taken))
+    return pieces
+
+
+def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str | None:
+    """The clause that says what the rep will do: the first nearby one with an action cue
+    (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
+    pieces = [_trim(lexicon, p) for p in _pieces(text, anchor, taken)]
+    for piece in pieces:
+        if len(piece) >= 2 and _has_cue(lexicon, piece):
+            return piece
+    own = next((p for p in pieces[:2] if len(p) >= 2), None)
+    return own if own is not None and len(own) <= 12 else None
 
 
 def _without(text: str, start: int, end: int, taken: list[Span]) -> str:
@@ -170,19 +239,31 @@ def _without(text: str, start: int, end: int, taken: list[Span]) -> str:
         pieces.append(text[pos:max(pos, span.start)])
         pos = max(pos, span.end)
     pieces.append(text[pos:end])
-    return "".join(pieces)
+    return re.sub(r"[(（]\s*[)）]", "", "".join(pieces))
+
+
+def _undated(lexicon: Lexicon, text: str) -> Span | None:
+    low = text.lower()
+    for word in lexicon.undated:
+        at = low.find(word)
+        if at >= 0 and (not word.isascii() or re.search(r"\b" + re.escape(word) + r"\b", low)):
+            return Span(at, at + len(word), text[at:at + len(word)])
+    return None
 
 
 def find_followup(lexicon: Lexicon, text: str, today: date,
                   taken: list[Span] | None = None) -> FollowUp:
-    """The follow-up a note announces; fields are None when the note says nothing of it."""
+    """The follow-up a note announces; fields are None when the note says nothing of it.
+    Of several dates, the one in a clause saying what the rep will do wins ("下周二药事会，
+    让我周一把资料补齐" → 周一)."""
     spans = list(taken or [])
     dates = _dates(lexicon, text, today, spans)
     if dates:
-        due, span = dates[0]
+        cued = [(due, span) for due, span in dates
+                if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
+        due, span = (cued or dates)[0]
         return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]))
-    marker = _NEXT_TIME.search(text)
+    marker = _undated(lexicon, text)
     if marker is not None:
-        span = Span(marker.start(), marker.end(), marker.group())
-        return FollowUp(None, None, _action(lexicon, text, span, [*spans, span]))
+        return FollowUp(None, None, _action(lexicon, text, marker, [*spans, marker]))
     return FollowUp(None, None, None)

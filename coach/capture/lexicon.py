@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.loader import Issue, line_of, read_positioned
 
-__all__ = ["LEXICON_FILE", "Lexicon", "load_lexicon"]
+__all__ = ["LEXICON_FILE", "Lexicon", "kind_of", "load_lexicon", "rank_of", "same_department",
+           "title_in"]
 
 LEXICON_FILE = Path("capture") / "lexicon.yaml"
 
@@ -25,6 +26,8 @@ class _Strict(BaseModel):
 
 class TitleSpec(_Strict):
     title: str
+    kind: str
+    rank: str | None = None  # defaults to the title itself
     role: str | None = None
 
 
@@ -37,6 +40,7 @@ class PatientWords(_Strict):
 class HospitalWords(_Strict):
     suffixes: list[str]
     not_names: list[str]
+    not_in_names: str
     short_forms: list[str]
     stop_before: list[str]
     latin_suffixes: list[str]
@@ -46,12 +50,16 @@ class HospitalWords(_Strict):
 class DepartmentWords(_Strict):
     names: list[str]
     aliases: dict[str, str]
+    aliases_at_boundary: dict[str, str]
     latin: dict[str, str]
     not_departments: list[str]
     roles: dict[str, str] = Field(default_factory=dict)
+    same: list[list[str]] = Field(default_factory=list)
 
 
 class FollowupWords(_Strict):
+    action_cues: list[str]
+    undated: list[str]
     past_after: list[str]
     past_before: list[str]
     action_fillers: list[str]
@@ -61,8 +69,15 @@ class LexiconSpec(_Strict):
     surnames: str
     compound_surnames: list[str]
     titles: list[TitleSpec]
-    latin_titles: list[str]
+    latin_titles: dict[str, str | None]
+    surname_pinyin: dict[str, str]
+    typos: dict[str, str]
     not_in_given_names: str
+    met_before: list[str]
+    away_after: list[str]
+    full_name_before: list[str]
+    full_name_after: list[str]
+    not_after_name: list[str]
     before_name: list[str]
     patients: PatientWords
     hospitals: HospitalWords
@@ -82,23 +97,37 @@ class Lexicon:
     compound_surnames: tuple[str, ...]
     titles: tuple[str, ...]  # longest first
     title_roles: dict[str, str]
+    title_kinds: dict[str, str]
+    title_ranks: dict[str, str]
     latin_titles: tuple[str, ...]
+    surname_pinyin: dict[str, str]
+    typos: dict[str, str]
     not_given: frozenset[str]
+    met_before: tuple[str, ...]
+    away_after: tuple[str, ...]
+    full_name_before: tuple[str, ...]
+    full_name_after: tuple[str, ...]
+    not_after_name: tuple[str, ...]
     before_name: tuple[str, ...]
     patient_before: tuple[str, ...]
     patient_after: tuple[str, ...]
     patient_given: frozenset[str]
     hospital_suffixes: tuple[str, ...]
     hospital_not_names: frozenset[str]
+    hospital_not_in_names: frozenset[str]
     hospital_short: tuple[re.Pattern[str], ...]
     hospital_stop: tuple[str, ...]
     hospital_latin_suffixes: tuple[str, ...]
     known_hospitals: tuple[str, ...]
     departments: tuple[str, ...]
     department_aliases: dict[str, str]
+    department_aliases_at_boundary: dict[str, str]
     department_latin: dict[str, str]
     not_departments: tuple[str, ...]
     department_roles: dict[str, str]
+    department_groups: dict[str, int]
+    action_cues: tuple[str, ...]
+    undated: tuple[str, ...]
     past_after: tuple[str, ...]
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
@@ -111,23 +140,44 @@ class Lexicon:
             compound_surnames=_longest_first(spec.compound_surnames),
             titles=_longest_first([t.title for t in spec.titles]),
             title_roles={t.title: t.role for t in spec.titles if t.role},
+            title_kinds={**{t.title: t.kind for t in spec.titles},
+                         **{latin.lower(): kind for latin, rank in spec.latin_titles.items()
+                            if rank for t in spec.titles if t.title == rank
+                            for kind in [t.kind]}},
+            title_ranks={**{t.title: t.rank or t.title for t in spec.titles},
+                         **{latin.lower(): rank for latin, rank in spec.latin_titles.items()
+                            if rank}},
             latin_titles=_longest_first([t.lower() for t in spec.latin_titles]),
+            surname_pinyin=dict(spec.surname_pinyin),
+            typos=dict(spec.typos),
             not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
+            met_before=_longest_first([w.lower() for w in spec.met_before]),
+            away_after=_longest_first(spec.away_after),
+            full_name_before=_longest_first(spec.full_name_before),
+            full_name_after=_longest_first(spec.full_name_after),
+            not_after_name=_longest_first(spec.not_after_name),
             before_name=_longest_first(spec.before_name),
             patient_before=_longest_first([w.lower() for w in spec.patients.before]),
             patient_after=_longest_first(spec.patients.after),
             patient_given=frozenset(spec.patients.given),
             hospital_suffixes=_longest_first(spec.hospitals.suffixes),
             hospital_not_names=frozenset(spec.hospitals.not_names),
+            hospital_not_in_names=frozenset(
+                ch for ch in spec.hospitals.not_in_names if not ch.isspace()),
             hospital_short=tuple(re.compile(p) for p in spec.hospitals.short_forms),
             hospital_stop=_longest_first(spec.hospitals.stop_before),
             hospital_latin_suffixes=_longest_first(spec.hospitals.latin_suffixes),
             known_hospitals=_longest_first(spec.hospitals.known),
             departments=_longest_first(spec.departments.names),
             department_aliases=dict(spec.departments.aliases),
+            department_aliases_at_boundary=dict(spec.departments.aliases_at_boundary),
             department_latin={k.lower(): v for k, v in spec.departments.latin.items()},
             not_departments=_longest_first(spec.departments.not_departments),
             department_roles=dict(spec.departments.roles),
+            department_groups={name.lower(): index for index, group in
+                               enumerate(spec.departments.same) for name in group},
+            action_cues=_longest_first([w.lower() for w in spec.followups.action_cues]),
+            undated=_longest_first([w.lower() for w in spec.followups.undated]),
             past_after=_longest_first(spec.followups.past_after),
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
@@ -153,6 +203,10 @@ def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None
             issues.append(Issue(shown, line_of(raw, where), code,
                                 f"{'.'.join(str(p) for p in where)}: {error['msg']}"))
         return None, issues
+    for wrong, right in spec.typos.items():
+        if len(wrong) != len(right):
+            issues.append(Issue(shown, line_of(raw, ("typos", wrong)), "bad-value",
+                                f"typos.{wrong}: a fix must keep the length ({right!r})"))
     for index, pattern in enumerate(spec.hospitals.short_forms):
         try:
             re.compile(pattern)
@@ -162,3 +216,37 @@ def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None
     if issues:
         return None, issues
     return Lexicon.of(spec), []
+
+
+def rank_of(lexicon: Lexicon, title: str | None) -> str | None:
+    """How a title addresses someone (大夫 → 医生, Prof → 教授), or None."""
+    if not title:
+        return None
+    low = title.lower().strip(". ")
+    return lexicon.title_ranks.get(title) or lexicon.title_ranks.get(low)
+
+
+def kind_of(lexicon: Lexicon, title: str | None) -> str | None:
+    """What sort of person a title names (doctor, pharmacist, nurse, leader), or None."""
+    if not title:
+        return None
+    low = title.lower().strip(". ")
+    return lexicon.title_kinds.get(title) or lexicon.title_kinds.get(low)
+
+
+def title_in(lexicon: Lexicon, name: str) -> str | None:
+    """The title a stored name carries: at its end (李主任) or in front ("Dr. Wang Jun")."""
+    for title in lexicon.titles:
+        if name.endswith(title) and len(name) > len(title):
+            return title
+    first = name.split(" ", 1)[0].lower().strip(".")
+    return first if first in lexicon.title_ranks and " " in name.strip() else None
+
+
+def same_department(lexicon: Lexicon, a: str, b: str) -> bool | None:
+    """True or False when the lexicon knows both as one department or as two; None when it
+    knows neither (then compare the words)."""
+    ga, gb = lexicon.department_groups.get(a.lower()), lexicon.department_groups.get(b.lower())
+    if ga is None or gb is None:
+        return None
+    return ga == gb

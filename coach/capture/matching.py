@@ -2,13 +2,15 @@
 
 Filing a visit under the wrong doctor is worse than asking: the note, the follow-up and the
 stage all land on someone else, and the rep rarely notices. So a customer is taken without
-asking only when the name is the same person's name:
+asking only when it is the same person's name, said the same way:
 
-* the name keys are equal (titles and spaces aside: 李医生 = 李主任, "Dr. Li" = "Li"), and
-* nothing contradicts it: not another hospital or department, not another kind of title
-  (a 药师 is not a 主任), and
-* no one else could be meant: another customer of that surname at that hospital is a
-  rival unless the note calls the person by exactly the title on record.
+* the names are equal apart from the title (李主任 = "李 主任"; 王军 = "Wang Jun" through
+  pinyin), and
+* nothing contradicts it: not another hospital or department, not another kind of person
+  (a 药师 and a 主任 of one surname are two people), and
+* the title is the same rank (a note calling 李主任 "李医生" may mean someone else: asked), and
+* no one else could be meant: another customer of that surname at that hospital is a rival
+  unless the note calls the person by exactly the title on record.
 
 A different given name is a different person (李晓明 ≠ 李主任, even at the same hospital):
 such customers are offered as candidates beside "add 李晓明", never chosen for the rep.
@@ -20,49 +22,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
+from coach.capture.lexicon import Lexicon, kind_of, rank_of, same_department, title_in
 from coach.names import (
     CustomerQuery,
     departments_match,
     hospitals_match,
+    is_chinese,
     latin_words,
     name_key,
+    pinyin_of,
     rank_candidates,
     surname_of,
 )
 
-__all__ = ["Mention", "Resolution", "resolve", "title_group"]
+__all__ = ["Mention", "Resolution", "resolve"]
 
 T = TypeVar("T")
 
 MAX_CANDIDATES = 5
-
-# Titles by kind of person: two titles of different groups are two different people.
-_GROUPS: dict[str, tuple[str, ...]] = {
-    "doctor": ("主任医师", "副主任医师", "主治医师", "住院医师", "副主任", "主任", "主治", "住院医",
-               "规培", "医生", "大夫", "医师", "教授", "博士", "老师", "专家", "dr", "doctor",
-               "prof", "professor", "director"),
-    "pharmacist": ("药剂科主任", "药剂科", "药学部", "药师", "pharmacist"),
-    "nurse": ("护士长", "护士", "nurse"),
-    "leader": ("副院长", "院长", "书记", "处长", "科长", "部长", "president", "dean"),
-}
-
-
-def title_group(title: str | None) -> str | None:
-    """"doctor", "pharmacist", "nurse", "leader", or None for no or unknown title."""
-    if not title:
-        return None
-    low = title.lower().strip(". ")
-    for group, titles in _GROUPS.items():
-        if any(low == t or low.endswith(t) for t in titles):
-            return group
-    return None
-
-
-def title_in(name: str) -> str | None:
-    """The title a stored name carries at its end ("李主任" → "主任"), if any."""
-    low = name.lower()
-    found = [t for titles in _GROUPS.values() for t in titles if low.endswith(t)]
-    return max(found, key=len) if found else None
+Fields = Callable[[T], tuple[str, str | None, str | None, str | None]]
 
 
 @dataclass(frozen=True)
@@ -99,65 +77,89 @@ class _Row(Generic[T]):
     title: str | None
 
 
-def _conflicts(mention: Mention, row: _Row[T]) -> bool:
+class _Names:
+    """Name comparisons across scripts: a Chinese key is compared with a Latin one in
+    pinyin (王军 ~ wangjun); two Chinese keys are compared as characters (张 is not 章)."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._pinyin: dict[str, str] = {}
+
+    def latin(self, key: str) -> str:
+        if not is_chinese(key):
+            return key
+        if key not in self._pinyin:
+            self._pinyin[key] = pinyin_of(key, self.lexicon.surname_pinyin)
+        return self._pinyin[key]
+
+    def same(self, a: str, b: str) -> bool:
+        if is_chinese(a) == is_chinese(b):
+            return a == b
+        return self.latin(a) == self.latin(b)
+
+    def surname(self, key: str, name: str) -> str:
+        if is_chinese(key):
+            return surname_of(key)
+        words = latin_words(name)
+        return words[0] if words else key
+
+    def same_surname(self, a: _Row[T] | Mention, b: _Row[T]) -> bool:
+        sa, sb = self.surname(a.key, a.name), self.surname(b.key, b.name)
+        if is_chinese(sa) == is_chinese(sb):
+            return sa == sb
+        return self.latin(sa) == self.latin(sb)
+
+
+def _conflicts(lexicon: Lexicon, mention: Mention, row: _Row[T]) -> bool:
     if mention.hospital and row.hospital and not hospitals_match(mention.hospital, row.hospital):
         return True
-    if mention.department and row.department and not departments_match(mention.department,
-                                                                        row.department):
-        return True
-    ours, theirs = title_group(mention.title), title_group(row.title)
+    if mention.department and row.department:
+        same = same_department(lexicon, mention.department, row.department)
+        if same is False or (same is None and not departments_match(mention.department,
+                                                                     row.department)):
+            return True
+    ours, theirs = kind_of(lexicon, mention.title), kind_of(lexicon, row.title)
     return ours is not None and theirs is not None and ours != theirs
 
 
 def _surname_only(mention: Mention) -> bool:
     """李主任 or "Dr. Li": a name that says only the family, not which member of it."""
     key = mention.key
-    if key and _is_cjk(key[0]):
+    if is_chinese(key):
         return key == surname_of(key)
     return len(latin_words(mention.name)) <= 1
 
 
-def _same_surname(key: str, other: str) -> bool:
-    if key and other and _is_cjk(key[0]) and _is_cjk(other[0]):
-        return surname_of(key) == surname_of(other)
-    return (bool(key) and other.startswith(key)) or other.endswith(key)
-
-
-def _is_cjk(char: str) -> bool:
-    return "\u3400" <= char <= "\u9fff"
-
-
-def resolve(mention: Mention, accounts: Sequence[T],
-            fields: Callable[[T], tuple[str, str | None, str | None, str | None]]
-            ) -> Resolution[T]:
+def resolve(mention: Mention, accounts: Sequence[T], fields: Fields[T],
+            lexicon: Lexicon) -> Resolution[T]:
     """Decide who `mention` is among `accounts` (most recent first). `fields` gives an
     account's (name, hospital, department, title)."""
     key = mention.key
     if not key:
         return Resolution("new")
+    names = _Names(lexicon)
     rows = []
     for item in accounts:
         name, hospital, department, title = fields(item)
         rows.append(_Row(item, name, name_key(name), hospital, department,
-                         title or title_in(name)))
-    exact = [r for r in rows if r.key == key and not _conflicts(mention, r)]
-    ranked = [item for item, _ in rank_candidates(
-        mention.query(), rows, lambda r: (r.name, r.hospital, r.department))]
-    candidates = [r.item for r in ranked][:MAX_CANDIDATES]
+                         title or title_in(lexicon, name)))
+    exact = [r for r in rows if names.same(key, r.key) and not _conflicts(lexicon, mention, r)]
+    ranked = [r for r, _ in rank_candidates(mention.query(), rows,
+                                            lambda r: (r.name, r.hospital, r.department))]
+    ranked += [r for r in rows if r not in ranked and names.same_surname(mention, r)
+               and not _conflicts(lexicon, mention, r)]
     if len(exact) == 1:
         chosen = exact[0]
-        rivals = [r for r in rows if r is not chosen and _same_surname(key, r.key)
-                  and not _conflicts(mention, r)
+        ours, theirs = rank_of(lexicon, mention.title), rank_of(lexicon, chosen.title)
+        rivals = [r for r in rows if r is not chosen and names.same_surname(mention, r)
+                  and not _conflicts(lexicon, mention, r)
                   and (chosen.hospital is None or r.hospital is None
                        or hospitals_match(chosen.hospital, r.hospital))]
-        same_title = bool(mention.title) and (mention.title or "").lower() == (
-            chosen.title or "").lower()
-        if not _surname_only(mention) or not rivals or same_title:
+        same_rank = ours is None or theirs is None or ours == theirs
+        if same_rank and (not _surname_only(mention) or not rivals
+                          or (ours is not None and ours == theirs)):
             return Resolution("known", chosen.item)
-    if exact:
-        ordered = [r.item for r in exact] + [c for c in candidates
-                                             if all(c is not r.item for r in exact)]
-        return Resolution("ambiguous", None, ordered[:MAX_CANDIDATES])
-    if candidates:
-        return Resolution("ambiguous", None, candidates)
+    ordered = exact + [r for r in ranked if r not in exact]
+    if ordered:
+        return Resolution("ambiguous", None, [r.item for r in ordered][:MAX_CANDIDATES])
     return Resolution("new")

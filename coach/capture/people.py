@@ -1,36 +1,36 @@
-"""Customers named in a note: 李主任, 王建国主任, "李晓明 住院医", 见了王建国, Dr. Wang, Li Wei.
+"""Customers named in a note: 李主任, 王建国主任, 副主任王磊, "李晓明 住院医", 见了王建国,
+Dr. Wang, "Huang 主任", Chen Li @ Ruijin.
 
-A name is a family name, up to two given characters and a title (李主任, 欧阳明教授), or a
-full name in a place only a name can be: after 见了 / 拜访 / 和, at the start of a line, or
-before 说. Given names never hold numbers, weekdays or function words, which is what keeps
-"周三李主任" the 李主任 of Wednesday. Patients are not customers: a name after 患者 / 3床, or
-with a 某 for a given name, is skipped.
+A name is a family name, up to two given characters and a title (李主任, 欧阳明教授), a title
+and then a full name (副主任王磊), or a full name in a place only a name can be: after 见了 /
+拜访 / 和, after a hospital or department, at the start of a line, or before 说. Given names
+never hold numbers, weekdays or function words, which is what keeps "周三李主任" the 李主任 of
+Wednesday. Patients are not customers: a name after 患者 / 3床, or with a 某 for a given
+name, is skipped. Full names the rep's customers already have are found anywhere.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any, is_cjk, overlaps
+from coach.names import is_chinese, pinyin_of
 
 __all__ = ["Person", "find_people"]
 
-_RIGHT_OF_NAME = ("说", "讲", "表示", "提到", "觉得", "认为", "问", "反馈", "那边", "这边", "主动",
-                  "答应", "同意", "希望", "打算", "准备", "一起", "聊", "沟通", "交流", "讨论",
-                  "见面", "开会", "明确", "反映")
-_LATIN_TITLE = r"(?P<title>{titles})\.?\s+"
-_LATIN_NAME = r"(?P<name>[A-Za-z][a-z]+(?:[ -][A-Za-z][a-z]+)?)"
-_VISIT_EN = re.compile(r"\b(?:saw|met|visited|meeting with|met with|called|with|and)\s+"
-                       r"(?P<name>[A-Z][a-z]+ [A-Z][a-z]+)\b")
 _PINYIN = re.compile(
     r"^(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|"
     r"iao|iu|ian|in|iang|ing|iong|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|ue|van|vn)$")
 _ENGLISH_WORDS = frozenset({"he", "she", "me", "an", "a", "o", "e", "bin", "men", "hen",
                             "ran", "man", "pin", "tan", "den", "ten", "can", "fan", "long",
-                            "song", "hang", "ring", "sing", "zen", "yen", "yuan", "go", "no",
-                            "so", "to", "wo", "ye"})
+                            "song", "hang", "ring", "sing", "zen", "yen", "go", "no", "so",
+                            "to", "wo", "ye", "new", "ok", "mon", "tue", "wed", "thu", "fri",
+                            "sat", "sun", "dec", "jan", "feb", "mar", "apr", "may", "jun", "jul",
+                            "aug", "sep", "oct", "nov", "ping", "ming", "tang", "wen"})
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,17 @@ class Person:
     span: Span  # the name as written, title included
     name: str
     title: str | None
+    met: bool = False  # right after 见了 / saw: the person the rep actually met
 
 
 def _syllables(word: str) -> bool:
-    """Whether a Latin word is one or two pinyin syllables (Wei, Jun, Xiaoming)."""
+    """Whether a Latin word is one to three pinyin syllables (Wei, Jun, Xiaoming, Ouyang)."""
     low = word.lower()
+    if not low.isalpha():
+        return False
     if _PINYIN.match(low):
         return True
-    return any(_PINYIN.match(low[:i]) and _PINYIN.match(low[i:]) for i in range(1, len(low)))
+    return any(_PINYIN.match(low[:i]) and _syllables(low[i:]) for i in range(1, len(low)))
 
 
 def _surname_at(lexicon: Lexicon, text: str, at: int) -> int:
@@ -56,16 +59,17 @@ def _surname_at(lexicon: Lexicon, text: str, at: int) -> int:
     return 1 if at < len(text) and text[at] in lexicon.surnames else 0
 
 
-def _left_boundary(lexicon: Lexicon, text: str, at: int, taken: list[Span]) -> int:
-    """How clearly a name may start at `at`: 2 after punctuation, a place or a word such as
-    见了, 1 at the very start, 0 in the middle of other Chinese text."""
+def _left_boundary(lexicon: Lexicon, text: str, at: int, taken: Sequence[Span],
+                   words: Sequence[str]) -> int:
+    """How clearly a name may start at `at`: 2 after punctuation, a place or one of
+    `words` (见了 …), 1 at the very start, 0 in the middle of other Chinese text."""
     if at == 0:
         return 1
     if not is_cjk(text[at - 1]):
         return 2
     if any(span.end == at for span in taken):
         return 2
-    return 2 if ends_with_any(text[:at], lexicon.before_name) else 0
+    return 2 if ends_with_any(text[:at], words) else 0
 
 
 def _is_patient(lexicon: Lexicon, text: str, start: int, end: int, given: str) -> bool:
@@ -81,7 +85,11 @@ def _valid_given(lexicon: Lexicon, given: str) -> bool:
     return all(is_cjk(ch) and ch not in lexicon.not_given for ch in given)
 
 
-def _titled(lexicon: Lexicon, text: str, taken: list[Span]) -> list[Person]:
+def _met(lexicon: Lexicon, text: str, start: int) -> bool:
+    return ends_with_any(text[:start].lower().rstrip(), lexicon.met_before) is not None
+
+
+def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     """Family name + given + title, written together or with spaces before the title."""
     people: list[Person] = []
     seen: list[Span] = []
@@ -93,7 +101,7 @@ def _titled(lexicon: Lexicon, text: str, taken: list[Span]) -> list[Person]:
             name_end = ts
             while name_end > 0 and text[name_end - 1] == " ":
                 name_end -= 1
-            best: tuple[int, int, int] | None = None  # (boundary, -length, start)
+            best: tuple[int, int, int, int] | None = None  # (boundary, compound, pref, start)
             for length in (1, 2, 3, 4):
                 start = name_end - length
                 if start < 0 or overlaps(taken, start, name_end):
@@ -106,79 +114,156 @@ def _titled(lexicon: Lexicon, text: str, taken: list[Span]) -> list[Person]:
                     continue
                 if name_end != ts and length - surname < 1:
                     continue  # "李 主任" is fine written together; apart, only full names
-                boundary = _left_boundary(lexicon, text, start, taken)
                 if _is_patient(lexicon, text, start, te, given):
                     continue
-                rank = (boundary, -length if boundary < 2 else length, start)
-                if best is None or rank[:2] > best[:2]:
+                boundary = _left_boundary(lexicon, text, start, taken, lexicon.before_name)
+                rank = (boundary, int(surname == 2), length if boundary == 2 else -length,
+                        start)
+                if best is None or rank[:3] > best[:3]:
                     best = rank
             if best is None:
                 continue
-            start = best[2]
+            start = best[3]
             span = Span(start, te, text[start:te].replace(" ", ""))
             seen.append(Span(ts, te, title))
             name = span.value if name_end == ts else text[start:name_end]
-            people.append(Person(span, name, title))
+            people.append(Person(span, name, title, _met(lexicon, text, start)))
     return people
 
 
-def _full_names(lexicon: Lexicon, text: str, taken: list[Span]) -> list[Person]:
-    """Full names without a title, where only a name fits: 见了王建国，… / 李晓明 泰山医院."""
+def _full_name_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span],
+                  strong: bool) -> int:
+    """End of a full name (family name + 1-2 given) starting at `start`, or 0. After a
+    strong start (a place, a title, 见了) more words may follow the name."""
+    surname = _surname_at(lexicon, text, start)
+    if not surname:
+        return 0
+    for given_length in (2, 1):
+        end = start + surname + given_length
+        given = text[start + surname:end]
+        if end > len(text) or len(given) < given_length or not _valid_given(lexicon, given):
+            continue
+        if overlaps(taken, start, end):
+            continue
+        rest = text[end:]
+        if rest.startswith(lexicon.not_after_name):
+            continue
+        after = lexicon.full_name_after if strong else lexicon.full_name_after[:0] + tuple(
+            w for w in lexicon.full_name_after if len(w) > 1 or w in "说讲问")
+        if (not rest or not is_cjk(rest[0]) or rest.startswith(after)
+                or any(s.start == end for s in taken) or rest.startswith(lexicon.titles)):
+            return end
+    return 0
+
+
+def _full_names(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
+    """Full names without a title, where only a name fits: 见了王建国，… / 李晓明 泰山医院 /
+    副主任王磊 (a title before the name)."""
     people: list[Person] = []
-    for start in range(len(text)):
-        surname = _surname_at(lexicon, text, start)
-        if not surname or overlaps(taken, start, start + 1):
+    start = 0
+    while start < len(text):
+        boundary = _left_boundary(lexicon, text, start, taken, lexicon.full_name_before)
+        title_before = ends_with_any(text[:start], lexicon.titles)
+        strong = boundary == 2 or title_before is not None
+        if boundary < 1 and title_before is None:
+            start += 1
             continue
-        if _left_boundary(lexicon, text, start, taken) < 1:
+        end = _full_name_at(lexicon, text, start, taken, strong)
+        if end and not _is_patient(lexicon, text, start, end, text[start + 1:end]):
+            span = Span(start, end, text[start:end])
+            people.append(Person(span, span.value, title_before,
+                                 _met(lexicon, text, start)))
+            start = end
             continue
-        for given_length in (2, 1):
-            end = start + surname + given_length
-            given = text[start + surname:end]
-            if end > len(text) or len(given) < given_length or not _valid_given(lexicon, given):
-                continue
-            rest = text[end:]
-            right = (not rest or not is_cjk(rest[0]) or rest.startswith(_RIGHT_OF_NAME)
-                     or any(s.start == end for s in taken) or rest.startswith(lexicon.titles))
-            if not right or overlaps(taken, start, end):
-                continue
-            if _is_patient(lexicon, text, start, end, given):
-                break
-            people.append(Person(Span(start, end, text[start:end]), text[start:end], None))
-            break
+        start += 1
     return people
 
 
-def _latin(lexicon: Lexicon, text: str) -> list[Person]:
+def _known(text: str, names: Sequence[str], taken: Sequence[Span]) -> list[Person]:
+    """The rep's own customers' full names, wherever they are written."""
+    people: list[Person] = []
+    for name in names:
+        if len(name) < 2 or not is_chinese(name):
+            continue
+        for match in re.finditer(re.escape(name), text):
+            if not overlaps(taken, *match.span()):
+                people.append(Person(Span(*match.span(), name), name, None))
+    return people
+
+
+def _latin_surnames(lexicon: Lexicon) -> frozenset[str]:
+    """Family names in pinyin ("li", "ouyang"), computed once, only for notes in English."""
+    cached: frozenset[str] | None = getattr(lexicon, "_latin_surnames", None)
+    if cached is None:
+        cached = frozenset({pinyin_of(s, lexicon.surname_pinyin) for s in lexicon.surnames}
+                           | {pinyin_of(s, lexicon.surname_pinyin)
+                              for s in lexicon.compound_surnames})
+        object.__setattr__(lexicon, "_latin_surnames", cached)
+    return cached
+
+
+def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
+    """Dr. Wang, Prof Zhang, President Zhao; "Huang 主任"; Chen Li / Wang Jun / Cao where a
+    name starts a line or follows saw / met / with."""
     people: list[Person] = []
     titles = "|".join(re.escape(t) for t in lexicon.latin_titles)
-    pattern = re.compile(r"\b" + _LATIN_TITLE.format(titles=titles) + _LATIN_NAME, re.IGNORECASE)
-    for match in pattern.finditer(text):
+    titled = re.compile(r"\b(?P<title>" + titles + r")\.?\s+(?P<name>[A-Za-z][a-z]+"
+                        r"(?:[ -][A-Za-z][a-z]+)?)", re.IGNORECASE)
+    for match in titled.finditer(text):
         words = match.group("name").replace("-", " ").split()
         if not (words[0][0].isupper() or _syllables(words[0])):
             continue
         keep = [words[0]]
         if len(words) > 1 and _syllables(words[1]) and words[1].lower() not in _ENGLISH_WORDS \
-                and (words[1][0].isupper() == words[0][0].isupper()):
+                and words[1][0].isupper() == words[0][0].isupper():
             keep.append(words[1])
         end = match.start("name") + len(" ".join(keep))
         span = Span(match.start(), end, text[match.start():end])
-        people.append(Person(span, span.value, match.group("title")))
-    for match in _VISIT_EN.finditer(text):
-        first, second = match.group("name").split()
-        if _syllables(first) and _syllables(second) and not overlaps(
-                [p.span for p in people], *match.span("name")):
-            span = Span(match.start("name"), match.end("name"), match.group("name"))
-            people.append(Person(span, span.value, None))
+        people.append(Person(span, span.value, match.group("title"),
+                             _met(lexicon, text, match.start())))
+    surnames = _latin_surnames(lexicon)
+    taken_all = [*taken, *(p.span for p in people)]
+    for match in _LATIN_WORD.finditer(text):
+        start = match.start()
+        word = match.group()
+        if word.lower() not in surnames or word.lower() in _ENGLISH_WORDS:
+            continue
+        if overlaps(taken_all, start, match.end()):
+            continue
+        rest = text[match.end():]
+        title = next((t for t in lexicon.titles if rest.lstrip().startswith(t)), None)
+        if title is not None:  # "Huang 主任"
+            end = match.end() + (len(rest) - len(rest.lstrip())) + len(title)
+            people.append(Person(Span(start, end, text[start:end]), text[start:end], title))
+            continue
+        before = text[:start].rstrip().lower()
+        at_start = not before or before[-1] in ",;:.，；：。\n("
+        if not (at_start or _met(lexicon, text, start)):
+            continue
+        second = re.match(r"\s+([A-Za-z]+)", rest)
+        end = match.end()
+        if second and _syllables(second.group(1)) and second.group(1).lower() not in \
+                _ENGLISH_WORDS and second.group(1)[0].isupper() == word[0].isupper():
+            end = match.end() + second.end()
+        follow = text[end:].lstrip()[:1]
+        if follow and follow not in "@(,:;-" and not is_cjk(follow) and end == match.end():
+            continue  # a lone word must be followed by @ ( , : to be a name
+        if not word[0].isupper() and end == match.end():
+            continue
+        people.append(Person(Span(start, end, text[start:end]), text[start:end], None,
+                             _met(lexicon, text, start)))
     return people
 
 
-def find_people(lexicon: Lexicon, text: str, taken: list[Span]) -> list[Person]:
+def find_people(lexicon: Lexicon, text: str, taken: list[Span],
+                known_names: Sequence[str] = ()) -> list[Person]:
     """Every customer-like person named in `text`, in order of appearance."""
-    titled = _titled(lexicon, text, taken)
-    spans = taken + [p.span for p in titled]
-    full = [p for p in _full_names(lexicon, text, spans)]
-    people = titled + full + _latin(lexicon, text)
-    people.sort(key=lambda p: p.span.start)
+    known = _known(text, known_names, taken)
+    titled = _titled(lexicon, text, [*taken, *(p.span for p in known)])
+    spans = [*taken, *(p.span for p in known), *(p.span for p in titled)]
+    full = _full_names(lexicon, text, spans)
+    people = known + titled + full + _latin(lexicon, text, [*spans, *(p.span for p in full)])
+    people.sort(key=lambda p: (p.span.start, -p.span.end))
     merged: list[Person] = []
     for person in people:
         if merged and overlaps([merged[-1].span], person.span.start, person.span.end):

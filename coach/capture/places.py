@@ -15,12 +15,14 @@ from collections.abc import Sequence
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any, is_cjk, overlaps
-from coach.names import hospital_key
+from coach.names import hospital_key, is_chinese, pinyin_of
 
 __all__ = ["find_departments", "find_hospitals"]
 
 MAX_HOSPITAL_CORE = 12
-_GENERIC = ("医院", "卫生院", "诊所", "保健院")
+_GENERIC = ("医院", "卫生院", "诊所", "保健院", "社区")
+_COUNTED = re.compile(r"^[一二三四五六七八九十几两多0-9]+家$")  # "跑了三家医院"
+_GENERIC_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,3}科")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
@@ -54,9 +56,15 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             start = _grow_left(text, at, sorted(stops, key=len, reverse=True), generic)
             if start is None:
                 continue
+            while start < at and text[start] in lexicon.hospital_not_in_names:
+                start += 1  # "吴科长说医院": the name cannot hold 说
             core = text[start:at]
+            if any(ch in lexicon.hospital_not_in_names for ch in core):
+                start += max(i for i, ch in enumerate(core)
+                             if ch in lexicon.hospital_not_in_names) + 1
+                core = text[start:at]
             if generic and (len(core) == 0 or core in lexicon.hospital_not_names
-                            or (len(core) == 1 and ends_with_any(core, lexicon.hospital_stop))):
+                            or _COUNTED.match(core)):
                 continue
             found.append(Span(start, end, text[start:end]))
     for pattern in lexicon.hospital_short:
@@ -73,8 +81,11 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
                 start = match.start() + match.group(0).index(words[0])
                 found.append(Span(start, match.end(), text[start:match.end()]))
     lowered = text.lower()
+    latin_text = any(ch.isascii() and ch.isalpha() for ch in text)
     for name in (*known, *lexicon.known_hospitals):
         variants = {name, hospital_key(name)} if is_cjk(name[:1]) else {name}
+        if latin_text and name in known and is_chinese(hospital_key(name)):
+            variants.add(pinyin_of(hospital_key(name)))  # 泰山医院 written "Taishan"
         for variant in sorted(variants, key=len, reverse=True):
             if len(variant) < 2:
                 continue
@@ -83,7 +94,8 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
                 continue
             if variant.isascii() and not _whole_word(lowered, at, at + len(variant)):
                 continue
-            value = name if name in known else text[at:at + len(variant)]
+            value = name if name in known and variant.isascii() == name.isascii() \
+                else text[at:at + len(variant)]
             found.append(Span(at, at + len(variant), value))
             break
     return sorted(found)
@@ -99,45 +111,77 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) -> list[Span]:
     """Every department named in `text`, in order, as its full name."""
     found: list[Span] = []
-    blocked = [Span(m.start(), m.end(), word) for word in lexicon.not_departments
-               for m in re.finditer(re.escape(word), text)]
+
+    def add(start: int, end: int, value: str) -> None:
+        if not overlaps(found, start, end) and not overlaps(taken, start, end):
+            found.append(Span(start, end, value))
+
     for name in lexicon.departments:
         for match in re.finditer(re.escape(name), text):
-            span = match.span()
-            if overlaps(found, *span) or overlaps(taken, *span) or overlaps(blocked, *span):
-                continue
-            found.append(Span(*span, name))
-    for alias, full in sorted(lexicon.department_aliases.items(), key=lambda a: -len(a[0])):
+            add(*match.span(), name)
+    aliases = [(alias, full, False) for alias, full in lexicon.department_aliases.items()]
+    aliases += [(alias, full, True) for alias, full in
+                lexicon.department_aliases_at_boundary.items()]
+    for alias, full, at_boundary in sorted(aliases, key=lambda a: -len(a[0])):
         for match in re.finditer(re.escape(alias), text, re.IGNORECASE if alias.isascii()
                                  else 0):
             start, end = match.span()
-            if overlaps(found, start, end) or overlaps(taken, start, end):
-                continue
             if alias.isascii() and not _whole_word(text, start, end):
                 continue
-            if not alias.isascii() and not _alias_ends(lexicon, text, end):
+            if at_boundary and not _alias_ends(lexicon, text, end):
                 continue
-            found.append(Span(start, end, full))
+            add(start, end, full)
+    for match in _GENERIC_DEPARTMENT.finditer(text):
+        begin = _department_start(text, match.start(), match.end(), [*taken, *found])
+        if begin is None:
+            continue
+        start, end = begin, match.end()
+        core = text[start:end - 1]
+        if not core or overlaps(found, start, end) or overlaps(taken, start, end):
+            continue
+        if any(ch in lexicon.not_given or ch in lexicon.hospital_not_in_names for ch in core):
+            continue
+        if any(w in text[start:end + 2] for w in lexicon.not_departments):
+            continue
+        add(start, end, text[start:end])
     for match in _LATIN_WORD.finditer(text):
         word = match.group()
         latin = lexicon.department_latin.get(word.lower())
-        if latin is None or overlaps(found, *match.span()) or overlaps(taken, *match.span()):
+        if latin is None:
             continue
-        if len(word) <= 3 and not word.isupper():  # "er", "gi" are words; "ER", "GI" wards
+        if word.lower() in _AMBIGUOUS_LATIN and not word.isupper():  # "er" is a word, ER a ward
             continue
-        found.append(Span(match.start(), match.end(), latin))
+        add(match.start(), match.end(), latin)
     return sorted(found)
 
 
+_AMBIGUOUS_LATIN = frozenset({"er", "gi", "gp", "icu", "ccu"})
+
+
+def _department_start(text: str, start: int, end: int, spans: Sequence[Span]) -> int | None:
+    """Where a department written "X科" that is not in the list begins: right after a
+    hospital, a space or the start of the note; None when nothing marks its start."""
+    for at in range(start, end - 1):
+        if at == 0 or not is_cjk(text[at - 1]) or any(s.end == at for s in spans):
+            return at
+    return None
+
+
 def _alias_ends(lexicon: Lexicon, text: str, end: int) -> bool:
-    """A short form ("心内") is a department only when the word ends there: followed by
-    nothing, a non-Chinese character, a name with a title, or 的."""
+    """A short form that is also a word ("呼吸") is a department only when the word ends
+    there: followed by nothing, a non-Chinese character, a name, a title, or a word that
+    goes with departments (的, 科室, 门诊, 病房, 新来的 …)."""
     rest = text[end:]
     if not rest or not is_cjk(rest[0]):
         return True
-    if rest[0] in "的那这里" or rest.startswith(lexicon.titles):
+    if rest.startswith(("的", "那", "这", "里", "科室", "门诊", "病房", "新", "主任", "护士",
+                        "医生", "大夫", "再", "也", "又", "今天", "明天", "下周", "等")):
         return True
-    if rest[0] in lexicon.surnames and any(rest[1:4].startswith(t) or rest[2:5].startswith(t)
-                                           for t in lexicon.titles):
+    if rest.startswith(lexicon.titles):
         return True
-    return rest.startswith(("主任", "医生", "大夫", "护士", "病房", "门诊"))
+    head = next((c for c in lexicon.compound_surnames if rest.startswith(c)), rest[0])
+    after = rest[len(head):]
+    return head in lexicon.compound_surnames or (
+        head in lexicon.surnames and any(after[i:].startswith(lexicon.titles) or
+                                         (i > 0 and (len(after) == i or not is_cjk(after[i])))
+                                         for i in range(0, 3)))

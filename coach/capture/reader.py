@@ -20,7 +20,7 @@ from datetime import date
 from coach.capture.followup import find_followup
 from coach.capture.lexicon import Lexicon
 from coach.capture.matching import Mention
-from coach.capture.people import find_people
+from coach.capture.people import Person, find_people
 from coach.capture.places import find_departments, find_hospitals
 from coach.capture.spans import is_cjk
 from coach.names import parse_customer_text
@@ -57,20 +57,40 @@ def _standalone_title(lexicon: Lexicon, text: str) -> str | None:
     return None
 
 
+def _fix_typos(lexicon: Lexicon, text: str) -> str:
+    for wrong, right in lexicon.typos.items():
+        text = text.replace(wrong, right)
+    return text
+
+
+def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
+    """The person the rep met: the one right after 见了 / saw, else the first named who was
+    not away ("王主任出差了，见了石副主任" → 石副主任)."""
+    present = [p for p in people
+               if not text[p.span.end:].lstrip().startswith(lexicon.away_after)]
+    met = [p for p in present if p.met]
+    if met:
+        return met[0]
+    return present[0] if present else None
+
+
 def read_note(lexicon: Lexicon, text: str, today: date,
-              known_hospitals: Sequence[str] = ()) -> NoteFacts:
-    text = unicodedata.normalize("NFKC", text)
+              known_hospitals: Sequence[str] = (), known_names: Sequence[str] = ()
+              ) -> NoteFacts:
+    """What a note says; `known_hospitals` and `known_names` are the rep's customers', found
+    however they are written (泰山 for 泰山医院, "Taishan" too)."""
+    text = _fix_typos(lexicon, unicodedata.normalize("NFKC", text))
     hospitals = find_hospitals(lexicon, text, known_hospitals)
     departments = find_departments(lexicon, text, hospitals)
-    people = find_people(lexicon, text, [*hospitals, *departments])
+    people = find_people(lexicon, text, [*hospitals, *departments], known_names)
     hospital = hospitals[0].value if hospitals else None
     department = departments[0].value if departments else None
     mention = None
     role = lexicon.department_roles.get(department or "")
-    if people:
-        first = people[0]
-        title = first.title or _standalone_title(lexicon, text)
-        mention = Mention(first.name, hospital, department, title)
+    customer = _customer(lexicon, text, people)
+    if customer is not None:
+        title = customer.title or _standalone_title(lexicon, text)
+        mention = Mention(customer.name, hospital, department, title)
         role = lexicon.title_roles.get(title or "") or role
     taken = [*hospitals, *departments, *(p.span for p in people)]
     followup = find_followup(lexicon, text, today, taken)

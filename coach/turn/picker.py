@@ -59,7 +59,8 @@ class AccountInput:
     def ask(self, turn: Turn, step: StepSpec, text: str) -> Question:
         preset = _preset(turn, step)
         if preset is not None:
-            resolution = resolve(preset, list(turn.store.active_accounts()), _fields)
+            resolution = resolve(preset, list(turn.store.active_accounts()), _fields,
+                                 turn.library.lexicon)
             return self._offer(turn, step, text, resolution.candidates, preset)
         recent = list(turn.store.recent_accounts(MAX_OFFERED))
         hint = turn.message("account_prompt" if recent else "account_none_yet")
@@ -102,7 +103,8 @@ class AccountInput:
         mention = mention_in(turn.library.lexicon, answer.text or "", turn.local_now.date())
         if mention is None:
             return Retry(turn.message("account_prompt"))
-        resolution = resolve(mention, list(turn.store.active_accounts()), _fields)
+        resolution = resolve(mention, list(turn.store.active_accounts()), _fields,
+                             turn.library.lexicon)
         if resolution.status == "known" and resolution.account is not None:
             turn.store.touch(resolution.account, turn.now)
             return Accept(resolution.account.id, turn.message(
