@@ -178,7 +178,9 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
                                             turn.now, title=mention.title)
         turn.vars["account"] = created.id
         return created, True
-    if mention is not None and resolve(mention, [account], _fields, turn.library.lexicon).status == KNOWN:
+    same = mention is not None and resolve(mention, [account], _fields,
+                                           turn.library.lexicon).status == KNOWN
+    if mention is not None and same:
         account.hospital = account.hospital or mention.hospital
         account.department = account.department or mention.department
         account.title = account.title or mention.title

@@ -146,7 +146,7 @@ def _a_name(text: str, start: int, end: int) -> bool:
     if _LATIN_TITLE_BEFORE.search(text[:start]):
         return True
     following = text[end:].lstrip()
-    return bool(following) and (word[:1].isupper() and following[:1].isupper()
+    return bool(following) and ((word[:1].isupper() and following[:1].isupper())
                                 or following[0] in "(@")
 
 
