@@ -31,7 +31,8 @@ BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "comm
                            "suspended"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
-    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title",
+    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "before",
+    "after",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
@@ -95,6 +96,20 @@ def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[I
         if kind != "input" and step.input is not None:
             yield _issue(source, _step_path(pb, step, "input"), "step-kind",
                          f"step {step.id!r} has `input` but no `ask`")
+        if step.input == "item" and not step.items:
+            yield _issue(source, _step_path(pb, step), "missing-items",
+                         f"`input: item` step {step.id!r} needs `items:` naming the list to "
+                         "pick from")
+        if step.items and step.input != "item":
+            yield _issue(source, _step_path(pb, step, "items"), "step-kind",
+                         f"step {step.id!r} has `items` but is not `input: item`")
+        if step.query and step.input != "account":
+            yield _issue(source, _step_path(pb, step, "query"), "step-kind",
+                         f"step {step.id!r} has `query` but is not `input: account`")
+        if step.input == "number" and step.optional:
+            yield _issue(source, _step_path(pb, step, "optional"), "ambiguous-number",
+                         f"step {step.id!r}: an optional number input would read a typed "
+                         "number as the skip choice; ask for a number without a skip")
 
 
 def _targets(pb: Playbook, step: StepSpec) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -237,6 +252,15 @@ def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Is
     allowed = declared_names(pb)
     for step in pb.steps:
         base = _step_path(pb, step)
+        for name, key in ((step.items, "items"), (step.query, "query")):
+            if name and name not in allowed:
+                yield _issue(source, (*base, key), "unknown-variable",
+                             f"step {step.id!r} reads {name!r}, which no step saves, sets or "
+                             "provides")
+        for index, choice in enumerate(step.choices or []):
+            if choice.when is not None:
+                yield from _template_issues(source, (*base, "choices", index, "when"),
+                                            choice.when, allowed, expression=True)
         for path, text in _texts(step, base):
             yield from _template_issues(source, path, text, allowed)
         for name, value in (step.set or {}).items():

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -86,20 +87,28 @@ def test_quiz_through_the_console(workdir: Path, shipped: Library) -> None:
 
 def test_log_visit_with_fuzzy_customer_and_chinese_date(workdir: Path) -> None:
     out = chat(workdir, [
-        "/log", "李主任 泰山医院 心内科", "1",  # not found yet: 1 = create
-        "关心三期数据，想看老年患者亚组", "下周三", "带亚组数据再访", "3",
-        "李医生说下个月科室会可以讲十分钟",  # free text: a new note, confirm the customer
-        "李医生 泰山医院",  # fuzzy: finds 李主任 at 泰山医院
-        "3天后", "跳过", "3",
+        # one note: a new customer with hospital and department, the follow-up in words
+        "/log", "泰山医院心内科李主任关心三期数据，想看老年患者亚组，下周三带亚组数据再访",
+        "1", "3",  # 1 = ✅ 保存, 3 = 完成
+        "李医生说下个月科室会可以讲十分钟",  # free text: fuzzy, proposed as 李主任 at 泰山医院
+        "3", "3天后",  # 3 = 📅 改日期, then the date in words
+        "1", "3",
     ])
-    assert "李主任" in out
+    assert "👤 李主任 · 泰山医院 · 心内科（新客户）" in out
+    assert "👤 李主任 · 泰山医院 · 心内科\n" in out  # the second note: the same customer
     notes = rows(workdir, "SELECT text FROM notes ORDER BY id")
-    assert [n for (n,) in notes] == ["关心三期数据，想看老年患者亚组",
-                                     "李医生说下个月科室会可以讲十分钟"]
+    assert [n for (n,) in notes] == [
+        "泰山医院心内科李主任关心三期数据，想看老年患者亚组，下周三带亚组数据再访",
+        "李医生说下个月科室会可以讲十分钟"]
     accounts = rows(workdir, "SELECT name, hospital, department FROM accounts")
     assert accounts == [("李主任", "泰山医院", "心内科")]
-    due = [d for (d,) in rows(workdir, "SELECT due_date FROM followups ORDER BY id")]
-    assert len(due) == 2 and all(d > "2020-01-01" for d in due)
+    followups = rows(workdir, "SELECT due_date, action FROM followups ORDER BY id")
+    assert [action for _, action in followups] == ["带亚组数据再访", "科室会可以讲十分钟"]
+    due = [d for d, _ in followups]
+    assert len(due) == 2 and all(str(d) > "2020-01-01" for d in due)
+    first, second = (date.fromisoformat(str(d)) for d in due)
+    assert first.weekday() == 2  # 下周三: a Wednesday
+    assert 0 <= (first - second).days <= 6  # 下周三 is 3 to 9 days away, 3天后 is 3
 
 
 def test_style_stage_and_next_steps(workdir: Path, shipped: Library) -> None:
@@ -121,8 +130,8 @@ def test_style_stage_and_next_steps(workdir: Path, shipped: Library) -> None:
 
 
 def test_accounts_list_rename_and_archive(workdir: Path) -> None:
-    chat(workdir, ["/log", "张医生 一院", "1", "第一次见", "跳过", "3",
-                   "/log", "赵主任 二院", "1", "约了下周", "跳过", "3"])
+    chat(workdir, ["/log", "市一院张医生，第一次见", "1", "3",  # 1 = ✅ 保存, 3 = 完成
+                   "/log", "市二院赵主任，约了下周再去", "1", "3"])
     out = chat(workdir, ["/accounts", "张医生", "5", "张建国医生"])
     assert "张医生" in out and "赵主任" in out
     names = sorted(n for (n,) in rows(workdir, "SELECT name FROM accounts"))

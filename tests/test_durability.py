@@ -33,11 +33,15 @@ def customer(k: int) -> str:
 def script() -> list[str]:
     lines = ["/quiz", *[str(1 + n % 4) for n in range(19)]]
     for k in range(20):
-        lines += ["/log", customer(k), "1", f"第{k}次拜访：关心数据{k}", "跳过"]
+        note = f"{customer(k)}：第{k}次拜访，关心数据{k}"
+        if k % 2 == 0:  # the follow-up in the note; 1 = ✅ 保存, 3 = 完成
+            lines += ["/log", f"{note}，12月{k + 1}日再去送资料", "1", "3"]
+        else:  # no date in the note: 3 = 📅 加跟进日期, then the date, then save
+            lines += ["/log", note, "3", f"1月{k + 1}日", "1", "3"]
     for k in range(5):
         lines += ["/stage", customer(k), *["1"] * 8, "2"]
-    for k in range(6):
-        lines += [f"补充记录{k}：科室会反馈好", customer(k), "跳过", "3"]
+    for k in range(8):  # a note naming nobody: typing the customer saves it; 3 = 完成
+        lines += [f"补充记录{k}：科室会反馈好", customer(k), "3"]
     lines += ["/accounts", "/cancel"]
     assert len(lines) >= 200
     return lines
@@ -118,6 +122,8 @@ def snapshot(workdir: Path) -> dict[str, object]:
             .fetchall(),
             "stages": db.execute("SELECT account_id, stage FROM stage_history ORDER BY id")
             .fetchall(),
+            "followups": db.execute("SELECT account_id, note_id, due_date, action, status "
+                                    "FROM followups ORDER BY id").fetchall(),
             "quiz": [json.loads(s) for (s,) in db.execute("SELECT scores FROM quiz_results")],
             "processed": db.execute("SELECT COUNT(*) FROM processed_messages").fetchone(),
         }
@@ -144,5 +150,12 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     expected, got = snapshot(reference), snapshot(crashed)
     for part in expected:
         assert got[part] == expected[part], part
-    assert len(expected["notes"]) == 26  # type: ignore[arg-type]
+    assert len(expected["notes"]) == 28  # type: ignore[arg-type]
+    assert [a[:2] for a in expected["accounts"]] == [  # type: ignore[attr-defined]
+        (f"{SURNAMES[k]}主任", f"第{k % 3 + 1}医院") for k in range(20)]
+    followups = expected["followups"]
+    assert len(followups) == 20  # type: ignore[arg-type]
+    assert [(f[2][5:], f[3]) for f in followups] == [  # type: ignore[attr-defined]
+        (f"12-{k + 1:02d}", "送资料") if k % 2 == 0 else (f"01-{k + 1:02d}", None)
+        for k in range(20)]
     assert expected["processed"] == (len(lines),)

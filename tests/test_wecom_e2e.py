@@ -81,30 +81,29 @@ async def test_visit_log_and_reminder_at_due_time(engine: Engine, sim: WecomSimu
         assert len(menu) > 6 and not has_card(opened)
 
         got = await rep.say(number_of(menu, "📝 记录拜访"))
-        assert "见了谁？" in joined(got) and not has_card(got)
-        got = await rep.say("李主任 泰山医院 心内科")
-        assert "没找到“李主任”" in card_text(rep.last_card())
-        got = await rep.press("新建")
-        assert "已新建客户：李主任 · 泰山医院 · 心内科" in joined(got)
-        assert "发生了什么？" in joined(got)
-        got = await rep.say("关心三期数据，想看老年患者亚组")
-        assert "下一步什么时候跟进" in card_text(rep.last_card())
+        assert "发生了什么？" in joined(got) and not has_card(got)
+        note = "泰山医院心内科李主任关心三期数据，想看老年患者亚组，下周三带亚组分析再访"
+        got = await rep.say(note)
+        proposal = card_text(rep.last_card())
+        assert "👤 李主任 · 泰山医院 · 心内科（新客户）" in proposal
+        assert "⏰ 跟进：11月25日 周三 · 带亚组分析再访" in proposal
+        got = await rep.press("📅 改日期")
+        assert "哪天跟进？" in card_text(rep.last_card())
         assert [t for _, t in buttons(rep.last_card())] == ["跳过"]
         got = await rep.say("明天")
-        assert "到时要做什么" in joined(got)
-        got = await rep.say("带亚组数据再访")
+        assert "⏰ 跟进：11月23日 周一 · 带亚组分析再访" in card_text(rep.last_card())
+        got = await rep.press("✅ 保存")
         done = rep.last_card()
-        assert "✅ 已记下李主任的拜访。" in joined(got)
-        assert "⏰ 2026-11-23 提醒你跟进。" in joined(got)
+        assert "✅ 已记下李主任的拜访。（新客户 · 泰山医院 · 心内科）" in joined(got)
+        assert "⏰ 11月23日 周一提醒你跟进：带亚组分析再访。" in joined(got)
         assert [t for _, t in buttons(done)] == ["看下一步建议", "诊断客户阶段", "完成"]
         got = await rep.press("完成")
         assert "好，去忙吧" in joined(got)
         assert sim.card_updates[-1].replace_name == "完成"
 
-        assert rows(engine.database, "SELECT text FROM notes") == [
-            ("关心三期数据，想看老年患者亚组",)]
+        assert rows(engine.database, "SELECT text FROM notes") == [(note,)]
         assert rows(engine.database, "SELECT due_date, action, status FROM followups") == [
-            ("2026-11-23", "带亚组数据再访", "open")]
+            ("2026-11-23", "带亚组分析再访", "open")]
 
         # reminders come at 09:00 Beijing time on the due day, once
         assert await send_due_reminders(engine, {"wecom": channel}) == 0
@@ -114,7 +113,7 @@ async def test_visit_log_and_reminder_at_due_time(engine: Engine, sim: WecomSimu
         assert await send_due_reminders(engine, {"wecom": channel}) == 1
         [reminder] = await rep.settle()
         assert "⏰ 跟进提醒：李主任（泰山医院）" in card_text(reminder)
-        assert "要做的事：带亚组数据再访" in card_text(reminder)
+        assert "要做的事：带亚组分析再访" in card_text(reminder)
         assert [t for _, t in buttons(reminder)] == ["记录这次跟进", "改日期", "不用跟进了"]
         assert await send_due_reminders(engine, {"wecom": channel}) == 0
         assert rows(engine.database, "SELECT status FROM followups") == [("sent",)]
@@ -124,13 +123,16 @@ async def test_visit_log_and_reminder_at_due_time(engine: Engine, sim: WecomSimu
         assert sim.card_updates[-1].replace_name == "记录这次跟进"
         assert "发生了什么？" in joined(got)  # no need to say who again
         await rep.say("送了亚组数据，他答应在科室会上讨论")
-        got = await rep.press("跳过")
-        assert "亚组数据" in card_text(rep.last_card())  # the note hints at a stage: ask first
-        await rep.press("不用")
+        proposal = card_text(rep.last_card())
+        assert "👤 李主任 · 泰山医院 · 心内科\n" in proposal  # the reminder's customer
+        assert "「亚组数据」" in proposal  # the note hints at a stage: ask first
+        got = await rep.press("保存但不更新客户")
+        assert "✅ 已记下李主任的拜访。" in joined(got) and "🔎" not in joined(got)
         await rep.press("完成")
     assert rows(engine.database, "SELECT status FROM followups") == [("done",)]
     assert count(engine.database, "notes") == 2
     assert count(engine.database, "accounts") == 1
+    assert count(engine.database, "stage_history") == 0
 
 
 # --- WeCom's retries -----------------------------------------------------------------------
@@ -141,11 +143,11 @@ async def test_retried_callbacks_are_handled_once(engine: Engine, sim: WecomSimu
         await rep.open()
 
         # the same message (same MsgId) delivered three times
-        note = "王主任说下个月科室会可以讲十分钟"
+        note = "他说下个月科室会可以讲十分钟"  # names nobody: who was it?
         for _ in range(3):
             assert await sim.send_text(rep.user, note, msg_id="7000000000000000999") == 200
         [asked] = await rep.settle()
-        assert "见了谁？" in shown(asked)
+        assert "📝 见了谁？" in shown(asked)
 
         # a slow bot: WeCom gives up waiting twice and sends the same callback again
         sim.callback_timeout = 0.15
@@ -167,10 +169,10 @@ async def test_retried_callbacks_are_handled_once(engine: Engine, sim: WecomSimu
         got += await rep.settle()
         assert [m.msgtype for m in got] == ["text", "template_card"]
         assert shown(got[0]) == "已新建客户：王主任 · 人民医院"
+        assert "✅ 已记下王主任的拜访。" in shown(got[1])  # the one tap saved the visit
         assert len(sim.card_updates) == updates + 1
         sim.callback_timeout = 5.0
 
-        await rep.press("跳过")
         got = await rep.press("完成")
         assert "好，去忙吧" in joined(got)
     assert rows(engine.database, "SELECT text FROM notes") == [(note,)]
@@ -233,17 +235,16 @@ async def test_expired_token_and_busy_wecom_lose_nothing(engine: Engine,
 async def test_export_arrives_as_files(engine: Engine, sim: WecomSimulator) -> None:
     async with running_channel(engine, sim) as channel:
         rep = Rep(sim, "hemei", channel)
-        await rep.say("王主任说想看真实世界数据")
-        await rep.say("王主任 人民医院")
-        await rep.press("新建")
-        await rep.press("跳过")
+        got = await rep.say("人民医院王主任说想看真实世界数据")
+        assert "👤 王主任 · 人民医院（新客户）" in card_text(rep.last_card())
+        await rep.press("✅ 保存")
         await rep.press("完成")
         got = await rep.say("/export")
     assert [m.msgtype for m in got] == ["file", "text", "file"]  # no file name as a message
     assert "📦 这是你在 RepCoach 里的全部数据：1 位客户，1 条拜访记录" in shown(got[1])
     files = [sim.media[str(m.media_id)] for m in got if m.msgtype == "file"]
     assert [f.filename.rsplit(".", 1)[1] for f in files] == ["json", "csv"]
-    assert "王主任说想看真实世界数据" in files[0].data.decode("utf-8")
+    assert "人民医院王主任说想看真实世界数据" in files[0].data.decode("utf-8")
 
 
 async def test_replies_to_quick_messages_do_not_interleave(engine: Engine,
@@ -411,7 +412,10 @@ async def test_more_than_six_choices_become_a_numbered_list(engine: Engine,
                 store.create_account("李主任", hospital, None, engine.clock())
 
         got = await rep.say(number_of(numbered(joined(opened)), "记录拜访"))  # by number
+        assert "发生了什么？" in joined(got)
+        got = await rep.say("主任说床位紧张，暂不考虑新药")  # names nobody: who was it?
         picker = rep.last_card()  # five recent customers still fit on a card
+        assert "📝 见了谁？" in card_text(picker)
         assert sorted(t for _, t in buttons(picker)) == sorted(f"李主任 · {h}" for h in hospitals)
 
         got = await rep.say("李主任")  # five matches + 新建 + 重新输入: seven choices
@@ -422,13 +426,47 @@ async def test_more_than_six_choices_become_a_numbered_list(engine: Engine,
         chosen = listing[2]
         hospital = chosen.split(" · ")[1]
 
-        got = await rep.say("2")
-        assert "发生了什么？" in joined(got)
-        await rep.say("主任说床位紧张，暂不考虑新药")
-        await rep.press("跳过")
+        got = await rep.say("2")  # the one choice saves the visit
+        assert "✅ 已记下李主任的拜访。" in joined(got)
         await rep.press("完成")
     assert rows(engine.database, "SELECT a.hospital FROM notes n JOIN accounts a "
                                  "ON a.id = n.account_id") == [(hospital,)]
+
+
+async def test_a_typed_number_answers_the_card_and_one_out_of_range_is_refused(
+        engine: Engine, sim: WecomSimulator) -> None:
+    async with running_channel(engine, sim) as channel:
+        rep = Rep(sim, "sunhui", channel)
+        await rep.open()
+        note = "见了泰山医院心内科李主任，下周三带资料再访"
+        await rep.say(note)
+        assert "⏰ 跟进：11月25日 周三 · 带资料再访" in card_text(rep.last_card())
+        await rep.press("📅 改日期")
+        ask = rep.last_card()
+        assert "哪天跟进？" in card_text(ask) and [t for _, t in buttons(ask)] == ["跳过"]
+        updates = len(sim.card_updates)
+
+        [again] = await rep.say("1")  # the only option: 跳过
+        assert again.msgtype == "template_card" and "⏰ 跟进" not in card_text(again)
+        assert "📌 下一步：带资料再访（没有日期，不提醒）" in card_text(again)
+        assert [t for _, t in buttons(again)] == ["✅ 保存", "👤 换客户", "📅 加跟进日期"]
+        assert len(sim.card_updates) == updates  # typed, not pressed: no card greyed out
+        got = await rep.press("跳过", card=ask)  # and the date card's button is stale now
+        assert [shown(m) for m in got] == [
+            "这个按钮已过期，什么都没有改变。请用最新消息里的按钮，或发 /menu。"]
+        assert len(sim.card_updates) == updates
+
+        notice, repeated = await rep.say("7")  # three buttons: 7 is none of them
+        assert (notice.msgtype, shown(notice)) == ("text", "请点一个按钮，或回复 1–3 的编号。")
+        assert (card_text(repeated), buttons(repeated)) == (card_text(again), buttons(again))
+        for table in ("notes", "accounts", "followups"):
+            assert count(engine.database, table) == 0, table
+
+        got = await rep.press("✅ 保存", card=again)  # the earlier card's button works too
+        assert "✅ 已记下李主任的拜访。（新客户 · 泰山医院 · 心内科）" in joined(got)
+        assert sim.card_updates[-1].replace_name == "✅ 保存"
+    assert rows(engine.database, "SELECT text FROM notes") == [(note,)]  # never "1" or "7"
+    assert count(engine.database, "followups") == 0
 
 
 async def test_pressed_card_shows_the_choice_and_stale_buttons_are_refused(
@@ -457,8 +495,8 @@ async def test_pressed_card_shows_the_choice_and_stale_buttons_are_refused(
 
         got = await rep.say("1")  # the conversation is still at question 2
         assert [quiz_number(m) for m in got] == [3]
-    [(state,)] = rows(engine.database, "SELECT vars FROM conversations")
-    assert as_json(state)["_answers"] == [["intro", 0], ["q01", 1], ["q02", 0]]  # none stale
+    [(state,)] = rows(engine.database, "SELECT engine FROM conversations")
+    assert as_json(state)["answers"] == [["intro", 0], ["q01", 1], ["q02", 0]]  # none stale
 
 
 async def test_a_press_that_could_not_be_saved_can_be_pressed_again(
@@ -491,10 +529,9 @@ async def test_first_text_of_a_new_rep_is_handled(engine: Engine, sim: WecomSimu
         rep = Rep(sim, "newrep", channel)
         got = await rep.say("李主任说下个月科室会可以讲十分钟")
         assert "你好！我是 RepCoach" in shown(got[0])
-        assert "见了谁？" in joined(got)
-        await rep.say("李主任 泰山医院")
-        await rep.press("新建")
-        await rep.press("跳过")
+        assert "📝 这样记下？\n👤 李主任（新客户）" in joined(got)
+        got = await rep.press("✅ 保存")
+        assert "✅ 已记下李主任的拜访。" in joined(got)
         await rep.press("完成")
     assert rows(engine.database, "SELECT text FROM notes") == [
         ("李主任说下个月科室会可以讲十分钟",)]

@@ -143,11 +143,12 @@ async def test_repcoach_run_serves_a_rep_on_wecom(tmp_path: Path, sqlite_templat
             # another rep logs a visit due tomorrow, then it is made due now: the reminder
             # loop of the running process sends it within its interval
             lina = Rep(sim, "lina")
-            await lina.say("李主任说下周科室会可以讲十分钟", until=lambda got: len(got) >= 2)
-            await lina.say("李主任 泰山医院", until=has_card)
-            await lina.press("新建", until=has_card)
+            await lina.say("泰山医院李主任说下周科室会可以讲十分钟",
+                           until=lambda got: len(got) >= 2)
+            assert "👤 李主任 · 泰山医院（新客户）" in card_text(lina.last_card())
+            await lina.press("📅 改日期", until=has_card)
             await lina.say("明天", until=has_card)
-            await lina.press("跳过", until=lambda got: any("✅ 已记下" in shown(m) for m in got))
+            await lina.press("✅ 保存", until=lambda got: any("✅ 已记下" in shown(m) for m in got))
             with sqlite3.connect(database) as connection:
                 connection.execute("UPDATE followups SET remind_at = '2000-01-01 00:00:00'")
             [reminder] = await lina.settle(until=has_card)

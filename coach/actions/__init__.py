@@ -12,6 +12,7 @@ from coach.actions import (  # noqa: F401
     style,
     tactics,
     team,
+    today,
     visits,
 )
 from coach.actions.registry import REGISTRY, ActionSpec

@@ -1,4 +1,5 @@
-"""Seeing and editing the rep's accounts: list, card, rename, merge duplicates, archive."""
+"""Seeing and editing the rep's accounts: list, card, rename, merge duplicates, archive,
+and tidying the notes on a card (a note filed under the wrong customer is moved or deleted)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
             {"date": turn.local_date(note.created_at), "text": note.text}
             for note in turn.store.recent_notes(account, CARD_NOTES)
         ],
+        "objections": [
+            {"date": turn.local_date(row.created_at), "phrase": row.phrase,
+             "name": library.label("objections", row.kind, locale)}
+            for row in turn.store.open_objections(account)
+        ],
     }
 
 
@@ -63,3 +69,57 @@ def merge_accounts(turn: Turn, args: Mapping[str, Any]) -> None:
 @action("archive_account")
 def archive_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.store.archive(turn.require_account(), turn.now)
+
+
+PICKABLE_NOTES = 8
+NOTE_LABEL = 28
+
+
+@action("list_notes", provides=("note_items",))
+def list_notes(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The customer's recent notes as a list to pick one from."""
+    account = turn.require_account()
+    turn.vars["note_items"] = [
+        {"id": note.id, "label": f"{turn.local_date(note.created_at)[5:]} "
+                                 f"{_short(note.text, NOTE_LABEL)}"}
+        for note in turn.store.recent_notes(account, PICKABLE_NOTES)
+    ]
+
+
+@action("describe_note", provides=("picked_note",))
+def describe_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    note = turn.store.note(turn.vars.get("note_id") or 0)
+    turn.vars["picked_note"] = None if note is None else {
+        "date": turn.local_date(note.created_at), "text": note.text}
+
+
+@action("move_note", provides=("moved",))
+def move_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """File the picked note (with its follow-ups, objections and safety reports) under the
+    customer chosen."""
+    note = turn.store.note(turn.vars.get("note_id") or 0)
+    target = turn.store.account(turn.vars.get("move_to"))
+    turn.vars["moved"] = None
+    if note is None or target is None or note.account_id == target.id:
+        return
+    turn.store.move_note(note, target, turn.now)
+    turn.vars["moved"] = turn.account_view(target)
+
+
+@action("delete_note", provides=("deleted",))
+def delete_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    note = turn.store.note(turn.vars.get("note_id") or 0)
+    turn.vars["deleted"] = note is not None
+    if note is not None:
+        turn.store.delete_note(note)
+
+
+@action("resolve_objections", provides=("resolved",))
+def resolve_objections(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The customer's concerns are answered: they leave the card and the suggestions."""
+    turn.vars["resolved"] = turn.store.resolve_objections(turn.require_account(), turn.now)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

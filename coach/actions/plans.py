@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.keyaccounts import _matrix_rules, quadrant_of
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.actions.tactics import describe, rank_tactics, tactic_playbook
+from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
 from coach.messages import Attachment
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 REVIEW_AFTER = timedelta(days=90)
-TRACKED = ("stage", "style", "tier", "quadrant", "goal_stage", "goal_date", "notes", "roles")
+TRACKED = ("stage", "style", "tier", "quadrant", "goal_stage", "goal_date", "notes", "roles",
+           "objections")
 
 
 @action("set_goal", provides=("goal",))
@@ -56,6 +57,7 @@ def _facts(turn: Turn, account: Account) -> dict[str, Any]:
         "goal_date": goal.target_date if goal else None,
         "notes": turn.store.note_count(account),
         "roles": sorted(f"{a.name}:{a.role}" for a in colleagues),
+        "objections": sorted({o.kind for o in turn.store.open_objections(account)}),
     }
 
 
@@ -77,14 +79,18 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     library, locale = turn.library, turn.locale
     tactics: list[dict[str, Any]] = []
     source = tactic_playbook(library)
-    if source is not None and account.stage:
-        tactics = [describe(turn, source, account, t)
-                   for t in rank_tactics(turn, source, account, blocked=set())[:3]]
+    if source is not None:
+        ranked = rank_tactics(turn, source, account, blocked=set())
+        if not account.stage:  # before a diagnosis, only the answers to open objections
+            ranked = [t for t in ranked if t["id"].startswith(OBJECTION_PREFIX)]
+        tactics = [describe(turn, source, account, t) for t in ranked[:3]]
     reviewed = account.reviewed_at or account.created_at
     def named(what: str, value: Any) -> Any:
         groups = {"stage": "stages", "goal_stage": "stages", "quadrant": "quadrants"}
         if what == "style":
             return library.style_name(value, locale)
+        if what == "objections":
+            return "、".join(str(library.label("objections", v, locale)) for v in value or [])
         return library.label(groups[what], value, locale) if what in groups else value
 
     for change in changes:
@@ -108,6 +114,9 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
                        for a in turn.store.active_accounts()
                        if account.hospital and a.hospital == account.hospital and a.role],
         "tactics": tactics,
+        "objections": [{"name": library.label("objections", o.kind, locale),
+                        "phrase": o.phrase, "date": turn.local_date(o.created_at)}
+                       for o in turn.store.open_objections(account)],
         "review_by": turn.local_date(reviewed + REVIEW_AFTER),
         "changes": changes,
         "previous_date": turn.local_date(previous.created_at) if previous else None,

@@ -26,6 +26,11 @@ ALREADY_DONE = "done"
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("tactics",))(playbook)
+    answers = playbook.content.get("objections", {})
+    if not isinstance(answers, dict) or not all(
+            isinstance(a, dict) and {"text", "why"} <= set(a) for a in answers.values()):
+        yield (("content", "objections"), "bad-tactic",
+               "each objection answer needs text and why")
     tactics = playbook.content.get("tactics")
     if not isinstance(tactics, list):
         return
@@ -50,9 +55,31 @@ def tactic_playbook(library: Library) -> Playbook | None:
     return None
 
 
+OBJECTION_PREFIX = "obj_"
+
+
+def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
+                      blocked: set[str]) -> list[dict[str, Any]]:
+    """Answers to the customer's open objections, newest first: a concern raised at a visit
+    is answered before the stage's next move (the playbook's `content.objections`)."""
+    answers = turn.library.content(playbook, turn.locale).get("objections") or {}
+    found: list[dict[str, Any]] = []
+    for objection in turn.store.open_objections(account):
+        answer = answers.get(objection.kind)
+        tactic_id = OBJECTION_PREFIX + objection.kind
+        if answer is None or tactic_id in blocked or any(t["id"] == tactic_id for t in found):
+            continue
+        found.append({"id": tactic_id, "text": answer["text"], "why": answer["why"],
+                      "objection": {"kind": objection.kind, "phrase": objection.phrase,
+                                    "name": turn.library.label("objections", objection.kind,
+                                                               turn.locale)}})
+    return found
+
+
 def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
                  blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
-    """Tactics for the account's stage, best fit first (file order breaks ties)."""
+    """Answers to open objections first, then the tactics for the account's stage, best fit
+    first (file order breaks ties)."""
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
@@ -64,7 +91,8 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
         needs = set(tactic.get("needs") or []) & set(account.needs or [])
         score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles)) + len(needs)
         scored.append((-score, position, tactic))
-    return [t for _, _, t in sorted(scored, key=lambda item: (item[0], item[1]))]
+    ranked = [t for _, _, t in sorted(scored, key=lambda item: (item[0], item[1]))]
+    return objection_tactics(turn, playbook, account, blocked) + ranked
 
 
 def describe(turn: Turn, playbook: Playbook, account: Account,
@@ -74,6 +102,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
     extra = {
         "stage_name": turn.library.stage_name(account.stage or STAGES[0], turn.locale),
         "style_name": turn.library.style_name(account.style, turn.locale) or "",
+        "objection": tactic.get("objection"),
     }
     rep_style = turn.store.quiz_style()
     flex = ""

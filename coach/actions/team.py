@@ -44,6 +44,8 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
         .where(Account.rep_id.in_(ids), Account.archived.is_(False))
         .group_by(Account.rep_id)).all())
     names = {m.id: m.name for m in members}
+    customers = dict(session.execute(
+        select(Account.id, Account.name).where(Account.rep_id.in_(ids))).all())
     flagged = session.execute(
         select(Note).where(Note.rep_id.in_(ids),
                            Note.created_at >= turn.now - timedelta(days=FLAGGED_DAYS))
@@ -62,6 +64,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
                      "text": n.text} for n in flagged if n.flags][:LIST_LIMIT],
         "adverse_events": [{"rep": names[e.rep_id], "day0": turn.local_time(e.day0),
                             "deadline": turn.local_time(e.deadline), "phrase": e.phrase,
+                            "customer": customers.get(e.account_id),
                             "forwarded": e.status == "forwarded"} for e in events],
     }
 

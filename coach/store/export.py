@@ -26,6 +26,7 @@ from coach.store.models import (
     Identity,
     Lesson,
     Note,
+    Objection,
     Plan,
     ProcessedMessage,
     QuizResult,
@@ -38,9 +39,9 @@ from coach.store.models import (
 
 # Children before parents, so deletion never trips a foreign key.
 REP_TABLES: tuple[type[Base], ...] = (
-    Lesson, Plan, Goal, Screening, AdverseEvent, Suggestion, FollowUp, StyleAssessment,
-    StageChange, Note, QuizResult, Account, Conversation, ProcessedMessage, EnrollmentCode,
-    Identity,
+    Lesson, Plan, Goal, Screening, AdverseEvent, Suggestion, FollowUp, Objection,
+    StyleAssessment, StageChange, Note, QuizResult, Account, Conversation, ProcessedMessage,
+    EnrollmentCode, Identity,
 )
 
 

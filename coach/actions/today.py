@@ -1,0 +1,120 @@
+"""`/today`: what needs the rep today: follow-ups due today or overdue, customers showing
+signs of moving back (regression), and safety reports still waiting for a customer. Each
+follow-up and customer is one tap away from logging the visit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from coach.actions.registry import action
+from coach.actions.signals import find_signals
+from coach.playbook import STAGES
+from coach.store.models import Account, AdverseEvent, FollowUp, Note, Objection, StageChange
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+RECENT_DAYS = 30
+MAX_ITEMS = 10
+REGRESSION_OBJECTIONS = ("generic", "competitor")
+
+
+def _signals(turn: Turn) -> list[Mapping[str, Any]]:
+    free_text = turn.library.playbooks.get(turn.library.catalog.free_text.playbook)
+    return list(free_text.content.get("signals", [])) if free_text is not None else []
+
+
+def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
+    """Customers moving back, with the evidence: a stage diagnosed lower than before, a
+    generic or competitor objection, or a note hinting at an earlier stage than the one on
+    record (用得少了 from a customer at adoption)."""
+    session, rep_id = turn.store.session, turn.rep.id
+    since = turn.now - timedelta(days=RECENT_DAYS)
+    found: dict[int, str] = {}
+    order = {stage: index for index, stage in enumerate(STAGES)}
+    for change in session.execute(
+            select(StageChange).where(StageChange.rep_id == rep_id,
+                                      StageChange.created_at >= since)
+            .order_by(StageChange.created_at.desc())).scalars():
+        before, after = order.get(change.previous_stage or ""), order.get(change.stage)
+        if before is not None and after is not None and after < before:
+            found.setdefault(change.account_id, turn.message(
+                "today_moved_back", before=turn.library.stage_name(change.previous_stage,
+                                                                   turn.locale),
+                after=turn.library.stage_name(change.stage, turn.locale)))
+    for objection in session.execute(
+            select(Objection).where(Objection.rep_id == rep_id, Objection.status == "open",
+                                    Objection.kind.in_(REGRESSION_OBJECTIONS),
+                                    Objection.created_at >= since)).scalars():
+        found.setdefault(objection.account_id, objection.phrase)
+    signals = [s for s in _signals(turn) if s.get("kind") == "stage"]
+    for note in session.execute(
+            select(Note).where(Note.rep_id == rep_id, Note.created_at >= since)
+            .order_by(Note.created_at.desc()).limit(200)).scalars():
+        account = accounts.get(note.account_id)
+        if account is None or account.stage not in ("trial", "adoption"):
+            continue
+        for signal in find_signals(note.text, signals):
+            if order[signal["value"]] < order[account.stage]:
+                found.setdefault(account.id, signal["phrase"])
+    return {account_id: why for account_id, why in found.items() if account_id in accounts}
+
+
+@action("today_list", provides=("today", "today_items"))
+def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
+    store, session = turn.store, turn.store.session
+    today = turn.local_now.date()
+    accounts = {a.id: a for a in store.active_accounts()}
+    due = session.execute(
+        select(FollowUp).where(FollowUp.rep_id == turn.rep.id,
+                               FollowUp.status.in_(("open", "sent")),
+                               FollowUp.due_date <= today.isoformat())
+        .order_by(FollowUp.due_date, FollowUp.id)).scalars().all()
+    items: list[dict[str, Any]] = []
+    followups: list[dict[str, Any]] = []
+    for followup in due:
+        account = accounts.get(followup.account_id)
+        if account is None:
+            continue
+        late = (today - date.fromisoformat(followup.due_date)).days
+        entry = {"name": account.name, "action": followup.action, "late": late}
+        followups.append(entry)
+        items.append({"id": f"f{followup.id}", "label": turn.message(
+            "today_followup_label", name=account.name, action=followup.action, count=late)})
+    regressions = []
+    for account_id, why in _regressions(turn, accounts).items():
+        account = accounts[account_id]
+        regressions.append({"name": account.name, "why": why,
+                            "stage_name": turn.library.stage_name(account.stage, turn.locale)})
+        items.append({"id": f"a{account_id}", "label": turn.message(
+            "today_regression_label", name=account.name)})
+    pending = session.execute(
+        select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
+                                   AdverseEvent.account_id.is_(None),
+                                   AdverseEvent.status != "forwarded")
+        .order_by(AdverseEvent.day0)).scalars().all()
+    turn.vars["today"] = {
+        "followups": followups, "regressions": regressions,
+        "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline)}
+                    for e in pending],
+    }
+    turn.vars["today_items"] = items[:MAX_ITEMS]
+
+
+@action("open_today_item")
+def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The picked follow-up or customer becomes the visit to log."""
+    picked = str(turn.vars.get("today_pick") or "")
+    number = picked[1:]
+    if picked.startswith("f") and number.isdigit():
+        followup = turn.store.followup(int(number))
+        if followup is not None:
+            turn.vars["account"], turn.vars["followup"] = followup.account_id, followup.id
+    elif picked.startswith("a") and number.isdigit():
+        account = turn.store.account(int(number))
+        if account is not None:
+            turn.vars["account"] = account.id
