@@ -272,6 +272,22 @@ def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Is
         yield from _template_issues(source, path, text, allowed)
 
 
+def check_reserved_names(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    """A saved or set variable named like a built-in (today, account, rep …) would be
+    hidden by it in every template."""
+    for step in pb.steps:
+        names = [(step.save, "save")] if step.save and step.save != "account" else []
+        names += [(name, "set") for name in step.set or {}]
+        spec = REGISTRY.get(step.action or "")
+        names += [(name, "action") for name in (spec.provides if spec else ())]
+        for name, key in names:
+            if name in BUILTIN_NAMES - {"account", "command_args"}:
+                yield _issue(source, _step_path(pb, step, key if key != "action" else "action"),
+                             "reserved-name",
+                             f"step {step.id!r}: {name!r} is a built-in template name; "
+                             "choose another")
+
+
 PLAYBOOK_CHECKS: tuple[Check, ...] = (
     check_unique_step_ids,
     check_step_kinds,
@@ -280,6 +296,7 @@ PLAYBOOK_CHECKS: tuple[Check, ...] = (
     check_dimensions,
     check_actions,
     check_templates,
+    check_reserved_names,
 )
 
 

@@ -20,6 +20,7 @@ from coach.store.database import Database
 from coach.store.migrate import upgrade
 from coach.store.models import Conversation, QuizResult
 from coach.testing import MemoryChat
+from coach.turn.result import Outcome, TurnResult
 from tests.support.postgres import ServerControl, controlled_postgres
 
 
@@ -85,18 +86,24 @@ async def test_channels_path_survives_a_restart_and_an_outage(
     database = Database(url)
     engine = Engine(database, library)
 
-    async def press(key: str) -> str:
-        return MemoryChat.text(await engine.handle(Incoming("memory", "rep-7", button=key)))
+    async def press(key: str) -> TurnResult:
+        return await engine.handle(Incoming("memory", "rep-7", button=key))
+
+    def text(result: TurnResult) -> str:
+        return MemoryChat.text(list(result.replies))
 
     opened = await engine.handle(Incoming("memory", "rep-7", text="/quiz"))
-    await press(opened[-1].choices[0].key)
+    await press(opened.replies[-1].choices[0].key)
     question = await engine.handle(Incoming("memory", "rep-7", opened=True))
     control.stop()
     control.start()
-    assert "2/18" in await press(question[-1].choices[0].key)  # restart: run again, no loss
+    restarted = await press(question.replies[-1].choices[0].key)
+    assert "2/18" in text(restarted) and restarted.ok  # restart: run again, no loss
     second = await engine.handle(Incoming("memory", "rep-7", opened=True))
     control.stop()
-    assert await press(second[-1].choices[0].key) == library.message("saved_nothing", "zh")
+    down = await press(second.replies[-1].choices[0].key)
+    assert text(down) == library.message("saved_nothing", "zh")
+    assert down.outcome is Outcome.NOT_SAVED  # the channel keeps the keyboard for a retry
     control.start()
-    assert "3/18" in await press(second[-1].choices[0].key)
+    assert "3/18" in text(await press(second.replies[-1].choices[0].key))
     await database.aclose()

@@ -26,10 +26,8 @@ def test_turns_never_checkpoint_but_the_file_catches_up(library: Library,
         assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 0
     chat = MemoryChat(Engine(database, library))
     chat.say("/log")
-    chat.say("李主任 泰山医院")
-    chat.press("新建")
-    chat.say("想看老年亚组数据")
-    chat.press("跳过")
+    chat.say("泰山医院李主任想看老年亚组数据")
+    chat.press("✅ 保存")
 
     copy = tmp_path / "main-file-only.sqlite3"  # what a backup of just the file would hold
     deadline = time.monotonic() + 10
@@ -39,5 +37,5 @@ def test_turns_never_checkpoint_but_the_file_catches_up(library: Library,
         shutil.copyfile(path, copy)
         with sqlite3.connect(copy) as reader:
             notes = reader.execute("SELECT text FROM notes").fetchall()
-    assert notes == [("想看老年亚组数据",)]
+    assert notes == [("泰山医院李主任想看老年亚组数据",)]
     database.dispose()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 RECENT_DAYS = 30
 MAX_ITEMS = 10
 REGRESSION_OBJECTIONS = ("generic", "competitor")
+ADVANCED = ("evaluation", "trial", "adoption")  # stages a customer can fall back from
 
 
 def _signals(turn: Turn) -> list[Mapping[str, Any]]:
@@ -50,13 +51,15 @@ def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
             select(Objection).where(Objection.rep_id == rep_id, Objection.status == "open",
                                     Objection.kind.in_(REGRESSION_OBJECTIONS),
                                     Objection.created_at >= since)).scalars():
-        found.setdefault(objection.account_id, objection.phrase)
+        account = accounts.get(objection.account_id)
+        if account is not None and account.stage in ADVANCED:
+            found.setdefault(objection.account_id, objection.phrase)
     signals = [s for s in _signals(turn) if s.get("kind") == "stage"]
     for note in session.execute(
             select(Note).where(Note.rep_id == rep_id, Note.created_at >= since)
             .order_by(Note.created_at.desc()).limit(200)).scalars():
         account = accounts.get(note.account_id)
-        if account is None or account.stage not in ("trial", "adoption"):
+        if account is None or account.stage not in ADVANCED:
             continue
         for signal in find_signals(note.text, signals):
             if order[signal["value"]] < order[account.stage]:
@@ -64,7 +67,7 @@ def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
     return {account_id: why for account_id, why in found.items() if account_id in accounts}
 
 
-@action("today_list", provides=("today", "today_items"))
+@action("today_list", provides=("agenda", "agenda_items"))
 def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     store, session = turn.store, turn.store.session
     today = turn.local_now.date()
@@ -97,18 +100,18 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
                                    AdverseEvent.account_id.is_(None),
                                    AdverseEvent.status != "forwarded")
         .order_by(AdverseEvent.day0)).scalars().all()
-    turn.vars["today"] = {
+    turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline)}
                     for e in pending],
     }
-    turn.vars["today_items"] = items[:MAX_ITEMS]
+    turn.vars["agenda_items"] = items[:MAX_ITEMS]
 
 
 @action("open_today_item")
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The picked follow-up or customer becomes the visit to log."""
-    picked = str(turn.vars.get("today_pick") or "")
+    picked = str(turn.vars.get("agenda_pick") or "")
     number = picked[1:]
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))
