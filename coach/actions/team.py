@@ -64,7 +64,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
                      "text": n.text} for n in flagged if n.flags][:LIST_LIMIT],
         "adverse_events": [{"rep": names[e.rep_id], "day0": turn.local_time(e.day0),
                             "deadline": turn.local_time(e.deadline), "phrase": e.phrase,
-                            "customer": customers.get(e.account_id),
+                            "customer": customers.get(e.account_id or 0),
                             "forwarded": e.status == "forwarded"} for e in events],
     }
 
