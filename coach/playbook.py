@@ -74,6 +74,9 @@ class StepSpec(Strict):
     max: float | None = None
     items: str | None = None  # `input: item`: the variable holding [{id, label}, …] to pick from
     query: str | None = None  # `input: account`: a variable holding a customer to look up first
+    # `input: account` with `create`: keep a new customer in this variable instead of adding
+    # it at once, so it is added only when the flow saves (a cancelled log adds nobody)
+    create_into: str | None = None
     action: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     set: dict[str, str] | None = None
@@ -214,4 +217,5 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "park_label",
     "resumed",
     "no_choices_waiting",
+    "words_not_a_number",
 )

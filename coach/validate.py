@@ -103,6 +103,10 @@ def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[I
         if step.items and step.input != "item":
             yield _issue(source, _step_path(pb, step, "items"), "step-kind",
                          f"step {step.id!r} has `items` but is not `input: item`")
+        if step.create_into and not (step.input == "account" and step.create):
+            yield _issue(source, _step_path(pb, step, "create_into"), "step-kind",
+                         f"step {step.id!r} has `create_into` but is not an `input: account` "
+                         "step with `create: true`")
         if step.query and step.input != "account":
             yield _issue(source, _step_path(pb, step, "query"), "step-kind",
                          f"step {step.id!r} has `query` but is not `input: account`")
@@ -209,6 +213,8 @@ def declared_names(pb: Playbook) -> set[str]:
     for step in pb.steps:
         if step.save:
             names.add(step.save)
+        if step.create_into:
+            names.add(step.create_into)
         names.update(step.set or {})
         spec = REGISTRY.get(step.action or "")
         if spec is not None:

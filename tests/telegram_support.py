@@ -200,10 +200,13 @@ def counts(engine: Engine, tables: Iterable[str]) -> dict[str, int]:
 
 
 def conversation(engine: Engine, rep_name: str) -> tuple[Any, ...]:
-    """(playbook, step, seq, vars) of a rep's conversation row: where they are."""
-    [(playbook, step, seq, variables)] = rows(
-        engine, "SELECT c.playbook, c.step, c.seq, c.vars FROM conversations c "
+    """(playbook, step, seq, vars, engine) of a rep's conversation row: where they are, the
+    playbook's variables and the engine's own state (waiting question, answers, scores)."""
+    [(playbook, step, seq, variables, state)] = rows(
+        engine, "SELECT c.playbook, c.step, c.seq, c.vars, c.engine FROM conversations c "
                 "JOIN reps r ON r.id = c.rep_id WHERE r.name = :name", name=rep_name)
     if isinstance(variables, str):
         variables = json.loads(variables)
-    return playbook, step, seq, variables
+    if isinstance(state, str):
+        state = json.loads(state)
+    return playbook, step, seq, variables, state

@@ -390,8 +390,9 @@ async def test_stale_forged_and_other_reps_buttons_change_nothing(
     wang, first, second = await quiz_at_question_two(fake, bot, engine)
     li = await enrolled(fake, bot, engine, LI, "李娜")
     notice = library.message("stale_button", "zh")
-    playbook, step, seq, variables = conversation(engine, "王芳")
+    playbook, step, seq, variables, state = conversation(engine, "王芳")
     assert (playbook, step) == ("quiz", "q02")
+    assert state["answers"] == [["intro", 0], ["q01", 1]] and state["scores"]
     tables = ("notes", "quiz_results", "accounts", "followups", "reps", "identities")
     before = counts(engine, tables)
     shown = wang.transcript()
@@ -409,8 +410,7 @@ async def test_stale_forged_and_other_reps_buttons_change_nothing(
     assert [(p.answered, p.notice, p.new) for p in refused] == [(True, notice, [])] * 7
     now = conversation(engine, "王芳")
     assert now[:3] == (playbook, step, seq) and counts(engine, tables) == before
-    assert {k: v for k, v in now[3].items() if k != "_prompt"} == {
-        k: v for k, v in variables.items() if k != "_prompt"}  # answers and scores kept
+    assert now[3:] == (variables, state)  # answers, scores and the waiting question kept
     assert wang.transcript() == shown and first.buttons and second.buttons
     assert li.texts()[-1].endswith("想做什么？")  # Li was not sent anything either
 

@@ -55,9 +55,24 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
             if NEGATIONS.search(before):
                 continue
             found.append({"kind": signal["kind"], "value": signal.get("value"),
-                          "phrase": text[start:start + len(str(phrase))]})
+                          "phrase": text[start:start + len(str(phrase))], "at": start})
             break
     return found
+
+
+SINGLE = ("stage", "role", "style")  # a customer has one of each: the last mentioned wins
+
+
+def one_of_each(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """"送了亚组数据，他说准备开始试用" hints at evaluation and at trial: the customer is at
+    one stage, the later words in the note tell where he is now."""
+    latest: dict[str, dict[str, Any]] = {}
+    for signal in signals:
+        if signal["kind"] in SINGLE:
+            kept = latest.get(signal["kind"])
+            if kept is None or signal.get("at", 0) >= kept.get("at", 0):
+                latest[signal["kind"]] = signal
+    return [s for s in signals if s["kind"] not in SINGLE or latest[s["kind"]] is s]
 
 
 def signal_name(turn: Turn, kind: str, value: str) -> str:

@@ -22,6 +22,7 @@ from coach.actions.signals import (
     check_signals,
     differs,
     find_signals,
+    one_of_each,
     signal_name,
 )
 from coach.actions.tactics import describe, rank_tactics, tactic_playbook
@@ -128,7 +129,7 @@ def _proposal(turn: Turn) -> dict[str, Any]:
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
     note = str(turn.vars.get("note") or "")
-    signals = find_signals(note, turn.playbook.content.get("signals", []))
+    signals = one_of_each(find_signals(note, turn.playbook.content.get("signals", [])))
     role = query.get("role")
     if role and (account is None or account.role is None) and not any(
             s["kind"] == "role" for s in signals):

@@ -71,6 +71,12 @@ _TODAY = re.compile(r"今天|today", re.IGNORECASE)
 _LATER_TODAY = re.compile(r"^\s*(?:上午|下午|晚上|晚点|傍晚|之内|内)?\s*"
                           r"(?:再|还要|还得|要|去|把|给|发|送|带|约)")
 MAX_ACTION = 60
+_TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
+                             r"|[在于到]$", re.IGNORECASE)
+# A date right after one of these is someone else's plan ("他下周要讲课"), unless the rep
+# says what they will do about it in the same clause.
+_THEIR_PLAN = re.compile(r"(?:他|她|他们|她们|科里|科室|医院|院里|they|he|she)\s*$",
+                         re.IGNORECASE)
 _EN_LEADING = re.compile(r"^(?:by|on|before|until)\s+", re.IGNORECASE)
 _EN_SHORT = ((re.compile(r"\bnxt\b", re.IGNORECASE), "next"),
              (re.compile(r"\bwks?\b", re.IGNORECASE), "week"))
@@ -79,7 +85,6 @@ _ABBREVIATED_DAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)
                               re.IGNORECASE)
 _LATIN_TITLE_BEFORE = re.compile(r"(?:dr|prof|professor|director|mr|mrs|ms|doctor|president)"
                                  r"\.?\s*$", re.IGNORECASE)
-MAX_ACTION = 60
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ def _trim(lexicon: Lexicon, text: str) -> str:
                     len(text) > len(filler) + 1):
                 text, changed = text[:-len(filler)].strip(" ,，"), True
                 break
+    text = _TRAILING_WORDS.sub("", text)
     return text[:MAX_ACTION].strip(" :：-—,，.;")
 
 
@@ -221,10 +227,13 @@ def _pieces(text: str, anchor: Span, taken: list[Span]) -> list[str]:
 def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str | None:
     """The clause that says what the rep will do: the first nearby one with an action cue
     (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
-    pieces = [_trim(lexicon, p) for p in _pieces(text, anchor, taken)]
-    for piece in pieces:
+    raw = _pieces(text, anchor, taken)
+    pieces = [_trim(lexicon, p) for p in raw]
+    for piece, untrimmed in zip(pieces, raw, strict=True):
         if len(piece) >= 2 and _has_cue(lexicon, piece):
             return piece
+        if not piece and _has_cue(lexicon, untrimmed):  # "后天再去": the whole step is 再去
+            return untrimmed.strip(" ，,。.；;")[:MAX_ACTION] or None
     own = next((p for p in pieces[:2] if len(p) >= 2), None)
     return own if own is not None and len(own) <= 12 else None
 
@@ -258,10 +267,12 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     让我周一把资料补齐" → 周一)."""
     spans = list(taken or [])
     dates = _dates(lexicon, text, today, spans)
+    cued = [(due, span) for due, span in dates
+            if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
+    dates = cued or [(due, span) for due, span in dates
+                     if not _THEIR_PLAN.search(text[max(0, span.start - 4):span.start])]
     if dates:
-        cued = [(due, span) for due, span in dates
-                if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
-        due, span = (cued or dates)[0]
+        due, span = dates[0]
         return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]))
     marker = _undated(lexicon, text)
     if marker is not None:

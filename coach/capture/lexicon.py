@@ -86,7 +86,9 @@ class LexiconSpec(_Strict):
 
 
 def _longest_first(words: list[str]) -> tuple[str, ...]:
-    return tuple(sorted({w for w in words if w}, key=len, reverse=True))
+    """Longest first; words of one length keep the file's order (results must not depend
+    on hash order: 医院 is listed before 社区, so 阳光社区医院 is a 医院)."""
+    return tuple(sorted(dict.fromkeys(w for w in words if w), key=len, reverse=True))
 
 
 @dataclass(frozen=True)

@@ -72,13 +72,14 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             if not overlaps(found, *match.span()):
                 found.append(Span(match.start(), match.end(), match.group()))
     for suffix in lexicon.hospital_latin_suffixes:
-        for match in re.finditer(r"((?:[A-Z][\w'’-]*\s+){1,4})" + re.escape(suffix) + r"\b",
-                                 text, re.IGNORECASE):
+        # capitalised words right before the suffix: "at Taishan Hospital" is Taishan's
+        for match in re.finditer(r"((?:[A-Z][\w'’-]*\s+){1,4})(?i:" + re.escape(suffix)
+                                 + r")\b", text):
             words = match.group(1).split()
-            while words and not words[0][:1].isupper():
+            while len(words) > 1 and words[0].lower() in _NOT_HOSPITAL_WORDS:
                 words.pop(0)
-            if words and not overlaps(found, *match.span()):
-                start = match.start() + match.group(0).index(words[0])
+            start = match.start() + match.group(0).index(words[0])
+            if words and not overlaps(found, start, match.end()):
                 found.append(Span(start, match.end(), text[start:match.end()]))
     lowered = text.lower()
     latin_text = any(ch.isascii() and ch.isalpha() for ch in text)
@@ -151,11 +152,13 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             continue
         if word.lower() in _AMBIGUOUS_LATIN and not word.isupper():  # "er" is a word, ER a ward
             continue
-        add(match.start(), match.end(), latin)
+        add(match.start(), match.end(), word if word.lower() == latin.lower() else latin)
     return sorted(found)
 
 
 _AMBIGUOUS_LATIN = frozenset({"er", "gi", "gp", "icu", "ccu"})
+_NOT_HOSPITAL_WORDS = frozenset({"saw", "met", "visited", "at", "the", "dr", "prof", "went",
+                                 "today", "yesterday", "from", "in"})
 
 
 def _department_start(text: str, start: int, end: int, spans: Sequence[Span]) -> int | None:

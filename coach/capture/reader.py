@@ -71,7 +71,9 @@ def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | Non
     met = [p for p in present if p.met]
     if met:
         return met[0]
-    return present[0] if present else None
+    if present:
+        return present[0]
+    return people[0] if people else None  # only someone away: the visit was still about them
 
 
 def read_note(lexicon: Lexicon, text: str, today: date,
@@ -112,9 +114,10 @@ def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
 
 
 def looks_like_note(lexicon: Lexicon, text: str, today: date) -> bool:
-    """Whether text typed where a button was expected is worth offering as a visit note:
-    it names someone, a place or a next step, or is a sentence rather than a word."""
-    if read_note(lexicon, text, today).found_anything:
-        return True
+    """Whether text typed where a button was expected is worth offering as a visit note: a
+    sentence, or a next step; not a bare name or place ("Dr Chen", "泰山医院")."""
     chinese = sum(1 for ch in text if is_cjk(ch))
-    return chinese >= 8 or len(_LATIN_WORDS.findall(text)) >= 4
+    if chinese >= 8 or len(_LATIN_WORDS.findall(text)) >= 4:
+        return True
+    facts = read_note(lexicon, text, today)
+    return facts.due is not None or facts.action is not None

@@ -87,6 +87,9 @@ class AccountInput:
             return Retry(turn.message("account_prompt"))
         if token == CREATE and step.create and picker.query and picker.query.get("name"):
             query = picker.query
+            if step.create_into:  # added when the flow saves
+                turn.vars[step.create_into] = dict(query)
+                return Accept(None)
             account = turn.store.create_account(
                 str(query["name"]), query.get("hospital"), query.get("department"), turn.now,
                 title=query.get("title"))

@@ -32,7 +32,8 @@ __all__ = ["COMMAND", "Router"]
 
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
-_TEXT_INPUTS = ("text", "number", "date")
+# Where a typed number may be the answer itself (a count, "5号"), not a choice.
+_ANSWERED_BY_NUMBERS = ("number", "date")
 
 
 def choice_number(text: str) -> int | None:
@@ -144,7 +145,7 @@ class Router:
         step = self.runner.current_step()
         shown = self.turn.state.shown
         number = choice_number(text)
-        if number is not None and (step is None or step.input not in _TEXT_INPUTS
+        if number is not None and (step is None or step.input not in _ANSWERED_BY_NUMBERS
                                    or 1 <= number <= len(shown)):
             return self._typed_number(number, step)
         typed = plain_label(text)
@@ -162,7 +163,10 @@ class Router:
         if 1 <= number <= len(shown):
             return self._typed_choice(shown[number - 1].key)
         if not shown:
-            self.turn.say(self.turn.message("no_choices_waiting"))
+            if step is not None and step.input == "text":  # a bare number is no note
+                self.runner.reprompt(self.turn.message("words_not_a_number"))
+            else:
+                self.turn.say(self.turn.message("no_choices_waiting"))
             return Outcome.OK
         notice = self.turn.message("choose_from_list", count=len(shown))
         if step is not None:
