@@ -31,8 +31,7 @@ BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "comm
                            "suspended"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
-    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "before",
-    "after",
+    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12

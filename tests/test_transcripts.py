@@ -1,4 +1,6 @@
-"""Conversation scripts in `tests/transcripts/*.yaml`, run against the real engine and store.
+"""Conversation scripts in `tests/transcripts/*.yaml`, run against the real engine and store,
+and, for scripts that list `channels: [memory, console, telegram, wecom]`, through each of
+those channels as a person on it would (tests/channel_drivers.py).
 
 A script reads like a chat: the rep says or presses something, the bot's reply must contain
 some text (or offer some buttons), and the store must hold some rows. Steps:
@@ -29,10 +31,9 @@ from sqlalchemy import text
 
 from coach.engine import Engine
 from coach.library import Library
-from coach.messages import Reply
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from coach.testing import MemoryChat
+from tests.channel_drivers import CHANNELS, Driver, Seen, driver_for
 from tests.conftest import Clock
 
 SCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
@@ -43,44 +44,45 @@ TABLES = {"reps", "identities", "accounts", "notes", "stage_history", "quiz_resu
 
 class Script:
     def __init__(self, db_url: str, library: Library, settings: EngineSettings,
-                 clock: Clock) -> None:
+                 clock: Clock, driver: Driver) -> None:
         self.db_url = db_url
         self.library = library
         self.settings = settings
         self.clock = clock
         self.database = Database(db_url)
-        self.chat = MemoryChat(Engine(self.database, library, settings, clock=clock))
+        self.engine = Engine(self.database, library, settings, clock=clock)
+        self.driver = driver
 
-    def restart(self) -> None:
+    async def restart(self) -> None:
         self.database.dispose()
         self.database = Database(self.db_url)
-        self.chat = MemoryChat(Engine(self.database, self.library, self.settings,
-                                      clock=self.clock), transcript=list(self.chat.transcript))
+        self.engine = Engine(self.database, self.library, self.settings, clock=self.clock)
+        await self.driver.restart(self.engine)
 
-    def run(self, steps: list[dict[str, Any]], where: str) -> None:
+    async def run(self, steps: list[dict[str, Any]], where: str) -> None:
         for number, step in enumerate(steps, start=1):
-            self.step(step, f"{where} step {number}")
+            await self.step(step, f"{where} step {number}")
 
-    def step(self, step: dict[str, Any], where: str) -> None:
-        replies: list[Reply] | None = None
+    async def step(self, step: dict[str, Any], where: str) -> None:
+        seen: Seen | None = None
         if "say" in step:
-            replies = self.chat.say(str(step["say"]))
+            seen = await self.driver.say(str(step["say"]))
         elif "press" in step:
-            replies = self.chat.press(str(step["press"]))
+            seen = await self.driver.press(str(step["press"]))
         elif "press_nth" in step:
-            replies = self.chat.press_nth(int(step["press_nth"]))
+            seen = await self.driver.press_nth(int(step["press_nth"]))
         elif "repeat" in step:
             for round_number in range(int(step["repeat"])):
-                self.run(step["steps"], f"{where} round {round_number + 1}")
+                await self.run(step["steps"], f"{where} round {round_number + 1}")
             return
         elif "clock" in step:
             self.clock.advance(**step["clock"])
             return
         elif "restart" in step:
-            self.restart()
+            await self.restart()
             return
         elif "remind" in step:
-            replies = self.deliver_reminders()
+            seen = await self.deliver_reminders()
         elif "rows" in step:
             for table, expected in step["rows"].items():
                 assert table in TABLES, f"{where}: unknown table {table}"
@@ -91,30 +93,29 @@ class Script:
             return
         else:
             raise AssertionError(f"{where}: unknown step {step}")
-        self.check_replies(replies, step, where)
+        self.check_replies(seen, step, where)
 
-    def check_replies(self, replies: list[Reply], step: dict[str, Any], where: str) -> None:
-        shown = MemoryChat.text(replies)
+    def check_replies(self, seen: Seen, step: dict[str, Any], where: str) -> None:
         for wanted in step.get("expect", []):
-            assert str(wanted) in shown, f"{where}: expected {wanted!r} in:\n{shown}"
+            assert str(wanted) in seen.text, f"{where}: expected {wanted!r} in:\n{seen.text}"
         for unwanted in step.get("reject", []):
-            assert str(unwanted) not in shown, f"{where}: did not expect {unwanted!r}:\n{shown}"
-        labels = [c.label for r in replies for c in r.choices]
+            assert str(unwanted) not in seen.text, (
+                f"{where}: did not expect {unwanted!r}:\n{seen.text}")
         for wanted in step.get("buttons", []):
-            assert any(str(wanted) in label for label in labels), (
-                f"{where}: no button with {wanted!r} in {labels}"
+            assert any(str(wanted) in label for label in seen.labels), (
+                f"{where}: no button with {wanted!r} in {seen.labels}"
             )
 
-    def deliver_reminders(self) -> list[Reply]:
+    async def deliver_reminders(self) -> Seen:
         """What the channel runner does on its interval: due follow-up reminders, then the
-        weekly re-evaluation nudge."""
-        due = self.chat.engine.due_reminders([self.chat.channel])
-        replies = [r.reply for r in due if r.user_id == self.chat.user_id]
-        self.chat.engine.mark_reminded([r.followup_id for r in due])
-        nudges = self.chat.engine.due_nudges([self.chat.channel])
-        replies += [n.reply for n in nudges if n.user_id == self.chat.user_id]
-        self.chat.transcript.extend(replies)
-        return replies
+        weekly re-evaluation nudge, delivered through the channel."""
+        channel, user = self.driver.channel, self.driver.user_id
+        due = self.engine.due_reminders([channel])
+        replies = [r.reply for r in due if r.user_id == user]
+        self.engine.mark_reminded([r.followup_id for r in due])
+        nudges = self.engine.due_nudges([channel])
+        replies += [n.reply for n in nudges if n.user_id == user]
+        return await self.driver.push(replies)
 
     def count(self, table: str) -> int:
         with self.database.engine.connect() as connection:
@@ -134,15 +135,29 @@ class Script:
             values = [row[column] for row in rows]
             assert expected in values, f"{where}: {table}.{column} is {values}, not {expected!r}"
 
+def _runs() -> list[tuple[Path, str]]:
+    """Each script on the engine alone, and on the channels its `channels:` names."""
+    runs = []
+    for path in SCRIPTS:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for channel in spec.get("channels", ["memory"]):
+            assert channel in CHANNELS, f"{path.name}: unknown channel {channel}"
+            runs.append((path, channel))
+    return runs
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_transcript(path: Path, db_url: str, library: Library, clock: Clock) -> None:
+
+@pytest.mark.parametrize(("path", "channel"), _runs(),
+                         ids=[f"{p.stem}-{c}" for p, c in _runs()])
+async def test_transcript(path: Path, channel: str, db_url: str, library: Library,
+                          clock: Clock, tmp_path: Path) -> None:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     settings = EngineSettings(**spec.get("settings", {}))
-    script = Script(db_url, library, settings, clock)
+    script = Script(db_url, library, settings, clock, driver_for(channel, tmp_path))
+    await script.driver.start(script.engine)
     try:
-        script.run(spec["script"], path.name)
+        await script.run(spec["script"], f"{path.name} ({channel})")
     finally:
+        await script.driver.close()
         script.database.dispose()
 
 

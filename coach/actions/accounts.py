@@ -72,7 +72,7 @@ def archive_account(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 PICKABLE_NOTES = 8
-NOTE_LABEL = 28
+NOTE_LABEL = 40
 
 
 @action("list_notes", provides=("note_items",))

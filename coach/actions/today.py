@@ -29,13 +29,13 @@ def _signals(turn: Turn) -> list[Mapping[str, Any]]:
     return list(free_text.content.get("signals", [])) if free_text is not None else []
 
 
-def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
+def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, dict[str, Any]]:
     """Customers moving back, with the evidence: a stage diagnosed lower than before, a
     generic or competitor objection, or a note hinting at an earlier stage than the one on
     record (用得少了 from a customer at adoption)."""
     session, rep_id = turn.store.session, turn.rep.id
     since = turn.now - timedelta(days=RECENT_DAYS)
-    found: dict[int, str] = {}
+    found: dict[int, dict[str, Any]] = {}
     order = {stage: index for index, stage in enumerate(STAGES)}
     for change in session.execute(
             select(StageChange).where(StageChange.rep_id == rep_id,
@@ -43,17 +43,16 @@ def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
             .order_by(StageChange.created_at.desc())).scalars():
         before, after = order.get(change.previous_stage or ""), order.get(change.stage)
         if before is not None and after is not None and after < before:
-            found.setdefault(change.account_id, turn.message(
-                "today_moved_back", before=turn.library.stage_name(change.previous_stage,
-                                                                   turn.locale),
-                after=turn.library.stage_name(change.stage, turn.locale)))
+            found.setdefault(change.account_id, {
+                "before": turn.library.stage_name(change.previous_stage, turn.locale),
+                "after": turn.library.stage_name(change.stage, turn.locale)})
     for objection in session.execute(
             select(Objection).where(Objection.rep_id == rep_id, Objection.status == "open",
                                     Objection.kind.in_(REGRESSION_OBJECTIONS),
                                     Objection.created_at >= since)).scalars():
         account = accounts.get(objection.account_id)
         if account is not None and account.stage in ADVANCED:
-            found.setdefault(objection.account_id, objection.phrase)
+            found.setdefault(objection.account_id, {"phrase": objection.phrase})
     signals = [s for s in _signals(turn) if s.get("kind") == "stage"]
     for note in session.execute(
             select(Note).where(Note.rep_id == rep_id, Note.created_at >= since)
@@ -63,7 +62,7 @@ def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, str]:
             continue
         for signal in find_signals(note.text, signals):
             if order[signal["value"]] < order[account.stage]:
-                found.setdefault(account.id, signal["phrase"])
+                found.setdefault(account.id, {"phrase": signal["phrase"]})
     return {account_id: why for account_id, why in found.items() if account_id in accounts}
 
 
@@ -91,7 +90,7 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     regressions = []
     for account_id, why in _regressions(turn, accounts).items():
         account = accounts[account_id]
-        regressions.append({"name": account.name, "why": why,
+        regressions.append({"name": account.name, **why,
                             "stage_name": turn.library.stage_name(account.stage, turn.locale)})
         items.append({"id": f"a{account_id}", "label": turn.message(
             "today_regression_label", name=account.name)})
