@@ -158,10 +158,14 @@ def seed(chat: MemoryChat, locale: str) -> None:
         chat.press("Save")
         say("Dr Wang at Renji Hospital, Nephrology, had never heard of it before")
         chat.press("Save")
+        say("Dr Li uses it routinely now")  # adoption: a diagnosis can move him back
+        chat.press("Save")
     else:
         say("泰山医院心内科李主任说想先试几个病人，嫌贵，明天带用法卡过去")
         chat.press("保存")
         say("仁济医院肾内科王主任说第一次听说这个药")
+        chat.press("保存")
+        say("李主任说现在已经常规用了")  # adoption: a diagnosis can move him back
         chat.press("保存")
     say("/cancel")
 
