@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from coach.capture.lexicon import Lexicon
+from coach.capture.lexicon import Lexicon, same_department
 from coach.capture.matching import Resolution, resolve
 from coach.capture.reader import NoteFacts, read_note
 from coach.names import hospitals_match, name_key
@@ -91,9 +91,11 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def _same(name: str, expected: str | None, predicted: str | None) -> bool:
+def _same(lexicon: Lexicon, name: str, expected: str | None, predicted: str | None) -> bool:
     if expected is None or predicted is None:
         return False
+    if name == "department" and same_department(lexicon, expected, predicted):
+        return True  # 消化科 and 消化内科 name one department
     if name == "customer":
         return name_key(expected) == name_key(predicted)
     if name == "hospital":
@@ -129,7 +131,7 @@ def evaluate(lexicon: Lexicon, labelled: LabelledSet) -> Evaluation:
             score = result.fields[name]
             score.expected += expected is not None
             score.predicted += predicted[name] is not None
-            if _same(name, expected, predicted[name]):
+            if _same(lexicon, name, expected, predicted[name]):
                 score.correct += 1
             elif expected is not None or predicted[name] is not None:
                 score.misses.append(f"{text}  [{name}: want {expected!r}, got "

@@ -26,12 +26,13 @@ __all__ = ["FollowUp", "find_followup"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
+_NEXT = r"(?:(?<!一)下下个?|下个?)"  # "汇报一下下周一" is 一下 + 下周一, not 下下周一
 _CN = (
-    r"(?:下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
-    + r"|(?:下下个?|下个?)(?:周|星期|礼拜|週)"
+    r"(?:" + _NEXT + r"|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
+    + r"|" + _NEXT + r"(?:周|星期|礼拜|週)"
     + r"|大后天|后天|明天|明日|明早|明晚|明儿|今天|今晚"
     + r"|(?:这个?|本|下个?)?月(?:底|末|初)"
-    + r"|(?:下下个?|下个?)月"
+    + r"|" + _NEXT + r"月"
     + r"|[0-9]{4}年" + _NUM + r"月" + _NUM + r"[日号]?"
     + r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
     + r"|" + _NUM + r"月" + _NUM + r"[日号]?"
@@ -58,7 +59,8 @@ _EN = (
     r"(?:days?|weeks?|months?)"
     r"|[0-9]{1,3} (?:days?|weeks?) (?:later|from now)"
     r"|(?:" + _MONTHS + r")\.? [0-9]{1,2}(?:st|nd|rd|th)?"
-    r"|[0-9]{1,2}(?:st|nd|rd|th)? (?:" + _MONTHS + r"))\b\.?"
+    r"|[0-9]{1,2}(?:st|nd|rd|th)? (?:" + _MONTHS + r")"
+    r"|(?:on|by|before) the [0-9]{1,2}(?:st|nd|rd|th))\b\.?"
 )
 # Dates that may as well lie behind us this week: a bare weekday or day of month.
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
@@ -68,8 +70,8 @@ _VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头|下旬|上旬|中�
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z)])\.\s|\s+-\s+|\s*[~～…]+\s*|\s{2,}"
                      r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TODAY = re.compile(r"今天|today", re.IGNORECASE)
-_LATER_TODAY = re.compile(r"^\s*(?:上午|下午|晚上|晚点|傍晚|之内|内)?\s*"
-                          r"(?:再|还要|还得|要|去|把|给|发|送|带|约)")
+_LATER_TODAY = re.compile(r"^\s*(?:之内|以内|内|下班前|晚点|晚些)|^\s*(?:下午|晚上|傍晚)?\s*"
+                          r"(?:再|还要|还得|就给|就把|把|给他|给她)")
 MAX_ACTION = 60
 _TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
                              r"|[在于到]$", re.IGNORECASE)
@@ -96,6 +98,7 @@ class FollowUp:
 
 def _parse(phrase: str, today: date) -> date | None:
     text = re.sub(r"(?<=[0-9])\.(?=[0-9])", "/", phrase)
+    text = re.sub(r"^(?:on|by|before) the ([0-9]{1,2})(?:st|nd|rd|th)$", r"\1号", text)
     for pattern, word in _EN_SHORT:
         text = pattern.sub(word, text)
     text = _EN_LEADING.sub("", text.strip())
@@ -137,8 +140,9 @@ def _is_past(lexicon: Lexicon, text: str, start: int, end: int, taken: list[Span
 
 
 def _later_today(phrase: str, after: str) -> bool:
-    """"今晚把视频发她", "今天下午提交报告", "今天再去一趟": the rep acts later today."""
-    if re.search(r"今晚|tonight|下午|晚上|傍晚", phrase, re.IGNORECASE):
+    """"今晚把视频发她", "今天下午就给他回复", "今天再去一趟": the rep acts later today. "今天
+    去…", "今天下午去中医院…" tell when the visit was."""
+    if re.search(r"今晚|tonight", phrase, re.IGNORECASE):
         return True
     return _LATER_TODAY.match(after) is not None
 
@@ -267,6 +271,8 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     让我周一把资料补齐" → 周一)."""
     spans = list(taken or [])
     dates = _dates(lexicon, text, today, spans)
+    later = [(due, span) for due, span in dates if due != today]
+    dates = later or dates  # a later date in the note is the follow-up, not "today"
     cued = [(due, span) for due, span in dates
             if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
     dates = cued or [(due, span) for due, span in dates

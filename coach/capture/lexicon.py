@@ -44,6 +44,7 @@ class HospitalWords(_Strict):
     short_forms: list[str]
     stop_before: list[str]
     latin_suffixes: list[str]
+    latin_forms: list[str] = Field(default_factory=list)
     known: list[str]
 
 
@@ -70,11 +71,15 @@ class LexiconSpec(_Strict):
     compound_surnames: list[str]
     titles: list[TitleSpec]
     latin_titles: dict[str, str | None]
+    pinyin_titles: dict[str, str]
     surname_pinyin: dict[str, str]
     typos: dict[str, str]
     not_in_given_names: str
     met_before: list[str]
+    met_with: list[str]
+    talked_after: list[str]
     away_after: list[str]
+    not_met_before: list[str]
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -102,11 +107,15 @@ class Lexicon:
     title_kinds: dict[str, str]
     title_ranks: dict[str, str]
     latin_titles: tuple[str, ...]
+    pinyin_titles: dict[str, str]
     surname_pinyin: dict[str, str]
     typos: dict[str, str]
     not_given: frozenset[str]
     met_before: tuple[str, ...]
+    met_with: tuple[str, ...]
+    talked_after: tuple[str, ...]
     away_after: tuple[str, ...]
+    not_met_before: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -120,6 +129,7 @@ class Lexicon:
     hospital_short: tuple[re.Pattern[str], ...]
     hospital_stop: tuple[str, ...]
     hospital_latin_suffixes: tuple[str, ...]
+    hospital_latin_forms: tuple[re.Pattern[str], ...]
     known_hospitals: tuple[str, ...]
     departments: tuple[str, ...]
     department_aliases: dict[str, str]
@@ -143,18 +153,23 @@ class Lexicon:
             titles=_longest_first([t.title for t in spec.titles]),
             title_roles={t.title: t.role for t in spec.titles if t.role},
             title_kinds={**{t.title: t.kind for t in spec.titles},
-                         **{latin.lower(): kind for latin, rank in spec.latin_titles.items()
-                            if rank for t in spec.titles if t.title == rank
-                            for kind in [t.kind]}},
+                         **{latin.lower(): t.kind for latin, rank in
+                            [*spec.latin_titles.items(), *spec.pinyin_titles.items()]
+                            if rank for t in spec.titles if t.title == rank}},
             title_ranks={**{t.title: t.rank or t.title for t in spec.titles},
                          **{latin.lower(): rank for latin, rank in spec.latin_titles.items()
-                            if rank}},
+                            if rank},
+                         **{p.lower(): rank for p, rank in spec.pinyin_titles.items()}},
             latin_titles=_longest_first([t.lower() for t in spec.latin_titles]),
+            pinyin_titles={k.lower(): v for k, v in spec.pinyin_titles.items()},
             surname_pinyin=dict(spec.surname_pinyin),
             typos=dict(spec.typos),
             not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
             met_before=_longest_first([w.lower() for w in spec.met_before]),
+            met_with=_longest_first([w.lower() for w in spec.met_with]),
+            talked_after=tuple(w.lower() for w in spec.talked_after),
             away_after=_longest_first(spec.away_after),
+            not_met_before=_longest_first(spec.not_met_before),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),
@@ -169,6 +184,7 @@ class Lexicon:
             hospital_short=tuple(re.compile(p) for p in spec.hospitals.short_forms),
             hospital_stop=_longest_first(spec.hospitals.stop_before),
             hospital_latin_suffixes=_longest_first(spec.hospitals.latin_suffixes),
+            hospital_latin_forms=tuple(re.compile(p) for p in spec.hospitals.latin_forms),
             known_hospitals=_longest_first(spec.hospitals.known),
             departments=_longest_first(spec.departments.names),
             department_aliases=dict(spec.departments.aliases),
@@ -209,12 +225,13 @@ def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None
         if len(wrong) != len(right):
             issues.append(Issue(shown, line_of(raw, ("typos", wrong)), "bad-value",
                                 f"typos.{wrong}: a fix must keep the length ({right!r})"))
-    for index, pattern in enumerate(spec.hospitals.short_forms):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            issues.append(Issue(shown, line_of(raw, ("hospitals", "short_forms", index)),
-                                "bad-pattern", f"hospitals.short_forms[{index}]: {exc}"))
+    for key in ("short_forms", "latin_forms"):
+        for index, pattern in enumerate(getattr(spec.hospitals, key)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                issues.append(Issue(shown, line_of(raw, ("hospitals", key, index)),
+                                    "bad-pattern", f"hospitals.{key}[{index}]: {exc}"))
     if issues:
         return None, issues
     return Lexicon.of(spec), []

@@ -110,13 +110,22 @@ class _Names:
         return self.latin(sa) == self.latin(sb)
 
 
+def _same_script(a: str, b: str) -> bool:
+    """Two hospital or department names that can be compared word for word: "仁济医院" and
+    "Renji Hospital" can (pinyin), "省人民医院" and "Provincial People's" cannot; those are
+    neither a match nor a contradiction."""
+    return a.isascii() == b.isascii() or hospitals_match(a, b)
+
+
 def _conflicts(lexicon: Lexicon, mention: Mention, row: _Row[T]) -> bool:
-    if mention.hospital and row.hospital and not hospitals_match(mention.hospital, row.hospital):
+    if mention.hospital and row.hospital and _same_script(mention.hospital, row.hospital) \
+            and not hospitals_match(mention.hospital, row.hospital):
         return True
     if mention.department and row.department:
         same = same_department(lexicon, mention.department, row.department)
-        if same is False or (same is None and not departments_match(mention.department,
-                                                                     row.department)):
+        if same is False or (same is None and mention.department.isascii()
+                             == row.department.isascii()
+                             and not departments_match(mention.department, row.department)):
             return True
     ours, theirs = kind_of(lexicon, mention.title), kind_of(lexicon, row.title)
     return ours is not None and theirs is not None and ours != theirs

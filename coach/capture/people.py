@@ -24,12 +24,13 @@ __all__ = ["Person", "find_people"]
 _PINYIN = re.compile(
     r"^(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|"
     r"iao|iu|ian|in|iang|ing|iong|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|ue|van|vn)$")
-_ENGLISH_WORDS = frozenset({"he", "she", "me", "an", "a", "o", "e", "bin", "men", "hen",
-                            "ran", "man", "pin", "tan", "den", "ten", "can", "fan", "long",
-                            "song", "hang", "ring", "sing", "zen", "yen", "go", "no", "so",
-                            "to", "wo", "ye", "new", "ok", "mon", "tue", "wed", "thu", "fri",
-                            "sat", "sun", "dec", "jan", "feb", "mar", "apr", "may", "jun", "jul",
-                            "aug", "sep", "oct", "nov", "ping", "ming", "tang", "wen"})
+# English words that also read as pinyin: never taken as the second word of a name.
+_ENGLISH_WORDS = frozenset({
+    "he", "she", "me", "an", "a", "o", "e", "bin", "men", "hen", "ran", "man", "pin", "den",
+    "ten", "can", "fan", "song", "hang", "ring", "sing", "zen", "yen", "go", "no", "so", "to",
+    "wo", "ye", "new", "ok", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "dec", "jan",
+    "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dan", "bo", "ba",
+    "la", "na", "da"})
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -85,8 +86,16 @@ def _valid_given(lexicon: Lexicon, given: str) -> bool:
     return all(is_cjk(ch) and ch not in lexicon.not_given for ch in given)
 
 
-def _met(lexicon: Lexicon, text: str, start: int) -> bool:
-    return ends_with_any(text[:start].lower().rstrip(), lexicon.met_before) is not None
+def _met(lexicon: Lexicon, text: str, start: int, end: int | None = None) -> bool:
+    """Whether the person named at text[start:end] is the one the rep met: right after
+    见了 / saw, or after 跟 / with when a conversation follows ("跟李医生聊了")."""
+    before = text[:start].lower().rstrip()
+    if ends_with_any(before, lexicon.met_before) is not None:
+        return True
+    if end is None or ends_with_any(before, lexicon.met_with) is None:
+        return False
+    after = text[end:end + 8].lower()
+    return any(word in after for word in lexicon.talked_after)
 
 
 def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
@@ -112,8 +121,9 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                 given = text[start + surname:name_end]
                 if len(given) > 2 or not _valid_given(lexicon, given):
                     continue
-                if name_end != ts and length - surname < 1:
-                    continue  # "李 主任" is fine written together; apart, only full names
+                if name_end != ts and length - surname < 1 and start > 0 \
+                        and not text[start - 1].isspace():
+                    continue  # apart from its title, a lone family name must stand alone too
                 if _is_patient(lexicon, text, start, te, given):
                     continue
                 boundary = _left_boundary(lexicon, text, start, taken, lexicon.before_name)
@@ -127,7 +137,7 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
             span = Span(start, te, text[start:te].replace(" ", ""))
             seen.append(Span(ts, te, title))
             name = span.value if name_end == ts else text[start:name_end]
-            people.append(Person(span, name, title, _met(lexicon, text, start)))
+            people.append(Person(span, name, title, _met(lexicon, text, start, te)))
     return people
 
 
@@ -156,9 +166,35 @@ def _full_name_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span]
     return 0
 
 
+def _familiar_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span]) -> int:
+    """End of 小何 / 老李 (familiar forms of a family name) at `start`, or 0."""
+    if text[start:start + 1] not in ("小", "老"):
+        return 0
+    surname = _surname_at(lexicon, text, start + 1)
+    end = start + 1 + surname
+    if not surname or overlaps(taken, start, end):
+        return 0
+    rest = text[end:]
+    if (not rest or not is_cjk(rest[0]) or rest.startswith(lexicon.full_name_after)
+            or rest.startswith(lexicon.titles) or any(s.start == end for s in taken)):
+        return end
+    return 0
+
+
+def _alone(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
+    """A family name standing by itself: between spaces ("省人医心内 王 下周 送指南"), or a
+    compound one after 见了 ("见了上官 聊产品")."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if not (after.isspace() or after in ",，"):
+        return False
+    return before.isspace() or (end - start == 2 and _met(lexicon, text, start))
+
+
 def _full_names(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     """Full names without a title, where only a name fits: 见了王建国，… / 李晓明 泰山医院 /
-    副主任王磊 (a title before the name)."""
+    副主任王磊 and 主治医生小何 (a title before the name); and in a note typed as fragments,
+    a family name standing alone ("心内 王 下周 送指南")."""
     people: list[Person] = []
     start = 0
     while start < len(text):
@@ -167,6 +203,22 @@ def _full_names(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Pers
         strong = boundary == 2 or title_before is not None
         if boundary < 1 and title_before is None:
             start += 1
+            continue
+        surname = _surname_at(lexicon, text, start)
+        if surname and _alone(lexicon, text, start, start + surname) and not overlaps(
+                taken, start, start + surname):
+            span = Span(start, start + surname, text[start:start + surname])
+            people.append(Person(span, span.value, None,
+                                 _met(lexicon, text, start, start + surname)))
+            start += surname
+            continue
+        familiar = _familiar_at(lexicon, text, start, taken) if strong else 0
+        if familiar:
+            name_start = start - len(title_before) if title_before else start
+            span = Span(start, familiar, text[start:familiar])
+            people.append(Person(span, text[name_start:familiar], title_before,
+                                 _met(lexicon, text, name_start, familiar)))
+            start = familiar
             continue
         end = _full_name_at(lexicon, text, start, taken, strong)
         if end and not _is_patient(lexicon, text, start, end, text[start + 1:end]):
@@ -179,15 +231,19 @@ def _full_names(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Pers
     return people
 
 
-def _known(text: str, names: Sequence[str], taken: Sequence[Span]) -> list[Person]:
+def _known(lexicon: Lexicon, text: str, names: Sequence[str],
+           taken: Sequence[Span]) -> list[Person]:
     """The rep's own customers' full names, wherever they are written."""
     people: list[Person] = []
     for name in names:
         if len(name) < 2 or not is_chinese(name):
             continue
+        title = next((t for t in lexicon.titles if name.endswith(t) and len(name) > len(t)),
+                     None)
         for match in re.finditer(re.escape(name), text):
             if not overlaps(taken, *match.span()):
-                people.append(Person(Span(*match.span(), name), name, None))
+                people.append(Person(Span(*match.span(), name), name, title,
+                                     _met(lexicon, text, match.start(), match.end())))
     return people
 
 
@@ -207,7 +263,7 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     name starts a line or follows saw / met / with."""
     people: list[Person] = []
     titles = "|".join(re.escape(t) for t in lexicon.latin_titles)
-    titled = re.compile(r"\b(?P<title>" + titles + r")\.?\s+(?P<name>[A-Za-z][a-z]+"
+    titled = re.compile(r"(?<![A-Za-z])(?P<title>" + titles + r")\.?\s+(?P<name>[A-Za-z][a-z]+"
                         r"(?:[ -][A-Za-z][a-z]+)?)", re.IGNORECASE)
     for match in titled.finditer(text):
         words = match.group("name").replace("-", " ").split()
@@ -231,13 +287,26 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
         if overlaps(taken_all, start, match.end()):
             continue
         rest = text[match.end():]
+        spoken = re.match(r"\s+([A-Za-z]+)(?![A-Za-z])", rest)
         title = next((t for t in lexicon.titles if rest.lstrip().startswith(t)), None)
-        if title is not None:  # "Huang 主任"
+        if spoken and spoken.group(1).lower() in lexicon.pinyin_titles:  # "Huang zhuren"
+            title = spoken.group(1)
+            end = match.end() + spoken.end()
+            people.append(Person(Span(start, end, text[start:end]), text[start:end], title,
+                                 _met(lexicon, text, start)))
+            continue
+        if title is not None:  # "Huang 主任", "Chen Yu主任"
             end = match.end() + (len(rest) - len(rest.lstrip())) + len(title)
-            people.append(Person(Span(start, end, text[start:end]), text[start:end], title))
+            first = re.search(r"([A-Za-z]+)\s+$", text[:start])
+            if first and first.group(1).lower() in surnames and _syllables(word):
+                start = first.start(1)
+            people.append(Person(Span(start, end, text[start:end]), text[start:end], title,
+                                 _met(lexicon, text, start)))
             continue
         before = text[:start].rstrip().lower()
-        at_start = not before or before[-1] in ",;:.，；：。\n("
+        at_start = (not before or before[-1] in ",;:.，；：。\n(@"
+                    or any(span.end <= start and not text[span.end:start].strip()
+                           for span in taken))
         if not (at_start or _met(lexicon, text, start)):
             continue
         second = re.match(r"\s+([A-Za-z]+)", rest)
@@ -249,7 +318,7 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
         if follow and follow not in "@(,:;-" and not is_cjk(follow) and end == match.end():
             continue  # a lone word must be followed by @ ( , : to be a name
         if not word[0].isupper() and end == match.end():
-            continue
+            continue  # a lone lower-case word is a word; "zhou ming" (two syllables) a name
         people.append(Person(Span(start, end, text[start:end]), text[start:end], None,
                              _met(lexicon, text, start)))
     return people
@@ -258,8 +327,8 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
 def find_people(lexicon: Lexicon, text: str, taken: list[Span],
                 known_names: Sequence[str] = ()) -> list[Person]:
     """Every customer-like person named in `text`, in order of appearance."""
-    known = _known(text, known_names, taken)
-    titled = _titled(lexicon, text, [*taken, *(p.span for p in known)])
+    known = _known(lexicon, text, known_names, taken)
+    titled = _titled(lexicon, text, taken)
     spans = [*taken, *(p.span for p in known), *(p.span for p in titled)]
     full = _full_names(lexicon, text, spans)
     people = known + titled + full + _latin(lexicon, text, [*spans, *(p.span for p in full)])

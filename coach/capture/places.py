@@ -81,6 +81,10 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             start = match.start() + match.group(0).index(words[0])
             if words and not overlaps(found, start, match.end()):
                 found.append(Span(start, match.end(), text[start:match.end()]))
+    for pattern in lexicon.hospital_latin_forms:
+        for match in pattern.finditer(text):
+            if match.group().strip() and not overlaps(found, *match.span()):
+                found.append(Span(match.start(), match.end(), match.group().strip()))
     lowered = text.lower()
     latin_text = any(ch.isascii() and ch.isalpha() for ch in text)
     for name in (*known, *lexicon.known_hospitals):

@@ -22,7 +22,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.matching import Mention
 from coach.capture.people import Person, find_people
 from coach.capture.places import find_departments, find_hospitals
-from coach.capture.spans import is_cjk
+from coach.capture.spans import ends_with_any, is_cjk
 from coach.names import parse_customer_text
 
 __all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note"]
@@ -63,17 +63,30 @@ def _fix_typos(lexicon: Lexicon, text: str) -> str:
     return text
 
 
+def _not_met(lexicon: Lexicon, text: str, person: Person) -> bool:
+    """"王主任出差了", "本来约好见王主任", "郭主任秘书说", "Prof. Sun on leave": named, not met."""
+    after = re.sub(r"^\s*[(（][^)）]*[)）]", "", text[person.span.end:]).lstrip().lower()
+    if after.startswith(tuple(w.lower() for w in lexicon.away_after)):
+        return True
+    return ends_with_any(text[:person.span.start].rstrip(), lexicon.not_met_before) is not None
+
+
+def _same_person(one: Person, other: Person) -> bool:
+    """"李明华主任 … 李主任被叫走了": the same family name and title, said again."""
+    return bool(one.name and other.name and one.name[0] == other.name[0]
+                and one.title and one.title == other.title)
+
+
 def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
     """The person the rep met: the one right after 见了 / saw, else the first named who was
-    not away ("王主任出差了，见了石副主任" → 石副主任)."""
-    present = [p for p in people
-               if not text[p.span.end:].lstrip().startswith(lexicon.away_after)]
+    not away ("王主任出差了，见了石副主任" → 石副主任); nobody when all named were missed."""
+    missed = [p for p in people if _not_met(lexicon, text, p)]
+    present = [p for p in people if p not in missed and not any(
+        _same_person(p, later) for later in missed if later.span.start > p.span.start)]
     met = [p for p in present if p.met]
     if met:
         return met[0]
-    if present:
-        return present[0]
-    return people[0] if people else None  # only someone away: the visit was still about them
+    return present[0] if present else None
 
 
 def read_note(lexicon: Lexicon, text: str, today: date,
