@@ -3,7 +3,8 @@
 A customer is proposed for re-evaluation when it was not re-assessed for `review_days`
 (default 90) or its stage has not moved across `stalled_visits` logged visits. One message a
 week per rep at most, with a button per customer (diagnose now) and a snooze. Buttons carry
-`n<account id>` / `n.s` keys, checked against the pressing rep like any other key.
+`NudgeKey` / `SnoozeKey` keys (coach.turn.keys), checked against the pressing rep like any
+other key.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from coach.library import Library
 from coach.messages import Choice, Reply
-from coach.numbers import is_number
 from coach.store.database import Database
 from coach.store.models import Account, Note, Rep, StageChange
 from coach.store.repo import Directory
+from coach.turn.keys import NudgeKey, SnoozeKey, encode
 
-SNOOZE = "n.s"
 WEEK = timedelta(days=7)
 MAX_PROPOSED = 3
 
@@ -33,19 +33,6 @@ class DueNudge:
     channel: str
     user_id: str
     reply: Reply
-
-
-def nudge_key(account_id: int) -> str:
-    return f"n{account_id}"
-
-
-def parse_nudge_key(key: str) -> int | str | None:
-    """An account id to re-evaluate, SNOOZE, or None when the key is not a nudge key."""
-    if key == SNOOZE:
-        return SNOOZE
-    if key.startswith("n") and is_number(key[1:]) and len(key) <= 20:
-        return int(key[1:])
-    return None
 
 
 def stale_accounts(session: Session, rep_id: int, now: datetime, review_days: int,
@@ -111,10 +98,11 @@ def nudge_for(database: Database, library: Library, rep_id: int, now: datetime,
         shown = stale[:MAX_PROPOSED]
         context = {"names": [a.name for a in shown], "count": len(stale),
                    "rep": {"name": rep.name, "locale": rep.locale}}
-        choices = [Choice(nudge_key(a.id),
+        choices = [Choice(encode(NudgeKey(a.id)),
                           library.message("nudge_review_label", rep.locale, name=a.name))
                    for a in shown]
-        choices.append(Choice(SNOOZE, library.message("nudge_snooze_label", rep.locale)))
+        choices.append(Choice(encode(SnoozeKey()),
+                              library.message("nudge_snooze_label", rep.locale)))
         return DueNudge(rep.id, identity.channel, identity.external_id,
                         Reply(library.message("nudge", rep.locale, **context), tuple(choices)))
 

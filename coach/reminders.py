@@ -4,9 +4,9 @@ A reminder is delivered at least once: `due` reads the open follow-ups whose tim
 the channel sends them, and only then `mark_sent` records the delivery. A crash in between
 sends the reminder again after the restart rather than losing it.
 
-Reminder buttons carry `r<id>.<action>` keys: they do not depend on where the rep is in a
-conversation, and the follow-up id is checked against the pressing rep before anything
-happens, so a forged key does nothing.
+Reminder buttons carry `ReminderKey`s (coach.turn.keys): they do not depend on where the
+rep is in a conversation, and the follow-up id is checked against the pressing rep before
+anything happens, so a forged key does nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from sqlalchemy import select
 
 from coach.library import Library
 from coach.messages import Choice, Reply
-from coach.numbers import is_number
 from coach.store.database import Database
 from coach.store.models import Account, AdverseEvent, FollowUp, Rep
 from coach.store.repo import Directory
+from coach.turn.keys import AdverseEventKey, ReminderAction, ReminderKey, encode
 
-LOG, RESCHEDULE, DROP = "l", "s", "d"
-ACTIONS = (LOG, RESCHEDULE, DROP)
-FORWARDED = "f"
+LOG: ReminderAction = "l"
+RESCHEDULE: ReminderAction = "s"
+DROP: ReminderAction = "d"
 
 
 @dataclass(frozen=True)
@@ -39,30 +39,6 @@ class DueReminder:
 
 BATCH = 100  # follow-ups per query; the runner asks again while batches come back full
 
-def reminder_key(followup_id: int, action: str) -> str:
-    return f"r{followup_id}.{action}"
-
-
-def parse_reminder_key(key: str) -> tuple[int, str] | None:
-    if not key.startswith("r"):
-        return None
-    number, _, action = key[1:].partition(".")
-    if not is_number(number) or action not in ACTIONS or len(key) > 64:
-        return None
-    return int(number), action
-
-
-def adverse_event_key(event_id: int) -> str:
-    return f"a{event_id}.{FORWARDED}"
-
-
-def parse_adverse_event_key(key: str) -> int | None:
-    number, _, action = key[1:].partition(".")
-    if not key.startswith("a") or not is_number(number) or action != FORWARDED or len(key) > 64:
-        return None
-    return int(number)
-
-
 def reminder_reply(library: Library, rep: Rep, account: Account, followup: FollowUp) -> Reply:
     locale = rep.locale
     context = {"account": {"name": account.name, "hospital": account.hospital},
@@ -70,7 +46,7 @@ def reminder_reply(library: Library, rep: Rep, account: Account, followup: Follo
                "rep": {"name": rep.name, "locale": locale}}
     text = library.message("reminder", locale, **context)
     choices = tuple(
-        Choice(reminder_key(followup.id, action), library.message(label, locale))
+        Choice(encode(ReminderKey(followup.id, action)), library.message(label, locale))
         for action, label in ((LOG, "reminder_log_label"),
                               (RESCHEDULE, "reminder_reschedule_label"),
                               (DROP, "reminder_drop_label"))
@@ -125,7 +101,7 @@ def due_adverse_events(database: Database, library: Library, now: datetime,
             text = library.message("adverse_event_reminder", rep.locale, due=deadline,
                                    name=event.phrase, rep={"name": rep.name,
                                                            "locale": rep.locale})
-            button = Choice(adverse_event_key(event.id),
+            button = Choice(encode(AdverseEventKey(event.id)),
                             library.message("adverse_event_forwarded_label", rep.locale))
             found.append(DueReminder(-event.id, identity.channel, identity.external_id,
                                      Reply(text, (button,))))

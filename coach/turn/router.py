@@ -15,6 +15,7 @@ from coach.context import Turn
 from coach.messages import Choice, Reply
 from coach.nudges import WEEK
 from coach.playbook import StepSpec
+from coach.reminders import LOG, RESCHEDULE
 from coach.turn.inputs import Answer, plain_label
 from coach.turn.keys import (
     AdverseEventKey,
@@ -108,10 +109,10 @@ class Router:
         if followup is None or followup.status in ("done", "dropped"):
             return False
         context = {"account": followup.account_id, "followup": followup.id}
-        if key.action == "l":
+        if key.action == LOG:
             runner.abandon()
             runner.start(turn.library.catalog.free_text.playbook, context)
-        elif key.action == "s":
+        elif key.action == RESCHEDULE:
             runner.abandon()
             runner.start(turn.library.catalog.reschedule, context)
         else:
