@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import engine_cost, startup, telegram_e2e, wecom_cb
+from bench import capture_cost, engine_cost, startup, telegram_e2e, wecom_cb
 from bench.procs import ROOT
 from bench.report import Check, Machine, Part, Row, load_average, render, write_json
 from bench.seed import seed
 from bench.sizes import SIZES, Sizes
 
-PARTS = ("engine", "startup", "telegram", "wecom")
+PARTS = ("engine", "startup", "telegram", "wecom", "capture")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 ENGINE_SECONDS = {"quick": 60.0, "medium": 120.0, "full": 240.0}  # measuring, both backends
 
@@ -45,6 +45,8 @@ def expected_keys() -> list[str]:
                                        "baseline-aio")]
     keys += ["wecom/repcoach", "wecom/bare"]
     keys += ["startup/first_reply", "startup/playbooks", "startup/memory"]
+    keys += [f"capture/{p.stem}" for p in sorted((ROOT / "tests" / "data").glob("capture_*.yaml"))]
+    keys += ["capture/read_ms"]
     return keys
 
 
@@ -88,10 +90,10 @@ def _postgres_version(url: str) -> str:
 
 
 PREFIXES = {"engine": ("seed/", "engine/"), "startup": ("startup/",),
-            "telegram": ("telegram/",), "wecom": ("wecom/",)}
+            "telegram": ("telegram/",), "wecom": ("wecom/",), "capture": ("capture/",)}
 TITLES = {"engine": "2. Cost against data size: the engine alone",
           "startup": "4. Start-up and footprint", "telegram": "1. End to end through Telegram",
-          "wecom": "3. WeCom callbacks"}
+          "wecom": "3. WeCom callbacks", "capture": capture_cost.TITLE}
 
 
 def _failed(name: str, error: BaseException, started: float) -> Part:
@@ -147,6 +149,9 @@ def run(sizes: Sizes, parts: Sequence[str], workdir: Path, profile: Path | None,
         if "wecom" in parts:
             results.append(_guarded("wecom", progress, lambda: wecom_cb.run(
                 workdir, sizes.callbacks, sizes.callback_rounds, progress, profile)))
+        if "capture" in parts:
+            results.append(_guarded("capture", progress, lambda: capture_cost.run(
+                library, workdir, progress)))
     machine.load_after = load_average()
     results.sort(key=lambda part: part.title)
     return results, machine

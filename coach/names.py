@@ -62,7 +62,8 @@ _CN_TITLES: tuple[str, ...] = tuple(sorted(
 # left out: in a query it is a department, not an honorific.
 _SPLIT_TITLES = tuple(t for t in _CN_TITLES if t != "药剂科")
 _LATIN_TITLES = re.compile(
-    r"\b(?:dr|doctor|prof|professor|director|mr|mrs|ms|miss)\b\.?", re.IGNORECASE
+    r"\b(?:dr|doctor|prof|professor|director|mr|mrs|ms|miss|president|dean|chief|"
+    r"head nurse|nurse|pharmacist|resident|attending|fellow|vp)\b\.?", re.IGNORECASE
 )
 _PUNCTUATION_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 _COMPOUND_SURNAMES = frozenset({

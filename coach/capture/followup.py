@@ -71,7 +71,13 @@ _CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z)])\.\s|\s+-\s+|\s*[~～�
                      r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TODAY = re.compile(r"今天|today", re.IGNORECASE)
 _LATER_TODAY = re.compile(r"^\s*(?:之内|以内|内|下班前|晚点|晚些)|^\s*(?:下午|晚上|傍晚)?\s*"
-                          r"(?:再|还要|还得|就给|就把|把|给他|给她)")
+                          r"(?:再|还要|还得|就给|就把|把|给他|给她|提交|回复|发给|发|送|交|整理|"
+                          r"准备|联系|打电话|带)")
+# right before a date, these make it the rep's own plan ("让我月底前把方案做出来")
+_STRONG_BEFORE = re.compile(r"(?:让我|叫我|要我|我|约了|约好|约|定了|by|before|on)\s*$",
+                            re.IGNORECASE)
+_STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:把|带|送|发|去|再|给|回复|约|交|bring|"
+                           r"send|call|email|follow|drop|book)", re.IGNORECASE)
 MAX_ACTION = 60
 _TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
                              r"|[在于到]$", re.IGNORECASE)
@@ -139,10 +145,12 @@ def _is_past(lexicon: Lexicon, text: str, start: int, end: int, taken: list[Span
     return any(span.start == end + gap for span in taken)
 
 
-def _later_today(phrase: str, after: str) -> bool:
-    """"今晚把视频发她", "今天下午就给他回复", "今天再去一趟": the rep acts later today. "今天
-    去…", "今天下午去中医院…" tell when the visit was."""
+def _later_today(phrase: str, before: str, after: str) -> bool:
+    """"今晚把视频发她", "今天下午提交报告", "约了星期四下午带同事过来": the rep acts later
+    today. "今天去…", "今天下午去中医院…" tell when the visit was."""
     if re.search(r"今晚|tonight", phrase, re.IGNORECASE):
+        return True
+    if re.search(r"下午|晚上|傍晚", phrase) and re.search(r"(?:约了|约好|约)\s*$", before):
         return True
     return _LATER_TODAY.match(after) is not None
 
@@ -171,7 +179,7 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
         due = _parse(phrase, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):
             continue
-        if due == today and not _later_today(phrase, text[end:]):
+        if due == today and not _later_today(phrase, text[max(0, start - 4):start], text[end:]):
             continue  # today is when the visit was, unless the rep acts later today
         found.append((due, Span(start, end, phrase)))
     return found
@@ -273,6 +281,10 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     dates = _dates(lexicon, text, today, spans)
     later = [(due, span) for due, span in dates if due != today]
     dates = later or dates  # a later date in the note is the follow-up, not "today"
+    strong = [(due, span) for due, span in dates
+              if _STRONG_BEFORE.search(text[max(0, span.start - 4):span.start])
+              or _STRONG_AFTER.match(text[span.end:])]
+    dates = strong or dates
     cued = [(due, span) for due, span in dates
             if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
     dates = cued or [(due, span) for due, span in dates

@@ -118,6 +118,8 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                 surname = _surname_at(lexicon, text, start)
                 if not surname or surname > length:
                     continue
+                if ends_with_any(text[:start + 1], lexicon.titles):
+                    continue  # the 任 of 主任 starts no name ("主任助理房医生")
                 given = text[start + surname:name_end]
                 if len(given) > 2 or not _valid_given(lexicon, given):
                     continue
@@ -267,6 +269,8 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                         r"(?:[ -][A-Za-z][a-z]+)?)", re.IGNORECASE)
     for match in titled.finditer(text):
         words = match.group("name").replace("-", " ").split()
+        if words[0].lower() in lexicon.latin_titles:  # "resident Dr. Yu": the name comes later
+            continue
         if not (words[0][0].isupper() or _syllables(words[0])):
             continue
         keep = [words[0]]

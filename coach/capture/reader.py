@@ -23,7 +23,7 @@ from coach.capture.matching import Mention
 from coach.capture.people import Person, find_people
 from coach.capture.places import find_departments, find_hospitals
 from coach.capture.spans import ends_with_any, is_cjk
-from coach.names import parse_customer_text
+from coach.names import name_key, parse_customer_text
 
 __all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note"]
 
@@ -117,12 +117,19 @@ def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
     """The customer a rep typed when asked who: a note-like sentence is read as a note,
     a bare name ("李晓明", "Wang Jun", "药剂科") as a name."""
     facts = read_note(lexicon, text, today)
-    if facts.mention is not None:
-        return facts.mention
     query = parse_customer_text(text)
-    if not query.name or len(query.name) > 12:
+    typed = query.name if query.name and len(query.name) <= 12 else None
+    mention = facts.mention
+    if mention is not None and typed is not None and name_key(mention.name) != name_key(typed) \
+            and name_key(mention.name) in name_key(typed):
+        # "阿依古丽医生": the reader saw only part of a name it does not know; the rep
+        # typed the whole of it
+        return Mention(typed, mention.hospital, mention.department, mention.title)
+    if mention is not None:
+        return mention
+    if typed is None:
         return None
-    return Mention(query.name, query.hospital or facts.hospital,
+    return Mention(typed, query.hospital or facts.hospital,
                    query.department or facts.department, None)
 
 
