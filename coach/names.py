@@ -32,6 +32,7 @@ __all__ = [
     "CustomerQuery",
     "departments_match",
     "hospital_key",
+    "hospitals_compatible",
     "hospitals_match",
     "is_chinese",
     "latin_words",
@@ -54,6 +55,7 @@ _CN_TITLES: tuple[str, ...] = tuple(sorted(
         "副主任医师", "主任医师", "主治医师", "住院医师", "副主任", "主任", "副院长", "院长",
         "副教授", "教授", "医生", "大夫", "医师", "药剂科", "药师", "老师", "科长", "护士长",
         "博士", "先生", "女士", "主治", "住院医", "住院总", "规培", "护士", "专家",
+        "进修医生", "研究生", "博士后", "实习医生", "规培生", "助理",
     },
     key=len,
     reverse=True,
@@ -167,6 +169,8 @@ def hospital_key(hospital: str) -> str:
     for long, short in _HOSPITAL_SHORTHAND:
         key = key.replace(long, short)
     key = _ORDINAL_PEOPLE.sub("", key)
+    if key.endswith("人民") and len(key) > 2:
+        key = key[:-2] + "人医"  # 市人民 is 市人民医院
     for suffix in (*_HOSPITAL_SUFFIXES, "人医", "医", *_HOSPITAL_WORDS):
         if key.endswith(suffix):
             key = key[: -len(suffix)] or key
@@ -339,6 +343,18 @@ def hospitals_match(a: str, b: str) -> bool:
     if ka == kb or (min(len(ka), len(kb)) >= 2 and (ka in kb or kb in ka)):
         return True
     return SequenceMatcher(None, ka, kb).ratio() >= 0.75
+
+
+def hospitals_compatible(a: str, b: str) -> bool:
+    """Whether two hospital names may name one hospital: they match, or one is written as
+    a shorthand of the other (中肿 of 中山大学肿瘤防治中心: its characters in order)."""
+    if hospitals_match(a, b):
+        return True
+    ka, kb = sorted((hospital_key(a), hospital_key(b)), key=len)
+    if not ka or not is_chinese(ka) or not is_chinese(kb):
+        return False
+    rest = iter(kb)
+    return all(char in rest for char in ka)
 
 
 def departments_match(a: str, b: str) -> bool:

@@ -100,7 +100,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     if facts.action and not turn.vars.get("next_action"):
         turn.vars["next_action"] = facts.action
     turn.vars.setdefault("next_action", None)
-    mention = facts.mention
+    mention = facts.mention or facts.attempted
     query = None if mention is None else {
         "name": mention.name, "hospital": mention.hospital,
         "department": mention.department, "title": mention.title, "role": facts.role}
@@ -109,6 +109,8 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = KNOWN
     elif mention is None:
         turn.vars["customer"] = MISSING
+    elif facts.mention is None:  # nobody met: offer the person the note is about, never assume
+        turn.vars["customer"] = AMBIGUOUS
     else:
         resolution = resolve(mention, accounts, _fields, turn.library.lexicon)
         if resolution.status == KNOWN and resolution.account is not None:

@@ -21,7 +21,7 @@ import yaml
 from coach.capture.lexicon import Lexicon, same_department
 from coach.capture.matching import Resolution, resolve
 from coach.capture.reader import NoteFacts, read_note
-from coach.names import hospitals_match, name_key
+from coach.names import hospitals_match, is_chinese, name_key, pinyin_of
 
 __all__ = ["FIELDS", "Evaluation", "FieldScore", "LabelledSet", "evaluate", "load_set"]
 
@@ -76,6 +76,7 @@ class Evaluation:
     sure_right: int = 0  # filed under the right existing customer without asking
     asked: int = 0  # the rep was shown candidates
     misfiled: list[str] = field(default_factory=list)  # filed under another customer, unasked
+    attempts: list[str] = field(default_factory=list)  # the only person named, though not met
     duplicated: list[str] = field(default_factory=list)  # an existing customer made new
 
     def table(self) -> str:
@@ -104,6 +105,13 @@ def _same(lexicon: Lexicon, name: str, expected: str | None, predicted: str | No
         a, b = expected.lower().strip(), predicted.lower().strip()
         return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= ACTION_SIMILARITY
     return str(expected).strip().lower() == str(predicted).strip().lower()
+
+
+def _same_name(a: str, b: str) -> bool:
+    ka, kb = name_key(a), name_key(b)
+    if is_chinese(ka) != is_chinese(kb):
+        ka, kb = (pinyin_of(k) if is_chinese(k) else k for k in (ka, kb))
+    return ka == kb
 
 
 def _predicted(facts: NoteFacts) -> dict[str, str | None]:
@@ -152,6 +160,9 @@ def _score_match(lexicon: Lexicon, result: Evaluation, labelled: LabelledSet,
     if resolution.status == "known" and resolution.account is not None:
         if match == resolution.account.id:
             result.sure_right += 1
+        elif match is None and _same_name(facts.mention.name, resolution.account.name):
+            # labelled "nobody met", and the note names only them
+            result.attempts.append(f"{text}  [filed under {resolution.account.name}]")
         else:
             result.misfiled.append(f"{text}  [want {match}, filed under "
                                    f"{resolution.account.id} {resolution.account.name}]")

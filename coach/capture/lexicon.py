@@ -79,7 +79,10 @@ class LexiconSpec(_Strict):
     met_with: list[str]
     talked_after: list[str]
     away_after: list[str]
+    away_in_clause: list[str]
+    someone_of: list[str]
     not_met_before: list[str]
+    meant_in_clause: list[str]
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -101,6 +104,7 @@ class Lexicon:
     """Compiled word lists; see `coach.capture.reader` for how they are used."""
 
     surnames: frozenset[str]
+    surname_rank: dict[str, int]  # 0 is the most common family name
     compound_surnames: tuple[str, ...]
     titles: tuple[str, ...]  # longest first
     title_roles: dict[str, str]
@@ -115,7 +119,10 @@ class Lexicon:
     met_with: tuple[str, ...]
     talked_after: tuple[str, ...]
     away_after: tuple[str, ...]
+    away_in_clause: tuple[str, ...]
+    someone_of: tuple[str, ...]
     not_met_before: tuple[str, ...]
+    meant_in_clause: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -146,9 +153,12 @@ class Lexicon:
 
     @classmethod
     def of(cls, spec: LexiconSpec) -> Lexicon:
-        surnames = frozenset(ch for ch in spec.surnames if not ch.isspace())
+        ordered = [ch for ch in spec.surnames if not ch.isspace()]
+        surnames = frozenset(ordered)
         return cls(
             surnames=surnames,
+            surname_rank={ch: index for index, ch in reversed(list(enumerate(ordered)))}
+            | {c: 100 for c in spec.compound_surnames},
             compound_surnames=_longest_first(spec.compound_surnames),
             titles=_longest_first([t.title for t in spec.titles]),
             title_roles={t.title: t.role for t in spec.titles if t.role},
@@ -169,7 +179,10 @@ class Lexicon:
             met_with=_longest_first([w.lower() for w in spec.met_with]),
             talked_after=tuple(w.lower() for w in spec.talked_after),
             away_after=_longest_first(spec.away_after),
+            away_in_clause=_longest_first([w.lower() for w in spec.away_in_clause]),
+            someone_of=_longest_first([w.lower() for w in spec.someone_of]),
             not_met_before=_longest_first(spec.not_met_before),
+            meant_in_clause=tuple(spec.meant_in_clause),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),

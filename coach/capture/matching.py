@@ -26,6 +26,7 @@ from coach.capture.lexicon import Lexicon, kind_of, rank_of, same_department, ti
 from coach.names import (
     CustomerQuery,
     departments_match,
+    hospitals_compatible,
     hospitals_match,
     is_chinese,
     latin_words,
@@ -119,7 +120,7 @@ def _same_script(a: str, b: str) -> bool:
 
 def _conflicts(lexicon: Lexicon, mention: Mention, row: _Row[T]) -> bool:
     if mention.hospital and row.hospital and _same_script(mention.hospital, row.hospital) \
-            and not hospitals_match(mention.hospital, row.hospital):
+            and not hospitals_compatible(mention.hospital, row.hospital):
         return True
     if mention.department and row.department:
         same = same_department(lexicon, mention.department, row.department)

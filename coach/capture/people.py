@@ -74,7 +74,7 @@ def _left_boundary(lexicon: Lexicon, text: str, at: int, taken: Sequence[Span],
 
 
 def _is_patient(lexicon: Lexicon, text: str, start: int, end: int, given: str) -> bool:
-    before = text[max(0, start - 6):start].lower().rstrip()
+    before = text[max(0, start - 12):start].lower().rstrip()
     if ends_with_any(before, lexicon.patient_before) or re.search(r"\d+\s*$", before):
         return True
     if given in lexicon.patient_given:
@@ -86,13 +86,24 @@ def _valid_given(lexicon: Lexicon, given: str) -> bool:
     return all(is_cjk(ch) and ch not in lexicon.not_given for ch in given)
 
 
+_THEIR_ROLE = re.compile(r"\s*(?:his|her|their|他的|她的|他们的|科里的|科室的)?\s*"
+                         r"(?:fellow|resident|student|assistant|deputy|secretary|学生|研究生|"
+                         r"博士后|进修医生|助理|秘书)?\s*$")
+_TALKED_WITH_ME = re.compile(r"^\s*(?:跟我|和我|与我)\S{0,2}(?:聊|谈|说|讲|沟通)")
+
+
 def _met(lexicon: Lexicon, text: str, start: int, end: int | None = None) -> bool:
     """Whether the person named at text[start:end] is the one the rep met: right after
-    见了 / saw, or after 跟 / with when a conversation follows ("跟李医生聊了")."""
-    before = text[:start].lower().rstrip()
+    见了 / saw ("talked to her fellow Dr. Lu" too), or after 跟 / with when a conversation
+    follows ("跟李医生聊了"), or who talked with the rep ("刘医生跟我聊的")."""
+    before = _THEIR_ROLE.sub("", text[:start].lower()).rstrip()
     if ends_with_any(before, lexicon.met_before) is not None:
         return True
-    if end is None or ends_with_any(before, lexicon.met_with) is None:
+    if end is None:
+        return False
+    if _TALKED_WITH_ME.match(text[end:]):
+        return True
+    if ends_with_any(before, lexicon.met_with) is None:
         return False
     after = text[end:end + 8].lower()
     return any(word in after for word in lexicon.talked_after)
@@ -129,8 +140,9 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                 if _is_patient(lexicon, text, start, te, given):
                     continue
                 boundary = _left_boundary(lexicon, text, start, taken, lexicon.before_name)
-                rank = (boundary, int(surname == 2), length if boundary == 2 else -length,
-                        start)
+                common = -lexicon.surname_rank.get(text[start:start + surname], 999)
+                rank = (boundary, int(surname == 2),
+                        length if boundary == 2 else common * 10 - length, start)
                 if best is None or rank[:3] > best[:3]:
                     best = rank
             if best is None:
@@ -267,9 +279,12 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     titles = "|".join(re.escape(t) for t in lexicon.latin_titles)
     titled = re.compile(r"(?<![A-Za-z])(?P<title>" + titles + r")\.?\s+(?P<name>[A-Za-z][a-z]+"
                         r"(?:[ -][A-Za-z][a-z]+)?)", re.IGNORECASE)
-    for match in titled.finditer(text):
+    position = 0
+    while (match := titled.search(text, position)) is not None:
+        position = match.end()
         words = match.group("name").replace("-", " ").split()
         if words[0].lower() in lexicon.latin_titles:  # "resident Dr. Yu": the name comes later
+            position = match.start("name")
             continue
         if not (words[0][0].isupper() or _syllables(words[0])):
             continue
@@ -278,6 +293,8 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                 and words[1][0].isupper() == words[0][0].isupper():
             keep.append(words[1])
         end = match.start("name") + len(" ".join(keep))
+        if _is_patient(lexicon, text, match.start(), end, ""):
+            continue  # "Patient Mr. Zhang (bed 5)"
         span = Span(match.start(), end, text[match.start():end])
         people.append(Person(span, span.value, match.group("title"),
                              _met(lexicon, text, match.start())))
@@ -323,6 +340,8 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
             continue  # a lone word must be followed by @ ( , : to be a name
         if not word[0].isupper() and end == match.end():
             continue  # a lone lower-case word is a word; "zhou ming" (two syllables) a name
+        if _is_patient(lexicon, text, start, end, ""):
+            continue
         people.append(Person(Span(start, end, text[start:end]), text[start:end], None,
                              _met(lexicon, text, start)))
     return people

@@ -33,6 +33,9 @@ _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
 @dataclass(frozen=True)
 class NoteFacts:
     mention: Mention | None = None
+    # nobody was met, and the note names one person it was about ("罗医生今天不在，周五再
+    # 跑一趟"): offered, not assumed
+    attempted: Mention | None = None
     hospital: str | None = None
     department: str | None = None
     role: str | None = None  # a hint from the title or department (药师 → purchaser)
@@ -63,10 +66,27 @@ def _fix_typos(lexicon: Lexicon, text: str) -> str:
     return text
 
 
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
+_ANOTHER_SUBJECT = re.compile(r"说|讲|告诉|他|她|主任|医生|教授|院长|护士|says|said|his|her|he|she")
+
+
 def _not_met(lexicon: Lexicon, text: str, person: Person) -> bool:
-    """"王主任出差了", "本来约好见王主任", "郭主任秘书说", "Prof. Sun on leave": named, not met."""
+    """Named, not met: "王主任出差了", "罗医生今天不在", "本来约好见王主任", "郭主任秘书说",
+    "黄主任的研究生小叶", "Prof. Sun on leave", "张教授 out of office"."""
     after = re.sub(r"^\s*[(（][^)）]*[)）]", "", text[person.span.end:]).lstrip().lower()
     if after.startswith(tuple(w.lower() for w in lexicon.away_after)):
+        return True
+    roles = "|".join(map(re.escape, lexicon.someone_of))
+    if re.match(r"^(?:的|'s|’s)\s*(?:[a-z]+\s+)?(?:" + roles + ")", after):
+        return True  # "黄主任的研究生小叶", "Dr. Ma's resident Xiao Yang"
+    clause = _CLAUSE_END.split(after, 1)[0][:16]
+    for word in lexicon.away_in_clause:
+        at = clause.find(word)
+        # "罗医生今天不在"; not "王医生说主任不在", where the absence is someone else's
+        if at >= 0 and not _ANOTHER_SUBJECT.search(clause[:at]):
+            return True
+    before = _CLAUSE_END.split(text[:person.span.start])[-1]
+    if any(word in before for word in lexicon.meant_in_clause):
         return True
     return ends_with_any(text[:person.span.start].rstrip(), lexicon.not_met_before) is not None
 
@@ -79,7 +99,7 @@ def _same_person(one: Person, other: Person) -> bool:
 
 def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
     """The person the rep met: the one right after 见了 / saw, else the first named who was
-    not away ("王主任出差了，见了石副主任" → 石副主任); nobody when all named were missed."""
+    not away ("王主任出差了，见了石副主任" → 石副主任)."""
     missed = [p for p in people if _not_met(lexicon, text, p)]
     present = [p for p in people if p not in missed and not any(
         _same_person(p, later) for later in missed if later.span.start > p.span.start)]
@@ -87,6 +107,11 @@ def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | Non
     if met:
         return met[0]
     return present[0] if present else None
+
+
+def _attempted(people: list[Person]) -> Person | None:
+    """With nobody met, the one person the note names (several: nobody)."""
+    return people[0] if len({name_key(p.name) for p in people}) == 1 else None
 
 
 def read_note(lexicon: Lexicon, text: str, today: date,
@@ -103,14 +128,17 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     mention = None
     role = lexicon.department_roles.get(department or "")
     customer = _customer(lexicon, text, people)
+    attempted = None
     if customer is not None:
         title = customer.title or _standalone_title(lexicon, text)
         mention = Mention(customer.name, hospital, department, title)
         role = lexicon.title_roles.get(title or "") or role
+    elif (missed := _attempted(people)) is not None:
+        attempted = Mention(missed.name, hospital, department, missed.title)
     taken = [*hospitals, *departments, *(p.span for p in people)]
     followup = find_followup(lexicon, text, today, taken)
-    return NoteFacts(mention, hospital, department, role, followup.due, followup.phrase,
-                     followup.action)
+    return NoteFacts(mention, attempted, hospital, department, role, followup.due,
+                     followup.phrase, followup.action)
 
 
 def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
