@@ -36,9 +36,9 @@ from coach.testing import MemoryChat
 KINDS: dict[str, str] = {
     "quiz_answer": "quiz answer (button → next question)",
     "quiz_result": "quiz answer, last (scores + chart)",
-    "note_text": "note log 1/3: free text → account picker",
-    "note_pick": "note log 2/3: account pick",
-    "note_saved": "note log 3/3: note saved (+ coaching tip)",
+    "note_text": "note log 1/2: free text naming the customer → proposal",
+    "note_saved": "note log 2/2: ✅ save → visit saved (+ follow-up, coaching tip)",
+    "note_pick": "note naming nobody: tap a recent customer → visit saved",
     "lookup": "account lookup by fuzzy name",
     "next": "next-step suggestion",
     "plan": "plan generation",
@@ -47,7 +47,10 @@ NO_ABSOLUTE_LIMIT = {"plan"}  # the issue exempts plan generation from the 10 ms
 STATES = ("empty", "full")
 P99_LIMIT_MS = 10.0
 GROWTH_LIMIT = 1.5
-NOTE = "今天见了李主任，他对新版指南很感兴趣，要了两篇文献"
+# a visit note naming one of the rep's own customers (hospital and name filled in), with a
+# follow-up; and one naming nobody, which asks "who did you see?"
+NOTE = "今天见了{hospital}{name}，他对新版指南很感兴趣，要了两篇文献，下周三带研究摘要过去"
+NOTE_NOBODY = "科室会改期了，只打了个招呼，下周三再去"
 
 
 class UnexpectedReply(AssertionError):
@@ -139,24 +142,41 @@ def scenario_quiz(store: Store, timings: Timings, rng: random.Random, result: bo
                   lambda replies: any(r.attachment is not None for r in replies))
 
 
-def scenario_note(store: Store, timings: Timings, rng: random.Random) -> None:
-    chat = _chat(store, store.next_rep("note"))
+def scenario_note(store: Store, timings: Timings, rng: random.Random,
+                  accounts: Callable[[int], tuple[str, str]]) -> None:
+    """A note naming one of the rep's customers: read and proposed, then saved with one tap.
+    A few seeded customers are not proposed: a same-surname rival makes the bot ask which
+    one, and a name the note reader does not take for one (a given name such as 刚, a family
+    name missing from its lexicon) makes it ask who. Either way one tap on the first option
+    saves the visit, as ✅ does."""
+    rep = store.next_rep("note")
+    name, hospital = accounts(rep)
+    chat = _chat(store, rep)
     chat.say("/cancel")
-    timings.timed(store, "note_text", lambda: chat.say(NOTE), _has("见了谁"))
-    timings.timed(store, "note_pick", lambda: chat.press_nth(0), _has("什么时候跟进"))
-    timings.timed(store, "note_saved", lambda: chat.press("跳过"), _has("已记下"))
+    replies = timings.timed(store, "note_text",
+                            lambda: chat.say(NOTE.format(hospital=hospital, name=name)),
+                            _has("📝 这样记下？", "是下面哪一位", "📝 见了谁？"))
+    if "📝 这样记下？" in MemoryChat.text(replies):
+        save = partial(chat.press, "✅ 保存")
+    else:
+        save = partial(chat.press_nth, 0)
+    timings.timed(store, "note_saved", save, _has("已记下"))
+    # a note naming nobody: the customer is picked from the recent ones, which saves it
+    chat.say(NOTE_NOBODY)
+    timings.timed(store, "note_pick", lambda: chat.press_nth(0), _has("已记下"))
 
 
 def scenario_lookup(store: Store, timings: Timings, rng: random.Random,
                     accounts: Callable[[int], tuple[str, str]]) -> None:
+    """A customer typed by a near name at a customer question (/stage's "which customer?"):
+    found and taken, or the candidates, or not found."""
     rep = store.next_rep("lookup")
     name, hospital = accounts(rep)
     chat = _chat(store, rep)
     chat.say("/cancel")
-    chat.say(NOTE)
+    chat.say("/stage")
     typed = f"{name[0]}医生 {hospital}".strip()
-    timings.timed(store, "lookup", lambda: chat.say(typed),
-                  _has("好，是", "找到几位", "没找到"))
+    timings.timed(store, "lookup", lambda: chat.say(typed), _has("1/8", "找到几位", "没找到"))
 
 
 def scenario_next(store: Store, timings: Timings, rng: random.Random) -> None:
@@ -230,7 +250,7 @@ def measure(stores: list[Store], sizes: Sizes, *, deadline: float,
                 if scenario == "quiz":
                     scenario_quiz(store, timings, rng, result=chart)
                 elif scenario == "note":
-                    scenario_note(store, timings, rng)
+                    scenario_note(store, timings, rng, lookups[store.state])
                 elif scenario == "lookup":
                     scenario_lookup(store, timings, rng, lookups[store.state])
                 elif scenario == "next":

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, pool, text
@@ -38,9 +39,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
 
 from bench.sizes import StoreSize
+from coach.library import load_library
 from coach.names import name_key
+from coach.store.conversation import EngineState, Prompt, ShownChoice
 from coach.store.migrate import upgrade
 from coach.store.models import Base
+from coach.turn.keys import ChoiceKey, encode
 
 Row = tuple[Any, ...]
 
@@ -48,6 +52,8 @@ TG_USER_BASE = 7_000_000  # Telegram user id (= private chat id) of rep r is TG_
 STAGES = ("awareness", "interest", "evaluation", "trial", "adoption")
 STYLES = ("A", "B", "C", "D")
 QUIZ_STEP = "q05"  # where every seeded conversation waits
+QUIZ_SEQ = 6  # its prompt number: /quiz asks the intro (1), then q01 (2) … q05 (6)
+PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 _CHUNK = 20_000
 
 SURNAMES = (
@@ -103,7 +109,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                   "status", "sent_at", "created_at"),
     "quiz_results": ("id", "rep_id", "playbook_id", "playbook_version", "scores", "dominant",
                      "created_at"),
-    "conversations": ("rep_id", "playbook", "step", "vars", "pending", "seq", "updated_at"),
+    "conversations": ("rep_id", "playbook", "step", "vars", "engine", "seq", "updated_at"),
     "processed_messages": ("channel", "message_key", "rep_id", "created_at"),
 }
 SERIAL_TABLES = ("reps", "identities", "accounts", "notes", "stage_history", "style_assessments",
@@ -311,11 +317,11 @@ class Generator:
 
     def conversations(self) -> Iterator[Row]:
         """Every rep is in the middle of the quiz, waiting at question 5."""
-        answered = [[f"q0{n}", n % 4] for n in range(1, 5)]
-        state = json.dumps({"_scores": {"A": 1, "B": 1, "C": 1, "D": 1}, "_answers": answered})
+        state = json.dumps(quiz_engine_state(), ensure_ascii=False)
+        variables = json.dumps({"command_args": ""})  # what /quiz left there
         updated = _stamp(self.now - timedelta(hours=1))
         for rep in range(1, self.size.reps + 1):
-            yield (rep, "quiz", QUIZ_STEP, state, "{}", 6, updated)
+            yield (rep, "quiz", QUIZ_STEP, variables, state, QUIZ_SEQ, updated)
 
     def processed_messages(self) -> Iterator[Row]:
         slots = self.size.processed_messages_per_rep
@@ -323,6 +329,27 @@ class Generator:
             stamp = self._stamp_at(slot, slots)
             for rep in range(1, self.size.reps + 1):
                 yield ("telegram", f"s{rep}.{slot}", rep, stamp)
+
+
+def quiz_engine_state() -> dict[str, Any]:
+    """`conversations.engine` of a rep waiting at QUIZ_STEP, as the engine leaves it after
+    /quiz, 开始 and four answers: the running scores and answers, the question on screen
+    (its buttons carry QUIZ_SEQ) and the numbered list the rep sees, so a typed "1" or a
+    pressed button answers it (the engine state of such a turn, field for field)."""
+    quiz = load_library(PLAYBOOKS).playbooks["quiz"]
+    answered = [("intro", 0), *((f"q0{n}", n % 4) for n in range(1, 5))]
+    scores: dict[str, float] = {}
+    for step_id, index in answered:
+        step = quiz.step(step_id)
+        assert step is not None and step.choices, step_id
+        for dimension, points in step.choices[index].scores.items():
+            scores[dimension] = scores.get(dimension, 0) + points
+    waiting = quiz.step(QUIZ_STEP)
+    assert waiting is not None and waiting.ask is not None and waiting.choices
+    shown = [ShownChoice(key=encode(ChoiceKey(QUIZ_SEQ, str(i))), label=str(c.label.get("zh")))
+             for i, c in enumerate(waiting.choices)]
+    return EngineState(prompt=Prompt(text=str(waiting.ask.get("zh")), choices=shown),
+                       shown=shown, scores=scores, answers=answered).dump()
 
 
 def _chunks(rows: Iterator[Row], size: int = _CHUNK) -> Iterator[list[Row]]:

@@ -33,7 +33,7 @@ class Sizes:
     name: str
     # 1. Telegram end to end
     tg_reps: int
-    tg_cycles: int  # coaching cycles per rep (≈ 32 turns each) without the limiter
+    tg_cycles: int  # coaching cycles per rep (≈ 29 turns each) without the limiter
     tg_seconds: float  # the time bound of such a run (a safety net: the cycles end it)
     tg_limited_seconds: float  # the run with AIORateLimiter
     tg_book: StoreSize

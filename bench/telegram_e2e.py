@@ -3,10 +3,10 @@
 The real adapter (`bot.telegram.TelegramChannel`, polling, `base_url` at the loopback fake Bot
 API) in its own process, on a real engine and store; simulated reps in this process, each
 running full coaching cycles as fast as the bot answers (closed loop, no think time): the
-quiz (18 button presses, the last one answered with a chart photo); a visit note (free text,
-customer by name, "create", follow-up date, next action, then the next step it offers:
-accept, no more); /next for the latest customer (accept, no more). Each rep starts the cycle
-at a different block, so all kinds of turns are in flight together.
+quiz (18 button presses, the last one answered with a chart photo); a visit note (one free
+text naming the customer, hospital and follow-up, "✅ 保存" on the proposal, then the next
+step it offers: accept, no more); /next for the latest customer (accept, no more). Each rep
+starts the cycle at a different block, so all kinds of turns are in flight together.
 
 Baseline: a bare python-telegram-bot Application (`bench.tgbot baseline`), same builder
 options and polling, on the same fake, replaying for each update exactly the Bot API calls
@@ -49,10 +49,10 @@ from bench.stats import Summary, fmt, fmt_ratio, ratio
 from bench.tgfake import TOKEN, BenchTelegram, Driver
 
 THROUGHPUT_TARGET = 0.8
-NOTES = (
-    "今天见了{n}，他对新版指南很感兴趣，要了两篇文献",
-    "{n}说科里有两个病人想试试，下周带用法说明过去",
-    "{n}关心安全性数据，答应下次带研究摘要",
+NOTES = (  # as a rep writes one: who and where, what happened, what next and when
+    "今天见了{h}{n}，他对新版指南很感兴趣，要了两篇文献，下周三送指南更新过去",
+    "{h}{n}说科里有两个病人想试试，下周带用法说明过去",
+    "{h}{n}关心安全性数据，答应下次带研究摘要",
 )
 CUSTOMERS = (("欧阳主任", "泰山医院"), ("司马医生", "济南市中心医院"), ("诸葛教授", "青岛人民医院"))
 
@@ -95,21 +95,27 @@ async def _quiz(driver: Driver, chat: int, number: int, go: Callable[[], bool],
 
 async def _note(driver: Driver, chat: int, number: int, cycle: int, go: Callable[[], bool],
                 measured: bool) -> None:
-    """A visit note: free text, the customer by name (created the first time), a follow-up
-    date and action, then the next step offered at the end of the log."""
+    """A visit note: one free text naming the customer (new the first time) and hospital,
+    most with a follow-up date and action; "✅ 保存" on the proposal saves it all; then the
+    next step offered at the end of the log. Typed while a question waits (a seeded rep is
+    in the middle of the quiz), the note is kept and offered: "📝 先记下这条" logs it. When
+    the bot asks which customer is meant (a seeded customer with a similar name at the same
+    hospital), one tap on ours, or on "新建：" the first time, saves it the same way."""
     name, hospital = CUSTOMERS[(number + cycle) % len(CUSTOMERS)]
-    for text in (NOTES[cycle % len(NOTES)].format(n=name), f"{name} {hospital}"):
+    if not go():
+        return
+    await driver.say(chat, NOTES[cycle % len(NOTES)].format(n=name, h=hospital), "note",
+                     measured)
+    if driver.has_button(chat, "先记下这条"):
         if not go():
             return
-        await driver.say(chat, text, "note", measured)
-    if driver.has_button(chat, "新建"):
-        if not go():
-            return
-        await driver.press(chat, "新建", "note", measured)
-    for text in ("下周三", "送指南更新"):
-        if not go():
-            return
-        await driver.say(chat, text, "note", measured)
+        await driver.press(chat, "先记下这条", "note", measured)
+    if not go():
+        return
+    if driver.has_button(chat, "✅ 保存"):
+        await driver.press(chat, "✅ 保存", "note", measured)
+    else:  # "which one is …?": tap our customer, listed, or "新建：" with the same label
+        await driver.press(chat, f"{name} · {hospital}", "note", measured)
     if go() and driver.has_button(chat, "看下一步建议"):
         await driver.press(chat, "看下一步建议", "next", measured)
         await _feedback(driver, chat, go, measured)
@@ -373,9 +379,10 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
         f"{sizes.tg_reps} simulated reps at once, closed loop (each sends its next update as "
         "soon as the bot has finished the last one), full coaching cycles of three blocks, "
         "each rep starting at a different one: /quiz and 18 button presses (the last answered "
-        "with the chart photo); a visit note (free text, customer by name, create, follow-up "
-        "date, next action, then the next step offered: accept, no more); /next for the latest "
-        f"customer (accept, no more). Each rep does {sizes.tg_cycles} cycles, in RepCoach's "
+        "with the chart photo); a visit note (one free text naming the customer, hospital and "
+        "follow-up, ✅ save on the proposal, then the next step offered: accept, no more); "
+        "/next for the latest customer (accept, no more). Each rep does "
+        f"{sizes.tg_cycles} cycles, in RepCoach's "
         "first run, and the other runs replay exactly those turns, so every run ends the same "
         "way (reps finishing one by one). One extra rep warms each bot up with one cycle "
         "first (not counted). The "

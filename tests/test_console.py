@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,16 +86,18 @@ def test_quiz_through_the_console(workdir: Path, shipped: Library) -> None:
 
 
 def test_log_visit_with_fuzzy_customer_and_chinese_date(workdir: Path) -> None:
+    today = (datetime.utcnow() + timedelta(hours=8)).date()  # the console's day (UTC+8)
     out = chat(workdir, [
         # one note: a new customer with hospital and department, the follow-up in words
         "/log", "泰山医院心内科李主任关心三期数据，想看老年患者亚组，下周三带亚组数据再访",
         "1", "3",  # 1 = ✅ 保存, 3 = 完成
-        "李医生说下个月科室会可以讲十分钟",  # free text: fuzzy, proposed as 李主任 at 泰山医院
-        "3", "3天后",  # 3 = 📅 改日期, then the date in words
-        "1", "3",
+        # free text calling him 李医生: another title, so the bot asks, 李主任 first
+        "李医生说下个月科室会可以讲十分钟",
+        "1", "3",  # 1 = 李主任 · 泰山医院 · 心内科 (one tap saves), 3 = 完成
     ])
     assert "👤 李主任 · 泰山医院 · 心内科（新客户）" in out
-    assert "👤 李主任 · 泰山医院 · 心内科\n" in out  # the second note: the same customer
+    assert "「李医生」是下面哪一位？" in out and "1. 李主任 · 泰山医院 · 心内科\n" in out
+    assert "✅ 已记下李主任的拜访。\n" in out  # the second note: the same customer
     notes = rows(workdir, "SELECT text FROM notes ORDER BY id")
     assert [n for (n,) in notes] == [
         "泰山医院心内科李主任关心三期数据，想看老年患者亚组，下周三带亚组数据再访",
@@ -104,11 +106,9 @@ def test_log_visit_with_fuzzy_customer_and_chinese_date(workdir: Path) -> None:
     assert accounts == [("李主任", "泰山医院", "心内科")]
     followups = rows(workdir, "SELECT due_date, action FROM followups ORDER BY id")
     assert [action for _, action in followups] == ["带亚组数据再访", "科室会可以讲十分钟"]
-    due = [d for d, _ in followups]
-    assert len(due) == 2 and all(str(d) > "2020-01-01" for d in due)
-    first, second = (date.fromisoformat(str(d)) for d in due)
-    assert first.weekday() == 2  # 下周三: a Wednesday
-    assert 0 <= (first - second).days <= 6  # 下周三 is 3 to 9 days away, 3天后 is 3
+    first, second = (date.fromisoformat(str(d)) for d, _ in followups)
+    assert first.weekday() == 2 and 3 <= (first - today).days <= 9  # 下周三
+    assert 28 <= (second - today).days <= 31  # 下个月
 
 
 def test_style_stage_and_next_steps(workdir: Path, shipped: Library) -> None:
@@ -132,7 +132,7 @@ def test_style_stage_and_next_steps(workdir: Path, shipped: Library) -> None:
 def test_accounts_list_rename_and_archive(workdir: Path) -> None:
     chat(workdir, ["/log", "市一院张医生，第一次见", "1", "3",  # 1 = ✅ 保存, 3 = 完成
                    "/log", "市二院赵主任，约了下周再去", "1", "3"])
-    out = chat(workdir, ["/accounts", "张医生", "5", "张建国医生"])
+    out = chat(workdir, ["/accounts", "张医生", "6", "张建国医生"])  # 6 = ✏️ 改名
     assert "张医生" in out and "赵主任" in out
     names = sorted(n for (n,) in rows(workdir, "SELECT name FROM accounts"))
     assert names == ["张建国医生", "赵主任"]

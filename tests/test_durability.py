@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +36,9 @@ def script() -> list[str]:
     for k in range(20):
         note = f"{customer(k)}：第{k}次拜访，关心数据{k}"
         if k % 2 == 0:  # the follow-up in the note; 1 = ✅ 保存, 3 = 完成
-            lines += ["/log", f"{note}，12月{k + 1}日再去送资料", "1", "3"]
+            lines += ["/log", f"{note}，{k + 2}天后再去送资料", "1", "3"]
         else:  # no date in the note: 3 = 📅 加跟进日期, then the date, then save
-            lines += ["/log", note, "3", f"1月{k + 1}日", "1", "3"]
+            lines += ["/log", note, "3", f"{k + 2}天后", "1", "3"]
     for k in range(5):
         lines += ["/stage", customer(k), *["1"] * 8, "2"]
     for k in range(8):  # a note naming nobody: typing the customer saves it; 3 = 完成
@@ -116,14 +117,18 @@ def play(workdir: Path, lines: list[str], kill_chance: float, seed: int) -> int:
 
 def snapshot(workdir: Path) -> dict[str, object]:
     with sqlite3.connect(workdir / "data" / "coach.sqlite3") as db:
+        followups = db.execute("SELECT account_id, note_id, due_date, action, status "
+                               "FROM followups ORDER BY id").fetchall()
+        # due dates count from the day of the run: kept as days after the first one
+        first = min((date.fromisoformat(f[2]) for f in followups), default=None)
         return {
             "notes": db.execute("SELECT text FROM notes ORDER BY id").fetchall(),
             "accounts": db.execute("SELECT name, hospital, stage FROM accounts ORDER BY id")
             .fetchall(),
             "stages": db.execute("SELECT account_id, stage FROM stage_history ORDER BY id")
             .fetchall(),
-            "followups": db.execute("SELECT account_id, note_id, due_date, action, status "
-                                    "FROM followups ORDER BY id").fetchall(),
+            "followups": [(a, n, (date.fromisoformat(d) - first).days if first else None,
+                           action, status) for a, n, d, action, status in followups],
             "quiz": [json.loads(s) for (s,) in db.execute("SELECT scores FROM quiz_results")],
             "processed": db.execute("SELECT COUNT(*) FROM processed_messages").fetchone(),
         }
@@ -155,7 +160,6 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
         (f"{SURNAMES[k]}主任", f"第{k % 3 + 1}医院") for k in range(20)]
     followups = expected["followups"]
     assert len(followups) == 20  # type: ignore[arg-type]
-    assert [(f[2][5:], f[3]) for f in followups] == [  # type: ignore[attr-defined]
-        (f"12-{k + 1:02d}", "送资料") if k % 2 == 0 else (f"01-{k + 1:02d}", None)
-        for k in range(20)]
+    assert [(f[2], f[3]) for f in followups] == [  # type: ignore[attr-defined]
+        (k, "送资料" if k % 2 == 0 else None) for k in range(20)]  # "{k + 2}天后"
     assert expected["processed"] == (len(lines),)
