@@ -87,7 +87,6 @@ _SEPARATORS = re.compile(r"[,，、;；|/\n\t]+")
 _EXACT = 1.0
 _SURNAME_ONLY = 0.8  # the query is just a surname ("李医生") and the account's name starts with it
 _QUERY_LONGER = 0.7  # the account has just a surname ("李主任") and the query a full name
-_OTHER_SURNAME = 0.5  # difflib ratio is halved when two Chinese names differ in the surname
 _LATIN_TYPO = 0.8  # minimum difflib ratio for a one-word Latin query to count as a typo
 _HOSPITAL_MATCH_GAIN = 0.6  # closes this share of the gap to 1.0
 _HOSPITAL_MISMATCH = 0.6
@@ -318,8 +317,9 @@ def _name_score(query_name: str, query_key: str, name: str) -> float:
             return _SURNAME_ONLY
         if key == surname_of(query_key):
             return _QUERY_LONGER
-        ratio = SequenceMatcher(None, query_key, key).ratio()
-        return ratio if surname_of(query_key) == surname_of(key) else ratio * _OTHER_SURNAME
+        if surname_of(query_key) != surname_of(key):
+            return 0.0  # another family (司马 is not 马): never a candidate
+        return SequenceMatcher(None, query_key, key).ratio()
     query_words = latin_words(query_name)
     words = latin_words(name)
     if len(query_words) == 1 and words:
@@ -370,11 +370,12 @@ def rank_candidates(
 ) -> list[tuple[T, float]]:
     """Candidates that plausibly are the customer the rep meant, with scores, best first.
 
-    The name decides (exact key 1.0, surname-only 0.8, otherwise a difflib ratio that is
-    halved across different Chinese surnames); a hospital given in the query then pulls
-    agreeing candidates up and disagreeing ones down, and a department nudges the same way
-    more gently. Scores are in 0..1, those below `MIN_SCORE` are dropped, and ties keep the
-    caller's order (the caller passes accounts most recent first).
+    The name decides (exact key 1.0, surname-only 0.8, otherwise a difflib ratio; two Chinese
+    names of different families are never candidates for each other); a hospital given in
+    the query then pulls agreeing candidates up and disagreeing ones down, and a department
+    nudges the same way more gently. Scores are in 0..1, those below `MIN_SCORE` are
+    dropped, and ties keep the caller's order (the caller passes accounts most recent
+    first).
     """
     query_key = name_key(query.name)
     if not query_key:

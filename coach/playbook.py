@@ -193,6 +193,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "account_none_yet",
     "account_matches",
     "account_not_found",
+    "account_unknown",
     "account_create_label",
     "account_retype_label",
     "account_picked",

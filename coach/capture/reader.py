@@ -167,5 +167,5 @@ def looks_like_note(lexicon: Lexicon, text: str, today: date) -> bool:
     chinese = sum(1 for ch in text if is_cjk(ch))
     if chinese >= 8 or len(_LATIN_WORDS.findall(text)) >= 4:
         return True
-    facts = read_note(lexicon, text, today)
-    return facts.due is not None or facts.action is not None
+    facts = read_note(lexicon, text, today)  # "李主任明天再去": short, but a whole visit note
+    return facts.mention is not None and (facts.due is not None or facts.action is not None)

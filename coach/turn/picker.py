@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from coach.capture import Mention, mention_in, resolve
+from coach.dates import parse_due_date
+from coach.names import name_key
 from coach.numbers import is_number
 from coach.playbook import StepSpec
 from coach.store.conversation import PickerState
@@ -44,6 +46,23 @@ def _fields(account: Account) -> tuple[str, str | None, str | None, str | None]:
 def _query(mention: Mention) -> dict[str, str | None]:
     return {"name": mention.name, "hospital": mention.hospital,
             "department": mention.department, "title": mention.title}
+
+
+def _a_name(turn: Turn, mention: Mention) -> bool:
+    """Whether what was typed can name a customer: a family name, a Latin name, or a
+    department or hospital; not "3天后", "跳过" or "不知道" (they would become customers)."""
+    name = mention.name.strip()
+    if parse_due_date(name, turn.local_now.date()) is not None:
+        return False
+    lexicon = turn.library.lexicon
+    key = name_key(name)
+    if not key:
+        return False
+    if key[:1].isascii():
+        return key[:1].isalpha()
+    family = key.startswith(lexicon.compound_surnames) or key[:1] in lexicon.surnames
+    place = key.endswith(("科", "室", "院", "部", "中心", "处"))
+    return family or place
 
 
 def _preset(turn: Turn, step: StepSpec) -> Mention | None:
@@ -104,7 +123,7 @@ class AccountInput:
                     return Accept(chosen.id)
             return Retry(turn.message("choose_from_list", count=max(len(picker.tokens), 1)))
         mention = mention_in(turn.library.lexicon, answer.text or "", turn.local_now.date())
-        if mention is None:
+        if mention is None or not _a_name(turn, mention):
             return Retry(turn.message("account_prompt"))
         resolution = resolve(mention, list(turn.store.active_accounts()), _fields,
                              turn.library.lexicon)
@@ -118,4 +137,6 @@ class AccountInput:
         if step.create:
             text = turn.message("account_not_found", query=mention.name)
             return Ask(self._offer(turn, step, text, [], mention))
-        return Retry(turn.message("account_not_found", query=mention.name))
+        recent = list(turn.store.recent_accounts(MAX_OFFERED))
+        text = turn.message("account_unknown", query=mention.name)
+        return Ask(self._offer(turn, step, text, recent, None))
