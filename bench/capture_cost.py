@@ -14,6 +14,7 @@ same notes, both pure per-note work, as a ratio.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections import Counter
@@ -148,10 +149,12 @@ class Rep:
         if "⏰ 跟进：" not in shown:
             return None
         text = shown.split("⏰ 跟进：", 1)[1]
-        month, rest = text.split("月", 1)
-        day = rest.split("日", 1)[0]
+        written = re.match(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日", text)
+        if written is None:
+            return None
         today = self.chat.engine.clock().date()
-        year = today.year + (1 if int(month) < today.month else 0)
+        year_text, month, day = written.groups()
+        year = int(year_text) if year_text else today.year
         return date(year, int(month), int(day)).isoformat()
 
 

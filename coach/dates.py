@@ -21,7 +21,7 @@ Rules, chosen so that a parsed due date is never in the past:
 * "下个月" / "next month": the same day next month, clamped to that month's last day
   (January 31 → February 28). "N个月后" / "in N months" likewise.
 * "月底" / "end of month": the last day of the current month; "下月初": the 1st of next month.
-* Month and day without a year ("12月5日", "12-05", "12/5", "Dec 5", "5 Dec"): the next
+* Month and day without a year ("12月5日", "12-05", "12/5", "12.5", "Dec 5", "5 Dec"): the next
   occurrence on or after today, rolling into next year (or the next leap year for 2月29日).
   Numeric forms are always month first, as in China and the US.
 * Day of month alone ("5号", "5日"): this month if not past, else the next month that has it.
@@ -293,7 +293,7 @@ _CN_ANCHORS: list[_Rule] = [
     (re.compile(r"(?P<y>[0-9]{4})年(?P<m>" + _NUM + r")月(?P<d>" + _NUM + r")[日号]?"), _cn_full),
     (re.compile(r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"), _cn_full),
     (re.compile(r"(?P<m>" + _NUM + r")月(?P<d>" + _NUM + r")[日号]?"), _cn_month_day),
-    (re.compile(r"(?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})"), _cn_month_day),
+    (re.compile(r"(?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"), _cn_month_day),
     (re.compile(r"(?P<d>" + _NUM + r")[日号]"), _cn_day_of_month),
 ]
 

@@ -181,6 +181,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "unknown_command",
     "stale_button",
     "cancelled",
+    "cancelled_back",
     "nothing_to_cancel",
     "choose_from_list",
     "invalid_number",

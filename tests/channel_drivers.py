@@ -135,7 +135,7 @@ class ConsoleDriver:
         found = [n for n, label in self.listing.items() if label_part in label]
         if not found:
             raise AssertionError(f"no numbered choice with {label_part!r}: {self.listing}")
-        return await self.say(str(found[-1]))
+        return await self.say(str(found[0]))  # the first match, as on every channel
 
     async def press_nth(self, index: int) -> Seen:
         return await self.say(str(index + 1))
@@ -287,7 +287,7 @@ class WecomDriver:
         if listing:
             found = [n for n, label in listing.items() if label_part in label]
             assert found, f"no numbered choice with {label_part!r}: {listing}"
-            return await self.say(str(found[-1]))
+            return await self.say(str(found[0]))
         return self._seen(await self.rep.press(label_part, message))
 
     async def press_nth(self, index: int) -> Seen:

@@ -132,7 +132,7 @@ def test_style_stage_and_next_steps(workdir: Path, shipped: Library) -> None:
 def test_accounts_list_rename_and_archive(workdir: Path) -> None:
     chat(workdir, ["/log", "市一院张医生，第一次见", "1", "3",  # 1 = ✅ 保存, 3 = 完成
                    "/log", "市二院赵主任，约了下周再去", "1", "3"])
-    out = chat(workdir, ["/accounts", "张医生", "6", "张建国医生"])  # 6 = ✏️ 改名
+    out = chat(workdir, ["/accounts", "张医生", "5", "张建国医生"])  # 5 = ✏️ 改名
     assert "张医生" in out and "赵主任" in out
     names = sorted(n for (n,) in rows(workdir, "SELECT name FROM accounts"))
     assert names == ["张建国医生", "赵主任"]

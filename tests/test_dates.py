@@ -94,6 +94,7 @@ SUNDAY_CASES: list[tuple[str, date]] = [
     ("十二月五号", d(12, 5)),
     ("12-05", d(12, 5)),
     ("12/5", d(12, 5)),
+    ("12.5", d(12, 5)),  # typed as the answer to "when?"; in a note it must look like a plan
     ("11月22日", d(11, 22)),
     ("11月21日", d(11, 21, 2027)),
     ("1月3日", d(1, 3, 2027)),
@@ -313,7 +314,6 @@ def test_month_end_clamping(today: date, text: str, expected: date) -> None:
         "next year",
         "明天" * 40,  # far too long to be a date
         "李主任 泰山医院",
-        "12.5",  # a number, not a date
     ],
 )
 def test_unreadable_or_past_returns_none(text: str) -> None:

@@ -156,3 +156,24 @@ def test_personal_data_never_reaches_the_conversation_row(chat: MemoryChat,
     with database.transaction() as session:
         stored = str(session.execute(text("SELECT vars, engine FROM conversations")).one())
     assert "13812345678" not in stored and "11010519491231002X" not in stored
+
+
+def test_a_report_naming_another_doctor_is_not_filed_under_the_one_on_screen(
+        visited: MemoryChat, database: Database) -> None:
+    visited.say("/next")
+    visited.press("李主任")
+    replies = visited.say("中心医院呼吸科张医生说有个病人用了我们的药后出皮疹了")
+    assert "记下拜访时会关联到客户" in MemoryChat.text(replies)
+    [report] = reports(database)
+    assert report["account_id"] is None  # not 李主任's: the text is about 张医生
+
+
+def test_logging_a_visit_closes_the_customers_follow_ups_that_were_due(
+        visited: MemoryChat, database: Database, clock: Any) -> None:
+    clock.advance(days=4)  # 李主任's follow-up (下周三) is due
+    visited.say("李主任说资料看了，还想要亚组数据")
+    visited.press("保存")
+    with database.transaction() as session:
+        statuses = [s for (s,) in session.execute(text(
+            "SELECT status FROM followups ORDER BY id"))]
+    assert statuses == ["done"]

@@ -357,7 +357,7 @@ async def test_reminder_survives_a_restart_and_its_log_button_logs_the_follow_up
         reminder = wang.messages()[-1]
         assert reminder.text.startswith("⏰ 跟进提醒：张医生（市一院）")
         [what] = (await wang.press("记录这次跟进", reminder)).new
-        assert what.text.startswith("发生了什么？")  # the customer is already known
+        assert what.text.startswith("和张医生的这次拜访怎么样？")  # the customer is already known
         [proposal] = await wang.say("定了下周二科室会，讲十分钟")
         assert "👤 张医生 · 市一院\n" in proposal.text and "新客户" not in proposal.text
         assert "⏰ 跟进：12月1日 周二" in proposal.text  # the date the note names ...

@@ -121,7 +121,7 @@ async def test_visit_log_and_reminder_at_due_time(engine: Engine, sim: WecomSimu
         # the reminder's button logs the follow-up visit for the same customer
         got = await rep.press("记录这次跟进", card=reminder)
         assert sim.card_updates[-1].replace_name == "记录这次跟进"
-        assert "发生了什么？" in joined(got)  # no need to say who again
+        assert "和李主任的这次拜访怎么样？" in joined(got)  # no need to say who again
         await rep.say("送了亚组数据，他答应在科室会上讨论")
         proposal = card_text(rep.last_card())
         assert "👤 李主任 · 泰山医院 · 心内科\n" in proposal  # the reminder's customer

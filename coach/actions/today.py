@@ -94,24 +94,46 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
                             "stage_name": turn.library.stage_name(account.stage, turn.locale)})
         items.append({"id": f"a{account_id}", "label": turn.message(
             "today_regression_label", name=account.name)})
-    pending = session.execute(
+    reports = session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
-                                   AdverseEvent.account_id.is_(None),
                                    AdverseEvent.status != "forwarded")
-        .order_by(AdverseEvent.day0)).scalars().all()
+        .order_by(AdverseEvent.deadline)).scalars().all()
+    report_items = []
+    for event in reports:
+        account = accounts.get(event.account_id or 0)
+        report_items.append({"id": f"e{event.id}", "label": turn.message(
+            "today_report_label", phrase=event.phrase,
+            name=account.name if account else None)})
     turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions,
-        "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline)}
-                    for e in pending],
+        "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
+                     "late": e.deadline < turn.now,
+                     "customer": accounts[e.account_id].name
+                     if e.account_id in accounts else None} for e in reports],
     }
-    turn.vars["agenda_items"] = items[:MAX_ITEMS]
+    # safety reports first: their clock runs in hours
+    turn.vars["agenda_items"] = (report_items + items)[:MAX_ITEMS]
 
 
-@action("open_today_item")
+@action("open_today_item", provides=("agenda_done",))
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The picked follow-up or customer becomes the visit to log."""
+    """The picked follow-up or customer becomes the visit to log. A safety report waiting
+    for a customer is logged as a note (and filed with it); one already filed is marked
+    forwarded to pharmacovigilance."""
     picked = str(turn.vars.get("agenda_pick") or "")
     number = picked[1:]
+    turn.vars["agenda_done"] = None
+    if picked.startswith("e") and number.isdigit():
+        event = turn.store.adverse_event(int(number))
+        if event is None or event.status == "forwarded":
+            return
+        if event.account_id is None:
+            turn.vars["note"] = event.report
+            turn.state.reports = [event.id]
+            return
+        event.status, event.forwarded_at = "forwarded", turn.now
+        turn.vars["agenda_done"] = event.phrase
+        return
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))
         if followup is not None:

@@ -25,7 +25,7 @@ from coach.actions.signals import (
     one_of_each,
     signal_name,
 )
-from coach.actions.tactics import describe, rank_tactics, tactic_playbook
+from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
 from coach.capture import Mention, read_note, resolve
 from coach.settings import EngineSettings
 from coach.store.models import Account
@@ -153,19 +153,20 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         customer = None
     return {
         "customer": customer,
-        "due": date_view(due),
+        "due": date_view(due, turn.local_now.date()),
         "action": turn.vars.get("next_action"),
         "updates": updates,
         "objections": objections,
     }
 
 
-def date_view(day: date | None) -> dict[str, Any] | None:
-    """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec."""
+def date_view(day: date | None, today: date) -> dict[str, Any] | None:
+    """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec, with the year
+    when it is not this one (12月5日 typed on 7 December means next year's)."""
     if day is None:
         return None
     return {"iso": day.isoformat(), "month": day.month, "day": day.day,
-            "weekday": day.weekday()}
+            "weekday": day.weekday(), "year": day.year, "other_year": day.year != today.year}
 
 
 def _customer(turn: Turn) -> tuple[Account, bool]:
@@ -215,6 +216,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     done = turn.store.followup(turn.vars.get("followup") or 0)
     if done is not None:
         done.status = "done"
+    # this visit is the follow-up of any that was due for this customer by today
+    turn.store.close_due_followups(account, turn.local_now.date().isoformat())
     reports = turn.store.attribute_reports(list(turn.state.reports), account, note)
     turn.state.reports = []
     compliance = review.view(turn)
@@ -223,7 +226,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
-                          "due": date_view(due),
+                          "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
                           "updates": [u["name"] for u in proposal["updates"]]
@@ -232,11 +235,18 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
 
 
 def coaching_prompt(turn: Turn) -> str:
+    """One tactic back for every visit: the best fit not accepted, dismissed or already
+    offered lately (the same rest as /next gives), so it is not the same tip every time."""
     account = turn.require_account()
     playbook = tactic_playbook(turn.library)
-    if account.stage is None or playbook is None:
+    if playbook is None:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
-    ranked = rank_tactics(turn, playbook, account, blocked=set())
+    settings = turn.settings
+    history = turn.store.tactic_history(
+        account, turn.now - timedelta(days=settings.dismiss_cooldown_days), turn.day_start())
+    ranked = rank_tactics(turn, playbook, account, blocked=history.blocked)
+    if account.stage is None:  # before a diagnosis, only the answer to an open objection
+        ranked = [t for t in ranked if t["id"].startswith(OBJECTION_PREFIX)]
     if not ranked:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
     tactic = describe(turn, playbook, account, ranked[0])

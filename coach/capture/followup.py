@@ -50,7 +50,7 @@ _WEEKDAYS = (r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(
 _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
            r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 _EN = (
-    r"\b(?:the day after tomorrow|tomorrow|tmrw|tmr|tmw"
+    r"(?<![A-Za-z])(?:the day after tomorrow|tomorrow|tmrw|tmr|tmw"
     r"|(?:" + _WEEKDAYS + r") next week"
     r"|(?:next|this|coming) (?:" + _WEEKDAYS + r")|(?:" + _WEEKDAYS + r")"
     r"|(?:next|nxt) (?:week|wk)|next month|end of (?:the |this )?month|today|tonight"
@@ -60,7 +60,7 @@ _EN = (
     r"|[0-9]{1,3} (?:days?|weeks?) (?:later|from now)"
     r"|(?:" + _MONTHS + r")\.? [0-9]{1,2}(?:st|nd|rd|th)?"
     r"|[0-9]{1,2}(?:st|nd|rd|th)? (?:" + _MONTHS + r")"
-    r"|(?:on|by|before) the [0-9]{1,2}(?:st|nd|rd|th))\b\.?"
+    r"|(?:on|by|before) the [0-9]{1,2}(?:st|nd|rd|th))(?![A-Za-z])\.?"
 )
 # Dates that may as well lie behind us this week: a bare weekday or day of month.
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
@@ -76,8 +76,8 @@ _LATER_TODAY = re.compile(r"^\s*(?:之内|以内|内|下班前|晚点|晚些)|^\
 # right before a date, these make it the rep's own plan ("让我月底前把方案做出来")
 _STRONG_BEFORE = re.compile(r"(?:让我|叫我|要我|我|约了|约好|约|定了|by|before|on)\s*$",
                             re.IGNORECASE)
-_STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:把|带|送|发|去|再|给|回复|约|交|bring|"
-                           r"send|call|email|follow|drop|book)", re.IGNORECASE)
+_STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:把|带|送|发|去|再|给|回复|约|交|过去|过来|"
+                           r"bring|send|call|email|follow|drop|book)", re.IGNORECASE)
 MAX_ACTION = 60
 _TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
                              r"|[在于到]$", re.IGNORECASE)
@@ -91,6 +91,16 @@ _EN_SHORT = ((re.compile(r"\bnxt\b", re.IGNORECASE), "next"),
 _WEEKDAY_NEXT_WEEK = re.compile(r"^(" + _WEEKDAYS + r") next week$", re.IGNORECASE)
 _ABBREVIATED_DAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?$",
                               re.IGNORECASE)
+# "12.5" and "12/5" are dates, but also doses and lab values ("12.5mg", "降到7.5"); a
+# number followed by a unit or a letter is a measurement, and the dotted form is a date only
+# when the clause says the rep acts then ("我12.5把资料送过去", "12.5带资料过去").
+_NUMERIC_DATE = re.compile(r"^[0-9]{1,2}[/.-][0-9]{1,2}")
+_DOTTED_DATE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}$")
+_UNIT_AFTER = re.compile(r"^(?:[A-Za-zµμ%‰]|\s*(?:mg|mcg|[µμ]g|ml|g|kg|mmol|iu|u|mm|cm|pts?|"
+                         r"patients?|cases?|box(?:es)?|tabs?|tablets?|times)\b|\s*[%‰]"
+                         r"|\s*[毫微克升片粒支袋瓶盒个倍分元万千次岁例人位名床米斤级期])",
+                         re.IGNORECASE)
+_SCHEDULED_IN = re.compile(r"(?:定在|改到|改在|约在|安排在|放在|推到)\s*$")
 _LATIN_TITLE_BEFORE = re.compile(r"(?:dr|prof|professor|director|mr|mrs|ms|doctor|president)"
                                  r"\.?\s*$", re.IGNORECASE)
 
@@ -167,6 +177,20 @@ def _a_name(text: str, start: int, end: int) -> bool:
                                 or following[0] in "(@")
 
 
+def _a_measurement(text: str, start: int, end: int) -> bool:
+    """"12.5mg", "降到7.5了", "2.5片": a number in a note, not the day of a follow-up."""
+    phrase = text[start:end].strip()
+    if not _NUMERIC_DATE.match(phrase):
+        return False
+    if _UNIT_AFTER.match(text[end:]):
+        return True
+    if not _DOTTED_DATE.match(phrase):
+        return False
+    before, after = text[max(0, start - 4):start], text[end:]
+    return not (_STRONG_BEFORE.search(before) or _SCHEDULED_IN.search(before)
+                or _STRONG_AFTER.match(after))
+
+
 def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
            ) -> list[tuple[date, Span]]:
     found: list[tuple[date, Span]] = []
@@ -174,7 +198,8 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
     for match in _DATE.finditer(text):
         start, end = match.span()
         phrase = match.group().strip()
-        if any(s <= start < e for s, e in vague) or _a_name(text, start, end):
+        if (any(s <= start < e for s, e in vague) or _a_name(text, start, end)
+                or _a_measurement(text, start, end)):
             continue
         due = _parse(phrase, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):

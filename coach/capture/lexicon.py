@@ -76,6 +76,7 @@ class LexiconSpec(_Strict):
     typos: dict[str, str]
     not_in_given_names: str
     met_before: list[str]
+    met_mainly: list[str]
     met_with: list[str]
     talked_after: list[str]
     away_after: list[str]
@@ -116,6 +117,7 @@ class Lexicon:
     typos: dict[str, str]
     not_given: frozenset[str]
     met_before: tuple[str, ...]
+    met_mainly: tuple[str, ...]
     met_with: tuple[str, ...]
     talked_after: tuple[str, ...]
     away_after: tuple[str, ...]
@@ -176,6 +178,7 @@ class Lexicon:
             typos=dict(spec.typos),
             not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
             met_before=_longest_first([w.lower() for w in spec.met_before]),
+            met_mainly=_longest_first([w.lower() for w in spec.met_mainly]),
             met_with=_longest_first([w.lower() for w in spec.met_with]),
             talked_after=tuple(w.lower() for w in spec.talked_after),
             away_after=_longest_first(spec.away_after),

@@ -30,7 +30,8 @@ _ENGLISH_WORDS = frozenset({
     "ten", "can", "fan", "song", "hang", "ring", "sing", "zen", "yen", "go", "no", "so", "to",
     "wo", "ye", "new", "ok", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "dec", "jan",
     "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dan", "bo", "ba",
-    "la", "na", "da"})
+    "la", "na", "da", "again", "gang", "bang", "ban", "sang", "pang", "nan", "ken", "pong",
+    "bong", "gong"})
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -40,6 +41,7 @@ class Person:
     name: str
     title: str | None
     met: bool = False  # right after 见了 / saw: the person the rep actually met
+    main: bool = False  # "主要跟小孙聊的": of several met, the one the visit was with
 
 
 def _syllables(word: str) -> bool:
@@ -226,7 +228,8 @@ def _full_names(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Pers
                                  _met(lexicon, text, start, start + surname)))
             start += surname
             continue
-        familiar = _familiar_at(lexicon, text, start, taken) if strong else 0
+        loose = _left_boundary(lexicon, text, start, taken, lexicon.before_name) == 2
+        familiar = _familiar_at(lexicon, text, start, taken) if strong or loose else 0
         if familiar:
             name_start = start - len(title_before) if title_before else start
             span = Span(start, familiar, text[start:familiar])
@@ -289,8 +292,10 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
         if not (words[0][0].isupper() or _syllables(words[0])):
             continue
         keep = [words[0]]
+        second_at = match.start("name") + len(words[0]) + 1
         if len(words) > 1 and _syllables(words[1]) and words[1].lower() not in _ENGLISH_WORDS \
-                and words[1][0].isupper() == words[0][0].isupper():
+                and words[1][0].isupper() == words[0][0].isupper() \
+                and not overlaps(taken, second_at, second_at + len(words[1])):
             keep.append(words[1])
         end = match.start("name") + len(" ".join(keep))
         if _is_patient(lexicon, text, match.start(), end, ""):
@@ -360,5 +365,7 @@ def find_people(lexicon: Lexicon, text: str, taken: list[Span],
     for person in people:
         if merged and overlaps([merged[-1].span], person.span.start, person.span.end):
             continue
+        if ends_with_any(text[:person.span.start].rstrip().lower(), lexicon.met_mainly):
+            person = Person(person.span, person.name, person.title, True, True)
         merged.append(person)
     return merged

@@ -103,6 +103,9 @@ def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | Non
     missed = [p for p in people if _not_met(lexicon, text, p)]
     present = [p for p in people if p not in missed and not any(
         _same_person(p, later) for later in missed if later.span.start > p.span.start)]
+    main = [p for p in present if p.main]
+    if main:
+        return main[0]
     met = [p for p in present if p.met]
     if met:
         return met[0]

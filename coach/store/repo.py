@@ -9,6 +9,7 @@ reminders) live in `Directory`.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,6 +202,7 @@ class RepStore:
         account.updated_at = now
 
     def rename(self, account: Account, new_name: str, now: datetime) -> None:
+        new_name = _PLACEHOLDER.sub("", new_name).strip() or account.name
         account.name = new_name[:100]
         account.name_key = name_key(new_name)[:100]
         account.updated_at = now
@@ -306,6 +308,14 @@ class RepStore:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def close_due_followups(self, account: Account, today: str) -> None:
+        """Follow-ups of `account` due by `today` (ISO) are done: a visit has happened."""
+        self.session.execute(
+            update(FollowUp)
+            .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
+                   FollowUp.status.in_(("open", "sent")), FollowUp.due_date <= today)
+            .values(status="done"))
 
     def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,
                           now: datetime, deadline: timedelta, remind_before: timedelta, *,
@@ -529,6 +539,10 @@ class RepStore:
         row.reason = reason[:200] if reason else None
         row.answered_at = now
         return True
+
+
+# what the guard put in place of personal data ("[手机号/phone]"): no part of a name
+_PLACEHOLDER = re.compile(r"\s*\[[^\]/]+/[^\]]+\]\s*")
 
 
 def _cut(text: str | None, limit: int) -> str | None:

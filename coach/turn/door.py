@@ -19,8 +19,10 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
+from coach.capture import read_note, resolve
 from coach.context import Turn
 from coach.messages import Reply
+from coach.store.models import Account
 
 __all__ = ["check_at_door", "normalise"]
 
@@ -54,6 +56,21 @@ def normalise(text: str) -> str:
     return "".join(out).strip()
 
 
+def _customer_of(turn: Turn, text: str) -> Account | None:
+    """The customer a report belongs to: the one the conversation is about, unless the text
+    names somebody else ("中心医院张医生说有个病人…" typed while looking at 李主任)."""
+    account = turn.account()
+    if account is None:
+        return None
+    facts = read_note(turn.library.lexicon, text, turn.local_now.date())
+    mention = facts.mention or facts.attempted
+    if mention is None:
+        return account
+    fields = (account.name, account.hospital, account.department, account.title)
+    same = resolve(mention, [account], lambda _: fields, turn.library.lexicon)
+    return account if same.status == "known" else None
+
+
 def check_at_door(turn: Turn, text: str, source: str) -> str:
     """Guard `text`; record what it found in `turn.findings` (and an adverse event in the
     store); return the text with personal data removed. `source` says where the rep was
@@ -65,7 +82,7 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
     turn.findings.redacted |= {r.category for r in result.redactions}
     if result.adverse_event is None:
         return result.redacted
-    account = turn.account()
+    account = _customer_of(turn, result.redacted)
     settings = turn.settings
     event = turn.store.add_adverse_event(
         account, None, result.adverse_event.phrases[0], turn.now,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from coach.context import Turn
+from coach.dates import parse_due_date
 from coach.messages import Choice, Reply
 from coach.nudges import WEEK
 from coach.playbook import StepSpec
@@ -66,8 +67,11 @@ class Router:
                 turn.say(turn.message("nothing_to_cancel"))
                 return
             runner.finish()
-            turn.say(turn.message("cancelled"))
-            runner.resume()
+            if turn.state.suspended:  # back to the flow the cancelled note interrupted
+                turn.say(turn.message("cancelled_back"))
+                runner.resume()
+            else:
+                turn.say(turn.message("cancelled"))
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
@@ -147,7 +151,9 @@ class Router:
         shown = self.turn.state.shown
         number = choice_number(text)
         if number is not None and (step is None or step.input not in _ANSWERED_BY_NUMBERS
-                                   or 1 <= number <= len(shown)):
+                                   or 1 <= number <= len(shown)
+                                   or (step.input == "date" and parse_due_date(
+                                       text, self.turn.local_now.date()) is None)):
             return self._typed_number(number, step)
         typed = plain_label(text)
         for choice in shown:

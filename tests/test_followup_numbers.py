@@ -1,0 +1,54 @@
+"""Numbers in a note that look like dates: "12.5" is December 5 to a rep answering "when?",
+but in a note it is as often a dose or a lab value. A reminder on a made-up day is worse
+than none, so a number read as a follow-up date must be one: the rep says they act then.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from coach.capture import load_lexicon
+from coach.capture.followup import find_followup
+from coach.capture.lexicon import Lexicon
+
+ROOT = Path(__file__).resolve().parent.parent
+SUNDAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    loaded, problems = load_lexicon(ROOT / "playbooks" / "capture" / "lexicon.yaml")
+    assert loaded is not None, problems
+    return loaded
+
+
+@pytest.mark.parametrize("note", [
+    "李主任说剂量用12.5mg效果挺好",
+    "患者用了2.5片，没有不适",
+    "HbA1c降到7.5了，他挺满意",
+    "用量从2.5调到5",
+    "HbA1c在7.5左右",
+    "He switched 3 patients to 12.5 mg bid",
+    "dose 2.5 mg works for most",
+    "3/5 patients on it are stable",
+    "血钾5.5偏高",
+])
+def test_doses_and_lab_values_are_not_follow_up_dates(lexicon: Lexicon, note: str) -> None:
+    assert find_followup(lexicon, note, SUNDAY).due is None
+
+
+@pytest.mark.parametrize(("note", "due", "action"), [
+    ("12.5带资料过去", date(2026, 12, 5), "带资料过去"),
+    ("我12.5把资料送过去", date(2026, 12, 5), "把资料送过去"),
+    ("约了12/5下午过去", date(2026, 12, 5), "过去"),
+    ("12-5前把方案交给他", date(2026, 12, 5), "把方案交给他"),
+    ("12/5 bring the paper", date(2026, 12, 5), "bring the paper"),
+    ("血钾5.5偏高，下周一再去", date(2026, 11, 23), "再去"),
+])
+def test_a_number_the_rep_acts_on_is_a_date(lexicon: Lexicon, note: str, due: date,
+                                            action: str) -> None:
+    found = find_followup(lexicon, note, SUNDAY)
+    assert (found.due, found.action) == (due, action)
