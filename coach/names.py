@@ -334,9 +334,24 @@ def _name_score(query_name: str, query_key: str, name: str) -> float:
     return SequenceMatcher(None, query_key, key).ratio()
 
 
+_ORDINAL_TAIL = re.compile(r"(?:附([一二三四五六七八九十])|([一二三四五六七八九十])附?)$")
+
+
+def _ordinal(key: str) -> str | None:
+    """The number a hospital key ends with (湘雅二 → 二, 郑大一附 → 一), None for none."""
+    found = _ORDINAL_TAIL.search(key) if len(key) > 1 else None
+    return (found.group(1) or found.group(2)) if found else None
+
+
+def _ordinals_differ(ka: str, kb: str) -> bool:
+    """湘雅二院 is not 湘雅医院, nor 市一院 市二院: a number that differs, or stands on one
+    side only, makes two hospitals of one name."""
+    return is_chinese(ka[:1]) and is_chinese(kb[:1]) and _ordinal(ka) != _ordinal(kb)
+
+
 def hospitals_match(a: str, b: str) -> bool:
     ka, kb = hospital_key(a), hospital_key(b)
-    if not ka or not kb:
+    if not ka or not kb or _ordinals_differ(ka, kb):
         return False
     if is_chinese(ka) != is_chinese(kb) and ka.isascii() != kb.isascii():
         ka, kb = (pinyin_of(k) if is_chinese(k) else k for k in (ka, kb))
@@ -351,7 +366,7 @@ def hospitals_compatible(a: str, b: str) -> bool:
     if hospitals_match(a, b):
         return True
     ka, kb = sorted((hospital_key(a), hospital_key(b)), key=len)
-    if not ka or not is_chinese(ka) or not is_chinese(kb):
+    if not ka or not is_chinese(ka) or not is_chinese(kb) or _ordinals_differ(ka, kb):
         return False
     rest = iter(kb)
     return all(char in rest for char in ka)

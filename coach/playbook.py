@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LOCALES: tuple[str, ...] = ("zh", "en")
-InputKind = Literal["text", "number", "date", "account", "item"]
+InputKind = Literal["text", "name", "number", "date", "account", "item"]
 END = "end"
 
 
@@ -68,6 +68,9 @@ class StepSpec(Strict):
     save: str | None = None
     optional: bool = False
     passthrough: bool = False
+    # a choice step: typed text that picks no choice goes to this step, in the variable
+    # `typed` (the log proposal reads "改到下周二" as a correction)
+    on_text: str | None = None
     keep: bool = False
     create: bool = False
     min: float | None = None
@@ -163,6 +166,7 @@ class Catalog(Strict):
     version: int = Field(ge=1)
     free_text: FreeText
     reschedule: str
+    kept_notes: str = "kept"  # offers notes typed mid-question that were not logged yet
     review: str = "stage"
     commands: list[CommandSpec]
     labels: Labels
@@ -216,6 +220,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "saved_nothing",
     "adverse_event_notice",
     "note_parked",
+    "too_many_kept",
+    "name_not_a_name",
+    "date_needs_words",
     "park_label",
     "resumed",
     "no_choices_waiting",

@@ -28,10 +28,10 @@ from coach.playbook import (
 from coach.templating import TemplateProblem, undeclared_names
 
 BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args",
-                           "suspended"})
+                           "suspended", "typed"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
-    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title",
+    "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
@@ -106,6 +106,9 @@ def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[I
             yield _issue(source, _step_path(pb, step, "create_into"), "step-kind",
                          f"step {step.id!r} has `create_into` but is not an `input: account` "
                          "step with `create: true`")
+        if step.on_text and (step.input is not None or not step.choices):
+            yield _issue(source, _step_path(pb, step, "on_text"), "step-kind",
+                         f"step {step.id!r} has `on_text` but is not a choice step")
         if step.query and step.input != "account":
             yield _issue(source, _step_path(pb, step, "query"), "step-kind",
                          f"step {step.id!r} has `query` but is not `input: account`")
@@ -118,6 +121,8 @@ def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[I
 def _targets(pb: Playbook, step: StepSpec) -> Iterator[tuple[tuple[Any, ...], str]]:
     if step.next is not None:
         yield _step_path(pb, step, "next"), step.next
+    if step.on_text is not None:
+        yield _step_path(pb, step, "on_text"), step.on_text
     for index, choice in enumerate(step.choices or []):
         if choice.next is not None:
             yield _step_path(pb, step, "choices", index, "next"), choice.next
@@ -323,9 +328,11 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
     if catalog.review not in bundle.playbooks:
         yield _issue(source, ("review",), "unknown-playbook",
                      f"review goes to {catalog.review!r}, which does not exist")
-    if catalog.reschedule not in bundle.playbooks:
-        yield _issue(source, ("reschedule",), "unknown-playbook",
-                     f"reschedule goes to {catalog.reschedule!r}, which does not exist")
+    for field in ("reschedule", "kept_notes"):
+        target = getattr(catalog, field)
+        if target not in bundle.playbooks:
+            yield _issue(source, (field,), "unknown-playbook",
+                         f"{field} goes to {target!r}, which does not exist")
     if catalog.free_text.playbook not in bundle.playbooks:
         yield _issue(source, ("free_text", "playbook"), "unknown-playbook",
                      f"free text goes to {catalog.free_text.playbook!r}, which does not exist")

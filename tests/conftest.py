@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from coach.capture import Lexicon, load_lexicon
 from coach.engine import Engine
 from coach.library import Library, load_library
 from coach.settings import EngineSettings
@@ -86,6 +87,14 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
 @pytest.fixture(scope="session")
 def library() -> Library:
     return load_library(PLAYBOOKS)
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    """The shipped note-reading lexicon (`playbooks/capture/lexicon.yaml`)."""
+    loaded, problems = load_lexicon(PLAYBOOKS / "capture" / "lexicon.yaml")
+    assert loaded is not None, problems
+    return loaded
 
 
 class Clock:

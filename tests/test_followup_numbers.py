@@ -1,28 +1,20 @@
-"""Numbers in a note that look like dates: "12.5" is December 5 to a rep answering "when?",
-but in a note it is as often a dose or a lab value. A reminder on a made-up day is worse
-than none, so a number read as a follow-up date must be one: the rep says they act then.
+"""Dates in a note that are not the day of a follow-up. "12.5" is December 5 to a rep
+answering "when?", but in a note it is as often a dose or a lab value, and "2/3" a share of
+patients; "下周科室会，时间待定" names a week but no day; "下月中旬" a fortnight. A reminder
+on a made-up day is worse than none (the rep adds a date with one tap), so a date read from
+a note must be one the rep said they act on.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from coach.capture import load_lexicon
 from coach.capture.followup import find_followup
 from coach.capture.lexicon import Lexicon
 
-ROOT = Path(__file__).resolve().parent.parent
 SUNDAY = date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    loaded, problems = load_lexicon(ROOT / "playbooks" / "capture" / "lexicon.yaml")
-    assert loaded is not None, problems
-    return loaded
 
 
 @pytest.mark.parametrize("note", [
@@ -34,9 +26,17 @@ def lexicon() -> Lexicon:
     "He switched 3 patients to 12.5 mg bid",
     "dose 2.5 mg works for most",
     "3/5 patients on it are stable",
+    "中肿许教授 乳腺癌 CDK4/6 抑制剂的数据",
     "血钾5.5偏高",
+    "甲主任说2/3的病人有效",
+    "2/3 of patients responded",
+    "她同意下周开科室会，时间待定",
+    "下周找他，具体还没定",
+    "下月中旬再去",
+    "12月下旬再安排一次",
 ])
-def test_doses_and_lab_values_are_not_follow_up_dates(lexicon: Lexicon, note: str) -> None:
+def test_doses_shares_and_unsettled_dates_are_not_follow_up_dates(lexicon: Lexicon,
+                                                                  note: str) -> None:
     assert find_followup(lexicon, note, SUNDAY).due is None
 
 

@@ -4,6 +4,7 @@ follow-up and customer is one tap away from logging the visit."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,13 +14,22 @@ from sqlalchemy import select
 from coach.actions.registry import action
 from coach.actions.signals import find_signals
 from coach.playbook import STAGES
-from coach.store.models import Account, AdverseEvent, FollowUp, Note, Objection, StageChange
+from coach.store.models import (
+    OPEN_FOLLOWUPS,
+    Account,
+    AdverseEvent,
+    FollowUp,
+    Note,
+    Objection,
+    StageChange,
+)
 
 if TYPE_CHECKING:
     from coach.context import Turn
 
 RECENT_DAYS = 30
 MAX_ITEMS = 10
+MORE = "more"  # the item that turns the page
 REGRESSION_OBJECTIONS = ("generic", "competitor")
 ADVANCED = ("evaluation", "trial", "adoption")  # stages a customer can fall back from
 
@@ -66,34 +76,43 @@ def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, dict[str
     return {account_id: why for account_id, why in found.items() if account_id in accounts}
 
 
-@action("today_list", provides=("agenda", "agenda_items"))
+@action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
 def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     store, session = turn.store, turn.store.session
     today = turn.local_now.date()
     accounts = {a.id: a for a in store.active_accounts()}
     due = session.execute(
         select(FollowUp).where(FollowUp.rep_id == turn.rep.id,
-                               FollowUp.status.in_(("open", "sent")),
+                               FollowUp.status.in_(OPEN_FOLLOWUPS),
                                FollowUp.due_date <= today.isoformat())
         .order_by(FollowUp.due_date, FollowUp.id)).scalars().all()
     items: list[dict[str, Any]] = []
     followups: list[dict[str, Any]] = []
+    names = Counter(a.name for a in accounts.values())
+
+    def shown(account: Account) -> str:
+        """Two 赵主任 are told apart by their hospitals."""
+        if names[account.name] > 1 and account.hospital:
+            return f"{account.name}（{account.hospital}）" if turn.locale == "zh" \
+                else f"{account.name} ({account.hospital})"
+        return account.name
+
     for followup in due:
         account = accounts.get(followup.account_id)
         if account is None:
             continue
         late = (today - date.fromisoformat(followup.due_date)).days
-        entry = {"name": account.name, "action": followup.action, "late": late}
+        entry = {"name": shown(account), "action": followup.action, "late": late}
         followups.append(entry)
         items.append({"id": f"f{followup.id}", "label": turn.message(
-            "today_followup_label", name=account.name, action=followup.action, count=late)})
+            "today_followup_label", name=shown(account), action=followup.action, count=late)})
     regressions = []
     for account_id, why in _regressions(turn, accounts).items():
         account = accounts[account_id]
-        regressions.append({"name": account.name, **why,
+        regressions.append({"name": shown(account), **why,
                             "stage_name": turn.library.stage_name(account.stage, turn.locale)})
         items.append({"id": f"a{account_id}", "label": turn.message(
-            "today_regression_label", name=account.name)})
+            "today_regression_label", name=shown(account))})
     reports = session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
                                    AdverseEvent.status != "forwarded")
@@ -103,16 +122,31 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         account = accounts.get(event.account_id or 0)
         report_items.append({"id": f"e{event.id}", "label": turn.message(
             "today_report_label", phrase=event.phrase,
-            name=account.name if account else None)})
+            name=shown(account) if account else None)})
     turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                      "late": e.deadline < turn.now,
-                     "customer": accounts[e.account_id].name
+                     "customer": shown(accounts[e.account_id])
                      if e.account_id in accounts else None} for e in reports],
     }
-    # safety reports first: their clock runs in hours
-    turn.vars["agenda_items"] = (report_items + items)[:MAX_ITEMS]
+    # safety reports first: their clock runs in hours; a long day comes a page at a time
+    turn.vars["agenda_items"] = _page(turn, report_items + items)
+
+
+def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of the page the rep is on, and "more" when others follow."""
+    if len(items) <= MAX_ITEMS:
+        return items
+    size = MAX_ITEMS - 1
+    pages = (len(items) + size - 1) // size
+    page = int(turn.vars.get("agenda_page") or 0) % pages
+    shown = items[page * size:(page + 1) * size]
+    left = len(items) - (page + 1) * size
+    more = turn.message("today_more_label", count=left) if left > 0 else \
+        turn.message("today_first_page_label")
+    turn.vars["agenda_page"] = page
+    return [*shown, {"id": MORE, "label": more}]
 
 
 @action("open_today_item", provides=("agenda_done",))
@@ -123,6 +157,10 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     picked = str(turn.vars.get("agenda_pick") or "")
     number = picked[1:]
     turn.vars["agenda_done"] = None
+    if picked == MORE:
+        turn.vars["agenda_page"] = int(turn.vars.get("agenda_page") or 0) + 1
+        turn.vars["agenda_done"] = MORE
+        return
     if picked.startswith("e") and number.isdigit():
         event = turn.store.adverse_event(int(number))
         if event is None or event.status == "forwarded":

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.kept import keep_note
 from coach.actions.registry import action
 from coach.actions.signals import (
     apply_update,
@@ -26,7 +27,7 @@ from coach.actions.signals import (
     signal_name,
 )
 from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
-from coach.capture import Mention, read_note, resolve
+from coach.capture import Mention, looks_like_note, read_correction, read_note, resolve
 from coach.settings import EngineSettings
 from coach.store.models import Account
 
@@ -113,10 +114,58 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS
     else:
         resolution = resolve(mention, accounts, _fields, turn.library.lexicon)
-        if resolution.status == KNOWN and resolution.account is not None:
+        if resolution.status == KNOWN and facts.first_meeting:
+            turn.vars["customer"] = AMBIGUOUS  # "第一次见": the namesake may be someone else
+        elif resolution.status == KNOWN and resolution.account is not None:
             turn.vars["account"] = resolution.account.id
-        turn.vars["customer"] = resolution.status
+            turn.vars["customer"] = KNOWN
+        else:
+            turn.vars["customer"] = resolution.status
     turn.vars["proposal"] = _proposal(turn)
+
+
+@action("amend_visit", provides=("amended", "customer", "customer_query", "due_date",
+                                 "proposal"))
+def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Text typed at the proposal instead of a tap. A correction changes what will be saved:
+    the date ("改到下周二"), no reminder ("不用提醒"), or the customer ("是王主任", then
+    picked with one tap). Anything else is a note of its own: kept, to log after this one."""
+    typed = str(turn.vars.get("typed") or "")
+    accounts = list(turn.store.active_accounts())
+    known_hospitals = sorted({a.hospital for a in accounts if a.hospital})
+    correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
+                                 known_hospitals)
+    turn.vars["amended"] = None
+    if correction is None:
+        if not looks_like_note(turn.library.lexicon, typed, turn.local_now.date()):
+            turn.vars["amended"] = "unclear"  # "好的", "嗯": neither a change nor a note
+        else:
+            turn.vars["amended"] = "kept" if keep_note(turn, typed) else "full"
+        return
+    if correction.no_date:
+        turn.vars["due_date"] = None
+        turn.vars["amended"] = "date"
+    if correction.due is not None:
+        turn.vars["due_date"] = correction.due.isoformat()
+        turn.vars["amended"] = "date"
+    if correction.mention is not None:
+        # "是王主任": the hospital and department the note wrote still hold
+        mention, before = correction.mention, _where_before(turn)
+        turn.vars["customer_query"] = {
+            "name": mention.name, "hospital": mention.hospital or before[0],
+            "department": mention.department or before[1], "title": mention.title,
+            "role": None}
+        turn.vars["account"] = None
+        turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
+        turn.vars["amended"] = "customer"
+    turn.vars["proposal"] = _proposal(turn)
+
+
+def _where_before(turn: Turn) -> tuple[str | None, str | None]:
+    """The hospital and department the note named (not those of the customer it was filed
+    under: "不是李主任，是王主任" says nothing of where 王主任 works)."""
+    query = turn.vars.get("customer_query") or {}
+    return query.get("hospital"), query.get("department")
 
 
 @action("propose_visit", provides=("proposal",))
@@ -157,7 +206,20 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         "action": turn.vars.get("next_action"),
         "updates": updates,
         "objections": objections,
+        "replaces": _replaced(turn, account, due),
     }
+
+
+def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:
+    """The customer's open follow-ups a new next step replaces (not the one this visit
+    answers, nor those due by today: the visit closes them)."""
+    if account is None or due is None:
+        return []
+    today = turn.local_now.date()
+    answering = turn.vars.get("followup")
+    return [{"action": f.action, "due": date_view(date.fromisoformat(f.due_date), today)}
+            for f in turn.store.open_followups(account)
+            if f.id != answering and f.due_date > today.isoformat()]
 
 
 def date_view(day: date | None, today: date) -> dict[str, Any] | None:
@@ -192,7 +254,7 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
 
 
 @action("log_visit", provides=("visit", "coaching", "compliance"),
-        args={"updates": ("all", "none")})
+        args={"updates": ("all", "none"), "earlier": ("replace", "keep")})
 def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     account, created = _customer(turn)
     proposal = _proposal(turn)
@@ -211,8 +273,11 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         else None
     action_text = turn.vars.get("next_action") or None
     if due is not None:
-        turn.store.add_followup(account, note, str(action_text) if action_text else None,
-                                due.isoformat(), remind_at(due, turn.settings), turn.now)
+        newest = turn.store.add_followup(account, note, str(action_text) if action_text
+                                         else None, due.isoformat(),
+                                         remind_at(due, turn.settings), turn.now)
+        if args.get("earlier") != "keep":
+            turn.store.replace_followups(account, newest)
     done = turn.store.followup(turn.vars.get("followup") or 0)
     if done is not None:
         done.status = "done"

@@ -6,12 +6,20 @@ visit note, and which of the rep's customers it is about.
     resolve(facts.mention, accounts, fields)                    # known / ambiguous / new
 """
 
+from coach.capture.corrections import Correction, read_correction
 from coach.capture.lexicon import LEXICON_FILE, Lexicon, load_lexicon
 from coach.capture.matching import Mention, Resolution, resolve
-from coach.capture.reader import NoteFacts, looks_like_note, mention_in, read_note
+from coach.capture.reader import (
+    NoteFacts,
+    looks_like_note,
+    mention_in,
+    read_note,
+    says_more_than_who,
+)
 
 __all__ = [
     "LEXICON_FILE",
+    "Correction",
     "Lexicon",
     "Mention",
     "NoteFacts",
@@ -19,6 +27,8 @@ __all__ = [
     "load_lexicon",
     "looks_like_note",
     "mention_in",
+    "read_correction",
     "read_note",
     "resolve",
+    "says_more_than_who",
 ]

@@ -36,8 +36,8 @@ _CN = (
     + r"|[0-9]{4}年" + _NUM + r"月" + _NUM + r"[日号]?"
     + r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
     + r"|" + _NUM + r"月" + _NUM + r"[日号]?"
-    + r"|(?<![0-9.])[0-9]{1,2}[/.][0-9]{1,2}(?![0-9.])"
-    + r"|(?<![0-9.])[0-9]{1,2}-[0-9]{1,2}(?![0-9.])(?!\s*(?:个|位|例|名|人|盒|支|片|天|周|次|"
+    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}[/.][0-9]{1,2}(?![0-9.])"
+    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}-[0-9]{1,2}(?![0-9.])(?!\s*(?:个|位|例|名|人|盒|支|片|天|周|次|"
       r"pts?\b|patients?|cases?|boxes?|days?|weeks?))"
     + r"|" + _NUM + r"[日号](?![床楼线室病])"
     + r"|过" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)?"
@@ -66,7 +66,16 @@ _EN = (
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
                    + _NUM + r"[日号]?|(?:" + _WEEKDAYS + r")", re.IGNORECASE)
 _DATE = re.compile(r"(?:" + _CN + r")" + _CN_TAIL + r"|" + _EN, re.IGNORECASE)
-_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头|下旬|上旬|中旬")
+_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头"
+                    r"|(?:(?:下个?|这个?|本|[0-9一二三四五六七八九十]{1,2})月)?(?:下旬|上旬|中旬)")
+# "下周科室会，时间待定": a date the note itself says is not fixed yet
+_NOT_SET = (r"(?:时间|日期|具体)?(?:待定|未定|再定|还没定|没定|不确定|待确认|tbd|tbc"
+            r"|to be confirmed|not fixed)")
+_UNSETTLED = re.compile(r"^[^，,。；;！!？?\n]{0,8}?" + _NOT_SET, re.IGNORECASE)
+# a week or a month names no day: "下周找他，具体还没定" says so in the next clause too
+_UNSETTLED_LATER = re.compile(r"^.{0,14}?" + _NOT_SET, re.IGNORECASE | re.DOTALL)
+_PERIOD_ONLY = re.compile(r"(?:下下?个?|这个?|本)?(?:周|星期|礼拜|週|月)"
+                          r"|(?:next|this) (?:week|month)", re.IGNORECASE)
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z)])\.\s|\s+-\s+|\s*[~～…]+\s*|\s{2,}"
                      r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TODAY = re.compile(r"今天|today", re.IGNORECASE)
@@ -91,15 +100,19 @@ _EN_SHORT = ((re.compile(r"\bnxt\b", re.IGNORECASE), "next"),
 _WEEKDAY_NEXT_WEEK = re.compile(r"^(" + _WEEKDAYS + r") next week$", re.IGNORECASE)
 _ABBREVIATED_DAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?$",
                               re.IGNORECASE)
-# "12.5" and "12/5" are dates, but also doses and lab values ("12.5mg", "降到7.5"); a
-# number followed by a unit or a letter is a measurement, and the dotted form is a date only
-# when the clause says the rep acts then ("我12.5把资料送过去", "12.5带资料过去").
+# "12.5" and "12/5" are dates, but also doses, lab values and shares ("12.5mg", "降到7.5",
+# "2/3的病人"): a number followed by a unit, or written where a value is reported, is a
+# measurement.
 _NUMERIC_DATE = re.compile(r"^[0-9]{1,2}[/.-][0-9]{1,2}")
 _DOTTED_DATE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}$")
 _UNIT_AFTER = re.compile(r"^(?:[A-Za-zµμ%‰]|\s*(?:mg|mcg|[µμ]g|ml|g|kg|mmol|iu|u|mm|cm|pts?|"
-                         r"patients?|cases?|box(?:es)?|tabs?|tablets?|times)\b|\s*[%‰]"
+                         r"patients?|cases?(?!\s*(?:discussion|conference|review|meeting))|"
+                         r"box(?:es)?|tabs?|tablets?|times|of)\b|\s*[%‰]"
+                         r"|\s*的?(?:病人|患者|人)|\s*(?:左右|以上|以下|上下|个点)"
                          r"|\s*[毫微克升片粒支袋瓶盒个倍分元万千次岁例人位名床米斤级期])",
                          re.IGNORECASE)
+_MEASURE_BEFORE = re.compile(r"(?:[到至为是约从达降升调用量值在减加≈~]|[A-Za-z0-9]|剂量|用量|"
+                             r"血[压糖脂钾钠钙]|指标|水平|浓度|评分|分数)\s*$")
 _SCHEDULED_IN = re.compile(r"(?:定在|改到|改在|约在|安排在|放在|推到)\s*$")
 _LATIN_TITLE_BEFORE = re.compile(r"(?:dr|prof|professor|director|mr|mrs|ms|doctor|president)"
                                  r"\.?\s*$", re.IGNORECASE)
@@ -178,7 +191,8 @@ def _a_name(text: str, start: int, end: int) -> bool:
 
 
 def _a_measurement(text: str, start: int, end: int) -> bool:
-    """"12.5mg", "降到7.5了", "2.5片": a number in a note, not the day of a follow-up."""
+    """"12.5mg", "降到7.5了", "2.5片", "2/3的病人": a number in a note, not the day of a
+    follow-up."""
     phrase = text[start:end].strip()
     if not _NUMERIC_DATE.match(phrase):
         return False
@@ -186,9 +200,18 @@ def _a_measurement(text: str, start: int, end: int) -> bool:
         return True
     if not _DOTTED_DATE.match(phrase):
         return False
-    before, after = text[max(0, start - 4):start], text[end:]
-    return not (_STRONG_BEFORE.search(before) or _SCHEDULED_IN.search(before)
-                or _STRONG_AFTER.match(after))
+    before, after = text[max(0, start - 6):start], text[end:]
+    if _STRONG_BEFORE.search(before) or _SCHEDULED_IN.search(before) or _STRONG_AFTER.match(
+            after):
+        return False
+    return _MEASURE_BEFORE.search(before) is not None
+
+
+def _unsettled(phrase: str, after: str) -> bool:
+    """"下周开科室会，时间待定": the note says the day is not fixed yet."""
+    if _UNSETTLED.match(after):
+        return True
+    return bool(_PERIOD_ONLY.fullmatch(phrase.strip())) and bool(_UNSETTLED_LATER.match(after))
 
 
 def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
@@ -199,7 +222,7 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
         start, end = match.span()
         phrase = match.group().strip()
         if (any(s <= start < e for s, e in vague) or _a_name(text, start, end)
-                or _a_measurement(text, start, end)):
+                or _a_measurement(text, start, end) or _unsettled(phrase, text[end:])):
             continue
         due = _parse(phrase, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):

@@ -46,6 +46,10 @@ class HospitalWords(_Strict):
     latin_suffixes: list[str]
     latin_forms: list[str] = Field(default_factory=list)
     known: list[str]
+    # cities and provinces that make a known name another hospital: 福建协和 is not 北京协和
+    places: list[str] = Field(default_factory=list)
+    # what may follow a known name and still be its hospital: 湘雅二院, 中山一院
+    ordinal_tail: str = ""
 
 
 class DepartmentWords(_Strict):
@@ -66,6 +70,15 @@ class FollowupWords(_Strict):
     action_fillers: list[str]
 
 
+class CorrectionWords(_Strict):
+    """Words of a correction typed at a proposal ("不对，是下周二", "是王主任", "不用提醒")."""
+
+    words: list[str] = Field(default_factory=list)
+    no_date: list[str] = Field(default_factory=list)
+    # a clause that says what it is not ("不是李主任") is dropped before reading the rest
+    not_this: list[str] = Field(default_factory=list)
+
+
 class LexiconSpec(_Strict):
     surnames: str
     compound_surnames: list[str]
@@ -84,6 +97,8 @@ class LexiconSpec(_Strict):
     someone_of: list[str]
     not_met_before: list[str]
     meant_in_clause: list[str]
+    # "第一次见": whoever this is, the rep had not met them before
+    first_meeting: list[str] = Field(default_factory=list)
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -92,6 +107,7 @@ class LexiconSpec(_Strict):
     hospitals: HospitalWords
     departments: DepartmentWords
     followups: FollowupWords
+    corrections: CorrectionWords = Field(default_factory=CorrectionWords)
 
 
 def _longest_first(words: list[str]) -> tuple[str, ...]:
@@ -125,6 +141,7 @@ class Lexicon:
     someone_of: tuple[str, ...]
     not_met_before: tuple[str, ...]
     meant_in_clause: tuple[str, ...]
+    first_meeting: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -140,6 +157,8 @@ class Lexicon:
     hospital_latin_suffixes: tuple[str, ...]
     hospital_latin_forms: tuple[re.Pattern[str], ...]
     known_hospitals: tuple[str, ...]
+    hospital_places: tuple[str, ...]
+    hospital_ordinal_tail: re.Pattern[str] | None
     departments: tuple[str, ...]
     department_aliases: dict[str, str]
     department_aliases_at_boundary: dict[str, str]
@@ -152,6 +171,9 @@ class Lexicon:
     past_after: tuple[str, ...]
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
+    correction_words: tuple[str, ...]
+    correction_no_date: tuple[str, ...]
+    correction_not_this: tuple[str, ...]
 
     @classmethod
     def of(cls, spec: LexiconSpec) -> Lexicon:
@@ -186,6 +208,7 @@ class Lexicon:
             someone_of=_longest_first([w.lower() for w in spec.someone_of]),
             not_met_before=_longest_first(spec.not_met_before),
             meant_in_clause=tuple(spec.meant_in_clause),
+            first_meeting=tuple(w.lower() for w in spec.first_meeting),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),
@@ -202,6 +225,9 @@ class Lexicon:
             hospital_latin_suffixes=_longest_first(spec.hospitals.latin_suffixes),
             hospital_latin_forms=tuple(re.compile(p) for p in spec.hospitals.latin_forms),
             known_hospitals=_longest_first(spec.hospitals.known),
+            hospital_places=_longest_first(spec.hospitals.places),
+            hospital_ordinal_tail=(re.compile(spec.hospitals.ordinal_tail)
+                                   if spec.hospitals.ordinal_tail else None),
             departments=_longest_first(spec.departments.names),
             department_aliases=dict(spec.departments.aliases),
             department_aliases_at_boundary=dict(spec.departments.aliases_at_boundary),
@@ -215,6 +241,9 @@ class Lexicon:
             past_after=_longest_first(spec.followups.past_after),
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
+            correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
+            correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
+            correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
         )
 
 
@@ -248,6 +277,11 @@ def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None
             except re.error as exc:
                 issues.append(Issue(shown, line_of(raw, ("hospitals", key, index)),
                                     "bad-pattern", f"hospitals.{key}[{index}]: {exc}"))
+    try:
+        re.compile(spec.hospitals.ordinal_tail)
+    except re.error as exc:
+        issues.append(Issue(shown, line_of(raw, ("hospitals", "ordinal_tail")), "bad-pattern",
+                            f"hospitals.ordinal_tail: {exc}"))
     if issues:
         return None, issues
     return Lexicon.of(spec), []

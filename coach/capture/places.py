@@ -36,6 +36,8 @@ def _grow_left(text: str, end_of_core: int, stops: Sequence[str], generic: bool)
     while start > 0 and end_of_core - start < MAX_HOSPITAL_CORE and _name_char(text[start - 1]):
         core = end_of_core - start
         stop = ends_with_any(text[:start], stops)
+        if stop == "科" and text.startswith("大", start):
+            stop = None  # 昆明医科大学第一附属医院: a university, not a department
         if stop is not None and (core >= 2 or not generic):
             break
         start -= 1
@@ -69,8 +71,9 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             found.append(Span(start, end, text[start:end]))
     for pattern in lexicon.hospital_short:
         for match in pattern.finditer(text):
-            if not overlaps(found, *match.span()):
-                found.append(Span(match.start(), match.end(), match.group()))
+            start = _trim_left(lexicon, text, match.start(), match.end())
+            if start < match.end() and not overlaps(found, start, match.end()):
+                found.append(Span(start, match.end(), text[start:match.end()]))
     for suffix in lexicon.hospital_latin_suffixes:
         # capitalised words right before the suffix: "at Taishan Hospital" is Taishan's
         for match in re.finditer(r"((?:[A-Z][\w'’-]*\s+){1,4})(?i:" + re.escape(suffix)
@@ -99,11 +102,41 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
                 continue
             if variant.isascii() and not _whole_word(lowered, at, at + len(variant)):
                 continue
-            value = name if name in known and variant.isascii() == name.isascii() \
-                else text[at:at + len(variant)]
-            found.append(Span(at, at + len(variant), value))
+            end = at + len(variant)
+            if not variant.isascii():
+                at, end = _widen_known(lexicon, text, at, end, found)
+            value = name if (name in known and variant.isascii() == name.isascii()
+                             and end - at == len(variant)) else text[at:end]
+            found.append(Span(at, end, value))
             break
     return sorted(found)
+
+
+def _trim_left(lexicon: Lexicon, text: str, start: int, end: int) -> int:
+    """A pattern that may start a word early ("见了郑大一附院") starts after the words that
+    end what came before."""
+    while start < end:
+        stop = next((w for w in lexicon.hospital_stop if text.startswith(w, start)), None)
+        if stop is not None and start + len(stop) < end:
+            start += len(stop)
+        else:
+            return start
+    return start
+
+
+def _widen_known(lexicon: Lexicon, text: str, start: int, end: int,
+                 found: Sequence[Span]) -> tuple[int, int]:
+    """A known name is only part of a hospital when a city stands before it or an ordinal
+    after it: 福建协和 is not 北京协和, 湘雅二院 is not 湘雅医院."""
+    place = ends_with_any(text[:start], lexicon.hospital_places)
+    if place is not None and not overlaps(found, start - len(place), start):
+        start -= len(place)
+    tail = lexicon.hospital_ordinal_tail
+    if tail is not None:
+        more = tail.match(text[end:])
+        if more is not None and not overlaps(found, end, end + more.end()):
+            end += more.end()
+    return start, end
 
 
 def _whole_word(text: str, start: int, end: int) -> bool:

@@ -22,10 +22,10 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.matching import Mention
 from coach.capture.people import Person, find_people
 from coach.capture.places import find_departments, find_hospitals
-from coach.capture.spans import ends_with_any, is_cjk
+from coach.capture.spans import Span, ends_with_any, is_cjk
 from coach.names import name_key, parse_customer_text
 
-__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note"]
+__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note", "says_more_than_who"]
 
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
 
@@ -42,6 +42,9 @@ class NoteFacts:
     due: date | None = None
     due_phrase: str | None = None
     action: str | None = None
+    first_meeting: bool = False  # "第一次见": not someone already in the list, unasked
+    # what the note says besides who and where, run together ("说下周再去")
+    rest: str = ""
 
     @property
     def found_anything(self) -> bool:
@@ -140,8 +143,37 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         attempted = Mention(missed.name, hospital, department, missed.title)
     taken = [*hospitals, *departments, *(p.span for p in people)]
     followup = find_followup(lexicon, text, today, taken)
+    lowered = text.lower()
+    first = any(word in lowered for word in lexicon.first_meeting)
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
-                     followup.phrase, followup.action)
+                     followup.phrase, followup.action, first, _rest(text, taken))
+
+
+_NOT_WORDS = re.compile(r"[\W_]+")
+_NAME_GLUE = frozenset({"at", "the", "of", "from", "in", "dr", "prof", "and", "with"})
+
+
+def _rest(text: str, taken: Sequence[Span]) -> str:
+    """The text less its names, hospitals and departments, punctuation and spaces."""
+    pieces, at = [], 0
+    for span in sorted(taken, key=lambda s: s.start):
+        pieces.append(text[at:max(at, span.start)])
+        at = max(at, span.end)
+    pieces.append(text[at:])
+    return _NOT_WORDS.sub(" ", " ".join(pieces)).strip()
+
+
+def says_more_than_who(lexicon: Lexicon, text: str, today: date) -> bool:
+    """Whether text typed where a customer's name was asked is a note, not a name: it tells
+    what happened or what comes next ("钱主任 同济 说那个病人…明天再去"), beyond who and
+    where ("林主任 北京协和医院 神经外科")."""
+    facts = read_note(lexicon, text, today)
+    if facts.due is not None or facts.action is not None:
+        return True
+    rest = facts.rest
+    chinese = sum(1 for ch in rest if is_cjk(ch))
+    words = [w for w in _LATIN_WORDS.findall(rest) if w.lower() not in _NAME_GLUE]
+    return chinese >= 4 or len(words) >= 3 or (chinese >= 2 and len(words) >= 1)
 
 
 def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:

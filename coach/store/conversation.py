@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
@@ -97,8 +97,21 @@ class EngineState(_State):
     answers: list[tuple[str, int]] = Field(default_factory=list)  # (step, choice index)
     redacted: list[str] = Field(default_factory=list)  # categories removed from texts
     reports: list[int] = Field(default_factory=list)  # adverse events from this flow's texts
-    parked: ParkedNote | None = None
+    # notes typed where a button was expected, oldest first: kept until logged or dropped
+    parked: list[ParkedNote] = Field(default_factory=list)
     suspended: list[Frame] = Field(default_factory=list)
+
+    @field_validator("parked", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """Rows written before notes were kept as a list held one note, or none."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict) else value
+
+    def take_parked(self) -> ParkedNote | None:
+        """The oldest kept note, taken off the list to be logged or dropped."""
+        return self.parked.pop(0) if self.parked else None
 
     @classmethod
     def load(cls, raw: Any) -> EngineState:
@@ -115,15 +128,14 @@ class EngineState(_State):
         return self.model_dump(mode="json", exclude_defaults=True)
 
     def clear_flow(self) -> None:
-        """Forget everything about the flow that just ended (not the suspended ones, nor
-        the list the rep last saw)."""
+        """Forget everything about the flow that just ended (not the suspended ones, the
+        notes kept for logging, nor the list the rep last saw)."""
         self.prompt = None
         self.picker = None
         self.scores = {}
         self.answers = []
         self.redacted = []
         self.reports = []
-        self.parked = None
 
 
 COLUMNS = (Conversation.playbook, Conversation.step, Conversation.seq, Conversation.vars,

@@ -196,6 +196,12 @@ class Suggestion(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+# A follow-up is open until the rep visits (done), drops it from a reminder (dropped), or
+# a later visit sets another next step for the customer (replaced); sent = reminded, open.
+OPEN_FOLLOWUPS = ("open", "sent")
+CLOSED_FOLLOWUPS = ("done", "dropped", "replaced")
+
+
 class FollowUp(Base):
     """A next action the rep set, due on a date; reminders are sent from these rows."""
 

@@ -25,6 +25,7 @@ from coach.names import name_key
 from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
 from coach.store.conversation import ConversationState
 from coach.store.models import (
+    OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
     Conversation,
@@ -309,12 +310,29 @@ class RepStore:
         self.session.flush()
         return row
 
+    def open_followups(self, account: Account) -> Sequence[FollowUp]:
+        """`account`'s follow-ups still to do, soonest first."""
+        return self.session.scalars(
+            select(FollowUp)
+            .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
+                   FollowUp.status.in_(OPEN_FOLLOWUPS))
+            .order_by(FollowUp.due_date, FollowUp.id)).all()
+
+    def replace_followups(self, account: Account, newest: FollowUp) -> None:
+        """A visit that sets a new next step replaces the customer's earlier ones: one
+        plan per customer, the latest (the proposal showed which it replaces)."""
+        self.session.execute(
+            update(FollowUp)
+            .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
+                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.id != newest.id)
+            .values(status="replaced"))
+
     def close_due_followups(self, account: Account, today: str) -> None:
         """Follow-ups of `account` due by `today` (ISO) are done: a visit has happened."""
         self.session.execute(
             update(FollowUp)
             .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
-                   FollowUp.status.in_(("open", "sent")), FollowUp.due_date <= today)
+                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.due_date <= today)
             .values(status="done"))
 
     def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,

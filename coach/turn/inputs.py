@@ -176,12 +176,12 @@ class ItemInput:
 
 def input_for(step: StepSpec) -> StepInput:
     """The input kind of a waiting step (a step with choices and no `input` is a choice)."""
-    from coach.turn.picker import AccountInput
+    from coach.turn.picker import AccountInput, NameInput
 
     kind = step.input
     if kind is None:
         return ChoiceInput()
     kinds: dict[str, StepInput] = {"text": TextInput(), "number": NumberInput(),
                                    "date": DateInput(), "item": ItemInput(),
-                                   "account": AccountInput()}
+                                   "account": AccountInput(), "name": NameInput()}
     return kinds[kind]

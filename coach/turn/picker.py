@@ -1,4 +1,5 @@
-"""The `input: account` step: pick a recent customer, name one, or add a new one.
+"""The `input: account` step: pick a recent customer, name one, or add a new one; and the
+`input: name` step (a customer's new name).
 
 A rep in a corridor types "李医生" and means the 李主任 at 泰山医院 they logged last week. We
 match among this rep's own live accounts only (tens of rows, one indexed query) and take a
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from coach.capture import Mention, mention_in, resolve
+from coach.capture import Mention, mention_in, resolve, says_more_than_who
 from coach.dates import parse_due_date
 from coach.names import name_key
 from coach.numbers import is_number
@@ -27,7 +28,7 @@ from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, Taken
 if TYPE_CHECKING:
     from coach.context import Turn
 
-__all__ = ["CREATE", "RETYPE", "AccountInput"]
+__all__ = ["CREATE", "RETYPE", "AccountInput", "NameInput"]
 
 CREATE = "c"
 RETYPE = "r"
@@ -80,7 +81,10 @@ class AccountInput:
         if preset is not None:
             resolution = resolve(preset, list(turn.store.active_accounts()), _fields,
                                  turn.library.lexicon)
-            return self._offer(turn, step, text, resolution.candidates, preset)
+            # offered, not assumed (the note says they were not met): a sure match is the
+            # first candidate, not left out
+            sure = [resolution.account] if resolution.account is not None else []
+            return self._offer(turn, step, text, sure + list(resolution.candidates), preset)
         recent = list(turn.store.recent_accounts(MAX_OFFERED))
         hint = turn.message("account_prompt" if recent else "account_none_yet")
         return self._offer(turn, step, f"{text}\n{hint}".strip(), recent, None)
@@ -122,7 +126,11 @@ class AccountInput:
                     turn.store.touch(chosen, turn.now)
                     return Accept(chosen.id)
             return Retry(turn.message("choose_from_list", count=max(len(picker.tokens), 1)))
-        mention = mention_in(turn.library.lexicon, answer.text or "", turn.local_now.date())
+        typed = answer.text or ""
+        if says_more_than_who(turn.library.lexicon, typed, turn.local_now.date()):
+            # a note, not a name: the runner keeps it to log; nobody is picked from it
+            return Retry(turn.message("account_prompt"))
+        mention = mention_in(turn.library.lexicon, typed, turn.local_now.date())
         if mention is None or not _a_name(turn, mention):
             return Retry(turn.message("account_prompt"))
         resolution = resolve(mention, list(turn.store.active_accounts()), _fields,
@@ -140,3 +148,23 @@ class AccountInput:
         recent = list(turn.store.recent_accounts(MAX_OFFERED))
         text = turn.message("account_unknown", query=mention.name)
         return Ask(self._offer(turn, step, text, recent, None))
+
+
+MAX_NAME = 40
+
+
+class NameInput:
+    """A customer's name, typed: refused when it cannot be one ("明天", a whole note), so a
+    note typed here is kept as a note instead of renaming someone after it."""
+
+    def ask(self, turn: Turn, step: StepSpec, text: str) -> Question:
+        return Question(text)
+
+    def take(self, turn: Turn, step: StepSpec, answer: Answer) -> Taken:
+        typed = (answer.text or "").strip()
+        today = turn.local_now.date()
+        mention = mention_in(turn.library.lexicon, typed, today) if typed else None
+        if (not typed or len(typed) > MAX_NAME or mention is None or not _a_name(turn, mention)
+                or says_more_than_who(turn.library.lexicon, typed, today)):
+            return Retry(turn.message("name_not_a_name"))
+        return Accept(typed)

@@ -17,6 +17,7 @@ from coach.messages import Choice, Reply
 from coach.nudges import WEEK
 from coach.playbook import StepSpec
 from coach.reminders import LOG, RESCHEDULE
+from coach.store.models import CLOSED_FOLLOWUPS
 from coach.turn.inputs import Answer, plain_label
 from coach.turn.keys import (
     AdverseEventKey,
@@ -110,7 +111,7 @@ class Router:
         """Log, reschedule or drop a reminded follow-up: only the rep's own, only once."""
         turn, runner = self.turn, self.runner
         followup = turn.store.followup(key.followup_id)
-        if followup is None or followup.status in ("done", "dropped"):
+        if followup is None or followup.status in CLOSED_FOLLOWUPS:
             return False
         context = {"account": followup.account_id, "followup": followup.id}
         if key.action == LOG:
@@ -169,8 +170,12 @@ class Router:
         shown = self.turn.state.shown
         if 1 <= number <= len(shown):
             return self._typed_choice(shown[number - 1].key)
+        if step is not None and step.input == "date":  # "18": the 18th? say it in words
+            self.runner.reprompt(self.turn.message("date_needs_words", number=number,
+                                                   count=len(shown)))
+            return Outcome.OK
         if not shown:
-            if step is not None and step.input == "text":  # a bare number is no note
+            if step is not None and step.input in ("text", "name"):  # a number is no note
                 self.runner.reprompt(self.turn.message("words_not_a_number"))
             else:
                 self.turn.say(self.turn.message("no_choices_waiting"))

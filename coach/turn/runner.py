@@ -5,9 +5,11 @@ state; what a waiting step asks and accepts is its input kind's business
 (`coach.turn.inputs`). Every question carries the prompt number in its button keys, so a
 button of an older question is refused as stale instead of answering the wrong one.
 
-A note typed at a question that wanted a button is not thrown away: it is parked and
-offered for logging beside the same question. Logging it puts the flow aside (a quiz half
-done keeps its answers); when the note is saved, the flow resumes at the same question.
+A note typed at a question that wanted a button is not thrown away: it is kept (parked)
+and offered for logging beside every question until the rep logs or drops it. Logging it
+puts the flow aside (a quiz half done keeps its answers); when the note is saved, the flow
+resumes at the same question. A flow that ends with notes still kept offers them
+(`catalog.kept_notes`), oldest first.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from coach.actions import REGISTRY
+from coach.actions.kept import MAX_KEPT, keep_note
 from coach.capture import looks_like_note
 from coach.context import Findings, Turn
 from coach.messages import Choice, Reply
 from coach.playbook import END, StepSpec
-from coach.store.conversation import ConversationState, Frame, ParkedNote, PickerState, Prompt
+from coach.store.conversation import ConversationState, Frame, PickerState, Prompt
 from coach.store.conversation import ShownChoice as Shown
 from coach.templating import evaluate
 from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, input_for
@@ -79,7 +82,8 @@ class Runner:
         for _ in range(MAX_STEPS_PER_TURN):
             if step_id == END:
                 self.finish()
-                self.resume()
+                if not self.resume():
+                    self.offer_kept()
                 return
             if step_id.startswith("@"):
                 turn.vars = {k: turn.vars[k] for k in KEPT_ACROSS_PLAYBOOKS if k in turn.vars}
@@ -143,6 +147,11 @@ class Runner:
             return True
         return False
 
+    def offer_kept(self) -> None:
+        """Nothing else waits: offer the oldest note still kept, to log or to drop."""
+        if self.turn.state.parked:
+            self.start(self.turn.library.catalog.kept_notes)
+
     def _next(self, step: StepSpec) -> str:
         return step.next or self.turn.playbook.following(step.id)
 
@@ -176,8 +185,8 @@ class Runner:
         state, seq = self.turn.state, self.conversation.seq
         state.picker = question.picker
         options = list(question.options)
-        if state.parked is not None:
-            options.append((PARK, self.turn.message("park_label")))
+        if self._offers_park():
+            options.append((PARK, self._park_label()))
         choices = tuple(Choice(encode(ChoiceKey(seq, token)), label) for token, label in options)
         self.turn.say(question.text, choices)
         state.prompt = Prompt(text=question.text,
@@ -194,13 +203,22 @@ class Runner:
             if step is not None:
                 self.prompt(step)
             return
-        choices = [Choice(c.key, c.label) for c in prompt.choices]
         park = encode(ChoiceKey(self.conversation.seq, PARK))
-        if turn.state.parked is not None and all(c.key != park for c in choices):
-            choices.append(Choice(park, turn.message("park_label")))
+        choices = [Choice(c.key, c.label) for c in prompt.choices if c.key != park]
+        if self._offers_park():  # its label counts the notes kept, one more maybe
+            choices.append(Choice(park, self._park_label()))
         turn.say(prompt.text, tuple(choices))
         turn.state.prompt = Prompt(text=prompt.text,
                                    choices=[Shown(key=c.key, label=c.label) for c in choices])
+
+    def _offers_park(self) -> bool:
+        """Kept notes are offered beside every question, except the one that offers them."""
+        state = self.turn.state
+        return (bool(state.parked) and len(state.suspended) < MAX_SUSPENDED
+                and self.conversation.playbook != self.turn.library.catalog.kept_notes)
+
+    def _park_label(self) -> str:
+        return self.turn.message("park_label", count=len(self.turn.state.parked))
 
     # answering ------------------------------------------------------------------------------
     def answer(self, answer: Answer) -> None:
@@ -215,15 +233,13 @@ class Runner:
             return
         if answer.token == SKIP and step.optional:
             self.turn.vars[step.save or ""] = None
-            self.turn.state.picker = self.turn.state.parked = None
+            self.turn.state.picker = None
             self.advance(self._next(step))
             return
         taken = input_for(step).take(self.turn, step, answer)
         if isinstance(taken, Accept):
-            self.turn.state.parked = None  # offered with this question only
             self._accept(step, taken)
         elif isinstance(taken, Ask):
-            self.turn.state.parked = None
             self.conversation.seq += 1
             self._show(taken.question)
         else:
@@ -251,26 +267,30 @@ class Runner:
         """Not an answer. Text at a menu starts a new note; a note typed at a question is
         parked and offered; anything else gets the question again."""
         turn, text = self.turn, answer.text
+        if text and step.on_text and step.input is None:
+            turn.vars["typed"] = text
+            self.advance(step.on_text)
+            return
         if text and step.passthrough and step.input is None:
             self.finish()
             self.start_free_text(text)
             return
-        if text and len(turn.state.suspended) < MAX_SUSPENDED and looks_like_note(
-                turn.library.lexicon, text, turn.local_now.date()):
-            turn.state.parked = ParkedNote(text=text, reports=list(turn.findings.reports),
-                                           redacted=sorted(turn.findings.redacted))
-            self.reprompt(turn.message("note_parked"))
+        if text and looks_like_note(turn.library.lexicon, text, turn.local_now.date()):
+            self.reprompt(turn.message("note_parked") if keep_note(turn, text)
+                          else turn.message("too_many_kept", count=MAX_KEPT))
             return
         self.reprompt(retry.notice)
 
     def _log_parked(self) -> None:
-        """Put this flow aside and log the parked note; the flow resumes after it."""
-        turn, parked = self.turn, self.turn.state.parked
-        if parked is None or self.conversation.step is None or self.conversation.playbook is None:
+        """Put this flow aside and log the oldest kept note; the flow resumes after it."""
+        turn = self.turn
+        playbook, step = self.conversation.playbook, self.conversation.step
+        parked = turn.state.take_parked() if playbook and step else None
+        if parked is None or playbook is None or step is None:
             self.reprompt(turn.message("stale_button"))
             return
         turn.state.suspended.append(Frame(
-            playbook=self.conversation.playbook, step=self.conversation.step,
+            playbook=playbook, step=step,
             vars=dict(turn.vars), scores=dict(turn.state.scores),
             answers=list(turn.state.answers),
             picker=turn.state.picker or PickerState() if turn.state.picker else None))

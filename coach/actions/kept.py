@@ -1,0 +1,56 @@
+"""Notes the rep typed in the middle of something else, kept until logged or dropped.
+
+The runner keeps them (`EngineState.parked`) and, when a flow ends with some still kept,
+starts the `kept` playbook, which shows the oldest (`show_kept_note`): `take_kept_note`
+hands it to the log flow with the adverse events and removals the guard already recorded
+from it; `drop_kept_note` lets it go (its adverse-event reports stay: they are stored on
+their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from coach.actions.registry import action
+from coach.store.conversation import ParkedNote
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+MAX_KEPT = 10
+
+
+def keep_note(turn: Turn, text: str) -> bool:
+    """Keep `text` to be logged later, with what the guard found in it this turn; False
+    when too many already wait (the rep is told, nothing is silently dropped)."""
+    if len(turn.state.parked) >= MAX_KEPT:
+        return False
+    turn.state.parked.append(ParkedNote(text=text, reports=list(turn.findings.reports),
+                                        redacted=sorted(turn.findings.redacted)))
+    return True
+
+
+@action("show_kept_note", provides=("kept",))
+def show_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The oldest kept note, for the question that offers it."""
+    parked = turn.state.parked
+    turn.vars["kept"] = None if not parked else {
+        "text": parked[0].text, "more": len(parked) - 1, "reports": len(parked[0].reports)}
+
+
+@action("take_kept_note", provides=("note",))
+def take_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    kept = turn.state.take_parked()
+    if kept is None:  # logged from elsewhere since it was offered
+        turn.vars["note"] = None
+        return
+    turn.vars["note"] = kept.text
+    turn.state.redacted = sorted(set(turn.state.redacted) | set(kept.redacted))
+    turn.state.reports += [r for r in kept.reports if r not in turn.state.reports]
+
+
+@action("drop_kept_note", provides=("dropped",))
+def drop_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    kept = turn.state.take_parked()
+    turn.vars["dropped"] = {"reports": len(kept.reports)} if kept is not None else None

@@ -1,0 +1,100 @@
+"""A correction typed at the visit proposal instead of a tap: "不对，是下周二", "改到12月15号",
+"是王主任", "不是李主任，是王主任", "不用提醒", "no, it's Dr Wang".
+
+Only a short text made of correction words and one date or one name is a correction; a text
+that says more ("王主任明天再去") is a note of its own, and the caller keeps it as one.
+Without a correction word, only a bare date or a bare name counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from coach.capture.lexicon import Lexicon
+from coach.capture.matching import Mention
+from coach.capture.reader import read_note
+from coach.capture.spans import is_cjk
+from coach.dates import parse_due_date
+
+__all__ = ["Correction", "read_correction"]
+
+_CLAUSES = re.compile(r"[，,。；;！!？?\n]+")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_EDGES = " \t，,。.；;：:！!？?、~～-—"
+MAX_LEFT_WITH_WORDS = 4  # characters of anything else a correction may hold
+MAX_LEFT_BARE = 1
+MAX_NO_DATE = 16  # "不用提醒" inside a longer note is the note's business
+
+
+@dataclass(frozen=True)
+class Correction:
+    due: date | None = None
+    no_date: bool = False
+    mention: Mention | None = None
+
+
+def _without_denials(lexicon: Lexicon, text: str) -> str:
+    """"不是李主任，是王主任" → "是王主任": what it is not is no part of the answer."""
+    kept = []
+    for clause in _CLAUSES.split(text):
+        low = clause.strip().lower()
+        denial = next((w for w in lexicon.correction_not_this if low.startswith(w)), None)
+        if denial is None:
+            kept.append(clause)
+            continue
+        rest = clause.strip()[len(denial):]
+        at = rest.find("是")  # "不是李主任是王主任": the second half is the answer
+        if at > 0:
+            kept.append(rest[at:])
+    return "，".join(kept)
+
+
+def _strip_words(lexicon: Lexicon, text: str) -> tuple[str, bool]:
+    """The text less its correction words, and whether it had any."""
+    found = False
+    for word in lexicon.correction_words:
+        if word.isascii():
+            pattern = re.compile(r"(?<![A-Za-z])" + re.escape(word) + r"(?![A-Za-z])",
+                                 re.IGNORECASE)
+        else:
+            pattern = re.compile(re.escape(word))
+        text, count = pattern.subn(" ", text)
+        found = found or count > 0
+    return text, found
+
+
+def _left_over(text: str, found: Sequence[str]) -> int:
+    """Characters (Chinese) and words (Latin) left once the date and name are read."""
+    for piece in found:
+        if piece:
+            text = text.replace(piece, " ")
+    chinese = sum(1 for ch in text if is_cjk(ch))
+    return chinese + len(_LATIN_WORD.findall(text))
+
+
+def read_correction(lexicon: Lexicon, text: str, today: date,
+                    known_hospitals: Sequence[str] = ()) -> Correction | None:
+    """The correction `text` makes to a proposal, or None when it is something else."""
+    low = text.lower()
+    if len(text) <= MAX_NO_DATE and any(word in low for word in lexicon.correction_no_date):
+        return Correction(no_date=True)
+    answer, had_words = _strip_words(lexicon, _without_denials(lexicon, text))
+    answer = answer.strip(_EDGES)
+    if not answer:
+        return None
+    facts = read_note(lexicon, answer, today, known_hospitals)
+    whole_date = parse_due_date(answer, today)
+    due = whole_date or facts.due
+    mention = facts.mention or facts.attempted
+    if due is None and mention is None:
+        return None
+    if mention is not None and facts.rest == "" and due is None:
+        return Correction(mention=mention)
+    pieces = [answer if whole_date else (facts.due_phrase or "")]
+    left = _left_over(facts.rest, pieces)
+    if left > (MAX_LEFT_WITH_WORDS if had_words else MAX_LEFT_BARE):
+        return None
+    return Correction(due=due, mention=mention)

@@ -1,0 +1,60 @@
+"""Text typed under "📝 这样记下？" instead of a tap. A short correction changes the date or
+the customer; anything that says more is a note of its own (kept, never merged into the one
+being saved); small talk ("好的") is neither.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from coach.capture import read_correction
+from coach.capture.lexicon import Lexicon
+
+MONDAY = date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(("typed", "due"), [
+    ("不对，是下周二", date(2026, 12, 15)),
+    ("改到12月15号", date(2026, 12, 15)),
+    ("日期改成周五", date(2026, 12, 11)),
+    ("下周二", date(2026, 12, 15)),
+    ("应该是明天", date(2026, 12, 8)),
+    ("actually next Tuesday", date(2026, 12, 15)),
+    ("make it Friday", date(2026, 12, 11)),
+])
+def test_a_date_correction(lexicon: Lexicon, typed: str, due: date) -> None:
+    correction = read_correction(lexicon, typed, MONDAY)
+    assert correction is not None and (correction.due, correction.mention) == (due, None)
+
+
+@pytest.mark.parametrize(("typed", "name"), [
+    ("是王主任", "王主任"),
+    ("不是李主任，是王主任", "王主任"),
+    ("不是李主任是王主任", "王主任"),
+    ("王主任", "王主任"),
+    ("no, it's Dr Wang", "Dr Wang"),
+])
+def test_a_customer_correction(lexicon: Lexicon, typed: str, name: str) -> None:
+    correction = read_correction(lexicon, typed, MONDAY)
+    assert correction is not None and correction.mention is not None
+    assert correction.mention.name == name and correction.due is None
+
+
+@pytest.mark.parametrize("typed", ["不用提醒", "不提醒了", "no reminder"])
+def test_no_reminder(lexicon: Lexicon, typed: str) -> None:
+    correction = read_correction(lexicon, typed, MONDAY)
+    assert correction is not None and correction.no_date
+
+
+@pytest.mark.parametrize("typed", [
+    "王主任明天再去，带上指南",
+    "他说下周再来看看数据",
+    "周五前把资料送过去",
+    "改成下周三，再带点资料和样品",
+    "好的",
+    "李主任说不用提醒他了，下周我直接去科室找他",
+])
+def test_anything_else_is_no_correction(lexicon: Lexicon, typed: str) -> None:
+    assert read_correction(lexicon, typed, MONDAY) is None
