@@ -12,7 +12,7 @@ visit gives something back: the best-fitting tactic for the customer's stage and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,14 @@ from coach.actions.signals import (
     signal_name,
 )
 from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
-from coach.capture import Mention, looks_like_note, read_correction, read_note, resolve
+from coach.capture import (
+    Mention,
+    looks_like_note,
+    read_correction,
+    read_note,
+    read_note_about,
+    resolve,
+)
 from coach.settings import EngineSettings
 from coach.store.models import Account
 
@@ -88,13 +95,22 @@ def _mention(raw: Any) -> Mention | None:
 
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
-                               "proposal"), content_check=check_signals)
+                               "proposal", "others"), content_check=check_signals)
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
     accounts = list(turn.store.active_accounts())
     known_hospitals = sorted({a.hospital for a in accounts if a.hospital})
-    facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals)
+    about = turn.vars.get("about") or {}
+    person = _mention(about.get("person"))
+    if person is not None:  # the same note, for someone else it says the rep met
+        facts = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
+                                person.name, known_hospitals)
+        facts = replace(facts, attempted=person)
+        turn.vars["others"] = list(about.get("left") or [])
+    else:
+        facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals)
+        turn.vars["others"] = [_query_of(m) for m in facts.others]
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
     turn.vars.setdefault("due_date", None)
@@ -102,9 +118,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["next_action"] = facts.action
     turn.vars.setdefault("next_action", None)
     mention = facts.mention or facts.attempted
-    query = None if mention is None else {
-        "name": mention.name, "hospital": mention.hospital,
-        "department": mention.department, "title": mention.title, "role": facts.role}
+    query = None if mention is None else {**_query_of(mention), "role": facts.role}
     turn.vars["customer_query"] = query
     if turn.account() is not None:
         turn.vars["customer"] = KNOWN
@@ -122,6 +136,20 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         else:
             turn.vars["customer"] = resolution.status
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _query_of(mention: Mention) -> dict[str, Any]:
+    return {"name": mention.name, "hospital": mention.hospital,
+            "department": mention.department, "title": mention.title}
+
+
+@action("log_also", provides=("about",))
+def log_also(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """After saving, log the same note for the next other person it says the rep met."""
+    others = list(turn.vars.get("others") or [])
+    turn.vars["about"] = {"person": others[0], "left": others[1:]} if others else None
+    for name in ("account", "followup"):
+        turn.vars.pop(name, None)
 
 
 @action("amend_visit", provides=("amended", "customer", "customer_query", "due_date",
@@ -207,6 +235,7 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         "updates": updates,
         "objections": objections,
         "replaces": _replaced(turn, account, due),
+        "others": list(turn.vars.get("others") or []),
     }
 
 
@@ -291,12 +320,14 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
+                          "others": list(turn.vars.get("others") or []),
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
                           "updates": [u["name"] for u in proposal["updates"]]
                           if args.get("updates") == "all" else []}
     turn.vars["coaching"] = coaching_prompt(turn)
+    turn.vars.pop("about", None)  # this note's other people are in visit.others now
 
 
 def coaching_prompt(turn: Turn) -> str:

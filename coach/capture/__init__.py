@@ -14,6 +14,7 @@ from coach.capture.reader import (
     looks_like_note,
     mention_in,
     read_note,
+    read_note_about,
     says_more_than_who,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "mention_in",
     "read_correction",
     "read_note",
+    "read_note_about",
     "resolve",
     "says_more_than_who",
 ]

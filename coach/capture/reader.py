@@ -25,7 +25,8 @@ from coach.capture.places import find_departments, find_hospitals
 from coach.capture.spans import Span, ends_with_any, is_cjk
 from coach.names import name_key, parse_customer_text
 
-__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note", "says_more_than_who"]
+__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note", "read_note_about",
+           "says_more_than_who"]
 
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
 
@@ -45,6 +46,9 @@ class NoteFacts:
     first_meeting: bool = False  # "第一次见": not someone already in the list, unasked
     # what the note says besides who and where, run together ("说下周再去")
     rest: str = ""
+    # others the rep met too ("上午见了冯主任，下午找了郑主任"): the note is filed under one
+    # customer; these are shown, and can be given a visit of their own from the same note
+    others: tuple[Mention, ...] = ()
 
     @property
     def found_anything(self) -> bool:
@@ -94,9 +98,20 @@ def _not_met(lexicon: Lexicon, text: str, person: Person) -> bool:
     return ends_with_any(text[:person.span.start].rstrip(), lexicon.not_met_before) is not None
 
 
+def _family(person: Person) -> str:
+    """The family name as written: 李 of 李明华主任, "feng" of "Dr Feng"."""
+    key = name_key(person.name)
+    if key and is_cjk(key[0]):
+        return key[0]
+    words = _LATIN_WORDS.findall(person.name)
+    if person.title and words and words[0].lower() == person.title.lower().strip("."):
+        words = words[1:]
+    return words[0].lower() if words else key
+
+
 def _same_person(one: Person, other: Person) -> bool:
     """"李明华主任 … 李主任被叫走了": the same family name and title, said again."""
-    return bool(one.name and other.name and one.name[0] == other.name[0]
+    return bool(one.name and other.name and _family(one) == _family(other)
                 and one.title and one.title == other.title)
 
 
@@ -142,11 +157,105 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     elif (missed := _attempted(people)) is not None:
         attempted = Mention(missed.name, hospital, department, missed.title)
     taken = [*hospitals, *departments, *(p.span for p in people)]
-    followup = find_followup(lexicon, text, today, taken)
+    others = _others(lexicon, text, people, customer, hospitals) if customer else ()
+    # the customer's next step is not one the note gives another person it names
+    own = _blank(text, _segments(text, people, {name_key(o.name) for o in others}))
+    followup = find_followup(lexicon, own, today, taken)
     lowered = text.lower()
     first = any(word in lowered for word in lexicon.first_meeting)
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
-                     followup.phrase, followup.action, first, _rest(text, taken))
+                     followup.phrase, followup.action, first, _rest(text, taken), others)
+
+
+_AT = re.compile(r"\s*(?:at|@|from|of|in)?\s*[(（]?\s*", re.IGNORECASE)
+
+
+def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
+            hospitals: Sequence[Span]) -> tuple[Mention, ...]:
+    """The other people the rep met, each once, at the hospital named just before them."""
+    first: dict[str, int] = {}
+    met: set[str] = set()
+    mine = name_key(customer.name)
+    for index, person in enumerate(people):
+        key = name_key(person.name)
+        if key == mine or _same_person(person, customer):
+            continue
+        first.setdefault(key, index)
+        if not _not_met(lexicon, text, person):
+            met.add(key)
+    found = []
+    for key, index in first.items():
+        if key not in met:
+            continue
+        person = people[index]
+        since = people[index - 1].span.end if index else 0
+        after = [h for h in hospitals if h.start >= person.span.end and _AT.fullmatch(
+            text[person.span.end:h.start])]  # "Dr Zheng at Fuwai", "郑主任（阜外）"
+        near = [h for h in hospitals if since <= h.start and h.end <= person.span.start]
+        where = after[0].value if after else near[-1].value if near else None
+        found.append(Mention(person.name, where, None, person.title))
+    return tuple(found)
+
+
+# someone who asks the rep for something right where they are named: what follows is theirs
+_ASKS = re.compile(r"^\s*(?:说|也|还|就|又)?\s*(?:让我|叫我|要我|请我|希望我|想要|要|让我们|"
+                   r"wants|asked me|asked for|asked us|needs|told me)", re.IGNORECASE)
+
+
+def _segments(text: str, people: list[Person], keys: set[str]) -> list[tuple[int, int]]:
+    """Where the note gives one of `keys` a next step: from each mention of them that asks
+    something of the rep to the next mention of someone else ("…，郑主任让我周五送指南解读")."""
+    found = []
+    for index, person in enumerate(people):
+        key = name_key(person.name)
+        if key not in keys or not _ASKS.match(text[person.span.end:]):
+            continue
+        end = next((p.span.start for p in people[index + 1:] if name_key(p.name) != key),
+                   None)
+        found.append((person.span.start, end if end is not None else -1))
+    return found
+
+
+def _segments_any(people: list[Person], key: str) -> list[tuple[int, int]]:
+    """The last place `key` is named, to the next person: their part of the note."""
+    named = [i for i, p in enumerate(people) if name_key(p.name) == key]
+    if not named:
+        return []
+    last = named[-1]
+    end = next((p.span.start for p in people[last + 1:] if name_key(p.name) != key), -1)
+    return [(people[last].span.start, end)]
+
+
+def _blank(text: str, segments: list[tuple[int, int]]) -> str:
+    """`text` with `segments` spaced out, every other position kept."""
+    for start, end in segments:
+        end = len(text) if end < 0 else end
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
+                    known_hospitals: Sequence[str] = ()) -> NoteFacts:
+    """The note read for one of the others it names: their next step is what the note says
+    from where they are last named to where someone else is ("…郑主任让我周五送指南解读")."""
+    text = _fix_typos(lexicon, unicodedata.normalize("NFKC", text))
+    hospitals = find_hospitals(lexicon, text, known_hospitals)
+    departments = find_departments(lexicon, text, hospitals)
+    people = find_people(lexicon, text, [*hospitals, *departments])
+    key = name_key(name)
+    theirs = _segments(text, people, {key}) or _segments_any(people, key)
+    if not theirs:
+        return NoteFacts()
+    kept = [(s, len(text) if e < 0 else e) for s, e in theirs]
+    outside, at = [], 0
+    for start, end in kept:
+        outside.append((at, start))
+        at = end
+    outside.append((at, len(text)))
+    own = _blank(text, [(s, e) for s, e in outside if e > s])
+    taken = [*hospitals, *departments, *(p.span for p in people)]
+    followup = find_followup(lexicon, own, today, taken)
+    return NoteFacts(due=followup.due, due_phrase=followup.phrase, action=followup.action)
 
 
 _NOT_WORDS = re.compile(r"[\W_]+")
