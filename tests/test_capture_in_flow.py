@@ -85,3 +85,36 @@ def test_a_note_kept_by_an_older_version_is_still_kept() -> None:
     state = EngineState.load({"parked": {"text": "李主任说下周三再去", "reports": [3]}})
     assert [(p.text, p.reports) for p in state.parked] == [("李主任说下周三再去", [3])]
     assert EngineState.load({"parked": None}).parked == []
+
+
+def test_a_note_about_someone_else_is_not_filed_under_the_chosen_customer(
+        chat: MemoryChat, database: Database) -> None:
+    log(chat, "武汉协和血液科赵磊主任说下周三再去")
+    log(chat, "华西肾内张建国主任说要看三期数据，下周一送过去")
+    chat.say("/accounts")
+    chat.press("赵磊主任")
+    asked = MemoryChat.text(chat.press("记录拜访"))
+    assert "和赵磊主任的这次拜访怎么样？" in asked
+    shown = MemoryChat.text(chat.say("华西肾内 张建国主任说要先问问科里的意见，周五再去"))
+    assert "👤 张建国主任 · 华西 · 肾内科" in shown and "赵磊" not in shown
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT account_id FROM notes ORDER BY id DESC LIMIT 1") == [(2,)]
+
+
+def test_a_follow_up_is_replaced_only_where_the_proposal_said_so(
+        chat: MemoryChat, database: Database) -> None:
+    log(chat, "瑞金医院内分泌科陈伟主任让我12月10号进病房做糖尿病教育")
+    chat.say("瑞金内分泌 陈主任说下周一再聊")  # 陈主任 or 陈伟主任? picked from the list
+    chat.press("陈伟主任")
+    assert rows(database, "SELECT due_date, status FROM followups ORDER BY id") == [
+        ("2026-12-10", "open"), ("2026-11-23", "open")]
+
+
+def test_the_hospital_and_department_corrected_under_the_proposal(
+        chat: MemoryChat, database: Database) -> None:
+    chat.say("复旦肿瘤 邵主任 聊了乳腺癌辅助治疗 下周二送资料")
+    shown = MemoryChat.text(chat.say("不对，是复旦肿瘤医院乳腺外科"))
+    assert "👤 邵主任 · 复旦肿瘤医院 · 乳腺外科（新客户）" in shown
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT name, hospital, department FROM accounts") == [
+        ("邵主任", "复旦肿瘤医院", "乳腺外科")]

@@ -28,6 +28,19 @@ by widening those rules; a note about someone not met now offers that person ins
 assuming them. As with the compliance corpus, expect first-contact figures, not the ones
 this test prints, on wording no one has seen.
 
+tests/data/capture_fresh.yaml: 180 notes by a fourth hand, for yet other provinces (江西,
+广西, 贵州, 新疆, 东北, 山西) and therapy areas (风湿免疫, 眼科, 皮肤科, 血液, 精神科, 疼痛, 妇产),
+written after a new-rep trial. First contact:
+
+    customer P 0.943 R 0.926   hospital 0.955/0.743   department 0.957/0.743
+    date 0.926/0.926           action 0.810/0.734     3 notes filed under another customer
+
+Mostly words the lists lacked (风免, 省医, 贵医附院, 附一, "GXMU 1st", ophtho, OB/GYN, names
+with no listed family name such as 阿不都热依木主任) and three rules: of two people met, the
+one who asked something of the rep, else the new contact, is the customer (the other is
+offered with one tap); a date someone else comes back on (下周四回来) or moved from
+(从周四改到…) is no follow-up; the rep's own clause ("I need to… tmr") wins over his.
+
 Floors: customer and date >= 0.95, hospital and department >= 0.90 (precision and recall),
 and not one note filed under another existing customer without asking.
 """

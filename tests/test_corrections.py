@@ -42,7 +42,7 @@ def test_a_customer_correction(lexicon: Lexicon, typed: str, name: str) -> None:
     assert correction.mention.name == name and correction.due is None
 
 
-@pytest.mark.parametrize("typed", ["不用提醒", "不提醒了", "no reminder"])
+@pytest.mark.parametrize("typed", ["不用提醒", "不提醒了", "no reminder", "no reminder please"])
 def test_no_reminder(lexicon: Lexicon, typed: str) -> None:
     correction = read_correction(lexicon, typed, MONDAY)
     assert correction is not None and correction.no_date
@@ -58,3 +58,14 @@ def test_no_reminder(lexicon: Lexicon, typed: str) -> None:
 ])
 def test_anything_else_is_no_correction(lexicon: Lexicon, typed: str) -> None:
     assert read_correction(lexicon, typed, MONDAY) is None
+
+
+@pytest.mark.parametrize(("typed", "hospital", "department"), [
+    ("不对，是复旦肿瘤医院乳腺外科", "复旦肿瘤医院", "乳腺外科"),
+    ("是心内科", None, "心内科"),
+])
+def test_a_place_correction(lexicon: Lexicon, typed: str, hospital: str | None,
+                            department: str | None) -> None:
+    correction = read_correction(lexicon, typed, MONDAY)
+    assert correction is not None and correction.mention is None
+    assert (correction.hospital, correction.department) == (hospital, department)

@@ -35,6 +35,7 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
+from coach.names import name_key
 from coach.settings import EngineSettings
 from coach.store.models import Account
 
@@ -120,7 +121,14 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     mention = facts.mention or facts.attempted
     query = None if mention is None else {**_query_of(mention), "role": facts.role}
     turn.vars["customer_query"] = query
-    if turn.account() is not None:
+    preset = turn.account()
+    if preset is not None and facts.mention is not None and resolve(
+            facts.mention, [preset], _fields, turn.library.lexicon).status == "new":
+        # the card or reminder chose 赵主任, the note is about 张建国主任: the note wins
+        turn.vars.pop("account", None)
+        turn.vars.pop("followup", None)
+        preset = None
+    if preset is not None:
         turn.vars["customer"] = KNOWN
     elif mention is None:
         turn.vars["customer"] = MISSING
@@ -176,6 +184,8 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     if correction.due is not None:
         turn.vars["due_date"] = correction.due.isoformat()
         turn.vars["amended"] = "date"
+    if correction.hospital or correction.department:
+        _amend_place(turn, correction.hospital, correction.department)
     if correction.mention is not None:
         # "是王主任": the hospital and department the note wrote still hold
         mention, before = correction.mention, _where_before(turn)
@@ -187,6 +197,24 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _amend_place(turn: Turn, hospital: str | None, department: str | None) -> None:
+    """"不对，是复旦肿瘤医院乳腺外科": a new customer takes it as written; a customer already
+    in the list is not edited by guess: the rep picks (or adds) the one at that place."""
+    query = dict(turn.vars.get("customer_query") or {})
+    account = turn.account()
+    if account is not None:
+        query = {"name": account.name, "title": account.title, "role": None}
+    query["hospital"] = hospital or query.get("hospital")
+    query["department"] = department or query.get("department")
+    turn.vars["customer_query"] = query
+    if account is not None:
+        turn.vars["account"] = None
+        turn.vars["customer"] = AMBIGUOUS
+        turn.vars["amended"] = "customer"
+    else:
+        turn.vars["amended"] = "date"
 
 
 def _where_before(turn: Turn) -> tuple[str | None, str | None]:
@@ -235,8 +263,15 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         "updates": updates,
         "objections": objections,
         "replaces": _replaced(turn, account, due),
-        "others": list(turn.vars.get("others") or []),
+        "others": [o for o in turn.vars.get("others") or []
+                   if not customer or not _same_family(o.get("name"), customer.get("name"))],
     }
+
+
+def _same_family(one: Any, other: Any) -> bool:
+    """林芳 and 林芳主任, 张建国主任 and 张主任: one person, once the customer is corrected."""
+    a, b = name_key(str(one or "")), name_key(str(other or ""))
+    return bool(a and b) and (a == b or (a[:1] == b[:1] and (a in b or b in a)))
 
 
 def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:
@@ -246,7 +281,8 @@ def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dic
         return []
     today = turn.local_now.date()
     answering = turn.vars.get("followup")
-    return [{"action": f.action, "due": date_view(date.fromisoformat(f.due_date), today)}
+    return [{"id": f.id, "action": f.action,
+             "due": date_view(date.fromisoformat(f.due_date), today)}
             for f in turn.store.open_followups(account)
             if f.id != answering and f.due_date > today.isoformat()]
 
@@ -285,6 +321,7 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
 @action("log_visit", provides=("visit", "coaching", "compliance"),
         args={"updates": ("all", "none"), "earlier": ("replace", "keep")})
 def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
+    shown = turn.vars.get("proposal") or {}
     account, created = _customer(turn)
     proposal = _proposal(turn)
     note_text = str(turn.vars.get("note") or "").strip()
@@ -305,8 +342,9 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),
                                          remind_at(due, turn.settings), turn.now)
-        if args.get("earlier") != "keep":
-            turn.store.replace_followups(account, newest)
+        if args.get("earlier") != "keep":  # only those the rep saw it would replace
+            turn.store.replace_followups(account, [
+                r["id"] for r in shown.get("replaces") or [] if r.get("id") != newest.id])
     done = turn.store.followup(turn.vars.get("followup") or 0)
     if done is not None:
         done.status = "done"
@@ -320,13 +358,14 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
-                          "others": list(turn.vars.get("others") or []),
+                          "others": proposal["others"],
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
                           "updates": [u["name"] for u in proposal["updates"]]
                           if args.get("updates") == "all" else []}
     turn.vars["coaching"] = coaching_prompt(turn)
+    turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
 
 

@@ -1,5 +1,5 @@
 """A correction typed at the visit proposal instead of a tap: "不对，是下周二", "改到12月15号",
-"是王主任", "不是李主任，是王主任", "不用提醒", "no, it's Dr Wang".
+"是王主任", "不是李主任，是王主任", "不用提醒", "no, it's Dr Wang", "不对，是复旦肿瘤医院乳腺外科".
 
 Only a short text made of correction words and one date or one name is a correction; a text
 that says more ("王主任明天再去") is a note of its own, and the caller keeps it as one.
@@ -26,7 +26,6 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _EDGES = " \t，,。.；;：:！!？?、~～-—"
 MAX_LEFT_WITH_WORDS = 4  # characters of anything else a correction may hold
 MAX_LEFT_BARE = 1
-MAX_NO_DATE = 16  # "不用提醒" inside a longer note is the note's business
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,8 @@ class Correction:
     due: date | None = None
     no_date: bool = False
     mention: Mention | None = None
+    hospital: str | None = None
+    department: str | None = None
 
 
 def _without_denials(lexicon: Lexicon, text: str) -> str:
@@ -79,8 +80,12 @@ def read_correction(lexicon: Lexicon, text: str, today: date,
                     known_hospitals: Sequence[str] = ()) -> Correction | None:
     """The correction `text` makes to a proposal, or None when it is something else."""
     low = text.lower()
-    if len(text) <= MAX_NO_DATE and any(word in low for word in lexicon.correction_no_date):
-        return Correction(no_date=True)
+    said = next((word for word in lexicon.correction_no_date if word in low), None)
+    if said is not None:
+        rest, _ = _strip_words(lexicon, low.replace(said, " "))
+        rest = re.sub(r"(?<![a-z])(?:please|pls|thanks|谢谢|了)(?![a-z])", " ", rest)
+        if _left_over(rest, []) <= MAX_LEFT_WITH_WORDS:  # not "李主任说不用提醒他了，下周…"
+            return Correction(no_date=True)
     answer, had_words = _strip_words(lexicon, _without_denials(lexicon, text))
     answer = answer.strip(_EDGES)
     if not answer:
@@ -89,6 +94,9 @@ def read_correction(lexicon: Lexicon, text: str, today: date,
     whole_date = parse_due_date(answer, today)
     due = whole_date or facts.due
     mention = facts.mention or facts.attempted
+    if due is None and mention is None and (facts.hospital or facts.department) \
+            and _left_over(facts.rest, []) <= (MAX_LEFT_WITH_WORDS if had_words else 0):
+        return Correction(hospital=facts.hospital, department=facts.department)
     if due is None and mention is None:
         return None
     if mention is not None and facts.rest == "" and due is None:

@@ -36,9 +36,9 @@ _CN = (
     + r"|[0-9]{4}年" + _NUM + r"月" + _NUM + r"[日号]?"
     + r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
     + r"|" + _NUM + r"月" + _NUM + r"[日号]?"
-    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}[/.][0-9]{1,2}(?![0-9.])"
-    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}-[0-9]{1,2}(?![0-9.])(?!\s*(?:个|位|例|名|人|盒|支|片|天|周|次|"
-      r"pts?\b|patients?|cases?|boxes?|days?|weeks?))"
+    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}[/.][0-9]{1,2}(?![0-9]|\.[0-9])"
+    + r"|(?<![0-9.A-Za-z])[0-9]{1,2}-[0-9]{1,2}(?![0-9]|\.[0-9])"
+      r"(?!\s*(?:个|位|例|名|人|盒|支|片|天|周|次|pts?\b|patients?|cases?|boxes?|days?|weeks?))"
     + r"|" + _NUM + r"[日号](?![床楼线室病])"
     + r"|过" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)?"
     + r"|" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)"
@@ -60,7 +60,7 @@ _EN = (
     r"|[0-9]{1,3} (?:days?|weeks?) (?:later|from now)"
     r"|(?:" + _MONTHS + r")\.? [0-9]{1,2}(?:st|nd|rd|th)?"
     r"|[0-9]{1,2}(?:st|nd|rd|th)? (?:" + _MONTHS + r")"
-    r"|(?:on|by|before) the [0-9]{1,2}(?:st|nd|rd|th))(?![A-Za-z])\.?"
+    r"|(?:on|by|before) (?:the )?[0-9]{1,2}(?:st|nd|rd|th))(?![A-Za-z])\.?"
 )
 # Dates that may as well lie behind us this week: a bare weekday or day of month.
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
@@ -80,12 +80,15 @@ _CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z)])\.\s|\s+-\s+|\s*[~～�
                      r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TODAY = re.compile(r"今天|today", re.IGNORECASE)
 _LATER_TODAY = re.compile(r"^\s*(?:之内|以内|内|下班前|晚点|晚些)|^\s*(?:下午|晚上|傍晚)?\s*"
+                          r"(?:[0-9一二三四五六七八九十]{1,2}[点:：](?:半|[0-9]{1,2}分?)?)?\s*"
+                          r"(?:前|之前|以前)?\s*"
                           r"(?:再|还要|还得|就给|就把|把|给他|给她|提交|回复|发给|发|送|交|整理|"
                           r"准备|联系|打电话|带)")
 # right before a date, these make it the rep's own plan ("让我月底前把方案做出来")
-_STRONG_BEFORE = re.compile(r"(?:让我|叫我|要我|我|约了|约好|约|定了|by|before|on)\s*$",
-                            re.IGNORECASE)
-_STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:把|带|送|发|去|再|给|回复|约|交|过去|过来|"
+_STRONG_BEFORE = re.compile(r"(?:让我|叫我|要我|我|我得|我要|我需要|我先|得先|约了|约好|约|定了|by|"
+                            r"before|on)\s*$", re.IGNORECASE)
+_STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:要|得|需要|必须|先)?\s*"
+                           r"(?:把|带|送|发|去|再|给|回复|约|交|过去|过来|"
                            r"bring|send|call|email|follow|drop|book)", re.IGNORECASE)
 MAX_ACTION = 60
 _TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
@@ -105,10 +108,23 @@ _ABBREVIATED_DAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)
 # measurement.
 _NUMERIC_DATE = re.compile(r"^[0-9]{1,2}[/.-][0-9]{1,2}")
 _DOTTED_DATE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}$")
+# "他的学生说下周四回来": when someone comes back, not when the rep acts
+_RETURN_AFTER = re.compile(r"^\s*(?:才|就)?(?:回来|回科|回院|返回|is back|be back|returns)",
+                           re.IGNORECASE)
+# "从周四改到下周二": the first date is the old one
+_MOVED_FROM = re.compile(r"从\s*$")
+_MOVED_TO_AFTER = re.compile(r"^\s*(?:改|换|挪|推|调)")
+# "I need to send… tmr" is the rep's; "he will present… on 1月22号" is his
+_REP_SUBJECT = re.compile(r"我|(?<![A-Za-z])(?:i|i'll|we|we'll|need to|have to)(?![A-Za-z])",
+                          re.IGNORECASE)
+_CHANGED_TO = re.compile(r"(?:改|改到|改成|改为|换到|挪到|推到)\s*$")
+_THEN = re.compile(r"^[^。；;！!？?\n]{0,6}?(?:到时候|到时|那时|then)", re.IGNORECASE)
+MAX_NUMERIC_AHEAD = 300  # "1/3" typed on 13 January is a share, not 3 January next year
 _UNIT_AFTER = re.compile(r"^(?:[A-Za-zµμ%‰]|\s*(?:mg|mcg|[µμ]g|ml|g|kg|mmol|iu|u|mm|cm|pts?|"
                          r"patients?|cases?(?!\s*(?:discussion|conference|review|meeting))|"
                          r"box(?:es)?|tabs?|tablets?|times|of)\b|\s*[%‰]"
-                         r"|\s*的?(?:病人|患者|人)|\s*(?:左右|以上|以下|上下|个点)"
+                         r"|\s*的[\u4e00-\u9fff]{0,4}?(?:病人|患者|病例)|\s*的?(?:病人|患者|人)"
+                         r"|\s*(?:左右|以上|以下|上下|个点)"
                          r"|\s*[毫微克升片粒支袋瓶盒个倍分元万千次岁例人位名床米斤级期])",
                          re.IGNORECASE)
 _MEASURE_BEFORE = re.compile(r"(?:[到至为是约从达降升调用量值在减加≈~]|[A-Za-z0-9]|剂量|用量|"
@@ -127,7 +143,7 @@ class FollowUp:
 
 def _parse(phrase: str, today: date) -> date | None:
     text = re.sub(r"(?<=[0-9])\.(?=[0-9])", "/", phrase)
-    text = re.sub(r"^(?:on|by|before) the ([0-9]{1,2})(?:st|nd|rd|th)$", r"\1号", text)
+    text = re.sub(r"^(?:on|by|before) (?:the )?([0-9]{1,2})(?:st|nd|rd|th)$", r"\1号", text)
     for pattern, word in _EN_SHORT:
         text = pattern.sub(word, text)
     text = _EN_LEADING.sub("", text.strip())
@@ -175,7 +191,8 @@ def _later_today(phrase: str, before: str, after: str) -> bool:
         return True
     if re.search(r"下午|晚上|傍晚", phrase) and re.search(r"(?:约了|约好|约)\s*$", before):
         return True
-    return _LATER_TODAY.match(after) is not None
+    later = _LATER_TODAY.match(after)
+    return later is not None and "了" not in after[later.end() - 1:later.end() + 4]
 
 
 def _a_name(text: str, start: int, end: int) -> bool:
@@ -188,6 +205,12 @@ def _a_name(text: str, start: int, end: int) -> bool:
     following = text[end:].lstrip()
     return bool(following) and ((word[:1].isupper() and following[:1].isupper())
                                 or following[0] in "(@")
+
+
+def _someone_returns(after: str) -> bool:
+    """"下周四回来": someone else's return, unless the rep goes then ("…回来 到时候再去")."""
+    back = _RETURN_AFTER.match(after)
+    return back is not None and not _THEN.match(after[back.end():])
 
 
 def _a_measurement(text: str, start: int, end: int) -> bool:
@@ -226,6 +249,11 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
             continue
         due = _parse(phrase, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):
+            continue
+        if _someone_returns(text[end:]) or (_MOVED_FROM.search(text[max(0, start - 2):start])
+                                            and _MOVED_TO_AFTER.match(text[end:])):
+            continue
+        if _NUMERIC_DATE.match(phrase) and (due - today).days > MAX_NUMERIC_AHEAD:
             continue
         if due == today and not _later_today(phrase, text[max(0, start - 4):start], text[end:]):
             continue  # today is when the visit was, unless the rep acts later today
@@ -333,6 +361,16 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
               if _STRONG_BEFORE.search(text[max(0, span.start - 4):span.start])
               or _STRONG_AFTER.match(text[span.end:])]
     dates = strong or dates
+    mine = [(due, span) for due, span in dates
+            if _REP_SUBJECT.search(_without(text, *_clause(text, span.start), spans))]
+    dates = mine if len(mine) < len(dates) and mine else dates
+    # "下个月…4.10": a day beats a week or a month; "周三门诊人多 改周四": the new day wins
+    specific = [(due, span) for due, span in dates
+                if not _PERIOD_ONLY.fullmatch(span.value.strip())]
+    dates = specific or dates
+    changed = [(due, span) for due, span in dates
+               if _CHANGED_TO.search(text[max(0, span.start - 3):span.start])]
+    dates = changed or dates
     cued = [(due, span) for due, span in dates
             if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]
     dates = cued or [(due, span) for due, span in dates

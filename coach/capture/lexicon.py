@@ -88,6 +88,7 @@ class LexiconSpec(_Strict):
     surname_pinyin: dict[str, str]
     typos: dict[str, str]
     not_in_given_names: str
+    unlisted_names_may_hold: str = ""
     met_before: list[str]
     met_mainly: list[str]
     met_with: list[str]
@@ -132,6 +133,7 @@ class Lexicon:
     surname_pinyin: dict[str, str]
     typos: dict[str, str]
     not_given: frozenset[str]
+    unlisted_allowed: frozenset[str]
     met_before: tuple[str, ...]
     met_mainly: tuple[str, ...]
     met_with: tuple[str, ...]
@@ -199,6 +201,7 @@ class Lexicon:
             surname_pinyin=dict(spec.surname_pinyin),
             typos=dict(spec.typos),
             not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
+            unlisted_allowed=frozenset(spec.unlisted_names_may_hold.strip()),
             met_before=_longest_first([w.lower() for w in spec.met_before]),
             met_mainly=_longest_first([w.lower() for w in spec.met_mainly]),
             met_with=_longest_first([w.lower() for w in spec.met_with]),

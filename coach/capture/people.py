@@ -147,6 +147,9 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
                         length if boundary == 2 else common * 10 - length, start)
                 if best is None or rank[:3] > best[:3]:
                     best = rank
+            run = _unlisted_name(lexicon, text, name_end, taken)
+            if run is not None and (best is None or (best[0] < 2 and run < best[3])):
+                best = (2, 0, 0, run)  # 阿不都热依木主任, 古丽米拉医生: no listed family name
             if best is None:
                 continue
             start = best[3]
@@ -155,6 +158,38 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
             name = span.value if name_end == ts else text[start:name_end]
             people.append(Person(span, name, title, _met(lexicon, text, start, te)))
     return people
+
+
+MAX_UNLISTED = 6
+
+
+def _unlisted_name(lexicon: Lexicon, text: str, name_end: int,
+                   taken: Sequence[Span]) -> int | None:
+    """Where a name with no listed family name starts, when the whole run of characters
+    before its title stands alone (after a space, punctuation, a hospital or department):
+    Uyghur, Kazakh and other names ("骨科 阿不都热依木主任"). None when it does not."""
+    start = name_end
+    while start > 0 and name_end - start < MAX_UNLISTED and is_cjk(text[start - 1]) and (
+            text[start - 1] not in lexicon.not_given
+            or text[start - 1] in lexicon.unlisted_allowed) and \
+            not any(span.end == start for span in taken):
+        start -= 1
+    if name_end - start < 2 or overlaps(taken, start, name_end):
+        return None
+    if start > 0 and is_cjk(text[start - 1]) and not any(span.end == start for span in taken):
+        return None  # the run goes on: not a name standing alone
+    if ends_with_any(text[:name_end], lexicon.titles) or _is_patient(
+            lexicon, text, start, name_end, text[start:name_end]):
+        return None
+    if text[start:name_end].startswith(_department_stems(lexicon)):
+        return None  # 麻醉诸葛医生: a department, then a listed name
+    return start
+
+
+def _department_stems(lexicon: Lexicon) -> tuple[str, ...]:
+    names = [*lexicon.departments, *lexicon.department_aliases,
+             *lexicon.department_aliases_at_boundary]
+    return tuple({n[:-1] if n.endswith("科") and len(n) > 2 else n for n in names})
 
 
 def _full_name_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span],
@@ -171,6 +206,8 @@ def _full_name_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span]
             continue
         if overlaps(taken, start, end):
             continue
+        if text[start:end] in lexicon.hospital_places:
+            continue  # 沈阳, 常州: a city, not 沈阳 the person
         rest = text[end:]
         if rest.startswith(lexicon.not_after_name):
             continue
@@ -281,19 +318,25 @@ def _latin(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     people: list[Person] = []
     titles = "|".join(re.escape(t) for t in lexicon.latin_titles)
     titled = re.compile(r"(?<![A-Za-z])(?P<title>" + titles + r")\.?\s+(?P<name>[A-Za-z][a-z]+"
-                        r"(?:[ -][A-Za-z][a-z]+)?)", re.IGNORECASE)
+                        r"(?:[ -][A-Za-z][a-z]+(?:-[A-Za-z]?[a-z]+)?)?)", re.IGNORECASE)
     position = 0
     while (match := titled.search(text, position)) is not None:
         position = match.end()
-        words = match.group("name").replace("-", " ").split()
+        written = match.group("name")
+        # "Qi Hong-mei": a given name may hold a hyphen; "Wang-Jun" is two words
+        words = written.split(" ") if " " in written else written.replace("-", " ").split()
         if words[0].lower() in lexicon.latin_titles:  # "resident Dr. Yu": the name comes later
             position = match.start("name")
             continue
+        between = text[match.end("title"):match.start("name")]
+        if "." in between and match.group("title").islower():
+            continue  # "…with the nurse. Try again": a sentence ends, no name follows
         if not (words[0][0].isupper() or _syllables(words[0])):
             continue
         keep = [words[0]]
         second_at = match.start("name") + len(words[0]) + 1
-        if len(words) > 1 and _syllables(words[1]) and words[1].lower() not in _ENGLISH_WORDS \
+        if len(words) > 1 and _syllables(words[1].replace("-", "")) \
+                and (words[1].lower() not in _ENGLISH_WORDS or words[1][:1].isupper()) \
                 and words[1][0].isupper() == words[0][0].isupper() \
                 and not overlaps(taken, second_at, second_at + len(words[1])):
             keep.append(words[1])

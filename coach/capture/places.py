@@ -20,6 +20,9 @@ from coach.names import hospital_key, is_chinese, pinyin_of
 __all__ = ["find_departments", "find_hospitals"]
 
 MAX_HOSPITAL_CORE = 12
+_CITY_ENDS = frozenset("省市州县区")
+_DATE_WORD = re.compile(r"(?:下下?|这|本|上)?个?(?:周|星期|礼拜)[一二三四五六日天]?"
+                        r"|[明今后昨前]天|大后天")
 _GENERIC = ("医院", "卫生院", "诊所", "保健院", "社区")
 _COUNTED = re.compile(r"^[一二三四五六七八九十几两多0-9]+家$")  # "跑了三家医院"
 _GENERIC_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,3}科")
@@ -30,7 +33,7 @@ def _name_char(char: str) -> bool:
     return is_cjk(char) or (char.isascii() and char.isalnum())
 
 
-def _grow_left(text: str, end_of_core: int, stops: Sequence[str], generic: bool) -> int | None:
+def _grow_left(text: str, end_of_core: int, stops: Sequence[str], generic: bool) -> int:
     """Where a hospital name that ends (before its suffix) at `end_of_core` starts."""
     start = end_of_core
     while start > 0 and end_of_core - start < MAX_HOSPITAL_CORE and _name_char(text[start - 1]):
@@ -56,8 +59,6 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
                 continue
             generic = suffix in _GENERIC
             start = _grow_left(text, at, sorted(stops, key=len, reverse=True), generic)
-            if start is None:
-                continue
             while start < at and text[start] in lexicon.hospital_not_in_names:
                 start += 1  # "吴科长说医院": the name cannot hold 说
             core = text[start:at]
@@ -72,6 +73,12 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
     for pattern in lexicon.hospital_short:
         for match in pattern.finditer(text):
             start = _trim_left(lexicon, text, match.start(), match.end())
+            core = text[start:match.end()]
+            cut = max((core.rfind(t) + len(t) for t in lexicon.titles if t in core), default=0)
+            start += cut  # "田主任贵医附院": the person is no part of the hospital
+            if text[start:start + 1] in _CITY_ENDS:  # 赣州|市人医, 柳|州人医: the city too
+                start = _grow_left(text, start, sorted(stops, key=len, reverse=True), False)
+                start = _trim_left(lexicon, text, start, match.end())
             if start < match.end() and not overlaps(found, start, match.end()):
                 found.append(Span(start, match.end(), text[start:match.end()]))
     for suffix in lexicon.hospital_latin_suffixes:
@@ -117,8 +124,13 @@ def _trim_left(lexicon: Lexicon, text: str, start: int, end: int) -> int:
     end what came before."""
     while start < end:
         stop = next((w for w in lexicon.hospital_stop if text.startswith(w, start)), None)
+        when = _DATE_WORD.match(text, start)
         if stop is not None and start + len(stop) < end:
             start += len(stop)
+        elif when is not None and when.end() < end:
+            start = when.end()  # "下周二省人医内分泌科室会"
+        elif text[start] in lexicon.hospital_not_in_names:
+            start += 1  # "tmr 再去市人民"
         else:
             return start
     return start
@@ -182,6 +194,12 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
         if any(w in text[start:end + 2] for w in lexicon.not_departments):
             continue
         add(start, end, text[start:end])
+    lowered = text.lower()
+    for key, full in lexicon.department_latin.items():
+        if key.isalpha():
+            continue  # "ob/gyn", "pain clinic": written as more than one word
+        for match in re.finditer(r"(?<![a-z])" + re.escape(key) + r"(?![a-z])", lowered):
+            add(match.start(), match.end(), full)
     for match in _LATIN_WORD.finditer(text):
         word = match.group()
         latin = lexicon.department_latin.get(word.lower())

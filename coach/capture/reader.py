@@ -115,15 +115,46 @@ def _same_person(one: Person, other: Person) -> bool:
                 and one.title and one.title == other.title)
 
 
+_AND_ANOTHER = re.compile(r"^\s*(?:和|跟|与|及|、|and\b|&)", re.IGNORECASE)
+
+
+def _met_alone(lexicon: Lexicon, text: str, person: Person) -> bool:
+    """Right after 见了 / met / saw, and not "见了A和B": the one person the rep says they met."""
+    before = text[:person.span.start].rstrip().lower()
+    return ends_with_any(before, lexicon.met_before) is not None and not _AND_ANOTHER.match(
+        text[person.span.end:])
+
+
+def _first_met(lexicon: Lexicon, text: str, person: Person) -> bool:
+    """"钟医生第一次见": met today, whatever the note says of them later ("下周三再去找钟医生")."""
+    after = text[person.span.end:person.span.end + 8].lstrip().lower()
+    return after.startswith(lexicon.first_meeting) or after.startswith(("第一次", "first time"))
+
+
 def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
     """The person the rep met: the one right after 见了 / saw, else the first named who was
     not away ("王主任出差了，见了石副主任" → 石副主任)."""
     missed = [p for p in people if _not_met(lexicon, text, p)]
-    present = [p for p in people if p not in missed and not any(
-        _same_person(p, later) for later in missed if later.span.start > p.span.start)]
+    # "姜主任不在…说姜主任下周回来": named again, still not met
+    missed_names = {p.name for p in missed}
+    present = [p for p in people if p not in missed and (_first_met(lexicon, text, p) or (
+        p.name not in missed_names and not any(_same_person(p, later) for later in missed
+                                               if later.span.start > p.span.start)))]
     main = [p for p in present if p.main]
     if main:
         return main[0]
+    # "见了莫院长和卢主任 卢主任第一次见…找卢主任对接": of two met, the new contact the note
+    # goes on about is the visit's customer; the other is offered with one tap
+    if len({name_key(p.name) for p in present}) > 1:
+        alone = [p for p in present if _met_alone(lexicon, text, p)]
+        if len({name_key(p.name) for p in alone}) == 1:  # "…instead, met Dr. Meng today"
+            return alone[0]
+        askers = {name_key(p.name): p for p in present if _ASKS.match(text[p.span.end:])}
+        if len(askers) == 1:  # "覃教授让我2.1之前把议程定下来": the one who asked
+            return next(iter(askers.values()))
+        new = [p for p in present if _first_met(lexicon, text, p)]
+        if new:
+            return new[0]
     met = [p for p in present if p.met]
     if met:
         return met[0]
@@ -157,7 +188,8 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     elif (missed := _attempted(people)) is not None:
         attempted = Mention(missed.name, hospital, department, missed.title)
     taken = [*hospitals, *departments, *(p.span for p in people)]
-    others = _others(lexicon, text, people, customer, hospitals) if customer else ()
+    others = _others(lexicon, text, people, customer, hospitals, departments) \
+        if customer else ()
     # the customer's next step is not one the note gives another person it names
     own = _blank(text, _segments(text, people, {name_key(o.name) for o in others}))
     followup = find_followup(lexicon, own, today, taken)
@@ -171,17 +203,21 @@ _AT = re.compile(r"\s*(?:at|@|from|of|in)?\s*[(（]?\s*", re.IGNORECASE)
 
 
 def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
-            hospitals: Sequence[Span]) -> tuple[Mention, ...]:
-    """The other people the rep met, each once, at the hospital named just before them."""
+            hospitals: Sequence[Span], departments: Sequence[Span]) -> tuple[Mention, ...]:
+    """The other people the rep surely met (见了 …, 第一次见, or who asked something of the
+    rep), each once, at the hospital named with them; with one hospital or department in
+    the whole note, that one. Someone only mentioned ("要先问问陈副主任的意见") is not."""
     first: dict[str, int] = {}
     met: set[str] = set()
-    mine = name_key(customer.name)
+    mine = _family(customer)
     for index, person in enumerate(people):
-        key = name_key(person.name)
-        if key == mine or _same_person(person, customer):
-            continue
+        key = _family(person)
+        if key == mine:
+            continue  # 刘敏副主任 … 刘主任说: the same person, most likely
         first.setdefault(key, index)
-        if not _not_met(lexicon, text, person):
+        surely = person.met or _first_met(lexicon, text, person) or _ASKS.match(
+            text[person.span.end:]) or _met_alone(lexicon, text, person)
+        if surely and not _not_met(lexicon, text, person):
             met.add(key)
     found = []
     for key, index in first.items():
@@ -193,7 +229,10 @@ def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
             text[person.span.end:h.start])]  # "Dr Zheng at Fuwai", "郑主任（阜外）"
         near = [h for h in hospitals if since <= h.start and h.end <= person.span.start]
         where = after[0].value if after else near[-1].value if near else None
-        found.append(Mention(person.name, where, None, person.title))
+        if where is None and len({h.value for h in hospitals}) == 1:
+            where = hospitals[0].value
+        department = departments[0].value if len({d.value for d in departments}) == 1 else None
+        found.append(Mention(person.name, where, department, person.title))
     return tuple(found)
 
 

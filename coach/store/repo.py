@@ -318,13 +318,15 @@ class RepStore:
                    FollowUp.status.in_(OPEN_FOLLOWUPS))
             .order_by(FollowUp.due_date, FollowUp.id)).all()
 
-    def replace_followups(self, account: Account, newest: FollowUp) -> None:
-        """A visit that sets a new next step replaces the customer's earlier ones: one
-        plan per customer, the latest (the proposal showed which it replaces)."""
+    def replace_followups(self, account: Account, ids: Sequence[int]) -> None:
+        """A visit that sets a new next step replaces the customer's earlier ones the
+        proposal showed it would (`ids`); nothing the rep was not shown."""
+        if not ids:
+            return
         self.session.execute(
             update(FollowUp)
             .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
-                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.id != newest.id)
+                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.id.in_(list(ids)))
             .values(status="replaced"))
 
     def close_due_followups(self, account: Account, today: str) -> None:

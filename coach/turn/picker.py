@@ -63,7 +63,8 @@ def _a_name(turn: Turn, mention: Mention) -> bool:
         return key[:1].isalpha()
     family = key.startswith(lexicon.compound_surnames) or key[:1] in lexicon.surnames
     place = key.endswith(("科", "室", "院", "部", "中心", "处"))
-    return family or place
+    titled = bool(mention.title) and len(key) >= 2  # 阿依古丽医生: no listed family name
+    return family or place or titled
 
 
 def _preset(turn: Turn, step: StepSpec) -> Mention | None:
