@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
@@ -274,8 +275,17 @@ def _clause(text: str, at: int) -> tuple[int, int]:
 
 def _has_cue(lexicon: Lexicon, text: str) -> bool:
     low = text.lower()
-    return any(cue in low if not cue.isascii() else re.search(
-        r"\b" + re.escape(cue) + r"\b", low) for cue in lexicon.action_cues)
+    chinese, latin = _cues(lexicon.action_cues)
+    return any(cue in low for cue in chinese) or bool(latin and latin.search(low))
+
+
+@lru_cache(maxsize=8)
+def _cues(cues: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """The action cues: Chinese ones found anywhere, Latin ones as whole words (one regex)."""
+    chinese = tuple(c for c in cues if not c.isascii())
+    latin = [re.escape(c) for c in cues if c.isascii()]
+    pattern = re.compile(r"\b(?:" + "|".join(latin) + r")\b") if latin else None
+    return chinese, pattern
 
 
 def _trim(lexicon: Lexicon, text: str) -> str:

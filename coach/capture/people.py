@@ -116,6 +116,8 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     people: list[Person] = []
     seen: list[Span] = []
     for title in lexicon.titles:
+        if title not in text:
+            continue
         for match in re.finditer(re.escape(title), text):
             ts, te = match.span()
             if overlaps(seen, ts, te) or overlaps(taken, ts, te):
@@ -187,9 +189,14 @@ def _unlisted_name(lexicon: Lexicon, text: str, name_end: int,
 
 
 def _department_stems(lexicon: Lexicon) -> tuple[str, ...]:
-    names = [*lexicon.departments, *lexicon.department_aliases,
-             *lexicon.department_aliases_at_boundary]
-    return tuple({n[:-1] if n.endswith("科") and len(n) > 2 else n for n in names})
+    """Departments as written before a name (麻醉, 心内), computed once per lexicon."""
+    cached: tuple[str, ...] | None = getattr(lexicon, "_department_stems", None)
+    if cached is None:
+        names = [*lexicon.departments, *lexicon.department_aliases,
+                 *lexicon.department_aliases_at_boundary]
+        cached = tuple({n[:-1] if n.endswith("科") and len(n) > 2 else n for n in names})
+        object.__setattr__(lexicon, "_department_stems", cached)
+    return cached
 
 
 def _full_name_at(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span],

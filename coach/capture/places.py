@@ -51,14 +51,17 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
     """Every hospital named in `text`, in order. `known` are hospitals the rep's customers
     are at: written without their suffix ("泰山李主任") they are still recognised."""
     found: list[Span] = []
-    stops = (*lexicon.hospital_stop, *lexicon.titles, *lexicon.departments, "科")
+    stops = tuple(sorted((*lexicon.hospital_stop, *lexicon.titles, *lexicon.departments, "科"),
+                         key=len, reverse=True))
     for suffix in lexicon.hospital_suffixes:
+        if suffix not in text:
+            continue
         for match in re.finditer(re.escape(suffix), text):
             at, end = match.start(), match.end()
             if overlaps(found, at, end):
                 continue
             generic = suffix in _GENERIC
-            start = _grow_left(text, at, sorted(stops, key=len, reverse=True), generic)
+            start = _grow_left(text, at, stops, generic)
             while start < at and text[start] in lexicon.hospital_not_in_names:
                 start += 1  # "吴科长说医院": the name cannot hold 说
             core = text[start:at]
@@ -77,7 +80,7 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             cut = max((core.rfind(t) + len(t) for t in lexicon.titles if t in core), default=0)
             start += cut  # "田主任贵医附院": the person is no part of the hospital
             if text[start:start + 1] in _CITY_ENDS:  # 赣州|市人医, 柳|州人医: the city too
-                start = _grow_left(text, start, sorted(stops, key=len, reverse=True), False)
+                start = _grow_left(text, start, stops, False)
                 start = _trim_left(lexicon, text, start, match.end())
             if start < match.end() and not overlaps(found, start, match.end()):
                 found.append(Span(start, match.end(), text[start:match.end()]))
@@ -167,12 +170,17 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             found.append(Span(start, end, value))
 
     for name in lexicon.departments:
+        if name not in text:
+            continue
         for match in re.finditer(re.escape(name), text):
             add(*match.span(), name)
     aliases = [(alias, full, False) for alias, full in lexicon.department_aliases.items()]
     aliases += [(alias, full, True) for alias, full in
                 lexicon.department_aliases_at_boundary.items()]
+    lowered = text.lower()
     for alias, full, at_boundary in sorted(aliases, key=lambda a: -len(a[0])):
+        if (alias.lower() not in lowered) if alias.isascii() else (alias not in text):
+            continue
         for match in re.finditer(re.escape(alias), text, re.IGNORECASE if alias.isascii()
                                  else 0):
             start, end = match.span()
@@ -194,7 +202,6 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
         if any(w in text[start:end + 2] for w in lexicon.not_departments):
             continue
         add(start, end, text[start:end])
-    lowered = text.lower()
     for key, full in lexicon.department_latin.items():
         if key.isalpha():
             continue  # "ob/gyn", "pain clinic": written as more than one word

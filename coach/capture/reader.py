@@ -58,6 +58,8 @@ class NoteFacts:
 def _standalone_title(lexicon: Lexicon, text: str) -> str | None:
     """A title typed as a word of its own ("李晓明 泰山医院 心内科 住院医")."""
     for title in lexicon.titles:
+        if title not in text:
+            continue
         for match in re.finditer(re.escape(title), text):
             start, end = match.span()
             before = text[start - 1] if start else " "

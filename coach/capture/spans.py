@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Span", "ends_with_any", "is_cjk", "overlaps"]
 
@@ -27,8 +28,24 @@ def overlaps(spans: Iterable[Span], start: int, end: int) -> bool:
 
 
 def ends_with_any(text: str, words: Iterable[str]) -> str | None:
-    """The first of `words` (pass them longest first) that `text` ends with."""
+    """The first of `words` (pass them longest first) that `text` ends with. Word lists
+    given as tuples (the lexicon's) are looked up by suffix: a note is read against them
+    thousands of times."""
+    if isinstance(words, tuple):
+        lengths, known = _suffixes(words)
+        for length in lengths:
+            if len(text) >= length and text[-length:] in known:
+                return text[-length:]
+        return None
     for word in words:
         if word and text.endswith(word):
             return word
     return None
+
+
+@lru_cache(maxsize=256)
+def _suffixes(words: tuple[str, ...]) -> tuple[tuple[int, ...], frozenset[str]]:
+    """The lengths of `words`, longest first, and the words: the longest match wins, as
+    when the list is scanned longest first."""
+    present = [w for w in words if w]
+    return tuple(sorted({len(w) for w in present}, reverse=True)), frozenset(present)
