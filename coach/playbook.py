@@ -221,7 +221,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_notice",
     "note_parked",
     "too_many_kept",
-    "name_not_a_name",
+    "name_not_a_name", "account_not_a_name",
     "date_needs_words",
     "park_label",
     "resumed",

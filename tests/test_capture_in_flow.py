@@ -118,3 +118,24 @@ def test_the_hospital_and_department_corrected_under_the_proposal(
     chat.press("✅ 保存")
     assert rows(database, "SELECT name, hospital, department FROM accounts") == [
         ("邵主任", "复旦肿瘤医院", "乳腺外科")]
+
+
+def test_a_customer_the_rep_already_has_is_found_by_their_name_alone(
+        chat: MemoryChat, database: Database) -> None:
+    log(chat, "新医大一附院皮肤科古丽娜尔医生 聊了白癜风 下周三发随访表给她")
+    shown = MemoryChat.text(chat.say("古丽娜尔 今天在学术会上碰到的 约了28号去科里拜访"))
+    assert "👤 古丽娜尔医生 · 新医大一附院 · 皮肤科" in shown and "新客户" not in shown
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT account_id FROM notes ORDER BY id") == [(1,), (1,)]
+
+
+def test_a_rare_family_name_typed_when_asked_who_is_taken(
+        chat: MemoryChat, database: Database) -> None:
+    chat.say("/log")
+    asked = MemoryChat.text(chat.say("第一次去 对白癜风光疗感兴趣 周五再来一趟"))
+    assert "见了谁？" in asked
+    shown = MemoryChat.text(chat.say("那主任 抚顺市中心医院 皮肤科"))
+    assert "新建：那主任" in " ".join(c.label for c in chat.choices()), shown
+    chat.press("新建")
+    assert rows(database, "SELECT name, hospital, department FROM accounts") == [
+        ("那主任", "抚顺市中心医院", "皮肤科")]

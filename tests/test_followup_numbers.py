@@ -54,6 +54,10 @@ def test_doses_shares_and_unsettled_dates_are_not_follow_up_dates(lexicon: Lexic
     ("he will present our case at the 12月5号 科室会, I need to send him the template tmr",
      date(2026, 11, 23), None),
     ("Revisit 11/26.", date(2026, 11, 26), None),
+    # a visit counted is the action, not its count ("一趟")
+    ("对光疗感兴趣 周五再来一趟", date(2026, 11, 27), "再来一趟"),
+    ("让我下周再去一趟吧", date(2026, 11, 23), "再去一趟"),
+    ("下周再来一次", date(2026, 11, 23), "再来一次"),
 ])
 def test_a_number_the_rep_acts_on_is_a_date(lexicon: Lexicon, note: str, due: date,
                                             action: str) -> None:

@@ -60,6 +60,9 @@ def test_people_not_met_or_named_twice_are_no_others(lexicon: Lexicon, note: str
     ("Met Prof. Qi Hong-mei, heme, first time", "Prof. Qi Hong-mei"),
     # a city is no person; someone not met stays not met when named again
     ("沈阳这边 姜主任 血液 今天心情不错", "姜主任"),
+    # a family name the list lacks, standing alone before its title
+    ("抚顺市中心医院 皮肤科 那主任 满族 第一次见 周五再来一趟", "那主任"),
+    ("骨科 佘医生，聊了术后镇痛", "佘医生"),
 ])
 def test_who_the_visit_was_with(lexicon: Lexicon, note: str, customer: str) -> None:
     facts = read_note(lexicon, note, MONDAY)
@@ -69,3 +72,21 @@ def test_who_the_visit_was_with(lexicon: Lexicon, note: str, customer: str) -> N
 def test_someone_away_is_not_met_when_named_again(lexicon: Lexicon) -> None:
     facts = read_note(lexicon, "姜主任不在 出差去上海了 见了住院总 说姜主任下周回来", MONDAY)
     assert facts.mention is None and facts.due is None  # his return is no follow-up
+
+
+@pytest.mark.parametrize("note", [
+    "那主任说下周再来",        # "that director said"
+    "老主任退休了，新来的还没见",
+    "该主任不在，下周再去",
+])
+def test_a_word_before_a_title_is_no_rare_family_name(lexicon: Lexicon, note: str) -> None:
+    assert read_note(lexicon, note, MONDAY).mention is None
+
+
+def test_a_known_customer_is_found_without_their_title(lexicon: Lexicon) -> None:
+    note = "古丽娜尔 今天在乌鲁木齐的学术会上碰到的 约了28号去科里拜访"
+    assert read_note(lexicon, note, MONDAY).mention is None  # not a name the reader knows
+    facts = read_note(lexicon, note, MONDAY, known_names=["古丽娜尔医生", "李医生"])
+    assert facts.mention is not None and facts.mention.name == "古丽娜尔医生"
+    # a one-character family name alone is no customer: "李" is not 李医生
+    assert read_note(lexicon, "李 今天没见到", MONDAY, known_names=["李医生"]).mention is None

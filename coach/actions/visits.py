@@ -11,7 +11,7 @@ visit gives something back: the best-fitting tactic for the customer's stage and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -95,22 +95,30 @@ def _mention(raw: Any) -> Mention | None:
                    raw.get("title"))
 
 
+def _known(accounts: Sequence[Account]) -> tuple[list[str], list[str]]:
+    """The rep's customers' hospitals and names: a note may write them without a suffix or
+    title ("泰山李主任", "古丽娜尔"), and they are still read."""
+    return (sorted({a.hospital for a in accounts if a.hospital}),
+            sorted({a.name for a in accounts}))
+
+
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
                                "proposal", "others"), content_check=check_signals)
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
     accounts = list(turn.store.active_accounts())
-    known_hospitals = sorted({a.hospital for a in accounts if a.hospital})
+    known_hospitals, known_names = _known(accounts)
     about = turn.vars.get("about") or {}
     person = _mention(about.get("person"))
     if person is not None:  # the same note, for someone else it says the rep met
         facts = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
-                                person.name, known_hospitals)
+                                person.name, known_hospitals, known_names)
         facts = replace(facts, attempted=person)
         turn.vars["others"] = list(about.get("left") or [])
     else:
-        facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals)
+        facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
+                          known_names)
         turn.vars["others"] = [_query_of(m) for m in facts.others]
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
@@ -167,10 +175,9 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     the date ("改到下周二"), no reminder ("不用提醒"), or the customer ("是王主任", then
     picked with one tap). Anything else is a note of its own: kept, to log after this one."""
     typed = str(turn.vars.get("typed") or "")
-    accounts = list(turn.store.active_accounts())
-    known_hospitals = sorted({a.hospital for a in accounts if a.hospital})
+    known_hospitals, known_names = _known(list(turn.store.active_accounts()))
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
-                                 known_hospitals)
+                                 known_hospitals, known_names)
     turn.vars["amended"] = None
     if correction is None:
         if not looks_like_note(turn.library.lexicon, typed, turn.local_now.date()):

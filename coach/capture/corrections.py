@@ -77,7 +77,8 @@ def _left_over(text: str, found: Sequence[str]) -> int:
 
 
 def read_correction(lexicon: Lexicon, text: str, today: date,
-                    known_hospitals: Sequence[str] = ()) -> Correction | None:
+                    known_hospitals: Sequence[str] = (), known_names: Sequence[str] = ()
+                    ) -> Correction | None:
     """The correction `text` makes to a proposal, or None when it is something else."""
     low = text.lower()
     said = next((word for word in lexicon.correction_no_date if word in low), None)
@@ -90,7 +91,7 @@ def read_correction(lexicon: Lexicon, text: str, today: date,
     answer = answer.strip(_EDGES)
     if not answer:
         return None
-    facts = read_note(lexicon, answer, today, known_hospitals)
+    facts = read_note(lexicon, answer, today, known_hospitals, known_names)
     whole_date = parse_due_date(answer, today)
     due = whole_date or facts.due
     mention = facts.mention or facts.attempted

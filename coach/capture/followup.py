@@ -288,10 +288,14 @@ def _cues(cues: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | Non
     return chinese, pattern
 
 
+_BARE_COUNT = re.compile(r"[一两二三几]?[趟次下回遍]")
+
+
 def _trim(lexicon: Lexicon, text: str) -> str:
     """Fillers off both ends: "让我再带点资料过去吧" → 带点资料过去."""
     text = text.strip(" :：-—,，.;")
     changed = True
+    last_lead = ""
     while changed and text:
         changed = False
         low = text.lower()
@@ -299,6 +303,7 @@ def _trim(lexicon: Lexicon, text: str) -> str:
             ascii_word = filler.isascii()
             if low.startswith(filler) and (not ascii_word or low[len(filler):len(filler) + 1]
                                            in ("", " ")):
+                last_lead = text[:len(filler)]
                 text, changed = text[len(filler):].strip(" :：,，"), True
                 break
             if low.endswith(filler) and filler in ("吧", "哈", "呢", "了", "啊", "哦") and (
@@ -306,6 +311,8 @@ def _trim(lexicon: Lexicon, text: str) -> str:
                 text, changed = text[:-len(filler)].strip(" ,，"), True
                 break
     text = _TRAILING_WORDS.sub("", text)
+    if _BARE_COUNT.fullmatch(text):
+        text = last_lead + text  # "再去一趟" is the action, not "一趟"
     return text[:MAX_ACTION].strip(" :：-—,，.;")
 
 

@@ -89,6 +89,7 @@ class LexiconSpec(_Strict):
     typos: dict[str, str]
     not_in_given_names: str
     unlisted_names_may_hold: str = ""
+    never_family_names: str = ""
     met_before: list[str]
     met_mainly: list[str]
     met_with: list[str]
@@ -134,6 +135,7 @@ class Lexicon:
     typos: dict[str, str]
     not_given: frozenset[str]
     unlisted_allowed: frozenset[str]
+    never_family: frozenset[str]
     met_before: tuple[str, ...]
     met_mainly: tuple[str, ...]
     met_with: tuple[str, ...]
@@ -202,6 +204,7 @@ class Lexicon:
             typos=dict(spec.typos),
             not_given=frozenset(ch for ch in spec.not_in_given_names if not ch.isspace()),
             unlisted_allowed=frozenset(spec.unlisted_names_may_hold.strip()),
+            never_family=frozenset(ch for ch in spec.never_family_names if not ch.isspace()),
             met_before=_longest_first([w.lower() for w in spec.met_before]),
             met_mainly=_longest_first([w.lower() for w in spec.met_mainly]),
             met_with=_longest_first([w.lower() for w in spec.met_with]),

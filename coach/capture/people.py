@@ -152,6 +152,8 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
             run = _unlisted_name(lexicon, text, name_end, taken)
             if run is not None and (best is None or (best[0] < 2 and run < best[3])):
                 best = (2, 0, 0, run)  # 阿不都热依木主任, 古丽米拉医生: no listed family name
+            if best is None and _rare_family_name(lexicon, text, name_end, te, taken):
+                best = (2, 0, 0, name_end - 1)  # "皮肤科 那主任 满族": a family name not listed
             if best is None:
                 continue
             start = best[3]
@@ -163,6 +165,21 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
 
 
 MAX_UNLISTED = 6
+
+
+def _rare_family_name(lexicon: Lexicon, text: str, name_end: int, title_end: int,
+                      taken: Sequence[Span]) -> bool:
+    """Whether the one character before a title is a family name the list lacks (那, 伊,
+    佘): only when the name and its title stand alone on both sides ("皮肤科 那主任 满族"),
+    so "那主任说" (that director said) and "老主任" are not read as names."""
+    start = name_end - 1
+    if start < 0 or not is_cjk(text[start]) or text[start] in lexicon.never_family:
+        return False
+    if overlaps(taken, start, name_end) or ends_with_any(text[:name_end], lexicon.titles):
+        return False
+    if _left_boundary(lexicon, text, start, taken, ()) == 0:
+        return False
+    return title_end == len(text) or not is_cjk(text[title_end])
 
 
 def _unlisted_name(lexicon: Lexicon, text: str, name_end: int,
@@ -301,10 +318,14 @@ def _known(lexicon: Lexicon, text: str, names: Sequence[str],
             continue
         title = next((t for t in lexicon.titles if name.endswith(t) and len(name) > len(t)),
                      None)
-        for match in re.finditer(re.escape(name), text):
-            if not overlaps(taken, *match.span()):
-                people.append(Person(Span(*match.span(), name), name, title,
-                                     _met(lexicon, text, match.start(), match.end())))
+        bare = name[:-len(title)] if title else ""
+        # "古丽娜尔医生" is also written "古丽娜尔"; "李医生" is not "李"
+        for form in (name, bare) if len(bare) >= 2 else (name,):
+            for match in re.finditer(re.escape(form), text):
+                spans = [*taken, *(p.span for p in people)]
+                if not overlaps(spans, *match.span()):
+                    people.append(Person(Span(*match.span(), name), name, title,
+                                         _met(lexicon, text, match.start(), match.end())))
     return people
 
 

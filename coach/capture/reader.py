@@ -276,13 +276,14 @@ def _blank(text: str, segments: list[tuple[int, int]]) -> str:
 
 
 def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
-                    known_hospitals: Sequence[str] = ()) -> NoteFacts:
+                    known_hospitals: Sequence[str] = (), known_names: Sequence[str] = ()
+                    ) -> NoteFacts:
     """The note read for one of the others it names: their next step is what the note says
     from where they are last named to where someone else is ("…郑主任让我周五送指南解读")."""
     text = _fix_typos(lexicon, unicodedata.normalize("NFKC", text))
     hospitals = find_hospitals(lexicon, text, known_hospitals)
     departments = find_departments(lexicon, text, hospitals)
-    people = find_people(lexicon, text, [*hospitals, *departments])
+    people = find_people(lexicon, text, [*hospitals, *departments], known_names)
     key = name_key(name)
     theirs = _segments(text, people, {key}) or _segments_any(people, key)
     if not theirs:
@@ -342,8 +343,11 @@ def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
         return mention
     if typed is None:
         return None
+    title = ends_with_any(typed, lexicon.titles)  # "那主任": a title, so a name
+    if title is not None and len(title) >= len(typed):
+        title = None
     return Mention(typed, query.hospital or facts.hospital,
-                   query.department or facts.department, None)
+                   query.department or facts.department, title)
 
 
 def looks_like_note(lexicon: Lexicon, text: str, today: date) -> bool:

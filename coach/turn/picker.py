@@ -63,7 +63,8 @@ def _a_name(turn: Turn, mention: Mention) -> bool:
         return key[:1].isalpha()
     family = key.startswith(lexicon.compound_surnames) or key[:1] in lexicon.surnames
     place = key.endswith(("科", "室", "院", "部", "中心", "处"))
-    titled = bool(mention.title) and len(key) >= 2  # 阿依古丽医生: no listed family name
+    # 阿依古丽医生, 那主任: no listed family name, but a title ("老主任" is nobody's name)
+    titled = bool(mention.title) and (len(key) >= 2 or key not in lexicon.never_family)
     return family or place or titled
 
 
@@ -133,7 +134,7 @@ class AccountInput:
             return Retry(turn.message("account_prompt"))
         mention = mention_in(turn.library.lexicon, typed, turn.local_now.date())
         if mention is None or not _a_name(turn, mention):
-            return Retry(turn.message("account_prompt"))
+            return Retry(turn.message("account_not_a_name", typed=typed.strip()[:MAX_NAME]))
         resolution = resolve(mention, list(turn.store.active_accounts()), _fields,
                              turn.library.lexicon)
         if resolution.status == "known" and resolution.account is not None:
