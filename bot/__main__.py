@@ -1,4 +1,4 @@
-"""The `repcoach` command: chat | run | check | enroll | db upgrade.
+"""The `repcoach` command: chat | run | check | enroll | revoke | ae | db upgrade.
 
 This is the only place that exits the process: library code raises, and here each error
 becomes one clear line and an exit status an admin's script can test.
@@ -86,6 +86,46 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ae(args: argparse.Namespace) -> int:
+    """The safety team's commands: list, export, and mark forwarded adverse-event reports."""
+    from datetime import UTC, datetime
+
+    from coach.store.safety import as_csv, as_json, mark_forwarded, safety_reports
+
+    config = _config(args)
+    database = Database(config.database.url)
+    database.require_current_schema()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with database.transaction() as session:
+        if args.ae_command == "forward":
+            done = mark_forwarded(session, args.ids, now)
+            for event_id in done:
+                print(f"adverse event {event_id} marked forwarded")
+            missing = sorted(set(args.ids) - set(done))
+            if missing:
+                print(f"error: not open or not found: {', '.join(map(str, missing))}",
+                      file=sys.stderr)
+                return EXIT_PROBLEM
+            return 0
+        reports = safety_reports(session, now, include_forwarded=args.all, team=args.team)
+    if args.ae_command == "export":
+        data = as_json(reports) if args.format == "json" else as_csv(reports)
+        if args.out is None:
+            sys.stdout.buffer.write(data)
+        else:
+            args.out.write_bytes(data)
+            print(f"{len(reports)} report(s) written to {args.out}")
+        return 0
+    if not reports:
+        print("no open adverse-event reports" if not args.all else "no adverse-event reports")
+    for r in reports:
+        flag = "OVERDUE " if r.overdue else ""
+        print(f"#{r.id} {flag}{r.status} · day 0 {r.day0} · deadline {r.deadline} UTC · "
+              f"{r.rep}{' (' + r.team + ')' if r.team else ''} · {r.customer or '-'}")
+        print(f"    {r.report or r.phrase}")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.console import ConsoleChannel
 
@@ -139,6 +179,22 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--name", default=None)
     who.add_argument("--id", type=int, default=None)
     revoke.set_defaults(func=cmd_revoke)
+
+    ae = sub.add_parser("ae", help="adverse-event reports, for the safety team")
+    ae_sub = ae.add_subparsers(dest="ae_command", required=True)
+    for name, text in (("list", "open reports, oldest deadline first"),
+                       ("export", "reports as CSV (Excel) or JSON")):
+        command = ae_sub.add_parser(name, help=text)
+        command.add_argument("--all", action="store_true", help="forwarded ones too")
+        command.add_argument("--team", default=None, help="only this team's reps")
+        if name == "export":
+            command.add_argument("--format", choices=("csv", "json"), default="csv")
+            command.add_argument("--out", type=Path, default=None,
+                                 help="file to write (default: standard output)")
+        command.set_defaults(func=cmd_ae)
+    forward = ae_sub.add_parser("forward", help="mark reports forwarded to pharmacovigilance")
+    forward.add_argument("ids", type=int, nargs="+")
+    forward.set_defaults(func=cmd_ae)
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -18,6 +18,7 @@ from bot.server import WebhookServer
 from coach.engine import Engine
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
+from coach.reminders import DueReminder
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,16 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
     sent: list[int] = []
     for _ in range(MAX_REMINDER_BATCHES):
         due = await engine.call(engine.due_reminders, list(channels))
-        delivered: list[int] = []
+        delivered: list[DueReminder] = []
         for reminder in due:
             try:
                 await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
-                delivered.append(reminder.followup_id)
+                delivered.append(reminder)
             except Exception:  # one failed delivery must not stop the others
-                log.exception("reminder %s not delivered; will retry", reminder.followup_id)
+                log.exception("%s reminder %s not delivered; will retry", reminder.kind,
+                              reminder.ref)
         await engine.call(engine.mark_reminded, delivered)
-        sent += delivered
+        sent += [r.ref for r in delivered]
         if len(due) < REMINDER_BATCH or not delivered:
             break
     for rep_id in await engine.call(engine.reps_due_for_nudge):

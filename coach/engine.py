@@ -135,8 +135,8 @@ class Engine:
         return nudges.nudge_for(self.database, self.library, rep_id, self.clock(), channels,
                                 self.settings.review_days, self.settings.stalled_visits)
 
-    def mark_reminded(self, followup_ids: list[int]) -> None:
-        mark_sent(self.database, followup_ids, self.clock())
+    def mark_reminded(self, delivered: list[DueReminder]) -> None:
+        mark_sent(self.database, delivered, self.clock())
 
     def revoke(self, *, name: str | None = None, rep_id: int | None = None) -> list[str]:
         """Deactivate a rep (by id, or by name when it is unique) and unbind their channel

@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 
 from coach.library import Library
 from coach.messages import Choice, Reply
 from coach.store.database import Database
-from coach.store.models import Account, AdverseEvent, FollowUp, Rep
+from coach.store.models import Account, AdverseEvent, FollowUp, Identity, Rep
 from coach.store.repo import Directory
 from coach.turn.keys import AdverseEventKey, ReminderAction, ReminderKey, encode
 
@@ -29,9 +30,15 @@ RESCHEDULE: ReminderAction = "s"
 DROP: ReminderAction = "d"
 
 
+#: What a reminder is about: a follow-up, an adverse event near its deadline (to the rep),
+#: or one past its deadline and not forwarded (to the rep's manager).
+ReminderKind = Literal["followup", "adverse_event", "escalation"]
+
+
 @dataclass(frozen=True)
 class DueReminder:
-    followup_id: int
+    kind: ReminderKind
+    ref: int  # the follow-up's or the adverse event's id
     channel: str
     user_id: str
     reply: Reply
@@ -73,55 +80,99 @@ def due(database: Database, library: Library, now: datetime, channels: Iterable[
             if not identities:
                 continue
             identity = min(identities, key=lambda i: order.index(i.channel))
-            found.append(DueReminder(followup.id, identity.channel, identity.external_id,
+            found.append(DueReminder("followup", followup.id, identity.channel,
+                                     identity.external_id,
                                      reminder_reply(library, rep, account, followup)))
     return found
 
 
 def due_adverse_events(database: Database, library: Library, now: datetime,
                        channels: Iterable[str], offset_hours: int) -> list[DueReminder]:
-    """Adverse events not yet forwarded whose deadline is near: remind the rep once.
-
-    `followup_id` carries the event id negated, so one list serves both kinds."""
+    """Adverse events not yet forwarded whose deadline is near: remind the rep once. Those
+    whose deadline has passed: tell the manager(s) of the rep's team once, whether the rep
+    is still active or not (a revoked rep's report still has to reach pharmacovigilance)."""
     order = list(channels)
     found: list[DueReminder] = []
     with database.transaction() as session:
         directory = Directory(session)
         events = session.execute(
             select(AdverseEvent).where(AdverseEvent.status == "open",
-                                       AdverseEvent.remind_at <= now).limit(100)
+                                       AdverseEvent.remind_at <= now)
+            .order_by(AdverseEvent.remind_at).limit(BATCH)
         ).scalars().all()
         for event in events:
             rep = session.get(Rep, event.rep_id)
-            identities = [i for i in directory.identities_of(event.rep_id) if i.channel in order]
-            if rep is None or not identities:
+            identity = _first(directory.identities_of(event.rep_id), order)
+            if rep is None or identity is None:
                 continue
-            identity = min(identities, key=lambda i: order.index(i.channel))
-            deadline = (event.deadline + timedelta(hours=offset_hours)).strftime("%Y-%m-%d %H:%M")
-            text = library.message("adverse_event_reminder", rep.locale, due=deadline,
+            text = library.message("adverse_event_reminder", rep.locale,
+                                   due=_local(event.deadline, offset_hours),
                                    name=event.phrase, rep={"name": rep.name,
                                                            "locale": rep.locale})
             button = Choice(encode(AdverseEventKey(event.id)),
                             library.message("adverse_event_forwarded_label", rep.locale))
-            found.append(DueReminder(-event.id, identity.channel, identity.external_id,
-                                     Reply(text, (button,))))
+            found.append(DueReminder("adverse_event", event.id, identity.channel,
+                                     identity.external_id, Reply(text, (button,))))
+        managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
+        overdue = session.execute(
+            select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
+            .where(AdverseEvent.status != "forwarded", AdverseEvent.deadline <= now,
+                   AdverseEvent.escalated_at.is_(None), Rep.team.in_(managed))
+            .order_by(AdverseEvent.deadline).limit(BATCH)
+        ).scalars().all()
+        for event in overdue:
+            rep = session.get(Rep, event.rep_id)
+            if rep is None or not rep.team:
+                continue
+            for manager in directory.managers_of(rep.team):
+                identity = _first(directory.identities_of(manager.id), order)
+                if identity is None:
+                    continue
+                text = library.message(
+                    "adverse_event_escalation", manager.locale,
+                    who=rep.name or library.message("team_forgotten_rep", manager.locale,
+                                                    number=rep.id),
+                    name=event.phrase, customer=event.customer,
+                    day0=_local(event.day0, offset_hours),
+                    due=_local(event.deadline, offset_hours),
+                    rep={"name": manager.name, "locale": manager.locale})
+                found.append(DueReminder("escalation", event.id, identity.channel,
+                                         identity.external_id, Reply(text)))
     return found
 
 
-def mark_sent(database: Database, followup_ids: Iterable[int], now: datetime) -> None:
-    """Record delivery: follow-ups by id, adverse-event reminders by negated id."""
-    ids = list(followup_ids)
-    if not ids:
+def _first(identities: Iterable[Identity], order: list[str]) -> Identity | None:
+    """The identity on the first listed channel the person has."""
+    reachable = [i for i in identities if i.channel in order]
+    return min(reachable, key=lambda i: order.index(i.channel)) if reachable else None
+
+
+def _local(moment: datetime, offset_hours: int) -> str:
+    return (moment + timedelta(hours=offset_hours)).strftime("%Y-%m-%d %H:%M")
+
+
+def mark_sent(database: Database, delivered: Iterable[DueReminder], now: datetime) -> None:
+    """Record delivery, by kind: a follow-up is sent, an adverse event reminded, an overdue
+    one escalated (once told to one manager, it counts as told)."""
+    by_kind: dict[str, list[int]] = {"followup": [], "adverse_event": [], "escalation": []}
+    for reminder in delivered:
+        by_kind[reminder.kind].append(reminder.ref)
+    if not any(by_kind.values()):
         return
     with database.transaction() as session:
         for followup in session.execute(
-            select(FollowUp).where(FollowUp.id.in_([i for i in ids if i > 0]),
+            select(FollowUp).where(FollowUp.id.in_(by_kind["followup"]),
                                    FollowUp.status == "open")
         ).scalars():
             followup.status = "sent"
             followup.sent_at = now
         for event in session.execute(
-            select(AdverseEvent).where(AdverseEvent.id.in_([-i for i in ids if i < 0]),
+            select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["adverse_event"]),
                                        AdverseEvent.status == "open")
         ).scalars():
             event.status = "reminded"
+        for event in session.execute(
+            select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["escalation"]),
+                                       AdverseEvent.escalated_at.is_(None))
+        ).scalars():
+            event.escalated_at = now

@@ -133,7 +133,7 @@ def test_invalid_checksums_are_not_redacted(guard: Guard) -> None:
 
 def test_labels_stay_and_only_values_go(guard: Guard) -> None:
     result = guard.check("病人王小明的病历号是A20230915，主任让我帮忙查一下。")
-    assert result.redacted == ("病人[患者姓名/patient name]的病历号是[病历号/record no.]，"
+    assert result.redacted == ("病人[患者姓名/patient name]的病历号是[病历号/record number]，"
                                "主任让我帮忙查一下。")
 
 
@@ -537,3 +537,14 @@ def _shared_guard() -> Guard:
     if not _GUARD:
         _GUARD.append(load_guard(RULES))
     return _GUARD[0]
+
+
+def test_a_placeholder_is_never_read_as_a_word(guard: Guard) -> None:
+    """"no." in an earlier version's "[病历号/record no.]" once hid the event as a negation."""
+    current = guard.placeholders["patient_id"]
+    for placeholder in ("[病历号/record no.]", "[身份证号/ID no.]", current):
+        note = f"Patient {placeholder} developed a rash after taking our drug."
+        result = guard.check(note)
+        assert result.adverse_event is not None, placeholder
+        assert result.redacted == note  # a placeholder is left as it is
+    assert "no" not in " ".join(guard.placeholders.values()).lower().split()

@@ -1,4 +1,5 @@
-"""Data rights: /export sends a rep everything held about them; /forget deletes it all."""
+"""Data rights: /export sends a rep everything held about them; /forget deletes it all but the
+safety records the law requires (tests/test_safety_records.py)."""
 
 from __future__ import annotations
 
@@ -63,5 +64,8 @@ def test_forget_asks_first_then_deletes_everything(chat: MemoryChat,
     with database.transaction() as session:
         assert session.execute(select(Note.text)).scalars().all() == ["人民医院王主任：别人的记录"]
         assert session.execute(select(Account.name)).scalars().all() == ["王主任"]
-        assert session.execute(select(func.count()).select_from(Rep)).scalar() == 1
+        # the rep's row stays, nameless and without access, for any safety record it owns
+        assert session.execute(select(Rep.name).where(Rep.active.is_(False))).all() == [("",)]
+        assert session.execute(select(func.count()).select_from(Rep)
+                               .where(Rep.active.is_(True))).scalar() == 1
         assert session.execute(select(Identity.external_id)).scalars().all() == ["rep-2"]

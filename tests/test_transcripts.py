@@ -112,7 +112,7 @@ class Script:
         channel, user = self.driver.channel, self.driver.user_id
         due = self.engine.due_reminders([channel])
         replies = [r.reply for r in due if r.user_id == user]
-        self.engine.mark_reminded([r.followup_id for r in due])
+        self.engine.mark_reminded(due)
         nudges = self.engine.due_nudges([channel])
         replies += [n.reply for n in nudges if n.user_id == user]
         return await self.driver.push(replies)

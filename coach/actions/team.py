@@ -1,4 +1,4 @@
-"""A manager's read-only view of their team: activity, flagged notes, adverse events.
+"""A manager's read-only view of their team: activity, flagged texts, adverse events.
 
 Only a rep enrolled as manager of a team (`repcoach enroll --manager-of TEAM`) sees it, and
 only for reps of that team. Nothing here can change another rep's data.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from coach.actions.registry import action
-from coach.store.models import Account, AdverseEvent, Note, Rep
+from coach.store.models import Account, AdverseEvent, ComplianceRecord, Note, Rep
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -25,16 +25,19 @@ LIST_LIMIT = 20
 
 @action("team_overview", provides=("team",))
 def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Activity of the team's active reps; flags and adverse events of every rep ever in the
+    team: a revoked rep's open reports and a forgotten rep's records stay in view."""
     rep = turn.rep
     if rep.role != "manager" or not rep.team:
         turn.vars["team"] = None
         return
     session = turn.store.session
-    members = session.execute(
-        select(Rep).where(Rep.team == rep.team, Rep.id != rep.id, Rep.active.is_(True))
-        .order_by(Rep.name)
+    everyone = session.execute(
+        select(Rep).where(Rep.team == rep.team, Rep.id != rep.id).order_by(Rep.name)
     ).scalars().all()
+    members = [m for m in everyone if m.active]
     ids = [m.id for m in members]
+    all_ids = [m.id for m in everyone]
     since = turn.now - timedelta(days=ACTIVITY_DAYS)
     notes = dict(session.execute(
         select(Note.rep_id, func.count(Note.id))
@@ -43,30 +46,42 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
         select(Account.rep_id, func.count(Account.id))
         .where(Account.rep_id.in_(ids), Account.archived.is_(False))
         .group_by(Account.rep_id)).all())
-    names = {m.id: m.name for m in members}
-    customers = dict(session.execute(
-        select(Account.id, Account.name).where(Account.rep_id.in_(ids))).all())
+    names = {m.id: _rep_name(turn, m) for m in everyone}
     flagged = session.execute(
-        select(Note).where(Note.rep_id.in_(ids),
-                           Note.created_at >= turn.now - timedelta(days=FLAGGED_DAYS))
-        .order_by(Note.created_at.desc()).limit(200)
+        select(ComplianceRecord).where(
+            ComplianceRecord.rep_id.in_(all_ids),
+            ComplianceRecord.created_at >= turn.now - timedelta(days=FLAGGED_DAYS))
+        .order_by(ComplianceRecord.created_at.desc()).limit(LIST_LIMIT)
     ).scalars().all()
+    # open reports first (oldest deadline first), then the latest forwarded ones
     events = session.execute(
-        select(AdverseEvent).where(AdverseEvent.rep_id.in_(ids))
-        .order_by(AdverseEvent.day0.desc()).limit(LIST_LIMIT)
+        select(AdverseEvent).where(AdverseEvent.rep_id.in_(all_ids))
+        .order_by((AdverseEvent.status == "forwarded"), AdverseEvent.deadline)
+        .limit(LIST_LIMIT)
     ).scalars().all()
     turn.vars["team"] = {
         "name": rep.team,
         "members": [{"name": m.name, "notes": notes.get(m.id, 0),
                      "accounts": accounts.get(m.id, 0)} for m in members],
-        "flagged": [{"rep": names[n.rep_id], "date": turn.local_date(n.created_at),
-                     "categories": [_flag_name(turn, c) for c in n.flags],
-                     "text": n.text} for n in flagged if n.flags][:LIST_LIMIT],
+        "flagged": [{"rep": names[r.rep_id], "date": turn.local_date(r.created_at),
+                     "categories": [_flag_name(turn, c) for c in r.categories],
+                     "edited": r.kind == "edited", "customer": r.customer,
+                     "text": r.text} for r in flagged],
         "adverse_events": [{"rep": names[e.rep_id], "day0": turn.local_time(e.day0),
                             "deadline": turn.local_time(e.deadline), "phrase": e.phrase,
-                            "customer": customers.get(e.account_id or 0),
+                            "customer": e.customer,
+                            "overdue": e.status != "forwarded" and e.deadline <= turn.now,
                             "forwarded": e.status == "forwarded"} for e in events],
     }
+
+
+def _rep_name(turn: Turn, rep: Rep) -> str:
+    """A rep as the manager knows them; after /forget only their number is left."""
+    if rep.forgotten_at is not None or not rep.name:
+        return turn.message("team_forgotten_rep", number=rep.id)
+    if not rep.active:
+        return turn.message("team_revoked_rep", name=rep.name)
+    return rep.name
 
 
 def _flag_name(turn: Turn, category: str) -> str:

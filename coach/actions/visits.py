@@ -420,6 +420,10 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     if note is None or not text:
         return
     review = review_note(turn, text)
-    note.text, note.flags = review.text, review.flags
+    if note.flags:  # what the flagged note said before stays in the audit trail
+        turn.store.add_compliance_record("edited", note.flags, note.text, turn.now,
+                                         source="edit_note", account=turn.account(), note=note)
+    note.text = review.text
+    note.flags = sorted(set(note.flags or []) | set(review.flags))  # an edit clears no flag
     note.redactions = sorted(set(note.redactions or []) | set(review.redacted))
     turn.vars["compliance"] = review.view(turn)

@@ -126,6 +126,8 @@ class RulesFile(_Strict):
     boundaries: BoundariesSpec
     defines: dict[str, str | list[str]] = Field(default_factory=dict)
     kinds: dict[str, KindSpec]
+    # placeholders earlier versions wrote into stored notes: read as masked, never as words
+    legacy_placeholders: list[str] = Field(default_factory=list)
     redact: list[RedactSpec]
     suppressors: dict[str, list[SuppressorSpec]] = Field(default_factory=dict)
     rules: list[RuleSpec]
@@ -195,6 +197,7 @@ class CompiledRules:
     redactors: tuple[Redactor, ...]
     rules: tuple[Rule, ...]
     explanations: Mapping[str, ExplanationSpec]
+    placeholders: re.Pattern[str]  # every placeholder, current and legacy
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -361,8 +364,11 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
 
     if clause_break is None or sentence_break is None:
         return None
+    written = sorted({k.placeholder for k in spec.kinds.values()} | set(spec.legacy_placeholders),
+                     key=len, reverse=True)
+    placeholder_regex = re.compile("|".join(re.escape(p) for p in written))
     return CompiledRules(clause_break, sentence_break, dict(spec.kinds), tuple(redactors),
-                         tuple(rules), dict(spec.explanations))
+                         tuple(rules), dict(spec.explanations), placeholder_regex)
 
 
 def _compile_suppressors(spec: RulesFile, problems: _Problems,

@@ -40,6 +40,9 @@ from coach.compliance.prefilter import Needs, at_word_boundary, fold
 #: punctuation, so it neither matches a pattern nor satisfies one's neighbour conditions.
 MASK = "\ue000"
 
+#: An adverse event is named by its clause, cut to this many characters.
+MAX_PHRASE = 80
+
 #: Full-width digits and letters (and ＋ ＠), typed with Chinese input methods, are matched as
 #: their ASCII forms: character for character, so offsets do not move.
 _WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff20]")
@@ -312,6 +315,8 @@ class Guard:
     def check(self, text: str) -> GuardResult:
         spans: list[_Span] = []
         view = _view(text)
+        if "[" in view:  # a placeholder already in the text ("record no.") is no word
+            view = self.rules.placeholders.sub(lambda m: MASK * len(m.group()), view)
         gate = _Gate(view, self.prefilter)
         masked = view
         while self._redact_pass(masked, spans, gate):
@@ -357,6 +362,9 @@ class Guard:
         for rule, start, end in sorted(hits, key=lambda h: (h[1], h[2])):
             phrase = _render(text, spans, start, end)
             if rule.category == "adverse_event":
+                # the report is named by what happened: the whole clause, not the cue
+                lo, hi = scan.bounds(start, end, "clause")
+                phrase = _render(text, spans, lo, hi).strip(" ，,。.;；")[:MAX_PHRASE]
                 if phrase not in phrases:
                     phrases.append(phrase)
                 if rule.id not in ae_rules:

@@ -1,7 +1,12 @@
-"""A rep's data rights (PIPL): everything we hold about them, and deleting all of it.
+"""A rep's data rights (PIPL): everything we hold about them, and deleting what may be.
 
 Both walk the same list of tables, always filtered on the rep's id, so nothing the rep owns
-is left out of an export or left behind by a deletion.
+is left out of an export or left behind by a deletion. Two tables are the exception to
+deletion: adverse-event reports and compliance flags. Drug-safety law requires reports and
+their audit trail to be kept, and PIPL (art. 47) lets data be kept where another law
+requires it; so `/forget` keeps them, detached from the deleted customers and notes (the
+customer as it was named stays on the record), and keeps the rep's row without their name,
+so the manager of their team still sees them. Nothing else of the rep's is kept.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from coach.store.models import (
     Account,
     AdverseEvent,
     Base,
+    ComplianceRecord,
     Conversation,
     EnrollmentCode,
     FollowUp,
@@ -36,13 +42,16 @@ from coach.store.models import (
     StyleAssessment,
     Suggestion,
 )
+from coach.store.repo import customer_label
 
 # Children before parents, so deletion never trips a foreign key.
 REP_TABLES: tuple[type[Base], ...] = (
-    Lesson, Plan, Goal, Screening, AdverseEvent, Suggestion, FollowUp, Objection,
-    StyleAssessment, StageChange, Note, QuizResult, Account, Conversation, ProcessedMessage,
-    EnrollmentCode, Identity,
+    Lesson, Plan, Goal, Screening, AdverseEvent, ComplianceRecord, Suggestion, FollowUp,
+    Objection, StyleAssessment, StageChange, Note, QuizResult, Account, Conversation,
+    ProcessedMessage, EnrollmentCode, Identity,
 )
+#: Kept by `/forget`: the law on drug-safety reporting requires them.
+RETAINED: tuple[type[Base], ...] = (AdverseEvent, ComplianceRecord)
 
 
 def _plain(value: Any) -> Any:
@@ -95,9 +104,22 @@ def as_csv(data: dict[str, Any]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def erase(session: Session, rep: Rep) -> None:
-    """Delete the rep and everything they own."""
+def erase(session: Session, rep: Rep, now: datetime) -> None:
+    """Delete everything the rep owns but the safety records, and their name and access."""
+    for event in session.execute(select(AdverseEvent).where(AdverseEvent.rep_id == rep.id,
+                                                            AdverseEvent.customer.is_(None),
+                                                            AdverseEvent.account_id.is_not(None))
+                                 ).scalars():
+        event.customer = customer_label(session.get(Account, event.account_id))
+    session.flush()
+    for model in RETAINED:
+        session.execute(update(model).where(model.rep_id == rep.id)  # type: ignore[attr-defined]
+                        .values(note_id=None))
+    session.execute(update(AdverseEvent).where(AdverseEvent.rep_id == rep.id)
+                    .values(account_id=None))
     for model in REP_TABLES:
-        session.execute(delete(model).where(model.rep_id == rep.id))  # type: ignore[attr-defined]
-    session.execute(delete(Rep).where(Rep.id == rep.id))
+        if model not in RETAINED:
+            session.execute(delete(model).where(model.rep_id == rep.id))  # type: ignore[attr-defined]
+    session.execute(update(Rep).where(Rep.id == rep.id).values(
+        name="", active=False, forgotten_at=now, nudge_after=None))
     session.expunge_all()  # nothing of the rep's may be flushed again in this turn

@@ -45,6 +45,9 @@ class Rep(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     nudge_after: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # set by /forget: the coaching data is gone, the row stays so that the safety records
+    # the law requires (adverse events, compliance flags) keep their reporter and team
+    forgotten_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Identity(Base):
@@ -285,6 +288,35 @@ class AdverseEvent(Base):
     remind_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="open")
     forwarded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # who the report came from, as the customer was named when it was filed: kept when the
+    # customer is renamed, merged or deleted (the reporter is part of a safety report)
+    customer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the manager was told the deadline passed without the report being forwarded
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ComplianceRecord(Base):
+    """A compliance flag (kickback, gift, off-label, 统方) on something a rep typed, kept as
+    typed (personal data removed) whatever happens to the note later: an edit, a move, a
+    deletion or `/forget` leaves it for the manager and the compliance team to see.
+
+    `kind` is "typed" (found when the text arrived) or "edited" (a flagged note was edited:
+    `text` is what it said before)."""
+
+    __tablename__ = "compliance_records"
+    __table_args__ = (Index("ix_compliance_records_rep", "rep_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    customer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Screening(Base):

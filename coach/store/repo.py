@@ -28,6 +28,7 @@ from coach.store.models import (
     OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
+    ComplianceRecord,
     Conversation,
     EnrollmentCode,
     FollowUp,
@@ -47,6 +48,13 @@ from coach.store.models import (
 )
 
 RECENT_ACCOUNTS = 5
+
+
+def customer_label(account: Account | None) -> str | None:
+    """How a safety record names its customer ("李主任 · 泰山医院"), kept as written then."""
+    if account is None:
+        return None
+    return " · ".join(p for p in (account.name, account.hospital) if p)[:200]
 
 
 def hash_code(code: str) -> str:
@@ -121,6 +129,13 @@ class Directory:
             .where(FollowUp.status == "open", FollowUp.remind_at <= now)
             .order_by(FollowUp.remind_at)
             .limit(limit)
+        ).scalars().all()
+
+    def managers_of(self, team: str) -> Sequence[Rep]:
+        """The active managers of `team`."""
+        return self.session.execute(
+            select(Rep).where(Rep.team == team, Rep.role == "manager", Rep.active.is_(True))
+            .order_by(Rep.id)
         ).scalars().all()
 
     def identities_of(self, rep_id: int) -> Sequence[Identity]:
@@ -345,7 +360,8 @@ class RepStore:
         event = AdverseEvent(rep_id=self.rep_id, account_id=account.id if account else None,
                              note_id=note.id if note else None, phrase=phrase[:200],
                              report=report, source=source, day0=now, deadline=now + deadline,
-                             remind_at=now + deadline - remind_before, status="open")
+                             remind_at=now + deadline - remind_before, status="open",
+                             customer=customer_label(account))
         self.session.add(event)
         self.session.flush()
         return event
@@ -363,9 +379,22 @@ class RepStore:
         for event in events:
             if event.account_id is None:
                 event.account_id = account.id
+                event.customer = customer_label(account)
             if event.note_id is None and note is not None and event.account_id == account.id:
                 event.note_id = note.id
         return list(events)
+
+    def add_compliance_record(self, kind: str, categories: Sequence[str], text: str,
+                              now: datetime, *, source: str | None = None,
+                              account: Account | None = None, note: Note | None = None
+                              ) -> ComplianceRecord:
+        """A flag kept for the manager and the compliance team, whatever the note becomes."""
+        record = ComplianceRecord(rep_id=self.rep_id, kind=kind, categories=sorted(categories),
+                                  text=text, source=(source or None) and source[:100],
+                                  customer=customer_label(account),
+                                  note_id=note.id if note else None, created_at=now)
+        self.session.add(record)
+        return record
 
     def adverse_event(self, event_id: int) -> AdverseEvent | None:
         return self.session.execute(

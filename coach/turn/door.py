@@ -11,7 +11,9 @@ before the text is kept anywhere, even in the conversation row; an adverse event
 at once with its reporting clock running (day 0 = now) and the rep is told in the same
 reply, whatever flow is open. The customer is attached when the conversation knows one;
 otherwise the report waits for attribution and is attached when the note is filed. A
-`/cancel` or a crash right after cannot lose it: it commits with this turn.
+`/cancel` or a crash right after cannot lose it: it commits with this turn. A kickback,
+gift, off-label or 统方 flag is kept the same way (a compliance record), so editing or deleting
+the note later does not hide from the manager what was written.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
         return text
     result = guard.check(text[:GUARDED_CHARS])
     turn.findings.redacted |= {r.category for r in result.redactions}
+    flagged = {f.category for f in result.flags} | (
+        {"prescription_count"} & {r.category for r in result.redactions})
+    if flagged:  # kept for the manager whatever the rep does with the text next
+        turn.store.add_compliance_record("typed", sorted(flagged), result.redacted, turn.now,
+                                         source=source, account=turn.account())
     if result.adverse_event is None:
         return result.redacted
     account = _customer_of(turn, result.redacted)

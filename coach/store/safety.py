@@ -1,0 +1,96 @@
+"""The safety team's view of adverse-event reports, across every rep and team.
+
+Reports are listed whoever logged them: an active rep, a revoked one, or one whose data was
+erased with /forget (the report outlives them, see coach/store/export.py). Open reports come
+first, oldest deadline first; the safety team marks a report forwarded once it is in their
+own system, which stops its reminders and escalation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coach.store.models import AdverseEvent, Rep
+
+COLUMNS = ("id", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
+           "forwarded_at", "escalated_at", "phrase", "report", "source")
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """One adverse-event report as the safety team reads it (times in UTC, ISO 8601)."""
+
+    id: int
+    status: str
+    rep: str
+    team: str
+    customer: str
+    day0: str
+    deadline: str
+    overdue: bool
+    forwarded_at: str
+    escalated_at: str
+    phrase: str
+    report: str
+    source: str
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else ""
+
+
+def _rep_label(rep: Rep) -> str:
+    if rep.forgotten_at is not None or not rep.name:
+        return f"rep #{rep.id} (data deleted)"
+    return rep.name if rep.active else f"{rep.name} (revoked)"
+
+
+def safety_reports(session: Session, now: datetime, *, include_forwarded: bool = False,
+                   team: str | None = None) -> list[SafetyReport]:
+    query = select(AdverseEvent, Rep).join(Rep, Rep.id == AdverseEvent.rep_id)
+    if not include_forwarded:
+        query = query.where(AdverseEvent.status != "forwarded")
+    if team is not None:
+        query = query.where(Rep.team == team)
+    query = query.order_by(AdverseEvent.status == "forwarded", AdverseEvent.deadline,
+                           AdverseEvent.id)
+    return [SafetyReport(
+        id=event.id, status=event.status, rep=_rep_label(rep), team=rep.team or "",
+        customer=event.customer or "", day0=_iso(event.day0), deadline=_iso(event.deadline),
+        overdue=event.status != "forwarded" and event.deadline <= now,
+        forwarded_at=_iso(event.forwarded_at), escalated_at=_iso(event.escalated_at),
+        phrase=event.phrase, report=event.report, source=event.source or "")
+        for event, rep in session.execute(query).all()]
+
+
+def mark_forwarded(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
+    """Mark reports forwarded; returns the ids that were open (unknown ids are left out)."""
+    events = session.execute(
+        select(AdverseEvent).where(AdverseEvent.id.in_(ids),
+                                   AdverseEvent.status != "forwarded")).scalars().all()
+    for event in events:
+        event.status, event.forwarded_at = "forwarded", now
+    return sorted(e.id for e in events)
+
+
+def as_csv(reports: Iterable[SafetyReport]) -> bytes:
+    """UTF-8 with a BOM, so Excel shows the Chinese text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for report in reports:
+        row = asdict(report)
+        writer.writerow([row[c] for c in COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def as_json(reports: Iterable[SafetyReport]) -> bytes:
+    return json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2).encode()

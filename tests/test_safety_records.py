@@ -1,0 +1,146 @@
+"""Safety records are never lost, hidden or erased: not by /forget, an edit, a deleted note,
+a revoked rep or a missed deadline. Rep says X, bot answers Y, store holds Z, manager sees W.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from coach.engine import Engine
+from coach.store.database import Database
+from coach.testing import MemoryChat
+from tests.conftest import Clock
+from tests.test_access import enrolled, log
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rows(database: Database, sql: str) -> list[Any]:
+    with database.transaction() as session:
+        return list(session.execute(text(sql)).all())
+
+
+def test_forget_keeps_the_reports_and_flags_and_says_why(engine: Engine,
+                                                         database: Database) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
+    log(rep, "泰山医院李主任暗示要点好处费才肯多开")
+    asked = MemoryChat.text(rep.say("/forget"))
+    assert "保留" in asked and "不良事件" in asked
+    gone = MemoryChat.text(rep.press("确定删除"))
+    assert "1 条不良事件报告" in gone and "1 条合规提醒记录" in gone
+    # the coaching data is gone; the report and the flag are kept, without the rep's name
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(0,)]
+    assert rows(database, "SELECT COUNT(*) FROM accounts") == [(0,)]
+    assert rows(database, "SELECT name, active FROM reps WHERE id = 2") == [("", False)]
+    assert rows(database, "SELECT customer, account_id, status FROM adverse_events") == [
+        ("李主任 · 泰山医院", None, "open")]
+    [(categories, kept)] = rows(database, "SELECT categories, text FROM compliance_records")
+    assert "kickback" in str(categories) and "好处费" in kept
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "已删除数据的代表 #2" in overview and "荨麻疹" in overview and "好处费" in overview
+    assert "王芳" not in overview
+    # the identity is free: the person can be enrolled again, from nothing
+    assert rows(database, "SELECT COUNT(*) FROM identities WHERE external_id = '32'") == [(0,)]
+
+
+def test_editing_a_flagged_note_keeps_the_flag_and_the_original(engine: Engine,
+                                                                database: Database) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "人民医院张主任说要拿回扣才肯进药")
+    assert "修改" in " ".join(c.label for c in rep.choices())
+    rep.press("修改")
+    rep.say("人民医院张主任说进药要等药事会")
+    assert rows(database, "SELECT text FROM notes") == [("人民医院张主任说进药要等药事会",)]
+    assert "kickback" in str(rows(database, "SELECT flags FROM notes")[0][0])
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "编辑前的原文" in overview and "要拿回扣才肯进药" in overview
+
+
+def test_an_edit_that_now_describes_an_adverse_event_starts_a_report(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "人民医院张主任说下周再聊")
+    rep.press("完成")
+    rep.say("/log")
+    rep.say("人民医院张主任说下周再聊 另外提到一个病人用药后肝功能异常 ALT 180")
+    assert rows(database, "SELECT COUNT(*) FROM adverse_events") == [(1,)]
+
+
+def test_text_typed_at_the_date_question_is_checked_like_a_note(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    rep.say("/log")
+    rep.say("人民医院张主任 聊了新指南")
+    rep.press("加跟进日期")
+    replies = rep.say("下周二 去看看那个用了我们的药后起皮疹的病人")
+    assert "不良事件" in MemoryChat.text(replies)
+    assert rows(database, "SELECT COUNT(*) FROM adverse_events") == [(1,)]
+
+
+def test_a_revoked_reps_open_reports_stay_in_the_managers_view(engine: Engine,
+                                                               database: Database) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
+    assert engine.revoke(name="王芳")
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "王芳（已停用）" in overview and "荨麻疹" in overview
+    assert "未确认转交" in overview
+
+
+def test_a_report_not_forwarded_by_its_deadline_goes_to_the_manager(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
+    clock.advance(hours=25)
+    due = engine.due_reminders(["telegram"])
+    to_manager = [r for r in due if r.user_id == "31"]
+    assert len(to_manager) == 1
+    shown = to_manager[0].reply.text
+    assert "王芳" in shown and "荨麻疹" in shown and "已过" in shown
+    engine.mark_reminded(due)
+    assert rows(database, "SELECT escalated_at IS NOT NULL FROM adverse_events") == [(True,)]
+    assert not [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
+    assert "⏰ 已过截止时间" in MemoryChat.text(manager.say("/team"))
+
+
+def test_the_safety_team_lists_exports_and_closes_reports_from_the_command_line(
+        engine: Engine, database: Database, tmp_path: Path) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
+    rep.say("/forget")
+    rep.press("确定删除")  # the report outlives the rep's data
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: '{database.url}'}}\n"
+                      f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "ae",
+                               *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    listed = cli("list")
+    assert listed.returncode == 0, listed.stderr
+    # the test clock is weeks behind the machine's: the report is long past its deadline
+    assert "#1 OVERDUE open" in listed.stdout and "rep #1 (data deleted) (east)" in listed.stdout
+    assert "荨麻疹" in listed.stdout and "李主任 · 泰山医院" in listed.stdout
+    out = tmp_path / "reports.csv"
+    assert cli("export", "--out", str(out)).returncode == 0
+    [row] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert (row["id"], row["status"], row["customer"]) == ("1", "open", "李主任 · 泰山医院")
+    assert "荨麻疹" in row["report"]
+    assert cli("forward", "1").stdout.strip() == "adverse event 1 marked forwarded"
+    again = cli("forward", "1", "99")
+    assert again.returncode == 1 and "not open or not found: 1, 99" in again.stderr
+    assert cli("list").stdout.strip() == "no open adverse-event reports"
+    assert '"status": "forwarded"' in cli("export", "--all", "--format", "json").stdout
