@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach.compliance import CATEGORIES, Guard, GuardConfigError, GuardResult, load_guard
+from coach.compliance.normalise import normalise_text
 from coach.compliance.prefilter import at_word_boundary, fast_start, fold, needs_of
 from coach.compliance.validators import id_card_15, id_card_checksum, id_check_char, luhn
 
@@ -446,7 +447,9 @@ def test_fold_keeps_length_and_matches_re_ignorecase() -> None:
 
 def test_patterns_follow_the_speed_convention(guard: Guard) -> None:
     """rules.yaml, Speed: every scanned pattern starts with a literal or a class."""
-    gated_by_a_rare_sign = {"email"}  # needs "@": skipped on almost every note
+    # skipped on almost every note: email needs "@"; patient_name_marked_zh needs a bracket
+    # and 患者/病人 (its name comes first, so it cannot start with a literal)
+    gated_by_a_rare_sign = {"email", "patient_name_marked_zh"}
     slow = [r.id for r in guard.rules.redactors
             if not fast_start(r.regex) and r.id not in gated_by_a_rare_sign]
     slow += [r.id for r in guard.rules.rules if r.quantity is None and not fast_start(r.regex)]
@@ -502,6 +505,7 @@ NOTES = st.text(ALPHABET, max_size=120) | st.text(max_size=60)
 def test_random_text_never_raises_and_is_consistent(text: str) -> None:
     guard = _shared_guard()
     result = guard.check(text)
+    text = normalise_text(text)  # offsets refer to the text as the rules read it
     # redactions are ordered, disjoint, inside the text, and rebuild the redacted text
     pos, rebuilt = 0, []
     for r in result.redactions:

@@ -81,6 +81,10 @@ class RedactSpec(_Strict):
     pattern: str
     validator: str | None = None
     ignore_case: bool = False
+    # skipped when this pattern occurs in the `not_after_window` characters before the match
+    # (a business number: 订单号, 批号, invoice …); searched case-insensitively
+    not_after: str | None = None
+    not_after_window: int = Field(default=12, ge=1, le=40)
 
 
 class RequireSpec(_Strict):
@@ -151,6 +155,8 @@ class Redactor:
     folded: bool
     #: The pattern's leading \b was split off; the guard checks it at each match start.
     word_start: bool
+    not_after: re.Pattern[str] | None = None
+    not_after_window: int = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,13 +290,16 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
         compiled = regex(item.pattern, (*where, "pattern"))
         if compiled is not None and item.ignore_case:
             _check_lowercase(compiled, (*where, "pattern"), problems)
+        not_after = None if item.not_after is None else regex(
+            f"(?i:{item.not_after})", (*where, "not_after"))
         if compiled is not None and kind_spec is not None:
             group: int | str = "value" if "value" in compiled.groupindex else 0
             scan, word_start = hoist_word_start(compiled)
             redactors.append(Redactor(item.id, item.kind, kind_spec.category,
                                       kind_spec.placeholder, scan, group, validator,
                                       _gate(scan, needs_of(compiled, item.ignore_case)),
-                                      item.ignore_case, word_start))
+                                      item.ignore_case, word_start, not_after,
+                                      item.not_after_window))
     _check_unique_ids(problems, "redact", [r.id for r in spec.redact])
 
     suppressors = _compile_suppressors(spec, problems, macros)

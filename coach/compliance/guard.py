@@ -34,6 +34,7 @@ from coach.compliance.config import (
     Suppressor,
     load_rules,
 )
+from coach.compliance.normalise import normalise_text
 from coach.compliance.prefilter import Needs, at_word_boundary, fold
 
 #: Stands in for a redacted character while later rules run: not a digit, letter or
@@ -52,6 +53,23 @@ _NARROW = {code: code - 0xFEE0 for code in
 
 def _view(text: str) -> str:
     return text.translate(_NARROW) if _WIDE.search(text) else text
+
+
+#: Chinese numerals as a number is read out digit by digit (一三八…, 幺 for 1 on the phone).
+_NUMERALS = str.maketrans("零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖",
+                          "001234567891123456789")
+_SEPARATOR = " .\\-\u2014\u2013_\u00b7"
+#: A run of at least 7 digits, written in digits or numerals, with separators between them.
+_DIGIT = "0-9零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
+_DIGIT_RUN = re.compile(f"[{_DIGIT}](?:[{_SEPARATOR}]?[{_DIGIT}]){{6,}}")
+
+
+def _digits_view(text: str) -> str:
+    """`text` with numerals in long digit runs read as digits (same length): "一三八 一二三四
+    五六七八" is a phone number to the rules, "一二三期" stays words."""
+    if not any(ch in text for ch in "零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"):
+        return text
+    return _DIGIT_RUN.sub(lambda m: m.group().translate(_NUMERALS), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,8 +331,11 @@ class Guard:
         return text.en if locale == "en" else text.zh
 
     def check(self, text: str) -> GuardResult:
+        """Offsets and the redacted text refer to `text` normalised (coach.compliance.
+        normalise): callers that pass the door's text get it back unchanged."""
+        text = normalise_text(text)
         spans: list[_Span] = []
-        view = _view(text)
+        view = _digits_view(_view(text))
         if "[" in view:  # a placeholder already in the text ("record no.") is no word
             view = self.rules.placeholders.sub(lambda m: MASK * len(m.group()), view)
         gate = _Gate(view, self.prefilter)
@@ -400,6 +421,9 @@ class Guard:
                 if start < 0 or start == end or _overlaps(spans, start, end):
                     continue
                 if redactor.validator is not None and not redactor.validator(masked[start:end]):
+                    continue
+                if redactor.not_after is not None and redactor.not_after.search(
+                        masked, max(0, start - redactor.not_after_window), start):
                     continue
                 spans.append(_Span(start, end, redactor.kind, redactor.placeholder,
                                    redactor.category))

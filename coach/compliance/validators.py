@@ -58,6 +58,24 @@ def id_card_checksum(text: str) -> bool:
     return id_check_char(body) == check
 
 
+def id_card_shape(text: str) -> bool:
+    """An 18-character resident ID whose check character may be mistyped: province and a
+    real birth date. A typo in someone's ID number still identifies them."""
+    digits = _digits(text[:-1])
+    check = text.rstrip()[-1:].upper()
+    if len(digits) != 17 or not (check == "X" or check.isdecimal()):
+        return False
+    if digits[:2] not in _ID_PROVINCES:
+        return False
+    return _valid_date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
+
+
+def card_length(text: str) -> bool:
+    """16 to 19 digits, not all the same: a card number, whatever its checksum."""
+    digits = _digits(text)
+    return 16 <= len(digits) <= 19 and len(set(digits)) > 1
+
+
 def id_card_15(text: str) -> bool:
     """A 15-digit first-generation ID (before 1999): province and a real 19yy birth date."""
     digits = _digits(text)
@@ -85,5 +103,7 @@ def luhn(text: str) -> bool:
 VALIDATORS: dict[str, Validator] = {
     "id_card_checksum": id_card_checksum,
     "id_card_15": id_card_15,
+    "id_card_shape": id_card_shape,
+    "card_length": card_length,
     "luhn": luhn,
 }

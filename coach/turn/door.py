@@ -18,44 +18,22 @@ the note later does not hide from the manager what was written.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 
 from coach.capture import read_note, resolve
+from coach.compliance.normalise import normalise_text
 from coach.context import Turn
 from coach.messages import Reply
 from coach.store.models import Account
 
 __all__ = ["check_at_door", "normalise"]
 
-_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-_KEPT_CONTROLS = frozenset("\n\t")
-# Full-width punctuation of Chinese typing, kept as typed between words.
-_CJK_PUNCTUATION = frozenset(
-    [chr(c) for c in (*range(0xFF01, 0xFF10), *range(0xFF1A, 0xFF21), *range(0xFF3B, 0xFF41),
-                      *range(0xFF5B, 0xFF66))] + ["\u2026", "\u2014", "\u00b7"])
 GUARDED_CHARS = 50_000  # the guard reads this much of a huge message; the rest is refused
-
-
-def _identifier_char(char: str) -> bool:
-    return char.isascii() and char.isalnum()
 
 
 def normalise(text: str) -> str:
     """The text as the engine reads and keeps it (see the module docstring)."""
-    kept = [ch for ch in text
-            if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in _DROPPED]
-    out: list[str] = []
-    for index, char in enumerate(kept):
-        if char in _CJK_PUNCTUATION:
-            before = unicodedata.normalize("NFKC", kept[index - 1]) if index else ""
-            after = unicodedata.normalize("NFKC", kept[index + 1]) if index + 1 < len(kept) else ""
-            if not (before[-1:] and _identifier_char(before[-1])
-                    and after[:1] and _identifier_char(after[:1])):
-                out.append(char)
-                continue
-        out.append(unicodedata.normalize("NFKC", char))
-    return "".join(out).strip()
+    return normalise_text(text).strip()
 
 
 def _customer_of(turn: Turn, text: str) -> Account | None:
