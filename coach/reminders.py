@@ -21,7 +21,14 @@ from sqlalchemy import select
 from coach.library import Library
 from coach.messages import Choice, Reply
 from coach.store.database import Database
-from coach.store.models import Account, AdverseEvent, FollowUp, Identity, Rep
+from coach.store.models import (
+    CLOSED_REPORTS,
+    Account,
+    AdverseEvent,
+    FollowUp,
+    Identity,
+    Rep,
+)
 from coach.store.repo import Directory
 from coach.turn.keys import AdverseEventKey, ReminderAction, ReminderKey, encode
 
@@ -96,7 +103,7 @@ def due_adverse_events(database: Database, library: Library, now: datetime,
     with database.transaction() as session:
         directory = Directory(session)
         events = session.execute(
-            select(AdverseEvent).where(AdverseEvent.status == "open",
+            select(AdverseEvent).where(AdverseEvent.status.in_(("open", "unconfirmed")),
                                        AdverseEvent.remind_at <= now)
             .order_by(AdverseEvent.remind_at).limit(BATCH)
         ).scalars().all()
@@ -116,7 +123,7 @@ def due_adverse_events(database: Database, library: Library, now: datetime,
         managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
         overdue = session.execute(
             select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
-            .where(AdverseEvent.status != "forwarded", AdverseEvent.deadline <= now,
+            .where(AdverseEvent.status.not_in(CLOSED_REPORTS), AdverseEvent.deadline <= now,
                    AdverseEvent.escalated_at.is_(None), Rep.team.in_(managed))
             .order_by(AdverseEvent.deadline).limit(BATCH)
         ).scalars().all()
@@ -168,7 +175,7 @@ def mark_sent(database: Database, delivered: Iterable[DueReminder], now: datetim
             followup.sent_at = now
         for event in session.execute(
             select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["adverse_event"]),
-                                       AdverseEvent.status == "open")
+                                       AdverseEvent.status.in_(("open", "unconfirmed")))
         ).scalars():
             event.status = "reminded"
         for event in session.execute(

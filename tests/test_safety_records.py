@@ -144,3 +144,32 @@ def test_the_safety_team_lists_exports_and_closes_reports_from_the_command_line(
     assert again.returncode == 1 and "not open or not found: 1, 99" in again.stderr
     assert cli("list").stdout.strip() == "no open adverse-event reports"
     assert '"status": "forwarded"' in cli("export", "--all", "--format", "json").stdout
+
+
+def test_an_event_not_tied_to_the_product_is_asked_about_and_either_answer_is_kept(
+        engine: Engine, database: Database) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    rep.say("/quiz")  # mid-anything: the question comes all the same
+    asked = rep.say("李主任说有个病人上周严重腹泻 住院了三天")
+    shown = MemoryChat.text(asked)
+    assert "这是不是患者用了我们的药之后发生的？" in shown and "拿不准就选“是”" in shown
+    assert [c.label for r in asked for c in r.choices][:2] == [
+        "是，算不良事件", "不是，和我们的药无关"]
+    assert rows(database, "SELECT status FROM adverse_events") == [("unconfirmed",)]
+    assert "待代表确认是否为不良事件" in MemoryChat.text(manager.say("/team"))
+    keys = {c.label: c.key for r in asked for c in r.choices}
+    confirmed = MemoryChat.text(rep.press_key(keys["是，算不良事件"]))  # the notice's button
+    assert "已按不良事件记录" in confirmed
+    assert rows(database, "SELECT status FROM adverse_events") == [("open",)]
+    # the same button again does nothing: it was answered
+    again = rep.press_key("a1.n")
+    assert len(again) == 1 and again[0].toast
+    rep.say("/cancel")
+    asked = rep.say("Dr Li said one of his patients fainted in the clinic last week")
+    keys = {c.label: c.key for r in asked for c in r.choices}
+    shown = MemoryChat.text(rep.press_key(keys["不是，和我们的药无关"]))
+    assert "代表确认不是不良事件" in shown and "记录会保留备查" in shown
+    assert rows(database, "SELECT id, status FROM adverse_events ORDER BY id") == [
+        (1, "open"), (2, "not_ae")]
+    assert "代表确认不是不良事件" in MemoryChat.text(manager.say("/team"))

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from coach.actions.registry import action
-from coach.store.models import Account, AdverseEvent, ComplianceRecord, Note, Rep
+from coach.store.models import (
+    CLOSED_REPORTS,
+    Account,
+    AdverseEvent,
+    ComplianceRecord,
+    Note,
+    Rep,
+)
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -56,7 +63,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     # open reports first (oldest deadline first), then the latest forwarded ones
     events = session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id.in_(all_ids))
-        .order_by((AdverseEvent.status == "forwarded"), AdverseEvent.deadline)
+        .order_by(AdverseEvent.status.in_(CLOSED_REPORTS), AdverseEvent.deadline)
         .limit(LIST_LIMIT)
     ).scalars().all()
     turn.vars["team"] = {
@@ -70,7 +77,9 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
         "adverse_events": [{"rep": names[e.rep_id], "day0": turn.local_time(e.day0),
                             "deadline": turn.local_time(e.deadline), "phrase": e.phrase,
                             "customer": e.customer,
-                            "overdue": e.status != "forwarded" and e.deadline <= turn.now,
+                            "overdue": e.status not in CLOSED_REPORTS and e.deadline <= turn.now,
+                            "unconfirmed": e.status == "unconfirmed",
+                            "not_ae": e.status == "not_ae",
                             "forwarded": e.status == "forwarded"} for e in events],
     }
 

@@ -15,6 +15,7 @@ from coach.actions.registry import action
 from coach.actions.signals import find_signals
 from coach.playbook import STAGES
 from coach.store.models import (
+    CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
@@ -115,7 +116,7 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
             "today_regression_label", name=shown(account))})
     reports = session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
-                                   AdverseEvent.status != "forwarded")
+                                   AdverseEvent.status.not_in(CLOSED_REPORTS))
         .order_by(AdverseEvent.deadline)).scalars().all()
     report_items = []
     for event in reports:
@@ -163,7 +164,7 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     if picked.startswith("e") and number.isdigit():
         event = turn.store.adverse_event(int(number))
-        if event is None or event.status == "forwarded":
+        if event is None or event.status in CLOSED_REPORTS:
             return
         if event.account_id is None:
             turn.vars["note"] = event.report

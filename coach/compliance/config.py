@@ -44,7 +44,12 @@ CATEGORIES: tuple[str, ...] = (
 )
 RULE_CATEGORIES = frozenset(CATEGORIES) - {"personal_data"}
 
-Scope = Literal["clause", "sentence"]
+#: How far a rule looks around a match: its clause, its sentence, or `nearby`: the same
+#: paragraph within NEARBY characters either side (reps write short notes, often without
+#: punctuation, so the drug and the event are rarely in one clause; in a 2,000-character
+#: note the next paragraph is about something else).
+Scope = Literal["clause", "sentence", "nearby"]
+NEARBY = 60
 SuppressorMode = Literal["before", "after", "near", "inside"]
 _MODES: tuple[SuppressorMode, ...] = ("before", "after", "near", "inside")
 _MACRO = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -100,6 +105,9 @@ class SuppressorSpec(_Strict):
     inside: str | None = None
     window: int = Field(default=12, ge=1, le=200)
     scope: Scope = "clause"
+    # for `near`: look only this many characters either side, within the scope (notes
+    # without punctuation are one long clause)
+    near_window: int | None = Field(default=None, ge=1, le=200)
     unless: str | None = None
     unless_scope: Scope = "clause"
 
@@ -115,6 +123,9 @@ class RuleSpec(_Strict):
     category: str
     pattern: str
     ignore_case: bool = False
+    # adverse events only: a hit is a question to the rep ("is this an adverse event?"),
+    # not a report, and only when no other rule found one
+    possible: bool = False
     requires: RequireSpec | None = None
     suppressors: list[str] | None = None
     quantity: QuantitySpec | None = None
@@ -168,6 +179,7 @@ class Suppressor:
     scope: Scope
     unless: re.Pattern[str] | None
     unless_scope: Scope
+    near_window: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +205,8 @@ class Rule:
     folded: bool
     #: The pattern's leading \b was split off; the guard checks it at each match start.
     word_start: bool
+    #: A hit is a question to the rep, not a report (adverse events only).
+    possible: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +360,10 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
             rules.append(Rule(rule_spec.id, rule_spec.category, scan, requires,
                               rule_spec.requires.scope if rule_spec.requires else "sentence",
                               tuple(chosen), quantity, tuple(n for n in needs if n),
-                              rule_spec.ignore_case, word_start))
+                              rule_spec.ignore_case, word_start, rule_spec.possible))
+            if rule_spec.possible and rule_spec.category != "adverse_event":
+                problems.add((*where, "possible"),
+                             f"rule {rule_spec.id!r}: only adverse-event rules can be possible")
     _check_unique_ids(problems, "rules", [r.id for r in spec.rules])
 
     for category in spec.suppressors:
@@ -404,7 +421,7 @@ def _compile_suppressors(spec: RulesFile, problems: _Problems,
                 problems.add((*where, "id"), f"suppressor id {item.id!r} is used twice")
             if compiled is not None:
                 table[item.id] = Suppressor(item.id, mode, compiled, item.window, item.scope,
-                                            unless, item.unless_scope)
+                                            unless, item.unless_scope, item.near_window)
         result[category] = table
     return result
 

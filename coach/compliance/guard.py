@@ -28,6 +28,7 @@ from pathlib import Path
 
 from coach.compliance.config import (
     CATEGORIES,
+    NEARBY,
     CompiledRules,
     Rule,
     Scope,
@@ -108,6 +109,9 @@ class GuardResult:
     redactions: tuple[Redaction, ...] = ()
     flags: tuple[Flag, ...] = ()
     adverse_event: AdverseEvent | None = None
+    #: An event term with a specific patient but nothing tying it to the product: the rep is
+    #: asked. Set only when `adverse_event` is None.
+    possible_event: AdverseEvent | None = None
 
     @property
     def has_issues(self) -> bool:
@@ -146,7 +150,13 @@ class _Scan:
         self._breaks: dict[Scope, tuple[list[int], list[int]]] = {}
 
     def bounds(self, start: int, end: int, scope: Scope) -> tuple[int, int]:
-        """The clause or sentence around text[start:end]."""
+        """The clause, sentence or nearby text around text[start:end]."""
+        if scope == "nearby":
+            text = self.text
+            lo = max(text.rfind("\n", 0, start) + 1, start - NEARBY)
+            newline = text.find("\n", end)
+            hi = min(len(text) if newline < 0 else newline, end + NEARBY)
+            return lo, hi
         breaks = self._breaks.get(scope)
         if breaks is None:
             regex = self.rules.clause_break if scope == "clause" else self.rules.sentence_break
@@ -165,7 +175,9 @@ class _Scan:
         for sup in suppressors:
             if sup.mode == "before":
                 lo = max(self.bounds(start, end, sup.scope)[0], start - sup.window)
-                hit = sup.regex.search(text[lo:start]) is not None
+                # searched in place, not on a slice: a lookbehind (能不能 is no negation)
+                # sees what comes before the window
+                hit = sup.regex.search(text, lo, start) is not None
             elif sup.mode == "after":
                 hi = min(self.bounds(start, end, sup.scope)[1], end + sup.window)
                 hit = sup.regex.match(text[end:hi]) is not None
@@ -173,6 +185,8 @@ class _Scan:
                 hit = sup.regex.search(text, start, end) is not None
             else:
                 lo, hi = self.bounds(start, end, sup.scope)
+                if sup.near_window is not None:
+                    lo, hi = max(lo, start - sup.near_window), min(hi, end + sup.near_window)
                 hit = sup.regex.search(text, lo, hi) is not None
             if not hit:
                 continue
@@ -378,14 +392,16 @@ class Guard:
         spans.sort()
         redacted = _render(text, spans, 0, len(text))
         flags: list[Flag] = []
-        phrases: list[str] = []
-        ae_rules: list[str] = []
-        for rule, start, end in sorted(hits, key=lambda h: (h[1], h[2])):
+        events: dict[bool, tuple[list[str], list[str]]] = {False: ([], []), True: ([], [])}
+        # at one start the longest statement first: a count with its numbers wins over the
+        # shorter question it contains
+        for rule, start, end in sorted(hits, key=lambda h: (h[1], -h[2])):
             phrase = _render(text, spans, start, end)
             if rule.category == "adverse_event":
                 # the report is named by what happened: the whole clause, not the cue
                 lo, hi = scan.bounds(start, end, "clause")
                 phrase = _render(text, spans, lo, hi).strip(" ，,。.;；")[:MAX_PHRASE]
+                phrases, ae_rules = events[rule.possible]
                 if phrase not in phrases:
                     phrases.append(phrase)
                 if rule.id not in ae_rules:
@@ -395,10 +411,13 @@ class Guard:
                    for f in flags):
                 continue  # the same statement found by a second rule
             flags.append(Flag(rule.category, rule.id, phrase, start, end))
-        adverse = AdverseEvent(tuple(phrases), tuple(ae_rules)) if phrases else None
+        sure, unsure = events[False], events[True]
+        adverse = AdverseEvent(tuple(sure[0]), tuple(sure[1])) if sure[0] else None
+        possible = AdverseEvent(tuple(unsure[0]), tuple(unsure[1])) \
+            if unsure[0] and adverse is None else None
         redactions = tuple(Redaction(s.kind, s.placeholder, s.start, s.end, s.category)
                            for s in spans)
-        return GuardResult(redacted, redactions, tuple(flags), adverse)
+        return GuardResult(redacted, redactions, tuple(flags), adverse, possible)
 
     def _redact_pass(self, masked: str, spans: list[_Span], gate: _Gate) -> bool:
         added = False

@@ -203,6 +203,9 @@ class Suggestion(Base):
 # a later visit sets another next step for the customer (replaced); sent = reminded, open.
 OPEN_FOLLOWUPS = ("open", "sent")
 CLOSED_FOLLOWUPS = ("done", "dropped", "replaced")
+#: An adverse event needs nothing more once forwarded to pharmacovigilance, or once the rep
+#: said it was not one (for a report the guard was unsure of); the row stays either way.
+CLOSED_REPORTS = ("forwarded", "not_ae")
 
 
 class FollowUp(Base):

@@ -354,13 +354,15 @@ class RepStore:
 
     def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,
                           now: datetime, deadline: timedelta, remind_before: timedelta, *,
-                          report: str, source: str | None = None) -> AdverseEvent:
+                          report: str, source: str | None = None,
+                          status: str = "open") -> AdverseEvent:
         """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it. Without
-        a customer the report waits for attribution (`attribute_reports`)."""
+        a customer the report waits for attribution (`attribute_reports`). An "unconfirmed"
+        one waits for the rep to say whether it is an adverse event; its clock runs too."""
         event = AdverseEvent(rep_id=self.rep_id, account_id=account.id if account else None,
                              note_id=note.id if note else None, phrase=phrase[:200],
                              report=report, source=source, day0=now, deadline=now + deadline,
-                             remind_at=now + deadline - remind_before, status="open",
+                             remind_at=now + deadline - remind_before, status=status,
                              customer=customer_label(account))
         self.session.add(event)
         self.session.flush()

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coach.store.models import AdverseEvent, Rep
+from coach.store.models import CLOSED_REPORTS, AdverseEvent, Rep
 
 COLUMNS = ("id", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
            "forwarded_at", "escalated_at", "phrase", "report", "source")
@@ -57,15 +57,15 @@ def safety_reports(session: Session, now: datetime, *, include_forwarded: bool =
                    team: str | None = None) -> list[SafetyReport]:
     query = select(AdverseEvent, Rep).join(Rep, Rep.id == AdverseEvent.rep_id)
     if not include_forwarded:
-        query = query.where(AdverseEvent.status != "forwarded")
+        query = query.where(AdverseEvent.status.not_in(CLOSED_REPORTS))
     if team is not None:
         query = query.where(Rep.team == team)
-    query = query.order_by(AdverseEvent.status == "forwarded", AdverseEvent.deadline,
+    query = query.order_by(AdverseEvent.status.in_(CLOSED_REPORTS), AdverseEvent.deadline,
                            AdverseEvent.id)
     return [SafetyReport(
         id=event.id, status=event.status, rep=_rep_label(rep), team=rep.team or "",
         customer=event.customer or "", day0=_iso(event.day0), deadline=_iso(event.deadline),
-        overdue=event.status != "forwarded" and event.deadline <= now,
+        overdue=event.status not in CLOSED_REPORTS and event.deadline <= now,
         forwarded_at=_iso(event.forwarded_at), escalated_at=_iso(event.escalated_at),
         phrase=event.phrase, report=event.report, source=event.source or "")
         for event, rep in session.execute(query).all()]
@@ -75,7 +75,7 @@ def mark_forwarded(session: Session, ids: Sequence[int], now: datetime) -> list[
     """Mark reports forwarded; returns the ids that were open (unknown ids are left out)."""
     events = session.execute(
         select(AdverseEvent).where(AdverseEvent.id.in_(ids),
-                                   AdverseEvent.status != "forwarded")).scalars().all()
+                                   AdverseEvent.status.not_in(CLOSED_REPORTS))).scalars().all()
     for event in events:
         event.status, event.forwarded_at = "forwarded", now
     return sorted(e.id for e in events)

@@ -23,8 +23,9 @@ from datetime import timedelta
 from coach.capture import read_note, resolve
 from coach.compliance.normalise import normalise_text
 from coach.context import Turn
-from coach.messages import Reply
+from coach.messages import Choice, Reply
 from coach.store.models import Account
+from coach.turn.keys import AdverseEventKey, encode
 
 __all__ = ["check_at_door", "normalise"]
 
@@ -65,18 +66,28 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
     if flagged:  # kept for the manager whatever the rep does with the text next
         turn.store.add_compliance_record("typed", sorted(flagged), result.redacted, turn.now,
                                          source=source, account=turn.account())
-    if result.adverse_event is None:
+    found = result.adverse_event or result.possible_event
+    if found is None:
         return result.redacted
+    sure = result.adverse_event is not None
     account = _customer_of(turn, result.redacted)
     settings = turn.settings
     event = turn.store.add_adverse_event(
-        account, None, result.adverse_event.phrases[0], turn.now,
+        account, None, found.phrases[0], turn.now,
         timedelta(hours=settings.adverse_event_hours),
         timedelta(hours=settings.adverse_event_remind_before_hours),
-        report=result.redacted, source=source[:100])
+        report=result.redacted, source=source[:100],
+        status="open" if sure else "unconfirmed")
     turn.findings.reports.append(event.id)
-    turn.notices.append(Reply(turn.message(
-        "adverse_event_notice", phrase=event.phrase, day0=turn.local_time(event.day0),
-        deadline=turn.local_time(event.deadline), hours=settings.adverse_event_hours,
-        account=turn.account_view(account))))
+    context = {"phrase": event.phrase, "day0": turn.local_time(event.day0),
+               "deadline": turn.local_time(event.deadline),
+               "hours": settings.adverse_event_hours, "account": turn.account_view(account)}
+    if sure:
+        turn.notices.append(Reply(turn.message("adverse_event_notice", **context)))
+    else:  # the clock runs from now all the same: the answer only says whether it stops
+        turn.notices.append(Reply(turn.message("adverse_event_question", **context), (
+            Choice(encode(AdverseEventKey(event.id, "y")),
+                   turn.message("adverse_event_yes_label")),
+            Choice(encode(AdverseEventKey(event.id, "n")),
+                   turn.message("adverse_event_no_label")))))
     return result.redacted

@@ -7,7 +7,9 @@ typed key, or None for anything else (a forged or garbled key is refused, never 
     SEQ.TOKEN      ChoiceKey        an answer to the waiting question; SEQ is the prompt
                                     counter, so a button of an older question is stale
     rID.l|s|d      ReminderKey      log / reschedule / drop a reminded follow-up
-    aID.f          AdverseEventKey  an adverse event was forwarded to pharmacovigilance
+    aID.f|y|n      AdverseEventKey  an adverse event was forwarded to pharmacovigilance; or,
+                                    for one the guard was unsure of, the rep says it is (y)
+                                    or is not (n) an adverse event
     nID            NudgeKey         re-evaluate this customer (weekly nudge)
     n.s            SnoozeKey        snooze the weekly nudge for a week
 
@@ -23,6 +25,7 @@ from typing import Literal
 
 __all__ = [
     "MAX_KEY_BYTES",
+    "AdverseEventAction",
     "AdverseEventKey",
     "ButtonKey",
     "ChoiceKey",
@@ -36,6 +39,7 @@ __all__ = [
 
 MAX_KEY_BYTES = 64
 ReminderAction = Literal["l", "s", "d"]
+AdverseEventAction = Literal["f", "y", "n"]
 _TOKEN = re.compile(r"^[a-z0-9]{1,8}$")
 
 
@@ -57,6 +61,7 @@ class ReminderKey:
 @dataclass(frozen=True)
 class AdverseEventKey:
     event_id: int
+    action: AdverseEventAction = "f"
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def encode(key: ButtonKey) -> str:
     elif isinstance(key, ReminderKey):
         raw = f"r{key.followup_id}.{key.action}"
     elif isinstance(key, AdverseEventKey):
-        raw = f"a{key.event_id}.f"
+        raw = f"a{key.event_id}.{key.action}"
     elif isinstance(key, NudgeKey):
         raw = f"n{key.account_id}"
     else:
@@ -115,6 +120,6 @@ def decode(raw: str) -> ButtonKey | None:
         return None
     if tag == "r" and tail in ("l", "s", "d"):
         return ReminderKey(ident, tail)  # type: ignore[arg-type]
-    if tag == "a" and tail == "f":
-        return AdverseEventKey(ident)
+    if tag == "a" and tail in ("f", "y", "n"):
+        return AdverseEventKey(ident, tail)  # type: ignore[arg-type]
     return None

@@ -126,11 +126,27 @@ class Router:
         return True
 
     def _forwarded(self, key: AdverseEventKey) -> bool:
-        event = self.turn.store.adverse_event(key.event_id)
-        if event is None or event.status == "forwarded":
+        """Forwarded to pharmacovigilance; or the rep's answer to "is this an adverse
+        event?" for one the guard was unsure of (a "no" is kept, marked, for the audit)."""
+        turn = self.turn
+        event = turn.store.adverse_event(key.event_id)
+        if event is None:
             return False
-        event.status, event.forwarded_at = "forwarded", self.turn.now
-        self.turn.say(self.turn.message("adverse_event_forwarded"))
+        if key.action == "f":
+            if event.status in ("forwarded", "not_ae"):
+                return False
+            event.status, event.forwarded_at = "forwarded", turn.now
+            turn.say(turn.message("adverse_event_forwarded"))
+            return True
+        if event.status != "unconfirmed":
+            return False
+        if key.action == "y":
+            event.status = "open"
+            turn.say(turn.message("adverse_event_confirmed", deadline=turn.local_time(
+                event.deadline), hours=turn.settings.adverse_event_hours))
+        else:
+            event.status = "not_ae"
+            turn.say(turn.message("adverse_event_not_one"))
         return True
 
     def _review(self, key: NudgeKey) -> bool:
