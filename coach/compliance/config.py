@@ -21,11 +21,12 @@ rule gets a literal test when that test is cheaper than the scan it may save.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.compliance.prefilter import (
@@ -238,8 +239,26 @@ class _Problems:
         self.items.append(f"{self.display}:{line}: {message}")
 
 
-def load_rules(path: Path) -> CompiledRules:
-    """Read, validate and compile rules.yaml; raise GuardConfigError listing every problem."""
+#: The company's product names (brand and generic, zh and en), beside rules.yaml: a note
+#: that names one shows exposure as surely as "我们的药" does.
+PRODUCTS_FILE = "products.yaml"
+
+
+def load_products(path: Path) -> list[str]:
+    """The product names in products.yaml (`products: [...]`); none when the file is absent."""
+    if not path.is_file():
+        return []
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names = raw.get("products") if isinstance(raw, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise GuardConfigError([f"{path}:1: products must be a list of names"])
+    return [n.strip() for n in names]
+
+
+def load_rules(path: Path, products: Sequence[str] = ()) -> CompiledRules:
+    """Read, validate and compile rules.yaml; raise GuardConfigError listing every problem.
+    The `{{products}}` define is the company's products (products.yaml beside it) and
+    `products`; with none, it matches nothing."""
     display = str(path)
     raw, issues = read_positioned(path, display)
     if raw is None and issues:
@@ -262,6 +281,10 @@ def load_rules(path: Path) -> CompiledRules:
             where = ".".join(str(p) for p in loc) or "(top)"
             problems.add(loc, f"{where}: {error['msg']}")
         raise GuardConfigError(problems.items) from None
+    names = sorted({*load_products(path.with_name(PRODUCTS_FILE)), *products})
+    defines = dict(spec.defines)
+    defines["products"] = names if names else "(?!)"
+    spec = spec.model_copy(update={"defines": defines})
     compiled = _compile(spec, problems)
     if problems.items or compiled is None:
         raise GuardConfigError(problems.items)

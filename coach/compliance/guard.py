@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -450,6 +451,7 @@ class Guard:
         return added
 
 
-def load_guard(path: Path) -> Guard:
-    """Load and compile rules.yaml; raises GuardConfigError with `file:line: message` lines."""
-    return Guard(load_rules(path))
+def load_guard(path: Path, products: Sequence[str] = ()) -> Guard:
+    """Load and compile rules.yaml (and the company's products.yaml beside it, plus
+    `products`); raises GuardConfigError with `file:line: message` lines."""
+    return Guard(load_rules(path, products))
