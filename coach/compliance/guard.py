@@ -408,9 +408,10 @@ class Guard:
                 if rule.id not in ae_rules:
                     ae_rules.append(rule.id)
                 continue
-            if any(f.category == rule.category and f.start < end and start < f.end
+            lo, hi = scan.bounds(start, end, "sentence")
+            if any(f.category == rule.category and f.start < hi and lo < f.end
                    for f in flags):
-                continue  # the same statement found by a second rule
+                continue  # the same statement (sentence) found by a second rule
             flags.append(Flag(rule.category, rule.id, phrase, start, end))
         sure, unsure = events[False], events[True]
         adverse = AdverseEvent(tuple(sure[0]), tuple(sure[1])) if sure[0] else None
