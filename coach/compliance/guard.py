@@ -439,6 +439,8 @@ class Guard:
                     pos = match.start() + 1
                     continue
                 start, end = match.span(redactor.group)
+                if start < 0 and "value2" in redactor.regex.groupindex:
+                    start, end = match.span("value2")  # the other alternative's value
                 if start < 0 or start == end or _overlaps(spans, start, end):
                     continue
                 if redactor.validator is not None and not redactor.validator(masked[start:end]):
