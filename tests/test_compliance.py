@@ -553,3 +553,61 @@ def test_a_placeholder_is_never_read_as_a_word(guard: Guard) -> None:
         assert result.adverse_event is not None, placeholder
         assert result.redacted == note  # a placeholder is left as it is
     assert "no" not in " ".join(guard.placeholders.values()).lower().split()
+
+
+def test_invisible_characters_hide_nothing(guard: Guard) -> None:
+    """Format characters (zero-width space and joiners, BOM) once split every word."""
+    zw = "\u200b"
+    result = guard.check(f"李主任说有个病人用了我们的药后起了荨{zw}麻疹，电话138{zw}1234\u20605678，"
+                         f"他还想要回{zw}扣")
+    assert result.adverse_event is not None
+    assert "[手机号/phone]" in result.redacted and "5678" not in result.redacted
+    assert "kickback" in result.categories
+
+
+@pytest.mark.parametrize(("note", "special"), [
+    ("有个病人吃我们的药两个月，怀孕了才发现", "pregnancy"),
+    ("哺乳期的妈妈在打我们的针，一直母乳喂养", "breastfeeding"),
+    ("老人把我们的药一天吃了一整板，送来洗胃", "overdose"),
+    ("有年轻人拿我们的止咳水当饮料喝，上瘾了", "misuse"),
+    ("药房把我们的药发错了，给了另一个病人", "medication_error"),
+    ("病人用我们的药一个月，血糖一点没降", "lack_of_effect"),
+    ("主任给一个10岁的孩子用了我们的药，说明书是18岁以上", "off_label_use"),
+    ("这批我们的针剂里有异物，护士没敢用", "quality_complaint"),
+    ("用了我们的白蛋白后，病人乙肝表面抗原转阳", "infection_transmission"),
+    ("pt on our drug found out she is 8 weeks pregnant", "pregnancy"),
+    ("pt on our tablets took 4 instead of 1, came to ER", "overdose"),
+])
+def test_special_situations_are_reports_without_harm(guard: Guard, note: str,
+                                                     special: str) -> None:
+    assert guard.check(note).adverse_event is not None, special
+
+
+@pytest.mark.parametrize("note", [
+    "没有病人出现皮疹，主任很满意",
+    "说明书里提到恶心和腹泻，主任问发生率",
+    "主任担心用我们的药会出现低血糖",
+    "主任问孕妇能不能用我们的药，我说请医学部回复",
+    "用了我们的药以后血糖降下来了，头晕也好了",
+    "集采的副作用就是价格太低",
+])
+def test_talk_about_side_effects_is_no_report(guard: Guard, note: str) -> None:
+    result = guard.check(note)
+    assert result.adverse_event is None and result.possible_event is None, note
+
+
+def test_an_event_with_a_patient_but_no_product_is_a_question(guard: Guard) -> None:
+    result = guard.check("李主任说有个病人上周严重腹泻 住院了三天")
+    assert result.adverse_event is None and result.possible_event is not None
+
+
+@pytest.mark.parametrize(("note", "category"), [
+    ("今天塞了个信封给张主任，他说下个月多用点我们的", "kickback"),
+    ("讲课费按处方量算，上个月开得多这次就多给点", "kickback"),
+    ("帮我查一下张主任的处方量", "prescription_count"),
+    ("让药房导一下各医生的用量排名", "prescription_count"),
+    ("主任想给儿童用，说明书没写，我说国外有人用过，可以试试", "off_label"),
+    ("主任女儿考上大学，我送了个iPhone", "gift"),
+])
+def test_flags_by_meaning(guard: Guard, note: str, category: str) -> None:
+    assert category in guard.check(note).categories, note

@@ -17,6 +17,22 @@ exposure, then "出现/起/有点/一直…", whatever the symptom is called) an
 corpus. The lesson: personal data (formats and checksums) holds up on new text; adverse events,
 gifts and off-label talk are open-ended language, and first-contact recall on new wording was
 0.33-0.50 for adverse events. Expect that, not the table, on real notes.
+
+Issue 13 added three fresh corpora, each written by a different hand without reading the
+rules: compliance_fresh_dev.yaml (758 notes, the rules were tuned on it), then
+compliance_fresh_holdout.yaml (387) and compliance_fresh_third.yaml (330), measured first
+and only then used to generalise the rules. First contact (recall; AE counts questions):
+
+    set                 PD     AE     kickback  gift   off-label  统方   clean w/ notice
+    hold-out, before    .50    .16    .47       .46    .14        .45    10 %
+    hold-out, after dev .94    .69    .56       .46    .34        .68    10 %
+    third, after dev    .93    .80    .63       .20    .27        .90    10 %
+
+`test_fresh_corpora` prints every set now and holds the dev set to the issue's targets
+(AE and personal data recall >= 0.98, the rest >= 0.95, clean notes with a notice <= 5 %);
+the other two are held at what they reached, so that a change cannot quietly lose them.
+A question to the rep ("is this an adverse event?") counts as catching the event, and as a
+notice on a clean note.
 """
 
 from __future__ import annotations
@@ -33,7 +49,11 @@ import yaml
 from coach.compliance import CATEGORIES, Guard, load_guard
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "data" / "compliance_corpus.yaml"
+DATA = ROOT / "tests" / "data"
+CORPUS = DATA / "compliance_corpus.yaml"
+PRODUCTS = DATA / "compliance_products.yaml"
+SPECIALS = {"pregnancy", "breastfeeding", "overdose", "misuse", "medication_error",
+            "lack_of_effect", "off_label_use", "quality_complaint", "infection_transmission"}
 RULES = ROOT / "playbooks" / "compliance" / "rules.yaml"
 
 #: (minimum recall, minimum precision) per category.
@@ -81,6 +101,21 @@ def is_chinese(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
+def tally(scores: dict[str, Score], expected: set[str], found: set[str], text: str,
+          misses: list[str]) -> None:
+    """Count one note into the per-category scores; a miss either way is listed."""
+    for category in CATEGORIES:
+        score = scores[category]
+        if category in expected and category in found:
+            score.tp += 1
+        elif category in found:
+            score.fp += 1
+            misses.append(f"FP {category}: {text}")
+        elif category in expected:
+            score.fn += 1
+            misses.append(f"FN {category}: {text}")
+
+
 def evaluate(guard: Guard, items: list[dict[str, Any]]) -> Report:
     report = Report()
     for item in items:
@@ -92,16 +127,7 @@ def evaluate(guard: Guard, items: list[dict[str, Any]]) -> Report:
         found_kinds = {r.kind for r in result.redactions if r.category == "personal_data"}
         report.notes += 1
         report.chinese += is_chinese(text)
-        for category in CATEGORIES:
-            score = report.scores[category]
-            if category in expected and category in found:
-                score.tp += 1
-            elif category in found:
-                score.fp += 1
-                report.misses.append(f"FP {category}: {text}")
-            elif category in expected:
-                score.fn += 1
-                report.misses.append(f"FN {category}: {text}")
+        tally(report.scores, expected, found, text, report.misses)
         for kind in expected_kinds | found_kinds:
             score = report.kinds.setdefault(kind, Score())
             if kind in expected_kinds and kind in found_kinds:
@@ -169,3 +195,109 @@ def test_recall_and_precision_per_category(guard: Guard,
             failures.append(f"kind {kind}: recall {score.recall:.3f}, "
                             f"precision {score.precision:.3f}")
     assert not failures, "\n".join([*failures, *report.misses])
+
+
+# --- the fresh corpora (issue 13) ---------------------------------------------------------
+
+#: Minimum recall per category, and the most clean notes with a notice, per fresh corpus.
+FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
+    "compliance_fresh_dev.yaml": ({"personal_data": 0.98, "adverse_event": 0.98,
+                                   "kickback": 0.95, "gift": 0.95, "off_label": 0.95,
+                                   "prescription_count": 0.95}, 0.05),
+    "compliance_fresh_holdout.yaml": ({"personal_data": 0.98, "adverse_event": 0.95,
+                                       "kickback": 0.95, "gift": 0.80, "off_label": 0.63,
+                                       "prescription_count": 0.95}, 0.05),
+    "compliance_fresh_third.yaml": ({"personal_data": 0.98, "adverse_event": 0.93,
+                                     "kickback": 0.95, "gift": 0.95, "off_label": 0.63,
+                                     "prescription_count": 0.95}, 0.05),
+}
+
+
+@dataclass
+class Fresh:
+    scores: dict[str, Score] = field(default_factory=lambda: {c: Score() for c in CATEGORIES})
+    specials: dict[str, list[int]] = field(default_factory=dict)  # special -> [caught, all]
+    clean: int = 0
+    clean_noticed: int = 0
+    asked: int = 0
+    misses: list[str] = field(default_factory=list)
+
+
+def measure_fresh(guard: Guard, items: list[dict[str, Any]]) -> Fresh:
+    fresh = Fresh()
+    for item in items:
+        expected = set(item.get("expect") or [])
+        result = guard.check(item["text"])
+        found = set(result.categories)
+        if result.possible_event is not None:  # the rep is asked: caught, and a notice
+            found.add("adverse_event")
+            fresh.asked += 1
+        if not expected:
+            fresh.clean += 1
+            fresh.clean_noticed += bool(found)
+        tally(fresh.scores, expected, found, item["text"], fresh.misses)
+        if item.get("special"):
+            counts = fresh.specials.setdefault(item["special"], [0, 0])
+            counts[0] += "adverse_event" in found
+            counts[1] += 1
+    return fresh
+
+
+def fresh_table(name: str, fresh: Fresh) -> Iterator[str]:
+    yield f"{name}: {sum(fresh.scores[c].tp + fresh.scores[c].fn for c in CATEGORIES)} " \
+          f"expected findings, {fresh.clean} clean notes, {fresh.asked} questions asked"
+    yield f"  {'category':<20} {'TP':>4} {'FP':>4} {'FN':>4} {'recall':>7} {'precision':>10}"
+    for category in CATEGORIES:
+        s = fresh.scores[category]
+        yield (f"  {category:<20} {s.tp:>4} {s.fp:>4} {s.fn:>4} {s.recall:>7.3f} "
+               f"{s.precision:>10.3f}")
+    yield "  special situations caught: " + ", ".join(
+        f"{k} {v[0]}/{v[1]}" for k, v in sorted(fresh.specials.items()))
+    yield f"  clean notes with a notice: {fresh.clean_noticed}/{fresh.clean} " \
+          f"({fresh.clean_noticed / max(fresh.clean, 1):.1%})"
+
+
+def test_fresh_corpora_are_well_formed() -> None:
+    known_kinds = set(load_guard(RULES).placeholders) - {"prescription_count"}
+    dev = yaml.safe_load((DATA / "compliance_fresh_dev.yaml").read_text(encoding="utf-8"))
+    counts = {c: sum(c in (i.get("expect") or []) for i in dev) for c in CATEGORIES}
+    # the issue's composition: 150 AE, 150 personal data, 60 each of the rest, 150 clean
+    assert counts["adverse_event"] >= 150 and counts["personal_data"] >= 150
+    assert min(counts["kickback"], counts["prescription_count"], counts["off_label"]) >= 60
+    assert sum(not i.get("expect") for i in dev) >= 150
+    assert {i["special"] for i in dev if i.get("special")} == SPECIALS
+    for name in FRESH_FLOORS:
+        items = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+        texts = [i["text"] for i in items]
+        assert len(set(texts)) == len(texts), name
+        for item in items:
+            assert set(item) <= {"text", "expect", "kinds", "special", "why"}, item
+            assert set(item.get("expect") or []) <= set(CATEGORIES), item
+            assert set(item.get("kinds") or []) <= known_kinds, item
+            assert bool(item.get("kinds")) == ("personal_data" in (item.get("expect") or []))
+            assert not item.get("special") or (
+                item["special"] in SPECIALS and "adverse_event" in item["expect"]), item
+
+
+def test_fresh_corpora(capsys: pytest.CaptureFixture[str]) -> None:
+    portfolios = yaml.safe_load(PRODUCTS.read_text(encoding="utf-8")) or {}
+    failures: list[str] = []
+    for name, (floors, most_noticed) in FRESH_FLOORS.items():
+        items = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+        # each set's fictional portfolio, as a deployment lists its own in products.yaml
+        guard = load_guard(RULES, portfolios.get(name, []))
+        fresh = measure_fresh(guard, items)
+        with capsys.disabled():
+            print()
+            for line in fresh_table(name, fresh):
+                print(line)
+        for category, floor in floors.items():
+            if fresh.scores[category].recall < floor:
+                failures.append(f"{name} {category}: recall "
+                                f"{fresh.scores[category].recall:.3f} < {floor}")
+        if fresh.clean_noticed > most_noticed * fresh.clean:
+            failures.append(f"{name}: {fresh.clean_noticed} of {fresh.clean} clean notes "
+                            f"got a notice (> {most_noticed:.0%})")
+        if failures:
+            failures += fresh.misses
+    assert not failures, "\n".join(failures)

@@ -69,11 +69,23 @@ def test_editing_a_flagged_note_keeps_the_flag_and_the_original(engine: Engine,
 def test_an_edit_that_now_describes_an_adverse_event_starts_a_report(
         engine: Engine, database: Database) -> None:
     rep = enrolled(engine, "王芳", "32", team="east")
-    log(rep, "人民医院张主任说下周再聊")
-    rep.press("完成")
-    rep.say("/log")
-    rep.say("人民医院张主任说下周再聊 另外提到一个病人用药后肝功能异常 ALT 180")
-    assert rows(database, "SELECT COUNT(*) FROM adverse_events") == [(1,)]
+    log(rep, "人民医院张主任说想要点好处费才肯进药")
+    rep.press("修改")
+    edited = MemoryChat.text(rep.say(
+        "人民医院张主任说进药要等药事会 另外提到一个病人用药后肝功能异常 ALT 180"))
+    assert "不良事件" in edited and "上报时钟已开始" in edited
+    [(report, status)] = rows(database, "SELECT report, status FROM adverse_events")
+    assert "ALT 180" in report and status == "open"
+    assert rows(database, "SELECT text FROM notes")[0][0].startswith("人民医院张主任说进药要等药事会")
+
+
+def test_zero_width_characters_hide_nothing(engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    shown = MemoryChat.text(rep.say(
+        "李主任说有个病人用了我们的药后起了荨\u200b麻\u200d疹 他手机138\u200b1234\u20605678"))
+    assert "不良事件" in shown
+    [(report,)] = rows(database, "SELECT report FROM adverse_events")
+    assert "荨麻疹" in report and "[手机号/phone]" in report and "5678" not in report
 
 
 def test_text_typed_at_the_date_question_is_checked_like_a_note(
@@ -85,6 +97,9 @@ def test_text_typed_at_the_date_question_is_checked_like_a_note(
     replies = rep.say("下周二 去看看那个用了我们的药后起皮疹的病人")
     assert "不良事件" in MemoryChat.text(replies)
     assert rows(database, "SELECT COUNT(*) FROM adverse_events") == [(1,)]
+    rep.say("下周三 顺便把上次说的回扣带过去")  # a kickback in a follow-up text is kept too
+    [(categories, source)] = rows(database, "SELECT categories, source FROM compliance_records")
+    assert "kickback" in str(categories) and source
 
 
 def test_a_revoked_reps_open_reports_stay_in_the_managers_view(engine: Engine,
@@ -173,3 +188,13 @@ def test_an_event_not_tied_to_the_product_is_asked_about_and_either_answer_is_ke
     assert rows(database, "SELECT id, status FROM adverse_events ORDER BY id") == [
         (1, "open"), (2, "not_ae")]
     assert "代表确认不是不良事件" in MemoryChat.text(manager.say("/team"))
+
+
+def test_a_pasted_placeholder_does_not_hide_an_adverse_event(engine: Engine,
+                                                             database: Database) -> None:
+    """"no." in an older placeholder once read as a negation of the event after it."""
+    rep = enrolled(engine, "王芳", "32", team="east")
+    shown = MemoryChat.text(rep.say(
+        "Patient [病历号/record no.] developed a rash after taking our drug, Dr Li said"))
+    assert "不良事件" in shown
+    assert rows(database, "SELECT status FROM adverse_events") == [("open",)]
