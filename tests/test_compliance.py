@@ -558,8 +558,8 @@ def test_a_placeholder_is_never_read_as_a_word(guard: Guard) -> None:
 def test_invisible_characters_hide_nothing(guard: Guard) -> None:
     """Format characters (zero-width space and joiners, BOM) once split every word."""
     zw = "\u200b"
-    result = guard.check(f"李主任说有个病人用了我们的药后起了荨{zw}麻疹，电话138{zw}1234\u20605678，"
-                         f"他还想要回{zw}扣")
+    result = guard.check(f"李主任说有个病人用了我们的药后起了荨{zw}麻疹，"
+                         f"电话138{zw}1234\u20605678，他还想要回{zw}扣")
     assert result.adverse_event is not None
     assert "[手机号/phone]" in result.redacted and "5678" not in result.redacted
     assert "kickback" in result.categories

@@ -76,7 +76,8 @@ def test_an_edit_that_now_describes_an_adverse_event_starts_a_report(
     assert "不良事件" in edited and "上报时钟已开始" in edited
     [(report, status)] = rows(database, "SELECT report, status FROM adverse_events")
     assert "ALT 180" in report and status == "open"
-    assert rows(database, "SELECT text FROM notes")[0][0].startswith("人民医院张主任说进药要等药事会")
+    [(text,)] = rows(database, "SELECT text FROM notes")
+    assert text.startswith("人民医院张主任说进药要等药事会")
 
 
 def test_zero_width_characters_hide_nothing(engine: Engine, database: Database) -> None:
@@ -169,13 +170,14 @@ def test_an_event_not_tied_to_the_product_is_asked_about_and_either_answer_is_ke
     asked = rep.say("李主任说有个病人上周严重腹泻 住院了三天")
     shown = MemoryChat.text(asked)
     assert "这是不是患者用了我们的药之后发生的？" in shown and "拿不准就选“是”" in shown
-    assert [c.label for r in asked for c in r.choices][:2] == [
-        "是，算不良事件", "不是，和我们的药无关"]
+    # one numbered list: the answers come after the quiz's own options
+    labels = [c.label for r in asked for c in r.choices]
+    assert labels[-2:] == ["🩺 是，算不良事件", "🩺 不是，和我们的药无关"]
+    assert [r for r in asked if r.choices] == [asked[-1]]
     assert rows(database, "SELECT status FROM adverse_events") == [("unconfirmed",)]
     assert "待代表确认是否为不良事件" in MemoryChat.text(manager.say("/team"))
-    keys = {c.label: c.key for r in asked for c in r.choices}
-    confirmed = MemoryChat.text(rep.press_key(keys["是，算不良事件"]))  # the notice's button
-    assert "已按不良事件记录" in confirmed
+    confirmed = MemoryChat.text(rep.say(str(len(labels) - 1)))  # typed, as on WeCom
+    assert "已按不良事件记录" in confirmed and "18 道小题" in confirmed  # the quiz waits still
     assert rows(database, "SELECT status FROM adverse_events") == [("open",)]
     # the same button again does nothing: it was answered
     again = rep.press_key("a1.n")
@@ -183,7 +185,7 @@ def test_an_event_not_tied_to_the_product_is_asked_about_and_either_answer_is_ke
     rep.say("/cancel")
     asked = rep.say("Dr Li said one of his patients fainted in the clinic last week")
     keys = {c.label: c.key for r in asked for c in r.choices}
-    shown = MemoryChat.text(rep.press_key(keys["不是，和我们的药无关"]))
+    shown = MemoryChat.text(rep.press_key(keys["🩺 不是，和我们的药无关"]))
     assert "代表确认不是不良事件" in shown and "记录会保留备查" in shown
     assert rows(database, "SELECT id, status FROM adverse_events ORDER BY id") == [
         (1, "open"), (2, "not_ae")]

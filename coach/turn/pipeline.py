@@ -13,14 +13,16 @@ messages loses nothing that was acknowledged to the rep.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from coach.context import Turn
 from coach.library import Library
-from coach.messages import Incoming
+from coach.messages import Incoming, Reply
 from coach.settings import EngineSettings
+from coach.store.conversation import ShownChoice as Shown
 from coach.store.repo import Directory, RepStore
 from coach.turn.door import check_at_door, normalise
 from coach.turn.result import Outcome, TurnResult
@@ -68,7 +70,7 @@ class TurnPipeline:
                     state=conversation.engine)
         runner = Runner(turn, conversation)
         outcome = self._route(Router(runner), turn, conversation.step, incoming)
-        replies = [*turn.notices, *turn.replies]
+        replies = one_numbered_list([*turn.notices, *turn.replies], turn)
         remember_shown(turn, replies)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             conversation.save(session, turn.vars, now)
@@ -92,3 +94,22 @@ class TurnPipeline:
             return Outcome.OK
         return router.typed(text)
 
+
+def one_numbered_list(replies: list[Reply], turn: Turn) -> list[Reply]:
+    """A door question (is this an adverse event?) asked in the middle of a flow puts its
+    answers under the flow's question, after its options: a rep who types numbers (console,
+    WeCom) sees one numbered list, so "1" can only mean one thing."""
+    asking = [i for i, r in enumerate(replies[:len(turn.notices)]) if r.choices]
+    later = [i for i, r in enumerate(replies) if r.choices and i >= len(turn.notices)]
+    if not asking or not later:
+        return replies
+    out = list(replies)
+    extra = tuple(c for i in asking for c in replies[i].choices)
+    for i in asking:
+        out[i] = replace(replies[i], choices=())
+    last = later[-1]
+    out[last] = replace(replies[last], choices=(*replies[last].choices, *extra))
+    prompt = turn.state.prompt
+    if prompt is not None and prompt.text == replies[last].text:
+        prompt.choices = [*prompt.choices, *(Shown(key=c.key, label=c.label) for c in extra)]
+    return out

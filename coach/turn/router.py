@@ -142,11 +142,15 @@ class Router:
             return False
         if key.action == "y":
             event.status = "open"
-            turn.say(turn.message("adverse_event_confirmed", deadline=turn.local_time(
-                event.deadline), hours=turn.settings.adverse_event_hours))
+            said = turn.message("adverse_event_confirmed", deadline=turn.local_time(
+                event.deadline), hours=turn.settings.adverse_event_hours)
         else:
             event.status = "not_ae"
-            turn.say(turn.message("adverse_event_not_one"))
+            said = turn.message("adverse_event_not_one")
+        if self.runner.current_step() is not None:
+            self.runner.reprompt(said)  # the question the rep was answering, shown again
+        else:
+            turn.say(said)
         return True
 
     def _review(self, key: NudgeKey) -> bool:
