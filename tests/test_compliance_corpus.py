@@ -301,3 +301,26 @@ def test_fresh_corpora(capsys: pytest.CaptureFixture[str]) -> None:
         if failures:
             failures += fresh.misses
     assert not failures, "\n".join(failures)
+
+
+#: The capture sets (tests/data/capture_*.yaml) are ordinary visit notes, written for the
+#: note reader; a dozen of them really report an adverse event. Notices beyond that are
+#: false alarms on everyday notes, which is what makes reps stop reading them.
+MOST_CAPTURE_NOTICES = 25
+
+
+def test_everyday_notes_rarely_get_a_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    guard = load_guard(RULES)
+    noticed, total = [], 0
+    for path in sorted(DATA.glob("capture_*.yaml")):
+        for note in yaml.safe_load(path.read_text(encoding="utf-8"))["notes"]:
+            total += 1
+            result = guard.check(note["text"])
+            found = set(result.categories) - {"personal_data"}
+            if result.possible_event is not None:
+                found.add("question")
+            if found:
+                noticed.append(f"  {sorted(found)} {note['text']}")
+    with capsys.disabled():
+        print(f"\neveryday notes (capture sets) with a compliance notice: {len(noticed)}/{total}")
+    assert len(noticed) <= MOST_CAPTURE_NOTICES, "\n".join(noticed)
