@@ -611,3 +611,32 @@ def test_an_event_with_a_patient_but_no_product_is_a_question(guard: Guard) -> N
 ])
 def test_flags_by_meaning(guard: Guard, note: str, category: str) -> None:
     assert category in guard.check(note).categories, note
+
+
+@pytest.mark.parametrize(("note", "category"), [
+    # found by a new-rep trial (issue 13): each was missed once
+    ("中山医院肿瘤科陈主任讲 有个患者用药第三天死了 家属在闹", "adverse_event"),
+    ("打完针没多久人就不行了", "adverse_event"),
+    ("李主任说有个孕妇在用我们的药", "adverse_event"),
+    ("病人用了三个月一点效果没有", "adverse_event"),
+    ("病人拿我们的药当减肥药吃", "adverse_event"),
+    ("药过期了还在给病人用", "adverse_event"),
+    ("药盒里发现药片有黑点 批号2305", "adverse_event"),
+    ("张主任把我们的药用在儿童身上 说明书没有儿童适应症", "adverse_event"),
+    ("答应下个月带他去三亚开会 费用我们出", "gift"),
+    ("跟药剂科要了李主任的处方数据", "prescription_count"),
+    ("我跟他说我们的药也可以用在儿童 效果很好", "off_label"),
+    ("他老婆生日 我送了个包", "gift"),
+])
+def test_what_a_trial_rep_wrote_is_caught(guard: Guard, note: str, category: str) -> None:
+    assert category in guard.check(note).categories, note
+
+
+@pytest.mark.parametrize("note", [
+    "李主任问处方量能不能给他看 我说我们不统方",
+    "说我们药说明书外还可以治偏头痛 我没接话",
+    "给他带了点资料",
+    "科室会 公司标准工作餐 人均60 有签到有讲课PPT",
+])
+def test_what_a_trial_rep_wrote_raises_nothing(guard: Guard, note: str) -> None:
+    assert guard.check(note).categories == frozenset(), note

@@ -200,3 +200,21 @@ def test_a_pasted_placeholder_does_not_hide_an_adverse_event(engine: Engine,
         "Patient [病历号/record no.] developed a rash after taking our drug, Dr Li said"))
     assert "不良事件" in shown
     assert rows(database, "SELECT status FROM adverse_events") == [("open",)]
+
+
+def test_a_report_in_a_note_kept_mid_flow_goes_to_that_notes_customer(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "华山医院周主任 聊了新指南")
+    rep.press("完成")
+    rep.say("华山医院周主任 送了资料")
+    rep.press("换客户")
+    rep.say("协和李主任说他有个病人用了我们的药后起了皮疹 肝功能也不太好")  # kept, not a name
+    rep.press("周主任")  # the visit is 周主任's; the report is not
+    rep.press("✅ 保存")
+    assert rows(database, "SELECT account_id FROM adverse_events") == [(None,)]
+    rep.press("完成")
+    rep.press("现在记下")  # the kept note, offered when nothing else waits
+    rep.press("保存")
+    assert rows(database, "SELECT a.name FROM adverse_events e JOIN accounts a "
+                          "ON a.id = e.account_id") == [("李主任",)]

@@ -26,8 +26,11 @@ def keep_note(turn: Turn, text: str) -> bool:
     when too many already wait (the rep is told, nothing is silently dropped)."""
     if len(turn.state.parked) >= MAX_KEPT:
         return False
-    turn.state.parked.append(ParkedNote(text=text, reports=list(turn.findings.reports),
+    reports = list(turn.findings.reports)
+    turn.state.parked.append(ParkedNote(text=text, reports=reports,
                                         redacted=sorted(turn.findings.redacted)))
+    # its safety reports go with it: the visit being logged now is someone else's
+    turn.state.reports = [r for r in turn.state.reports if r not in reports]
     return True
 
 
