@@ -33,8 +33,11 @@ class ConsoleChannel:
         for reply in replies:
             self.stdout.write(as_plain_text(reply) + "\n")
             if reply.attachment is not None:
-                self.files_dir.mkdir(parents=True, exist_ok=True)
-                path = self.files_dir / reply.attachment.filename
+                # one folder per console user: two reps' exports of a day never overwrite
+                folder = self.files_dir / "".join(
+                    ch if ch.isalnum() or ch in "-_." else "_" for ch in self.user)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / reply.attachment.filename
                 path.write_bytes(reply.attachment.data)
                 self.stdout.write(f"[{path}]\n")
             self.stdout.write("\n")

@@ -215,6 +215,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_forwarded_label",
     "adverse_event_escalation",
     "adverse_event_question",
+    "compliance_flag_notice",
     "adverse_event_yes_label",
     "adverse_event_no_label",
     "adverse_event_confirmed",

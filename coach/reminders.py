@@ -52,6 +52,9 @@ class DueReminder:
 
 
 BATCH = 100  # follow-ups per query; the runner asks again while batches come back full
+#: An unconfirmed report keeps its status once reminded (the rep can still answer the
+#: question); its next reminder time moves this far past the deadline, i.e. never again.
+REMINDED = timedelta(days=3650)
 
 def reminder_reply(library: Library, rep: Rep, account: Account, followup: FollowUp) -> Reply:
     locale = rep.locale
@@ -116,10 +119,16 @@ def due_adverse_events(database: Database, library: Library, now: datetime,
                                    due=_local(event.deadline, offset_hours),
                                    name=event.phrase, rep={"name": rep.name,
                                                            "locale": rep.locale})
-            button = Choice(encode(AdverseEventKey(event.id)),
-                            library.message("adverse_event_forwarded_label", rep.locale))
+            buttons = [Choice(encode(AdverseEventKey(event.id)),
+                              library.message("adverse_event_forwarded_label", rep.locale))]
+            if event.status == "unconfirmed":  # the rep can still say it is not one
+                buttons += [
+                    Choice(encode(AdverseEventKey(event.id, "y")),
+                           library.message("adverse_event_yes_label", rep.locale)),
+                    Choice(encode(AdverseEventKey(event.id, "n")),
+                           library.message("adverse_event_no_label", rep.locale))]
             found.append(DueReminder("adverse_event", event.id, identity.channel,
-                                     identity.external_id, Reply(text, (button,))))
+                                     identity.external_id, Reply(text, tuple(buttons))))
         managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
         overdue = session.execute(
             select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
@@ -177,7 +186,10 @@ def mark_sent(database: Database, delivered: Iterable[DueReminder], now: datetim
             select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["adverse_event"]),
                                        AdverseEvent.status.in_(("open", "unconfirmed")))
         ).scalars():
-            event.status = "reminded"
+            if event.status == "unconfirmed":  # reminded once; the question stays open
+                event.remind_at = event.deadline + REMINDED
+            else:
+                event.status = "reminded"
         for event in session.execute(
             select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["escalation"]),
                                        AdverseEvent.escalated_at.is_(None))

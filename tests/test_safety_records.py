@@ -63,7 +63,19 @@ def test_editing_a_flagged_note_keeps_the_flag_and_the_original(engine: Engine,
     assert rows(database, "SELECT text FROM notes") == [("人民医院张主任说进药要等药事会",)]
     assert "kickback" in str(rows(database, "SELECT flags FROM notes")[0][0])
     overview = MemoryChat.text(manager.say("/team"))
-    assert "编辑前的原文" in overview and "要拿回扣才肯进药" in overview
+    assert "编辑前的原文" in overview and overview.count("要拿回扣才肯进药") == 1
+    assert "人民医院张主任" in overview  # the customer it was filed under
+
+
+def test_a_flag_is_kept_and_the_rep_told_even_when_they_cancel(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    shown = MemoryChat.text(rep.say("仁济医院心内科刘主任 上次说可以给他每盒返点 今天没提"))
+    assert "这段话涉及：回扣/返点" in shown and "经理可以看到" in shown
+    rep.say("/cancel")
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(0,)]
+    [(categories,)] = rows(database, "SELECT categories FROM compliance_records")
+    assert "kickback" in str(categories)
 
 
 def test_an_edit_that_now_describes_an_adverse_event_starts_a_report(
@@ -218,3 +230,26 @@ def test_a_report_in_a_note_kept_mid_flow_goes_to_that_notes_customer(
     rep.press("保存")
     assert rows(database, "SELECT a.name FROM adverse_events e JOIN accounts a "
                           "ON a.id = e.account_id") == [("李主任",)]
+
+
+def test_an_edit_is_judged_on_its_own_text(engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    log(rep, "泰山医院李主任这个月开了30盒")  # 统方: the number is removed, the note flagged
+    rep.press("修改")
+    edited = MemoryChat.text(rep.say("泰山医院李主任 聊了指南"))
+    assert "新的内容没有问题" in edited and "仍有问题" not in edited
+
+
+def test_an_unanswered_question_is_reminded_with_its_answers(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    rep.say("李主任说有个病人上周严重腹泻 住院了三天")
+    clock.advance(hours=21)
+    [due] = [r for r in engine.due_reminders(["telegram"]) if r.kind == "adverse_event"]
+    assert [c.label for c in due.reply.choices] == [
+        "已转交药物警戒", "🩺 是，算不良事件", "🩺 不是，和我们的药无关"]
+    engine.mark_reminded([due])
+    assert not [r for r in engine.due_reminders(["telegram"]) if r.kind == "adverse_event"]
+    answered = rep.press_key(due.reply.choices[2].key)
+    assert "代表确认不是不良事件" in MemoryChat.text(answered)
+    assert rows(database, "SELECT status FROM adverse_events") == [("not_ae",)]

@@ -64,15 +64,17 @@ class NoteReview:
         }
 
 
-def review_note(turn: Turn, text: str) -> NoteReview:
+def review_note(turn: Turn, text: str, *, carried: bool = True) -> NoteReview:
     """Run the guard on a note for its flags (its personal data was already removed at the
     door, and what was removed is in the engine state; a second pass catches anything that
-    slipped in another way)."""
+    slipped in another way). `carried=False` judges `text` alone (an edit replaces what the
+    flow's earlier texts said)."""
     guard = turn.library.guard
     if guard is None or not text:
         return NoteReview(text)
     result = guard.check(text)
-    redacted = sorted(set(turn.state.redacted) | {r.category for r in result.redactions})
+    earlier = set(turn.state.redacted) if carried else set(turn.findings.redacted)
+    redacted = sorted(earlier | {r.category for r in result.redactions})
     flags = sorted({f.category for f in result.flags}
                    | ({"prescription_count"} if "prescription_count" in redacted else set()))
     return NoteReview(result.redacted, [c for c in redacted if c == "personal_data"], flags)
@@ -357,6 +359,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         done.status = "done"
     # this visit is the follow-up of any that was due for this customer by today
     turn.store.close_due_followups(account, turn.local_now.date().isoformat())
+    if note is not None and review.flags:
+        turn.store.file_compliance_records(note.text, account, note)
     reports = turn.store.attribute_reports(list(turn.state.reports), account, note)
     turn.state.reports = []
     compliance = review.view(turn)
@@ -419,10 +423,16 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     text = str(turn.vars.get("note_edit") or "").strip()
     if note is None or not text:
         return
-    review = review_note(turn, text)
-    if note.flags:  # what the flagged note said before stays in the audit trail
-        turn.store.add_compliance_record("edited", note.flags, note.text, turn.now,
-                                         source="edit_note", account=turn.account(), note=note)
+    review = review_note(turn, text, carried=False)
+    if note.flags:  # what the flagged note said before stays in the audit trail, once
+        kept = turn.store.file_compliance_records(note.text, turn.require_account(), note)
+        kept += [r for r in turn.store.compliance_records_of(note) if r.text == note.text]
+        for record in kept:
+            record.kind = "edited"
+        if not kept:
+            turn.store.add_compliance_record("edited", note.flags, note.text, turn.now,
+                                             source="edit_note", account=turn.account(),
+                                             note=note)
     note.text = review.text
     note.flags = sorted(set(note.flags or []) | set(review.flags))  # an edit clears no flag
     note.redactions = sorted(set(note.redactions or []) | set(review.redacted))

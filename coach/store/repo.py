@@ -398,6 +398,26 @@ class RepStore:
         self.session.add(record)
         return record
 
+    def file_compliance_records(self, text: str, account: Account, note: Note | None
+                                ) -> list[ComplianceRecord]:
+        """Records kept at the door for `text` before anyone knew whose visit it was: they
+        get the customer and the note now (the customer as named at this moment)."""
+        records = self.session.execute(
+            select(ComplianceRecord).where(ComplianceRecord.rep_id == self.rep_id,
+                                           ComplianceRecord.text == text,
+                                           ComplianceRecord.note_id.is_(None))
+        ).scalars().all()
+        for record in records:
+            record.customer = record.customer or customer_label(account)
+            record.note_id = note.id if note else None
+        return list(records)
+
+    def compliance_records_of(self, note: Note) -> Sequence[ComplianceRecord]:
+        return self.session.execute(
+            select(ComplianceRecord).where(ComplianceRecord.rep_id == self.rep_id,
+                                           ComplianceRecord.note_id == note.id)
+        ).scalars().all()
+
     def adverse_event(self, event_id: int) -> AdverseEvent | None:
         return self.session.execute(
             select(AdverseEvent).where(AdverseEvent.id == event_id,

@@ -66,6 +66,9 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
     if flagged:  # kept for the manager whatever the rep does with the text next
         turn.store.add_compliance_record("typed", sorted(flagged), result.redacted, turn.now,
                                          source=source, account=turn.account())
+        turn.notices.append(Reply(turn.message(
+            "compliance_flag_notice",
+            names=[turn.message(f"flag_{c}") for c in sorted(flagged)])))
     found = result.adverse_event or result.possible_event
     if found is None:
         return result.redacted

@@ -148,8 +148,9 @@ class Runner:
         return False
 
     def offer_kept(self) -> None:
-        """Nothing else waits: offer the oldest note still kept, to log or to drop."""
-        if self.turn.state.parked:
+        """Nothing else waits: offer the oldest note still kept, to log or to drop (not
+        after /forget: the kept notes went with everything else)."""
+        if self.turn.state.parked and not self.turn.forgotten:
             self.start(self.turn.library.catalog.kept_notes)
 
     def _next(self, step: StepSpec) -> str:
