@@ -627,6 +627,8 @@ def test_flags_by_meaning(guard: Guard, note: str, category: str) -> None:
     ("跟药剂科要了李主任的处方数据", "prescription_count"),
     ("我跟他说我们的药也可以用在儿童 效果很好", "off_label"),
     ("他老婆生日 我送了个包", "gift"),
+    ("3号床李阿姨 用药后头晕", "personal_data"),
+    ("患者 Zhang Wei 主任说下周复查", "personal_data"),
 ])
 def test_what_a_trial_rep_wrote_is_caught(guard: Guard, note: str, category: str) -> None:
     assert category in guard.check(note).categories, note
