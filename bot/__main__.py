@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -98,7 +99,7 @@ def cmd_ae(args: argparse.Namespace) -> int:
     now = datetime.now(UTC).replace(tzinfo=None)
     with database.transaction() as session:
         if args.ae_command == "forward":
-            done = mark_forwarded(session, args.ids, now)
+            done = mark_forwarded(session, args.ids, now, args.by)
             for event_id in done:
                 print(f"adverse event {event_id} marked forwarded")
             missing = sorted(set(args.ids) - set(done))
@@ -120,7 +121,7 @@ def cmd_ae(args: argparse.Namespace) -> int:
         print("no open adverse-event reports" if not args.all else "no adverse-event reports")
     for r in reports:
         flag = "OVERDUE " if r.overdue else ""
-        print(f"#{r.id} {flag}{r.status} · day 0 {r.day0} · deadline {r.deadline} UTC · "
+        print(f"#{r.id} {flag}{r.kind} · {r.status} · day 0 {r.day0} · deadline {r.deadline} · "
               f"{r.rep}{' (' + r.team + ')' if r.team else ''} · {r.customer or '-'}")
         print(f"    {r.report or r.phrase}")
     return 0
@@ -194,6 +195,8 @@ def parser() -> argparse.ArgumentParser:
         command.set_defaults(func=cmd_ae)
     forward = ae_sub.add_parser("forward", help="mark reports forwarded to pharmacovigilance")
     forward.add_argument("ids", type=int, nargs="+")
+    forward.add_argument("--by", default=getpass.getuser(),
+                         help="who forwarded them (default: your login), kept on the record")
     forward.set_defaults(func=cmd_ae)
 
     db = sub.add_parser("db", help="database administration")

@@ -160,18 +160,22 @@ def test_the_safety_team_lists_exports_and_closes_reports_from_the_command_line(
     listed = cli("list")
     assert listed.returncode == 0, listed.stderr
     # the test clock is weeks behind the machine's: the report is long past its deadline
-    assert "#1 OVERDUE open" in listed.stdout and "rep #1 (data deleted) (east)" in listed.stdout
+    assert "#1 OVERDUE event · open" in listed.stdout
+    assert "rep #1 (data deleted) (east)" in listed.stdout
     assert "荨麻疹" in listed.stdout and "李主任 · 泰山医院" in listed.stdout
     out = tmp_path / "reports.csv"
     assert cli("export", "--out", str(out)).returncode == 0
     [row] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert (row["id"], row["status"], row["customer"]) == ("1", "open", "李主任 · 泰山医院")
+    assert (row["id"], row["kind"], row["status"], row["customer"]) == (
+        "1", "event", "open", "李主任 · 泰山医院")
+    assert row["day0"].endswith("Z")  # UTC, said so
     assert "荨麻疹" in row["report"]
-    assert cli("forward", "1").stdout.strip() == "adverse event 1 marked forwarded"
+    assert cli("forward", "1", "--by", "PV 张").stdout.strip() == "adverse event 1 marked forwarded"
     again = cli("forward", "1", "99")
     assert again.returncode == 1 and "not open or not found: 1, 99" in again.stderr
     assert cli("list").stdout.strip() == "no open adverse-event reports"
-    assert '"status": "forwarded"' in cli("export", "--all", "--format", "json").stdout
+    exported = cli("export", "--all", "--format", "json").stdout
+    assert '"status": "forwarded"' in exported and '"forwarded_by": "PV 张"' in exported
 
 
 def test_an_event_not_tied_to_the_product_is_asked_about_and_either_answer_is_kept(
@@ -253,3 +257,17 @@ def test_an_unanswered_question_is_reminded_with_its_answers(
     answered = rep.press_key(due.reply.choices[2].key)
     assert "代表确认不是不良事件" in MemoryChat.text(answered)
     assert rows(database, "SELECT status FROM adverse_events") == [("not_ae",)]
+
+
+def test_a_death_or_a_special_situation_is_filed_as_such(engine: Engine,
+                                                         database: Database) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    shown = MemoryChat.text(rep.say("李主任说有个病人吃我们的药两个月 怀孕了才发现"))
+    assert "可能的不良事件（特殊情况：妊娠期用药）" in shown
+    rep.say("/cancel")
+    rep.say("李主任说用了我们药的老爷子上周走了")
+    assert rows(database, "SELECT kind FROM adverse_events ORDER BY id") == [
+        ("pregnancy",), ("death",)]
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "死亡 · 王芳" in overview and "特殊情况：妊娠期用药 · 王芳" in overview

@@ -77,6 +77,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
         "adverse_events": [{"rep": names[e.rep_id], "day0": turn.local_time(e.day0),
                             "deadline": turn.local_time(e.deadline), "phrase": e.phrase,
                             "customer": e.customer,
+                            "kind": turn.message(f"report_kind_{e.kind}"),
                             "overdue": e.status not in CLOSED_REPORTS and e.deadline <= turn.now,
                             "unconfirmed": e.status == "unconfirmed",
                             "not_ae": e.status == "not_ae",

@@ -171,6 +171,7 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.state.reports = [event.id]
             return
         event.status, event.forwarded_at = "forwarded", turn.now
+        event.forwarded_by = f"rep: {turn.rep.name}"[:100]
         turn.vars["agenda_done"] = event.phrase
         return
     if picked.startswith("f") and number.isdigit():

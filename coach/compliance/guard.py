@@ -103,6 +103,27 @@ class AdverseEvent:
     phrases: tuple[str, ...]
     rules: tuple[str, ...]
 
+    @property
+    def kind(self) -> str:
+        """What the safety team triages by: "death", a special situation (from the rule ids,
+        special_<situation>_…), or "event"."""
+        if any(rule.startswith("ae_death") for rule in self.rules):
+            return "death"
+        for rule in self.rules:
+            if rule.startswith("special_"):
+                name = rule.removeprefix("special_")
+                for situation in SPECIAL_SITUATIONS:
+                    if name.startswith(situation):
+                        return situation
+        return "event"
+
+
+#: Situations reportable without harm, as rules.yaml names them (special_<situation>_…).
+SPECIAL_SITUATIONS = ("pregnancy", "breastfeeding", "overdose", "misuse", "medication_error",
+                      "lack_of_effect", "off_label_use", "quality_complaint",
+                      "infection_transmission")
+
+
 
 @dataclass(frozen=True, slots=True)
 class GuardResult:

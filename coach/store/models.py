@@ -296,6 +296,9 @@ class AdverseEvent(Base):
     customer: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # the manager was told the deadline passed without the report being forwarded
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # "event", "death" or a special situation (pregnancy, overdose …): for triage
+    kind: Mapped[str] = mapped_column(String(32), default="event", server_default="event")
+    forwarded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ComplianceRecord(Base):

@@ -355,7 +355,7 @@ class RepStore:
     def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,
                           now: datetime, deadline: timedelta, remind_before: timedelta, *,
                           report: str, source: str | None = None,
-                          status: str = "open") -> AdverseEvent:
+                          status: str = "open", kind: str = "event") -> AdverseEvent:
         """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it. Without
         a customer the report waits for attribution (`attribute_reports`). An "unconfirmed"
         one waits for the rep to say whether it is an adverse event; its clock runs too."""
@@ -363,7 +363,7 @@ class RepStore:
                              note_id=note.id if note else None, phrase=phrase[:200],
                              report=report, source=source, day0=now, deadline=now + deadline,
                              remind_at=now + deadline - remind_before, status=status,
-                             customer=customer_label(account))
+                             customer=customer_label(account), kind=kind[:32])
         self.session.add(event)
         self.session.flush()
         return event

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from coach.store.models import CLOSED_REPORTS, AdverseEvent, Rep
 
-COLUMNS = ("id", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
-           "forwarded_at", "escalated_at", "phrase", "report", "source")
+COLUMNS = ("id", "kind", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
+           "forwarded_at", "forwarded_by", "escalated_at", "phrase", "report", "source")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class SafetyReport:
     """One adverse-event report as the safety team reads it (times in UTC, ISO 8601)."""
 
     id: int
+    kind: str
     status: str
     rep: str
     team: str
@@ -37,6 +38,7 @@ class SafetyReport:
     deadline: str
     overdue: bool
     forwarded_at: str
+    forwarded_by: str
     escalated_at: str
     phrase: str
     report: str
@@ -44,7 +46,8 @@ class SafetyReport:
 
 
 def _iso(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else ""
+    """UTC, said so (the store keeps naive UTC times)."""
+    return moment.isoformat(timespec="minutes") + "Z" if moment else ""
 
 
 def _rep_label(rep: Rep) -> str:
@@ -60,24 +63,29 @@ def safety_reports(session: Session, now: datetime, *, include_forwarded: bool =
         query = query.where(AdverseEvent.status.not_in(CLOSED_REPORTS))
     if team is not None:
         query = query.where(Rep.team == team)
-    query = query.order_by(AdverseEvent.status.in_(CLOSED_REPORTS), AdverseEvent.deadline,
+    # open ones first, deaths first among them, then the oldest deadline
+    query = query.order_by(AdverseEvent.status.in_(CLOSED_REPORTS), AdverseEvent.kind != "death",
+                           AdverseEvent.deadline,
                            AdverseEvent.id)
     return [SafetyReport(
-        id=event.id, status=event.status, rep=_rep_label(rep), team=rep.team or "",
+        id=event.id, kind=event.kind, status=event.status, rep=_rep_label(rep), team=rep.team or "",
         customer=event.customer or "", day0=_iso(event.day0), deadline=_iso(event.deadline),
         overdue=event.status not in CLOSED_REPORTS and event.deadline <= now,
-        forwarded_at=_iso(event.forwarded_at), escalated_at=_iso(event.escalated_at),
+        forwarded_at=_iso(event.forwarded_at), forwarded_by=event.forwarded_by or "",
+        escalated_at=_iso(event.escalated_at),
         phrase=event.phrase, report=event.report, source=event.source or "")
         for event, rep in session.execute(query).all()]
 
 
-def mark_forwarded(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
-    """Mark reports forwarded; returns the ids that were open (unknown ids are left out)."""
+def mark_forwarded(session: Session, ids: Sequence[int], now: datetime, by: str
+                   ) -> list[int]:
+    """Mark reports forwarded by `by`; returns the ids that were open (unknown ids are left
+    out)."""
     events = session.execute(
         select(AdverseEvent).where(AdverseEvent.id.in_(ids),
                                    AdverseEvent.status.not_in(CLOSED_REPORTS))).scalars().all()
     for event in events:
-        event.status, event.forwarded_at = "forwarded", now
+        event.status, event.forwarded_at, event.forwarded_by = "forwarded", now, by[:100]
     return sorted(e.id for e in events)
 
 

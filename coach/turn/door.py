@@ -80,9 +80,10 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
         timedelta(hours=settings.adverse_event_hours),
         timedelta(hours=settings.adverse_event_remind_before_hours),
         report=result.redacted, source=source[:100],
-        status="open" if sure else "unconfirmed")
+        status="open" if sure else "unconfirmed", kind=found.kind)
     turn.findings.reports.append(event.id)
     context = {"phrase": event.phrase, "day0": turn.local_time(event.day0),
+               "kind": "" if event.kind == "event" else turn.message(f"report_kind_{event.kind}"),
                "deadline": turn.local_time(event.deadline),
                "hours": settings.adverse_event_hours, "account": turn.account_view(account)}
     if sure:

@@ -136,6 +136,7 @@ class Router:
             if event.status in ("forwarded", "not_ae"):
                 return False
             event.status, event.forwarded_at = "forwarded", turn.now
+            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
             turn.say(turn.message("adverse_event_forwarded"))
             return True
         if event.status != "unconfirmed":
