@@ -46,6 +46,7 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
     for _ in range(MAX_REMINDER_BATCHES):
         due = await engine.call(engine.due_reminders, list(channels))
         delivered: list[DueReminder] = []
+        failed: list[DueReminder] = []
         for reminder in due:
             try:
                 await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
@@ -53,7 +54,9 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
             except Exception:  # one failed delivery must not stop the others
                 log.exception("%s reminder %s not delivered; will retry", reminder.kind,
                               reminder.ref)
+                failed.append(reminder)
         await engine.call(engine.mark_reminded, delivered)
+        await engine.call(engine.postpone_reminders, failed)
         sent += [r.ref for r in delivered]
         if len(due) < REMINDER_BATCH or not delivered:
             break

@@ -21,7 +21,7 @@ from coach.library import Library
 from coach.messages import Incoming, Reply
 from coach.nudges import DueNudge
 from coach.ordering import KeyedLocks
-from coach.reminders import DueReminder, due, due_adverse_events, mark_sent
+from coach.reminders import DueReminder, due, due_adverse_events, mark_sent, postpone
 from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.store.models import Identity, Rep
@@ -137,6 +137,9 @@ class Engine:
 
     def mark_reminded(self, delivered: list[DueReminder]) -> None:
         mark_sent(self.database, delivered, self.clock())
+
+    def postpone_reminders(self, failed: list[DueReminder]) -> None:
+        postpone(self.database, failed, self.clock())
 
     def revoke(self, *, name: str | None = None, rep_id: int | None = None) -> list[str]:
         """Deactivate a rep (by id, or by name when it is unique) and unbind their channel

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coach.library import Library
 from coach.messages import Choice, Reply
@@ -78,7 +78,7 @@ def due(database: Database, library: Library, now: datetime, channels: Iterable[
     found: list[DueReminder] = []
     with database.transaction() as session:
         directory = Directory(session)
-        for followup in directory.due_followups(now, limit):
+        for followup in directory.due_followups(now, order, limit):
             rep = session.get(Rep, followup.rep_id)
             account = session.execute(
                 select(Account).where(Account.id == followup.account_id,
@@ -107,7 +107,8 @@ def due_adverse_events(database: Database, library: Library, now: datetime,
         directory = Directory(session)
         events = session.execute(
             select(AdverseEvent).where(AdverseEvent.status.in_(("open", "unconfirmed")),
-                                       AdverseEvent.remind_at <= now)
+                                       AdverseEvent.remind_at <= now,
+                                       AdverseEvent.rep_id.in_(Directory.reachable_reps(order)))
             .order_by(AdverseEvent.remind_at).limit(BATCH)
         ).scalars().all()
         for event in events:
@@ -165,6 +166,27 @@ def _first(identities: Iterable[Identity], order: list[str]) -> Identity | None:
 
 def _local(moment: datetime, offset_hours: int) -> str:
     return (moment + timedelta(hours=offset_hours)).strftime("%Y-%m-%d %H:%M")
+
+
+#: A reminder whose delivery failed comes back this much later, behind the others: one
+#: unreachable chat (a rep who blocked the bot) cannot hold a batch for ever.
+RETRY_AFTER = timedelta(minutes=30)
+
+
+def postpone(database: Database, failed: Iterable[DueReminder], now: datetime) -> None:
+    """Try failed follow-up and adverse-event reminders again later."""
+    by_kind: dict[str, list[int]] = {"followup": [], "adverse_event": []}
+    for reminder in failed:
+        if reminder.kind in by_kind:
+            by_kind[reminder.kind].append(reminder.ref)
+    if not any(by_kind.values()):
+        return
+    with database.transaction() as session:
+        session.execute(update(FollowUp).where(FollowUp.id.in_(by_kind["followup"]))
+                        .values(remind_at=now + RETRY_AFTER))
+        session.execute(update(AdverseEvent)
+                        .where(AdverseEvent.id.in_(by_kind["adverse_event"]))
+                        .values(remind_at=now + RETRY_AFTER))
 
 
 def mark_sent(database: Database, delivered: Iterable[DueReminder], now: datetime) -> None:

@@ -84,3 +84,37 @@ async def test_two_workers_nudge_each_rep_once(engine: Engine, database: Databas
     assert nudged == {f"rep-{n}": 1 for n in range(6)}
     assert await send_due_reminders(engine, {"memory": first}) == 0  # next week, not now
     other.database.dispose()
+
+
+class Refusing(Recorder):
+    """A channel where one chat cannot be reached (the rep blocked the bot)."""
+
+    def __init__(self, unreachable: str) -> None:
+        super().__init__()
+        self.unreachable = unreachable
+
+    async def deliver(self, user_id: str, replies: list[Reply]) -> None:
+        if user_id == self.unreachable:
+            raise ConnectionError("blocked by the user")
+        await super().deliver(user_id, replies)
+
+
+async def test_unreachable_reps_never_starve_the_others(engine: Engine, clock: Clock) -> None:
+    """A batch full of reminders that cannot be delivered (a revoked rep's, a blocked chat's)
+    once stopped every other rep's follow-ups and adverse-event reminders."""
+    reps_with_followups(engine, clock, reps=2, each=BATCH + 20)  # rep-0, rep-1: the oldest
+    assert engine.revoke(rep_id=1)  # rep-0
+    clock.advance(hours=1)
+    newcomer = MemoryChat(engine, user_id="rep-new")
+    newcomer.say("泰山医院李主任说有个病人用了我们的药后起了皮疹 明天再去")
+    newcomer.press("✅ 保存")
+    clock.advance(days=1)
+    channel = Refusing(unreachable="rep-1")
+    await send_due_reminders(engine, {"memory": channel})
+    reached = Counter(user for user, _ in channel.delivered)
+    assert reached["rep-0"] == 0  # revoked: nothing sent, nothing in the way
+    assert reached["rep-new"] == 2  # its follow-up and its adverse-event reminder
+    with engine.database.transaction() as session:
+        blocked = session.query(FollowUp).filter(FollowUp.rep_id == 2).all()
+        assert {f.status for f in blocked} == {"open"}  # kept, to be tried again later
+        assert min(f.remind_at for f in blocked) > clock()

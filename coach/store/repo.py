@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -123,13 +123,24 @@ class Directory:
         rep = self.session.get(Rep, row.rep_id)
         return rep if rep is not None and rep.active else None
 
-    def due_followups(self, now: datetime, limit: int = 100) -> Sequence[FollowUp]:
+    def due_followups(self, now: datetime, channels: Sequence[str], limit: int = 100
+                      ) -> Sequence[FollowUp]:
+        """Open follow-ups due by `now`, oldest first, of active reps reachable on one of
+        `channels` only: a revoked or unreachable rep's reminders can never fill a batch and
+        starve everyone else's."""
         return self.session.execute(
             select(FollowUp)
-            .where(FollowUp.status == "open", FollowUp.remind_at <= now)
+            .where(FollowUp.status == "open", FollowUp.remind_at <= now,
+                   FollowUp.rep_id.in_(self.reachable_reps(channels)))
             .order_by(FollowUp.remind_at)
             .limit(limit)
         ).scalars().all()
+
+    @staticmethod
+    def reachable_reps(channels: Sequence[str]) -> Select[Any]:
+        """Ids of active reps with an identity on one of `channels` (a subquery)."""
+        return (select(Identity.rep_id).join(Rep, Rep.id == Identity.rep_id)
+                .where(Rep.active.is_(True), Identity.channel.in_(list(channels))))
 
     def managers_of(self, team: str) -> Sequence[Rep]:
         """The active managers of `team`."""
