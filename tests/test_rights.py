@@ -69,3 +69,14 @@ def test_forget_asks_first_then_deletes_everything(chat: MemoryChat,
         assert session.execute(select(func.count()).select_from(Rep)
                                .where(Rep.active.is_(True))).scalar() == 1
         assert session.execute(select(Identity.external_id)).scalars().all() == ["rep-2"]
+
+
+def test_export_csv_cells_are_never_formulas(chat: MemoryChat) -> None:
+    """A note starting with = or + would run in Excel, where reps are told to open it."""
+    log_visit(chat, "=HYPERLINK(\"http://x\",\"点我\") 泰山医院李主任说下周再来")
+    files = {r.attachment.filename.rsplit(".", 1)[1]: r.attachment.data
+             for r in chat.say("/export") if r.attachment is not None}
+    rows = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert any("HYPERLINK" in cell for cell in cells)

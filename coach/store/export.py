@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -81,11 +82,33 @@ def as_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+#: A cell starting with one of these is a formula to Excel (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """`value` as a spreadsheet shows it, never runs it: a leading quote turns "=HYPERLINK(…)"
+    typed into a note back into text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose cells can never be formulas (see `safe_cell`)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in row])
+
+
 def as_csv(data: dict[str, Any]) -> bytes:
     """Accounts and notes as one sheet a rep can open in Excel (UTF-8 with BOM)."""
     accounts = {a["id"]: a for a in data.get("accounts", [])}
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["type", "date", "customer", "hospital", "department", "stage", "style",
                      "text"])
     for account in data.get("accounts", []):

@@ -8,7 +8,6 @@ own system, which stops its reminders and escalation.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coach.store.export import SafeWriter
 from coach.store.models import CLOSED_REPORTS, AdverseEvent, Rep
 
 COLUMNS = ("id", "kind", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
@@ -92,7 +92,7 @@ def mark_forwarded(session: Session, ids: Sequence[int], now: datetime, by: str
 def as_csv(reports: Iterable[SafetyReport]) -> bytes:
     """UTF-8 with a BOM, so Excel shows the Chinese text."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(COLUMNS)
     for report in reports:
         row = asdict(report)
