@@ -125,3 +125,11 @@ def test_revoke_command_line(tmp_path: Path) -> None:
     assert cli("revoke", "--name", "王芳").returncode == 0
     missing = cli("revoke", "--name", "王芳")
     assert missing.returncode == 1 and "no active rep" in missing.stderr
+
+
+def test_a_button_with_a_huge_id_is_stale_not_an_error(engine: Engine) -> None:
+    rep = enrolled(engine, "王芳", "32", team="east")
+    for key in ("r99999999999999999.l", "a9999999999.f", "n99999999999", "9999999999.1"):
+        replies = rep.press_key(key)
+        assert len(replies) == 1 and replies[0].toast, key
+        assert "系统" not in replies[0].text, key

@@ -271,3 +271,4 @@ def test_a_death_or_a_special_situation_is_filed_as_such(engine: Engine,
         ("pregnancy",), ("death",)]
     overview = MemoryChat.text(manager.say("/team"))
     assert "死亡 · 王芳" in overview and "特殊情况：妊娠期用药 · 王芳" in overview
+

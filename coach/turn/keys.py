@@ -94,11 +94,16 @@ def encode(key: ButtonKey) -> str:
     return raw
 
 
+#: The largest id a row can have (PostgreSQL INTEGER): a bigger number is no id of ours.
+MAX_ID = 2**31 - 1
+
+
 def _id(text: str) -> int | None:
-    """A positive id written in ASCII digits ("٣" or "+3" are not ids)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    """A positive id written in ASCII digits ("٣" or "+3" are not ids), within MAX_ID."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
-    return int(text)
+    value = int(text)
+    return value if value <= MAX_ID else None
 
 
 def decode(raw: str) -> ButtonKey | None:
