@@ -316,6 +316,8 @@ async def test_untrusted_callbacks_are_refused_and_store_nothing(
         statuses = {
             "bad signature": await sim.post_callback(message(), msg_signature="0" * 40,
                                                      tries=1),
+            "signed in 2001": await sim.post_callback(message(), timestamp="1000000000",
+                                                      tries=1),
             "wrong receive id": await sim.post_callback(message(), receive_id="wwothercorp",
                                                         tries=1),
             "wrong ToUserName": await sim.post_callback(message(to_user="wwothercorp"),

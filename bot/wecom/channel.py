@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -35,6 +36,17 @@ from coach.ordering import KeyedLocks
 from coach.turn.result import TurnResult
 
 log = logging.getLogger(__name__)
+
+#: A signed callback is accepted only this close to now: an old one captured and replayed
+#: is refused even though its signature is right (WeCom retries within seconds).
+MAX_CLOCK_SKEW = 15 * 60
+
+
+def fresh(timestamp: str, now: float) -> bool:
+    """Whether a callback's `timestamp` (seconds since the epoch) is within MAX_CLOCK_SKEW."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return False
+    return abs(int(timestamp) - now) <= MAX_CLOCK_SKEW
 
 CHANNEL = "wecom"
 TITLE_LIMIT = 26  # WeCom shows at most this many characters of a card's main title
@@ -127,6 +139,8 @@ class WecomChannel:
     # receiving ------------------------------------------------------------------------------
     def _open(self, request: web.Request, encrypted: str) -> str:
         query = request.query
+        if not fresh(query.get("timestamp", ""), time.time()):
+            raise WecomCryptoError("stale-timestamp")
         return open_message(
             token=self.config.token, encoding_aes_key=self.config.encoding_aes_key,
             receive_id=self.config.corp_id, msg_signature=query.get("msg_signature", ""),

@@ -53,6 +53,7 @@ CryptoErrorReason = Literal[
     "bad-base64",
     "bad-length",
     "bad-encoding",
+    "stale-timestamp",
 ]
 
 
