@@ -17,7 +17,7 @@ from coach.settings import EngineSettings
 from coach.store.conversation import EngineState
 from coach.store.models import Account, Rep
 from coach.store.repo import RepStore
-from coach.templating import is_plain, render
+from coach.templating import is_plain, render, render_html
 
 
 @dataclass
@@ -128,6 +128,11 @@ class Turn:
         if is_plain(source):
             return source.strip()
         return render(source, self.context(**extra))
+
+    def render_html(self, text: Text | str, **extra: Any) -> str:
+        """An HTML document: every value escaped."""
+        source = text if isinstance(text, str) else text.get(self.locale)
+        return render_html(source, self.context(**extra))
 
     def message(self, key: str, **context: Any) -> str:
         context.setdefault("rep", {"name": self.rep.name, "locale": self.locale})

@@ -23,6 +23,16 @@ _ENV = ImmutableSandboxedEnvironment(
 )
 
 
+#: Documents (the plan as HTML) escape every value: a customer named <img onerror=…> is text.
+_HTML_ENV = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+
+
 class TemplateProblem(Exception):
     """A template that cannot be compiled or rendered."""
 
@@ -53,6 +63,21 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"syntax error: {exc.message}") from exc
     except Exception as exc:  # jinja raises many types; the caller reports one
+        raise TemplateProblem(str(exc)) from exc
+
+
+@lru_cache(maxsize=64)
+def _compiled_html(source: str) -> Any:
+    return _HTML_ENV.from_string(source)
+
+
+def render_html(source: str, context: Mapping[str, Any]) -> str:
+    """Render an HTML document template with every value escaped."""
+    try:
+        return str(_compiled_html(source).render(**context)).strip()
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"syntax error: {exc.message}") from exc
+    except Exception as exc:
         raise TemplateProblem(str(exc)) from exc
 
 

@@ -297,3 +297,34 @@ def test_a_manager_sees_the_teams_lessons_and_reps_see_their_own(engine: Engine)
     manager.say("/cases")
     everything = MemoryChat.text(manager.press("跳过"))
     assert "王芳" in everything and "李雷" not in everything
+
+
+def test_plan_document_escapes_every_value_and_shows_changes_readably(
+        chat: MemoryChat, engine: Engine) -> None:
+    """A colleague named like HTML once landed raw in the document, and changed roles read
+    as Python lists ("决策链 ['张主任:decision_maker']")."""
+    from sqlalchemy import update
+
+    from coach.store.models import Account
+
+    chat.say("/start")
+    chat.say("泰山医院心内科李主任说想看数据")
+    chat.press("✅ 保存")
+    chat.press("完成")
+    chat.say("/plan")
+    chat.say("李主任")
+    chat.press("采纳")
+    chat.say("3个月后")
+    chat.say("泰山医院药剂科 王主任 聊了进院流程")
+    chat.press("✅ 保存")
+    chat.press("完成")
+    with engine.database.transaction() as session:
+        session.execute(update(Account).where(Account.name == "王主任").values(
+            name='<img src=x onerror="alert(1)">', role="decision_maker"))
+    chat.say("/plan")
+    chat.say("李主任")
+    replies = chat.press("保持现有目标")
+    document, sections, html = plan_document(replies)
+    assert "<img" not in html and "&lt;img src=x" in html
+    assert "决策者" in sections["changes"] and "['" not in sections["changes"]
+    assert "/" not in document.filename and '"' not in document.filename

@@ -65,6 +65,13 @@ def _check_plan(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("document",), ("filename",))(playbook)
 
 
+def safe_filename(name: str) -> str:
+    """A file name from user data (a customer's name) that no channel or file system
+    misreads: no path separators, quotes or control characters."""
+    cleaned = "".join("_" if ch in '/\\:"*?<>|' or ord(ch) < 32 else ch for ch in name)
+    return cleaned.strip(" .") or "plan.html"
+
+
 @action("build_plan", provides=("plan",), content_check=_check_plan)
 def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
@@ -91,6 +98,11 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
             return library.style_name(value, locale)
         if what == "objections":
             return "、".join(str(library.label("objections", v, locale)) for v in value or [])
+        if what == "roles":  # "张主任:decision_maker" -> 张主任（决策者）
+            return "、".join(f"{name}（{library.label('roles', role, locale)}）"
+                            for name, _, role in (str(v).partition(":") for v in value or []))
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value)
         return library.label(groups[what], value, locale) if what in groups else value
 
     for change in changes:
@@ -125,8 +137,8 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.store.add_plan(account, facts, turn.now)
     turn.vars["plan"] = plan
     content = library.content(turn.playbook, locale)
-    html = turn.render(str(content["document"]), plan=plan)
-    filename = turn.render(str(content["filename"]), plan=plan)
+    html = turn.render_html(str(content["document"]), plan=plan)
+    filename = safe_filename(turn.render(str(content["filename"]), plan=plan))
     turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))
 
 
