@@ -7,6 +7,7 @@ process in the middle of the quiz and proves the restart resumes at the same que
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import select
@@ -139,17 +140,25 @@ def test_accounts_list_rename_and_archive(workdir: Path) -> None:
 
 
 def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 30) -> str:
+    """Read the process's output until `marker` appears.
+
+    Reads the pipe's file descriptor directly: select() says whether the *pipe* has data, so
+    reading through Python's buffered readline() once left the rest of a chunk in the buffer
+    where select() cannot see it. On a loaded machine the console's whole greeting and the
+    first questions arrive as one chunk, and the test waited 30 s for data it already had."""
     assert process.stdout is not None
+    descriptor = process.stdout.fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")()
     seen = ""
     deadline = time.monotonic() + timeout
     while marker not in seen:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"timed out waiting for {marker!r}; got:\n{seen}"
-        ready, _, _ = select.select([process.stdout], [], [], remaining)
+        ready, _, _ = select.select([descriptor], [], [], remaining)
         if ready:
-            line = process.stdout.readline()
-            assert line, f"process ended; got:\n{seen}"
-            seen += line
+            chunk = os.read(descriptor, 65536)
+            assert chunk, f"process ended; got:\n{seen}"
+            seen += decoder.decode(chunk)
     return seen
 
 
