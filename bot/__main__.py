@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import AppConfig, ConfigError, load_config
+from bot.logsafe import protect_logs
 from coach.engine import Engine
 from coach.library import Library, PlaybookErrors, check_directory, load_library
 from coach.store.database import Database, SchemaOutdated
@@ -142,6 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run_channels
 
     config = _config(args)
+    protect_logs(config.secrets())
     engine = build_engine(config)
     return asyncio.run(run_channels(config, engine))
 
@@ -210,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    protect_logs()  # token patterns now; the configured secrets once the config is read
     try:
         result: int = args.func(args)
         return result

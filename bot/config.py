@@ -108,6 +108,17 @@ class AppConfig(Section):
     def playbook_dir(self) -> Path:
         return (Path(self.base_dir) / self.playbooks.dir).resolve()
 
+    def secrets(self) -> list[str]:
+        """Every secret value in the configuration, for the log filter (bot/logsafe.py); the
+        database URL's password too."""
+        telegram, wecom = self.channels.telegram, self.channels.wecom
+        found = [telegram.token, telegram.secret_token, wecom.secret, wecom.token,
+                 wecom.encoding_aes_key]
+        password = re.search(r"://[^:/@]+:([^@]+)@", self.database.url)
+        if password:
+            found.append(password.group(1))
+        return [s for s in found if s]
+
     def engine_settings(self) -> EngineSettings:
         """Engine knobs. WeCom users are enrolled on first contact: the corp directory (and
         the optional allow list) already authenticated them; Telegram needs a code."""
