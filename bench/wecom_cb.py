@@ -230,7 +230,7 @@ async def run_async(workdir: Path, callbacks: int, rounds: int,
             "enabled": True, "corp_id": corp.corp_id, "agent_id": corp.agent_id,
             "secret": corp.secret, "token": corp.token,
             "encoding_aes_key": corp.encoding_aes_key, "api_base_url": api.base_url,
-            "listen": "127.0.0.1", "port": repcoach_port, "path": PATH})
+            "listen": "127.0.0.1", "port": repcoach_port, "path": PATH, "auto_enroll": True})
         repcoach = await Child.start("wecom-repcoach",
                                      [*repcoach_command(), "--config", str(config), "run"],
                                      workdir / "wecom-repcoach.log")

@@ -67,13 +67,54 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_enroll(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = build_engine(config)
+    if args.csv is not None:
+        return _enroll_csv(engine, args.csv)
+    if not args.name:
+        print("error: --name is required (or --csv FILE)", file=sys.stderr)
+        return EXIT_USAGE
     role = "manager" if args.manager_of else "rep"
     team = args.manager_of or args.team
-    code = engine.enroll(args.name, role=role, team=team)
+    code = engine.enroll(args.name, role=role, team=team, wecom_user=args.wecom_user)
     days = config.coach.enroll_code_days
     print(f"enrolled {args.name} ({role}{', team ' + team if team else ''}).")
+    if args.wecom_user:
+        print(f"WeCom user {args.wecom_user} is bound: they can write to the app now.")
     print(f"Send /start CODE to the bot within {days} days; the code works once.")
     print(code)
+    return 0
+
+
+def _enroll_csv(engine: Engine, path: Path) -> int:
+    """Bulk set-up: a CSV with columns name, wecom_user, team, manager_of (UTF-8, a header
+    row). Every row is checked first; nothing is enrolled when any row is wrong."""
+    import csv
+
+    try:
+        rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    problems, seen = [], set()
+    for number, row in enumerate(rows, start=2):
+        name, user = (row.get("name") or "").strip(), (row.get("wecom_user") or "").strip()
+        if not name or not user:
+            problems.append(f"{path}:{number}: name and wecom_user are required")
+        elif user in seen:
+            problems.append(f"{path}:{number}: wecom_user {user} appears twice")
+        elif (row.get("team") or "").strip() and (row.get("manager_of") or "").strip():
+            problems.append(f"{path}:{number}: give team or manager_of, not both")
+        seen.add(user)
+    if problems or not rows:
+        for problem in problems or [f"{path}: no rows"]:
+            print(problem, file=sys.stderr)
+        print("nothing enrolled", file=sys.stderr)
+        return EXIT_PROBLEM
+    for row in rows:
+        manager_of = (row.get("manager_of") or "").strip()
+        engine.enroll(row["name"].strip(), role="manager" if manager_of else "rep",
+                      team=manager_of or (row.get("team") or "").strip() or None,
+                      wecom_user=row["wecom_user"].strip())
+    print(f"enrolled {len(rows)} people, each bound to their WeCom user")
     return 0
 
 
@@ -171,7 +212,11 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
-    enroll.add_argument("--name", required=True)
+    enroll.add_argument("--name", default=None)
+    enroll.add_argument("--wecom-user", default=None,
+                        help="bind this WeCom UserID now (case-sensitive): no code needed")
+    enroll.add_argument("--csv", type=Path, default=None,
+                        help="bulk: a CSV with name,wecom_user,team,manager_of")
     group = enroll.add_mutually_exclusive_group()
     group.add_argument("--team", default=None, help="the rep's team")
     group.add_argument("--manager-of", default=None, help="enroll a manager of TEAM")

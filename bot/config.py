@@ -87,6 +87,10 @@ class WecomConfig(Section):
     port: int = 8080
     path: str = "/wecom/callback"
     allow_users: list[str] = Field(default_factory=list)
+    # Enroll any member of the corp on their first message, without a code. Off by default:
+    # with it on, every member who finds the app has full access and no team (so no
+    # manager sees their flags or safety reports) until an admin sets one.
+    auto_enroll: bool = False
     reminder_interval: float = Field(30.0, gt=0)
 
 
@@ -120,9 +124,12 @@ class AppConfig(Section):
         return [s for s in found if s]
 
     def engine_settings(self) -> EngineSettings:
-        """Engine knobs. WeCom users are enrolled on first contact: the corp directory (and
-        the optional allow list) already authenticated them; Telegram needs a code."""
-        trusted = {"console", "memory"} | ({"wecom"} if self.channels.wecom.enabled else set())
+        """Engine knobs. Telegram and WeCom users enroll with a code (`/start CODE`, or an
+        admin's `repcoach enroll --wecom-user`); WeCom members are enrolled on first contact
+        only with `channels.wecom.auto_enroll: true`."""
+        wecom = self.channels.wecom
+        trusted = {"console", "memory"} | ({"wecom"} if wecom.enabled and wecom.auto_enroll
+                                           else set())
         return EngineSettings(default_locale=self.locale, auto_enroll_channels=frozenset(trusted),
                               **self.coach.model_dump())
 

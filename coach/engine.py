@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from coach import nudges
@@ -24,7 +24,7 @@ from coach.ordering import KeyedLocks
 from coach.reminders import DueReminder, due, due_adverse_events, mark_sent, postpone
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from coach.store.models import Identity, Rep
+from coach.store.models import Rep
 from coach.store.repo import Directory
 from coach.turn.pipeline import TurnPipeline
 from coach.turn.result import Outcome, TurnResult
@@ -105,13 +105,17 @@ class Engine:
 
     # administration -------------------------------------------------------------------------
     def enroll(self, name: str, *, role: str = "rep", team: str | None = None,
-               locale: str | None = None) -> str:
-        """Create a rep and return a one-time enrollment code for `/start CODE`."""
+               locale: str | None = None, wecom_user: str | None = None) -> str:
+        """Create a rep and return a one-time enrollment code for `/start CODE`. With
+        `wecom_user` the WeCom UserID is bound at once (the admin knows who it is): that
+        member can write to the app straight away, a revoked one again."""
         now = self.clock()
         with self.database.transaction() as session:
             directory = Directory(session)
             rep = directory.create_rep(name, now, locale=locale or self.settings.default_locale,
                                        role=role, team=team)
+            if wecom_user:
+                directory.bind_identity(rep, "wecom", wecom_user, now)
             return directory.issue_code(rep, now, timedelta(days=self.settings.enroll_code_days))
 
     def due_reminders(self, channels: list[str]) -> list[DueReminder]:
@@ -142,8 +146,10 @@ class Engine:
         postpone(self.database, failed, self.clock())
 
     def revoke(self, *, name: str | None = None, rep_id: int | None = None) -> list[str]:
-        """Deactivate a rep (by id, or by name when it is unique) and unbind their channel
-        identities; their data stays for the company's records. Returns who was revoked."""
+        """Deactivate a rep (by id, or by name when it is unique); their data stays for the
+        company's records. Their channel identities stay bound to them, refused on every
+        channel (no fresh account on the next message) until an admin enrolls them again.
+        Returns who was revoked."""
         with self.database.transaction() as session:
             query = select(Rep).where(Rep.active.is_(True))
             query = query.where(Rep.id == rep_id) if rep_id is not None else query.where(
@@ -154,7 +160,6 @@ class Engine:
                                   else "no active rep matches")
             rep = found[0]
             rep.active = False
-            session.execute(delete(Identity).where(Identity.rep_id == rep.id))
             return [f"{rep.id} {rep.name}"]
 
     def command_menu(self, locale: str) -> list[tuple[str, str]]:

@@ -216,6 +216,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_escalation",
     "adverse_event_question",
     "compliance_flag_notice",
+    "access_revoked",
     "report_kind_event",
     "report_kind_death",
     "report_kind_pregnancy",

@@ -3,6 +3,7 @@ another rep's accounts, notes, plans or buttons through every entry point."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,35 @@ def test_a_button_with_a_huge_id_is_stale_not_an_error(engine: Engine) -> None:
         replies = rep.press_key(key)
         assert len(replies) == 1 and replies[0].toast, key
         assert "系统" not in replies[0].text, key
+
+
+def test_enroll_wecom_users_from_the_command_line_and_a_csv(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    database = tmp_path / "db.sqlite3"
+    config.write_text(f"database: {{url: 'sqlite:///{database}'}}\n"
+                      f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("db", "upgrade").returncode == 0
+    one = cli("enroll", "--name", "赵经理", "--wecom-user", "ZhaoJL", "--manager-of", "east")
+    assert one.returncode == 0 and "WeCom user ZhaoJL is bound" in one.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,wecom_user,team,manager_of\n王芳,wangf,east,\n,lil,east,\n"
+                   "李雷,wangf,east,\n", encoding="utf-8")
+    refused = cli("enroll", "--csv", str(bad))
+    assert refused.returncode == 1
+    assert f"{bad}:3: name and wecom_user are required" in refused.stderr
+    assert f"{bad}:4: wecom_user wangf appears twice" in refused.stderr
+    good = tmp_path / "team.csv"
+    good.write_text("name,wecom_user,team,manager_of\n王芳,wangf,east,\n李雷,LiLei,east,\n",
+                    encoding="utf-8")
+    assert cli("enroll", "--csv", str(good)).returncode == 0
+    with sqlite3.connect(database) as connection:
+        bound = connection.execute(
+            "SELECT i.external_id, r.name, r.role, r.team FROM identities i "
+            "JOIN reps r ON r.id = i.rep_id ORDER BY r.id").fetchall()
+    assert bound == [("ZhaoJL", "赵经理", "manager", "east"), ("wangf", "王芳", "rep", "east"),
+                     ("LiLei", "李雷", "rep", "east")]

@@ -47,7 +47,8 @@ from tests.wecom_support import (
 
 @pytest.fixture
 def settings() -> EngineSettings:
-    """The engine as `repcoach run` builds it with WeCom enabled (WeCom users auto-enroll)."""
+    """The engine as `repcoach run` builds it with WeCom enabled and `auto_enroll: true`
+    (most tests here skip the codes; the default, codes, has a test of its own)."""
     return wecom_settings()
 
 
@@ -355,7 +356,7 @@ async def test_url_verification_echoes_the_plaintext(engine: Engine,
 
 async def test_allow_users_refuses_others_without_storing_them(
         engine: Engine, sim: WecomSimulator) -> None:
-    async with running_channel(engine, sim, allow_users=["Alice"]) as channel:
+    async with running_channel(engine, sim, allow_users=["alice"]) as channel:
         mallory = Rep(sim, "mallory", channel)
         got = await mallory.open()
         assert [shown(m) for m in got] == [
@@ -371,7 +372,9 @@ async def test_allow_users_refuses_others_without_storing_them(
         for table in ("conversations", "accounts", "notes", "processed_messages"):
             assert count(engine.database, table) == 0, table
 
-        alice = Rep(sim, "alice", channel)  # UserIDs are case-insensitive in WeCom
+        shouting = Rep(sim, "ALICE", channel)  # UserIDs are case-sensitive: another member
+        assert [shown(m)[:6] for m in await shouting.open()] == ["你还没有开通"]
+        alice = Rep(sim, "alice", channel)
         got = await alice.open()
         assert "你好！我是 RepCoach" in joined(got)
     assert rows(engine.database, "SELECT channel, external_id FROM identities") == [
@@ -537,3 +540,30 @@ async def test_first_text_of_a_new_rep_is_handled(engine: Engine, sim: WecomSimu
         await rep.press("完成")
     assert rows(engine.database, "SELECT text FROM notes") == [
         ("李主任说下个月科室会可以讲十分钟",)]
+
+
+async def test_without_auto_enroll_a_member_needs_a_code_and_a_revoked_one_stays_out(
+        engine: Engine, sim: WecomSimulator) -> None:
+    """The default: nobody gets in by just writing, /start CODE works in WeCom (managers
+    too), and a revoked member's next message does not make a fresh account."""
+    engine = Engine(engine.database, engine.library, wecom_settings(auto_enroll=False),
+                    clock=engine.clock)
+    async with running_channel(engine, sim) as channel:
+        stranger = Rep(sim, "zhangsan", channel)
+        assert [shown(m)[:6] for m in await stranger.open()] == ["你还没有开通"]
+        manager_code = engine.enroll("赵经理", role="manager", team="east")
+        got = await stranger.say(f"/start {manager_code}")
+        assert "开通成功" in joined(got)
+        assert "east 团队" in joined(await stranger.say("/team"))
+        rep_code = engine.enroll("王芳", team="east")
+        wang = Rep(sim, "wangfang", channel)
+        assert "开通成功" in joined(await wang.say(f"/start {rep_code}"))
+        engine.revoke(name="王芳")
+        refused = joined(await wang.say("李主任 泰山医院 想看数据"))
+        assert "权限已被停用" in refused
+        assert count(engine.database, "reps") == 2  # no fresh account was made
+        again = engine.enroll("王芳", team="east")  # an admin enrolls her again
+        assert "开通成功" in joined(await wang.say(f"/start {again}"))
+    assert rows(engine.database, "SELECT r.name, r.active FROM identities i JOIN reps r "
+                                 "ON r.id = i.rep_id WHERE i.external_id = 'wangfang'") == [
+        ("王芳", True)]

@@ -56,6 +56,7 @@ channels:
     listen: 127.0.0.1
     port: {port}
     path: /wecom/callback
+    auto_enroll: true
     reminder_interval: 0.2
 """, encoding="utf-8")
 

@@ -38,9 +38,11 @@ def free_port() -> int:
         return port
 
 
-def wecom_settings() -> EngineSettings:
-    """What `repcoach run` gives the engine when the WeCom channel is enabled."""
-    return AppConfig.model_validate({"channels": {"wecom": {"enabled": True}}}).engine_settings()
+def wecom_settings(*, auto_enroll: bool = True) -> EngineSettings:
+    """What `repcoach run` gives the engine when the WeCom channel is enabled: most tests
+    enroll members on first contact for brevity (`auto_enroll: true`); the default is off."""
+    return AppConfig.model_validate({"channels": {"wecom": {
+        "enabled": True, "auto_enroll": auto_enroll}}}).engine_settings()
 
 
 def wecom_config(sim: WecomSimulator, port: int, **overrides: Any) -> WecomConfig:

@@ -101,7 +101,7 @@ class WecomChannel:
         self.engine = engine
         self.client = client or WecomClient(config.corp_id, config.secret, config.agent_id,
                                             api_base_url=config.api_base_url)
-        self._allowed = {u.casefold() for u in config.allow_users}
+        self._allowed = set(config.allow_users)  # UserIDs are case-sensitive: ALICE is not alice
         self._stop_grace = stop_grace
         self._tasks: set[asyncio.Task[None]] = set()
         self._members: KeyedLocks[str] = KeyedLocks()
@@ -134,7 +134,7 @@ class WecomChannel:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _is_allowed(self, user: str) -> bool:
-        return not self._allowed or user.casefold() in self._allowed
+        return not self._allowed or user in self._allowed
 
     # receiving ------------------------------------------------------------------------------
     def _open(self, request: web.Request, encrypted: str) -> str:

@@ -97,10 +97,26 @@ class Directory:
         return rep
 
     def bind_identity(self, rep: Rep, channel: str, external_id: str, now: datetime) -> None:
-        self.session.add(
-            Identity(rep_id=rep.id, channel=channel, external_id=external_id, created_at=now)
-        )
+        """Bind the identity to `rep`; one that belonged to a revoked rep moves over (an
+        admin enrolled the person again)."""
+        existing = self.session.execute(
+            select(Identity).where(Identity.channel == channel,
+                                   Identity.external_id == external_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            existing.rep_id, existing.created_at = rep.id, now
+        else:
+            self.session.add(Identity(rep_id=rep.id, channel=channel, external_id=external_id,
+                                      created_at=now))
         self.session.flush()
+
+    def is_revoked(self, channel: str, external_id: str) -> bool:
+        """Whether the identity belongs to a rep whose access was taken away."""
+        return self.session.execute(
+            select(Identity.id).join(Rep, Rep.id == Identity.rep_id)
+            .where(Identity.channel == channel, Identity.external_id == external_id,
+                   Rep.active.is_(False))
+        ).first() is not None
 
     def issue_code(self, rep: Rep, now: datetime, valid_for: timedelta) -> str:
         """A fresh one-time code; only its hash is kept."""

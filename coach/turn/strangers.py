@@ -41,7 +41,11 @@ class Strangers:
     def meet(self, directory: Directory, incoming: Incoming, now: datetime) -> Enrolment:
         locale = hint_locale(incoming.locale_hint, self.settings.default_locale)
         text = (incoming.text or "").strip()
-        if incoming.channel in self.settings.auto_enroll_channels:
+        start = _START.match(text)
+        revoked = directory.is_revoked(incoming.channel, incoming.user_id)
+        if revoked and not (start and start.group(1)):
+            return Enrolment([Reply(self.library.message("access_revoked", locale))])
+        if incoming.channel in self.settings.auto_enroll_channels and not revoked:
             rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
                                        locale=locale)
             directory.bind_identity(rep, incoming.channel, incoming.user_id, now)
@@ -50,7 +54,6 @@ class Strangers:
             greeting = Reply(self.library.message("welcome", rep.locale,
                                                   rep={"name": rep.name, "locale": rep.locale}))
             return Enrolment([greeting], first_turn=True)
-        start = _START.match(text)
         if start and start.group(1):
             owner = directory.redeem_code(start.group(1), now)
             if owner is None:
