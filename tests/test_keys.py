@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coach.turn.keys import (
+    MAX_ID,
     MAX_KEY_BYTES,
     AdverseEventKey,
     ButtonKey,
@@ -19,11 +20,11 @@ from coach.turn.keys import (
     encode,
 )
 
-ids = st.integers(min_value=0, max_value=10**15)
+ids = st.integers(min_value=0, max_value=MAX_ID)  # what a row id can be
 keys = st.one_of(
     st.builds(ChoiceKey, ids, st.sampled_from(["0", "1", "11", "s", "c", "r", "n"])),
     st.builds(ReminderKey, ids, st.sampled_from(["l", "s", "d"])),
-    st.builds(AdverseEventKey, ids),
+    st.builds(AdverseEventKey, ids, st.sampled_from(["f", "y", "n"])),
     st.builds(NudgeKey, ids),
     st.just(SnoozeKey()),
 )
@@ -48,3 +49,10 @@ def test_anything_else_decodes_to_nothing(raw: str) -> None:
 def test_random_text_never_breaks_the_decoder(raw: str) -> None:
     key = decode(raw)
     assert key is None or encode(key) == raw
+
+
+@given(st.integers(min_value=MAX_ID + 1, max_value=10**18))
+def test_an_id_no_row_can_have_is_no_key(number: int) -> None:
+    """A forged or garbled id beyond a row's range is stale, never a database error."""
+    for raw in (f"r{number}.l", f"a{number}.f", f"n{number}", f"{number}.1"):
+        assert decode(raw) is None, raw
