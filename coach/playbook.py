@@ -217,6 +217,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_question",
     "compliance_flag_notice",
     "access_revoked",
+    "enroll_too_many",
     "report_kind_event",
     "report_kind_death",
     "report_kind_pregnancy",

@@ -3,6 +3,7 @@ another rep's accounts, notes, plans or buttons through every entry point."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -122,7 +123,8 @@ def test_revoke_command_line(tmp_path: Path) -> None:
     assert cli("db", "upgrade").returncode == 0
     enroll = cli("enroll", "--name", "王芳", "--manager-of", "east")
     assert enroll.returncode == 0 and "manager" in enroll.stdout
-    assert len(enroll.stdout.strip().splitlines()[-1]) == 8  # the code is the last line
+    code = enroll.stdout.strip().splitlines()[-1]  # the code is the last line
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}", code), code
     assert cli("revoke", "--name", "王芳").returncode == 0
     missing = cli("revoke", "--name", "王芳")
     assert missing.returncode == 1 and "no active rep" in missing.stderr
@@ -166,3 +168,16 @@ def test_enroll_wecom_users_from_the_command_line_and_a_csv(tmp_path: Path) -> N
             "JOIN reps r ON r.id = i.rep_id ORDER BY r.id").fetchall()
     assert bound == [("ZhaoJL", "赵经理", "manager", "east"), ("wangf", "王芳", "rep", "east"),
                      ("LiLei", "李雷", "rep", "east")]
+
+
+def test_guessing_codes_stops_after_a_few_tries(engine: Engine, database: Database,
+                                                clock: Clock) -> None:
+    code = engine.enroll("王芳")
+    guesser = MemoryChat(engine, user_id="41", channel="telegram", display_name="guess")
+    for attempt in range(5):
+        assert "无效或已过期" in MemoryChat.text(guesser.say(f"/start AAAAA-AAAA{attempt}"))
+    # the right code no longer works for this identity within the hour
+    assert "试错次数太多" in MemoryChat.text(guesser.say(f"/start {code}"))
+    clock.advance(hours=2)
+    readable = code.lower().replace("-", "")  # neither case nor the dash matters
+    assert "开通成功" in MemoryChat.text(guesser.say(f"/start {readable}"))

@@ -360,7 +360,7 @@ async def test_allow_users_refuses_others_without_storing_them(
         mallory = Rep(sim, "mallory", channel)
         got = await mallory.open()
         assert [shown(m) for m in got] == [
-            "你还没有开通。请发送 /start 加上经理给你的开通码，例如：/start 8F3K2Q"]
+            "你还没有开通。请发送 /start 加上经理给你的开通码，例如：/start 7QK2M-X9D4F"]
         for _ in range(3):  # a message WeCom retries gets one answer
             await sim.send_text("mallory", "李主任 泰山医院 想看数据", msg_id="7000000000000000555")
         assert len(await mallory.settle()) == 1

@@ -74,6 +74,19 @@ class EnrollmentCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class EnrollAttempt(Base):
+    """A failed `/start CODE`: enough of them from one identity, or from everyone, and
+    guessing stops for a while."""
+
+    __tablename__ = "enroll_attempts"
+    __table_args__ = (Index("ix_enroll_attempts_identity", "channel", "external_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class Account(Base):
     """A customer: a doctor, a department or a hospital, owned by one rep."""
 

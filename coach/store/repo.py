@@ -30,6 +30,7 @@ from coach.store.models import (
     AdverseEvent,
     ComplianceRecord,
     Conversation,
+    EnrollAttempt,
     EnrollmentCode,
     FollowUp,
     Goal,
@@ -48,6 +49,8 @@ from coach.store.models import (
 )
 
 RECENT_ACCOUNTS = 5
+MAX_ATTEMPTS_PER_IDENTITY = 5  # failed codes an hour, per channel identity
+MAX_ATTEMPTS_OVERALL = 200  # failed codes an hour, from everyone together
 
 
 def customer_label(account: Account | None) -> str | None:
@@ -57,8 +60,19 @@ def customer_label(account: Account | None) -> str | None:
     return " · ".join(p for p in (account.name, account.hospital) if p)[:200]
 
 
+#: Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
+
+
+def normal_code(code: str) -> str:
+    """A code as typed, in its one spelling: case, dashes and look-alikes do not matter."""
+    return code.strip().upper().translate(_READ_AS)
+
+
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
+    return hashlib.sha256(normal_code(code).encode("utf-8")).hexdigest()
 
 
 class Directory:
@@ -120,12 +134,29 @@ class Directory:
 
     def issue_code(self, rep: Rep, now: datetime, valid_for: timedelta) -> str:
         """A fresh one-time code; only its hash is kept."""
-        code = secrets.token_hex(4).upper()
+        plain = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = f"{plain[:5]}-{plain[5:]}"
         self.session.add(
             EnrollmentCode(code_hash=hash_code(code), rep_id=rep.id, expires_at=now + valid_for)
         )
         self.session.flush()
         return code
+
+    def too_many_attempts(self, channel: str, external_id: str, now: datetime) -> bool:
+        """Whether this identity (5 an hour) or everyone together (200 an hour) has failed
+        too often to try another code now."""
+        since = now - timedelta(hours=1)
+        mine = self.session.scalar(select(func.count(EnrollAttempt.id)).where(
+            EnrollAttempt.channel == channel, EnrollAttempt.external_id == external_id,
+            EnrollAttempt.at >= since)) or 0
+        everyone = self.session.scalar(select(func.count(EnrollAttempt.id)).where(
+            EnrollAttempt.at >= since)) or 0
+        return mine >= MAX_ATTEMPTS_PER_IDENTITY or everyone >= MAX_ATTEMPTS_OVERALL
+
+    def failed_attempt(self, channel: str, external_id: str, now: datetime) -> None:
+        self.session.execute(delete(EnrollAttempt).where(
+            EnrollAttempt.at < now - timedelta(days=1)))
+        self.session.add(EnrollAttempt(channel=channel, external_id=external_id[:128], at=now))
 
     def redeem_code(self, code: str, now: datetime) -> Rep | None:
         """The rep a valid, unused, unexpired code belongs to; marks the code used."""

@@ -55,8 +55,11 @@ class Strangers:
                                                   rep={"name": rep.name, "locale": rep.locale}))
             return Enrolment([greeting], first_turn=True)
         if start and start.group(1):
+            if directory.too_many_attempts(incoming.channel, incoming.user_id, now):
+                return Enrolment([Reply(self.library.message("enroll_too_many", locale))])
             owner = directory.redeem_code(start.group(1), now)
             if owner is None:
+                directory.failed_attempt(incoming.channel, incoming.user_id, now)
                 return Enrolment([Reply(self.library.message("enroll_bad_code", locale))])
             directory.bind_identity(owner, incoming.channel, incoming.user_id, now)
             if incoming.locale_hint:
