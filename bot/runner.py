@@ -72,11 +72,19 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
     return len(sent)
 
 
+PRUNE_EVERY = 3600.0  # seconds between prunings of old processed message ids
+
+
 async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: float,
                         stop: asyncio.Event) -> None:
+    pruned_at = -PRUNE_EVERY
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             await send_due_reminders(engine, channels)
+            if loop.time() - pruned_at >= PRUNE_EVERY:
+                pruned_at = loop.time()
+                await engine.call(engine.prune_processed)
         except Exception:
             log.exception("reminder pass failed; next pass in %.0f s", interval)
         with contextlib.suppress(TimeoutError):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from coach import nudges
@@ -24,7 +24,7 @@ from coach.ordering import KeyedLocks
 from coach.reminders import DueReminder, due, due_adverse_events, mark_sent, postpone
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from coach.store.models import Rep
+from coach.store.models import ProcessedMessage, Rep
 from coach.store.repo import Directory
 from coach.turn.pipeline import TurnPipeline
 from coach.turn.result import Outcome, TurnResult
@@ -141,6 +141,15 @@ class Engine:
 
     def mark_reminded(self, delivered: list[DueReminder]) -> None:
         mark_sent(self.database, delivered, self.clock())
+
+    def prune_processed(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Forget platform message ids older than `older_than`: no platform redelivers a
+        message after days (Telegram within 24 hours, WeCom within seconds), and the table
+        would otherwise grow by every message ever received. Returns how many went."""
+        with self.database.transaction() as session:
+            result = session.execute(delete(ProcessedMessage).where(
+                ProcessedMessage.created_at < self.clock() - older_than))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def postpone_reminders(self, failed: list[DueReminder]) -> None:
         postpone(self.database, failed, self.clock())

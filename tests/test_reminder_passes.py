@@ -118,3 +118,23 @@ async def test_unreachable_reps_never_starve_the_others(engine: Engine, clock: C
         blocked = session.query(FollowUp).filter(FollowUp.rep_id == 2).all()
         assert {f.status for f in blocked} == {"open"}  # kept, to be tried again later
         assert min(f.remind_at for f in blocked) > clock()
+
+
+async def test_old_message_ids_are_forgotten_new_ones_still_deduplicate(
+        engine: Engine, clock: Clock) -> None:
+    """processed_messages once grew with every message ever received."""
+    from coach.messages import Incoming
+    from coach.store.models import ProcessedMessage
+
+    def send(message_id: str) -> int:
+        result = engine.handle_sync(Incoming("memory", "rep-9", text="/menu",
+                                             message_id=message_id))
+        return len(result.replies)
+
+    assert send("old-1") > 0
+    clock.advance(days=8)
+    assert send("new-1") > 0
+    assert engine.prune_processed() == 1
+    with engine.database.transaction() as session:
+        assert [m.message_key for m in session.query(ProcessedMessage).all()] == ["new-1"]
+    assert send("new-1") == 0  # a redelivery of a recent message is still answered once
