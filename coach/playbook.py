@@ -218,6 +218,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "compliance_flag_notice",
     "access_revoked",
     "enroll_too_many",
+    "media_not_sent",
     "report_kind_event",
     "report_kind_death",
     "report_kind_pregnancy",

@@ -567,3 +567,19 @@ async def test_without_auto_enroll_a_member_needs_a_code_and_a_revoked_one_stays
     assert rows(engine.database, "SELECT r.name, r.active FROM identities i JOIN reps r "
                                  "ON r.id = i.rep_id WHERE i.external_id = 'wangfang'") == [
         ("王芳", True)]
+
+
+async def test_a_failed_upload_still_sends_the_words(engine: Engine,
+                                                     sim: WecomSimulator) -> None:
+    """A failed image or file upload once dropped the whole reply, text and all."""
+    async with running_channel(engine, sim) as channel:
+        rep = Rep(sim, "hemei", channel)
+        await rep.say("人民医院王主任说想看真实世界数据")
+        await rep.press("✅ 保存")
+        await rep.press("完成")
+        sim.inject_error("media/upload", 40004, times=2)  # both files of the export
+        got = await rep.say("/export")
+    texts = [shown(m) for m in got if m.msgtype == "text"]
+    assert any("📦 这是你在 RepCoach 里的全部数据" in t for t in texts)
+    assert any("没能发出去" in t for t in texts)
+    assert [m.msgtype for m in got if m.msgtype == "file"] == []

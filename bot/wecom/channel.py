@@ -21,6 +21,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -246,15 +247,22 @@ class WecomChannel:
         text = reply.text
         if reply.attachment is not None:
             kind: MediaKind = "image" if reply.attachment.kind == "photo" else "file"
-            media_id = await self.client.upload_media(
-                kind, reply.attachment.filename, reply.attachment.data,
-                reply.attachment.mime_type)
-            if kind == "image":
-                await self.client.send_image(user, media_id)
-            else:
-                await self.client.send_file(user, media_id)
             if text == reply.attachment.filename:  # a bare attachment: no caption to show
                 text = ""
+            try:
+                media_id = await self.client.upload_media(
+                    kind, reply.attachment.filename, reply.attachment.data,
+                    reply.attachment.mime_type)
+                if kind == "image":
+                    await self.client.send_image(user, media_id)
+                else:
+                    await self.client.send_file(user, media_id)
+            except WecomError as exc:  # the words still go; the rep is told what is missing
+                log.warning("could not send %s to %s: %s", kind, user, exc)
+                missing = self.engine.library.message(
+                    "media_not_sent", self.engine.settings.default_locale)
+                text = f"{text}\n{missing}".strip()
+                reply = replace(reply, text=text)
         if reply.choices and len(reply.choices) <= MAX_BUTTONS:
             await self._send_card(user, reply)
         elif reply.choices:

@@ -345,7 +345,8 @@ class WecomClient:
 
         # WeCom shows the file name to the member: send it as raw UTF-8 (what browsers and
         # urllib3 do), not percent-encoded, which would show up as "%E8%AE%A1...".
-        safe_name = re.sub(r"[\r\n\x00]", " ", filename) or "file"
+        # a name from user data ("王"主任.html, a/b) must not break the multipart header
+        safe_name = re.sub(r"[\r\n\x00\"\\/]", "_", filename) or "file"
 
         def form() -> aiohttp.FormData:
             fd = aiohttp.FormData(quote_fields=False)
