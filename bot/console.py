@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.textrender import as_plain_text
 from coach.engine import Engine
-from coach.messages import Incoming, Reply
+from coach.messages import Incoming, Reply, safe_filename
 
 PROMPT = "> "
 
@@ -34,8 +34,7 @@ class ConsoleChannel:
             self.stdout.write(as_plain_text(reply) + "\n")
             if reply.attachment is not None:
                 # one folder per console user: two reps' exports of a day never overwrite
-                folder = self.files_dir / "".join(
-                    ch if ch.isalnum() or ch in "-_." else "_" for ch in self.user)
+                folder = self.files_dir / safe_filename(self.user, "console")
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / reply.attachment.filename
                 path.write_bytes(reply.attachment.data)

@@ -41,6 +41,17 @@ class Choice:
     label: str
 
 
+_UNSAFE_IN_NAMES = frozenset('/\\:"*?<>|')
+
+
+def safe_filename(name: str, default: str = "file") -> str:
+    """A file or folder name from user data (a customer's name, a console user) that no
+    channel, multipart header or file system misreads: path separators, quotes and control
+    characters become "_"."""
+    cleaned = "".join("_" if ch in _UNSAFE_IN_NAMES or ord(ch) < 32 else ch for ch in name)
+    return cleaned.strip(" .") or default
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file sent with a reply: a chart image (photo) or a plan document."""

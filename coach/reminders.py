@@ -86,10 +86,9 @@ def due(database: Database, library: Library, now: datetime, channels: Iterable[
             ).scalar_one_or_none()
             if rep is None or account is None or not rep.active:
                 continue
-            identities = [i for i in directory.identities_of(rep.id) if i.channel in order]
-            if not identities:
+            identity = _first(directory.identities_of(rep.id), order)
+            if identity is None:
                 continue
-            identity = min(identities, key=lambda i: order.index(i.channel))
             found.append(DueReminder("followup", followup.id, identity.channel,
                                      identity.external_id,
                                      reminder_reply(library, rep, account, followup)))

@@ -14,23 +14,16 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=False,
-)
+
+def _environment(*, autoescape: bool) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape,
+                                         trim_blocks=True, lstrip_blocks=True,
+                                         keep_trailing_newline=False)
 
 
+_ENV = _environment(autoescape=False)
 #: Documents (the plan as HTML) escape every value: a customer named <img onerror=…> is text.
-_HTML_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined,
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=False,
-)
+_HTML_ENV = _environment(autoescape=True)
 
 
 class TemplateProblem(Exception):
@@ -58,8 +51,12 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     """Render `source` with `context`; surrounding blank lines are trimmed."""
     if is_plain(source):
         return source.strip()
+    return _render(_compiled, source, context)
+
+
+def _render(compile_: Any, source: str, context: Mapping[str, Any]) -> str:
     try:
-        return str(_compiled(source).render(**context)).strip()
+        return str(compile_(source).render(**context)).strip()
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"syntax error: {exc.message}") from exc
     except Exception as exc:  # jinja raises many types; the caller reports one
@@ -73,12 +70,7 @@ def _compiled_html(source: str) -> Any:
 
 def render_html(source: str, context: Mapping[str, Any]) -> str:
     """Render an HTML document template with every value escaped."""
-    try:
-        return str(_compiled_html(source).render(**context)).strip()
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"syntax error: {exc.message}") from exc
-    except Exception as exc:
-        raise TemplateProblem(str(exc)) from exc
+    return _render(_compiled_html, source, context)
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> Any:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -111,15 +112,22 @@ def test_manager_sees_the_team_read_only_and_nobody_else(engine: Engine) -> None
     assert "经理" in MemoryChat.text(member.say("/team"))  # reps are refused
 
 
-def test_revoke_command_line(tmp_path: Path) -> None:
+def admin_cli(tmp_path: Path, url: str | None = None
+              ) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`repcoach ARGS…` as an admin runs it, with a config for `url` (default: a SQLite file
+    in `tmp_path`)."""
     config = tmp_path / "config.yaml"
-    config.write_text(f"database: {{url: 'sqlite:///{tmp_path}/db.sqlite3'}}\n"
+    config.write_text(f"database: {{url: '{url or f'sqlite:///{tmp_path}/db.sqlite3'}'}}\n"
                       f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return cli
 
+
+def test_revoke_command_line(tmp_path: Path) -> None:
+    cli = admin_cli(tmp_path)
     assert cli("db", "upgrade").returncode == 0
     enroll = cli("enroll", "--name", "王芳", "--manager-of", "east")
     assert enroll.returncode == 0 and "manager" in enroll.stdout
@@ -139,15 +147,8 @@ def test_a_button_with_a_huge_id_is_stale_not_an_error(engine: Engine) -> None:
 
 
 def test_enroll_wecom_users_from_the_command_line_and_a_csv(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
+    cli = admin_cli(tmp_path)
     database = tmp_path / "db.sqlite3"
-    config.write_text(f"database: {{url: 'sqlite:///{database}'}}\n"
-                      f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
-                              capture_output=True, text=True, timeout=120)
-
     assert cli("db", "upgrade").returncode == 0
     one = cli("enroll", "--name", "赵经理", "--wecom-user", "ZhaoJL", "--manager-of", "east")
     assert one.returncode == 0 and "WeCom user ZhaoJL is bound" in one.stdout

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from coach.engine import Engine
 from coach.store.database import Database
 from coach.testing import MemoryChat
 from tests.conftest import Clock
-from tests.test_access import enrolled, log
+from tests.test_access import admin_cli, enrolled, log
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,13 +148,10 @@ def test_the_safety_team_lists_exports_and_closes_reports_from_the_command_line(
     log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
     rep.say("/forget")
     rep.press("确定删除")  # the report outlives the rep's data
-    config = tmp_path / "config.yaml"
-    config.write_text(f"database: {{url: '{database.url}'}}\n"
-                      f"playbooks: {{dir: '{ROOT / 'playbooks'}'}}\n", encoding="utf-8")
+    admin = admin_cli(tmp_path, database.url)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "ae",
-                               *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        return admin("ae", *args)
 
     listed = cli("list")
     assert listed.returncode == 0, listed.stderr

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import aiohttp
 
 from bot.splitting import split_text, utf8_len
+from coach.messages import safe_filename
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
@@ -346,7 +347,7 @@ class WecomClient:
         # WeCom shows the file name to the member: send it as raw UTF-8 (what browsers and
         # urllib3 do), not percent-encoded, which would show up as "%E8%AE%A1...".
         # a name from user data ("王"主任.html, a/b) must not break the multipart header
-        safe_name = re.sub(r"[\r\n\x00\"\\/]", "_", filename) or "file"
+        safe_name = safe_filename(filename)
 
         def form() -> aiohttp.FormData:
             fd = aiohttp.FormData(quote_fields=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from coach.actions.keyaccounts import _matrix_rules, quadrant_of
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
-from coach.messages import Attachment
+from coach.messages import Attachment, safe_filename
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
 
@@ -63,13 +63,6 @@ def _facts(turn: Turn, account: Account) -> dict[str, Any]:
 
 def _check_plan(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("document",), ("filename",))(playbook)
-
-
-def safe_filename(name: str) -> str:
-    """A file name from user data (a customer's name) that no channel or file system
-    misreads: no path separators, quotes or control characters."""
-    cleaned = "".join("_" if ch in '/\\:"*?<>|' or ord(ch) < 32 else ch for ch in name)
-    return cleaned.strip(" .") or "plan.html"
 
 
 @action("build_plan", provides=("plan",), content_check=_check_plan)
@@ -138,7 +131,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["plan"] = plan
     content = library.content(turn.playbook, locale)
     html = turn.render_html(str(content["document"]), plan=plan)
-    filename = safe_filename(turn.render(str(content["filename"]), plan=plan))
+    filename = safe_filename(turn.render(str(content["filename"]), plan=plan), "plan.html")
     turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))
 
 
