@@ -32,6 +32,8 @@ class Channel(Protocol):
 
     async def deliver(self, user_id: str, replies: list[Reply]) -> None: ...
 
+    async def recover(self) -> None: ...
+
 
 MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
 
@@ -81,6 +83,8 @@ async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: 
     loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
+            for channel in channels.values():
+                await channel.recover()
             await send_due_reminders(engine, channels)
             if loop.time() - pruned_at >= PRUNE_EVERY:
                 pruned_at = loop.time()

@@ -6,9 +6,18 @@ oversized request is refused before it is read into memory.
 
 from __future__ import annotations
 
+import socket
+
 from aiohttp import web
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def worker_name(channel: str, port: int | str) -> str:
+    """This process's name in the inbox and outbox (coach/mailbox.py): the same after a
+    restart on the same host and port, so a restarted worker takes up its own unfinished
+    messages at once; different for every worker of a deployment."""
+    return f"{socket.gethostname()}:{channel}:{port}"
 
 
 class WebhookServer:

@@ -8,10 +8,16 @@ and changes nothing.
 
 One rep's updates are handled one at a time, in arrival order, from the engine turn to the
 last message sent, so their replies never interleave; different reps run concurrently.
+
+Nothing confirmed to Telegram is lost with the process: every update is stored in the inbox
+before it is queued (`InboxQueue`), and PTB confirms an update's offset only with its next
+`getUpdates`, which comes after that; a webhook update is stored before the HTTP 200. Replies
+go through the outbox (coach/mailbox.py), and a restart finishes what a crash left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import html
 import json
@@ -34,9 +40,10 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import TelegramConfig
-from bot.server import WebhookServer
+from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
 from coach.engine import Engine
+from coach.mailbox import Mailbox, Pending, Received, StoredReply
 from coach.messages import Incoming, Reply
 from coach.ordering import KeyedLocks
 
@@ -129,6 +136,29 @@ def offered(message: Message, data: str) -> str | None:
     return None
 
 
+class InboxQueue(asyncio.Queue[object]):
+    """PTB's update queue, storing each update a rep sent us before it is queued.
+
+    PTB's Updater awaits `put` for every update of a batch before its next `getUpdates`,
+    and only that call confirms the batch to Telegram: a confirmed update is a stored one.
+    An update stored by an earlier delivery is not queued again (it is being handled, or
+    will be after a restart)."""
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        super().__init__()
+        self.mailbox = mailbox
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            incoming = to_incoming(item)
+            if incoming is not None:
+                received = await self.mailbox.receive(incoming.user_id,
+                                                      str(incoming.message_id), item.to_json())
+                if received is Received.KNOWN:
+                    return
+        await super().put(item)
+
+
 class TelegramChannel:
     """Builds the PTB application and renders engine replies in Telegram's idiom."""
 
@@ -145,9 +175,13 @@ class TelegramChannel:
         self.config = config
         self.engine = engine
         self._chats: KeyedLocks[int] = KeyedLocks()
+        self._resuming: set[asyncio.Task[None]] = set()
+        where = config.port if config.mode == "webhook" else "polling"
+        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, where))
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
+            .update_queue(InboxQueue(self.mailbox))
             .rate_limiter(AIORateLimiter(max_retries=5))
             .concurrent_updates(True)
         )
@@ -166,6 +200,7 @@ class TelegramChannel:
         try:
             await self.application.initialize()
             await self.set_command_menu()
+            self._resume(await self.mailbox.take_pending(at_start=True))
             await self.application.start()
             if self.config.mode == "polling" and self.application.updater is not None:
                 await self.application.updater.start_polling(
@@ -187,9 +222,38 @@ class TelegramChannel:
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        if self._resuming:
+            await asyncio.gather(*self._resuming, return_exceptions=True)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+
+    async def recover(self) -> None:
+        """Take up what a dead worker left once its lease ran out (each reminder pass)."""
+        self._resume(await self.mailbox.take_pending(at_start=False))
+
+    def _resume(self, pending: Pending) -> None:
+        """Finish what a crash left, each chat's replies first, then its updates, ahead of
+        anything new from that chat (the tasks queue on the chat locks before polling or
+        the webhook starts)."""
+        if pending:
+            log.info("telegram: resuming %d replies and %d updates left unfinished",
+                     len(pending.replies), len(pending.messages))
+        for user, replies, updates in pending.by_user():
+            task = asyncio.create_task(self._resume_chat(int(user), replies, updates))
+            self._resuming.add(task)
+            task.add_done_callback(self._resuming.discard)
+
+    async def _resume_chat(self, chat_id: int, replies: list[StoredReply],
+                           updates: list[str]) -> None:
+        try:
+            async with self._chats.hold(chat_id):
+                await self.send(chat_id, replies)
+                for payload in updates:
+                    await self._handle(Update.de_json(json.loads(payload),
+                                                      self.application.bot))
+        except Exception:
+            log.exception("resuming chat %s failed", chat_id)
 
     async def set_command_menu(self) -> None:
         """The command menu in each language, and the configured language for every other."""
@@ -226,22 +290,31 @@ class TelegramChannel:
             if query is not None:  # a press from outside the presser's own chat
                 await self.answer(query, self.stale_notice(update))
             return
-        chat_id = int(incoming.user_id)
-        async with self._chats.hold(chat_id):
-            if query is None:
-                await self.send(chat_id, (await self.engine.handle(incoming)).replies)
-                return
-            message = query.message
-            if isinstance(message, Message) and offered(message, query.data or "") is None:
-                # not a button of that message (any more): forged, or a stale client
-                await self.answer(query, self.stale_notice(update))
-                return
-            result = await self.engine.handle(incoming)
-            toast = next((r for r in result.replies if r.toast), None)
-            await self.answer(query, toast.text if toast is not None else None)
-            if result.ok:  # stale or not saved: the keyboard stays, to press again
-                await self.mark_pressed(query)
-            await self.send(chat_id, [r for r in result.replies if not r.toast])
+        async with self._chats.hold(int(incoming.user_id)):
+            await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        """One stored update (holding its chat's lock): the turn, then its replies."""
+        query = update.callback_query
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        chat_id, key = int(incoming.user_id), str(incoming.message_id)
+        if query is None:
+            await self.send(chat_id, (await self.mailbox.handle(key, incoming))[1])
+            return
+        message = query.message
+        if isinstance(message, Message) and offered(message, query.data or "") is None:
+            # not a button of that message (any more): forged, or a stale client
+            await self.mailbox.settle(key)
+            await self.answer(query, self.stale_notice(update))
+            return
+        result, replies = await self.mailbox.handle(key, incoming)
+        toast = next((r for r in result.replies if r.toast), None)
+        await self.answer(query, toast.text if toast is not None else None)
+        if result.ok:  # stale or not saved: the keyboard stays, to press again
+            await self.mark_pressed(query)
+        await self.send(chat_id, [r for r in replies if not r.reply.toast])
 
     def stale_notice(self, update: Update) -> str:
         user = update.effective_user
@@ -288,13 +361,19 @@ class TelegramChannel:
         """Send replies the engine produced on its own (reminders) to a rep's private chat."""
         chat_id = int(user_id)
         async with self._chats.hold(chat_id):
-            await self.send(chat_id, replies)
+            await self.send(chat_id, [StoredReply(None, user_id, r) for r in replies])
 
-    async def send(self, chat_id: int | str, replies: Sequence[Reply]) -> None:
+    async def send(self, chat_id: int | str, replies: Sequence[StoredReply]) -> None:
         """Send replies in order: long text split on paragraphs, HTML escaped, files attached,
-        the buttons under the last piece."""
-        for reply in replies:
-            await self._send_one(chat_id, reply)
+        the buttons under the last piece. Each leaves the outbox once Telegram took it; one
+        Telegram refuses for good (the rep blocked the bot) leaves it too."""
+        for stored in replies:
+            try:
+                await self._send_one(chat_id, stored.reply)
+            except Forbidden:
+                await self.mailbox.sent(stored)
+                raise
+            await self.mailbox.sent(stored)
 
     async def _send_one(self, chat_id: int | str, reply: Reply) -> None:
         bot = self.application.bot

@@ -8,6 +8,7 @@ answer, a note, the step the rep is now on — commits together or not at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from coach import nudges
 from coach.library import Library
@@ -33,8 +35,16 @@ from coach.turn.strangers import hint_locale
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Keep = Callable[[Session, TurnResult], None]
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _run_and_keep(run: Callable[[Session, Incoming], TurnResult], keep: Keep,
+                  session: Session, incoming: Incoming) -> TurnResult:
+    result = run(session, incoming)
+    keep(session, result)
+    return result
 
 
 def utc_now() -> datetime:
@@ -54,12 +64,19 @@ class Engine:
         self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock())
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
-    async def handle(self, incoming: Incoming) -> TurnResult:
-        """Handle one message; one identity's messages run one at a time, in arrival order."""
+    async def handle(self, incoming: Incoming, keep: Keep | None = None) -> TurnResult:
+        """Handle one message; one identity's messages run one at a time, in arrival order.
+
+        `keep(session, result)` runs inside the turn's transaction once the turn is decided:
+        a channel's mailbox stores the replies there, so they commit with the turn or not at
+        all (coach/mailbox.py)."""
+        work: Callable[[Session, Incoming], TurnResult] = self.pipeline.run
+        if keep is not None:
+            work = functools.partial(_run_and_keep, self.pipeline.run, keep)
         async with self._locks.hold((incoming.channel, incoming.user_id)):
             for attempt in (1, 2):
                 try:
-                    return await self.database.run_in_transaction(self.pipeline.run, incoming)
+                    return await self.database.run_in_transaction(work, incoming)
                 except Exception as exc:
                     if not self._run_again(exc, attempt, incoming):
                         break

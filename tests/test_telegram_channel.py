@@ -530,7 +530,7 @@ async def test_long_replies_split_on_paragraphs_escaped_buttons_on_the_last(
     paragraphs[3] = "😀" * 2100  # counts two UTF-16 units each: 4200 of Telegram's 4096
     text = "\n\n".join(paragraphs)
     choices = (Choice("7.0", "好的"), Choice("7.1", "再说"))
-    await bot.send(WANG, [Reply(text, choices)])
+    await bot.deliver(str(WANG), [Reply(text, choices)])
 
     shown = fake.messages_to(WANG)
     assert len(shown) > 1 and all(len(m.text) <= 4096 for m in shown)
@@ -547,12 +547,12 @@ async def test_long_replies_split_on_paragraphs_escaped_buttons_on_the_last(
 
     # a picture with text too long for a caption: the photo, then the text
     chart = Attachment("chart.png", "image/png", png_bytes(), kind="photo")
-    await bot.send(WANG, [Reply("说明\n\n" + "很长的说明。" * 300, choices, chart)])
+    await bot.deliver(str(WANG), [Reply("说明\n\n" + "很长的说明。" * 300, choices, chart)])
     photo, *rest = fake.messages_to(WANG)[len(shown):]
     assert photo.kind == "photo" and photo.caption is None and photo.keyboard == []
     assert rest and rest[0].text.startswith("说明") and rest[-1].buttons == [("好的", "7.0"),
                                                                              ("再说", "7.1")]
-    await bot.send(WANG, [Reply("短说明 <ok>", (), chart)])
+    await bot.deliver(str(WANG), [Reply("短说明 <ok>", (), chart)])
     assert fake.messages_to(WANG)[-1].caption == "短说明 <ok>"
 
 

@@ -1,9 +1,11 @@
 """WeCom (企业微信) channel: the callback endpoint and the rendering of replies.
 
 WeCom drops a callback not answered within 5 s and retries it, so the endpoint verifies,
-decrypts and parses, answers an empty 200 at once, and the coaching reply goes out through
-the API afterwards. Retries of the same message (same MsgId, or same sender + time + key for
-events) reach the engine with the same message id and are handled once.
+decrypts and parses, stores the message in the inbox (one insert), answers an empty 200, and
+the coaching reply goes out through the API afterwards, from the outbox (coach/mailbox.py):
+a process killed after the 200 handles the message and sends its replies when it starts
+again. Retries of the same message (same MsgId, or same sender + time + key for events) are
+stored once and handled once.
 
 Anything that fails verification — signature, decryption, receive id, XML — gets a non-200
 answer, is logged, and stores nothing.
@@ -20,18 +22,20 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
 from bot.config import WecomConfig
-from bot.server import WebhookServer
+from bot.server import WebhookServer, worker_name
 from bot.textrender import as_plain_text, numbered_choices
-from bot.wecom.client import MAX_BUTTONS, MediaKind, WecomClient, WecomError
+from bot.wecom.client import MAX_BUTTONS, MediaKind, WecomClient, WecomError, WecomRejected
 from bot.wecom.crypto import WecomCryptoError, decode_aes_key, open_message
 from bot.wecom.xmlmsg import WecomEvent, WecomXmlError, parse_envelope, parse_event
 from coach.engine import Engine
+from coach.mailbox import Mailbox, Pending, Received, StoredReply
 from coach.messages import Incoming, Reply
 from coach.ordering import KeyedLocks
 from coach.turn.result import TurnResult
@@ -110,11 +114,47 @@ class WecomChannel:
         self._refused: OrderedDict[str, None] = OrderedDict()
         self._task_numbers = itertools.count(1)
         self._task_prefix = secrets.token_hex(4)
+        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, config.port))
         server.app.router.add_get(config.path, self.on_verify)
         server.app.router.add_post(config.path, self.on_callback)
 
     async def start(self) -> None:
+        """Before the first callback: finish what a crash left (its replies, then its
+        messages), each rep's ahead of anything new from them."""
         log.info("wecom callback at %s", self.config.path)
+        self._resume(await self.mailbox.take_pending(at_start=True))
+
+    async def recover(self) -> None:
+        """Take up what a dead worker left once its lease ran out (the reminder loop calls
+        this on each pass)."""
+        self._resume(await self.mailbox.take_pending(at_start=False))
+
+    def _resume(self, pending: Pending) -> None:
+        if pending:
+            log.info("wecom: resuming %d replies and %d messages left unfinished",
+                     len(pending.replies), len(pending.messages))
+        for user, replies, payloads in pending.by_user():
+            self._spawn(self._resume_user(user, replies, payloads))
+
+    async def _resume_user(self, user: str, replies: list[StoredReply],
+                           payloads: list[str]) -> None:
+        try:
+            async with self._members.hold(user):
+                await self._deliver(user, replies)
+                for payload in payloads:
+                    event = parse_event(payload)
+                    incoming = to_incoming(event)
+                    if incoming is not None:
+                        await self._turn(event, incoming)
+        except WecomError as exc:
+            log.error("wecom resumed reply to %s failed: %s", user, exc)
+        except Exception:
+            log.exception("wecom resuming %s failed", user)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         """Let replies in progress finish for a short grace, then give up on the rest: what
@@ -123,10 +163,13 @@ class WecomChannel:
         try:
             await asyncio.wait_for(self.idle(), self._stop_grace)
         except TimeoutError:
-            log.warning("wecom: stopping with %d replies not sent", len(self._tasks))
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        unsent = await self.mailbox.unsent()
+        if unsent:
+            log.warning("wecom: stopping with %d replies not sent yet; they go out at the "
+                        "next start", unsent)
         await self.client.close()
 
     async def idle(self) -> None:
@@ -164,7 +207,8 @@ class WecomChannel:
         try:
             body = await request.read()
             envelope = parse_envelope(body)
-            event = parse_event(self._open(request, envelope.encrypt))
+            plain = self._open(request, envelope.encrypt)
+            event = parse_event(plain)
         except WecomCryptoError as exc:
             log.warning("wecom callback refused: %s", exc.reason)
             return web.Response(status=403, text="verification failed")
@@ -180,28 +224,34 @@ class WecomChannel:
         if event.to_user != self.config.corp_id:
             log.warning("wecom callback for another corp refused")
             return web.Response(status=403, text="wrong corp")
-        task = asyncio.create_task(self._process(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not self._is_allowed(event.from_user):
+            self._spawn(self._guarded(event.from_user, self._refuse(event)))
+            return web.Response(text="")
+        incoming = to_incoming(event)
+        if incoming is None:  # an event no rep meant for us: nothing to store
+            return web.Response(text="")
+        received = await self.mailbox.receive(event.from_user, str(incoming.message_id), plain)
+        if received is not Received.KNOWN:  # unstored: the turn says what became of it
+            self._spawn(self._guarded(event.from_user, self._turn(event, incoming)))
         return web.Response(text="")
 
-    async def _process(self, event: WecomEvent) -> None:
+    async def _guarded(self, user: str, work: Coroutine[Any, Any, None]) -> None:
+        """`work` in turn with everything else for `user`; a failure is logged, never
+        raised into the event loop."""
         try:
-            async with self._members.hold(event.from_user):
-                if not self._is_allowed(event.from_user):
-                    await self._refuse(event)
-                    return
-                incoming = to_incoming(event)
-                if incoming is None:
-                    return
-                result = await self.engine.handle(incoming)
-                if event.is_card_click and event.response_code and result.replies:
-                    await self._mark_pressed(event, result)
-                await self._deliver(event.from_user, result.replies)
+            async with self._members.hold(user):
+                await work
         except WecomError as exc:
-            log.error("wecom reply to %s failed: %s", event.from_user, exc)
+            log.error("wecom reply to %s failed: %s", user, exc)
         except Exception:
             log.exception("wecom callback processing failed")
+
+    async def _turn(self, event: WecomEvent, incoming: Incoming) -> None:
+        """Run a stored message's turn and send its replies (holding the member's lock)."""
+        result, replies = await self.mailbox.handle(str(incoming.message_id), incoming)
+        if event.is_card_click and event.response_code and result.replies:
+            await self._mark_pressed(event, result)
+        await self._deliver(event.from_user, replies)
 
     async def _refuse(self, event: WecomEvent) -> None:
         """A member outside `allow_users`: nothing is stored; one notice per message they
@@ -237,13 +287,22 @@ class WecomChannel:
         """Send replies the engine produced on its own (reminders), in turn with the rep's
         conversation."""
         async with self._members.hold(user_id):
-            await self._deliver(user_id, replies)
+            await self._deliver(user_id, [StoredReply(None, user_id, r) for r in replies])
 
-    async def _deliver(self, user_id: str, replies: Sequence[Reply]) -> None:
-        for reply in replies:
-            await self._send(user_id, reply)
+    async def _deliver(self, user_id: str, replies: Sequence[StoredReply]) -> None:
+        """Send in order; each reply leaves the outbox once WeCom took it. A reply WeCom
+        refuses outright (an unknown member, content it will not take) leaves it too:
+        sending it again cannot help. One that could not get through stays for later."""
+        for stored in replies:
+            try:
+                await self._send(user_id, stored)
+            except WecomRejected:
+                await self.mailbox.sent(stored)
+                raise
+            await self.mailbox.sent(stored)
 
-    async def _send(self, user: str, reply: Reply) -> None:
+    async def _send(self, user: str, stored: StoredReply) -> None:
+        reply, again = stored.reply, stored.recovered
         text = reply.text
         if reply.attachment is not None:
             kind: MediaKind = "image" if reply.attachment.kind == "photo" else "file"
@@ -253,10 +312,8 @@ class WecomChannel:
                 media_id = await self.client.upload_media(
                     kind, reply.attachment.filename, reply.attachment.data,
                     reply.attachment.mime_type)
-                if kind == "image":
-                    await self.client.send_image(user, media_id)
-                else:
-                    await self.client.send_file(user, media_id)
+                await self.client.send_media(user, "image" if kind == "image" else "file",
+                                             media_id, drop_repeat=again)
             except WecomError as exc:  # the words still go; the rep is told what is missing
                 log.warning("could not send %s to %s: %s", kind, user, exc)
                 missing = self.engine.library.message(
@@ -264,13 +321,13 @@ class WecomChannel:
                 text = f"{text}\n{missing}".strip()
                 reply = replace(reply, text=text)
         if reply.choices and len(reply.choices) <= MAX_BUTTONS:
-            await self._send_card(user, reply)
+            await self._send_card(user, reply, stored.tag, again)
         elif reply.choices:
-            await self.client.send_text(user, as_plain_text(reply))
+            await self.client.send_text(user, as_plain_text(reply), drop_repeat=again)
         elif text.strip():
-            await self.client.send_text(user, text)
+            await self.client.send_text(user, text, drop_repeat=again)
 
-    async def _send_card(self, user: str, reply: Reply) -> None:
+    async def _send_card(self, user: str, reply: Reply, tag: str, again: bool) -> None:
         """Choices as a button card. Long labels become numbered buttons under a numbered
         list; a question too long for the card goes first as text, the card then shows its
         first line."""
@@ -286,13 +343,15 @@ class WecomChannel:
         elif len(whole) <= DESCRIPTION_LIMIT:
             title, description = "", whole
         else:
-            await self.client.send_text(user, whole)
+            await self.client.send_text(user, whole, drop_repeat=again)
             title, description = shorten((question.splitlines() or [""])[0], TITLE_LIMIT), ""
         if not title and not description:
             title = ELLIPSIS
-        task_id = f"rc{self._task_prefix}{next(self._task_numbers)}"
+        # a stored reply's card keeps its task id when resent, so WeCom can drop the repeat
+        task_id = f"rc{tag}" if tag else f"rc{self._task_prefix}{next(self._task_numbers)}"
         self._remember(task_id, {c.key: c.label for c in reply.choices})
-        await self.client.send_button_card(user, title, description, buttons, task_id)
+        await self.client.send_button_card(user, title, description, buttons, task_id,
+                                           drop_repeat=again)
 
     def _remember(self, task_id: str, labels: dict[str, str]) -> None:
         self._cards[task_id] = labels

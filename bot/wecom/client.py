@@ -60,6 +60,8 @@ MAX_CONTENT_BYTES = 2048
 """WeCom's limit for `text.content` and `markdown.content`, in UTF-8 bytes."""
 MAX_BUTTONS = 6
 """A `button_interaction` template card holds at most six buttons."""
+DUPLICATE_CHECK_SECONDS = 600
+"""How far back WeCom looks for the same message when a send asks it to drop repeats."""
 
 MediaKind = Literal["image", "voice", "video", "file"]
 _MEDIA_MAX_BYTES: dict[str, int] = {
@@ -259,9 +261,14 @@ class WecomClient:
 
     # --- sending -----------------------------------------------------------------------
 
-    async def send_text(self, user: str, content: str) -> list[SendResult]:
-        """Send text, split into as many messages as WeCom's 2048-byte limit needs."""
-        return await self._send_split(user, "text", content)
+    async def send_text(self, user: str, content: str, *,
+                        drop_repeat: bool = False) -> list[SendResult]:
+        """Send text, split into as many messages as WeCom's 2048-byte limit needs.
+
+        `drop_repeat` asks WeCom to drop it if the same message went to `user` in the last
+        DUPLICATE_CHECK_SECONDS (used for replies resent after a crash, which may have
+        arrived already); never for ordinary replies, which may rightly repeat."""
+        return await self._send_split(user, "text", content, drop_repeat)
 
     async def send_markdown(self, user: str, content: str) -> list[SendResult]:
         """Send WeCom markdown (its own subset), split like `send_text`."""
@@ -274,6 +281,8 @@ class WecomClient:
         description: str,
         buttons: Sequence[tuple[str, str]],
         task_id: str,
+        *,
+        drop_repeat: bool = False,
     ) -> SendResult:
         """Send a `button_interaction` template card; `buttons` are `(key, text)` pairs.
 
@@ -300,19 +309,20 @@ class WecomClient:
             card["sub_title_text"] = description
         async with self._throttle.member(_check_user(user)) as take_slot:
             await take_slot()
-            return await self._send_message(user, "template_card", card)
+            return await self._send_message(user, "template_card", card, drop_repeat)
+
+    async def send_media(self, user: str, kind: Literal["image", "file"], media_id: str, *,
+                         drop_repeat: bool = False) -> SendResult:
+        """Send an image or file uploaded with `upload_media(kind, ...)`."""
+        async with self._throttle.member(_check_user(user)) as take_slot:
+            await take_slot()
+            return await self._send_message(user, kind, {"media_id": media_id}, drop_repeat)
 
     async def send_image(self, user: str, media_id: str) -> SendResult:
-        """Send an image uploaded with `upload_media("image", ...)`."""
-        async with self._throttle.member(_check_user(user)) as take_slot:
-            await take_slot()
-            return await self._send_message(user, "image", {"media_id": media_id})
+        return await self.send_media(user, "image", media_id)
 
     async def send_file(self, user: str, media_id: str) -> SendResult:
-        """Send a file uploaded with `upload_media("file", ...)`."""
-        async with self._throttle.member(_check_user(user)) as take_slot:
-            await take_slot()
-            return await self._send_message(user, "file", {"media_id": media_id})
+        return await self.send_media(user, "file", media_id)
 
     async def update_card_pressed(
         self, userids: Sequence[str], response_code: str, replace_text: str
@@ -361,7 +371,8 @@ class WecomClient:
         return media_id
 
     async def _send_split(
-        self, user: str, msgtype: Literal["text", "markdown"], content: str
+        self, user: str, msgtype: Literal["text", "markdown"], content: str,
+        drop_repeat: bool = False,
     ) -> list[SendResult]:
         parts = split_utf8(content, MAX_CONTENT_BYTES)
         if not parts:
@@ -370,11 +381,16 @@ class WecomClient:
         async with self._throttle.member(_check_user(user)) as take_slot:
             for part in parts:
                 await take_slot()
-                results.append(await self._send_message(user, msgtype, {"content": part}))
+                results.append(await self._send_message(user, msgtype, {"content": part},
+                                                        drop_repeat))
         return results
 
-    async def _send_message(self, user: str, msgtype: str, payload: dict[str, Any]) -> SendResult:
+    async def _send_message(self, user: str, msgtype: str, payload: dict[str, Any],
+                            drop_repeat: bool = False) -> SendResult:
         body = {"touser": user, "msgtype": msgtype, "agentid": self.agent_id, msgtype: payload}
+        if drop_repeat:
+            body.update(enable_duplicate_check=1,
+                        duplicate_check_interval=DUPLICATE_CHECK_SECONDS)
         answer = await self._call("POST", "message/send", json_body=body)
         invalid = str(answer.get("invaliduser") or "")
         if invalid:

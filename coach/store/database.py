@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,8 +35,34 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class StoreUnavailable(Exception):
-    """The database cannot be reached or is locked; nothing was saved."""
+class StoreUnavailable(SQLAlchemyError):
+    """The database stayed locked (by another program) for as long as a caller may wait;
+    nothing was saved."""
+
+
+class _OnLoop(threading.local):
+    """Set while store work runs on the event loop: it must not sleep in SQLite's busy
+    handler (every rep, the health check and every webhook answer would wait with it), so
+    its transactions give up at once when the write lock is taken and are tried again
+    after an asynchronous pause."""
+
+    active = False
+
+
+_ON_LOOP = _OnLoop()
+_FIRST_PAUSE = 0.002  # seconds before the first retry of a locked transaction; doubles
+_LONGEST_PAUSE = 0.1
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether `exc` says SQLite's write lock was taken (SQLITE_BUSY / SQLITE_LOCKED)."""
+    if isinstance(exc, StoreUnavailable):
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(exc, OperationalError) and (
+        code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        or "database is locked" in str(orig))
 
 
 class SchemaOutdated(Exception):
@@ -49,10 +77,10 @@ def create_db_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        timeout = float(parsed.query.get("timeout", 15))  # type: ignore[arg-type]
+        timeout = sqlite_lock_wait(url)
         kwargs["connect_args"] = {"timeout": timeout, "check_same_thread": False}
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, timeout)
         return engine
     # No pool_pre_ping: it costs a round trip per turn. A connection that died with a
     # server restart fails its turn's first statement, the pool drops every connection of
@@ -60,7 +88,12 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, **kwargs, **_POSTGRES_POOL)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def sqlite_lock_wait(url: str) -> float:
+    """Seconds a SQLite caller waits for the write lock: the URL's `timeout`, 15 by default."""
+    return float(make_url(url).query.get("timeout", 15))  # type: ignore[arg-type]
+
+
+def _configure_sqlite(engine: Engine, timeout: float) -> None:
     """WAL for concurrent readers, foreign keys on, and immediate write transactions."""
 
     @event.listens_for(engine, "connect")
@@ -75,6 +108,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        busy_ms = 0 if _ON_LOOP.active else int(timeout * 1000)
+        if connection.info.get("busy_ms") != busy_ms:  # a PRAGMA only when it changes
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            connection.info["busy_ms"] = busy_ms
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -90,8 +127,8 @@ class Database:
         # SQLite has one writer at a time. Threads of this process queue on a lock instead
         # of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and
         # retries: measured, that turned a 2 ms turn into hundreds of ms under 50 reps.
-        self._writer: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.is_sqlite else contextlib.nullcontext())
+        self._writer = threading.RLock()
+        self.lock_wait = sqlite_lock_wait(url) if self.is_sqlite else 0.0
         self._loop_turns = LoopTurns()
         self._checkpointer: WalCheckpointer | None = None
         file = make_url(url).database if self.is_sqlite else None
@@ -111,9 +148,46 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        with self._writer, self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite, work running on the event loop does not wait for a lock held elsewhere
+        (it raises, and `_on_loop` tries again later); work in a thread waits."""
+        if not self.is_sqlite:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        if not self._writer.acquire(blocking=not _ON_LOOP.active):
+            raise StoreUnavailable("another thread of this process is writing")
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            self._writer.release()
+
+    async def _on_loop(self, work: Callable[[], R], lock_wait: float | None) -> R:
+        """`work()` on the event loop (SQLite), retried while another program holds the
+        write lock, for at most `lock_wait` seconds (the URL's timeout by default); then
+        StoreUnavailable. The loop runs everything else meanwhile."""
+        def attempt() -> R:
+            _ON_LOOP.active = True
+            try:
+                return work()
+            finally:
+                _ON_LOOP.active = False
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.lock_wait if lock_wait is None else lock_wait)
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                return await self._loop_turns.run(attempt)
+            except SQLAlchemyError as exc:
+                if not is_locked(exc):
+                    raise
+                if loop.time() + pause > deadline:
+                    raise StoreUnavailable("the database is locked by another program") from exc
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
 
     async def run_in_transaction(self, work: Callable[Concatenate[Session, P], R],
                                  *args: P.args, **kwargs: P.kwargs) -> R:
@@ -128,14 +202,24 @@ class Database:
         instead cost the bot more CPU than the turn itself (GIL hand-overs, extra event
         loop wake-ups): 0.48x the bare bot's throughput on SQLite and 0.47x on
         PostgreSQL, against 0.88x on the loop for SQLite."""
+        def bound(session: Session) -> R:
+            return work(session, *args, **kwargs)
+
+        return await self.transaction_within(None, bound)
+
+    async def transaction_within(self, lock_wait: float | None,
+                                 work: Callable[[Session], R]) -> R:
+        """`run_in_transaction(work)`, giving up after `lock_wait` seconds (SQLite; None:
+        the URL's timeout) while another program holds the write lock: for callers that
+        must answer a platform in time whatever the store does."""
         if self.is_sqlite:
             def in_transaction() -> R:
                 with self.transaction() as session:
-                    return work(session, *args, **kwargs)
+                    return work(session)
 
-            return await self._loop_turns.run(in_transaction)
+            return await self._on_loop(in_transaction, lock_wait)
         async with self._async_sessions()() as remote, remote.begin():
-            result: R = await remote.run_sync(work, *args, **kwargs)
+            result: R = await remote.run_sync(work)
             return result
 
     async def run_blocking(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -143,7 +227,7 @@ class Database:
         with the turns on the event loop where it is brief local work (SQLite), in a thread
         where it waits on the network (PostgreSQL)."""
         if self.blocks_briefly:
-            return await self._loop_turns.run(functools.partial(work, *args, **kwargs))
+            return await self._on_loop(functools.partial(work, *args, **kwargs), None)
         return await asyncio.to_thread(work, *args, **kwargs)
 
     def _async_sessions(self) -> async_sessionmaker[AsyncSession]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -414,3 +415,49 @@ class Objection(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class InboxMessage(Base):
+    """A platform message acknowledged to the platform but not yet through its turn.
+
+    Stored (one insert) before the platform is told "received", deleted in the same
+    transaction as the turn it starts: a row still here after a crash is a message the
+    platform will not send again, and the next start runs its turn. `payload` is the
+    channel's own form of it (WeCom's decrypted XML, Telegram's update JSON), so the channel
+    handles it exactly as it would have the first time. `worker` and `lease_until` say which
+    process owns it, so that with several workers only the owner, or anyone once the lease
+    has run out, takes it up."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "message_key", name="uq_inbox_message"),
+                      Index("ix_inbox_channel_lease", "channel", "lease_until"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_key: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxReply(Base):
+    """A reply decided by a committed turn and not yet sent to the platform.
+
+    Written in the turn's own transaction and deleted once the platform took it, so a crash
+    between the two leaves the reply here to send on the next start: what the rep was
+    answered is never lost with the process. `body` holds the reply's words and buttons,
+    `data` an attached picture or document."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_channel_lease", "channel", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    worker: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

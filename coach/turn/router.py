@@ -33,7 +33,7 @@ from coach.turn.runner import Runner
 
 __all__ = ["COMMAND", "Router"]
 
-COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
 # Where a typed number may be the answer itself (a count, "5号"), not a choice.
 _ANSWERED_BY_NUMBERS = ("number", "date")

@@ -198,6 +198,8 @@ class WecomSimulator:
         self._faults: dict[str, deque[_Fault]] = {e: deque() for e in ENDPOINTS}
         self._response_codes: set[str] = set()
         self._task_ids: set[str] = set()
+        self._fingerprints: dict[str, float] = {}
+        self.repeats_dropped: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._msg_ids = itertools.count(7_000_000_000_000_000_001)
         self._changed = asyncio.Condition()
@@ -378,6 +380,15 @@ class WecomSimulator:
         payload = body.get(str(msgtype))
         if not isinstance(payload, dict):
             return self._answer(call, ERR_BAD_PARAMETER, f"missing {msgtype} object")
+        # enable_duplicate_check: the same message to the same member within the interval
+        # is accepted and dropped (compared on content, as WeCom does)
+        fingerprint = json.dumps([touser, msgtype, payload], sort_keys=True, ensure_ascii=False)
+        now = time.monotonic()
+        if body.get("enable_duplicate_check") == 1:
+            interval = float(body.get("duplicate_check_interval") or 1800)
+            if now - self._fingerprints.get(fingerprint, -interval - 1) <= interval:
+                self.repeats_dropped.append(body)
+                return self._answer(call, 0, "ok", invaliduser="", msgid="")
         content: str | None = None
         card: dict[str, Any] | None = None
         media_id: str | None = None
@@ -403,6 +414,7 @@ class WecomSimulator:
         else:
             return self._answer(call, ERR_BAD_PARAMETER, f"msgtype {msgtype!r} not simulated")
         msgid = f"simmsg-{next(self._ids)}"
+        self._fingerprints[fingerprint] = now
         self.messages.append(
             SentMessage(
                 touser=touser,
