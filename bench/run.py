@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capture_cost, engine_cost, startup, telegram_e2e, wecom_cb
+from bench import big_store, capture_cost, engine_cost, startup, telegram_e2e, wecom_cb
 from bench.procs import ROOT
 from bench.report import Check, Machine, Part, Row, load_average, render, write_json
 from bench.seed import seed
 from bench.sizes import SIZES, Sizes
 
-PARTS = ("engine", "startup", "telegram", "wecom", "capture")
+PARTS = ("engine", "startup", "telegram", "wecom", "capture", "accounts")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 ENGINE_SECONDS = {"quick": 60.0, "medium": 120.0, "full": 240.0}  # measuring, both backends
 
@@ -47,6 +47,7 @@ def expected_keys() -> list[str]:
     keys += ["startup/first_reply", "startup/playbooks", "startup/memory"]
     keys += [f"capture/{p.stem}" for p in sorted((ROOT / "tests" / "data").glob("capture_*.yaml"))]
     keys += ["capture/read_ms"]
+    keys += [f"big_store/{size}" for size in big_store.SIZES]
     return keys
 
 
@@ -152,6 +153,9 @@ def run(sizes: Sizes, parts: Sequence[str], workdir: Path, profile: Path | None,
         if "capture" in parts:
             results.append(_guarded("capture", progress, lambda: capture_cost.run(
                 library, workdir, progress)))
+        if "accounts" in parts:
+            results.append(_guarded("accounts", progress, lambda: big_store.run(
+                library, workdir)))
     machine.load_after = load_average()
     results.sort(key=lambda part: part.title)
     return results, machine

@@ -20,6 +20,7 @@ address doctors by surname. It does not match inside a word ("li" does not find 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -113,6 +114,7 @@ def _is_cjk(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
+@functools.lru_cache(maxsize=32768)
 def name_key(name: str) -> str:
     """The comparable core of a person's name: no titles, spaces or punctuation, lowercase.
 
@@ -155,8 +157,13 @@ def pinyin_of(text: str, surnames: dict[str, str] | None = None) -> str:
     return head + "".join(lazy_pinyin(text)).lower()
 
 
+_CHINESE = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
+
+
 def is_chinese(text: str) -> bool:
-    return bool(text) and all(_is_cjk(ch) for ch in text)
+    """Whether `text` is all Chinese characters (a regex: asked of every customer's name
+    for every note, so it must not be a Python loop over characters)."""
+    return _CHINESE.fullmatch(text) is not None
 
 
 def hospital_key(hospital: str) -> str:

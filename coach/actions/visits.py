@@ -38,6 +38,8 @@ from coach.capture import (
 from coach.names import name_key
 from coach.settings import EngineSettings
 from coach.store.models import Account
+from coach.store.repo import AccountEntry
+from coach.turn.picker import find_account
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -97,7 +99,7 @@ def _mention(raw: Any) -> Mention | None:
                    raw.get("title"))
 
 
-def _known(accounts: Sequence[Account]) -> tuple[list[str], list[str]]:
+def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
     """The rep's customers' hospitals and names: a note may write them without a suffix or
     title ("泰山李主任", "古丽娜尔"), and they are still read."""
     return (sorted({a.hospital for a in accounts if a.hospital}),
@@ -109,8 +111,7 @@ def _known(accounts: Sequence[Account]) -> tuple[list[str], list[str]]:
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
-    accounts = list(turn.store.active_accounts())
-    known_hospitals, known_names = _known(accounts)
+    known_hospitals, known_names = _known(turn.store.account_entries())
     about = turn.vars.get("about") or {}
     person = _mention(about.get("person"))
     if person is not None:  # the same note, for someone else it says the rep met
@@ -145,7 +146,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     elif facts.mention is None:  # nobody met: offer the person the note is about, never assume
         turn.vars["customer"] = AMBIGUOUS
     else:
-        resolution = resolve(mention, accounts, _fields, turn.library.lexicon)
+        resolution = find_account(turn, mention)
         if resolution.status == KNOWN and facts.first_meeting:
             turn.vars["customer"] = AMBIGUOUS  # "第一次见": the namesake may be someone else
         elif resolution.status == KNOWN and resolution.account is not None:
@@ -177,7 +178,7 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     the date ("改到下周二"), no reminder ("不用提醒"), or the customer ("是王主任", then
     picked with one tap). Anything else is a note of its own: kept, to log after this one."""
     typed = str(turn.vars.get("typed") or "")
-    known_hospitals, known_names = _known(list(turn.store.active_accounts()))
+    known_hospitals, known_names = _known(turn.store.account_entries())
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names)
     turn.vars["amended"] = None

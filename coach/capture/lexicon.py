@@ -310,7 +310,23 @@ def kind_of(lexicon: Lexicon, title: str | None) -> str | None:
 
 
 def title_in(lexicon: Lexicon, name: str) -> str | None:
-    """The title a stored name carries: at its end (李主任) or in front ("Dr. Wang Jun")."""
+    """The title a stored name carries: at its end (李主任) or in front ("Dr. Wang Jun").
+    Remembered per lexicon: matching asks it of every customer of the rep for every note."""
+    cache: dict[str, str | None] | None = getattr(lexicon, "_titles_of_names", None)
+    if cache is None:
+        cache = {}
+        object.__setattr__(lexicon, "_titles_of_names", cache)
+    if name not in cache:
+        if len(cache) >= TITLE_CACHE_SIZE:
+            cache.clear()
+        cache[name] = _title_in(lexicon, name)
+    return cache[name]
+
+
+TITLE_CACHE_SIZE = 50_000
+
+
+def _title_in(lexicon: Lexicon, name: str) -> str | None:
     for title in lexicon.titles:
         if name.endswith(title) and len(name) > len(title):
             return title

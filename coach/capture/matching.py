@@ -148,10 +148,17 @@ def resolve(mention: Mention, accounts: Sequence[T], fields: Fields[T],
     if not key:
         return Resolution("new")
     names = _Names(lexicon)
+    # Two Chinese names of different families are never one person, nor rivals (司马 is not
+    # 马): those rows are passed over before any work, which a rep with thousands of
+    # customers would otherwise pay on every note.
+    family = surname_of(key) if is_chinese(key) else None
     rows = []
     for item in accounts:
         name, hospital, department, title = fields(item)
-        rows.append(_Row(item, name, name_key(name), hospital, department,
+        row_key = name_key(name)
+        if family is not None and is_chinese(row_key) and surname_of(row_key) != family:
+            continue
+        rows.append(_Row(item, name, row_key, hospital, department,
                          title or title_in(lexicon, name)))
     exact = [r for r in rows if names.same(key, r.key) and not _conflicts(lexicon, mention, r)]
     ranked = [r for r, _ in rank_candidates(mention.query(), rows,

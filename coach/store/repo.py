@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,6 +51,20 @@ from coach.store.models import (
 RECENT_ACCOUNTS = 5
 MAX_ATTEMPTS_PER_IDENTITY = 5  # failed codes an hour, per channel identity
 MAX_ATTEMPTS_OVERALL = 200  # failed codes an hour, from everyone together
+
+
+_LAST_CHARACTER = "\U0010ffff"  # sorts after every character: a prefix's upper bound
+_FIRST_CHINESE = "\u2e80"  # name keys below this start with a Latin letter or a digit
+
+
+class AccountEntry(NamedTuple):
+    """An account's identity and place, without the rest of its row."""
+
+    id: int
+    name: str
+    hospital: str | None
+    department: str | None
+    title: str | None
 
 
 def customer_label(account: Account | None) -> str | None:
@@ -216,6 +230,7 @@ class RepStore:
         self.rep = rep
         self.rep_id = rep.id
         self._quiz_style: str | None = None  # see quiz_style()
+        self._entries: list[AccountEntry] | None = None  # see account_entries()
 
     # conversation state -------------------------------------------------------------------
     def lock_conversation(self, now: datetime) -> ConversationState:
@@ -254,6 +269,33 @@ class RepStore:
             .order_by(Account.updated_at.desc(), Account.id.desc())
         ).scalars().all()
 
+    def account_entries(self, family: str | None = None) -> list[AccountEntry]:
+        """This rep's live accounts as names and places only, most recent first: what
+        matching a name needs. A rep with thousands of customers pays for a few columns a
+        row, not for whole objects (measured: 15,000 accounts cost 0.8 s a note as objects).
+
+        With `family` (a Chinese family name), only the accounts whose name key starts with
+        it, or is not Chinese at all, come back: read through the (rep_id, name_key) index,
+        the only ones a name of that family can match."""
+        if family is None and self._entries is not None:  # once a turn, unless changed
+            return self._entries
+        columns = (Account.id, Account.name, Account.hospital, Account.department,
+                   Account.title)
+        live = (Account.rep_id == self.rep_id, Account.archived.is_(False))
+        recent_first = (Account.updated_at.desc(), Account.id.desc())
+        if family is None:
+            rows = self.session.execute(select(*columns).where(*live)
+                                        .order_by(*recent_first)).all()
+            self._entries = [AccountEntry(*row) for row in rows]
+            return self._entries
+        # two index ranges, each read on its own (an OR of them would scan every row)
+        ranges = [and_(Account.name_key >= family, Account.name_key < family + _LAST_CHARACTER),
+                  Account.name_key < _FIRST_CHINESE]
+        found = [row for where in ranges for row in self.session.execute(
+            select(*columns, Account.updated_at).where(*live, where)).all()]
+        found.sort(key=lambda row: (row.updated_at, row.id), reverse=True)
+        return [AccountEntry(*row[:5]) for row in found]
+
     def recent_accounts(self, limit: int = RECENT_ACCOUNTS) -> Sequence[Account]:
         return self.session.execute(
             select(Account)
@@ -264,6 +306,7 @@ class RepStore:
 
     def create_account(self, name: str, hospital: str | None, department: str | None,
                        now: datetime, kind: str = "doctor", title: str | None = None) -> Account:
+        self._entries = None
         account = Account(rep_id=self.rep_id, kind=kind, name=name[:100],
                           name_key=name_key(name)[:100], hospital=_cut(hospital, 100),
                           department=_cut(department, 100), title=_cut(title, 30),
@@ -276,17 +319,20 @@ class RepStore:
         account.updated_at = now
 
     def rename(self, account: Account, new_name: str, now: datetime) -> None:
+        self._entries = None
         new_name = _PLACEHOLDER.sub("", new_name).strip() or account.name
         account.name = new_name[:100]
         account.name_key = name_key(new_name)[:100]
         account.updated_at = now
 
     def archive(self, account: Account, now: datetime) -> None:
+        self._entries = None
         account.archived = True
         account.updated_at = now
 
     def merge(self, keep: Account, duplicate: Account, now: datetime) -> None:
         """Move the duplicate's history to `keep` and archive the duplicate."""
+        self._entries = None
         for table in (Note, StageChange, StyleAssessment, Suggestion, FollowUp, Objection,
                       AdverseEvent):
             self.session.execute(

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from coach.capture import Mention, mention_in, resolve, says_more_than_who
+from coach.capture import Mention, Resolution, mention_in, resolve, says_more_than_who
 from coach.dates import parse_due_date
-from coach.names import name_key
+from coach.names import is_chinese, name_key, surname_of
 from coach.numbers import is_number
 from coach.playbook import StepSpec
 from coach.store.conversation import PickerState
 from coach.store.models import Account
+from coach.store.repo import AccountEntry
 from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, Taken
 
 if TYPE_CHECKING:
@@ -40,8 +41,22 @@ def _label(turn: Turn, account: Account) -> str:
                         department=account.department)
 
 
-def _fields(account: Account) -> tuple[str, str | None, str | None, str | None]:
+def _fields(account: Account | AccountEntry) -> tuple[str, str | None, str | None, str | None]:
     return account.name, account.hospital, account.department, account.title
+
+
+def find_account(turn: Turn, mention: Mention) -> Resolution[Account]:
+    """Who `mention` is among the rep's live accounts: matched on names and places alone,
+    then only the accounts picked are loaded whole."""
+    key = name_key(mention.name)
+    family = surname_of(key) if is_chinese(key) else None
+    found = resolve(mention, turn.store.account_entries(family), _fields, turn.library.lexicon)
+
+    def whole(entry: AccountEntry | None) -> Account | None:
+        return None if entry is None else turn.store.account(entry.id)
+
+    candidates = [a for a in map(whole, found.candidates) if a is not None]
+    return Resolution(found.status, whole(found.account), candidates)
 
 
 def _query(mention: Mention) -> dict[str, str | None]:
@@ -81,8 +96,7 @@ class AccountInput:
     def ask(self, turn: Turn, step: StepSpec, text: str) -> Question:
         preset = _preset(turn, step)
         if preset is not None:
-            resolution = resolve(preset, list(turn.store.active_accounts()), _fields,
-                                 turn.library.lexicon)
+            resolution = find_account(turn, preset)
             # offered, not assumed (the note says they were not met): a sure match is the
             # first candidate, not left out
             sure = [resolution.account] if resolution.account is not None else []
@@ -135,8 +149,7 @@ class AccountInput:
         mention = mention_in(turn.library.lexicon, typed, turn.local_now.date())
         if mention is None or not _a_name(turn, mention):
             return Retry(turn.message("account_not_a_name", typed=typed.strip()[:MAX_NAME]))
-        resolution = resolve(mention, list(turn.store.active_accounts()), _fields,
-                             turn.library.lexicon)
+        resolution = find_account(turn, mention)
         if resolution.status == "known" and resolution.account is not None:
             turn.store.touch(resolution.account, turn.now)
             return Accept(resolution.account.id, turn.message(
