@@ -202,6 +202,9 @@ def parser() -> argparse.ArgumentParser:
                       help="read ID<TAB>TEXT lines: replayable scripts, resent lines are ignored")
     chat.add_argument("--upgrade", action="store_true",
                       help="bring the database schema up to date first")
+    chat.add_argument("--log-file", type=Path, default=Path("repcoach-chat.log"),
+                      help="where warnings go while you chat, so they never land between "
+                           "the bot's lines (with -v: to the terminal instead)")
     chat.set_defaults(func=cmd_chat)
 
     run = sub.add_parser("run", help="start every channel enabled in the config")
@@ -255,8 +258,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    quiet_chat = args.command == "chat" and not args.verbose
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        filename=args.log_file if quiet_chat else None)
     protect_logs()  # token patterns now; the configured secrets once the config is read
     try:
         result: int = args.func(args)

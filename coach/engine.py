@@ -28,12 +28,14 @@ from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.store.models import ProcessedMessage, Rep
 from coach.store.repo import Directory
+from coach.turn.door import GUARDED_CHARS, normalise
 from coach.turn.pipeline import TurnPipeline
 from coach.turn.result import Outcome, TurnResult
 from coach.turn.strangers import hint_locale
 
 log = logging.getLogger(__name__)
 
+QUOTED_CHARS = 60  # of a message not saved, quoted back so the rep can send it again
 Clock = Callable[[], datetime]
 Keep = Callable[[Session, TurnResult], None]
 P = ParamSpec("P")
@@ -116,9 +118,20 @@ class Engine:
         return False
 
     def _saved_nothing(self, incoming: Incoming) -> TurnResult:
+        """"Nothing was saved", quoting what the rep typed (personal data removed) so they
+        can send it again, and saying so when it reads like a safety report: the store could
+        not keep it, so the rep must not take it as reported."""
         locale = hint_locale(incoming.locale_hint, self.settings.default_locale)
-        return TurnResult((Reply(self.library.message("saved_nothing", locale)),),
-                          Outcome.NOT_SAVED)
+        typed, report = "", False
+        guard = self.library.guard
+        if incoming.text and guard is not None:
+            result = guard.check(normalise(incoming.text)[:GUARDED_CHARS])
+            typed = result.redacted.strip()
+            typed = typed if len(typed) <= QUOTED_CHARS else typed[:QUOTED_CHARS] + "…"
+            report = (result.adverse_event or result.possible_event) is not None
+        return TurnResult((Reply(self.library.message(
+            "saved_nothing", locale, typed=typed, report=report,
+            hours=self.settings.adverse_event_hours)),), Outcome.NOT_SAVED)
 
     # administration -------------------------------------------------------------------------
     def enroll(self, name: str, *, role: str = "rep", team: str | None = None,

@@ -117,7 +117,8 @@ def test_locked_database_says_saved_nothing_and_recovers(library: Library,
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         result = engine.handle_sync(Incoming("memory", "rep-9", text="/quiz"))
-        assert [r.text for r in result.replies] == [library.message("saved_nothing", "zh")]
+        assert [r.text for r in result.replies] == [
+            "抱歉，系统暂时出了点问题，这条消息没有保存：「/quiz」。请过一分钟再发一次。"]
         assert result.outcome is Outcome.NOT_SAVED
     finally:
         blocker.execute("ROLLBACK")

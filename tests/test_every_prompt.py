@@ -101,7 +101,8 @@ def refusals(library: Library, locale: str) -> list[str]:
     for key in REFUSALS:
         for count in (1, 2):
             text = library.message(key, locale, count=count, min=1, max=5, limit=2000,
-                                   command="x", rep={"name": "", "locale": locale})
+                                   command="x", rep={"name": "", "locale": locale},
+                                   typed="", report=False, hours=24)
             found.append(text.split("\n")[0][:12])
     return found
 

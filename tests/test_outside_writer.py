@@ -87,7 +87,7 @@ async def test_a_locked_database_answers_the_rep_and_blocks_nobody(
                     await asyncio.sleep(0.05)
 
             ticking = asyncio.create_task(ticker())
-            status = await sim.send_text("wangfang", "泰山医院李主任同意下周科室会")
+            status = await sim.send_text("wangfang", "泰山医院李主任说有个病人用药后出现皮疹")
             acknowledged = loop.time() - started
             async with http.get(health) as response:
                 assert (response.status, await response.text()) == (200, "ok")
@@ -102,7 +102,11 @@ async def test_a_locked_database_answers_the_rep_and_blocks_nobody(
         assert status == 200 and acknowledged < 3.0  # inside WeCom's 5 s
         assert healthy < acknowledged + 0.5
         assert told < HOLD_SECONDS  # told while the lock is still held
-        assert "这条消息没有保存。请过一分钟再发一次" in joined(got)
+        said = joined(got)  # what was not saved is quoted back, and why it matters
+        assert ("这条消息没有保存：「泰山医院李主任说有个病人用药后出现皮疹」。"
+                "请过一分钟再发一次") in said
+        assert "🚨 这条像是不良事件报告，但还没有记录下来" in said
+        assert "24 小时内直接报告药物警戒部门" in said
 
         # the lock is gone: the rep sends again and is served
         got = await rep.say("泰山医院李主任同意下周科室会", until=has_card)

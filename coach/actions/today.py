@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 RECENT_DAYS = 30
 MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
+REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
 REGRESSION_OBJECTIONS = ("generic", "competitor")
 ADVANCED = ("evaluation", "trial", "adoption")  # stages a customer can fall back from
 
@@ -121,7 +122,9 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     report_items = []
     for event in reports:
         account = accounts.get(event.account_id or 0)
-        report_items.append({"id": f"e{event.id}", "label": turn.message(
+        # the id says what the label offers: "e" logs a report still without a customer,
+        # "v" confirms one already filed was forwarded; a press acts only on what it said
+        report_items.append({"id": f"{'v' if account else 'e'}{event.id}", "label": turn.message(
             "today_report_label", phrase=event.phrase,
             name=shown(account) if account else None)})
     turn.vars["agenda"] = {
@@ -154,7 +157,9 @@ def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The picked follow-up or customer becomes the visit to log. A safety report waiting
     for a customer is logged as a note (and filed with it); one already filed is marked
-    forwarded to pharmacovigilance."""
+    forwarded to pharmacovigilance, when that is what the pressed item offered. An item
+    that no longer fits what happened since the list was shown (an old screen shown again)
+    changes nothing: the list is drawn afresh."""
     picked = str(turn.vars.get("agenda_pick") or "")
     number = picked[1:]
     turn.vars["agenda_done"] = None
@@ -162,17 +167,18 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["agenda_page"] = int(turn.vars.get("agenda_page") or 0) + 1
         turn.vars["agenda_done"] = MORE
         return
-    if picked.startswith("e") and number.isdigit():
+    if picked[:1] in ("e", "v") and number.isdigit():
         event = turn.store.adverse_event(int(number))
-        if event is None or event.status in CLOSED_REPORTS:
-            return
-        if event.account_id is None:
+        filed = event is not None and event.account_id is not None
+        if event is None or event.status in CLOSED_REPORTS or filed != (picked[0] == "v"):
+            turn.vars["agenda_done"] = REDRAW
+        elif not filed:
             turn.vars["note"] = event.report
             turn.state.reports = [event.id]
-            return
-        event.status, event.forwarded_at = "forwarded", turn.now
-        event.forwarded_by = f"rep: {turn.rep.name}"[:100]
-        turn.vars["agenda_done"] = event.phrase
+        else:
+            event.status, event.forwarded_at = "forwarded", turn.now
+            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
+            turn.vars["agenda_done"] = event.phrase
         return
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))

@@ -85,12 +85,12 @@ class TurnPipeline:
             return router.button(incoming.button)
         text = normalise(incoming.text or "")
         if not text:
-            turn.say(turn.message("empty_message"))
+            router.refuse(turn.message("empty_message"))
             return Outcome.OK
         source = f"{turn.playbook.id}/{step}" if step is not None else "free text"
         text = check_at_door(turn, text, source)
         if len(text) > self.settings.max_text_chars:
-            turn.say(turn.message("message_too_long", limit=self.settings.max_text_chars))
+            router.refuse(turn.message("message_too_long", limit=self.settings.max_text_chars))
             return Outcome.OK
         return router.typed(text)
 

@@ -60,6 +60,14 @@ class Router:
         else:
             self.command("menu", None)
 
+    def refuse(self, notice: str) -> None:
+        """Say why a message did nothing; a question still waiting is shown again under it,
+        so its numbers and buttons still mean what they meant (a typo never ends a flow)."""
+        if self.runner.current_step() is not None:
+            self.runner.reprompt(notice)
+        else:
+            self.turn.say(notice)
+
     # commands ---------------------------------------------------------------------------------
     def command(self, name: str, argument: str | None) -> None:
         turn, runner = self.turn, self.runner
@@ -76,7 +84,7 @@ class Router:
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
-            turn.say(turn.message("unknown_command", command=name))
+            self.refuse(turn.message("unknown_command", command=name))
             return
         runner.abandon()
         runner.start(playbook.id, {"command_args": (argument or "").strip()[:200]})
