@@ -1,55 +1,92 @@
 """Pictures the rep receives: the quiz's four quadrant scores and the potential/support matrix.
 
 The matrix is drawn with matplotlib's Agg backend (no display), the quiz bars with Pillow.
-Chinese labels need a CJK font: the first one found among the usual system fonts is used
-(fonts-wqy-microhei, Noto CJK, Source Han); without one, labels fall back to the English
-names so the rep never sees empty boxes. Every PNG carries the labels it shows in a text chunk,
-so tests and audits can read what a picture says without OCR.
+Both draw every label in Noto Sans CJK SC from the `noto-cjk-sans-otc` package, a dependency
+of RepCoach: Chinese labels and customer names are legible wherever the package installs, with
+no system font. Whatever the libraries warn about while drawing (a glyph missing from the
+font, for a name with a rare character) is logged at debug level, never printed where a
+console chat would show it. Every PNG carries the labels it shows in a text chunk, so tests
+and audits can read what a picture says without OCR.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import threading
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from noto_cjk_sans_otc import FONT_PATH
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+log = logging.getLogger(__name__)
 
-def _figure(**kwargs: Any) -> Any:
-    """A matplotlib Figure. matplotlib is imported on first use: it costs half a second of
-    start-up, and most turns never draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    return Figure(**kwargs)
-
-CJK_FONT_NAMES = (
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
-    "Source Han Sans SC", "Source Han Sans CN", "Droid Sans Fallback", "SimHei",
-)
+FONT_FILE = str(FONT_PATH)
+FONT_FAMILY = "Noto Sans CJK SC"
+FONT_FACE = 2  # the collection's faces: JP, KR, SC, TC, HK, then the same five Mono
 LABELS_KEY = "repcoach:labels"
 COLOURS = ("#3b6ea5", "#5b9a68", "#c0793a", "#8a5aa8")
 
+# matplotlib logs at WARNING level (building its font cache on a fresh machine, a temporary
+# cache directory). Where the application configured logging, that is where these go; where
+# it did not, logging's last-resort handler would print them on stderr, into a console chat.
+logging.getLogger("matplotlib").addHandler(logging.NullHandler())
 
-@cache
-def cjk_font() -> str | None:
-    """The family name of an installed font that can draw Chinese, or None."""
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONT_NAMES:
-        if name in installed:
-            return name
-    return None
+_DRAWING = threading.Lock()
 
 
 def can_draw_chinese() -> bool:
-    return cjk_font() is not None
+    """Always: the font is a package dependency, not a system font that may be missing (the
+    English labels callers kept for a machine without one are no longer needed)."""
+    return True
+
+
+@contextmanager
+def _quietly() -> Iterator[None]:
+    """Draw one picture at a time (warning filters and matplotlib's settings are process-wide),
+    with what the libraries warn about logged at debug level instead of shown."""
+    with _DRAWING:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for warning in caught:
+            log.debug("while drawing a chart: %s", warning.message)
+
+
+@cache
+def _matplotlib() -> Any:
+    """matplotlib with the bundled font known to it. Imported on first use: it costs half a
+    second of start-up, and most turns never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(FONT_FILE)
+    return matplotlib
+
+
+@contextmanager
+def _matplotlib_drawing() -> Iterator[None]:
+    """`_quietly()`, with the bundled font first for every text of the figure (tick labels
+    too); DejaVu Sans, matplotlib's own, for any glyph it lacks."""
+    with _quietly():
+        matplotlib = _matplotlib()
+        with matplotlib.rc_context({"font.family": "sans-serif",
+                                    "font.sans-serif": [FONT_FAMILY, "DejaVu Sans"]}):
+            yield
+
+
+def _figure(**kwargs: Any) -> Any:
+    """A matplotlib Figure (made inside `_matplotlib_drawing()`)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def _png(figure: Any, labels: Sequence[str]) -> bytes:
@@ -73,15 +110,8 @@ TEXT_COLOUR = (34, 34, 34)
 
 
 @cache
-def _font_path(family: str) -> str:
-    from matplotlib import font_manager
-
-    return str(font_manager.findfont(font_manager.FontProperties(family=family)))
-
-
-@cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(_font_path(cjk_font() or "DejaVu Sans"), size)
+    return ImageFont.truetype(FONT_FILE, size, index=FONT_FACE)
 
 
 def _faded(colour: str, alpha: float) -> tuple[int, int, int]:
@@ -94,6 +124,12 @@ def quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title
                     highlight: Sequence[str] = ()) -> bytes:
     """A horizontal bar per quadrant (A..D), the dominant ones solid, the rest faded; the
     names left of the bars, each bar with its score."""
+    with _quietly():
+        return _quadrant_scores(scores, names, title, highlight)
+
+
+def _quadrant_scores(scores: Mapping[str, float], names: Mapping[str, str], title: str,
+                     highlight: Sequence[str]) -> bytes:
     letters = list(scores)
     labels = [f"{letter}  {names.get(letter, letter)}" for letter in letters]
     values = [float(scores[letter]) for letter in letters]
@@ -138,7 +174,12 @@ def potential_support_matrix(points: Sequence[tuple[str, float, float]],
                              cutoffs: Mapping[str, float]) -> bytes:
     """Customers placed by potential (y) and support (x), bands 1..3, with the four
     quadrants named. Customers sharing a cell are fanned out so every name stays legible."""
-    family = cjk_font() or "sans-serif"
+    with _matplotlib_drawing():
+        return _matrix(points, quadrant_names, axis_labels, cutoffs)
+
+
+def _matrix(points: Sequence[tuple[str, float, float]], quadrant_names: Mapping[str, str],
+            axis_labels: Mapping[str, str], cutoffs: Mapping[str, float]) -> bytes:
     figure = _figure(figsize=(6.4, 5.2))
     axes = figure.subplots()
     figure.subplots_adjust(left=0.1, right=0.97, top=0.97, bottom=0.1)
@@ -150,15 +191,14 @@ def potential_support_matrix(points: Sequence[tuple[str, float, float]],
                "maintain": (3.45, 0.55), "minimise": (0.55, 0.55)}
     for key, (x, y) in corners.items():
         axes.text(x, y, quadrant_names.get(key, key), ha="left" if x < 2 else "right",
-                  va="top" if y > 2 else "bottom", fontsize=11, color="#555555",
-                  family=family)
-    shown = _place_in_cells(axes, points, family)
+                  va="top" if y > 2 else "bottom", fontsize=11, color="#555555")
+    shown = _place_in_cells(axes, points)
     axes.set_xlim(0.5, 3.5)
     axes.set_ylim(0.5, 3.5)
     axes.set_xticks([1, 2, 3])
     axes.set_yticks([1, 2, 3])
-    axes.set_xlabel(axis_labels.get("support", "support"), family=family)
-    axes.set_ylabel(axis_labels.get("potential", "potential"), family=family)
+    axes.set_xlabel(axis_labels.get("support", "support"))
+    axes.set_ylabel(axis_labels.get("potential", "potential"))
     labels = [*(quadrant_names.get(k, k) for k in corners), *shown]
     return _png(figure, labels)
 
@@ -167,8 +207,7 @@ CELL_COLUMNS = 3
 CELL_ROWS = 6
 
 
-def _place_in_cells(axes: Any, points: Sequence[tuple[str, float, float]],
-                    family: str) -> list[str]:
+def _place_in_cells(axes: Any, points: Sequence[tuple[str, float, float]]) -> list[str]:
     """Customers sharing a (support, potential) cell are set out in a small grid inside it
     (three columns of six) so no name covers another; past eighteen the cell says "+N".
     Returns the labels drawn."""
@@ -183,7 +222,7 @@ def _place_in_cells(axes: Any, points: Sequence[tuple[str, float, float]],
             x = support - 0.42 + 0.3 * column if len(names) > 1 else support
             y = potential + 0.26 - 0.12 * row if len(names) > 1 else potential
             axes.scatter([x], [y], s=24, color=COLOURS[0])
-            axes.text(x + 0.03, y, name, va="center", ha="left", fontsize=9, family=family)
+            axes.text(x + 0.03, y, name, va="center", ha="left", fontsize=9)
             shown.append(name)
         if len(names) > per_cell:
             more = f"+{len(names) - per_cell}"
