@@ -47,6 +47,8 @@ class ChoiceSpec(Strict):
     scores: dict[str, float] = Field(default_factory=dict)
     evidence: Text | None = None
     next: str | None = None
+    # a sign of moving back (用得少了): weighs twice in a diagnosis and is always listed
+    decline: bool = False
 
 
 class BranchCase(Strict):
@@ -242,6 +244,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "saved_nothing",
     "adverse_event_notice",
     "note_parked",
+    "regression_evidence",
     "too_many_kept",
     "name_not_a_name", "account_not_a_name", "team_forgotten_rep", "team_revoked_rep",
     "date_needs_words",

@@ -21,7 +21,7 @@ from coach.store.models import Account
 if TYPE_CHECKING:
     from coach.context import Turn
 
-KINDS = ("stage", "role", "need", "style", "objection")
+KINDS = ("stage", "role", "need", "style", "objection", "decline")
 NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|not |no |never |n't )\s*$", re.IGNORECASE)
 NEGATION_WINDOW = 4
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.common import evidence_for, observed_answers, scores
+from coach.actions.common import answered_choices, evidence_for, observed_answers, scores
 from coach.actions.registry import ContentIssue, action
 from coach.playbook import STAGES, Playbook
 from coach.scoring import ranked, share_confidence
@@ -26,10 +26,16 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
     totals = scores(turn)
+    declines = [c for c in answered_choices(turn) if c.decline]
+    for choice in declines:  # recent decline outweighs the habits that linger (seed 002)
+        for dimension, value in choice.scores.items():
+            totals[dimension] = totals.get(dimension, 0) + value
+    decline = [turn.render(c.evidence or c.label) for c in declines]
     order = ranked(totals, STAGES)
     previous = account.stage
     if not order or totals.get(order[0], 0) <= 0:
         turn.vars["stage"] = {"key": None, "name": None, "confidence_pct": 0, "evidence": [],
+                              "decline": decline,
                               "previous": previous, "changed": False, "direction": "same",
                               "previous_name": turn.library.stage_name(previous, turn.locale)}
         return
@@ -37,7 +43,7 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     top = totals[order[0]]
     winner = min((s for s in STAGES if totals.get(s, 0) == top), key=STAGES.index)
     confidence = share_confidence(totals, winner, observed_answers(turn), ENOUGH_OBSERVATIONS)
-    evidence = evidence_for(turn, [winner])
+    evidence = [e for e in evidence_for(turn, [winner]) if e not in decline]
     turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version, turn.now)
     if previous is None:
         direction = "first"
@@ -50,6 +56,7 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
         "name": turn.library.stage_name(winner, turn.locale),
         "confidence_pct": round(confidence * 100),
         "evidence": evidence,
+        "decline": decline,
         "previous": previous,
         "previous_name": turn.library.stage_name(previous, turn.locale),
         "changed": previous is not None and previous != winner,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.regression import at_risk, risk_words
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from coach.context import Turn
     from coach.library import Library
 
+REGRESSION = "regression"  # tactics for a customer moving back, whatever the stage on record
 NOT_A_FIT = "not_fit"
 ALREADY_DONE = "done"
 
@@ -40,8 +42,9 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         if not isinstance(tactic, dict) or not {"id", "stage", "text", "why"} <= set(tactic):
             yield (path, "bad-tactic", "a tactic needs id, stage, text and why")
             continue
-        if tactic["stage"] not in STAGES:
-            yield ((*path, "stage"), "bad-tactic", f"stage must be one of {list(STAGES)}")
+        if tactic["stage"] not in (*STAGES, REGRESSION):
+            yield ((*path, "stage"), "bad-tactic",
+                   f"stage must be one of {[*STAGES, REGRESSION]}")
         if tactic["id"] in seen:
             yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
         seen.add(tactic["id"])
@@ -78,20 +81,29 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
 
 def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
                  blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
-    """Answers to open objections first, then the tactics for the account's stage, best fit
-    first (file order breaks ties)."""
+    """Answers to open objections first; for a customer moving back, the regression
+    tactics next (seed 002), each with the evidence; then the tactics for the account's
+    stage. Within a group, best fit first (file order breaks ties)."""
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
+    evidence = at_risk(turn, account)
+    risk = risk_words(turn, evidence) if evidence else ""
     scored = []
     for position, tactic in enumerate(localized):
-        if tactic["stage"] != stage or tactic["id"] in blocked:
+        if tactic["id"] in blocked:
+            continue
+        if tactic["stage"] == REGRESSION and evidence:
+            group = 0
+        elif tactic["stage"] == stage:
+            group = 1
+        else:
             continue
         fits = set(tactic.get("styles") or [])
         needs = set(tactic.get("needs") or []) & set(account.needs or [])
         score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles)) + len(needs)
-        scored.append((-score, position, tactic))
-    ranked = [t for _, _, t in sorted(scored, key=lambda item: (item[0], item[1]))]
+        scored.append((group, -score, position, {**tactic, "risk": risk}))
+    ranked = [item[3] for item in sorted(scored, key=lambda item: item[:3])]
     return objection_tactics(turn, playbook, account, blocked) + ranked
 
 
@@ -103,6 +115,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "stage_name": turn.library.stage_name(account.stage or STAGES[0], turn.locale),
         "style_name": turn.library.style_name(account.style, turn.locale) or "",
         "objection": tactic.get("objection"),
+        "risk": tactic.get("risk", ""),
     }
     rep_style = turn.store.quiz_style()
     flex = ""
@@ -123,9 +136,10 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     settings = turn.settings
     day_start = turn.day_start()
     turn.vars["tactic"] = None
+    # a customer moving back is never left without advice for want of today's quota
     turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
         settings.suggestions_per_day
-    )
+    ) and not at_risk(turn, account)
     if turn.vars["cap_reached"]:
         return
     history = turn.store.tactic_history(

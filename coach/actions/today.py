@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from coach.actions.registry import action
-from coach.actions.signals import find_signals
-from coach.playbook import STAGES
+from coach.actions.regression import regressions as regressions_of
 from coach.store.models import (
     CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
     FollowUp,
-    Note,
-    Objection,
-    StageChange,
 )
 
 if TYPE_CHECKING:
@@ -32,50 +28,6 @@ RECENT_DAYS = 30
 MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
-REGRESSION_OBJECTIONS = ("generic", "competitor")
-ADVANCED = ("evaluation", "trial", "adoption")  # stages a customer can fall back from
-
-
-def _signals(turn: Turn) -> list[Mapping[str, Any]]:
-    free_text = turn.library.playbooks.get(turn.library.catalog.free_text.playbook)
-    return list(free_text.content.get("signals", [])) if free_text is not None else []
-
-
-def _regressions(turn: Turn, accounts: dict[int, Account]) -> dict[int, dict[str, Any]]:
-    """Customers moving back, with the evidence: a stage diagnosed lower than before, a
-    generic or competitor objection, or a note hinting at an earlier stage than the one on
-    record (用得少了 from a customer at adoption)."""
-    session, rep_id = turn.store.session, turn.rep.id
-    since = turn.now - timedelta(days=RECENT_DAYS)
-    found: dict[int, dict[str, Any]] = {}
-    order = {stage: index for index, stage in enumerate(STAGES)}
-    for change in session.execute(
-            select(StageChange).where(StageChange.rep_id == rep_id,
-                                      StageChange.created_at >= since)
-            .order_by(StageChange.created_at.desc())).scalars():
-        before, after = order.get(change.previous_stage or ""), order.get(change.stage)
-        if before is not None and after is not None and after < before:
-            found.setdefault(change.account_id, {
-                "before": turn.library.stage_name(change.previous_stage, turn.locale),
-                "after": turn.library.stage_name(change.stage, turn.locale)})
-    for objection in session.execute(
-            select(Objection).where(Objection.rep_id == rep_id, Objection.status == "open",
-                                    Objection.kind.in_(REGRESSION_OBJECTIONS),
-                                    Objection.created_at >= since)).scalars():
-        account = accounts.get(objection.account_id)
-        if account is not None and account.stage in ADVANCED:
-            found.setdefault(objection.account_id, {"phrase": objection.phrase})
-    signals = [s for s in _signals(turn) if s.get("kind") == "stage"]
-    for note in session.execute(
-            select(Note).where(Note.rep_id == rep_id, Note.created_at >= since)
-            .order_by(Note.created_at.desc()).limit(200)).scalars():
-        account = accounts.get(note.account_id)
-        if account is None or account.stage not in ADVANCED:
-            continue
-        for signal in find_signals(note.text, signals):
-            if order[signal["value"]] < order[account.stage]:
-                found.setdefault(account.id, {"phrase": signal["phrase"]})
-    return {account_id: why for account_id, why in found.items() if account_id in accounts}
 
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
@@ -109,9 +61,9 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         items.append({"id": f"f{followup.id}", "label": turn.message(
             "today_followup_label", name=shown(account), action=followup.action, count=late)})
     regressions = []
-    for account_id, why in _regressions(turn, accounts).items():
+    for account_id, evidence in regressions_of(turn, accounts).items():
         account = accounts[account_id]
-        regressions.append({"name": shown(account), **why,
+        regressions.append({"name": shown(account), **evidence[0],
                             "stage_name": turn.library.stage_name(account.stage, turn.locale)})
         items.append({"id": f"a{account_id}", "label": turn.message(
             "today_regression_label", name=shown(account))})

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.kept import keep_note
 from coach.actions.registry import action
+from coach.actions.regression import at_risk, not_yet_alerted, risk_words
 from coach.actions.signals import (
     apply_update,
     check_signals,
@@ -376,6 +377,9 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
                           "objections": [o["name"] for o in proposal["objections"]],
                           "updates": [u["name"] for u in proposal["updates"]]
                           if args.get("updates") == "all" else []}
+    # moving back (seed 002): said once per piece of evidence, right after the visit
+    fresh = not_yet_alerted(turn, account, at_risk(turn, account))
+    turn.vars["visit"]["risk"] = risk_words(turn, fresh) if fresh else ""
     turn.vars["coaching"] = coaching_prompt(turn)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now

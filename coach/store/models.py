@@ -123,6 +123,8 @@ class Account(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # evidence of moving back the rep was already alerted to (coach/actions/regression.py)
+    risk_alerted: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
