@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.keyaccounts import _matrix_rules, quadrant_of
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
+from coach.actions.tactics import (
+    blocked_tactics,
+    describe,
+    rank_tactics,
+    tactic_playbook,
+    undiagnosed_fit,
+)
 from coach.messages import Attachment, safe_filename
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
@@ -80,9 +86,10 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     tactics: list[dict[str, Any]] = []
     source = tactic_playbook(library)
     if source is not None:
-        ranked = rank_tactics(turn, source, account, blocked=set())
-        if not account.stage:  # before a diagnosis, only the answers to open objections
-            ranked = [t for t in ranked if t["id"].startswith(OBJECTION_PREFIX)]
+        blocked, penalised = blocked_tactics(turn, source, account)
+        ranked = rank_tactics(turn, source, account, blocked, penalised)
+        if not account.stage:
+            ranked = [t for t in ranked if undiagnosed_fit(t)]
         tactics = [describe(turn, source, account, t) for t in ranked[:3]]
     reviewed = account.reviewed_at or account.created_at
     def named(what: str, value: Any) -> Any:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 REGRESSION = "regression"  # tactics for a customer moving back, whatever the stage on record
 NOT_A_FIT = "not_fit"
+MAX_LATER_DAYS = 90
 ALREADY_DONE = "done"
 
 
@@ -79,6 +80,13 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
     return found
 
 
+def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
+    """What may be suggested before a customer's stage is diagnosed: the answer to an open
+    objection, or the advice for one moving back (the note said so); nothing that assumes
+    a stage."""
+    return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") == REGRESSION
+
+
 def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
                  blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
     """Answers to open objections first; for a customer moving back, the regression
@@ -118,16 +126,43 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "risk": tactic.get("risk", ""),
     }
     rep_style = turn.store.quiz_style()
-    flex = ""
+    flex = same = ""
     customer = (account.style or "")[:1]
     if rep_style and customer and rep_style != customer:
         flex = content.get("flex", {}).get(rep_style, {}).get(customer, "")
+    elif rep_style and customer:  # alike: coached straight into a shared blind spot
+        same = content.get("same_style", {}).get(customer, "")
+    # a reason speaks of a style only when the customer was assessed as one it fits
+    extra["fits"] = bool(set(account.style or "") & set(tactic.get("styles") or []))
     return {
         "id": tactic["id"],
         "text": turn.render(tactic["text"], **extra),
         "why": turn.render(tactic["why"], **extra),
         "flex": turn.render(flex, **extra) if flex else "",
+        "same_style": turn.render(same, **extra) if same else "",
     }
+
+
+def blocked_tactics(turn: Turn, playbook: Playbook,
+                    account: Account) -> tuple[set[str], str]:
+    """What every path that suggests must respect for `account` (/next, the tip after a
+    logged visit, the plan): tactics dismissed within the cooldown, accepted and being worked
+    on, offered today, or put off until a time still ahead, and those dismissed as already
+    done, for good; plus the styles of tactics dismissed as not a fit (ranked lower)."""
+    settings = turn.settings
+    history = turn.store.tactic_history(
+        account, turn.now - timedelta(days=settings.dismiss_cooldown_days), turn.day_start(),
+        turn.now)
+    blocked = set(history.blocked)
+    styles_of = {t["id"]: "".join(t.get("styles") or [])
+                 for t in turn.library.content(playbook, turn.locale).get("tactics", [])}
+    penalised = ""
+    for tactic_id, reason in history.dismissals:
+        if reason == ALREADY_DONE:
+            blocked.add(tactic_id)
+        elif reason == NOT_A_FIT:
+            penalised += styles_of.get(tactic_id, "")
+    return blocked, penalised
 
 
 @action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check)
@@ -142,18 +177,7 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     ) and not at_risk(turn, account)
     if turn.vars["cap_reached"]:
         return
-    history = turn.store.tactic_history(
-        account, turn.now - timedelta(days=settings.dismiss_cooldown_days), day_start
-    )
-    blocked = history.blocked
-    styles_of = {t["id"]: "".join(t.get("styles") or [])
-                 for t in turn.library.content(turn.playbook, turn.locale)["tactics"]}
-    penalised = ""
-    for tactic_id, reason in history.dismissals:
-        if reason == ALREADY_DONE:
-            blocked.add(tactic_id)
-        elif reason == NOT_A_FIT:
-            penalised += styles_of.get(tactic_id, "")
+    blocked, penalised = blocked_tactics(turn, turn.playbook, account)
     ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised)
     if not ranked:
         return
@@ -163,10 +187,23 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["tactic"] = chosen
 
 
-@action("record_feedback", args={"status": ("accepted", "later", "dismissed")})
+@action("record_feedback", args={"status": ("accepted", "later", "dismissed")},
+        provides=("later_until",))
 def record_feedback(turn: Turn, args: Mapping[str, Any]) -> None:
+    """The rep's answer to a suggestion. "Later" puts it off until the day the rep chose
+    (`later_days` from the start of today, Beijing time): no path offers it before then."""
     status = str(args["status"])
     reason = turn.vars.get("dismiss_reason") if status == "dismissed" else None
     reason_text = str(reason) if reason is not None else None
-    turn.store.answer_suggestion(turn.vars.get("_suggestion_id"), status, reason_text, turn.now)
+    until = None
+    turn.vars["later_until"] = None
+    if status == "later":
+        days = turn.vars.get("later_days")
+        days = days if isinstance(days, int) and 0 < days <= MAX_LATER_DAYS else 1
+        until = turn.day_start() + timedelta(days=days)
+        day = turn.local_now.date() + timedelta(days=days)
+        turn.vars["later_until"] = {"iso": day.isoformat(), "month": day.month, "day": day.day}
+    turn.store.answer_suggestion(turn.vars.get("_suggestion_id"), status, reason_text, turn.now,
+                                 snoozed_until=until)
     turn.vars.pop("dismiss_reason", None)
+    turn.vars.pop("later_days", None)

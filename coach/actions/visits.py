@@ -27,7 +27,13 @@ from coach.actions.signals import (
     one_of_each,
     signal_name,
 )
-from coach.actions.tactics import OBJECTION_PREFIX, describe, rank_tactics, tactic_playbook
+from coach.actions.tactics import (
+    blocked_tactics,
+    describe,
+    rank_tactics,
+    tactic_playbook,
+    undiagnosed_fit,
+)
 from coach.capture import (
     Mention,
     looks_like_note,
@@ -392,12 +398,10 @@ def coaching_prompt(turn: Turn) -> str:
     playbook = tactic_playbook(turn.library)
     if playbook is None:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
-    settings = turn.settings
-    history = turn.store.tactic_history(
-        account, turn.now - timedelta(days=settings.dismiss_cooldown_days), turn.day_start())
-    ranked = rank_tactics(turn, playbook, account, blocked=history.blocked)
-    if account.stage is None:  # before a diagnosis, only the answer to an open objection
-        ranked = [t for t in ranked if t["id"].startswith(OBJECTION_PREFIX)]
+    blocked, penalised = blocked_tactics(turn, playbook, account)
+    ranked = rank_tactics(turn, playbook, account, blocked, penalised)
+    if account.stage is None:
+        ranked = [t for t in ranked if undiagnosed_fit(t)]
     if not ranked:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
     tactic = describe(turn, playbook, account, ranked[0])

@@ -213,6 +213,8 @@ class Suggestion(Base):
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     offered_at: Mapped[datetime] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # "later": not offered again before this moment (the time the rep chose)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 # A follow-up is open until the rep visits (done), drops it from a reminder (dropped), or

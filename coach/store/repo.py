@@ -665,26 +665,30 @@ class RepStore:
         return int(offered)
 
     def tactic_history(self, account: Account, dismissed_since: datetime,
-                       offered_since: datetime, limit: int = 50) -> TacticHistory:
+                       offered_since: datetime, now: datetime,
+                       limit: int = 50) -> TacticHistory:
         """What the next suggestion for `account` must respect, in one query: tactics not
-        to offer again yet (dismissed or accepted within the cooldown, or already offered
-        today) and the `limit` most recent dismissals with their reasons."""
+        to offer again yet (dismissed or accepted within the cooldown, already offered
+        today, or put off until a time still ahead) and the `limit` most recent dismissals
+        with their reasons."""
         rows = self.session.execute(
             select(Suggestion.tactic_id, Suggestion.status, Suggestion.offered_at,
-                   Suggestion.answered_at, Suggestion.reason)
+                   Suggestion.answered_at, Suggestion.reason, Suggestion.snoozed_until)
             .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id)
             .where((Suggestion.offered_at >= min(dismissed_since, offered_since))
                    | (Suggestion.answered_at >= dismissed_since)
-                   | (Suggestion.status == "dismissed"))
+                   | (Suggestion.status == "dismissed")
+                   | (Suggestion.snoozed_until > now))
         ).all()
         history = TacticHistory(blocked=set(), dismissals=[])
         dismissed: list[tuple[datetime, str, str | None]] = []
-        for tactic_id, status, offered_at, answered_at, reason in rows:
+        for tactic_id, status, offered_at, answered_at, reason, snoozed_until in rows:
             recently_dismissed = (  # dismissed, or accepted and being worked on
                 status in ("dismissed", "accepted")
                 and (answered_at or offered_at) >= dismissed_since
             )
-            if recently_dismissed or offered_at >= offered_since:
+            put_off = status == "later" and snoozed_until is not None and snoozed_until > now
+            if recently_dismissed or put_off or offered_at >= offered_since:
                 history.blocked.add(tactic_id)
             if status == "dismissed":
                 dismissed.append((answered_at or offered_at, tactic_id, reason))
@@ -701,7 +705,7 @@ class RepStore:
         return row
 
     def answer_suggestion(self, suggestion_id: Any, status: str, reason: str | None,
-                          now: datetime) -> bool:
+                          now: datetime, snoozed_until: datetime | None = None) -> bool:
         if not isinstance(suggestion_id, int):
             return False
         row = self.session.execute(
@@ -713,6 +717,7 @@ class RepStore:
         row.status = status
         row.reason = reason[:200] if reason else None
         row.answered_at = now
+        row.snoozed_until = snoozed_until
         return True
 
 
