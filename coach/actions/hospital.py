@@ -1,0 +1,209 @@
+"""The hospital as the customer (seed 002: "在医院销售领域则特指医院"): one plan for a
+hospital, in seed 001's development-plan sections.
+
+Everything comes from the rep's own records of the people there: the decision chain with
+each person's role, their attitude (read from their stage and any sign of moving back, and
+said to be read so) and what that role cares about (seed 003); the adopter share by
+department against the critical mass (seed 002); supporters and how to develop them; the
+three-party win (the hospital's goals, the doctors' needs, the company's); the resources to
+use; and dated actions with owners. The plan is kept under a hospital account of the rep
+(created on first use), so the next plan says what changed, in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.regression import at_risk
+from coach.messages import Attachment, safe_filename
+from coach.names import hospitals_match
+from coach.playbook import Playbook
+from coach.store.models import Account
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+ROLE_ORDER = ("decision_maker", "influencer", "user", "purchaser", "recommender")
+ADOPTERS = ("trial", "adoption")
+SUPPORTER_STAGES = ("trial", "adoption")
+NEUTRAL_STAGES = ("awareness", "interest", "evaluation")
+TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(("role_cares",), ("document",), ("filename",),
+                               ("company_goals",), ("resources",), ("actions",),
+                               ("critical_mass",), ("change_names",))(playbook)
+
+
+def role_of(account: Account) -> str | None:
+    """The role recorded (/chain), or 使用者 for a doctor with none: seed 003's user is the
+    prescribing doctor."""
+    return account.role or ("user" if account.kind == "doctor" else None)
+
+
+def _attitude(turn: Turn, account: Account) -> str:
+    """支持 / 中立 / 反对, read from what the rep recorded: at risk or refusing is opposed,
+    trial or adoption is a supporter, anything else is neutral (unknown included)."""
+    objections = {o.kind for o in turn.store.open_objections(account)}
+    if at_risk(turn, account) or "not_interested" in objections:
+        return "opposed"
+    return "support" if account.stage in SUPPORTER_STAGES else "neutral"
+
+
+def hospital_people(turn: Turn, hospital: str) -> list[Account]:
+    """The rep's live customers at `hospital` (a department or doctor account; 湘雅二院 is
+    not 湘雅医院)."""
+    return [a for a in turn.store.active_accounts() if a.kind != "hospital"
+            and a.hospital and hospitals_match(a.hospital, hospital)]
+
+
+def _hospital_account(turn: Turn, hospital: str) -> Account:
+    """The rep's account for the hospital itself, where its plans are kept."""
+    for account in turn.store.active_accounts():
+        if account.kind == "hospital" and account.name == hospital:
+            return account
+    return turn.store.create_account(hospital, hospital, None, turn.now, kind="hospital")
+
+
+def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
+    content = turn.library.content(turn.playbook, turn.locale)
+    attitudes = {a.id: _attitude(turn, a) for a in people}
+    departments: dict[str, list[Account]] = {}
+    for person in people:  # adoption is counted among the prescribers (使用者)
+        if role_of(person) == "user":
+            departments.setdefault(person.department or "", []).append(person)
+    shares = {dept or "—": round(100 * sum(a.stage in ADOPTERS for a in doctors) / len(doctors))
+              for dept, doctors in sorted(departments.items())}
+    goals = sorted({n for a in people for n in (a.needs or []) if n == "interest"})
+    return {
+        "people": sorted(a.name for a in people),
+        "supporters": sorted(a.name for a in people if attitudes[a.id] == "support"),
+        "opposed": sorted(a.name for a in people if attitudes[a.id] == "opposed"),
+        "gaps": [r for r in ROLE_ORDER if not any(role_of(a) == r for a in people)],
+        "shares": shares,
+        "goals": goals,
+        "critical_low": int(content["critical_mass"].get("low", 10)),
+    }
+
+
+def _actions(turn: Turn, facts: Mapping[str, Any], people: list[Account]) -> list[str]:
+    """Dated actions with owners, from the playbook's `content.actions` templates, in the
+    order a key-account manager would take them."""
+    content = turn.library.content(turn.playbook, turn.locale)["actions"]
+    today = turn.local_now.date()
+
+    def due(days: int) -> str:
+        return (today + timedelta(days=days)).isoformat()
+
+    found: list[str] = []
+    deciders = [a.name for a in people if role_of(a) == "decision_maker"]
+    for name in facts["opposed"]:
+        found.append(turn.render(content["ask_why"], name=name, due=due(7)))
+    if not deciders:
+        found.append(turn.render(content["find_decider"], due=due(14)))
+    else:
+        found.append(turn.render(content["three_party"], name="、".join(deciders)
+                                 if turn.locale == "zh" else ", ".join(deciders), due=due(30)))
+    for name in facts["supporters"][:2]:
+        found.append(turn.render(content["supporter_share"], name=name, due=due(21)))
+    low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
+    if low:
+        found.append(turn.render(content["kol_session"], departments=low, due=due(45)))
+    found.append(turn.render(content["review"], due=due(90)))
+    return found
+
+
+def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:
+    """Roles and needs by their names, never their stored keys."""
+    group = {"gaps": "roles", "goals": "needs"}.get(key)
+    return [str(turn.library.label(group, v, turn.locale) if group else v) for v in values]
+
+
+def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    content = turn.library.content(turn.playbook, turn.locale)
+    lines = []
+    for key in TRACKED:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(new, dict) or isinstance(old, dict):
+            old, new = old or {}, new or {}
+            moved = [{"name": k, "before": old.get(k), "after": new.get(k)}
+                     for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
+            lines.append(turn.render(content["change_shares"], moved=moved))
+            continue
+        added = _said(turn, key, [v for v in new or [] if v not in (old or [])])
+        removed = _said(turn, key, [v for v in old or [] if v not in (new or [])])
+        lines.append(turn.render(content["change_line"],
+                                 name=content["change_names"].get(key, key),
+                                 added=added, removed=removed))
+    return lines
+
+
+MAX_HOSPITALS = 10  # offered to pick from, those with most customers first
+
+
+@action("hospital_choices", provides=("hospital", "hospital_list"))
+def hospital_choices(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The hospitals the rep has customers at (most customers first) to pick from, or the
+    one typed after the command (`/hospital 泰山医院`, `/hospital 泰山`)."""
+    counts: dict[str, int] = {}
+    for account in turn.store.active_accounts():
+        if account.kind != "hospital" and account.hospital:
+            counts[account.hospital] = counts.get(account.hospital, 0) + 1
+    ranked = sorted(counts, key=lambda h: (-counts[h], h))
+    typed = str(turn.vars.get("command_args") or "").strip()
+    turn.vars["hospital"] = None
+    if typed:
+        turn.vars["hospital"] = next((h for h in ranked if hospitals_match(h, typed)), typed)
+    turn.vars["hospital_list"] = [{"id": h, "label": turn.render(
+        turn.library.content(turn.playbook, turn.locale)["pick_label"], name=h, count=counts[h])}
+        for h in ranked[:MAX_HOSPITALS]]
+
+
+@action("hospital_plan", provides=("hospital_plan",), content_check=_check)
+def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Build the plan for the hospital in `hospital` (typed, or the picked customer's)."""
+    account = turn.account()
+    hospital = str(turn.vars.get("hospital") or (account.hospital if account else "") or "")
+    people = hospital_people(turn, hospital) if hospital else []
+    turn.vars["hospital_plan"] = None
+    if not people:
+        return
+    library, locale = turn.library, turn.locale
+    content = library.content(turn.playbook, locale)
+    facts = _facts(turn, hospital, people)
+    home = _hospital_account(turn, hospital)
+    previous = turn.store.latest_plan(home)
+    changes = _changes(turn, previous.facts, facts) if previous is not None else []
+    chain = []
+    for role in ROLE_ORDER:
+        holders = [a for a in people if role_of(a) == role]
+        chain.append({"role": library.label("roles", role, locale),
+                      "cares": content["role_cares"][role],
+                      "people": [{"name": a.name, "department": a.department,
+                                  "attitude": content["attitudes"][_attitude(turn, a)]}
+                                 for a in holders]})
+    needs = sorted({n for a in people for n in (a.needs or [])})
+    plan = {
+        "hospital": hospital, "people": len(people), "chain": chain,
+        "gaps": [library.label("roles", r, locale) for r in facts["gaps"]],
+        "shares": [{"department": d, "share": s, "below": s < facts["critical_low"]}
+                   for d, s in facts["shares"].items()],
+        "critical_low": facts["critical_low"],
+        "supporters": facts["supporters"], "opposed": facts["opposed"],
+        "hospital_goals": bool(facts["goals"]),
+        "doctor_needs": [library.label("needs", n, locale) for n in needs],
+        "company_goals": content["company_goals"], "resources": content["resources"],
+        "actions": _actions(turn, facts, people), "changes": changes,
+        "first": previous is None, "date": turn.local_date(turn.now),
+    }
+    turn.store.add_plan(home, facts, turn.now)
+    html = turn.render_html(str(content["document"]), plan=plan)
+    filename = safe_filename(turn.render(str(content["filename"]), plan=plan), "plan.html")
+    turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))
+    turn.vars["hospital_plan"] = plan
