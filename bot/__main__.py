@@ -26,6 +26,9 @@ EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
 
+PREVIEW_ROWS = 5  # rows an import preview prints
+
+
 def _config(args: argparse.Namespace) -> AppConfig:
     path: Path | None = args.config
     if path is None and DEFAULT_CONFIG.is_file():
@@ -169,6 +172,84 @@ def cmd_ae(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """`repcoach import accounts FILE --rep WHO`: preview, then (with --yes) import."""
+    from datetime import UTC, datetime
+
+    from coach.crm import TableError, find_rep, plan_import, read_table, run_import
+
+    overrides = {}
+    for item in args.map or []:
+        key, sep, column = item.partition("=")
+        if not sep:
+            print(f"error: --map {item}: write FIELD=COLUMN, e.g. --map name=客户姓名",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        overrides[key.strip()] = column
+    config = _config(args)
+    database = Database(config.database.url)
+    database.require_current_schema()
+    try:
+        table = read_table(args.file)
+    except (OSError, TableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    with database.transaction() as session:
+        try:
+            rep = find_rep(session, args.rep)
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_PROBLEM
+        plan = plan_import(session, rep, table, args.file.name, overrides)
+        print(f"importing into {rep.name} (id {rep.id}) from {args.file.name}")
+        for key, column in plan.columns.items():
+            print(f"  {key:<10} <- {column}")
+        for record in plan.create[:PREVIEW_ROWS]:
+            print("  + " + " · ".join(str(record.get(k) or "-") for k in plan.columns))
+        if len(plan.create) > PREVIEW_ROWS:
+            print(f"  … and {len(plan.create) - PREVIEW_ROWS} more")
+        if plan.existing:
+            rows = ", ".join(map(str, plan.existing[:20]))
+            print(f"  already there, left as they are: rows {rows}"
+                  f"{' …' if len(plan.existing) > 20 else ''}")
+        if plan.problems:
+            for problem in plan.problems:
+                print(problem, file=sys.stderr)
+            print(f"nothing imported: fix the {len(plan.problems)} problem(s) above and run "
+                  "again", file=sys.stderr)
+            return EXIT_PROBLEM
+        if not args.yes:
+            print(f"preview only: run again with --yes to import {len(plan.create)} "
+                  "account(s)")
+            return 0
+        done = run_import(session, rep, plan, datetime.now(UTC).replace(tzinfo=None))
+    print(f"imported {done} account(s); {len(plan.existing)} already there")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`repcoach export --rep WHO --out DIR`: accounts, visits and stages, CSV and XLSX."""
+    from coach.crm import export_tables, find_rep, write_csv, write_xlsx
+
+    config = _config(args)
+    database = Database(config.database.url)
+    database.require_current_schema()
+    with database.transaction() as session:
+        try:
+            rep = find_rep(session, args.rep)
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_PROBLEM
+        tables = export_tables(session, rep)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        write_csv(args.out / f"{name}.csv", rows)
+    write_xlsx(args.out / "repcoach-export.xlsx", tables)
+    counts = ", ".join(f"{len(rows) - 1} {name}" for name, rows in tables.items())
+    print(f"{rep.name}: {counts} written to {args.out} (CSV and repcoach-export.xlsx)")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.console import ConsoleChannel
 
@@ -248,6 +329,25 @@ def parser() -> argparse.ArgumentParser:
     forward.add_argument("--by", default=getpass.getuser(),
                          help="who forwarded them (default: your login), kept on the record")
     forward.set_defaults(func=cmd_ae)
+
+    imports = sub.add_parser("import", help="import a CRM export (CSV or XLSX)")
+    import_sub = imports.add_subparsers(dest="import_command", required=True)
+    accounts = import_sub.add_parser("accounts", help="a rep's customers: name, hospital, "
+                                     "department, title, tier; nothing imported if any row "
+                                     "is wrong")
+    accounts.add_argument("file", type=Path)
+    accounts.add_argument("--rep", required=True, help="the rep's id, or name if unique")
+    accounts.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                          help="take FIELD (name, hospital, department, title, tier) from "
+                               "COLUMN when its header is not recognised")
+    accounts.add_argument("--yes", action="store_true", help="import; without it, preview only")
+    accounts.set_defaults(func=cmd_import)
+
+    export = sub.add_parser("export", help="a rep's accounts, visits and stage history as "
+                                           "CSV and XLSX, for the company's CRM")
+    export.add_argument("--rep", required=True, help="the rep's id, or name if unique")
+    export.add_argument("--out", type=Path, required=True, help="folder to write into")
+    export.set_defaults(func=cmd_export)
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", required=True)
