@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.config import AppConfig, ConfigError, load_config
 from bot.logsafe import protect_logs
+from coach.crm import RepNotFound
 from coach.engine import Engine
 from coach.library import Library, PlaybookErrors, check_directory, load_library
 from coach.store.database import Database, SchemaOutdated
@@ -195,11 +196,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     with database.transaction() as session:
-        try:
-            rep = find_rep(session, args.rep)
-        except LookupError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_PROBLEM
+        rep = find_rep(session, args.rep)
         plan = plan_import(session, rep, table, args.file.name, overrides)
         print(f"importing into {rep.name} (id {rep.id}) from {args.file.name}")
         for key, column in plan.columns.items():
@@ -235,11 +232,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     database = Database(config.database.url)
     database.require_current_schema()
     with database.transaction() as session:
-        try:
-            rep = find_rep(session, args.rep)
-        except LookupError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_PROBLEM
+        rep = find_rep(session, args.rep)
         tables = export_tables(session, rep)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
@@ -371,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(issue, file=sys.stderr)
         print(f"refusing to start: {len(exc.issues)} playbook problem(s)", file=sys.stderr)
         return EXIT_PROBLEM
-    except (ConfigError, SchemaOutdated) as exc:
+    except (ConfigError, SchemaOutdated, RepNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt:

@@ -27,8 +27,8 @@ from coach.store.export import SafeWriter
 from coach.store.models import Account, Note, Rep, StageChange
 from coach.store.repo import RepStore
 
-__all__ = ["FIELDS", "ImportPlan", "export_tables", "find_rep", "plan_import", "read_table",
-           "run_import", "write_csv", "write_xlsx"]
+__all__ = ["FIELDS", "ImportPlan", "RepNotFound", "TableError", "export_tables", "find_rep",
+           "plan_import", "read_table", "run_import", "write_csv", "write_xlsx"]
 
 FIELDS = ("name", "hospital", "department", "title", "tier")
 HEADERS: dict[str, frozenset[str]] = {
@@ -43,6 +43,10 @@ TIERS = frozenset({"A", "B", "C"})
 LIMITS = {"name": 100, "hospital": 100, "department": 100, "title": 30}
 MAX_ROWS = 5000
 ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+class RepNotFound(LookupError):
+    """No rep, or more than one, answers to what the admin typed."""
 
 
 class TableError(Exception):
@@ -187,11 +191,11 @@ def find_rep(session: Session, who: str) -> Rep:
     if who.isdigit():
         rep = session.get(Rep, int(who))
         if rep is None:
-            raise LookupError(f"no rep with id {who}")
+            raise RepNotFound(f"no rep with id {who}")
         return rep
     found = session.execute(select(Rep).where(Rep.name == who)).scalars().all()
     if len(found) != 1:
-        raise LookupError(f"{len(found)} reps are called {who!r}; give the id instead"
+        raise RepNotFound(f"{len(found)} reps are called {who!r}; give the id instead"
                           if found else f"no rep called {who!r}")
     return found[0]
 
