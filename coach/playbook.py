@@ -169,6 +169,8 @@ class Catalog(Strict):
     free_text: FreeText
     reschedule: str
     kept_notes: str = "kept"  # offers notes typed mid-question that were not logged yet
+    # a short message naming a feature ("计划书", "看看我的客户"): open it, or log it as a note
+    feature_offer: str = "offer"
     review: str = "stage"
     commands: list[CommandSpec]
     labels: Labels

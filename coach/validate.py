@@ -25,7 +25,7 @@ from coach.playbook import (
     StepSpec,
     Text,
 )
-from coach.templating import TemplateProblem, undeclared_names
+from coach.templating import TemplateProblem, is_plain, undeclared_names
 
 BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args",
                            "suspended", "typed"})
@@ -137,7 +137,9 @@ def check_next_resolves(source: SourceFile, pb: Playbook, bundle: Bundle) -> Ite
         yield _issue(source, ("start",), "unknown-step", f"start step {pb.start!r} does not exist")
     for step in pb.steps:
         for path, target in _targets(pb, step):
-            if target.startswith("@"):
+            if target.startswith("@") and not is_plain(target):  # "@{{ feature.id }}"
+                yield from _template_issues(source, path, target[1:], declared_names(pb))
+            elif target.startswith("@"):
                 if target[1:] not in bundle.playbooks:
                     yield _issue(source, path, "unknown-playbook",
                                  f"step {step.id!r} goes to playbook {target[1:]!r}, "
@@ -329,7 +331,7 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
     if catalog.review not in bundle.playbooks:
         yield _issue(source, ("review",), "unknown-playbook",
                      f"review goes to {catalog.review!r}, which does not exist")
-    for field in ("reschedule", "kept_notes"):
+    for field in ("reschedule", "kept_notes", "feature_offer"):
         target = getattr(catalog, field)
         if target not in bundle.playbooks:
             yield _issue(source, (field,), "unknown-playbook",
@@ -347,6 +349,7 @@ def _check_catalog(source: SourceFile, catalog: Catalog, bundle: Bundle) -> Iter
 def _check_across(result: LoadResult, bundle: Bundle) -> Iterator[Issue]:
     ids: dict[str, str] = {}
     commands: dict[str, str] = {}
+    keywords: dict[str, str] = {}
     for source in result.files:
         pb = source.model
         if not isinstance(pb, Playbook):
@@ -361,6 +364,12 @@ def _check_across(result: LoadResult, bundle: Bundle) -> Iterator[Issue]:
                 yield _issue(source, ("commands", index), "duplicate-command",
                              f"/{command} is already handled by {owner}")
             commands.setdefault(command, source.path)
+        for locale, words in pb.keywords.items():  # a keyword starts or offers one feature
+            for index, word in enumerate(words):
+                key = word.strip().lower()
+                if keywords.setdefault(key, pb.id) != pb.id:
+                    yield _issue(source, ("keywords", locale, index), "duplicate-keyword",
+                                 f"keyword {word!r} is already playbook {keywords[key]!r}'s")
     if not bundle.catalogs and result.files:
         yield Issue(result.files[0].path, 1, "missing-catalog",
                     "no message catalog (a file with `messages:`, normally system.yaml)")

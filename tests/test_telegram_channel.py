@@ -600,7 +600,8 @@ async def test_webhook_needs_the_secret_and_a_well_formed_update(
             assert ok.text == "开通成功，王芳！" and menu.buttons
             assert count(engine, "identities") == 1
 
-            press_id = fake.user_presses(WANG, menu.message_id, menu.buttons[5][1])
+            quiz = next(b for b in menu.buttons if b[0] == "🧭 我的思维偏好")
+            press_id = fake.user_presses(WANG, menu.message_id, quiz[1])
             assert await fake.push_webhook_update(press_id) == 200
             await fake.wait_for(lambda: press_id in bot.handled)
             assert fake.messages_to(WANG)[-1].text.startswith("🧭 思维偏好自我反思")

@@ -2,6 +2,7 @@
 
 from coach.actions import (  # noqa: F401
     accounts,
+    features,
     hospital,
     kept,
     keyaccounts,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from coach.actions import REGISTRY
+from coach.actions.features import feature_named
 from coach.actions.kept import MAX_KEPT, keep_note
 from coach.capture import looks_like_note
 from coach.context import Findings, Turn
@@ -60,14 +61,21 @@ class Runner:
         self.advance(playbook.first_step)
 
     def start_free_text(self, text: str) -> None:
-        """What typed text outside any question starts: a playbook whose keyword it is, or
-        logging it as a visit note."""
-        keyword = self.turn.library.by_keyword.get(text.strip().lower())
+        """What typed text outside any question starts: a playbook whose keyword it is, an
+        offer of the feature a short message names, or logging it as a visit note."""
+        library = self.turn.library
+        keyword = library.by_keyword.get(text.strip().lower())
         if keyword is not None:
             self.start(keyword.id)
             return
-        free = self.turn.library.catalog.free_text
-        self.start(free.playbook, {free.save: text})
+        free = library.catalog.free_text
+        named = feature_named(library, text)  # "做个计划": offer /plan, or log it after all
+        if named is not None and named.id == free.playbook:  # "记录一下": nothing to log yet
+            self.start(named.id)
+        elif named is not None:
+            self.start(library.catalog.feature_offer, {"typed": text})
+        else:
+            self.start(free.playbook, {free.save: text})
 
     def _absorb(self) -> None:
         """What the guard found in this turn's text belongs to whatever flow runs now: the
@@ -86,8 +94,12 @@ class Runner:
                     self.offer_kept()
                 return
             if step_id.startswith("@"):
+                target = turn.render(step_id[1:])  # "@{{ feature.id }}": chosen at run time
+                if target not in turn.library.playbooks:
+                    self.finish()
+                    return
                 turn.vars = {k: turn.vars[k] for k in KEPT_ACROSS_PLAYBOOKS if k in turn.vars}
-                turn.playbook = turn.library.playbooks[step_id[1:]]
+                turn.playbook = turn.library.playbooks[target]
                 turn.state.scores, turn.state.answers, turn.state.picker = {}, [], None
                 step_id = turn.playbook.first_step
                 continue
