@@ -205,7 +205,7 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
     chat.say("/plan")
     chat.say("李主任")
     replies = chat.press("保持现有目标")
-    assert "与 2026-11-22 的计划相比：阶段 试用 → 采纳；拜访记录数 1 → 2" in (
+    assert "与 2026-11-22 的计划相比：\n· 阶段：试用 → 采纳\n· 拜访记录数：1 → 2" in (
         MemoryChat.text(replies))
     _, sections, html = plan_document(replies)
     assert set(sections) == {"head", *SECTIONS, "changes"}
@@ -247,7 +247,7 @@ def test_plan_document_in_english(chat: MemoryChat) -> None:
     chat.say("/plan")
     chat.say("Dr Li")
     _, sections, _ = plan_document(chat.press("Keep the current goal"))
-    assert re.search(r"Changes since the plan of 2026-11-22\s*visit notes: 1 → 2",
+    assert re.search(r"Changes since the plan of 2026-11-22\s*Visit notes: 1 → 2",
                      sections["changes"]), sections["changes"]
 
 
@@ -326,5 +326,7 @@ def test_plan_document_escapes_every_value_and_shows_changes_readably(
     replies = chat.press("保持现有目标")
     document, sections, html = plan_document(replies)
     assert "<img" not in html and "&lt;img src=x" in html
+    assert "&amp;lt;" not in html  # escaped once, not twice
+    assert '决策链：新增<img src=x onerror="alert(1)">（决策者）' in sections["changes"]
     assert "决策者" in sections["changes"] and "['" not in sections["changes"]
     assert "/" not in document.filename and '"' not in document.filename

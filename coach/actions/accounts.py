@@ -66,6 +66,17 @@ def merge_accounts(turn: Turn, args: Mapping[str, Any]) -> None:
         turn.store.merge(keep, duplicate, turn.now)
 
 
+@action("describe_account", provides=("other_account",), args={"of": ()})
+def describe_account(turn: Turn, args: Mapping[str, Any]) -> None:
+    """`other_account`: the customer an `input: account` step saved in the variable `of`
+    names (the duplicate to merge), as `account` is shown, with `note_count`; or none."""
+    other = turn.store.account(turn.vars.get(str(args["of"])))
+    view = turn.account_view(other)
+    if view is not None and other is not None:
+        view["note_count"] = turn.store.note_count(other)
+    turn.vars["other_account"] = view
+
+
 @action("archive_account")
 def archive_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.store.archive(turn.require_account(), turn.now)

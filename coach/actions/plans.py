@@ -46,6 +46,16 @@ def set_goal(turn: Turn, _args: Mapping[str, Any]) -> None:
                          "date": date}
 
 
+@action("read_goal", provides=("current_goal",))
+def read_goal(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`current_goal`: the customer's latest goal (`stage`, `stage_name`, `date`), or none,
+    so "keep the current goal" is offered only when there is one."""
+    goal = turn.store.latest_goal(turn.require_account())
+    turn.vars["current_goal"] = None if goal is None else {
+        "stage": goal.target_stage, "date": goal.target_date,
+        "stage_name": turn.library.stage_name(goal.target_stage, turn.locale)}
+
+
 def _facts(turn: Turn, account: Account) -> dict[str, Any]:
     goal = turn.store.latest_goal(account)
     quadrant = None
@@ -68,7 +78,47 @@ def _facts(turn: Turn, account: Account) -> dict[str, Any]:
 
 
 def _check_plan(playbook: Playbook) -> Iterable[ContentIssue]:
-    yield from require_content(("document",), ("filename",))(playbook)
+    yield from require_content(("document",), ("filename",), ("change_names",),
+                               ("change_line",), ("change_person",),
+                               ("change_unset", "default"))(playbook)
+
+
+def _change_in_words(turn: Turn, content: Mapping[str, Any], change: dict[str, Any]) -> str:
+    """One line of "what changed since the last plan", in words (`content.change_line`):
+    names and labels for keys, what was added or removed for lists, and a word for a value
+    that was not set ("未筛选"), never the stored data (None, "张主任:decision_maker")."""
+    library, locale, what = turn.library, turn.locale, str(change["what"])
+    groups = {"stage": "stages", "goal_stage": "stages", "quadrant": "quadrants"}
+
+    def item(value: Any) -> str:
+        if what == "roles":  # "张主任:decision_maker" -> 张主任（决策者）
+            name, _, role = str(value).partition(":")
+            return turn.render(str(content["change_person"]), name=name,
+                               role=library.label("roles", role, locale))
+        return str(library.label("objections", value, locale)) if what == "objections" \
+            else str(value)
+
+    def word(value: Any) -> Any:
+        if value is None:
+            return None
+        if what == "style":
+            return library.style_name(value, locale)
+        return library.label(groups[what], value, locale) if what in groups else value
+
+    before, after = change["before"], change["after"]
+    listed = isinstance(before, list) or isinstance(after, list)
+    unset = content["change_unset"]
+    words = {
+        "name": content["change_names"].get(what, what),
+        "unset": unset.get(what, unset["default"]),
+        "listed": listed,
+        "before": None if listed else word(before),
+        "after": None if listed else word(after),
+        "added": [item(v) for v in after or [] if v not in (before or [])] if listed else [],
+        "removed": [item(v) for v in before or [] if v not in (after or [])] if listed else [],
+        "what": what,
+    }
+    return turn.render(str(content["change_line"]), **words)
 
 
 @action("build_plan", provides=("plan",), content_check=_check_plan)
@@ -92,22 +142,9 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
             ranked = [t for t in ranked if undiagnosed_fit(t)]
         tactics = [describe(turn, source, account, t) for t in ranked[:3]]
     reviewed = account.reviewed_at or account.created_at
-    def named(what: str, value: Any) -> Any:
-        groups = {"stage": "stages", "goal_stage": "stages", "quadrant": "quadrants"}
-        if what == "style":
-            return library.style_name(value, locale)
-        if what == "objections":
-            return "、".join(str(library.label("objections", v, locale)) for v in value or [])
-        if what == "roles":  # "张主任:decision_maker" -> 张主任（决策者）
-            return "、".join(f"{name}（{library.label('roles', role, locale)}）"
-                            for name, _, role in (str(v).partition(":") for v in value or []))
-        if isinstance(value, list):
-            return "、".join(str(v) for v in value)
-        return library.label(groups[what], value, locale) if what in groups else value
-
+    content = library.content(turn.playbook, locale)
     for change in changes:
-        change["before"] = named(change["what"], change["before"])
-        change["after"] = named(change["what"], change["after"])
+        change["text"] = _change_in_words(turn, content, change)
     plan = {
         "facts": facts,
         "klass_name": library.label("classes", account.klass, locale),
@@ -136,7 +173,6 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     }
     turn.store.add_plan(account, facts, turn.now)
     turn.vars["plan"] = plan
-    content = library.content(turn.playbook, locale)
     html = turn.render_html(str(content["document"]), plan=plan)
     filename = safe_filename(turn.render(str(content["filename"]), plan=plan), "plan.html")
     turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))

@@ -30,10 +30,17 @@ def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.store.add_quiz_result(turn.playbook.id, turn.playbook.version, totals,
                                "".join(top), turn.now)
     turn.attachments.append(_chart(turn, totals, top))
+    order = ranked(totals, STYLES)
+    low = min((totals.get(q, 0.0) for q in STYLES), default=0.0)
+    # the quadrants used least, all of them when several tie ("全局型" alone would be
+    # wrong when three tie at 0); none when every quadrant scores the same
+    least = [q for q in order if totals.get(q, 0.0) == low and q not in top]
     turn.vars["quiz"] = {
         "scores": {k: int(v) if float(v).is_integer() else v for k, v in totals.items()},
         "dominant": top,
-        "ranked": ranked(totals, STYLES),
+        "ranked": order,
+        "least": least if len(least) < len(STYLES) else [],
+        "least_score": int(low) if float(low).is_integer() else low,
         "max_score": max(totals.values(), default=0),
     }
 

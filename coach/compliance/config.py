@@ -127,9 +127,16 @@ class RuleSpec(_Strict):
     # adverse events only: a hit is a question to the rep ("is this an adverse event?"),
     # not a report, and only when no other rule found one
     possible: bool = False
+    # adverse events only: the hit shows exposure or onset (用药后出现), not what happened; the
+    # report is named by the clause of a hit that names the event, when there is one
+    cue: bool = False
     requires: RequireSpec | None = None
     suppressors: list[str] | None = None
     quantity: QuantitySpec | None = None
+
+
+# A space beside Chinese punctuation: what `>-` makes of a line break in Chinese text.
+_STRAY_SPACE = re.compile(r"[ \t]+[，。、；：！？）」》]|[，。、；：！？（「《][ \t]+")
 
 
 class ExplanationSpec(_Strict):
@@ -208,6 +215,9 @@ class Rule:
     word_start: bool
     #: A hit is a question to the rep, not a report (adverse events only).
     possible: bool = False
+    #: The hit shows exposure or onset, not the event: it names the report only when no
+    #: other hit does (adverse events only).
+    cue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,20 +393,28 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
             rules.append(Rule(rule_spec.id, rule_spec.category, scan, requires,
                               rule_spec.requires.scope if rule_spec.requires else "sentence",
                               tuple(chosen), quantity, tuple(n for n in needs if n),
-                              rule_spec.ignore_case, word_start, rule_spec.possible))
+                              rule_spec.ignore_case, word_start, rule_spec.possible,
+                              rule_spec.cue))
             if rule_spec.possible and rule_spec.category != "adverse_event":
                 problems.add((*where, "possible"),
                              f"rule {rule_spec.id!r}: only adverse-event rules can be possible")
+            if rule_spec.cue and rule_spec.category != "adverse_event":
+                problems.add((*where, "cue"),
+                             f"rule {rule_spec.id!r}: only adverse-event rules can be cues")
     _check_unique_ids(problems, "rules", [r.id for r in spec.rules])
 
     for category in spec.suppressors:
         if category not in RULE_CATEGORIES:
             problems.add(("suppressors", category),
                          f"suppressors for unknown category {category!r}")
-    for category in spec.explanations:
+    for category, explanation in spec.explanations.items():
         if category not in CATEGORIES:
             problems.add(("explanations", category),
                          f"explanation for unknown category {category!r}")
+        if _STRAY_SPACE.search(explanation.zh):  # a folded YAML line break ("邮箱， 以及")
+            problems.add(("explanations", category, "zh"),
+                         "a space beside Chinese punctuation (write the text with escaped "
+                         "line breaks, not `>-`, so lines join without a space)")
     for category in CATEGORIES:
         if category not in spec.explanations:
             problems.add(("explanations",),

@@ -415,6 +415,7 @@ class Guard:
         redacted = _render(text, spans, 0, len(text))
         flags: list[Flag] = []
         events: dict[bool, tuple[list[str], list[str]]] = {False: ([], []), True: ([], [])}
+        cues: dict[bool, list[str]] = {False: [], True: []}
         # at one start the longest statement first: a count with its numbers wins over the
         # shorter question it contains
         for rule, start, end in sorted(hits, key=lambda h: (h[1], -h[2])):
@@ -424,8 +425,10 @@ class Guard:
                 lo, hi = scan.bounds(start, end, "clause")
                 phrase = _render(text, spans, lo, hi).strip(" ，,。.;；")[:MAX_PHRASE]
                 phrases, ae_rules = events[rule.possible]
-                if phrase not in phrases:
-                    phrases.append(phrase)
+                # "用药后出现，皮疹很严重": the report is named by 皮疹很严重, not by the cue
+                named = cues[rule.possible] if rule.cue else phrases
+                if phrase not in phrases and phrase not in named:
+                    named.append(phrase)
                 if rule.id not in ae_rules:
                     ae_rules.append(rule.id)
                 continue
@@ -434,6 +437,8 @@ class Guard:
                    for f in flags):
                 continue  # the same statement (sentence) found by a second rule
             flags.append(Flag(rule.category, rule.id, phrase, start, end))
+        for doubt, (phrases, _) in events.items():
+            phrases += [p for p in cues[doubt] if p not in phrases]
         sure, unsure = events[False], events[True]
         adverse = AdverseEvent(tuple(sure[0]), tuple(sure[1])) if sure[0] else None
         possible = AdverseEvent(tuple(unsure[0]), tuple(unsure[1])) \
