@@ -74,3 +74,14 @@ def test_no_customers_there_says_what_to_do(chat: MemoryChat) -> None:
     log(chat, VISITS[0])
     said = MemoryChat.text(chat.say("/hospital 协和医院"))
     assert "没有在“协和医院”记录过客户" in said
+
+
+def test_plan_with_a_hospital_name_plans_for_the_hospital(chat: MemoryChat) -> None:
+    log(chat, VISITS[0])
+    said = MemoryChat.text(chat.say("/plan 泰山医院"))
+    assert "🏥 泰山医院 的医院客户计划（1 位客户）已生成" in said
+    # the plan is kept under the hospital, which never shows among the customers
+    said = MemoryChat.text(chat.say("/accounts"))
+    assert "你的客户（1 位" in said and "泰山医院 · 泰山医院" not in said
+    said = MemoryChat.text(chat.say("/plan 泰山医院李主任"))
+    assert "给哪位客户做计划？" in said  # a person named: that person's plan

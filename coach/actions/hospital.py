@@ -16,8 +16,11 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
+from coach.capture import mention_in
 from coach.messages import Attachment, safe_filename
 from coach.names import hospitals_match
 from coach.playbook import Playbook
@@ -62,11 +65,17 @@ def hospital_people(turn: Turn, hospital: str) -> list[Account]:
 
 
 def _hospital_account(turn: Turn, hospital: str) -> Account:
-    """The rep's account for the hospital itself, where its plans are kept."""
-    for account in turn.store.active_accounts():
-        if account.kind == "hospital" and account.name == hospital:
-            return account
-    return turn.store.create_account(hospital, hospital, None, turn.now, kind="hospital")
+    """Where the hospital's plans are kept: an account of kind "hospital", archived from
+    the start so it never shows among the rep's customers, pickers or matches."""
+    session = turn.store.session
+    found = session.execute(
+        select(Account).where(Account.rep_id == turn.rep.id, Account.kind == "hospital",
+                              Account.name == hospital[:100])).scalars().first()
+    if found is not None:
+        return found
+    account = turn.store.create_account(hospital, hospital, None, turn.now, kind="hospital")
+    account.archived = True
+    return account
 
 
 def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
@@ -147,6 +156,20 @@ def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) ->
 MAX_HOSPITALS = 10  # offered to pick from, those with most customers first
 
 
+@action("plan_target", provides=("hospital",))
+def plan_target(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`/plan 泰山医院` plans for the hospital: what follows the command names one of the
+    rep's hospitals and no person in it (`/plan 泰山医院李主任` is 李主任's plan)."""
+    typed = str(turn.vars.get("command_args") or "").strip()
+    turn.vars["hospital"] = None
+    named = mention_in(turn.library.lexicon, typed, turn.local_now.date()) if typed else None
+    if not typed or (named is not None and named.name != named.hospital):
+        return
+    hospitals = {a.hospital for a in turn.store.active_accounts() if a.hospital}
+    turn.vars["hospital"] = next((h for h in sorted(hospitals) if hospitals_match(h, typed)),
+                                 None)
+
+
 @action("hospital_choices", provides=("hospital", "hospital_list"))
 def hospital_choices(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The hospitals the rep has customers at (most customers first) to pick from, or the
@@ -156,7 +179,8 @@ def hospital_choices(turn: Turn, _args: Mapping[str, Any]) -> None:
         if account.kind != "hospital" and account.hospital:
             counts[account.hospital] = counts.get(account.hospital, 0) + 1
     ranked = sorted(counts, key=lambda h: (-counts[h], h))
-    typed = str(turn.vars.get("command_args") or "").strip()
+    # `/hospital 泰山`, or `/plan 泰山医院` handed over with the hospital already found
+    typed = str(turn.vars.get("command_args") or turn.vars.get("hospital") or "").strip()
     turn.vars["hospital"] = None
     if typed:
         turn.vars["hospital"] = next((h for h in ranked if hospitals_match(h, typed)), typed)

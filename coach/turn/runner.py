@@ -35,7 +35,7 @@ MAX_STEPS_PER_TURN = 200
 MAX_SUSPENDED = 3
 SKIP = "s"  # the skip option of an optional input
 PARK = "n"  # log the note typed at this question
-KEPT_ACROSS_PLAYBOOKS = ("account", "followup", "note", "about")
+KEPT_ACROSS_PLAYBOOKS = ("account", "followup", "note", "about", "hospital")
 
 
 class PlaybookLoop(Exception):
