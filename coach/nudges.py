@@ -4,7 +4,7 @@ A customer is proposed for re-evaluation when it was not re-assessed for `review
 (default 90) or its stage has not moved across `stalled_visits` logged visits. One message a
 week per rep at most, with a button per customer (diagnose now) and a snooze. Buttons carry
 `NudgeKey` / `SnoozeKey` keys (coach.turn.keys), checked against the pressing rep like any
-other key.
+other key. Each nudge ends with a coaching card of course unit 1 (coach/cards.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from coach.cards import card_text, rotation
 from coach.library import Library
 from coach.messages import Choice, Reply
 from coach.store.database import Database
@@ -97,7 +98,9 @@ def nudge_for(database: Database, library: Library, rep_id: int, now: datetime,
         identity = min(identities, key=lambda i: order.index(i.channel))
         shown = stale[:MAX_PROPOSED]
         context = {"names": [a.name for a in shown], "count": len(stale),
-                   "rep": {"name": rep.name, "locale": rep.locale}}
+                   "rep": {"name": rep.name, "locale": rep.locale},
+                   # a coaching card of course unit 1, a different one each week
+                   "tip": card_text(library, rep.locale, rotation(session, rep, now))}
         choices = [Choice(encode(NudgeKey(a.id)),
                           library.message("nudge_review_label", rep.locale, name=a.name))
                    for a in shown]

@@ -247,6 +247,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_notice",
     "note_parked",
     "regression_evidence",
+    "coaching_card",
+    "today_crisis_label",
     "too_many_kept",
     "name_not_a_name", "account_not_a_name", "team_forgotten_rep", "team_revoked_rep",
     "date_needs_words",

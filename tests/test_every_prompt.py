@@ -176,12 +176,13 @@ ENTRIES: dict[str, list[list[str]]] = {
            ["泰山医院心内科李晓明说想试用"], ["李医生说要是给回扣就多用我们的药"],
            ["/stage", "李主任"],
            ["/quiz", "刚见了赵主任，他要新版指南，下周三送过去", "2"],  # kept, then offered
-           ["做个计划"]],  # names a feature: open it, or log it after all
+           ["做个计划"],  # names a feature: open it, or log it after all
+           ["协同拜访"]],  # a playbook with no command, started by its keyword
     "en": [["Saw Dr Zhao, he wants the new guideline"], ["Dept meeting went well, again next Wed"],
            ["Li Xiaoming at Taishan Hospital, Cardiology, wants to try it"],
            ["Dr Li asked for a kickback to prescribe more"], ["/stage", "Dr Li"],
            ["/quiz", "Saw Dr Zhao, he wants the new guideline, bring it next Wed", "2"],
-           ["make a plan"]],
+           ["make a plan"], ["joint visit"]],
 }
 
 

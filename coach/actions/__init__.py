@@ -2,8 +2,11 @@
 
 from coach.actions import (  # noqa: F401
     accounts,
+    cards,
+    crisis,
     features,
     hospital,
+    joint,
     kept,
     keyaccounts,
     plans,

@@ -9,6 +9,7 @@ prescription counts (统方): potential and volume are bands, and volume is inst
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
@@ -33,7 +34,48 @@ def _check_screen(playbook: Playbook) -> Iterable[ContentIssue]:
     if sorted(playbook.dimensions) != sorted(CRITERIA):
         yield (("dimensions",), "bad-dimensions",
                f"screen_account needs `dimensions: {list(CRITERIA)}`")
-    yield from require_content(("tiers",), ("classes",), ("potential",))(playbook)
+    yield from require_content(("tiers",), ("classes",), ("potential",), ("bands",),
+                               ("unclassified", "id"), ("unclassified", "rule"))(playbook)
+    for index, klass in enumerate(playbook.content.get("classes") or []):
+        if not isinstance(klass, Mapping) or "rule" not in klass:
+            yield (("content", "classes", index), "missing-rule",
+                   "each class needs the `rule` that tells the rep why a customer is in it")
+        elif str(klass.get("when", "")).strip().lower() in ("true", "1", ""):
+            yield (("content", "classes", index, "when"), "catch-all-class",
+                   "a class is earned by its rule, never a default: a customer no class "
+                   "fits is `unclassified`")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the screening answers put a customer, and the rules that put him there."""
+
+    tier: str
+    klass: str
+    key: bool  # one of the classes; not `unclassified`
+    potential: int  # band 1..3
+    rule: Any  # the class's (or `unclassified`'s) rule text, {zh, en}
+    tier_rule: Any
+    also: tuple[str, ...]  # other classes whose rule holds too
+    context: dict[str, Any]
+
+
+def place(content: Mapping[str, Any], rated: Mapping[str, int],
+          role: str | None) -> Placement:
+    """Seed 004's classes by their rules, then tier and potential from the class: the first
+    class whose rule holds places the customer; none holding means no key account."""
+    context: dict[str, Any] = {**rated, "total": sum(rated.values()), "role": role}
+    fitting = [c for c in content["classes"] if evaluate(str(c["when"]), context)]
+    chosen = fitting[0] if fitting else content["unclassified"]
+    context["key"] = bool(fitting)
+    tier = next((t for t in content["tiers"] if evaluate(str(t["when"]), context)), None)
+    if tier is None:
+        raise ValueError(f"no tier rule holds for {context}")
+    potential = round(float(evaluate(str(content["potential"]), context)))
+    return Placement(tier=str(tier["tier"]), klass=str(chosen["id"]), key=bool(fitting),
+                     potential=max(1, min(3, potential)), rule=chosen["rule"],
+                     tier_rule=tier.get("rule", ""),
+                     also=tuple(str(c["id"]) for c in fitting[1:]), context=context)
 
 
 def _check_matrix(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -62,30 +104,32 @@ def quadrant_of(account: Account, cutoffs: Mapping[str, Any]) -> str | None:
 
 @action("screen_account", provides=("screening",), content_check=_check_screen)
 def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Rate a customer on the four criteria; tier, class and matrix position follow from
-    the playbook's rules."""
+    """Rate a customer on the four criteria; class (with the rule that placed him), tier
+    and matrix position follow from the playbook's rules."""
     account = turn.require_account()
     rated = {k: int(v) for k, v in scores(turn).items()}
-    content = turn.playbook.content
-    context = {**rated, "total": sum(rated.values()), "role": account.role}
-    tier = next((str(t["tier"]) for t in content["tiers"]
-                 if evaluate(str(t["when"]), context)), str(content["tiers"][-1]["tier"]))
-    klass = next((str(c["id"]) for c in content["classes"]
-                  if evaluate(str(c["when"]), context)), str(content["classes"][-1]["id"]))
-    potential = round(float(evaluate(str(content["potential"]), context)))
+    placed = place(turn.playbook.content, rated, account.role)
     support = turn.vars.get("support")
-    account.potential = max(1, min(3, potential))
+    account.potential = placed.potential
     account.support = int(support) if isinstance(support, int) else account.support
     account.influence = rated.get("influence")
-    account.tier, account.klass = tier, klass
+    account.tier, account.klass = placed.tier, placed.klass
     account.reviewed_at = account.updated_at = turn.now
-    turn.store.add_screening(account, rated, tier, klass, turn.now)
+    turn.store.add_screening(account, rated, placed.tier, placed.klass, turn.now)
     cutoffs, quadrants = _matrix_rules(turn)
     quadrant = quadrant_of(account, cutoffs)
     localized = turn.library.content(turn.playbook, turn.locale)
+    names = localized.get("class_names", {})
+    bands = localized.get("bands", {})
+    words = {"band": {k: bands.get(k, {}).get(v, v) for k, v in rated.items()},
+             "role_name": turn.library.label("roles", account.role, turn.locale) or "",
+             "total": placed.context["total"]}
     turn.vars["screening"] = {
-        "tier": tier, "klass": klass,
-        "klass_name": localized.get("class_names", {}).get(klass, klass),
+        "tier": placed.tier, "klass": placed.klass, "key": placed.key,
+        "klass_name": names.get(placed.klass, placed.klass),
+        "rule": turn.render(placed.rule, **words),
+        "tier_rule": turn.render(placed.tier_rule, **words) if placed.tier_rule else "",
+        "also": [turn.library.label("classes", c, turn.locale) for c in placed.also],
         "scores": rated, "potential": account.potential, "support": account.support,
         "quadrant": quadrant,
         "quadrant_name": quadrants[quadrant]["name"] if quadrant else None,

@@ -1,6 +1,7 @@
-"""`/today`: what needs the rep today: follow-ups due today or overdue, customers showing
-signs of moving back (regression), and safety reports still waiting for a customer. Each
-follow-up and customer is one tap away from logging the visit."""
+"""`/today`: what needs the rep today: follow-ups due today or overdue, customers in crisis
+(coach/actions/crisis.py) or showing signs of moving back (regression), and safety reports
+still waiting for a customer. Each follow-up and customer is one tap away from logging the
+visit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.crisis import crises, describe_crisis
 from coach.actions.registry import action
 from coach.actions.regression import regressions as regressions_of
 from coach.store.models import (
@@ -60,8 +62,19 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         followups.append(entry)
         items.append({"id": f"f{followup.id}", "label": turn.message(
             "today_followup_label", name=shown(account), action=followup.action, count=late)})
+    moving_back = regressions_of(turn, accounts)
+    # a crisis (seed 004) says all a customer's evidence, moving back included, once
+    in_crisis = crises(turn, accounts, moving_back)
+    crisis_list = []
+    for account_id, evidence in in_crisis.items():
+        account = accounts[account_id]
+        crisis_list.append({"name": shown(account), **describe_crisis(turn, evidence)})
+        items.append({"id": f"a{account_id}", "label": turn.message(
+            "today_crisis_label", name=shown(account))})
     regressions = []
-    for account_id, evidence in regressions_of(turn, accounts).items():
+    for account_id, evidence in moving_back.items():
+        if account_id in in_crisis:
+            continue
         account = accounts[account_id]
         regressions.append({"name": shown(account), **evidence[0],
                             "stage_name": turn.library.stage_name(account.stage, turn.locale)})
@@ -80,7 +93,7 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
             "today_report_label", phrase=event.phrase,
             name=shown(account) if account else None)})
     turn.vars["agenda"] = {
-        "followups": followups, "regressions": regressions,
+        "followups": followups, "regressions": regressions, "crises": crisis_list,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                      "late": e.deadline < turn.now,
                      "customer": shown(accounts[e.account_id])

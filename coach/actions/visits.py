@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.crisis import crisis_alert
 from coach.actions.kept import keep_note
 from coach.actions.registry import action
 from coach.actions.regression import at_risk, not_yet_alerted, risk_words
@@ -258,8 +259,10 @@ def _proposal(turn: Turn) -> dict[str, Any]:
     if role and (account is None or account.role is None) and not any(
             s["kind"] == "role" for s in signals):
         signals.append({"kind": "role", "value": role, "phrase": query.get("title") or ""})
+    # a decline phrase ("用得少了") is evidence of moving back, not an update to confirm
     updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
-               for s in signals if s["kind"] != "objection" and differs(account, s)]
+               for s in signals if s["kind"] not in ("objection", "decline")
+               and differs(account, s)]
     objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
                   for s in signals if s["kind"] == "objection"]
     due_iso = turn.vars.get("due_date")
@@ -384,8 +387,11 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
                           "updates": [u["name"] for u in proposal["updates"]]
                           if args.get("updates") == "all" else []}
     # moving back (seed 002): said once per piece of evidence, right after the visit
-    fresh = not_yet_alerted(turn, account, at_risk(turn, account))
+    evidence = at_risk(turn, account)
+    fresh = not_yet_alerted(turn, account, evidence)
     turn.vars["visit"]["risk"] = risk_words(turn, fresh) if fresh else ""
+    # a crisis (seed 004: a key person leaving, visits stopped, a key account moving back)
+    turn.vars["visit"]["crisis"] = crisis_alert(turn, account, evidence)
     turn.vars["coaching"] = coaching_prompt(turn)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now

@@ -1,0 +1,33 @@
+"""The coaching card of the moment (coach/cards.py): after a quiz result, or asked for by
+typing 成功要素."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from coach.actions.registry import ContentIssue, action
+from coach.cards import PLAYBOOK, card_text, rotation
+from coach.playbook import Playbook
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+FIELDS = ("id", "title", "text", "action")
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    cards = playbook.content.get("cards") if playbook.id == PLAYBOOK else None
+    if playbook.id == PLAYBOOK and (not isinstance(cards, list) or len(cards) < 2):
+        yield (("content", "cards"), "missing-content",
+               "content.cards needs two cards or more, so that they can rotate")
+    for index, card in enumerate(cards or []):
+        if not isinstance(card, Mapping) or any(f not in card for f in FIELDS):
+            yield (("content", "cards", index), "bad-card",
+                   f"a card needs {list(FIELDS)}")
+
+
+@action("coaching_card", provides=("card",), content_check=_check)
+def coaching_card(turn: Turn, _args: Mapping[str, Any]) -> None:
+    turn.vars["card"] = card_text(turn.library, turn.locale,
+                                  rotation(turn.store.session, turn.rep, turn.now))

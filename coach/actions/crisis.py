@@ -1,0 +1,176 @@
+"""Crisis early warning and response (seed 004, 客户关系深度维护方法: 危机预警 and 危机应对).
+
+A customer is in crisis, by the rules in `playbooks/crisis.yaml`, when
+- a key person is leaving: a recent note says 调走了, 退休, 离职, 换了主任 …;
+- visits stopped: there used to be regular visits and none came for weeks;
+- a key account moves back: the regression evidence of seed 002 (a stage gone down, a
+  generic or competitor coming in, usage falling; coach/actions/regression.py) for a
+  customer /screen placed in tier A or B, or for anyone with other crisis evidence.
+
+The rep hears of it once right after a visit (the alert shares `Account.risk_alerted` with
+the regression alert, its keys prefixed "c"), sees it in /today while the evidence is recent,
+and typing 危机预警 lists every customer in crisis. The response follows the seed: respond
+fast, talk it through and solve it (a joint visit when the team can help), improve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from itertools import pairwise
+from statistics import median
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.regression import (
+    RECENT_DAYS,
+    Evidence,
+    not_yet_alerted,
+    regressions,
+    risk_words,
+)
+from coach.actions.signals import find_signals
+from coach.playbook import Playbook
+from coach.store.models import Account, Note
+from coach.templating import evaluate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from coach.context import Turn
+
+PLAYBOOK = "crisis"
+KINDS = ("person", "visits", "moving_back")
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(
+        ("key_person", "zh"), ("key_person", "en"), ("moving_back_when",), ("steps",),
+        *[("visits", k) for k in ("min_visits", "regular_days", "silent_days", "times_usual",
+                                  "lookback_days")],
+        *[("evidence", k) for k in KINDS], *[("responses", k) for k in KINDS])(playbook)
+
+
+def _rules(turn: Turn) -> Mapping[str, Any] | None:
+    playbook = turn.library.playbooks.get(PLAYBOOK)
+    return playbook.content if playbook is not None else None
+
+
+def crises(turn: Turn, accounts: Mapping[int, Account],
+           moving_back: Mapping[int, list[Evidence]] | None = None, *,
+           just_visited: bool = False) -> dict[int, list[Evidence]]:
+    """Each customer of `accounts` in crisis, with the evidence: items {"kind", "key", …}.
+    `moving_back` is the regression evidence when the caller has it already;
+    `just_visited`: a visit was logged today, so a silence before it still counts (right
+    after the visit), where /today sees a customer visited today as back in touch."""
+    rules = _rules(turn)
+    if rules is None or not accounts:
+        return {}
+    found: dict[int, list[Evidence]] = {}
+    for account_id, item in [*_key_people(turn, accounts, rules),
+                             *_silences(turn, accounts, rules, just_visited)]:
+        found.setdefault(account_id, []).append(item)
+    if moving_back is None:
+        moving_back = regressions(turn, accounts)
+    for account_id, evidence in moving_back.items():
+        account = accounts.get(account_id)
+        if account is None or not evidence:
+            continue
+        key_account = bool(evaluate(str(rules["moving_back_when"]),
+                                    {"tier": account.tier, "klass": account.klass}))
+        if key_account or account_id in found:
+            found.setdefault(account_id, []).extend(
+                {"kind": "moving_back", "key": "c" + e["key"], "evidence": e} for e in evidence)
+    return found
+
+
+def _key_people(turn: Turn, accounts: Mapping[int, Account],
+                rules: Mapping[str, Any]) -> list[tuple[int, Evidence]]:
+    signal = {"kind": "person", "phrases": rules["key_person"]}
+    since = turn.now - timedelta(days=RECENT_DAYS)
+    found = []
+    seen: set[int] = set()
+    for note in turn.store.session.execute(
+            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(accounts)),
+                               Note.created_at >= since)
+            .order_by(Note.created_at.desc())).scalars():
+        if note.account_id in seen:
+            continue  # the newest note that says so is evidence enough
+        for hit in find_signals(note.text, [signal]):
+            seen.add(note.account_id)
+            found.append((note.account_id,
+                          {"kind": "person", "key": f"cp{note.id}", "phrase": hit["phrase"]}))
+    return found
+
+
+def _silences(turn: Turn, accounts: Mapping[int, Account], rules: Mapping[str, Any],
+              just_visited: bool) -> list[tuple[int, Evidence]]:
+    """Customers visited regularly and then not for weeks: the visits are the days with a
+    note (two notes on one day are one visit)."""
+    limits = rules["visits"]
+    today = turn.local_now.date()
+    since = turn.now - timedelta(days=int(limits["lookback_days"]))
+    days: dict[int, dict[date, int]] = {}
+    for account_id, note_id, created in turn.store.session.execute(
+            select(Note.account_id, Note.id, Note.created_at)
+            .where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(accounts)),
+                   Note.created_at >= since)
+            .order_by(Note.created_at)).all():
+        day = date.fromisoformat(turn.local_date(created))
+        days.setdefault(account_id, {})[day] = note_id  # the day's last note
+    found = []
+    for account_id, visits in days.items():
+        if today in visits and not just_visited:
+            continue  # back in touch today
+        before = sorted(d for d in visits if d < today)
+        if len(before) < int(limits["min_visits"]):
+            continue
+        usual = median((b - a).days for a, b in pairwise(before))
+        gap = (today - before[-1]).days
+        if usual <= int(limits["regular_days"]) and gap >= int(limits["silent_days"]) \
+                and gap >= float(limits["times_usual"]) * usual:
+            found.append((account_id, {"kind": "visits", "key": f"cv{visits[before[-1]]}",
+                                       "every": round(usual), "gap": gap,
+                                       "ongoing": today not in visits}))
+    return found
+
+
+def describe_crisis(turn: Turn, evidence: list[Evidence]) -> dict[str, Any]:
+    """The crisis as the rep reads it: `evidence` and `responses` (one line each, by kind,
+    in the order of KINDS) and `kinds`."""
+    content = turn.library.content(turn.library.playbooks[PLAYBOOK], turn.locale)
+    ordered = sorted(evidence, key=lambda e: KINDS.index(e["kind"]))
+    kinds = list(dict.fromkeys(e["kind"] for e in ordered))
+    lines = []
+    for item in ordered:
+        if item["kind"] != "moving_back":
+            lines.append(turn.render(content["evidence"][item["kind"]], **item))
+    back = [e["evidence"] for e in ordered if e["kind"] == "moving_back"]
+    if back:  # the regression evidence in one line, as the 📉 alert words it
+        lines.append(turn.render(content["evidence"]["moving_back"],
+                                 words=risk_words(turn, back)))
+    return {"evidence": lines, "responses": [content["responses"][k] for k in kinds],
+            "kinds": kinds, "steps": list(content["steps"])}
+
+
+def crisis_alert(turn: Turn, account: Account,
+                 moving_back: list[Evidence]) -> dict[str, Any] | None:
+    """Right after a visit: the crisis, once per episode (what was shown is remembered with
+    the regression alerts, keys prefixed "c"), or None."""
+    evidence = crises(turn, {account.id: account}, {account.id: moving_back},
+                      just_visited=True).get(account.id, [])
+    fresh = not_yet_alerted(turn, account, evidence)
+    return describe_crisis(turn, fresh) if fresh else None
+
+
+@action("crisis_list", provides=("crises",), content_check=_check)
+def crisis_list(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Every customer in crisis, the most kinds of evidence first."""
+    accounts = {a.id: a for a in turn.store.active_accounts()}
+    found = crises(turn, accounts)
+    shown = [{"name": accounts[i].name, "id": i, **describe_crisis(turn, e)}
+             for i, e in found.items()]
+    shown.sort(key=lambda c: (-len(c["kinds"]), c["name"]))
+    turn.vars["crises"] = shown
