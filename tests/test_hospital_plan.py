@@ -42,7 +42,7 @@ def test_a_plan_for_the_whole_hospital(chat: MemoryChat) -> None:
     replies = chat.say("/hospital 泰山")
     said = MemoryChat.text(replies)
     assert "🏥 泰山医院 的医院客户计划（3 位客户）已生成" in said
-    assert "还没接触的角色：影响者、采购者、推荐者" in said
+    assert "还没接触的角色：影响者、推荐者" in said  # 赵主任 buys and decides
     assert "支持者：李主任" in said
     text = words(document(replies))
     assert "决策者 （关心：政策法规、经济因素和医院目标" in text

@@ -320,7 +320,8 @@ def test_plan_document_escapes_every_value_and_shows_changes_readably(
     chat.press("完成")
     with engine.database.transaction() as session:
         session.execute(update(Account).where(Account.name == "王主任").values(
-            name='<img src=x onerror="alert(1)">', role="decision_maker"))
+            name='<img src=x onerror="alert(1)">', role="decision_maker",
+            roles=["decision_maker"]))
     chat.say("/plan")
     chat.say("李主任")
     replies = chat.press("保持现有目标")

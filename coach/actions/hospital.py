@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.keyaccounts import roles_of
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.capture import mention_in
@@ -42,15 +43,19 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("critical_mass",), ("change_names",))(playbook)
 
 
-def role_of(account: Account) -> str | None:
-    """The role recorded (/chain), or 使用者 for a doctor with none: seed 003's user is the
-    prescribing doctor."""
-    return account.role or ("user" if account.kind == "doctor" else None)
+def holds(account: Account, role: str) -> bool:
+    """Whether the person holds `role` (/chain; several are possible), a doctor with none
+    recorded counting as 使用者: seed 003's user is the prescribing doctor."""
+    recorded = roles_of(account)
+    return role in recorded or (not recorded and role == "user" and account.kind == "doctor")
 
 
 def _attitude(turn: Turn, account: Account) -> str:
-    """支持 / 中立 / 反对, read from what the rep recorded: at risk or refusing is opposed,
-    trial or adoption is a supporter, anything else is neutral (unknown included)."""
+    """支持 / 中立 / 反对: as the rep judged it (/chain), or else read from what the rep
+    recorded: at risk or refusing is opposed, trial or adoption is a supporter, anything else
+    is neutral (unknown included)."""
+    if account.attitude in ("support", "neutral", "opposed"):
+        return str(account.attitude)
     objections = {o.kind for o in turn.store.open_objections(account)}
     if at_risk(turn, account) or "not_interested" in objections:
         return "opposed"
@@ -83,7 +88,7 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
     attitudes = {a.id: _attitude(turn, a) for a in people}
     departments: dict[str, list[Account]] = {}
     for person in people:  # adoption is counted among the prescribers (使用者)
-        if role_of(person) == "user":
+        if holds(person, "user"):
             departments.setdefault(person.department or "", []).append(person)
     shares = {dept or "—": round(100 * sum(a.stage in ADOPTERS for a in doctors) / len(doctors))
               for dept, doctors in sorted(departments.items())}
@@ -92,7 +97,7 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
         "people": sorted(a.name for a in people),
         "supporters": sorted(a.name for a in people if attitudes[a.id] == "support"),
         "opposed": sorted(a.name for a in people if attitudes[a.id] == "opposed"),
-        "gaps": [r for r in ROLE_ORDER if not any(role_of(a) == r for a in people)],
+        "gaps": [r for r in ROLE_ORDER if not any(holds(a, r) for a in people)],
         "shares": shares,
         "goals": goals,
         "critical_low": int(content["critical_mass"].get("low", 10)),
@@ -109,7 +114,7 @@ def _actions(turn: Turn, facts: Mapping[str, Any], people: list[Account]) -> lis
         return (today + timedelta(days=days)).isoformat()
 
     found: list[str] = []
-    deciders = [a.name for a in people if role_of(a) == "decision_maker"]
+    deciders = [a.name for a in people if holds(a, "decision_maker")]
     for name in facts["opposed"]:
         found.append(turn.render(content["ask_why"], name=name, due=due(7)))
     if not deciders:
@@ -206,7 +211,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     changes = _changes(turn, previous.facts, facts) if previous is not None else []
     chain = []
     for role in ROLE_ORDER:
-        holders = [a for a in people if role_of(a) == role]
+        holders = [a for a in people if holds(a, role)]
         chain.append({"role": library.label("roles", role, locale),
                       "cares": content["role_cares"][role],
                       "people": [{"name": a.name, "department": a.department,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 CRITERIA = ("scale", "influence", "cooperation", "recognition")
 ROLES = ("decision_maker", "influencer", "user", "purchaser", "recommender")
 ADOPTERS = ("innovator", "early_adopter", "early_majority", "late_majority", "laggard")
+ATTITUDES = ("support", "neutral", "opposed", "unknown")
 NEEDS = ("academic", "interest", "emotional")
 QUADRANTS = ("invest", "develop", "maintain", "minimise")
 
@@ -187,10 +188,35 @@ def record_needs(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["needs"] = strong
 
 
+def roles_of(account: Account) -> list[str]:
+    """Every role the person holds (seed 003), the first one recorded first."""
+    return account.held_roles()
+
+
 @action("set_role", args={"role": ROLES})
 def set_role(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Add a role: a person can hold several (a head of department decides and prescribes)."""
     account = turn.require_account()
-    account.role = str(args["role"])
+    role = str(args["role"])
+    account.roles = [*[r for r in roles_of(account) if r != role], role] \
+        if role not in roles_of(account) else roles_of(account)
+    account.role = account.roles[0]
+    account.updated_at = turn.now
+
+
+@action("drop_roles")
+def drop_roles(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Start the person's roles afresh (the role question then sets the first)."""
+    account = turn.require_account()
+    account.roles, account.role = [], None
+
+
+@action("set_attitude", args={"attitude": ATTITUDES})
+def set_attitude(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Where the person stands on the product, as the rep judges it (支持/中立/反对)."""
+    account = turn.require_account()
+    attitude = str(args["attitude"])
+    account.attitude = None if attitude == "unknown" else attitude
     account.updated_at = turn.now
 
 
@@ -209,16 +235,23 @@ def _institution(turn: Turn) -> tuple[str | None, list[Account]]:
     return str(hospital), [a for a in turn.store.active_accounts() if a.hospital == hospital]
 
 
-@action("decision_chain", provides=("chain",))
+@action("decision_chain", provides=("chain",),
+        content_check=require_content(("attitudes", "named")))
 def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Who holds each role at the institution, which roles nobody covers, and who fits the
     supporter profile: an opinion leader close to the top decision maker, open to new things."""
     hospital, people = _institution(turn)
-    roles = {role: [a.name for a in people if a.role == role] for role in ROLES}
+    attitudes = turn.library.content(turn.playbook, turn.locale).get("attitudes", {})
+
+    def shown(a: Account) -> str:
+        return turn.render(attitudes["named"], name=a.name,
+                           attitude=attitudes.get(a.attitude or "", ""))
+
+    roles = {role: [shown(a) for a in people if role in roles_of(a)] for role in ROLES}
     supporters = [
         a.name for a in people
-        if a.role in ("influencer", "recommender") and (a.influence or 0) >= 3
-        and a.adopter in ("innovator", "early_adopter")
+        if {"influencer", "recommender"} & set(roles_of(a)) and (a.influence or 0) >= 3
+        and a.adopter in ("innovator", "early_adopter") and a.attitude != "opposed"
     ]
     turn.vars["chain"] = {"hospital": hospital, "roles": roles,
                           "gaps": [r for r in ROLES if not roles[r]],

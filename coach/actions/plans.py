@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.keyaccounts import _matrix_rules, quadrant_of
+from coach.actions.keyaccounts import _matrix_rules, quadrant_of, roles_of
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.tactics import (
     blocked_tactics,
@@ -72,7 +72,7 @@ def _facts(turn: Turn, account: Account) -> dict[str, Any]:
         "goal_stage": goal.target_stage if goal else None,
         "goal_date": goal.target_date if goal else None,
         "notes": turn.store.note_count(account),
-        "roles": sorted(f"{a.name}:{a.role}" for a in colleagues),
+        "roles": sorted(f"{a.name}:{r}" for a in colleagues for r in roles_of(a)),
         "objections": sorted({o.kind for o in turn.store.open_objections(account)}),
     }
 
@@ -159,9 +159,10 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
             for row in turn.store.stage_history(account, 5)],
         "notes": [{"date": turn.local_date(n.created_at), "text": n.text}
                   for n in turn.store.recent_notes(account, 5)],
-        "colleagues": [{"name": a.name, "role": library.label("roles", a.role, locale)}
+        "colleagues": [{"name": a.name, "role": library.label("roles", r, locale)}
                        for a in turn.store.active_accounts()
-                       if account.hospital and a.hospital == account.hospital and a.role],
+                       if account.hospital and a.hospital == account.hospital
+                       for r in roles_of(a)],
         "tactics": tactics,
         "objections": [{"name": library.label("objections", o.kind, locale),
                         "phrase": o.phrase, "date": turn.local_date(o.created_at)}

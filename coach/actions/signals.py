@@ -105,8 +105,10 @@ def apply_update(turn: Turn, account: Account, signal: Mapping[str, Any]) -> Non
     if kind == "stage":
         turn.store.add_stage(account, value, 0.5, [str(signal.get("phrase", ""))],
                              turn.playbook.version, turn.now)
-    elif kind == "role":
-        account.role = value
+    elif kind == "role":  # one more role (seed 003: a person may hold several)
+        held = account.held_roles()
+        account.roles = held if value in held else [*held, value]
+        account.role = account.roles[0]
     elif kind == "need":
         account.needs = sorted({*(account.needs or []), value})
     elif kind == "style":

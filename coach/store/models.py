@@ -118,6 +118,15 @@ class Account(Base):
     klass: Mapped[str | None] = mapped_column(String(20), nullable=True)
     needs: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # seed 003: one person can hold several roles (a head of department decides and
+    # prescribes); `role` is the first, kept for older readers
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    attitude: Mapped[str | None] = mapped_column(String(12), nullable=True)  # support/…
+
+    def held_roles(self) -> list[str]:
+        """Every role the person holds, the first recorded first (rows from before roles
+        were a list have only `role`)."""
+        return [str(r) for r in self.roles] if self.roles else ([self.role] if self.role else [])
     adopter: Mapped[str | None] = mapped_column(String(20), nullable=True)
     influence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
