@@ -642,3 +642,17 @@ def test_what_a_trial_rep_wrote_is_caught(guard: Guard, note: str, category: str
 ])
 def test_what_a_trial_rep_wrote_raises_nothing(guard: Guard, note: str) -> None:
     assert guard.check(note).categories == frozenset(), note
+
+
+@pytest.mark.parametrize("text", [
+    "刘院长关注合理用药，新药进院要严格，但如果临床确实需要、有指南推荐可以考虑",
+    "进院要走药事会流程，下个月开会",
+])
+def test_listing_rules_talk_is_not_a_kickback(guard: Guard, text: str) -> None:
+    """Found by a trial rep: "进院要…" alone flagged a kickback for the manager, for good."""
+    assert [f.category for f in guard.check(text).flags] == []
+
+
+@pytest.mark.parametrize("text", ["他暗示进院要给点好处", "进院要五万进院费"])
+def test_money_to_get_listed_is_a_kickback(guard: Guard, text: str) -> None:
+    assert "kickback" in [f.category for f in guard.check(text).flags]

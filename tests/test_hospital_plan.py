@@ -48,7 +48,9 @@ def test_a_plan_for_the_whole_hospital(chat: MemoryChat) -> None:
     assert "决策者 （关心：政策法规、经济因素和医院目标" in text
     assert "赵主任 · 药剂科（中立）" in text
     assert "李主任 · 心内科（支持）" in text and "王医生 · 心内科（中立）" in text
-    assert "心内科：50%" in text and "药剂科" not in text.split("二、各科采纳比例")[1][:40]
+    # adoption counts 采纳 among prescribers, as /adopter does: 李主任 is at 试用
+    assert "心内科：0%（低于临界比例 10%" in text
+    assert "药剂科" not in text.split("二、各科采纳比例")[1][:40]
     assert "支持者：李主任。给他们分享经验的机会" in text
     assert "和赵主任谈三方共赢的方案" in text and "（负责人：代表，一线经理陪同）" in text
     assert "2026-12-13 前：请李主任在科室会或病例讨论上分享经验" in text

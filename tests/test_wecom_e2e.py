@@ -225,8 +225,9 @@ async def test_expired_token_and_busy_wecom_lose_nothing(engine: Engine,
         while quiz_number(rep.last_card()) != 18:
             await rep.press_nth(0)
         got = await rep.press_nth(0)
-    assert [m.msgtype for m in got] == ["image", "text"]
+    assert [m.msgtype for m in got] == ["image", "text", "text"]
     assert "🧭 你的思维偏好（满分 18）" in shown(got[1])
+    assert "💡 绩效先锋" in shown(got[2])  # a coaching card follows the result
     numbers = [quiz_number(m) for m in rep.inbox if quiz_number(m)]
     assert numbers == list(range(1, 19))  # every question once, none lost, none repeated
     [(scores,)] = rows(engine.database, "SELECT scores FROM quiz_results")

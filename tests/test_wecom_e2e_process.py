@@ -86,8 +86,10 @@ def quiz_question(messages: list[SentMessage]) -> bool:
 
 
 def quiz_result(messages: list[SentMessage]) -> bool:
+    """The chart, the result, and the coaching card that follows them."""
     return (any(m.msgtype == "image" for m in messages)
-            and any("满分 18" in (m.content or "") for m in messages))
+            and any("满分 18" in (m.content or "") for m in messages)
+            and any("💡 绩效先锋" in (m.content or "") for m in messages))
 
 
 async def test_repcoach_run_serves_a_rep_on_wecom(tmp_path: Path, sqlite_template: Path) -> None:
@@ -129,7 +131,7 @@ async def test_repcoach_run_serves_a_rep_on_wecom(tmp_path: Path, sqlite_templat
                 pressed.append(rep.label_of(card, text))
                 last = number == 18
                 got = await rep.press_nth(number % 4, until=quiz_result if last else quiz_question)
-            assert [m.msgtype for m in got] == ["image", "text"]
+            assert [m.msgtype for m in got] == ["image", "text", "text"]
             image = sim.media[str(got[0].media_id)]
             assert (image.kind, image.content_type) == ("image", "image/png")
             assert image.data.startswith(b"\x89PNG\r\n\x1a\n")

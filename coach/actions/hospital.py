@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from coach.actions.keyaccounts import roles_of
+from coach.actions.keyaccounts import holds
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.capture import mention_in
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 ROLE_ORDER = ("decision_maker", "influencer", "user", "purchaser", "recommender")
-ADOPTERS = ("trial", "adoption")
+ADOPTERS = ("adoption",)  # 采纳, as /adopter counts them
 SUPPORTER_STAGES = ("trial", "adoption")
 NEUTRAL_STAGES = ("awareness", "interest", "evaluation")
 TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
@@ -41,13 +41,6 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("role_cares",), ("document",), ("filename",),
                                ("company_goals",), ("resources",), ("actions",),
                                ("critical_mass",), ("change_names",))(playbook)
-
-
-def holds(account: Account, role: str) -> bool:
-    """Whether the person holds `role` (/chain; several are possible), a doctor with none
-    recorded counting as 使用者: seed 003's user is the prescribing doctor."""
-    recorded = roles_of(account)
-    return role in recorded or (not recorded and role == "user" and account.kind == "doctor")
 
 
 def _attitude(turn: Turn, account: Account) -> str:

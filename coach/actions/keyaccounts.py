@@ -193,6 +193,13 @@ def roles_of(account: Account) -> list[str]:
     return account.held_roles()
 
 
+def holds(account: Account, role: str) -> bool:
+    """Whether the person holds `role` (/chain; several are possible), a doctor with none
+    recorded counting as 使用者: seed 003's user is the prescribing doctor."""
+    recorded = roles_of(account)
+    return role in recorded or (not recorded and role == "user" and account.kind == "doctor")
+
+
 @action("set_role", args={"role": ROLES})
 def set_role(turn: Turn, args: Mapping[str, Any]) -> None:
     """Add a role: a person can hold several (a head of department decides and prescribes)."""
@@ -264,7 +271,8 @@ def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The institution's share of doctors in 采纳 (adoption)
     against the critical mass; below it, the chasm."""
     hospital, people = _institution(turn)
-    doctors = [a for a in people if a.kind == "doctor"]
+    # the prescribers: a pharmacy director or a vice-president is in the chain, not a user
+    doctors = [a for a in people if holds(a, "user")]
     adopted = [a for a in doctors if a.stage == "adoption"]
     categories = {c: [a.name for a in doctors if a.adopter == c] for c in ADOPTERS}
     share = round(100 * len(adopted) / len(doctors)) if doctors else 0
