@@ -195,6 +195,9 @@ def record_feedback(turn: Turn, args: Mapping[str, Any]) -> None:
     status = str(args["status"])
     reason = turn.vars.get("dismiss_reason") if status == "dismissed" else None
     reason_text = str(reason) if reason is not None else None
+    note = str(turn.vars.get("dismiss_note") or "").strip()
+    if reason_text and note:  # "other", in the rep's words: kept with the dismissal
+        reason_text = f"{reason_text}: {note}"
     until = None
     turn.vars["later_until"] = None
     if status == "later":
@@ -206,4 +209,5 @@ def record_feedback(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.store.answer_suggestion(turn.vars.get("_suggestion_id"), status, reason_text, turn.now,
                                  snoozed_until=until)
     turn.vars.pop("dismiss_reason", None)
+    turn.vars.pop("dismiss_note", None)
     turn.vars.pop("later_days", None)
