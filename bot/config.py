@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 
-from coach.settings import EngineSettings
+from coach.settings import DigestSettings, EngineSettings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -48,6 +48,35 @@ class CoachConfig(Section):
     adverse_event_remind_before_hours: int = Field(4, ge=0, le=48)
     review_days: int = Field(90, ge=7, le=730)
     stalled_visits: int = Field(5, ge=2, le=50)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestConfig(Section):
+    """The weekly digest: day and time in company time (`coach.utc_offset_hours`)."""
+
+    enabled: bool = True
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                 "sunday"] = "monday"
+    time: str = "08:30"
+    stalled_visit_days: int = Field(21, ge=1, le=365)
+    stalled_stage_weeks: int = Field(6, ge=1, le=104)
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if match is None:
+            raise ValueError("time must be HH:MM on a 24-hour clock, e.g. 08:30")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    def settings(self) -> DigestSettings:
+        hour, minute = (int(part) for part in self.time.split(":"))
+        return DigestSettings(enabled=self.enabled, weekday=WEEKDAYS.index(self.day),
+                              hour=hour, minute=minute,
+                              stalled_visit_days=self.stalled_visit_days,
+                              stalled_stage_weeks=self.stalled_stage_weeks)
 
 
 class ConsoleConfig(Section):
@@ -105,6 +134,7 @@ class AppConfig(Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
     coach: CoachConfig = Field(default_factory=CoachConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     base_dir: str = "."
 
@@ -131,7 +161,7 @@ class AppConfig(Section):
         trusted = {"console", "memory"} | ({"wecom"} if wecom.enabled and wecom.auto_enroll
                                            else set())
         return EngineSettings(default_locale=self.locale, auto_enroll_channels=frozenset(trusted),
-                              **self.coach.model_dump())
+                              digest=self.digest.settings(), **self.coach.model_dump())
 
 
 def _substitute(value: Any) -> Any:

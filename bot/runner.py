@@ -14,6 +14,7 @@ import signal
 from typing import Protocol
 
 from bot.config import AppConfig
+from bot.digests import send_due_digests
 from bot.server import WebhookServer
 from coach.engine import Engine
 from coach.messages import Reply
@@ -39,8 +40,8 @@ MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
 
 
 async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
-    """Deliver every reminder due now, then the weekly re-evaluation nudges; returns how
-    many messages went out.
+    """Deliver every reminder due now, then the weekly re-evaluation nudges and the weekly
+    digests (bot/digests.py); returns how many messages went out.
 
     Reminders come in batches (100 follow-ups a query); a full batch delivered is followed by
     the next at once, so a Monday-morning peak goes out in minutes, not a batch a pass."""
@@ -71,7 +72,7 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
             sent.append(-nudge.rep_id)
         except Exception:  # the nudge comes back next week; reminders matter more
             log.exception("weekly nudge for rep %s not delivered", nudge.rep_id)
-    return len(sent)
+    return len(sent) + await send_due_digests(engine, channels)
 
 
 PRUNE_EVERY = 3600.0  # seconds between prunings of old processed message ids

@@ -359,9 +359,14 @@ class TelegramChannel:
 
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
         """Send replies the engine produced on its own (reminders) to a rep's private chat."""
+        await self.send_stored(user_id, [StoredReply(None, user_id, r) for r in replies])
+
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
+        """Send pushed replies already in the outbox (the weekly digest), in turn with the
+        rep's conversation; each leaves the outbox once Telegram took it."""
         chat_id = int(user_id)
         async with self._chats.hold(chat_id):
-            await self.send(chat_id, [StoredReply(None, user_id, r) for r in replies])
+            await self.send(chat_id, replies)
 
     async def send(self, chat_id: int | str, replies: Sequence[StoredReply]) -> None:
         """Send replies in order: long text split on paragraphs, HTML escaped, files attached,

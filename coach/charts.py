@@ -230,3 +230,48 @@ def _place_in_cells(axes: Any, points: Sequence[tuple[str, float, float]]) -> li
                       fontsize=9, color="#555555")
             shown.append(more)
     return shown
+
+
+def stage_funnel(title: str, stages: Sequence[tuple[str, int]],
+                 moves: Sequence[tuple[str, int]], note: str = "") -> bytes:
+    """The adoption funnel: one centred bar per stage, as wide as its count, the count
+    written beside the stage's name; under it one bar per kind of move over the window
+    (forward, back, stalled, new). `note` (e.g. how many are not diagnosed) goes last."""
+    with _matplotlib_drawing():
+        return _funnel(title, stages, moves, note)
+
+
+def _funnel(title: str, stages: Sequence[tuple[str, int]], moves: Sequence[tuple[str, int]],
+            note: str) -> bytes:
+    figure = _figure(figsize=(6.4, 6.0))
+    top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [len(stages) or 1, 2.2]})
+    figure.subplots_adjust(left=0.04, right=0.96, top=0.9, bottom=0.1, hspace=0.25)
+    figure.suptitle(title, fontsize=14)
+    widest = max([count for _, count in stages] + [1])
+    stage_labels = [f"{name}  {count}" for name, count in stages]
+    for row, ((_, count), label) in enumerate(zip(stages, stage_labels, strict=True)):
+        y = len(stages) - 1 - row  # the first stage on top
+        width = max(count / widest, 0.0)
+        if width:
+            top.barh([y], [width], left=[-width / 2], height=0.8,
+                     color=COLOURS[row % len(COLOURS)], alpha=0.85)
+        top.text(0, y, label, ha="center", va="center", fontsize=11,
+                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.5})
+    top.set_xlim(-0.55, 0.55)
+    top.set_ylim(-0.6, max(len(stages), 1) - 0.4)
+    top.axis("off")
+    move_labels = [f"{name}  {count}" for name, count in moves]
+    most = max([count for _, count in moves] + [1])
+    positions = list(range(len(moves)))
+    bottom.bar(positions, [count for _, count in moves], width=0.6,
+               color=[COLOURS[i % len(COLOURS)] for i in positions], alpha=0.6)
+    for x, label in zip(positions, move_labels, strict=True):
+        bottom.text(x, most * 1.08, label, ha="center", va="bottom", fontsize=10)
+    bottom.set_ylim(0, most * 1.45)
+    bottom.set_xlim(-0.6, len(moves) - 0.4)
+    bottom.axis("off")
+    labels = [title, *stage_labels, *move_labels]
+    if note:
+        figure.text(0.5, 0.03, note, ha="center", va="bottom", fontsize=10, color="#555555")
+        labels.append(note)
+    return _png(figure, labels)

@@ -161,17 +161,8 @@ class Mailbox:
             session.execute(delete(InboxMessage).where(
                 InboxMessage.channel == self.channel,
                 InboxMessage.message_key == message_key))
-            now = self.engine.clock()
-            rows = [(reply, OutboxReply(channel=self.channel, user_id=incoming.user_id,
-                                        body=reply_body(reply, tag := secrets.token_hex(6)),
-                                        data=reply.attachment.data if reply.attachment else None,
-                                        worker=self.worker, lease_until=now + self.lease,
-                                        created_at=now), tag)
-                    for reply in result.replies if not reply.toast]
-            session.add_all([row for _, row, _ in rows])
-            session.flush()
-            kept.append((result, [StoredReply(row.id, incoming.user_id, reply, tag=tag)
-                                  for reply, row, tag in rows]))
+            kept.append((result, self.queue(session, incoming.user_id,
+                                            [r for r in result.replies if not r.toast])))
 
         result = await self.engine.handle(incoming, keep=keep)
         if kept and kept[0][0] is result:
@@ -181,6 +172,22 @@ class Mailbox:
         # nothing was committed: the rep is told so; the message is not run again later
         await self.settle(message_key)
         return result, [StoredReply(None, incoming.user_id, r) for r in result.replies]
+
+    def queue(self, session: Session, user_id: str, replies: list[Reply]) -> list[StoredReply]:
+        """Put `replies` to `user_id` in the outbox inside the caller's transaction: a turn's
+        replies, or a pushed message such as the weekly digest (coach/digest_schedule.py).
+        They commit with the caller's work or not at all, and this worker owns them for the
+        lease; a crash before they are sent leaves them for the next start."""
+        now = self.engine.clock()
+        rows = [(reply, OutboxReply(channel=self.channel, user_id=user_id,
+                                    body=reply_body(reply, tag := secrets.token_hex(6)),
+                                    data=reply.attachment.data if reply.attachment else None,
+                                    worker=self.worker, lease_until=now + self.lease,
+                                    created_at=now), tag)
+                for reply in replies]
+        session.add_all([row for _, row, _ in rows])
+        session.flush()
+        return [StoredReply(row.id, user_id, reply, tag=tag) for reply, row, tag in rows]
 
     async def settle(self, message_key: str) -> None:
         """Drop a stored message that needs no turn (refused, forged, or given up on)."""

@@ -249,6 +249,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "regression_evidence",
     "coaching_card",
     "today_crisis_label",
+    "digest_manager",
+    "digest_rep",
     "too_many_kept",
     "name_not_a_name", "account_not_a_name", "team_forgotten_rep", "team_revoked_rep",
     "date_needs_words",

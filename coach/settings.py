@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """When the weekly digest goes out (company time, `utc_offset_hours`) and what counts as
+    a stalled key account in it; `config.yaml` under `digest:` overrides them."""
+
+    enabled: bool = True
+    weekday: int = 0  # Monday; 0..6 as datetime.weekday()
+    hour: int = 8
+    minute: int = 30
+    stalled_visit_days: int = 21  # N: a key account not visited for this long is stalled
+    stalled_stage_weeks: int = 6  # M: or one whose stage has not moved for this long
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     """Defaults suit a rep on a phone; `config.yaml` under `coach:` overrides them."""
 
@@ -20,6 +33,7 @@ class EngineSettings:
     adverse_event_remind_before_hours: int = 4
     review_days: int = 90
     stalled_visits: int = 5
+    digest: DigestSettings = field(default_factory=DigestSettings)
     auto_enroll_channels: frozenset[str] = field(
         default_factory=lambda: frozenset({"console", "memory"})
     )

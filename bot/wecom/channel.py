@@ -286,8 +286,13 @@ class WecomChannel:
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
         """Send replies the engine produced on its own (reminders), in turn with the rep's
         conversation."""
+        await self.send_stored(user_id, [StoredReply(None, user_id, r) for r in replies])
+
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
+        """Send pushed replies already in the outbox (the weekly digest), in turn with the
+        rep's conversation; each leaves the outbox once WeCom took it."""
         async with self._members.hold(user_id):
-            await self._deliver(user_id, [StoredReply(None, user_id, r) for r in replies])
+            await self._deliver(user_id, replies)
 
     async def _deliver(self, user_id: str, replies: Sequence[StoredReply]) -> None:
         """Send in order; each reply leaves the outbox once WeCom took it. A reply WeCom

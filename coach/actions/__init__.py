@@ -5,6 +5,7 @@ from coach.actions import (  # noqa: F401
     cards,
     crisis,
     features,
+    funnel,
     hospital,
     joint,
     kept,

@@ -24,6 +24,7 @@ from coach.store.models import (
 
 if TYPE_CHECKING:
     from coach.context import Turn
+    from coach.library import Library
 
 ACTIVITY_DAYS = 7
 FLAGGED_DAYS = 30
@@ -86,14 +87,23 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 def _rep_name(turn: Turn, rep: Rep) -> str:
+    return rep_label(turn.library, turn.locale, rep)
+
+
+def rep_label(library: Library, locale: str, rep: Rep) -> str:
     """A rep as the manager knows them; after /forget only their number is left."""
     if rep.forgotten_at is not None or not rep.name:
-        return turn.message("team_forgotten_rep", number=rep.id)
+        return library.message("team_forgotten_rep", locale, number=rep.id)
     if not rep.active:
-        return turn.message("team_revoked_rep", name=rep.name)
+        return library.message("team_revoked_rep", locale, name=rep.name)
     return rep.name
 
 
 def _flag_name(turn: Turn, category: str) -> str:
-    text = turn.library.catalog.messages.get(f"flag_{category}")
-    return text.get(turn.locale) if text is not None else category
+    return flag_label(turn.library, turn.locale, category)
+
+
+def flag_label(library: Library, locale: str, category: str) -> str:
+    """A compliance flag's name (`flag_<category>` in the catalog), or the category."""
+    text = library.catalog.messages.get(f"flag_{category}")
+    return text.get(locale) if text is not None else category

@@ -474,3 +474,23 @@ class OutboxReply(Base):
     worker: Mapped[str] = mapped_column(String(128))
     lease_until: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestSend(Base):
+    """One weekly digest to one person: claimed (inserted) in the same transaction that puts
+    its replies in the outbox, so a digest is either claimed and on its way, or neither.
+
+    The unique key (rep, week) is what makes it go out once: a second worker, or the same
+    one after a restart, finds the row and sends nothing. `sent_at` is set once the platform
+    took it (empty after a crash: the outbox still holds it and the next start sends it)."""
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (UniqueConstraint("rep_id", "week", name="uq_digest_send_week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(10))  # ISO week in company time, "2026-W49"
+    kind: Mapped[str] = mapped_column(String(8))  # "manager" or "rep"
+    channel: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -1,0 +1,79 @@
+"""The weekly digest pass of the reminder loop: claim each due digest, write it to the outbox
+in the claim's transaction, then send it (coach/digest_schedule.py says why that is once).
+
+Only channels with an outbox take part (Telegram and WeCom); a digest goes to the person's
+identity on the first running one. A delivery that fails stays in the outbox and goes at
+the channel's next start, like any reply a crash left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.orm import Session
+
+from coach.digest import manager_digest, rep_digest
+from coach.digest_schedule import Recipient, claim, due_recipients, mark_delivered
+from coach.engine import Engine
+from coach.mailbox import Mailbox, StoredReply
+from coach.store.models import Rep
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class DigestChannel(Protocol):
+    """A channel that sends from the outbox."""
+
+    name: str
+    mailbox: Mailbox
+
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None: ...
+
+
+async def send_due_digests(engine: Engine, channels: Mapping[str, object]) -> int:
+    """Claim, queue and send every digest due now; returns how many went out."""
+    able = {name: c for name, c in channels.items() if isinstance(c, DigestChannel)}
+    settings = engine.settings
+    due = await engine.call(due_recipients, engine.database, engine.clock(), settings.digest,
+                            settings.utc_offset_hours, list(able))
+    sent = 0
+    for recipient in due:
+        channel = able[recipient.channel]
+        stored = await engine.database.run_in_transaction(
+            claim_and_queue, engine, recipient, channel.mailbox)
+        if not stored:
+            continue
+        try:
+            await channel.send_stored(recipient.user_id, stored)
+        except Exception:  # it stays in the outbox; the channel's next start sends it
+            log.exception("digest for rep %s not delivered; it waits in the outbox",
+                          recipient.rep_id)
+            continue
+        await engine.database.run_in_transaction(mark_delivered, recipient, engine.clock())
+        sent += 1
+    return sent
+
+
+def claim_and_queue(session: Session, engine: Engine, recipient: Recipient,
+                    mailbox: Mailbox) -> list[StoredReply]:
+    """In one transaction: claim the week's digest and put it in the outbox. Empty when
+    another worker claimed it, or when there is nothing to tell (then it counts as sent)."""
+    now = engine.clock()
+    if not claim(session, recipient, now):
+        return []
+    rep = session.get(Rep, recipient.rep_id)
+    if rep is None:
+        return []
+    settings = engine.settings
+    if recipient.kind == "manager":
+        replies = manager_digest(session, engine.library, rep, now, settings.digest,
+                                 settings.utc_offset_hours)
+    else:
+        replies = rep_digest(session, engine.library, rep, now, settings.utc_offset_hours)
+    if not replies:
+        mark_delivered(session, recipient, now)
+        return []
+    return mailbox.queue(session, recipient.user_id, replies)
