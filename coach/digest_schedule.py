@@ -2,8 +2,10 @@
 
 The digest is due at a configured weekday and time in company time (`DigestSettings`, the
 clock offset of `EngineSettings.utc_offset_hours`). Its week is named after the date of that
-moment ("2026-W49"), so a digest missed while every worker was down goes out late, once,
-until the next one is due; never twice, never not at all.
+moment ("2026-W49"), so a digest missed while every worker was down goes out late, once;
+never twice. Up to `LATE_LIMIT` late: past that, a Monday briefing read on Wednesday says
+little, and a first start (a new install) must not send the week before's. People enrolled
+after the moment get theirs from the next one.
 
 Exactly once, across restarts and workers: `claim` inserts the (recipient, week) row of
 `digest_sends`, whose unique key lets only one insert win, and the caller writes the digest
@@ -30,6 +32,7 @@ from coach.store.models import DigestSend, Identity, Rep
 from coach.store.repo import Directory
 
 BATCH = 200  # recipients a pass looks at; the next pass takes the rest
+LATE_LIMIT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,20 @@ def due_recipients(database: Database, now: datetime, settings: DigestSettings,
                    offset_hours: int, channels: Sequence[str],
                    limit: int = BATCH) -> list[Recipient]:
     """Active people reachable on `channels` (first listed wins) with no digest claimed for
-    the current week: managers of a team get the team's, everyone else their own."""
+    the current week, while it is at most `LATE_LIMIT` late: managers of a team get the
+    team's, everyone else their own."""
     if not settings.enabled or not channels:
         return []
     order = list(channels)
-    week = week_of(last_due(now, settings, offset_hours), offset_hours)
+    moment = last_due(now, settings, offset_hours)
+    if now - moment > LATE_LIMIT:
+        return []
+    week = week_of(moment, offset_hours)
     claimed = select(DigestSend.rep_id).where(DigestSend.week == week)
     with database.transaction() as session:
         reps = session.execute(
             select(Rep).where(Rep.active.is_(True), Rep.forgotten_at.is_(None),
+                              Rep.created_at <= moment,
                               Rep.id.in_(Directory.reachable_reps(order)),
                               Rep.id.not_in(claimed))
             .order_by(Rep.id).limit(limit)).scalars().all()

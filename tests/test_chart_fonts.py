@@ -23,7 +23,14 @@ import matplotlib
 import pytest
 from PIL import Image
 
-from coach.charts import FONT_FACE, FONT_FILE, labels_in, potential_support_matrix, quadrant_scores
+from coach.charts import (
+    FONT_FACE,
+    FONT_FILE,
+    labels_in,
+    potential_support_matrix,
+    quadrant_scores,
+    stage_funnel,
+)
 from coach.library import load_library
 from tests.support.drawing import Drawn, not_covered, recording
 
@@ -48,7 +55,15 @@ def matrix_chart(name: str = "孙教授") -> bytes:
         QUADRANTS, AXES, CUTOFFS)
 
 
-CHARTS: dict[str, Callable[[], bytes]] = {"quiz": quiz_chart, "matrix": matrix_chart}
+def funnel_chart() -> bytes:
+    return stage_funnel("东区 · 重点客户采纳漏斗（近 4 周）",
+                        [("认知", 1), ("兴趣", 3), ("评估", 2), ("试用", 0), ("采纳", 1)],
+                        [("前进", 2), ("后退", 1), ("停滞", 3), ("首次诊断", 1)],
+                        "共 7 位重点客户")
+
+
+CHARTS: dict[str, Callable[[], bytes]] = {"quiz": quiz_chart, "matrix": matrix_chart,
+                                          "funnel": funnel_chart}
 
 
 def assert_bundled_font_draws(drawn: list[Drawn], rare: str = "") -> None:

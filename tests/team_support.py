@@ -1,0 +1,104 @@
+"""A team with a known history, for the manager's funnel and the weekly digests.
+
+Team "east": 赵经理 (manager), 王芳 and 李雷 (reps); 赵六 in team "west". Reps enroll the way
+they do on Telegram (/start CODE, user ids as in `USERS`); their customers, stage history
+and visits are written through the real store (`RepStore`) at the dates below, so a test
+knows every number the funnel and the digest must show. Clock: `tests.conftest.Clock` starts
+Sunday 2026-11-22 02:00 UTC (10:00 in Beijing); the first digest is due Monday 2026-11-23
+08:30 Beijing time, 00:30 UTC.
+
+Key accounts (tier A or B) of team east, their stage 4 weeks before the clock's start
+(2026-10-25) and now:
+
+| rep | customer | hospital | tier | history | move over 4 weeks |
+| 王芳 | 李主任 | 泰山医院 | A | interest 10-01, evaluation 11-10 | forward |
+| 王芳 | 张医生 | 泰山医院 | B | trial 10-01, evaluation 11-17 | back |
+| 王芳 | 陈医生 | 人民医院 | A | interest 10-05 | stalled |
+| 李雷 | 吴主任 | 人民医院 | A | awareness 11-18 | new |
+| 李雷 | 郑医生 | (none) | B | not diagnosed | - |
+
+Each customer was created at their first stage or visit (郑医生: 2026-11-01).
+Not counted: 王芳's 周医生 (tier C, adoption) and 赵六's 钱主任 (team west, tier A).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from coach.engine import Engine
+from coach.store.models import QuizResult, Rep
+from coach.store.repo import RepStore
+from coach.testing import MemoryChat
+
+USERS = {"赵经理": 501, "王芳": 502, "李雷": 503, "赵六": 504}
+DIGEST_DUE = datetime(2026, 11, 23, 0, 30)  # Monday 08:30 in Beijing
+
+#: (rep, customer, hospital, tier, [(when, stage)], [visit dates])
+CUSTOMERS: list[tuple[str, str, str | None, str, list[tuple[datetime, str]], list[datetime]]] = [
+    ("王芳", "李主任", "泰山医院", "A",
+     [(datetime(2026, 10, 1), "interest"), (datetime(2026, 11, 10), "evaluation")],
+     [datetime(2026, 10, 20)]),
+    ("王芳", "张医生", "泰山医院", "B",
+     [(datetime(2026, 10, 1), "trial"), (datetime(2026, 11, 17), "evaluation")],
+     [datetime(2026, 11, 17)]),
+    ("王芳", "陈医生", "人民医院", "A", [(datetime(2026, 10, 5), "interest")],
+     [datetime(2026, 11, 20)]),
+    ("王芳", "周医生", "人民医院", "C", [(datetime(2026, 11, 1), "adoption")], []),
+    ("李雷", "吴主任", "人民医院", "A", [(datetime(2026, 11, 18), "awareness")], []),
+    ("李雷", "郑医生", None, "B", [], []),
+    ("赵六", "钱主任", "协和医院", "A", [(datetime(2026, 11, 19), "adoption")], []),
+]
+
+#: the team funnel of east, as the tables above make it
+TEAM_STAGES = {"awareness": 1, "interest": 1, "evaluation": 2, "trial": 0, "adoption": 0}
+TEAM_MOVES = {"forward": 1, "back": 1, "stalled": 1, "new": 1}
+
+
+def _role(name: str) -> dict[str, str]:
+    return {"role": "manager", "team": "east"} if name == "赵经理" else {
+        "team": "west" if name == "赵六" else "east"}
+
+
+def enroll_on_wecom(engine: Engine) -> dict[str, str]:
+    """Everyone enrolled by an admin with their WeCom UserID ("u" + their `USERS` id)."""
+    for name, user in USERS.items():
+        engine.enroll(name, wecom_user=f"u{user}", **_role(name))
+    return {name: f"u{user}" for name, user in USERS.items()}
+
+
+def enroll_team(engine: Engine) -> dict[str, MemoryChat]:
+    """Everyone enrolled with a code on "telegram" under their `USERS` id; their chats."""
+    chats = {}
+    for name, user in USERS.items():
+        role = _role(name)
+        chat = MemoryChat(engine, user_id=str(user), channel="telegram", display_name=name)
+        code = engine.enroll(name, **role)
+        assert "开通成功" in MemoryChat.text(chat.say(f"/start {code}"))
+        chats[name] = chat
+    return chats
+
+
+def write_history(engine: Engine) -> None:
+    """The customers, stage history and visits of `CUSTOMERS`."""
+    with engine.database.transaction() as session:
+        for rep_name, name, hospital, tier, stages, visits in CUSTOMERS:
+            rep = session.execute(select(Rep).where(Rep.name == rep_name)).scalar_one()
+            store = RepStore(session, rep)
+            created = min([when for when, _ in stages] + visits or [datetime(2026, 11, 1)])
+            account = store.create_account(name, hospital, None, created)
+            account.tier = tier
+            for when, stage in stages:
+                store.add_stage(account, stage, 0.8, [], 1, when)
+            for when in visits:
+                store.add_note(account, f"拜访{name}", when)
+
+
+def take_quiz(engine: Engine, rep_name: str, when: datetime) -> None:
+    """A finished thinking-preference quiz, as /quiz stores it."""
+    with engine.database.transaction() as session:
+        rep = session.execute(select(Rep).where(Rep.name == rep_name)).scalar_one()
+        session.add(QuizResult(rep_id=rep.id, playbook_id="quiz", playbook_version=1,
+                               scores={"A": 9, "B": 5, "C": 7, "D": 3}, dominant="A",
+                               created_at=when))

@@ -1,0 +1,128 @@
+"""A manager's team funnel (/funnel): the team's key accounts by adoption stage and how they
+moved over four weeks, as a picture whose numbers are the data's and as text; per rep and
+by hospital; nobody else's team, and nothing for a rep. On both backends; the whole script
+once through the real Telegram adapter against the loopback Bot API."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from coach.charts import labels_in, stage_funnel
+from coach.engine import Engine
+from coach.messages import Reply
+from coach.testing import MemoryChat
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support.drawing import recording
+from tests.team_support import TEAM_MOVES, TEAM_STAGES, USERS, enroll_team, write_history
+from tests.telegram_support import TOKEN, Person, running_bot
+
+STAGE_NAMES = {"awareness": "认知", "interest": "兴趣", "evaluation": "评估", "trial": "试用",
+               "adoption": "采纳"}
+MOVE_NAMES = {"forward": "前进", "back": "后退", "stalled": "停滞", "new": "首次诊断"}
+
+
+def picture(replies: list[Reply]) -> bytes:
+    [png] = [r.attachment.data for r in replies if r.attachment is not None]
+    return png
+
+
+def expected_labels(title: str, stages: dict[str, int], moves: dict[str, int],
+                    note: str) -> list[str]:
+    return [title, *(f"{STAGE_NAMES[s]}  {n}" for s, n in stages.items()),
+            *(f"{MOVE_NAMES[m]}  {n}" for m, n in moves.items()), note]
+
+
+def test_the_team_funnel_counts_key_accounts_by_stage_and_move(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    write_history(engine)
+    replies = chats["赵经理"].say("/funnel")
+    text = MemoryChat.text(replies)
+    assert "📊 east · 重点客户采纳漏斗（只读）" in text
+    assert "共 5 位，未诊断 1 位" in text
+    for stage, count in TEAM_STAGES.items():
+        assert f"· {STAGE_NAMES[stage]}：{count}" in text
+    assert "近 4 周：前进 1，后退 1，停滞 1，首次诊断 1" in text
+    assert "· 张医生 · 泰山医院（王芳）试用 → 评估" in text
+    # per rep, under the team's numbers
+    assert "· 王芳：3 位（兴趣 1、评估 2）前进 1 · 后退 1 · 停滞 1" in text
+    assert "· 李雷：2 位（认知 1、未诊断 1）前进 0 · 后退 0 · 停滞 0 · 首次诊断 1" in text
+    # not key (tier C), or another team's: not there
+    assert "周医生" not in text and "钱主任" not in text and "赵六" not in text
+    assert labels_in(picture(replies)) == expected_labels(
+        "east · 重点客户采纳漏斗（近 4 周）", TEAM_STAGES, TEAM_MOVES,
+        "共 5 位重点客户，其中 1 位未诊断")
+    assert [c.label for r in replies for c in r.choices] == [
+        "全团队", "看一位代表", "按医院", "完成"]
+
+
+def test_one_rep_and_by_hospital_on_request(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    write_history(engine)
+    manager = chats["赵经理"]
+    one = manager.say("/funnel 王芳")
+    assert "📊 王芳 · 重点客户采纳漏斗" in MemoryChat.text(one)
+    assert labels_in(picture(one)) == expected_labels(
+        "王芳 · 重点客户采纳漏斗（近 4 周）",
+        {"awareness": 0, "interest": 1, "evaluation": 2, "trial": 0, "adoption": 0},
+        {"forward": 1, "back": 1, "stalled": 1, "new": 0}, "共 3 位重点客户")
+    manager.say("完成")
+    hospitals = MemoryChat.text(manager.say("/funnel 医院"))
+    assert "🏥 east · 重点客户按医院（近 4 周）" in hospitals
+    assert "· 泰山医院：2 位（评估 2）前进 1 · 后退 1 · 停滞 0" in hospitals
+    assert "· 人民医院：2 位（认知 1、兴趣 1）前进 0 · 后退 0 · 停滞 1 · 首次诊断 1" in hospitals
+    assert "· 未填医院：1 位（未诊断 1）" in hospitals
+    # the buttons lead to the same views
+    manager.press("看一位代表")
+    picked = MemoryChat.text(manager.press("李雷"))
+    assert "📊 李雷 · 重点客户采纳漏斗" in picked and "共 2 位，未诊断 1 位" in picked
+    assert "🏥 east · 重点客户按医院" in MemoryChat.text(manager.press("按医院"))
+    unknown = MemoryChat.text(manager.say("/funnel 赵六"))
+    assert "团队里没有叫“赵六”的代表" in unknown  # another team's rep is no one here
+
+
+def test_reps_are_refused_and_an_empty_team_is_told_what_to_do(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    assert "只对团队经理开放" in MemoryChat.text(chats["王芳"].say("/funnel"))
+    empty = chats["赵经理"].say("/funnel")
+    assert "east 还没有重点客户" in MemoryChat.text(empty)
+    assert not any(r.attachment for r in empty)
+
+
+def test_the_chart_draws_the_numbers_it_is_given() -> None:
+    stages = [("认知", 3), ("兴趣", 5), ("评估", 2), ("试用", 1), ("采纳", 0)]
+    moves = [("前进", 3), ("后退", 1), ("停滞", 4), ("首次诊断", 2)]
+    with recording() as drawn:
+        png = stage_funnel("东区 · 重点客户采纳漏斗", stages, moves, "共 11 位重点客户")
+    texts = [d.text for d in drawn]
+    for name, count in [*stages, *moves]:
+        assert f"{name}  {count}" in texts
+    assert set(labels_in(png)) <= set(texts)
+    assert Image.open(io.BytesIO(png)).size[0] >= 700
+
+
+async def test_the_funnel_through_telegram(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    write_history(engine)
+    del chats
+    fake = FakeTelegram(token=TOKEN)
+    await fake.start()
+    try:
+        async with running_bot(fake, engine) as bot:
+            manager = Person(fake, bot, USERS["赵经理"], "赵经理")
+            shown = await manager.say("/funnel", expect=2)
+            [photo] = [m for m in shown if m.kind == "photo"]
+            assert photo.file is not None
+            assert labels_in(photo.file.data)[1:6] == [
+                f"{STAGE_NAMES[s]}  {n}" for s, n in TEAM_STAGES.items()]
+            assert "近 4 周：前进 1，后退 1，停滞 1，首次诊断 1" in manager.transcript()
+            await manager.press("看一位代表")
+            pressed = await manager.press("王芳")
+            [photo] = [m for m in pressed.new if m.kind == "photo"]
+            assert photo.file is not None and labels_in(photo.file.data)[0].startswith("王芳")
+            rep = Person(fake, bot, USERS["王芳"], "王芳")
+            refused = await rep.say("/funnel")
+            assert "只对团队经理开放" in refused[0].text
+    finally:
+        await fake.close()
