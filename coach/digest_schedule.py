@@ -110,9 +110,11 @@ def claim(session: Session, recipient: Recipient, now: datetime) -> bool:
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        result = session.execute(insert(DigestSend).values(**values)
-                                 .on_conflict_do_nothing(index_elements=["rep_id", "week"]))
-        return getattr(result, "rowcount", 0) == 1
+        # RETURNING, not rowcount: psycopg's async cursor reports no rowcount for it
+        won = session.execute(insert(DigestSend).values(**values)
+                              .on_conflict_do_nothing(index_elements=["rep_id", "week"])
+                              .returning(DigestSend.id)).scalar_one_or_none()
+        return won is not None
     try:  # any other backend: a savepoint keeps a lost race from ending the transaction
         with session.begin_nested():
             session.add(DigestSend(**values))

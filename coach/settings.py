@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class DigestSettings:
     """When the weekly digest goes out (company time, `utc_offset_hours`) and what counts as
-    a stalled key account in it; `config.yaml` under `digest:` overrides them."""
+    a stalled key account in it; `config.yaml` under `digest:` sets them.
 
-    enabled: bool = True
+    Off unless the configuration turns it on (`repcoach run` does by default: `digest.enabled`
+    is true in config.yaml's defaults): an engine built in code, as tests and benchmarks
+    build it, pushes nothing a test did not ask for when its clock passes a Monday."""
+
+    enabled: bool = False
     weekday: int = 0  # Monday; 0..6 as datetime.weekday()
     hour: int = 8
     minute: int = 30

@@ -48,6 +48,12 @@ from tests.wecom_support import running_channel, shown
 DIGEST = "📬"
 
 
+@pytest.fixture
+def settings() -> EngineSettings:
+    """As `repcoach run` has it: digests on (config.yaml's default), Monday 08:30."""
+    return AppConfig().engine_settings()
+
+
 # when it is due ---------------------------------------------------------------------------
 def test_the_digest_moment_is_the_configured_weekday_and_time_in_company_time() -> None:
     monday = DigestSettings()  # Monday 08:30, Beijing (UTC+8)
@@ -71,9 +77,9 @@ def test_the_day_and_hour_come_from_config_yaml(tmp_path: Any) -> None:
     path.write_text("digest: {day: friday, time: '17:05', stalled_visit_days: 10, "
                     "stalled_stage_weeks: 3}\n", encoding="utf-8")
     settings = load_config(path).engine_settings().digest
-    assert settings == DigestSettings(weekday=4, hour=17, minute=5, stalled_visit_days=10,
-                                      stalled_stage_weeks=3)
-    assert AppConfig().engine_settings().digest == DigestSettings()  # Monday 08:30
+    assert settings == DigestSettings(enabled=True, weekday=4, hour=17, minute=5,
+                                      stalled_visit_days=10, stalled_stage_weeks=3)
+    assert AppConfig().engine_settings().digest == DigestSettings(enabled=True)  # Mon 08:30
     for bad in ("day: someday", "time: '25:00'", "time: 'half past eight'"):
         path.write_text(f"digest: {{{bad}}}\n", encoding="utf-8")
         with pytest.raises(ConfigError, match="digest"):

@@ -82,6 +82,20 @@ def test_one_rep_and_by_hospital_on_request(engine: Engine) -> None:
     assert "团队里没有叫“赵六”的代表" in unknown  # another team's rep is no one here
 
 
+def test_a_manager_answering_by_number_gets_every_view(engine: Engine) -> None:
+    """As on the console or WeCom: the choices are answered with their numbers."""
+    chats = enroll_team(engine)
+    write_history(engine)
+    manager = chats["赵经理"]
+    manager.say("/funnel")
+    assert "看哪一位代表" in MemoryChat.text(manager.say("2"))
+    assert "📊 李雷 · 重点客户采纳漏斗" in MemoryChat.text(manager.say("1"))  # by name order
+    assert "🏥 east · 重点客户按医院" in MemoryChat.text(manager.say("3"))
+    assert "📊 east · 重点客户采纳漏斗" in MemoryChat.text(manager.say("1"))
+    done = MemoryChat.text(manager.say("4"))
+    assert "回复" not in done and "过期" not in done  # understood: the flow ends
+
+
 def test_reps_are_refused_and_an_empty_team_is_told_what_to_do(engine: Engine) -> None:
     chats = enroll_team(engine)
     assert "只对团队经理开放" in MemoryChat.text(chats["王芳"].say("/funnel"))

@@ -42,7 +42,9 @@ def wecom_settings(*, auto_enroll: bool = True) -> EngineSettings:
     """What `repcoach run` gives the engine when the WeCom channel is enabled: most tests
     enroll members on first contact for brevity (`auto_enroll: true`); the default is off."""
     return AppConfig.model_validate({"channels": {"wecom": {
-        "enabled": True, "auto_enroll": auto_enroll}}}).engine_settings()
+        "enabled": True, "auto_enroll": auto_enroll}},
+        # these tests count what each reminder pass sends; tests/test_digest.py has digests
+        "digest": {"enabled": False}}).engine_settings()
 
 
 def wecom_config(sim: WecomSimulator, port: int, **overrides: Any) -> WecomConfig:
