@@ -209,6 +209,27 @@ async def test_a_crash_after_the_claim_delivers_the_digest_on_restart(
     assert "📬 east 团队周报" in digest_of(fake, "赵经理")
 
 
+async def test_a_digest_telegram_refused_for_now_waits_in_the_outbox_for_the_next_start(
+        engine: Engine, library: Library, settings: EngineSettings, clock: Clock) -> None:
+    enroll_team(engine)
+    write_history(engine)
+    clock.now = DIGEST_DUE
+    async with telegram() as fake:
+        fake.fail_next("sendMessage", status=502)  # the manager's, the first to go
+        async with running_bot(fake, engine) as bot:
+            assert await send_due_reminders(engine, {"telegram": bot}) == 3
+            assert await send_due_reminders(engine, {"telegram": bot}) == 0  # claimed
+        assert digests(fake) == {"王芳": 1, "李雷": 1, "赵六": 1}
+        assert outbox(engine.database) == 1
+        clock.advance(minutes=5)
+        again = restarted(engine, library, settings, clock)
+        async with running_bot(fake, again):
+            await fake.wait_for(lambda: digests(fake)["赵经理"] == 1, 10.0,
+                                what="the manager's digest from the outbox")
+        assert digests(fake) == EVERYONE
+    assert outbox(engine.database) == 0
+
+
 async def test_two_workers_passing_at_once_send_each_digest_once(
         engine: Engine, library: Library, settings: EngineSettings, clock: Clock) -> None:
     enroll_team(engine)
