@@ -9,6 +9,7 @@ escaping were ever missed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -60,12 +61,19 @@ class DocumentPages:
         except Exception:  # a broken file or disk: the reader still gets a page
             log.exception("document could not be opened")
             found = Refused("expired")
+        # the font is cut to the page's characters here, in a thread: a second or two the
+        # first time a page (or one with the same characters) is opened, never on the loop
         if isinstance(found, Opened):
-            return web.Response(text=found.html, content_type="text/html", charset="utf-8",
+            try:
+                page = await asyncio.to_thread(with_font, found.html)
+            except Exception:  # the page still reads, in the phone's own fonts
+                log.exception("font not embedded in a document")
+                page = found.html
+            return web.Response(text=page, content_type="text/html", charset="utf-8",
                                 headers=HEADERS)
-        return web.Response(text=self.gone_page(found), content_type="text/html",
-                            charset="utf-8", headers=HEADERS,
-                            status=410 if found.reason == "expired" else 404)
+        page = await asyncio.to_thread(self.gone_page, found)
+        return web.Response(text=page, content_type="text/html", charset="utf-8",
+                            headers=HEADERS, status=410 if found.reason == "expired" else 404)
 
     def gone_page(self, refused: Refused) -> str:
         locales = [refused.locale] if refused.locale else ["zh", "en"]

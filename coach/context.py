@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from coach.documents.fonts import with_font
 from coach.library import Library
 from coach.messages import Attachment, Choice, Reply, safe_filename
 from coach.playbook import Playbook, Text
@@ -136,14 +135,13 @@ class Turn:
         return render_html(source, self.context(**extra))
 
     def document(self, template: Text | str, filename: str, default: str,
-                 **extra: Any) -> str:
-        """Render an HTML document (`template`, values escaped) with the Chinese font in it,
-        and send it with the next reply under `filename` (`default` when the name comes out
-        empty): a file on the console, a signed link on Telegram and WeCom."""
-        html = with_font(self.render_html(template, **extra))
+                 **extra: Any) -> None:
+        """Render an HTML document (`template`, values escaped) and send it with the next
+        reply under `filename` (`default` when the name comes out empty): a signed link where
+        documents are served, a file (with its font, coach/documents/replies.py) otherwise."""
+        html = self.render_html(template, **extra)
         name = safe_filename(filename, default)
         self.attachments.append(Attachment(name, "text/html", html.encode("utf-8")))
-        return html
 
     def message(self, key: str, **context: Any) -> str:
         context.setdefault("rep", {"name": self.rep.name, "locale": self.locale})

@@ -69,7 +69,7 @@ def test_only_a_manager_and_only_their_own_team(engine: Engine, clock: Clock) ->
     said = MemoryChat.text(manager.say("/coaching 李雷"))
     assert "团队里没有叫“李雷”的代表" in said and "看哪位代表的辅导报告？" in said
     assert [c.label for c in manager.choices()] == ["王芳"]  # the other team is not offered
-    said = MemoryChat.text(manager.press("王芳"))
+    said = MemoryChat.text(manager.say("1"))  # by number, as on the console or WeCom
     assert "王芳 的辅导报告（只读）" in said
 
 

@@ -7,6 +7,7 @@ expired link opens a page that says so. The console writes the file and says whe
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,7 +16,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.config import AppConfig
 from bot.console import ConsoleChannel
+from bot.runner import document_shelf, run_channels
 from coach.documents.shelf import DocumentShelf, Opened, Refused, load_secret
 from coach.engine import Engine
 from coach.testing import MemoryChat
@@ -30,7 +33,10 @@ from tests.documents_support import (
     with_documents,
 )
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.wecom_sim import WecomSimulator
 from tests.telegram_support import TOKEN, Person, running_bot
+from tests.wecom_support import Rep as WecomRep
+from tests.wecom_support import free_port, joined, running_channel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*attribute `retry_after` will be of type:DeprecationWarning")
@@ -188,3 +194,49 @@ def test_the_console_writes_the_file_and_says_where(engine: Engine, tmp_path: Pa
     assert f"[{path}]" in out.getvalue()
     html = path.read_text(encoding="utf-8")
     assert "客户发展计划书：李主任" in html and "@font-face" in html  # opens offline too
+
+
+async def test_the_manager_opens_the_coaching_report_from_wecom(
+        engine: Engine, clock: Clock, tmp_path: Path) -> None:
+    """Managers live on WeCom too: the same report, a link in the app's chat."""
+    linked, port = with_documents(engine, tmp_path / "docs")
+    seed_rep_history(linked, clock, _enrolled(linked, "王芳", str(REP), team="east"), "王芳")
+    linked.enroll("赵经理", role="manager", team="east", wecom_user="ZhaoJL")
+    async with WecomSimulator() as sim, document_server(linked, port), \
+            running_channel(linked, sim) as channel:
+        manager = WecomRep(sim, "ZhaoJL", channel)
+        said = joined(await manager.say("/coaching 王"))  # part of the name will do
+        assert "王芳 的辅导报告（只读）" in said and "📄 辅导报告-王芳-2026-11-22：" in said
+        assert not [m for m in manager.inbox if m.msgtype == "file"]
+        page = await look_at(link_in(said), "coaching-report-wecom")
+        assert_readable_on_a_phone(page)
+        assert "代表辅导报告：王芳" in page.text
+
+
+async def test_repcoach_run_serves_the_links_it_sends(
+        engine: Engine, clock: Clock, fake: FakeTelegram, tmp_path: Path) -> None:
+    """`repcoach run` with `documents.enabled`: the document server starts beside the
+    channels, on its own port, and answers the links the bot sends."""
+    port = free_port()
+    config = AppConfig.model_validate({
+        "channels": {"console": {"enabled": False}, "telegram": {
+            "enabled": True, "token": fake.token, "base_url": fake.base_url,
+            "poll_timeout": 1, "reminder_interval": 0.2}},
+        "documents": {"enabled": True, "public_url": f"http://127.0.0.1:{port}",
+                      "port": port, "dir": str(tmp_path / "docs")}})
+    running = Engine(engine.database, engine.library, engine.settings, clock=clock,
+                     documents=document_shelf(config))
+    earlier = _enrolled(running, "王芳", str(REP))  # her Telegram chat, before this run
+    earlier.say("泰山医院心内科李主任，聊了新药的数据")
+    earlier.press("保存")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_channels(config, running, stop))
+    try:
+        rep = Person(fake, None, REP, "王芳")
+        said = "\n".join(m.text for m in await rep.say("/hospital 泰山医院"))
+        status, _, html = await fetch(link_in(said))
+        assert status == 200 and "医院客户计划：泰山医院" in html
+        assert (tmp_path / "docs" / ".secret").exists()  # no secret configured: one kept
+    finally:
+        stop.set()
+        assert await task == 0

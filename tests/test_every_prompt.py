@@ -34,7 +34,10 @@ CANNED = {"text": {"zh": "测试内容", "en": "some text"}, "date": {"zh": "明
 REFUSALS = ("choose_from_list", "no_choices_waiting", "invalid_date", "invalid_number",
             "number_out_of_range", "stale_button", "saved_nothing", "unknown_command")
 # Questions the walk cannot reach from a rep's ordinary state, and why.
-UNREACHABLE: dict[tuple[str, str], str] = {}
+UNREACHABLE: dict[tuple[str, str], str] = {
+    ("coaching", "pick"): "a manager's question, asked only with reps in their team; "
+                          "tests/test_coaching_report.py answers it by number",
+}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from coach.context import Turn
-from coach.documents.replies import link_documents
+from coach.documents.replies import finish_documents
 from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
@@ -74,8 +74,7 @@ class TurnPipeline:
         runner = Runner(turn, conversation)
         outcome = self._route(Router(runner), turn, conversation.step, incoming)
         replies = one_numbered_list([*turn.notices, *turn.replies], turn)
-        if self.documents is not None:
-            replies = link_documents(replies, turn, self.documents)
+        replies = finish_documents(replies, turn, self.documents)
         remember_shown(turn, replies)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             conversation.save(session, turn.vars, now)
