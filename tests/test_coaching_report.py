@@ -117,3 +117,28 @@ def test_check_refuses_a_rule_on_an_unknown_fact(tmp_path: Path) -> None:
         'when: "moved_back >= 1"', 'when: "prescriptions > 10"'), encoding="utf-8")
     problems = "\n".join(str(p) for p in check_directory(folder))
     assert "reads unknown facts: prescriptions" in problems
+
+
+def test_a_rep_with_nothing_yet_gets_a_report_that_says_so(engine: Engine) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    enrolled(engine, "新人小李", "34", team="east")
+    said = MemoryChat.text(manager.say("/coaching 小李"))
+    assert "新人小李 的辅导报告（只读）" in said
+    assert "思维偏好：还没做测试" in said and "还没有客户记录。" in said
+    assert "建议（近 90 天）：0 条，采纳 0（0%），不采纳 0。" in said
+    assert "1. 请新人小李先做一次思维偏好测试（/quiz）" in said
+    assert "3. " in said and "None" not in said
+
+
+def test_in_english(engine: Engine, clock: Clock) -> None:
+    manager, _ = team(engine, clock)
+    manager.say("/lang")
+    manager.press("English")
+    replies = manager.say("/coaching 王芳")
+    said = MemoryChat.text(replies)
+    assert "Coaching report: 王芳 (read-only)" in said
+    assert "Thinking preference: Analytical" in said
+    assert "1 taken (25%), 3 dismissed; reasons: not right for the customer 2, other 1." in said
+    [document] = [r.attachment for r in replies if r.attachment is not None]
+    assert document.filename == "coaching-report-王芳-2026-11-22.html"
+    assert "Coaching report: 王芳" in document.data.decode("utf-8")
