@@ -41,12 +41,16 @@ def _library(config: AppConfig) -> Library:
     return load_library(config.playbook_dir)
 
 
-def build_engine(config: AppConfig) -> Engine:
-    """Playbooks validated, schema current, engine ready; raises on any of these."""
+def build_engine(config: AppConfig, *, serve_documents: bool = False) -> Engine:
+    """Playbooks validated, schema current, engine ready; raises on any of these. With
+    `serve_documents` (`repcoach run`) and `documents.enabled`, documents go out as links."""
+    from bot.runner import document_shelf
+
     library = _library(config)
     database = Database(config.database.url)
     database.require_current_schema()
-    return Engine(database, library, config.engine_settings())
+    return Engine(database, library, config.engine_settings(),
+                  documents=document_shelf(config) if serve_documents else None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -259,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     protect_logs(config.secrets())
-    engine = build_engine(config)
+    engine = build_engine(config, serve_documents=True)
     return asyncio.run(run_channels(config, engine))
 
 

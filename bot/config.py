@@ -123,6 +123,28 @@ class WecomConfig(Section):
     reminder_interval: float = Field(30.0, gt=0)
 
 
+class DocumentsConfig(Section):
+    """Plans and reports as pages behind signed, expiring links (`repcoach run`). Off, they
+    go out as files. `public_url` is how a phone reaches `listen:port` + `path` (through the
+    deployment's HTTPS proxy); `secret` signs the links (empty: one kept in `dir`)."""
+
+    enabled: bool = False
+    public_url: str = ""
+    listen: str = "127.0.0.1"
+    port: int = 8090
+    path: str = "/d"
+    dir: str = "data/documents"
+    secret: str = ""
+    valid_hours: int = Field(72, ge=1, le=24 * 30)
+
+    @field_validator("path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"(/[A-Za-z0-9_-]+)+", value):
+            raise ValueError("path must look like /d or /docs/view")
+        return value
+
+
 class ChannelsConfig(Section):
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -136,7 +158,12 @@ class AppConfig(Section):
     coach: CoachConfig = Field(default_factory=CoachConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
     base_dir: str = "."
+
+    @property
+    def documents_dir(self) -> Path:
+        return (Path(self.base_dir) / self.documents.dir).resolve()
 
     @property
     def playbook_dir(self) -> Path:
@@ -147,7 +174,7 @@ class AppConfig(Section):
         database URL's password too."""
         telegram, wecom = self.channels.telegram, self.channels.wecom
         found = [telegram.token, telegram.secret_token, wecom.secret, wecom.token,
-                 wecom.encoding_aes_key]
+                 wecom.encoding_aes_key, self.documents.secret]
         password = re.search(r"://[^:/@]+:([^@]+)@", self.database.url)
         if password:
             found.append(password.group(1))
@@ -222,4 +249,7 @@ def load_config(path: Path | None) -> AppConfig:
         )
         raise ConfigError(f"{path or 'config'}: {problems}") from exc
     config.database.url = _absolute_sqlite(config.database.url, base)
+    if config.documents.enabled and not config.documents.public_url:
+        raise ConfigError(f"{path or 'config'}: documents.public_url is required when "
+                          "documents.enabled is true (the address phones open links at)")
     return config

@@ -11,11 +11,14 @@ import contextlib
 import gc
 import logging
 import signal
+from datetime import timedelta
 from typing import Protocol
 
-from bot.config import AppConfig
+from bot.config import AppConfig, DocumentsConfig
 from bot.digests import send_due_digests
+from bot.documents import DocumentPages
 from bot.server import WebhookServer
+from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
@@ -126,6 +129,10 @@ async def run_channels(config: AppConfig, engine: Engine,
             loop.add_signal_handler(signum, stop.set)
     listens = [(c.listen, c.port) for c in (config.channels.telegram, config.channels.wecom)
                if c.enabled and _serves_http(config, c)]
+    if engine.documents is not None:
+        DocumentPages(engine.documents, engine.library, engine.clock,
+                      config.documents.path).install(server)
+        listens.append((config.documents.listen, config.documents.port))
     started: list[Channel] = []
     try:
         for channel in channels.values():
@@ -144,6 +151,18 @@ async def run_channels(config: AppConfig, engine: Engine,
             await channel.stop()
         await engine.database.aclose()
     return 0
+
+
+def document_shelf(config: AppConfig) -> DocumentShelf | None:
+    """Where documents wait for their links (`documents` in config.yaml), or None when they
+    go out as files."""
+    section: DocumentsConfig = config.documents
+    if not section.enabled:
+        return None
+    folder = config.documents_dir
+    return DocumentShelf(folder, load_secret(folder, section.secret),
+                         section.public_url.rstrip("/") + section.path,
+                         timedelta(hours=section.valid_hours))
 
 
 def keep_startup_out_of_collections() -> None:

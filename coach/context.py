@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from coach.library import Library
-from coach.messages import Attachment, Choice, Reply
+from coach.messages import Attachment, Choice, Reply, safe_filename
 from coach.playbook import Playbook, Text
 from coach.settings import EngineSettings
 from coach.store.conversation import EngineState
@@ -133,6 +133,15 @@ class Turn:
         """An HTML document: every value escaped."""
         source = text if isinstance(text, str) else text.get(self.locale)
         return render_html(source, self.context(**extra))
+
+    def document(self, template: Text | str, filename: str, default: str,
+                 **extra: Any) -> None:
+        """Render an HTML document (`template`, values escaped) and send it with the next
+        reply under `filename` (`default` when the name comes out empty): a signed link where
+        documents are served, a file (with its font, coach/documents/replies.py) otherwise."""
+        html = self.render_html(template, **extra)
+        name = safe_filename(filename, default)
+        self.attachments.append(Attachment(name, "text/html", html.encode("utf-8")))
 
     def message(self, key: str, **context: Any) -> str:
         context.setdefault("rep", {"name": self.rep.name, "locale": self.locale})

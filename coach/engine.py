@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coach import nudges
+from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
 from coach.nudges import DueNudge
@@ -58,12 +59,16 @@ class Engine:
     """The channel-agnostic coach. Channels call `handle` and render what it returns."""
 
     def __init__(self, database: Database, library: Library,
-                 settings: EngineSettings | None = None, clock: Clock = utc_now) -> None:
+                 settings: EngineSettings | None = None, clock: Clock = utc_now,
+                 documents: DocumentShelf | None = None) -> None:
         self.database = database
         self.library = library
         self.settings = settings or EngineSettings()
         self.clock = clock
-        self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock())
+        # documents go out as signed links when a document server runs (`repcoach run`
+        # with `documents.enabled`), as files otherwise (the console)
+        self.documents = documents
+        self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock(), documents)
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
     async def handle(self, incoming: Incoming, keep: Keep | None = None) -> TurnResult:

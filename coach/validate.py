@@ -32,7 +32,7 @@ BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "comm
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
-    "who", "customer", "kind", "report", "evidence", "card", "tip", "digest",
+    "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12

@@ -37,6 +37,8 @@ REFUSALS = ("choose_from_list", "no_choices_waiting", "invalid_date", "invalid_n
 UNREACHABLE: dict[tuple[str, str], str] = {
     ("funnel", "offer"): "a manager's; tests/test_funnel.py answers it by number",
     ("funnel", "pick_rep"): "a manager's; tests/test_funnel.py answers it by number",
+    ("coaching", "pick"): "a manager's question, asked only with reps in their team; "
+                          "tests/test_coaching_report.py answers it by number",
 }
 
 

@@ -25,6 +25,7 @@ REPR = re.compile(r"\[\s*'|'\s*\]|\{\s*'|'\s*:\s*'|\(\s*'")
 WORDS = re.compile(r"(?<![A-Za-z_])(None|True|False)(?![A-Za-z_])")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TAG = re.compile(r"<[^>]+>")
+STYLE = re.compile(r"<style>.*?</style>", re.S)  # the page's CSS and font: not read
 
 
 def problems_in(text: str) -> list[str]:
@@ -44,8 +45,9 @@ def readable(reply: Reply) -> list[str]:
     texts = [reply.text, *(c.label for c in reply.choices)]
     attachment = reply.attachment
     if attachment is not None and attachment.mime_type == "text/html":
-        texts += [html.unescape(line) for line in TAG.sub("\n", attachment.data.decode(
-            "utf-8")).splitlines() if line.strip()]
+        page = STYLE.sub("", attachment.data.decode("utf-8"))
+        texts += [html.unescape(line) for line in TAG.sub("\n", page).splitlines()
+                  if line.strip()]
     return texts
 
 

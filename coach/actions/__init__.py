@@ -3,6 +3,7 @@
 from coach.actions import (  # noqa: F401
     accounts,
     cards,
+    coaching,
     crisis,
     features,
     funnel,

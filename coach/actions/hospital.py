@@ -22,7 +22,6 @@ from coach.actions.keyaccounts import holds
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.capture import mention_in
-from coach.messages import Attachment, safe_filename
 from coach.names import hospitals_match
 from coach.playbook import Playbook
 from coach.store.models import Account
@@ -225,7 +224,6 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)
-    html = turn.render_html(str(content["document"]), plan=plan)
-    filename = safe_filename(turn.render(str(content["filename"]), plan=plan), "plan.html")
-    turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))
+    turn.document(str(content["document"]), turn.render(str(content["filename"]), plan=plan),
+                  "plan.html", plan=plan)
     turn.vars["hospital_plan"] = plan

@@ -20,7 +20,6 @@ from coach.actions.tactics import (
     tactic_playbook,
     undiagnosed_fit,
 )
-from coach.messages import Attachment, safe_filename
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
 
@@ -174,9 +173,8 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     }
     turn.store.add_plan(account, facts, turn.now)
     turn.vars["plan"] = plan
-    html = turn.render_html(str(content["document"]), plan=plan)
-    filename = safe_filename(turn.render(str(content["filename"]), plan=plan), "plan.html")
-    turn.attachments.append(Attachment(filename, "text/html", html.encode("utf-8")))
+    turn.document(str(content["document"]), turn.render(str(content["filename"]), plan=plan),
+                  "plan.html", plan=plan)
 
 
 @action("add_lesson", args={"kind": ("stage_change", "lost", "win", "other")})

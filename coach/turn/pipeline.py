@@ -19,6 +19,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from coach.context import Turn
+from coach.documents.replies import finish_documents
+from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
 from coach.settings import EngineSettings
@@ -35,8 +37,9 @@ __all__ = ["TurnPipeline"]
 
 class TurnPipeline:
     def __init__(self, library: Library, settings: EngineSettings,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], documents: DocumentShelf | None = None) -> None:
         self.library = library
+        self.documents = documents
         self.settings = settings
         self.clock = clock
         self.strangers = Strangers(library, settings)
@@ -71,6 +74,7 @@ class TurnPipeline:
         runner = Runner(turn, conversation)
         outcome = self._route(Router(runner), turn, conversation.step, incoming)
         replies = one_numbered_list([*turn.notices, *turn.replies], turn)
+        replies = finish_documents(replies, turn, self.documents)
         remember_shown(turn, replies)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             conversation.save(session, turn.vars, now)

@@ -1,0 +1,247 @@
+"""A manager's coaching report on one rep of their team, like a ride-along report.
+
+What it shows, all read from the rep's own records (never changed): the rep's thinking
+profile (their latest quiz) next to the styles of their customers, and where the rep has to
+flex (seed 005's advice, the same text the rep's suggestions carry); the stages of their key
+accounts (screened ones; every customer when none is screened yet); how they answered the
+coach's suggestions and why they dismissed them; and two or three coaching points. The points
+are content: `content.points` in coaching.yaml, each a condition on the facts here and a
+text, the first `max_points` that hold, in order. A manager sees only reps of their own team.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.tactics import tactic_playbook
+from coach.names import name_key
+from coach.playbook import STAGES, Playbook
+from coach.store.models import Account, Note, QuizResult, Rep, StageChange, Suggestion
+from coach.store.repo import RepStore
+from coach.templating import TemplateProblem, evaluate, undeclared_names
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+STYLE_LETTERS = ("A", "B", "C", "D")
+REASONS = ("not_fit", "done", "timing", "resources", "other")
+#: what a point's condition may read (coaching.yaml `points[].when`)
+FACT_NAMES = frozenset({
+    "has_profile", "customers", "assessed", "flex_share", "same_share", "key_accounts",
+    "screened", "undiagnosed", "stalled", "moved_back", "advanced", "offered", "answered",
+    "accepted", "dismissed", "later", "unanswered", "accepted_pct", "reasons", "top_reason",
+    "window_days", "stalled_days",
+})
+
+
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(("document",), ("filename",), ("points",), ("max_points",),
+                               ("reasons",), ("window_days",), ("stalled_days",),
+                               ("key_limit",))(playbook)
+    for index, point in enumerate(playbook.content.get("points") or []):
+        where = ("content", "points", index)
+        if not isinstance(point, Mapping) or not {"id", "when", "text"} <= set(point):
+            yield (where, "bad-point", "a coaching point needs id, when and text")
+            continue
+        try:
+            unknown = undeclared_names(str(point["when"]), expression=True) - FACT_NAMES
+        except TemplateProblem as exc:
+            yield (where, "bad-point", f"point {point['id']}: {exc}")
+            continue
+        if unknown:
+            yield (where, "bad-point", f"point {point['id']} reads unknown facts: "
+                   f"{', '.join(sorted(unknown))} (known: {', '.join(sorted(FACT_NAMES))})")
+
+
+def team_members(turn: Turn) -> list[Rep]:
+    """The reps a manager may read: active members of the manager's team, by name; none for
+    anyone who is not a manager of a team."""
+    manager = turn.rep
+    if manager.role != "manager" or not manager.team:
+        return []
+    return list(turn.store.session.execute(
+        select(Rep).where(Rep.team == manager.team, Rep.id != manager.id,
+                          Rep.active.is_(True), Rep.forgotten_at.is_(None))
+        .order_by(Rep.name, Rep.id)).scalars().all())
+
+
+@action("coaching_reps", provides=("coaching_allowed", "coaching_rep", "coaching_rep_list",
+                                      "coaching_typed"))
+def coaching_reps(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The team's reps to pick from, or the one named after the command (`/coaching 王芳`;
+    a part of the name is enough when only one rep has it)."""
+    manager = turn.rep
+    members = team_members(turn)
+    turn.vars["coaching_allowed"] = manager.role == "manager" and bool(manager.team)
+    turn.vars["coaching_rep_list"] = [{"id": str(m.id), "label": m.name} for m in members]
+    typed = name_key(str(turn.vars.get("command_args") or "").strip())
+    turn.vars["coaching_rep"] = None
+    turn.vars["coaching_typed"] = ""
+    if typed:
+        exact = [m for m in members if name_key(m.name) == typed]
+        partial = [m for m in members if typed in name_key(m.name)]
+        found = exact or partial
+        turn.vars["coaching_rep"] = str(found[0].id) if len(found) == 1 else None
+        turn.vars["coaching_typed"] = str(turn.vars.get("command_args") or "").strip()
+
+
+def _latest_quiz(turn: Turn, rep: Rep) -> QuizResult | None:
+    return turn.store.session.execute(
+        select(QuizResult).where(QuizResult.rep_id == rep.id)
+        .order_by(QuizResult.created_at.desc(), QuizResult.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _last_visits(turn: Turn, rep: Rep) -> dict[int, datetime]:
+    return {account_id: moment for account_id, moment in turn.store.session.execute(
+        select(Note.account_id, func.max(Note.created_at))
+        .where(Note.rep_id == rep.id, Note.account_id.is_not(None))
+        .group_by(Note.account_id)).all()}
+
+
+def _moved_back(turn: Turn, rep: Rep) -> set[int]:
+    """Accounts whose latest stage change went back (采纳 → 评估)."""
+    latest: dict[int, StageChange] = {}
+    for change in turn.store.session.execute(
+            select(StageChange).where(StageChange.rep_id == rep.id)
+            .order_by(StageChange.created_at, StageChange.id)).scalars():
+        latest[change.account_id] = change
+    return {account_id for account_id, c in latest.items()
+            if c.previous_stage in STAGES and c.stage in STAGES
+            and STAGES.index(c.stage) < STAGES.index(c.previous_stage)}
+
+
+def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
+    rows = turn.store.session.execute(
+        select(Suggestion.status, Suggestion.reason)
+        .where(Suggestion.rep_id == rep.id, Suggestion.offered_at >= since)).all()
+    statuses = Counter(status for status, _ in rows)
+    reasons: Counter[str] = Counter()
+    notes: list[str] = []
+    for status, reason in rows:
+        if status != "dismissed":
+            continue
+        key, _, note = str(reason or "other").partition(": ")
+        reasons[key if key in REASONS else "other"] += 1
+        if note.strip():
+            notes.append(note.strip())
+    offered = len(rows)
+    answered = statuses["accepted"] + statuses["dismissed"] + statuses["later"]
+    return {
+        "offered": offered, "answered": answered, "accepted": statuses["accepted"],
+        "dismissed": statuses["dismissed"], "later": statuses["later"],
+        "unanswered": offered - answered,
+        "accepted_pct": round(100 * statuses["accepted"] / offered) if offered else 0,
+        "reasons": {r: reasons[r] for r in REASONS},
+        "top_reason": reasons.most_common(1)[0][0] if reasons else None,
+        "other_notes": notes[-5:],
+    }
+
+
+def _key_accounts(accounts: list[Account], limit: int) -> tuple[list[Account], bool]:
+    """Screened customers, tier first (A before B), then potential; when none is screened,
+    every customer, most recently touched first. The flag says which."""
+    screened = [a for a in accounts if a.tier]
+    if screened:
+        screened.sort(key=lambda a: (a.tier or "Z", -(a.potential or 0), a.name))
+        return screened[:limit], True
+    return sorted(accounts, key=lambda a: a.updated_at, reverse=True)[:limit], False
+
+
+@action("coaching_report", provides=("coaching",), content_check=_check)
+def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Build the report on the picked rep (`coaching_rep`, a rep id as text) and attach it
+    as a document; `coaching` is None when that rep is not (or no longer) in the team."""
+    chosen = str(turn.vars.get("coaching_rep") or "")
+    rep = next((m for m in team_members(turn) if str(m.id) == chosen), None)
+    turn.vars["coaching"] = None
+    if rep is None:
+        return
+    library, locale = turn.library, turn.locale
+    content = library.content(turn.playbook, locale)
+    store = RepStore(turn.store.session, rep)  # read-only use: the rep's own scope
+    accounts = [a for a in store.active_accounts() if a.kind != "hospital"]
+    quiz = _latest_quiz(turn, rep)
+    rep_style = str(quiz.dominant)[:1] if quiz is not None else ""
+
+    # the rep's style next to the customers'
+    styles = Counter(str(a.style)[:1] for a in accounts if a.style)
+    assessed = sum(styles.values())
+    tactics = tactic_playbook(library)
+    tactic_content = library.content(tactics, locale) if tactics is not None else {}
+    style_rows = []
+    for letter in STYLE_LETTERS:
+        advice = ""
+        if rep_style and styles[letter]:
+            advice = (tactic_content.get("same_style", {}).get(letter, "")
+                      if letter == rep_style
+                      else tactic_content.get("flex", {}).get(rep_style, {}).get(letter, ""))
+        style_rows.append({
+            "letter": letter, "name": library.style_name(letter, locale),
+            "count": styles[letter], "mine": letter == rep_style,
+            "names": [a.name for a in accounts if str(a.style or "")[:1] == letter][:8],
+            "advice": advice})
+    differing = assessed - styles[rep_style] if rep_style else 0
+
+    # key accounts and their stages
+    window_days, stalled_days = int(content["window_days"]), int(content["stalled_days"])
+    visits = _last_visits(turn, rep)
+    back = _moved_back(turn, rep)
+    keys, screened = _key_accounts(accounts, int(content["key_limit"]))
+    stalled_before = turn.now - timedelta(days=stalled_days)
+    key_rows = [{
+        "name": a.name, "hospital": a.hospital or "", "department": a.department or "",
+        "tier": a.tier or "", "stage_name": library.stage_name(a.stage, locale),
+        "style_name": library.style_name(a.style, locale),
+        "last_visit": turn.local_date(visits[a.id]) if a.id in visits else None,
+        "stalled": visits.get(a.id, a.created_at) < stalled_before,
+        "moved_back": a.id in back} for a in keys]
+    stage_counts = Counter(a.stage for a in keys)
+    stages = [{"name": library.stage_name(s, locale), "count": stage_counts[s]}
+              for s in STAGES]
+
+    suggestions = _suggestions(turn, rep, turn.now - timedelta(days=window_days))
+    reason_names = content["reasons"]
+    facts: dict[str, Any] = {
+        "has_profile": quiz is not None, "customers": len(accounts), "assessed": assessed,
+        "flex_share": round(100 * differing / assessed) if assessed and rep_style else 0,
+        "same_share": round(100 * styles[rep_style] / assessed) if assessed and rep_style
+        else 0,
+        "key_accounts": len(keys), "screened": screened,
+        "undiagnosed": stage_counts[None],
+        "stalled": sum(1 for r in key_rows if r["stalled"]),
+        "moved_back": sum(1 for r in key_rows if r["moved_back"]),
+        "advanced": stage_counts["trial"] + stage_counts["adoption"],
+        "window_days": window_days, "stalled_days": stalled_days,
+        **{k: v for k, v in suggestions.items() if k != "other_notes"},
+    }
+    words = {**facts, "rep_name": rep.name,
+             "rep_style_name": library.style_name(rep_style, locale) or "",
+             "top_reason_name": reason_names.get(facts["top_reason"] or "", "")}
+    points = [{"id": p["id"], "text": turn.render(str(p["text"]), **words)}
+              for p in content["points"] if evaluate(str(p["when"]), facts)]
+    report = {
+        "rep": rep.name, "date": turn.local_date(turn.now), "facts": facts,
+        "profile": None if quiz is None else {
+            "style_name": library.style_name(str(quiz.dominant), locale),
+            "date": turn.local_date(quiz.created_at),
+            "scores": [{"name": library.style_name(k, locale), "score": v}
+                       for k, v in sorted(quiz.scores.items())]},
+        "styles": style_rows, "unassessed": len(accounts) - assessed,
+        "key_accounts": key_rows, "stages": stages,
+        "undiagnosed": stage_counts[None],
+        "suggestions": suggestions,
+        "reasons": [{"name": reason_names[r], "count": suggestions["reasons"][r]}
+                    for r in REASONS if suggestions["reasons"][r]],
+        "points": points[:int(content["max_points"])],
+    }
+    turn.vars["coaching"] = report
+    turn.document(str(content["document"]), turn.render(str(content["filename"]),
+                                                        report=report),
+                  "coaching-report.html", report=report)

@@ -1,0 +1,48 @@
+"""A document in a reply becomes a link on channels with a document server: a phone opens
+the link in its in-app browser, where an .html file sent as an attachment would ask which
+app to open it with, or not open at all. Without one (the console), it stays a file, with
+the Chinese font put in here.
+
+The font goes into a linked page only when the page is opened (bot/documents.py, off the
+event loop): cutting the font to a page's characters takes a second or two, which a turn
+must not spend while every other rep of the worker waits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from coach.documents.fonts import with_font
+from coach.documents.shelf import DocumentShelf
+from coach.messages import Reply
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+HTML = "text/html"
+
+
+def finish_documents(replies: list[Reply], turn: Turn,
+                     shelf: DocumentShelf | None) -> list[Reply]:
+    """Each reply carrying an HTML document: with `shelf`, the document kept there and its
+    link (`document_link`) after the reply's text in place of the file; without, the file
+    with its font."""
+    out: list[Reply] = []
+    for reply in replies:
+        attachment = reply.attachment
+        if attachment is None or attachment.mime_type != HTML:
+            out.append(reply)
+            continue
+        if shelf is None:
+            html = with_font(attachment.data.decode("utf-8"))
+            out.append(replace(reply, attachment=replace(attachment,
+                                                         data=html.encode("utf-8"))))
+            continue
+        link = shelf.put(attachment.data.decode("utf-8"), turn.locale, turn.now)
+        title = attachment.filename.removesuffix(".html")
+        line = turn.message("document_link", url=link.url, hours=shelf.valid_hours,
+                            title=title)
+        text = reply.text.strip()
+        text = line if not text or text == attachment.filename else f"{text}\n\n{line}"
+        out.append(replace(reply, text=text, attachment=None))
+    return out
