@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 #: How long a worker owns the rows it wrote. Longer than any reply can wait to go out (WeCom's
 #: per-member throttle holds one up to a minute), so no second worker resends a live one.
 DEFAULT_LEASE = timedelta(minutes=5)
+#: The owner of a row no worker holds: released for a retry, taken by whichever passes first.
+RELEASED = ""
 #: How long `receive` waits for the store before giving up, well inside WeCom's 5 s.
 RECEIVE_WAIT_SECONDS = 2.0
 
@@ -161,17 +163,8 @@ class Mailbox:
             session.execute(delete(InboxMessage).where(
                 InboxMessage.channel == self.channel,
                 InboxMessage.message_key == message_key))
-            now = self.engine.clock()
-            rows = [(reply, OutboxReply(channel=self.channel, user_id=incoming.user_id,
-                                        body=reply_body(reply, tag := secrets.token_hex(6)),
-                                        data=reply.attachment.data if reply.attachment else None,
-                                        worker=self.worker, lease_until=now + self.lease,
-                                        created_at=now), tag)
-                    for reply in result.replies if not reply.toast]
-            session.add_all([row for _, row, _ in rows])
-            session.flush()
-            kept.append((result, [StoredReply(row.id, incoming.user_id, reply, tag=tag)
-                                  for reply, row, tag in rows]))
+            kept.append((result, [self.post(session, incoming.user_id, reply)
+                                  for reply in result.replies if not reply.toast]))
 
         result = await self.engine.handle(incoming, keep=keep)
         if kept and kept[0][0] is result:
@@ -195,6 +188,41 @@ class Mailbox:
                                                    InboxMessage.message_key.in_(keys)))
 
     # sending --------------------------------------------------------------------------------
+    def post(self, session: Session, user_id: str, reply: Reply, tag: str = "") -> StoredReply:
+        """Put `reply` in the outbox in the caller's transaction, this worker's for a lease:
+        a turn's replies, or a claimed reminder (coach/claims.py)."""
+        now = self.engine.clock()
+        tag = tag or secrets.token_hex(6)
+        row = OutboxReply(channel=self.channel, user_id=user_id, body=reply_body(reply, tag),
+                          data=reply.attachment.data if reply.attachment else None,
+                          worker=self.worker, lease_until=now + self.lease, created_at=now)
+        session.add(row)
+        session.flush()
+        return StoredReply(row.id, user_id, reply, tag=tag)
+
+    async def retry_later(self, reply: StoredReply, after: timedelta) -> None:
+        """A reply the platform refused (the network, or a rep who blocked the bot) waits in
+        the outbox for `after`, then any worker's pass (`take_pending`) tries it again; put
+        back if sending had already removed it. Used for what the engine sends on its own
+        (reminders, escalations): those must not be lost to one failed try."""
+        until = self.engine.clock() + after
+
+        def release(session: Session) -> None:
+            row = session.get(OutboxReply, reply.id) if reply.id is not None else None
+            if row is None:
+                row = OutboxReply(channel=self.channel, user_id=reply.user_id,
+                                  body=reply_body(reply.reply, reply.tag),
+                                  data=reply.reply.attachment.data if reply.reply.attachment
+                                  else None, created_at=self.engine.clock())
+                session.add(row)
+            row.worker, row.lease_until = RELEASED, until
+
+        try:
+            await self.engine.database.run_in_transaction(release)
+        except SQLAlchemyError as exc:
+            log.warning("failed reply %s not released for retry: %s", reply.id,
+                        exc.__class__.__name__)
+
     async def sent(self, reply: StoredReply) -> None:
         """The platform took `reply`: it leaves the outbox. If the store is unreachable now,
         the row stays and goes out once more after a restart (logged)."""
