@@ -51,7 +51,7 @@ MANAGER = 7999
 FIRST_WAVE, SECOND_WAVE = 2, 2  # messages each rep types in each part
 AE_REPS, OVERDUE_REPS = range(0, 8), range(8, 16)  # indexes into all reps
 SECOND_WAVE_FOLLOWUPS = 3  # per rep
-LEASE_SECONDS = 4
+LEASE_SECONDS = 6  # long enough that a live worker under load keeps its rows
 TOKEN_IN_REPLY = re.compile(r"/(t\d{6})")
 STARTUP_TIMEOUT = 60.0
 
