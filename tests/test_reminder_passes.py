@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
-from bot.runner import Channel, send_due_reminders
+from bot.runner import Channel, outbox, send_due_reminders
 from coach.engine import Engine
 from coach.mailbox import Mailbox, StoredReply
 from coach.messages import Reply
@@ -158,3 +158,43 @@ async def test_old_message_ids_are_forgotten_new_ones_still_deduplicate(
     with engine.database.transaction() as session:
         assert [m.message_key for m in session.query(ProcessedMessage).all()] == ["new-1"]
     assert send("new-1") == 0  # a redelivery of a recent message is still answered once
+
+
+async def test_two_workers_passing_at_once_send_each_reminder_once(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    """Before reminders were claimed, both passes read the same due follow-ups and both
+    sent them."""
+    reps_with_followups(engine, clock, reps=4, each=30)
+    clock.advance(days=1)
+    other = Engine(Database(database.url), engine.library, engine.settings, clock=clock)
+    first, second = Recorder(engine), Recorder(other, "test:memory:2")
+    await asyncio.gather(send_due_reminders(engine, {"memory": first}),
+                         send_due_reminders(other, {"memory": second}))
+    reminded = Counter((user, reply.text) for recorder in (first, second)
+                       for user, reply in recorder.delivered if reply.text.startswith("⏰"))
+    assert sum(reminded.values()) == 120 and set(reminded.values()) == {1}
+    other.database.dispose()
+
+
+async def test_reminders_claimed_by_a_worker_that_died_go_out_from_another(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    """A worker that claimed a batch and died before sending it (killed right after the
+    claim committed) leaves the reminders in the outbox under its name: another worker
+    sends them once the lease has run out, not before, and only once."""
+    reps_with_followups(engine, clock, reps=3, each=2)
+    clock.advance(days=1)
+    dead = Recorder(engine, "test:memory:dead")
+    claimed = engine.claim_reminders(["memory"], outbox({"memory": dead}))
+    assert len(claimed) == 6 and dead.delivered == []
+    other = Engine(Database(database.url), engine.library, engine.settings, clock=clock)
+    alive = Recorder(other, "test:memory:alive")
+    assert await send_due_reminders(other, {"memory": alive}) == 0  # claimed: not again
+    await alive.recover()
+    assert alive.delivered == []  # the lease still runs
+    clock.advance(minutes=6)
+    await alive.recover()
+    assert Counter(user for user, _ in alive.delivered) == {f"rep-{n}": 2 for n in range(3)}
+    await alive.recover()
+    assert await send_due_reminders(other, {"memory": alive}) == 0
+    assert len(alive.delivered) == 6
+    other.database.dispose()
