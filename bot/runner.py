@@ -80,18 +80,19 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
     sent = 0
     for _ in range(MAX_REMINDER_BATCHES):
         posted = await engine.call(engine.claim_reminders, list(channels), post)
-        sent += await _send(channels, posted)
+        sent += await send_posted(channels, posted)
         if len(posted) < REMINDER_BATCH:
             break
     for rep_id in await engine.call(engine.reps_due_for_nudge):
-        sent += await _send(channels, await engine.call(engine.claim_nudge, rep_id,
+        sent += await send_posted(channels, await engine.call(engine.claim_nudge, rep_id,
                                                         list(channels), post))
     return sent
 
 
-async def _send(channels: dict[str, Channel], posted: list[Posted]) -> int:
-    """Send claimed messages from the outbox; one the platform refuses is tried again later
-    by whichever worker passes then. Returns how many went out."""
+async def send_posted(channels: dict[str, Channel], posted: list[Posted]) -> int:
+    """Send claimed messages (`outbox` posted them in their claim's transaction); one the
+    platform refuses is tried again later by whichever worker passes then. Returns how many
+    went out. Any kind of background message is sent this way (coach/claims.py)."""
     sent = 0
     for item in posted:
         channel = channels[item.channel]

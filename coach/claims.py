@@ -20,7 +20,9 @@ them. A delivery that fails goes back to the outbox for any worker to try again 
 (`Mailbox.retry_later`), so nothing claimed is ever dropped.
 
 To add a kind of background message, write a `pick(session)` that selects with `due_rows`,
-marks what it selected and returns `Outgoing` messages, and pass it to `claim`.
+marks what it selected and returns `Outgoing` messages; the runner calls
+`claim(database, pick, outbox(channels))` and hands the result to `send_posted`
+(bot/runner.py), as `send_due_reminders` does for reminders and nudges.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ Rows are owned by a worker for a lease (`lease_until`): the worker that wrote th
 them back at once when it restarts; any other worker only once the lease has run out, so with
 several workers a live one's messages are never handled twice.
 
+Messages the engine sends on its own (reminders, escalations, nudges) enter the outbox the
+same way, in the transaction that claims them (`post`, coach/claims.py), and leave it like
+any reply; one the platform refuses waits there for a retry (`retry_later`).
+
 The platform message id still deduplicates turns (`processed_messages`), so a redelivery that
 races the crash is handled once. What cannot be made exact is a reply that left for the
 platform just before the kill and was not yet marked sent: it goes again on restart, marked
