@@ -14,7 +14,6 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -23,7 +22,7 @@ from bot.config import AppConfig
 from bot.server import WebhookServer
 from coach.claims import Outgoing
 from coach.engine import Engine
-from coach.mailbox import Mailbox, StoredReply
+from coach.mailbox import RETRY_AFTER, Mailbox, StoredReply
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
 
@@ -46,9 +45,6 @@ class Channel(Protocol):
 
 
 MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
-#: A reminder the platform refused waits this long in the outbox, behind the others: one
-#: unreachable chat (a rep who blocked the bot) cannot hold a batch for ever.
-RETRY_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,8 @@ def outbox(channels: dict[str, Channel]) -> Callable[[Session, Outgoing], Posted
     """Posts a claimed message to its channel's outbox, under that channel's worker name."""
     def post(session: Session, item: Outgoing) -> Posted:
         mailbox = channels[item.channel].mailbox
-        return Posted(item.channel, mailbox.post(session, item.user_id, item.reply))
+        return Posted(item.channel, mailbox.post(session, item.user_id, item.reply,
+                                                 keep_trying=True))
 
     return post
 

@@ -373,12 +373,13 @@ class TelegramChannel:
     async def send(self, chat_id: int | str, replies: Sequence[StoredReply]) -> None:
         """Send replies in order: long text split on paragraphs, HTML escaped, files attached,
         the buttons under the last piece. Each leaves the outbox once Telegram took it; one
-        Telegram refuses for good (the rep blocked the bot) leaves it too."""
+        Telegram refuses for good (the rep blocked the bot) leaves it too, unless it is a
+        reminder, which waits for another try (`Mailbox.refused`)."""
         for stored in replies:
             try:
                 await self._send_one(chat_id, stored.reply)
             except Forbidden:
-                await self.mailbox.sent(stored)
+                await self.mailbox.refused(stored)
                 raise
             await self.mailbox.sent(stored)
 

@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(minutes=5)
 #: The owner of a row no worker holds: released for a retry, taken by whichever passes first.
 RELEASED = ""
+#: A message the engine sent on its own that the platform refused waits this long in the
+#: outbox, behind the others: one unreachable chat cannot hold a batch up, and is not dropped.
+RETRY_AFTER = timedelta(minutes=30)
 #: How long `receive` waits for the store before giving up, well inside WeCom's 5 s.
 RECEIVE_WAIT_SECONDS = 2.0
 
@@ -72,6 +75,7 @@ class StoredReply:
     reply: Reply
     recovered: bool = False  # left by a crash: it may have reached the platform already
     tag: str = ""  # a stable per-reply token (a card's task id is made from it)
+    keep_trying: bool = False  # sent by the engine on its own: a refusal is tried again later
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,12 @@ class Pending:
         return bool(self.replies or self.messages)
 
 
-def reply_body(reply: Reply, tag: str) -> dict[str, Any]:
+def reply_body(reply: Reply, tag: str, keep_trying: bool = False) -> dict[str, Any]:
     """A reply as JSON, its attachment's bytes kept apart (`OutboxReply.data`)."""
     body: dict[str, Any] = {"text": reply.text, "tag": tag,
                             "choices": [[c.key, c.label] for c in reply.choices]}
+    if keep_trying:
+        body["keep_trying"] = True
     if reply.attachment is not None:
         body["attachment"] = {"filename": reply.attachment.filename,
                               "mime_type": reply.attachment.mime_type,
@@ -192,17 +198,29 @@ class Mailbox:
                                                    InboxMessage.message_key.in_(keys)))
 
     # sending --------------------------------------------------------------------------------
-    def post(self, session: Session, user_id: str, reply: Reply, tag: str = "") -> StoredReply:
+    def post(self, session: Session, user_id: str, reply: Reply, *,
+             keep_trying: bool = False) -> StoredReply:
         """Put `reply` in the outbox in the caller's transaction, this worker's for a lease:
-        a turn's replies, or a claimed reminder (coach/claims.py)."""
+        a turn's replies, or (`keep_trying`) a claimed reminder (coach/claims.py), which a
+        refusing platform does not drop (`refused`)."""
         now = self.engine.clock()
-        tag = tag or secrets.token_hex(6)
-        row = OutboxReply(channel=self.channel, user_id=user_id, body=reply_body(reply, tag),
+        tag = secrets.token_hex(6)
+        row = OutboxReply(channel=self.channel, user_id=user_id,
+                          body=reply_body(reply, tag, keep_trying),
                           data=reply.attachment.data if reply.attachment else None,
                           worker=self.worker, lease_until=now + self.lease, created_at=now)
         session.add(row)
         session.flush()
-        return StoredReply(row.id, user_id, reply, tag=tag)
+        return StoredReply(row.id, user_id, reply, tag=tag, keep_trying=keep_trying)
+
+    async def refused(self, reply: StoredReply) -> None:
+        """The platform refused `reply` for good (the rep blocked the bot, an unknown member):
+        a turn's reply leaves the outbox, sending it again cannot help; a reminder or an
+        escalation waits `RETRY_AFTER` and is tried again, until the person can be reached."""
+        if reply.keep_trying:
+            await self.retry_later(reply, RETRY_AFTER)
+        else:
+            await self.sent(reply)
 
     async def retry_later(self, reply: StoredReply, after: timedelta) -> None:
         """A reply the platform refused (the network, or a rep who blocked the bot) waits in
@@ -215,7 +233,7 @@ class Mailbox:
             row = session.get(OutboxReply, reply.id) if reply.id is not None else None
             if row is None:
                 row = OutboxReply(channel=self.channel, user_id=reply.user_id,
-                                  body=reply_body(reply.reply, reply.tag),
+                                  body=reply_body(reply.reply, reply.tag, reply.keep_trying),
                                   data=reply.reply.attachment.data if reply.reply.attachment
                                   else None, created_at=self.engine.clock())
                 session.add(row)
@@ -289,5 +307,6 @@ class Mailbox:
             message.worker, message.lease_until = self.worker, until
         return Pending(
             [StoredReply(r.id, r.user_id, reply_from(r.body, r.data), recovered=True,
-                         tag=str(r.body.get("tag", ""))) for r in replies],
+                         tag=str(r.body.get("tag", "")),
+                         keep_trying=bool(r.body.get("keep_trying"))) for r in replies],
             [PendingMessage(m.message_key, m.user_id, m.payload) for m in messages])

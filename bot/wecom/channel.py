@@ -298,12 +298,13 @@ class WecomChannel:
     async def _deliver(self, user_id: str, replies: Sequence[StoredReply]) -> None:
         """Send in order; each reply leaves the outbox once WeCom took it. A reply WeCom
         refuses outright (an unknown member, content it will not take) leaves it too:
-        sending it again cannot help. One that could not get through stays for later."""
+        sending it again cannot help (a reminder waits for another try, `Mailbox.refused`).
+        One that could not get through stays for later."""
         for stored in replies:
             try:
                 await self._send(user_id, stored)
             except WecomRejected:
-                await self.mailbox.sent(stored)
+                await self.mailbox.refused(stored)
                 raise
             await self.mailbox.sent(stored)
 
