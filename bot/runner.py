@@ -55,12 +55,15 @@ class Posted:
     stored: StoredReply
 
 
-def outbox(channels: dict[str, Channel]) -> Callable[[Session, Outgoing], Posted]:
-    """Posts a claimed message to its channel's outbox, under that channel's worker name."""
+def outbox(channels: dict[str, Channel], *, keep_trying: bool = True
+           ) -> Callable[[Session, Outgoing], Posted]:
+    """Posts a claimed message to its channel's outbox, under that channel's worker name.
+    With `keep_trying` one the platform refuses for good waits for another try
+    (`Mailbox.refused`); without, it is dropped."""
     def post(session: Session, item: Outgoing) -> Posted:
         mailbox = channels[item.channel].mailbox
         return Posted(item.channel, mailbox.post(session, item.user_id, item.reply,
-                                                 keep_trying=True))
+                                                 keep_trying=keep_trying))
 
     return post
 
@@ -80,16 +83,19 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
         sent += await send_posted(channels, posted)
         if len(posted) < REMINDER_BATCH:
             break
+    once = outbox(channels, keep_trying=False)  # a nudge refused comes back next week
     for rep_id in await engine.call(engine.reps_due_for_nudge):
         sent += await send_posted(channels, await engine.call(engine.claim_nudge, rep_id,
-                                                        list(channels), post))
+                                                              list(channels), once))
     return sent
 
 
 async def send_posted(channels: dict[str, Channel], posted: list[Posted]) -> int:
-    """Send claimed messages (`outbox` posted them in their claim's transaction); one the
-    platform refuses is tried again later by whichever worker passes then. Returns how many
-    went out. Any kind of background message is sent this way (coach/claims.py)."""
+    """Send claimed messages (`outbox` posted them in their claim's transaction). One that
+    does not get through and is to be kept trying waits `RETRY_AFTER`, then whichever worker
+    passes tries it again; any other stays in the outbox like a turn's reply, or is gone
+    when the platform refused it for good. Returns how many went out. Any kind of
+    background message is sent this way (coach/claims.py)."""
     sent = 0
     for item in posted:
         channel = channels[item.channel]
@@ -97,9 +103,9 @@ async def send_posted(channels: dict[str, Channel], posted: list[Posted]) -> int
             await channel.send_stored(item.stored.user_id, [item.stored])
             sent += 1
         except Exception:  # one failed delivery must not stop the others
-            log.exception("%s message %s not delivered; will retry", item.channel,
-                          item.stored.id)
-            await channel.mailbox.retry_later(item.stored, RETRY_AFTER)
+            log.exception("%s message %s not delivered", item.channel, item.stored.id)
+            if item.stored.keep_trying:
+                await channel.mailbox.retry_later(item.stored, RETRY_AFTER)
     return sent
 
 

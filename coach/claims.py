@@ -16,8 +16,10 @@ work in one transaction that
 and commits the three together or not at all. Only then does the worker send, deleting each
 outbox row as the platform takes it. A worker killed after the commit leaves its rows in
 the outbox; once their lease runs out another worker's pass (`Mailbox.take_pending`) sends
-them. A delivery that fails goes back to the outbox for any worker to try again later
-(`Mailbox.retry_later`), so nothing claimed is ever dropped.
+them. A reminder or escalation that does not get through, even one the platform refuses for
+good, goes back to the outbox for any worker to try again later (`Mailbox.retry_later`,
+`Mailbox.refused`): nothing of those is dropped. A weekly nudge refused for good is (the
+next comes a week later).
 
 To add a kind of background message, write a `pick(session)` that selects with `due_rows`,
 marks what it selected and returns `Outgoing` messages; the runner calls
