@@ -10,10 +10,11 @@ workers' own clock.
 First all three run: every message is answered once and in order, and every reminder
 reaches its rep exactly once (before background work was claimed, each worker's pass sent
 the same due rows: up to three copies). Then a second wave falls due and a worker holding
-some of its claims is killed with SIGKILL: the other two take up what it had claimed once its lease
-runs out, so every reminder still arrives. A reminder that reached the platform in the
-instant of the kill, not yet marked sent, goes again (Telegram cannot drop a repeat): one
-such copy is allowed, never more; a chat answer likewise may come twice, never three times.
+some of its claims is killed with SIGKILL: the other two take up what it had claimed once
+its lease runs out, so every reminder still arrives. A reminder that reached the platform in
+the instant of the kill, not yet marked sent, goes again (Telegram cannot drop a repeat):
+one such copy is allowed, never more; a chat answer likewise may come twice, never three
+times.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ LEASE_SECONDS = 6  # long enough that a live worker under load keeps its rows
 TOKEN_IN_REPLY = re.compile(r"/(t\d{6})")
 STARTUP_TIMEOUT = 60.0
 
-Rep_ = int | str  # a Telegram chat id or a WeCom UserID
+Person = int | str  # a Telegram chat id or a WeCom UserID
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def enroll_everyone(database: Database) -> None:
                                                   now - timedelta(days=100))
 
 
-def all_reps() -> list[Rep_]:
+def all_reps() -> list[Person]:
     return [*TELEGRAM_REPS, *WECOM_REPS]
 
 
@@ -161,7 +162,7 @@ class Platforms:
         self.fake, self.sim, self.balancer = fake, sim, balancer
         sim.callback_url = balancer.url + "/wecom/callback"
 
-    def seen(self, who: Rep_) -> list[str]:
+    def seen(self, who: Person) -> list[str]:
         """Every bot message the person received, as shown. On WeCom a long question with
         buttons comes as its text and then a card titled with its first line: the card is
         left out, so each message counts once."""
@@ -175,7 +176,7 @@ class Platforms:
                         and messages[i - 1].content is not None
                         and shown(m).startswith(messages[i - 1].content.split("\n")[0][:10]))]
 
-    async def types(self, who: Rep_, words: str) -> None:
+    async def types(self, who: Person, words: str) -> None:
         """The person sends `words`; the platform retries until a worker takes it."""
         for _ in range(20):
             if isinstance(who, int):
@@ -189,10 +190,10 @@ class Platforms:
             await asyncio.sleep(0.2)
         raise AssertionError(f"no worker took {words!r} from {who}")
 
-    def answers(self, who: Rep_) -> list[str]:
+    def answers(self, who: Person) -> list[str]:
         return [t for shown_text in self.seen(who) for t in TOKEN_IN_REPLY.findall(shown_text)]
 
-    def count(self, who: Rep_, prefix: str, marker: str = "") -> int:
+    def count(self, who: Person, prefix: str, marker: str = "") -> int:
         return sum(1 for shown_text in self.seen(who)
                    if shown_text.startswith(prefix) and marker in shown_text)
 
@@ -205,11 +206,11 @@ async def eventually(done: Callable[[], bool], what: Callable[[], str],
     assert done(), what()
 
 
-async def chat(platforms: Platforms, sent: dict[Rep_, list[str]], part: int,
+async def chat(platforms: Platforms, sent: dict[Person, list[str]], part: int,
                messages: int) -> None:
     """Every rep types `messages` unknown commands, each waiting for its answer (the bot
     quotes the command back), all reps at once."""
-    async def one(who: Rep_, number: int) -> None:
+    async def one(who: Person, number: int) -> None:
         for n in range(messages):
             token = f"t{part}{number:03d}{n:02d}"
             await platforms.types(who, f"/{token}")
@@ -219,7 +220,7 @@ async def chat(platforms: Platforms, sent: dict[Rep_, list[str]], part: int,
     await asyncio.gather(*(one(who, number) for number, who in enumerate(all_reps())))
 
 
-async def answered(platforms: Platforms, who: Rep_, token: str) -> None:
+async def answered(platforms: Platforms, who: Person, token: str) -> None:
     await eventually(lambda: token in platforms.answers(who),
                      lambda: f"{who}: /{token} not answered: {platforms.seen(who)}")
 
@@ -249,7 +250,7 @@ async def test_three_workers_answer_everyone_and_send_each_reminder_once(
                 worker_config(workdir / "config.yaml", postgres_url, port, INTERVAL, fake, sim)
             processes = list(await asyncio.gather(
                 *(start_worker(tmp_path / f"worker{n}") for n in range(3))))
-            sent: dict[Rep_, list[str]] = {who: [] for who in all_reps()}
+            sent: dict[Person, list[str]] = {who: [] for who in all_reps()}
 
             # part 1: all three workers run; reminders fall due while the reps chat
             reminders_due_soon(database, "A", 1, reports=True)
