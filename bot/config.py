@@ -95,6 +95,9 @@ class TelegramConfig(Section):
     secret_token: str = ""
     poll_timeout: int = Field(20, ge=0, le=60)
     reminder_interval: float = Field(30.0, gt=0)
+    # How long a worker owns the messages it stored and the replies and reminders it is
+    # sending (coach/mailbox.py): a dead worker's are taken up by another after this.
+    lease_seconds: float = Field(300.0, ge=1)
 
     @field_validator("secret_token")
     @classmethod
@@ -121,6 +124,7 @@ class WecomConfig(Section):
     # manager sees their flags or safety reports) until an admin sets one.
     auto_enroll: bool = False
     reminder_interval: float = Field(30.0, gt=0)
+    lease_seconds: float = Field(300.0, ge=1)  # as for Telegram
 
 
 class DocumentsConfig(Section):

@@ -1,7 +1,8 @@
 """`repcoach run`: start every enabled channel, the webhook server, and the reminder loop.
 
 Reminders are read from the store on an interval, so they survive restarts and any worker
-can send them; each goes to the rep's identity on the first running channel that knows them.
+can send them; each goes to the rep's identity on the first running channel that knows them,
+claimed by one worker and sent from the outbox (coach/claims.py).
 """
 
 from __future__ import annotations
@@ -11,24 +12,30 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from bot.config import AppConfig, DocumentsConfig
 from bot.digests import send_due_digests
 from bot.documents import DocumentPages
 from bot.server import WebhookServer
+from coach.claims import Outgoing
 from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
+from coach.mailbox import RETRY_AFTER, Mailbox, StoredReply
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
-from coach.reminders import DueReminder
 
 log = logging.getLogger(__name__)
 
 
 class Channel(Protocol):
     name: str
+    mailbox: Mailbox
 
     async def start(self) -> None: ...
 
@@ -36,46 +43,74 @@ class Channel(Protocol):
 
     async def deliver(self, user_id: str, replies: list[Reply]) -> None: ...
 
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None: ...
+
     async def recover(self) -> None: ...
 
 
 MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A claimed background message, in the outbox of its channel."""
+
+    channel: str
+    stored: StoredReply
+
+
+def outbox(channels: dict[str, Channel], *, keep_trying: bool = True
+           ) -> Callable[[Session, Outgoing], Posted]:
+    """Posts a claimed message to its channel's outbox, under that channel's worker name.
+    With `keep_trying` one the platform refuses for good waits for another try
+    (`Mailbox.refused`); without, it is dropped."""
+    def post(session: Session, item: Outgoing) -> Posted:
+        mailbox = channels[item.channel].mailbox
+        return Posted(item.channel, mailbox.post(session, item.user_id, item.reply,
+                                                 keep_trying=keep_trying))
+
+    return post
+
+
 async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> int:
     """Deliver every reminder due now, then the weekly re-evaluation nudges and the weekly
     digests (bot/digests.py); returns how many messages went out.
 
-    Reminders come in batches (100 follow-ups a query); a full batch delivered is followed by
-    the next at once, so a Monday-morning peak goes out in minutes, not a batch a pass."""
-    sent: list[int] = []
+    Each batch is claimed and put in the outbox in one transaction before anything is sent
+    (coach/claims.py), so with any number of workers each goes out once. Reminders come in
+    batches (100 follow-ups a query); a full batch is followed by the next at once, so a
+    Monday-morning peak goes out in minutes, not a batch a pass."""
+    post = outbox(channels)
+    sent = 0
     for _ in range(MAX_REMINDER_BATCHES):
-        due = await engine.call(engine.due_reminders, list(channels))
-        delivered: list[DueReminder] = []
-        failed: list[DueReminder] = []
-        for reminder in due:
-            try:
-                await channels[reminder.channel].deliver(reminder.user_id, [reminder.reply])
-                delivered.append(reminder)
-            except Exception:  # one failed delivery must not stop the others
-                log.exception("%s reminder %s not delivered; will retry", reminder.kind,
-                              reminder.ref)
-                failed.append(reminder)
-        await engine.call(engine.mark_reminded, delivered)
-        await engine.call(engine.postpone_reminders, failed)
-        sent += [r.ref for r in delivered]
-        if len(due) < REMINDER_BATCH or not delivered:
+        posted = await engine.call(engine.claim_reminders, list(channels), post)
+        sent += await send_posted(channels, posted)
+        if len(posted) < REMINDER_BATCH:
             break
+    once = outbox(channels, keep_trying=False)  # a nudge refused comes back next week
     for rep_id in await engine.call(engine.reps_due_for_nudge):
-        nudge = await engine.call(engine.nudge_for, rep_id, list(channels))
-        if nudge is None:
-            continue
+        sent += await send_posted(channels, await engine.call(engine.claim_nudge, rep_id,
+                                                              list(channels), once))
+    return sent + await send_due_digests(engine, channels)
+
+
+async def send_posted(channels: dict[str, Channel], posted: list[Posted]) -> int:
+    """Send claimed messages (`outbox` posted them in their claim's transaction). One that
+    does not get through and is to be kept trying waits `RETRY_AFTER`, then whichever worker
+    passes tries it again; any other stays in the outbox like a turn's reply, or is gone
+    when the platform refused it for good. Returns how many went out. Any kind of
+    background message is sent this way (coach/claims.py)."""
+    sent = 0
+    for item in posted:
+        channel = channels[item.channel]
         try:
-            await channels[nudge.channel].deliver(nudge.user_id, [nudge.reply])
-            sent.append(-nudge.rep_id)
-        except Exception:  # the nudge comes back next week; reminders matter more
-            log.exception("weekly nudge for rep %s not delivered", nudge.rep_id)
-    return len(sent) + await send_due_digests(engine, channels)
+            await channel.send_stored(item.stored.user_id, [item.stored])
+            sent += 1
+        except Exception:  # one failed delivery must not stop the others
+            log.exception("%s message %s not delivered", item.channel, item.stored.id)
+            if item.stored.keep_trying:
+                await channel.mailbox.retry_later(item.stored, RETRY_AFTER)
+    return sent
 
 
 PRUNE_EVERY = 3600.0  # seconds between prunings of old processed message ids

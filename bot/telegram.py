@@ -23,6 +23,7 @@ import html
 import json
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -177,7 +178,8 @@ class TelegramChannel:
         self._chats: KeyedLocks[int] = KeyedLocks()
         self._resuming: set[asyncio.Task[None]] = set()
         where = config.port if config.mode == "webhook" else "polling"
-        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, where))
+        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, where),
+                              lease=timedelta(seconds=config.lease_seconds))
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
@@ -358,12 +360,13 @@ class TelegramChannel:
             log.info("could not mark pressed button: %s", exc)
 
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
-        """Send replies the engine produced on its own (reminders) to a rep's private chat."""
+        """Send replies kept nowhere to a rep's private chat, in turn with the chat."""
         await self.send_stored(user_id, [StoredReply(None, user_id, r) for r in replies])
 
     async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
-        """Send pushed replies already in the outbox (the weekly digest), in turn with the
-        rep's conversation; each leaves the outbox once Telegram took it."""
+        """Send outbox rows the engine produced on its own (reminders, coach/claims.py) to a
+        rep's private chat, in turn with the chat (the weekly digest too, bot/digests.py); each
+        leaves the outbox once sent."""
         chat_id = int(user_id)
         async with self._chats.hold(chat_id):
             await self.send(chat_id, replies)
@@ -371,12 +374,13 @@ class TelegramChannel:
     async def send(self, chat_id: int | str, replies: Sequence[StoredReply]) -> None:
         """Send replies in order: long text split on paragraphs, HTML escaped, files attached,
         the buttons under the last piece. Each leaves the outbox once Telegram took it; one
-        Telegram refuses for good (the rep blocked the bot) leaves it too."""
+        Telegram refuses for good (the rep blocked the bot) leaves it too, unless it is a
+        reminder, which waits for another try (`Mailbox.refused`)."""
         for stored in replies:
             try:
                 await self._send_one(chat_id, stored.reply)
             except Forbidden:
-                await self.mailbox.sent(stored)
+                await self.mailbox.refused(stored)
                 raise
             await self.mailbox.sent(stored)
 

@@ -18,13 +18,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from coach import nudges
+from coach import claims, nudges
 from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
 from coach.nudges import DueNudge
 from coach.ordering import KeyedLocks
-from coach.reminders import DueReminder, due, due_adverse_events, mark_sent, postpone
+from coach.reminders import DueReminder, claim_due
 from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.store.models import ProcessedMessage, Rep
@@ -41,6 +41,14 @@ Clock = Callable[[], datetime]
 Keep = Callable[[Session, TurnResult], None]
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+M = TypeVar("M")
+#: Puts one claimed message in the outbox, in the claim's transaction (coach/claims.py).
+Post = Callable[[Session, M], T]
+
+
+def _as_is(_session: Session, item: M) -> M:
+    return item
 
 
 def _run_and_keep(run: Callable[[Session, Incoming], TurnResult], keep: Keep,
@@ -153,29 +161,36 @@ class Engine:
                 directory.bind_identity(rep, "wecom", wecom_user, now)
             return directory.issue_code(rep, now, timedelta(days=self.settings.enroll_code_days))
 
-    def due_reminders(self, channels: list[str]) -> list[DueReminder]:
-        """Follow-ups due now and adverse events near their deadline, addressed to each rep's
-        identity on the first listed channel."""
+    def claim_reminders(self, channels: list[str], post: Post[DueReminder, T]) -> list[T]:
+        """Claim the reminders due now (follow-ups, adverse events near their deadline, those
+        past it for the managers), addressed to each person's identity on the first listed
+        channel, and `post` each to the outbox in the same transaction (coach/claims.py)."""
         now = self.clock()
-        return [*due(self.database, self.library, now, channels),
-                *due_adverse_events(self.database, self.library, now, channels,
-                                    self.settings.utc_offset_hours)]
+        return claims.claim(self.database, functools.partial(
+            claim_due, library=self.library, now=now, channels=channels,
+            offset_hours=self.settings.utc_offset_hours), post)
+
+    def claim_nudge(self, rep_id: int, channels: list[str], post: Post[DueNudge, T]
+                    ) -> list[T]:
+        """One rep's weekly nudge, claimed and posted (none: nothing to propose, or another
+        worker took the week)."""
+        return claims.claim(self.database, functools.partial(
+            nudges.claim_nudge, library=self.library, rep_id=rep_id, now=self.clock(),
+            channels=channels, review_days=self.settings.review_days,
+            stalled_visits=self.settings.stalled_visits), post)
+
+    def due_reminders(self, channels: list[str]) -> list[DueReminder]:
+        """`claim_reminders` handing them to the caller, not to an outbox (tests, tools):
+        claimed and marked sent as they are returned."""
+        return self.claim_reminders(channels, _as_is)
 
     def due_nudges(self, channels: list[str]) -> list[DueNudge]:
-        """Weekly re-evaluation proposals for reps whose week has come round."""
+        """Weekly re-evaluation proposals for reps whose week has come round, claimed."""
         return [nudge for rep_id in self.reps_due_for_nudge()
-                if (nudge := self.nudge_for(rep_id, channels)) is not None]
+                for nudge in self.claim_nudge(rep_id, channels, _as_is)]
 
     def reps_due_for_nudge(self) -> list[int]:
         return nudges.reps_due(self.database, self.clock())
-
-    def nudge_for(self, rep_id: int, channels: list[str]) -> DueNudge | None:
-        """One rep's weekly nudge (None: nothing to propose, or another worker took it)."""
-        return nudges.nudge_for(self.database, self.library, rep_id, self.clock(), channels,
-                                self.settings.review_days, self.settings.stalled_visits)
-
-    def mark_reminded(self, delivered: list[DueReminder]) -> None:
-        mark_sent(self.database, delivered, self.clock())
 
     def prune_processed(self, older_than: timedelta = timedelta(days=7)) -> int:
         """Forget platform message ids older than `older_than`: no platform redelivers a
@@ -185,9 +200,6 @@ class Engine:
             result = session.execute(delete(ProcessedMessage).where(
                 ProcessedMessage.created_at < self.clock() - older_than))
             return int(getattr(result, "rowcount", 0) or 0)
-
-    def postpone_reminders(self, failed: list[DueReminder]) -> None:
-        postpone(self.database, failed, self.clock())
 
     def revoke(self, *, name: str | None = None, rep_id: int | None = None) -> list[str]:
         """Deactivate a rep (by id, or by name when it is unique); their data stays for the

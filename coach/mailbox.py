@@ -15,6 +15,10 @@ Rows are owned by a worker for a lease (`lease_until`): the worker that wrote th
 them back at once when it restarts; any other worker only once the lease has run out, so with
 several workers a live one's messages are never handled twice.
 
+Messages the engine sends on its own (reminders, escalations, nudges) enter the outbox the
+same way, in the transaction that claims them (`post`, coach/claims.py), and leave it like
+any reply; one the platform refuses waits there for a retry (`retry_later`).
+
 The platform message id still deduplicates turns (`processed_messages`), so a redelivery that
 races the crash is handled once. What cannot be made exact is a reply that left for the
 platform just before the kill and was not yet marked sent: it goes again on restart, marked
@@ -47,6 +51,11 @@ log = logging.getLogger(__name__)
 #: How long a worker owns the rows it wrote. Longer than any reply can wait to go out (WeCom's
 #: per-member throttle holds one up to a minute), so no second worker resends a live one.
 DEFAULT_LEASE = timedelta(minutes=5)
+#: The owner of a row no worker holds: released for a retry, taken by whichever passes first.
+RELEASED = ""
+#: A message the engine sent on its own that the platform refused waits this long in the
+#: outbox, behind the others: one unreachable chat cannot hold a batch up, and is not dropped.
+RETRY_AFTER = timedelta(minutes=30)
 #: How long `receive` waits for the store before giving up, well inside WeCom's 5 s.
 RECEIVE_WAIT_SECONDS = 2.0
 
@@ -66,6 +75,7 @@ class StoredReply:
     reply: Reply
     recovered: bool = False  # left by a crash: it may have reached the platform already
     tag: str = ""  # a stable per-reply token (a card's task id is made from it)
+    keep_trying: bool = False  # sent by the engine on its own: a refusal is tried again later
 
 
 @dataclass(frozen=True)
@@ -95,10 +105,12 @@ class Pending:
         return bool(self.replies or self.messages)
 
 
-def reply_body(reply: Reply, tag: str) -> dict[str, Any]:
+def reply_body(reply: Reply, tag: str, keep_trying: bool = False) -> dict[str, Any]:
     """A reply as JSON, its attachment's bytes kept apart (`OutboxReply.data`)."""
     body: dict[str, Any] = {"text": reply.text, "tag": tag,
                             "choices": [[c.key, c.label] for c in reply.choices]}
+    if keep_trying:
+        body["keep_trying"] = True
     if reply.attachment is not None:
         body["attachment"] = {"filename": reply.attachment.filename,
                               "mime_type": reply.attachment.mime_type,
@@ -161,8 +173,8 @@ class Mailbox:
             session.execute(delete(InboxMessage).where(
                 InboxMessage.channel == self.channel,
                 InboxMessage.message_key == message_key))
-            kept.append((result, self.queue(session, incoming.user_id,
-                                            [r for r in result.replies if not r.toast])))
+            kept.append((result, [self.post(session, incoming.user_id, reply)
+                                  for reply in result.replies if not reply.toast]))
 
         result = await self.engine.handle(incoming, keep=keep)
         if kept and kept[0][0] is result:
@@ -174,20 +186,9 @@ class Mailbox:
         return result, [StoredReply(None, incoming.user_id, r) for r in result.replies]
 
     def queue(self, session: Session, user_id: str, replies: list[Reply]) -> list[StoredReply]:
-        """Put `replies` to `user_id` in the outbox inside the caller's transaction: a turn's
-        replies, or a pushed message such as the weekly digest (coach/digest_schedule.py).
-        They commit with the caller's work or not at all, and this worker owns them for the
-        lease; a crash before they are sent leaves them for the next start."""
-        now = self.engine.clock()
-        rows = [(reply, OutboxReply(channel=self.channel, user_id=user_id,
-                                    body=reply_body(reply, tag := secrets.token_hex(6)),
-                                    data=reply.attachment.data if reply.attachment else None,
-                                    worker=self.worker, lease_until=now + self.lease,
-                                    created_at=now), tag)
-                for reply in replies]
-        session.add_all([row for _, row, _ in rows])
-        session.flush()
-        return [StoredReply(row.id, user_id, reply, tag=tag) for reply, row, tag in rows]
+        """Put several pushed replies (the weekly digest, coach/digest_schedule.py) in the
+        outbox inside the caller's transaction, each as `post` does."""
+        return [self.post(session, user_id, reply) for reply in replies]
 
     async def settle(self, message_key: str) -> None:
         """Drop a stored message that needs no turn (refused, forged, or given up on)."""
@@ -202,6 +203,53 @@ class Mailbox:
                                                    InboxMessage.message_key.in_(keys)))
 
     # sending --------------------------------------------------------------------------------
+    def post(self, session: Session, user_id: str, reply: Reply, *,
+             keep_trying: bool = False) -> StoredReply:
+        """Put `reply` in the outbox in the caller's transaction, this worker's for a lease:
+        a turn's replies, or (`keep_trying`) a claimed reminder (coach/claims.py), which a
+        refusing platform does not drop (`refused`)."""
+        now = self.engine.clock()
+        tag = secrets.token_hex(6)
+        row = OutboxReply(channel=self.channel, user_id=user_id,
+                          body=reply_body(reply, tag, keep_trying),
+                          data=reply.attachment.data if reply.attachment else None,
+                          worker=self.worker, lease_until=now + self.lease, created_at=now)
+        session.add(row)
+        session.flush()
+        return StoredReply(row.id, user_id, reply, tag=tag, keep_trying=keep_trying)
+
+    async def refused(self, reply: StoredReply) -> None:
+        """The platform refused `reply` for good (the rep blocked the bot, an unknown member):
+        a turn's reply leaves the outbox, sending it again cannot help; a reminder or an
+        escalation waits `RETRY_AFTER` and is tried again, until the person can be reached."""
+        if reply.keep_trying:
+            await self.retry_later(reply, RETRY_AFTER)
+        else:
+            await self.sent(reply)
+
+    async def retry_later(self, reply: StoredReply, after: timedelta) -> None:
+        """A reply the platform refused (the network, or a rep who blocked the bot) waits in
+        the outbox for `after`, then any worker's pass (`take_pending`) tries it again; put
+        back if sending had already removed it. Used for what the engine sends on its own
+        (reminders, escalations): those must not be lost to one failed try."""
+        until = self.engine.clock() + after
+
+        def release(session: Session) -> None:
+            row = session.get(OutboxReply, reply.id) if reply.id is not None else None
+            if row is None:
+                row = OutboxReply(channel=self.channel, user_id=reply.user_id,
+                                  body=reply_body(reply.reply, reply.tag, reply.keep_trying),
+                                  data=reply.reply.attachment.data if reply.reply.attachment
+                                  else None, created_at=self.engine.clock())
+                session.add(row)
+            row.worker, row.lease_until = RELEASED, until
+
+        try:
+            await self.engine.database.run_in_transaction(release)
+        except SQLAlchemyError as exc:
+            log.warning("failed reply %s not released for retry: %s", reply.id,
+                        exc.__class__.__name__)
+
     async def sent(self, reply: StoredReply) -> None:
         """The platform took `reply`: it leaves the outbox. If the store is unreachable now,
         the row stays and goes out once more after a restart (logged)."""
@@ -264,5 +312,6 @@ class Mailbox:
             message.worker, message.lease_until = self.worker, until
         return Pending(
             [StoredReply(r.id, r.user_id, reply_from(r.body, r.data), recovered=True,
-                         tag=str(r.body.get("tag", ""))) for r in replies],
+                         tag=str(r.body.get("tag", "")),
+                         keep_trying=bool(r.body.get("keep_trying"))) for r in replies],
             [PendingMessage(m.message_key, m.user_id, m.payload) for m in messages])

@@ -74,40 +74,41 @@ def reps_due(database: Database, now: datetime, limit: int = 500) -> list[int]:
         ).scalars().all())
 
 
-def nudge_for(database: Database, library: Library, rep_id: int, now: datetime,
-              channels: Iterable[str], review_days: int, stalled_visits: int
-              ) -> DueNudge | None:
-    """Claim one rep's week and build their nudge, in a transaction of its own.
+def claim_nudge(session: Session, library: Library, rep_id: int, now: datetime,
+                channels: Iterable[str], review_days: int, stalled_visits: int
+                ) -> list[DueNudge]:
+    """Claim one rep's week and build their nudge (none: nothing to propose, or another
+    worker took the week), in the caller's transaction (coach/claims.py).
 
     One short transaction per rep, not one for all: on SQLite a transaction holds the only
     write lock, and reps' turns must not wait behind a batch of hundreds. The claim is a
-    conditional UPDATE, so two workers never nudge the same rep twice."""
+    conditional UPDATE: on PostgreSQL a second worker's waits for the first's commit and
+    then finds the week taken, so two workers never nudge the same rep twice."""
     order = list(channels)
-    with database.transaction() as session:
-        claimed = session.execute(
-            update(Rep).where(Rep.id == rep_id, Rep.active.is_(True), _week_come_round(now))
-            .values(nudge_after=now + WEEK).execution_options(synchronize_session=False))
-        rep = session.get(Rep, rep_id) if getattr(claimed, "rowcount", 0) == 1 else None
-        if rep is None:
-            return None
-        stale = stale_accounts(session, rep.id, now, review_days, stalled_visits)
-        identities = [i for i in Directory(session).identities_of(rep.id)
-                      if i.channel in order]
-        if not stale or not identities:
-            return None
-        identity = min(identities, key=lambda i: order.index(i.channel))
-        shown = stale[:MAX_PROPOSED]
-        context = {"names": [a.name for a in shown], "count": len(stale),
-                   "rep": {"name": rep.name, "locale": rep.locale},
-                   # a coaching card of course unit 1, a different one each week
-                   "tip": card_text(library, rep.locale, rotation(session, rep, now))}
-        choices = [Choice(encode(NudgeKey(a.id)),
-                          library.message("nudge_review_label", rep.locale, name=a.name))
-                   for a in shown]
-        choices.append(Choice(encode(SnoozeKey()),
-                              library.message("nudge_snooze_label", rep.locale)))
-        return DueNudge(rep.id, identity.channel, identity.external_id,
-                        Reply(library.message("nudge", rep.locale, **context), tuple(choices)))
+    claimed = session.execute(
+        update(Rep).where(Rep.id == rep_id, Rep.active.is_(True), _week_come_round(now))
+        .values(nudge_after=now + WEEK).execution_options(synchronize_session=False))
+    rep = session.get(Rep, rep_id) if getattr(claimed, "rowcount", 0) == 1 else None
+    if rep is None:
+        return []
+    stale = stale_accounts(session, rep.id, now, review_days, stalled_visits)
+    identities = [i for i in Directory(session).identities_of(rep.id)
+                  if i.channel in order]
+    if not stale or not identities:
+        return []
+    identity = min(identities, key=lambda i: order.index(i.channel))
+    shown = stale[:MAX_PROPOSED]
+    context = {"names": [a.name for a in shown], "count": len(stale),
+               "rep": {"name": rep.name, "locale": rep.locale},
+               # a coaching card of course unit 1, a different one each week
+               "tip": card_text(library, rep.locale, rotation(session, rep, now))}
+    choices = [Choice(encode(NudgeKey(a.id)),
+                      library.message("nudge_review_label", rep.locale, name=a.name))
+               for a in shown]
+    choices.append(Choice(encode(SnoozeKey()),
+                          library.message("nudge_snooze_label", rep.locale)))
+    return [DueNudge(rep.id, identity.channel, identity.external_id,
+                     Reply(library.message("nudge", rep.locale, **context), tuple(choices)))]
 
 
 def _week_come_round(now: datetime) -> ColumnElement[bool]:

@@ -1,8 +1,10 @@
 """Follow-up reminders: rows in the store, not timers in a process.
 
-A reminder is delivered at least once: `due` reads the open follow-ups whose time has come,
-the channel sends them, and only then `mark_sent` records the delivery. A crash in between
-sends the reminder again after the restart rather than losing it.
+A reminder goes out once, whatever the number of workers: `claim_due` takes the rows whose
+time has come, marks them and hands back their messages in one transaction, in which the
+caller also puts the messages in the outbox (coach/claims.py). A crash after that commit
+leaves the messages in the outbox for the next pass of any worker, not lost and not sent
+twice.
 
 Reminder buttons carry `ReminderKey`s (coach.turn.keys): they do not depend on where the
 rep is in a conversation, and the follow-up id is checked against the pressing rep before
@@ -16,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from coach.claims import due_rows
 from coach.library import Library
 from coach.messages import Choice, Reply
-from coach.store.database import Database
 from coach.store.models import (
     CLOSED_REPORTS,
     Account,
@@ -56,6 +59,7 @@ BATCH = 100  # follow-ups per query; the runner asks again while batches come ba
 #: question); its next reminder time moves this far past the deadline, i.e. never again.
 REMINDED = timedelta(days=3650)
 
+
 def reminder_reply(library: Library, rep: Rep, account: Account, followup: FollowUp) -> Reply:
     locale = rep.locale
     context = {"account": {"name": account.name, "hospital": account.hospital},
@@ -71,89 +75,109 @@ def reminder_reply(library: Library, rep: Rep, account: Account, followup: Follo
     return Reply(text, choices)
 
 
-def due(database: Database, library: Library, now: datetime, channels: Iterable[str],
-        limit: int = BATCH) -> list[DueReminder]:
-    """Reminders due now for reps reachable on one of `channels` (first listed wins)."""
+def claim_due(session: Session, library: Library, now: datetime, channels: Iterable[str],
+              offset_hours: int, limit: int = BATCH) -> list[DueReminder]:
+    """Every kind of reminder due now, claimed (coach/claims.py): follow-ups, adverse events
+    near their deadline, and those past it for the managers. What is returned is marked as
+    sent in `session`; the caller posts it to the outbox in the same transaction."""
     order = list(channels)
+    return [*_followups(session, library, now, order, limit),
+            *_adverse_events(session, library, now, order, offset_hours),
+            *_escalations(session, library, now, order, offset_hours)]
+
+
+def _followups(session: Session, library: Library, now: datetime, order: list[str],
+               limit: int) -> list[DueReminder]:
+    """Follow-ups due now for reps reachable on one of `order` (first listed wins)."""
     found: list[DueReminder] = []
-    with database.transaction() as session:
-        directory = Directory(session)
-        for followup in directory.due_followups(now, order, limit):
-            rep = session.get(Rep, followup.rep_id)
-            account = session.execute(
-                select(Account).where(Account.id == followup.account_id,
-                                      Account.rep_id == followup.rep_id)
-            ).scalar_one_or_none()
-            if rep is None or account is None or not rep.active:
-                continue
-            identity = _first(directory.identities_of(rep.id), order)
-            if identity is None:
-                continue
-            found.append(DueReminder("followup", followup.id, identity.channel,
-                                     identity.external_id,
-                                     reminder_reply(library, rep, account, followup)))
+    directory = Directory(session)
+    for followup in directory.due_followups(now, order, limit):
+        rep = session.get(Rep, followup.rep_id)
+        account = session.execute(
+            select(Account).where(Account.id == followup.account_id,
+                                  Account.rep_id == followup.rep_id)
+        ).scalar_one_or_none()
+        if rep is None or account is None or not rep.active:
+            continue
+        identity = _first(directory.identities_of(rep.id), order)
+        if identity is None:
+            continue
+        followup.status, followup.sent_at = "sent", now
+        found.append(DueReminder("followup", followup.id, identity.channel,
+                                 identity.external_id,
+                                 reminder_reply(library, rep, account, followup)))
     return found
 
 
-def due_adverse_events(database: Database, library: Library, now: datetime,
-                       channels: Iterable[str], offset_hours: int) -> list[DueReminder]:
-    """Adverse events not yet forwarded whose deadline is near: remind the rep once. Those
-    whose deadline has passed: tell the manager(s) of the rep's team once, whether the rep
-    is still active or not (a revoked rep's report still has to reach pharmacovigilance)."""
-    order = list(channels)
+def _adverse_events(session: Session, library: Library, now: datetime, order: list[str],
+                    offset_hours: int) -> list[DueReminder]:
+    """Adverse events not yet forwarded whose deadline is near: remind the rep once."""
     found: list[DueReminder] = []
-    with database.transaction() as session:
-        directory = Directory(session)
-        events = session.execute(
-            select(AdverseEvent).where(AdverseEvent.status.in_(("open", "unconfirmed")),
-                                       AdverseEvent.remind_at <= now,
-                                       AdverseEvent.rep_id.in_(Directory.reachable_reps(order)))
-            .order_by(AdverseEvent.remind_at).limit(BATCH)
-        ).scalars().all()
-        for event in events:
-            rep = session.get(Rep, event.rep_id)
-            identity = _first(directory.identities_of(event.rep_id), order)
-            if rep is None or identity is None:
+    directory = Directory(session)
+    events = session.execute(due_rows(
+        select(AdverseEvent).where(AdverseEvent.status.in_(("open", "unconfirmed")),
+                                   AdverseEvent.remind_at <= now,
+                                   AdverseEvent.rep_id.in_(Directory.reachable_reps(order)))
+        .order_by(AdverseEvent.remind_at).limit(BATCH))
+    ).scalars().all()
+    for event in events:
+        rep = session.get(Rep, event.rep_id)
+        identity = _first(directory.identities_of(event.rep_id), order)
+        if rep is None or identity is None:
+            continue
+        text = library.message("adverse_event_reminder", rep.locale,
+                               due=_local(event.deadline, offset_hours),
+                               name=event.phrase, rep={"name": rep.name,
+                                                       "locale": rep.locale})
+        buttons = [Choice(encode(AdverseEventKey(event.id)),
+                          library.message("adverse_event_forwarded_label", rep.locale))]
+        if event.status == "unconfirmed":  # the rep can still say it is not one
+            buttons += [
+                Choice(encode(AdverseEventKey(event.id, "y")),
+                       library.message("adverse_event_yes_label", rep.locale)),
+                Choice(encode(AdverseEventKey(event.id, "n")),
+                       library.message("adverse_event_no_label", rep.locale))]
+            event.remind_at = event.deadline + REMINDED  # reminded once; the question stays
+        else:
+            event.status = "reminded"
+        found.append(DueReminder("adverse_event", event.id, identity.channel,
+                                 identity.external_id, Reply(text, tuple(buttons))))
+    return found
+
+
+def _escalations(session: Session, library: Library, now: datetime, order: list[str],
+                 offset_hours: int) -> list[DueReminder]:
+    """Adverse events past their deadline and not forwarded: tell the manager(s) of the
+    rep's team once, whether the rep is still active or not (a revoked rep's report still
+    has to reach pharmacovigilance). Told to one manager, it counts as told."""
+    found: list[DueReminder] = []
+    directory = Directory(session)
+    managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
+    overdue = session.execute(due_rows(
+        select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
+        .where(AdverseEvent.status.not_in(CLOSED_REPORTS), AdverseEvent.deadline <= now,
+               AdverseEvent.escalated_at.is_(None), Rep.team.in_(managed))
+        .order_by(AdverseEvent.deadline).limit(BATCH), AdverseEvent)
+    ).scalars().all()
+    for event in overdue:
+        rep = session.get(Rep, event.rep_id)
+        if rep is None or not rep.team:
+            continue
+        for manager in directory.managers_of(rep.team):
+            identity = _first(directory.identities_of(manager.id), order)
+            if identity is None:
                 continue
-            text = library.message("adverse_event_reminder", rep.locale,
-                                   due=_local(event.deadline, offset_hours),
-                                   name=event.phrase, rep={"name": rep.name,
-                                                           "locale": rep.locale})
-            buttons = [Choice(encode(AdverseEventKey(event.id)),
-                              library.message("adverse_event_forwarded_label", rep.locale))]
-            if event.status == "unconfirmed":  # the rep can still say it is not one
-                buttons += [
-                    Choice(encode(AdverseEventKey(event.id, "y")),
-                           library.message("adverse_event_yes_label", rep.locale)),
-                    Choice(encode(AdverseEventKey(event.id, "n")),
-                           library.message("adverse_event_no_label", rep.locale))]
-            found.append(DueReminder("adverse_event", event.id, identity.channel,
-                                     identity.external_id, Reply(text, tuple(buttons))))
-        managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
-        overdue = session.execute(
-            select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
-            .where(AdverseEvent.status.not_in(CLOSED_REPORTS), AdverseEvent.deadline <= now,
-                   AdverseEvent.escalated_at.is_(None), Rep.team.in_(managed))
-            .order_by(AdverseEvent.deadline).limit(BATCH)
-        ).scalars().all()
-        for event in overdue:
-            rep = session.get(Rep, event.rep_id)
-            if rep is None or not rep.team:
-                continue
-            for manager in directory.managers_of(rep.team):
-                identity = _first(directory.identities_of(manager.id), order)
-                if identity is None:
-                    continue
-                text = library.message(
-                    "adverse_event_escalation", manager.locale,
-                    who=rep.name or library.message("team_forgotten_rep", manager.locale,
-                                                    number=rep.id),
-                    name=event.phrase, customer=event.customer,
-                    day0=_local(event.day0, offset_hours),
-                    due=_local(event.deadline, offset_hours),
-                    rep={"name": manager.name, "locale": manager.locale})
-                found.append(DueReminder("escalation", event.id, identity.channel,
-                                         identity.external_id, Reply(text)))
+            text = library.message(
+                "adverse_event_escalation", manager.locale,
+                who=rep.name or library.message("team_forgotten_rep", manager.locale,
+                                                number=rep.id),
+                name=event.phrase, customer=event.customer,
+                day0=_local(event.day0, offset_hours),
+                due=_local(event.deadline, offset_hours),
+                rep={"name": manager.name, "locale": manager.locale})
+            event.escalated_at = now
+            found.append(DueReminder("escalation", event.id, identity.channel,
+                                     identity.external_id, Reply(text)))
     return found
 
 
@@ -165,54 +189,3 @@ def _first(identities: Iterable[Identity], order: list[str]) -> Identity | None:
 
 def _local(moment: datetime, offset_hours: int) -> str:
     return (moment + timedelta(hours=offset_hours)).strftime("%Y-%m-%d %H:%M")
-
-
-#: A reminder whose delivery failed comes back this much later, behind the others: one
-#: unreachable chat (a rep who blocked the bot) cannot hold a batch for ever.
-RETRY_AFTER = timedelta(minutes=30)
-
-
-def postpone(database: Database, failed: Iterable[DueReminder], now: datetime) -> None:
-    """Try failed follow-up and adverse-event reminders again later."""
-    by_kind: dict[str, list[int]] = {"followup": [], "adverse_event": []}
-    for reminder in failed:
-        if reminder.kind in by_kind:
-            by_kind[reminder.kind].append(reminder.ref)
-    if not any(by_kind.values()):
-        return
-    with database.transaction() as session:
-        session.execute(update(FollowUp).where(FollowUp.id.in_(by_kind["followup"]))
-                        .values(remind_at=now + RETRY_AFTER))
-        session.execute(update(AdverseEvent)
-                        .where(AdverseEvent.id.in_(by_kind["adverse_event"]))
-                        .values(remind_at=now + RETRY_AFTER))
-
-
-def mark_sent(database: Database, delivered: Iterable[DueReminder], now: datetime) -> None:
-    """Record delivery, by kind: a follow-up is sent, an adverse event reminded, an overdue
-    one escalated (once told to one manager, it counts as told)."""
-    by_kind: dict[str, list[int]] = {"followup": [], "adverse_event": [], "escalation": []}
-    for reminder in delivered:
-        by_kind[reminder.kind].append(reminder.ref)
-    if not any(by_kind.values()):
-        return
-    with database.transaction() as session:
-        for followup in session.execute(
-            select(FollowUp).where(FollowUp.id.in_(by_kind["followup"]),
-                                   FollowUp.status == "open")
-        ).scalars():
-            followup.status = "sent"
-            followup.sent_at = now
-        for event in session.execute(
-            select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["adverse_event"]),
-                                       AdverseEvent.status.in_(("open", "unconfirmed")))
-        ).scalars():
-            if event.status == "unconfirmed":  # reminded once; the question stays open
-                event.remind_at = event.deadline + REMINDED
-            else:
-                event.status = "reminded"
-        for event in session.execute(
-            select(AdverseEvent).where(AdverseEvent.id.in_(by_kind["escalation"]),
-                                       AdverseEvent.escalated_at.is_(None))
-        ).scalars():
-            event.escalated_at = now

@@ -8,6 +8,7 @@ migrated template, so tests stay independent and fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -72,7 +73,14 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
         return
-    server: str = request.getfixturevalue("postgres_server")
+    with fresh_postgres(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres(server: str) -> Iterator[str]:
+    """A database of its own on the session's PostgreSQL server, copied from the migrated
+    template, dropped afterwards."""
     template_name = server.rsplit("/", 1)[1]
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_admin_url(server, "postgres"), isolation_level="AUTOCOMMIT")

@@ -84,6 +84,9 @@ def test_another_reps_buttons_and_ids_reach_nothing(engine: Engine, database: Da
     assert alice_keys  # a follow-up reminder and an adverse-event reminder for Alice
     with database.transaction() as session:
         account_id = session.execute(select(Note.account_id)).scalar_one()
+        reminded = (session.execute(select(FollowUp.status)).scalars().all(),
+                    session.execute(select(AdverseEvent.status)).scalars().all())
+    assert reminded == (["sent"], ["reminded"])
     for key in [*alice_keys, f"n{account_id}", f"r{account_id}.l", "a1.f"]:
         replies = bob.press_key(key)
         assert len(replies) == 1 and replies[0].toast, key
@@ -94,9 +97,9 @@ def test_another_reps_buttons_and_ids_reach_nothing(engine: Engine, database: Da
     assert not any("青松医院" in c.label for r in found for c in r.choices)
     exported = b"".join(r.attachment.data for r in bob.say("/export") if r.attachment)
     assert "青松医院".encode() not in exported and "皮疹".encode() not in exported
-    with database.transaction() as session:
-        assert session.execute(select(FollowUp.status)).scalars().all() == ["open"]
-        assert session.execute(select(AdverseEvent.status)).scalars().all() == ["open"]
+    with database.transaction() as session:  # Bob's presses changed nothing of Alice's
+        assert (session.execute(select(FollowUp.status)).scalars().all(),
+                session.execute(select(AdverseEvent.status)).scalars().all()) == reminded
 
 
 def test_manager_sees_the_team_read_only_and_nobody_else(engine: Engine) -> None:

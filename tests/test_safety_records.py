@@ -131,12 +131,11 @@ def test_a_report_not_forwarded_by_its_deadline_goes_to_the_manager(
     rep = enrolled(engine, "王芳", "32", team="east")
     log(rep, "泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
     clock.advance(hours=25)
-    due = engine.due_reminders(["telegram"])
+    due = engine.due_reminders(["telegram"])  # claimed: marked as they are handed out
     to_manager = [r for r in due if r.user_id == "31"]
     assert len(to_manager) == 1
     shown = to_manager[0].reply.text
     assert "王芳" in shown and "荨麻疹" in shown and "已过" in shown
-    engine.mark_reminded(due)
     assert rows(database, "SELECT escalated_at IS NOT NULL FROM adverse_events") == [(True,)]
     assert not [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
     assert "⏰ 已过截止时间" in MemoryChat.text(manager.say("/team"))
@@ -248,7 +247,6 @@ def test_an_unanswered_question_is_reminded_with_its_answers(
     [due] = [r for r in engine.due_reminders(["telegram"]) if r.kind == "adverse_event"]
     assert [c.label for c in due.reply.choices] == [
         "已转交药物警戒", "🩺 是，算不良事件", "🩺 不是，和我们的药无关"]
-    engine.mark_reminded([due])
     assert not [r for r in engine.due_reminders(["telegram"]) if r.kind == "adverse_event"]
     answered = rep.press_key(due.reply.choices[2].key)
     assert "代表确认不是不良事件" in MemoryChat.text(answered)

@@ -341,6 +341,41 @@ async def test_follow_up_reminder_buttons_reschedule_and_drop(
     assert fake.unanswered_callbacks() == []
 
 
+async def test_a_reminder_waits_for_a_rep_who_blocked_the_bot(
+        fake: FakeTelegram, bot: TrackedChannel, engine: Engine, clock: Clock) -> None:
+    """Telegram refuses every message to a rep who blocked the bot. A turn's reply is then
+    dropped (nobody can read it); a reminder is not: it waits in the outbox, is tried again
+    every 30 minutes by whichever worker passes, and arrives once the rep unblocks."""
+    wang = await enrolled(fake, bot, engine, WANG)
+    await log_visit(wang, "见了泰山医院心内科李主任，关心三期数据，下周三带亚组数据再访", "李主任")
+    channels: dict[str, Channel] = {"telegram": bot}
+
+    def refused() -> int:
+        return sum(1 for call in fake.calls("sendMessage")
+                   if call.status == 403 and call.params.get("chat_id") == WANG)
+
+    def reminders() -> list[str]:
+        return [t for t in wang.texts() if t.startswith("⏰ 跟进提醒：李主任")]
+
+    fake.block(WANG)
+    clock.advance(days=3)
+    assert await send_due_reminders(engine, channels) == 0 and refused() == 1
+    await bot.recover()
+    assert refused() == 1  # not before its time
+    clock.advance(minutes=31)
+    await bot.recover()
+    await fake.wait_for(lambda: refused() == 2 and rows(engine, "SELECT worker FROM outbox")
+                        == [("",)], what="a second try, refused and released again")
+    fake.unblock(WANG)
+    clock.advance(minutes=31)
+    await bot.recover()
+    await fake.wait_for(reminders, what="the reminder")
+    clock.advance(minutes=31)
+    await bot.recover()
+    assert await send_due_reminders(engine, channels) == 0
+    assert len(reminders()) == 1 and rows(engine, "SELECT id FROM outbox") == []
+
+
 async def test_reminder_survives_a_restart_and_its_log_button_logs_the_follow_up(
         fake: FakeTelegram, database: Database, library: Library, settings: EngineSettings,
         clock: Clock) -> None:

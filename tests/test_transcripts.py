@@ -108,11 +108,11 @@ class Script:
 
     async def deliver_reminders(self) -> Seen:
         """What the channel runner does on its interval: due follow-up reminders, then the
-        weekly re-evaluation nudge, delivered through the channel."""
+        weekly re-evaluation nudge (each claimed as it is handed out), delivered through the
+        channel."""
         channel, user = self.driver.channel, self.driver.user_id
         due = self.engine.due_reminders([channel])
         replies = [r.reply for r in due if r.user_id == user]
-        self.engine.mark_reminded(due)
         nudges = self.engine.due_nudges([channel])
         replies += [n.reply for n in nudges if n.user_id == user]
         return await self.driver.push(replies)

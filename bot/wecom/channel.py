@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -114,7 +115,8 @@ class WecomChannel:
         self._refused: OrderedDict[str, None] = OrderedDict()
         self._task_numbers = itertools.count(1)
         self._task_prefix = secrets.token_hex(4)
-        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, config.port))
+        self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, config.port),
+                              lease=timedelta(seconds=config.lease_seconds))
         server.app.router.add_get(config.path, self.on_verify)
         server.app.router.add_post(config.path, self.on_callback)
 
@@ -284,25 +286,25 @@ class WecomChannel:
 
     # sending --------------------------------------------------------------------------------
     async def deliver(self, user_id: str, replies: list[Reply]) -> None:
-        """Send replies the engine produced on its own (reminders), in turn with the rep's
-        conversation."""
+        """Send replies kept nowhere, in turn with the rep's conversation."""
         await self.send_stored(user_id, [StoredReply(None, user_id, r) for r in replies])
 
     async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
-        """Send pushed replies already in the outbox (the weekly digest), in turn with the
-        rep's conversation; each leaves the outbox once WeCom took it."""
+        """Send outbox rows the engine produced on its own (reminders, coach/claims.py), in
+        turn with the rep's conversation; each leaves the outbox once sent."""
         async with self._members.hold(user_id):
             await self._deliver(user_id, replies)
 
     async def _deliver(self, user_id: str, replies: Sequence[StoredReply]) -> None:
         """Send in order; each reply leaves the outbox once WeCom took it. A reply WeCom
         refuses outright (an unknown member, content it will not take) leaves it too:
-        sending it again cannot help. One that could not get through stays for later."""
+        sending it again cannot help (a reminder waits for another try, `Mailbox.refused`).
+        One that could not get through stays for later."""
         for stored in replies:
             try:
                 await self._send(user_id, stored)
             except WecomRejected:
-                await self.mailbox.sent(stored)
+                await self.mailbox.refused(stored)
                 raise
             await self.mailbox.sent(stored)
 

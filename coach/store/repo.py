@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from coach.claims import due_rows
 from coach.names import name_key
 from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
 from coach.store.conversation import ConversationState
@@ -188,13 +189,14 @@ class Directory:
                       ) -> Sequence[FollowUp]:
         """Open follow-ups due by `now`, oldest first, of active reps reachable on one of
         `channels` only: a revoked or unreachable rep's reminders can never fill a batch and
-        starve everyone else's."""
-        return self.session.execute(
+        starve everyone else's. Claimed for this transaction (coach/claims.py): another
+        worker's pass skips them."""
+        return self.session.execute(due_rows(
             select(FollowUp)
             .where(FollowUp.status == "open", FollowUp.remind_at <= now,
                    FollowUp.rep_id.in_(self.reachable_reps(channels)))
             .order_by(FollowUp.remind_at)
-            .limit(limit)
+            .limit(limit))
         ).scalars().all()
 
     @staticmethod
