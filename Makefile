@@ -18,7 +18,7 @@ run: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/repcoach check playbooks
-	$(BIN)/ruff check bot coach tests bench
+	$(BIN)/ruff check bot coach testkit tests bench
 	$(BIN)/mypy
 
 lint: check

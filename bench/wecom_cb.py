@@ -1,7 +1,7 @@
 """Part 3: WeCom callbacks.
 
 `repcoach run` with only WeCom enabled (its reply API pointed at the loopback WeCom simulator
-of tests/fakes/wecom_sim.py, in a process of its own: `bench.wecom_api`) receives bursts of
+of testkit/fakes/wecom_sim.py, in a process of its own: `bench.wecom_api`) receives bursts of
 concurrent encrypted callbacks, built beforehand with `bot.wecom.crypto` and
 `bot.wecom.xmlmsg` exactly as WeCom builds them: each a text message from a different member.
 Measured: the time from sending a callback to its HTTP 200, as WeCom would see it (it retries
@@ -47,7 +47,7 @@ from bench.stats import Summary, fmt, fmt_ratio, ratio
 from bot.wecom import crypto
 from bot.wecom.xmlmsg import build_envelope, text_message_xml
 from coach.store.migrate import upgrade
-from tests.fakes.wecom_sim import random_aes_key
+from testkit.fakes.wecom_sim import random_aes_key
 
 PATH = "/wecom/callback"
 RATIO_TARGET = 2.0

@@ -15,7 +15,7 @@ import yaml
 from coach.library import Library
 from coach.messages import Reply
 from coach.settings import EngineSettings
-from tests.channel_drivers import MemoryDriver
+from testkit.channel_drivers import MemoryDriver
 from tests.conftest import Clock
 from tests.test_transcripts import SCRIPTS, Script
 

@@ -1,6 +1,6 @@
 """Conversation scripts in `tests/transcripts/*.yaml`, run against the real engine and store,
 and, for scripts that list `channels: [memory, console, telegram, wecom]`, through each of
-those channels as a person on it would (tests/channel_drivers.py).
+those channels as a person on it would (testkit/channel_drivers.py).
 
 A script reads like a chat: the rep says or presses something, the bot's reply must contain
 some text (or offer some buttons), and the store must hold some rows. Steps:
@@ -33,7 +33,7 @@ from coach.engine import Engine
 from coach.library import Library
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from tests.channel_drivers import CHANNELS, Driver, Seen, driver_for
+from testkit.channel_drivers import CHANNELS, Driver, Seen, driver_for
 from tests.conftest import Clock
 
 SCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))

@@ -15,7 +15,7 @@ from bot.wecom.client import (
     WecomUnavailable,
     split_utf8,
 )
-from tests.fakes.wecom_sim import WecomSimulator
+from testkit.fakes.wecom_sim import WecomSimulator
 
 
 class FakeClock:

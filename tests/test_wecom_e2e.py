@@ -25,9 +25,8 @@ from bot.wecom.xmlmsg import build_envelope, text_message_xml
 from coach.engine import Engine
 from coach.settings import EngineSettings
 from coach.store.repo import Directory, RepStore
-from tests.conftest import Clock
-from tests.fakes.wecom_sim import SentMessage, WecomSimulator
-from tests.wecom_support import (
+from testkit.fakes.wecom_sim import SentMessage, WecomSimulator
+from testkit.wecom_support import (
     STORED_TABLES,
     Rep,
     SlowDown,
@@ -43,6 +42,7 @@ from tests.wecom_support import (
     shown,
     wecom_settings,
 )
+from tests.conftest import Clock
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.fakes.wecom_sim import SentMessage, WecomSimulator
-from tests.wecom_support import (
+from testkit.fakes.wecom_sim import SentMessage, WecomSimulator
+from testkit.wecom_support import (
     Rep,
     buttons,
     card_text,

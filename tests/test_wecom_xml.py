@@ -23,7 +23,7 @@ from bot.wecom.xmlmsg import (
     template_card_event_xml,
     text_message_xml,
 )
-from tests.fakes.wecom_sim import WecomSimulator
+from testkit.fakes.wecom_sim import WecomSimulator
 
 CORP = "ww_test_corp"
 KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
