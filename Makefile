@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint unit system-deps bench clean
+.PHONY: run test check lint transcripts unit system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,13 +23,17 @@ check: $(STAMP)
 
 lint: check
 
+# The shipped conversation transcripts, run as an author runs them (engine alone, SQLite).
+transcripts: $(STAMP)
+	$(BIN)/repcoach test -q tests/transcripts --playbooks playbooks
+
 system-deps:
 	bash .ci/install-system-deps.sh
 
 unit: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
-test: check unit
+test: check transcripts unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

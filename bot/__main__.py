@@ -1,4 +1,4 @@
-"""The `repcoach` command: chat | run | check | enroll | revoke | ae | db upgrade.
+"""The `repcoach` command: chat | run | check | test | enroll | revoke | ae | db upgrade.
 
 This is the only place that exits the process: library code raises, and here each error
 becomes one clear line and an exit status an admin's script can test.
@@ -59,6 +59,38 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     print(f"ok: {directory}")
     return 0
+
+
+DEFAULT_TRANSCRIPTS = Path("tests") / "transcripts"
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """`repcoach test [DIR]`: conversation transcripts against the playbooks, each in a
+    throwaway database; every failed step printed with what was expected and what came."""
+    from testkit.suite import run_suite
+
+    playbooks = Path(args.playbooks) if args.playbooks else _config(args).playbook_dir
+    try:
+        library = load_library(playbooks)
+    except PlaybookErrors as exc:
+        for issue in exc.issues:
+            print(issue)
+        print(f"cannot test: {len(exc.issues)} playbook problem(s) in {playbooks}",
+              file=sys.stderr)
+        return EXIT_PROBLEM
+    directory = Path(args.dir) if args.dir else DEFAULT_TRANSCRIPTS
+    result = run_suite(directory, library, all_channels=args.all_channels,
+                       progress=(lambda line: None) if args.quiet else print)
+    for issue in result.issues:
+        print(issue)
+    for failure in result.failures:
+        print(failure)
+    summary = (f"{result.passed} passed, {len(result.failures)} failed, "
+               f"{len(result.issues)} transcript problem(s) in {directory}")
+    print(summary if result.ok else summary + ("" if result.passed or result.failures
+                                                else " (no transcripts ran)"),
+          file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else EXIT_PROBLEM
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -287,6 +319,18 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate playbooks; non-zero exit on any problem")
     check.add_argument("dir", nargs="?", default=None)
     check.set_defaults(func=cmd_check)
+
+    test = sub.add_parser("test", help="run conversation transcripts against the playbooks; "
+                                       "non-zero exit on any failed step")
+    test.add_argument("dir", nargs="?", default=None,
+                      help=f"a transcript or a folder of them (default: {DEFAULT_TRANSCRIPTS})")
+    test.add_argument("--playbooks", default=None,
+                      help="playbook folder (default: the config's playbooks.dir)")
+    test.add_argument("--all-channels", action="store_true",
+                      help="also run each transcript through the channels it lists "
+                           "(console, and Telegram and WeCom on loopback fakes)")
+    test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    test.set_defaults(func=cmd_test)
 
     enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
     enroll.add_argument("--name", default=None)

@@ -118,10 +118,11 @@ class LoadResult:
 _PYDANTIC_CODES = {
     "missing": "missing-key",
     "extra_forbidden": "unknown-key",
+    "unexpected_keyword_argument": "unknown-key",
 }
 
 
-def _shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
+def shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
     issues = []
     for item in error.errors():
         loc = tuple(item["loc"])
@@ -184,7 +185,7 @@ def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]
     try:
         model = model_type.model_validate(raw)
     except ValidationError as exc:
-        return SourceFile(display, raw), [*issues, *_shape_issues(display, raw, exc)]
+        return SourceFile(display, raw), [*issues, *shape_issues(display, raw, exc)]
     return SourceFile(display, raw, model), issues
 
 
