@@ -18,6 +18,7 @@ run: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/repcoach check playbooks
+	$(BIN)/repcoach schema --check playbooks tests/transcripts
 	$(BIN)/ruff check bot coach testkit tests bench
 	$(BIN)/mypy
 

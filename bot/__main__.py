@@ -1,4 +1,4 @@
-"""The `repcoach` command: chat | run | check | test | enroll | revoke | ae | db upgrade.
+"""The `repcoach` command: chat | run | check | test | schema | enroll | revoke | ae | db upgrade.
 
 This is the only place that exits the process: library code raises, and here each error
 becomes one clear line and an exit status an admin's script can test.
@@ -91,6 +91,35 @@ def cmd_test(args: argparse.Namespace) -> int:
                                                 else " (no transcripts ran)"),
           file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else EXIT_PROBLEM
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """`repcoach schema [DIR...]`: regenerate the JSON Schemas from the models and point every
+    playbook and transcript in DIR at its schema; with --check, only say what is out of date."""
+    from bot import schemas
+
+    folders = [Path(d) for d in args.dirs] or [
+        d for d in (_config(args).playbook_dir, DEFAULT_TRANSCRIPTS) if d.is_dir()]
+    files = [f for folder in folders for f in sorted(folder.glob("*.yaml"))]
+    if args.check:
+        stale = [str(schemas.SCHEMA_DIR / name) for name in schemas.stale()]
+        unmarked = [str(f) for f in files
+                    if not f.read_text(encoding="utf-8").startswith(schemas.modeline(f) + "\n")]
+        for path in stale:
+            print(f"{path}: out of date")
+        for path in unmarked:
+            print(f"{path}:1: no '{schemas.MODELINE}...' line")
+        if stale or unmarked:
+            print("run `repcoach schema` to bring them up to date", file=sys.stderr)
+            return EXIT_PROBLEM
+        print("schemas are up to date")
+        return 0
+    for name in schemas.write():
+        print(f"wrote {schemas.SCHEMA_DIR / name}")
+    for file in files:
+        if schemas.add_modeline(file):
+            print(f"pointed {file} at its schema")
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -331,6 +360,15 @@ def parser() -> argparse.ArgumentParser:
                            "(console, and Telegram and WeCom on loopback fakes)")
     test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     test.set_defaults(func=cmd_test)
+
+    schema = sub.add_parser("schema", help="regenerate the JSON Schemas editors use and point "
+                                           "each playbook and transcript at its schema")
+    schema.add_argument("dirs", nargs="*",
+                        help="folders of YAML files to point at their schema (default: the "
+                             f"playbooks and {DEFAULT_TRANSCRIPTS})")
+    schema.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when a schema or a file is out of date")
+    schema.set_defaults(func=cmd_schema)
 
     enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
     enroll.add_argument("--name", default=None)
