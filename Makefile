@@ -19,6 +19,7 @@ run: $(STAMP)
 check: $(STAMP)
 	$(BIN)/repcoach check playbooks
 	$(BIN)/repcoach schema --check playbooks tests/transcripts
+	$(BIN)/repcoach docs --check
 	$(BIN)/ruff check bot coach testkit tests bench
 	$(BIN)/mypy
 

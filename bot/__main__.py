@@ -1,4 +1,5 @@
-"""The `repcoach` command: chat | run | check | test | schema | enroll | revoke | ae | db upgrade.
+"""The `repcoach` command: chat | run | check | test | schema | docs | enroll | revoke | ae |
+db upgrade.
 
 This is the only place that exits the process: library code raises, and here each error
 becomes one clear line and an exit status an admin's script can test.
@@ -87,9 +88,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(failure)
     summary = (f"{result.passed} passed, {len(result.failures)} failed, "
                f"{len(result.issues)} transcript problem(s) in {directory}")
-    print(summary if result.ok else summary + ("" if result.passed or result.failures
-                                                else " (no transcripts ran)"),
-          file=sys.stdout if result.ok else sys.stderr)
+    print(summary if result.passed or result.failures else summary + " (no transcripts ran)")
     return 0 if result.ok else EXIT_PROBLEM
 
 
@@ -119,6 +118,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
     for file in files:
         if schemas.add_modeline(file):
             print(f"pointed {file} at its schema")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """`repcoach docs`: rewrite the generated reference in docs/playbooks.md (every action,
+    every required message) from the code; with --check, exit 1 when it is stale."""
+    from bot import docgen
+
+    if args.check:
+        if docgen.is_current():
+            print(f"{docgen.GUIDE} is up to date")
+            return 0
+        print(f"{docgen.GUIDE}: out of date; run `repcoach docs`", file=sys.stderr)
+        return EXIT_PROBLEM
+    changed = docgen.write()
+    print(f"{'rewrote' if changed else 'unchanged:'} {docgen.GUIDE}")
     return 0
 
 
@@ -369,6 +384,12 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 when a schema or a file is out of date")
     schema.set_defaults(func=cmd_schema)
+
+    docs = sub.add_parser("docs", help="regenerate the action and message reference in "
+                                       "docs/playbooks.md from the code")
+    docs.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when the guide is out of date")
+    docs.set_defaults(func=cmd_docs)
 
     enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
     enroll.add_argument("--name", default=None)

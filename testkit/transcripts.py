@@ -270,12 +270,13 @@ class Script:
         raise StepFailed(Failure(self.file, step.line, step.describe(), expected, actual))
 
     def check_replies(self, seen: Seen, step: Step) -> None:
+        shown = seen.text + ("\n[buttons: " + " | ".join(seen.labels) + "]" if seen.labels else "")
         for wanted in step.expect:
             if wanted not in seen.text:
-                self._fail(step, f"{wanted!r} in the reply", seen.text)
+                self._fail(step, f"{wanted!r} in the reply", shown)
         for unwanted in step.reject:
             if unwanted in seen.text:
-                self._fail(step, f"no {unwanted!r} in the reply", seen.text)
+                self._fail(step, f"no {unwanted!r} in the reply", shown)
         for wanted in step.buttons:
             if not any(wanted in label for label in seen.labels):
                 self._fail(step, f"a button with {wanted!r}",

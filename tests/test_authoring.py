@@ -66,7 +66,7 @@ def test_a_changed_reply_shows_the_step_the_expected_and_the_actual_reply(
     assert "transcripts/greeting.yaml:3: say: /start" in done.stdout
     assert "expected: '想做什么？' in the reply" in done.stdout
     assert "今天要做点什么？" in done.stdout  # the reply the bot actually gave
-    assert "0 passed, 1 failed" in done.stderr
+    assert "0 passed, 1 failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
@@ -93,3 +93,32 @@ def test_a_broken_playbook_is_named_by_check_and_test(workdir: Path) -> None:
     assert tested.returncode == 1
     assert line in tested.stdout  # the same file:line list, so nothing runs on a broken set
     assert "cannot test: " in tested.stderr
+
+
+def example(name: str) -> str:
+    """A snippet of the worked example in docs/playbooks.md, as an author would copy it."""
+    guide = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    block = guide.split(f"<!-- example: {name} -->\n```yaml\n", 1)[1]
+    return block.split("```\n", 1)[0]
+
+
+def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
+    """Add the guide's quiz question and tactic, write its transcript, run `repcoach check`
+    and `repcoach test`: the new transcript passes, and the shipped quiz transcripts, which
+    answer 18 questions, fail with the reason the guide shows."""
+    quiz, tactics = workdir / "playbooks" / "quiz.yaml", workdir / "playbooks" / "next.yaml"
+    edit(quiz, "  - id: score\n", example("quiz-step") + "  - id: score\n")
+    edit(tactics, "  tactics:\n", "  tactics:\n" + example("tactic"))
+    (workdir / "transcripts" / "greeting.yaml").unlink()
+    (workdir / "transcripts" / "my_change_zh.yaml").write_text(example("transcript"), "utf-8")
+    checked = repcoach(workdir, "check", "playbooks")
+    assert checked.stdout == "ok: playbooks\n", checked.stdout + checked.stderr
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed, 0 failed" in done.stdout
+    shipped = repcoach(workdir, "test", str(ROOT / "tests" / "transcripts" / "quiz_zh.yaml"),
+                       "--playbooks", "playbooks")
+    assert shipped.returncode == 1
+    assert "quiz_zh.yaml:" in shipped.stdout
+    assert "expected: '🧭 你的思维偏好（满分 18）' in the reply" in shipped.stdout
+    assert "19/19 走出科室时，你脑子里想的第一件事是…" in shipped.stdout
