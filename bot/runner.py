@@ -2,6 +2,7 @@
 
 Reminders are read from the store on an interval, so they survive restarts and any worker
 can send them; each goes to the rep's identity on the first running channel that knows them.
+SIGHUP reloads the playbooks without a restart, after validating them.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import contextlib
 import gc
 import logging
 import signal
+from pathlib import Path
 from typing import Protocol
 
 from bot.config import AppConfig
 from bot.server import WebhookServer
 from coach.engine import Engine
+from coach.library import PlaybookErrors, load_library
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
 from coach.reminders import DueReminder
@@ -95,6 +98,39 @@ async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: 
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
+async def reload_playbooks(engine: Engine, directory: Path) -> bool:
+    """SIGHUP: validate the playbooks in `directory` and run them from the next turn. A set
+    with any problem is refused with the same `file:line: code: message` list as
+    `repcoach check`, and the running set stays. Loading runs in a thread: reps' turns go on
+    meanwhile."""
+    try:
+        library = await asyncio.to_thread(load_library, directory)
+    except PlaybookErrors as exc:
+        for issue in exc.issues:
+            log.error("%s", issue)
+        log.error("playbooks not reloaded: %d problem(s) in %s; still running the previous set",
+                  len(exc.issues), directory)
+        print(f"playbooks not reloaded: {len(exc.issues)} problem(s)", flush=True)
+        return False
+    engine.reload(library)
+    log.warning("playbooks reloaded from %s", directory)
+    print(f"playbooks reloaded: {len(library.playbooks)} from {directory}", flush=True)
+    return True
+
+
+def _on_hangup(engine: Engine, directory: Path, tasks: set[asyncio.Task[bool]],
+               lock: asyncio.Lock) -> None:
+    """Start a reload; reloads run one at a time, in the order the signals came."""
+
+    async def reload() -> bool:
+        async with lock:
+            return await reload_playbooks(engine, directory)
+
+    task = asyncio.get_running_loop().create_task(reload())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if config.channels.telegram.enabled:
@@ -110,7 +146,8 @@ def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> 
 
 async def run_channels(config: AppConfig, engine: Engine,
                        stop: asyncio.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or `stop` is set). Returns the process exit status."""
+    """Run until SIGINT/SIGTERM (or `stop` is set); SIGHUP reloads the playbooks. Returns the
+    process exit status."""
     server = WebhookServer()
     channels = build_channels(config, engine, server)
     if not channels:
@@ -123,6 +160,10 @@ async def run_channels(config: AppConfig, engine: Engine,
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[bool]] = set()
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, _on_hangup, engine, config.playbook_dir, reloads,
+                                asyncio.Lock())
     listens = [(c.listen, c.port) for c in (config.channels.telegram, config.channels.wecom)
                if c.enabled and _serves_http(config, c)]
     started: list[Channel] = []

@@ -66,6 +66,13 @@ class Engine:
         self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock())
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
+    def reload(self, library: Library) -> None:
+        """Run a new, already validated set of playbooks from the next turn on. A turn in
+        flight finishes on the pipeline it started with; the swap is one assignment, so no
+        turn sees half of each set."""
+        self.library = library
+        self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock())
+
     async def handle(self, incoming: Incoming, keep: Keep | None = None) -> TurnResult:
         """Handle one message; one identity's messages run one at a time, in arrival order.
 
