@@ -163,11 +163,6 @@ class Engine:
                 *due_adverse_events(self.database, self.library, now, channels,
                                     self.settings.utc_offset_hours)]
 
-    def due_nudges(self, channels: list[str]) -> list[DueNudge]:
-        """Weekly re-evaluation proposals for reps whose week has come round."""
-        return [nudge for rep_id in self.reps_due_for_nudge()
-                if (nudge := self.nudge_for(rep_id, channels)) is not None]
-
     def reps_due_for_nudge(self) -> list[int]:
         return nudges.reps_due(self.database, self.clock())
 

@@ -44,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from coach.engine import Engine
 from coach.library import Library
 from coach.loader import Issue, LineList, LineMap, read_positioned, shape_issues
+from coach.nudges import DueNudge
 from coach.settings import EngineSettings
 from coach.store.database import Database
 from testkit.channel_drivers import CHANNELS, Driver, Seen
@@ -205,6 +206,12 @@ class StepFailed(AssertionError):
         self.failure = failure
 
 
+def due_nudges(engine: Engine, channels: list[str]) -> list[DueNudge]:
+    """The weekly nudges due now, taken rep by rep as bot/runner.py takes them."""
+    return [nudge for rep_id in engine.reps_due_for_nudge()
+            if (nudge := engine.nudge_for(rep_id, channels)) is not None]
+
+
 class Script:
     """One transcript being run: an engine on a throwaway database, a channel driver, a clock."""
 
@@ -289,8 +296,7 @@ class Script:
         due = self.engine.due_reminders([channel])
         replies = [r.reply for r in due if r.user_id == user]
         self.engine.mark_reminded(due)
-        nudges = self.engine.due_nudges([channel])
-        replies += [n.reply for n in nudges if n.user_id == user]
+        replies += [n.reply for n in due_nudges(self.engine, [channel]) if n.user_id == user]
         return await self.driver.push(replies)
 
     def count(self, table: str) -> int:
