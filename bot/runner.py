@@ -13,7 +13,7 @@ import gc
 import logging
 import signal
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.config import AppConfig
 from bot.server import WebhookServer
@@ -21,7 +21,7 @@ from coach.engine import Engine
 from coach.library import PlaybookErrors, load_library
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
-from coach.reminders import DueReminder
+from coach.reminders import DueReminder, ReminderKind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ class Channel(Protocol):
     async def recover(self) -> None: ...
 
 
+#: What a pass delivered: a reminder of its kind (by the follow-up's or event's id), or a
+#: weekly nudge (by the rep's id). Typed, so ids of different things never share one number
+#: line (they were once told apart by sign).
+DeliveredKind = ReminderKind | Literal["nudge"]
+
 MAX_REMINDER_BATCHES = 50  # per pass; the next pass picks up the rest
 
 
@@ -47,7 +52,7 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
 
     Reminders come in batches (100 follow-ups a query); a full batch delivered is followed by
     the next at once, so a Monday-morning peak goes out in minutes, not a batch a pass."""
-    sent: list[int] = []
+    sent: list[tuple[DeliveredKind, int]] = []  # (what, its id): a follow-up 7, rep 3's nudge
     for _ in range(MAX_REMINDER_BATCHES):
         due = await engine.call(engine.due_reminders, list(channels))
         delivered: list[DueReminder] = []
@@ -62,7 +67,7 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
                 failed.append(reminder)
         await engine.call(engine.mark_reminded, delivered)
         await engine.call(engine.postpone_reminders, failed)
-        sent += [r.ref for r in delivered]
+        sent += [(r.kind, r.ref) for r in delivered]
         if len(due) < REMINDER_BATCH or not delivered:
             break
     for rep_id in await engine.call(engine.reps_due_for_nudge):
@@ -71,7 +76,7 @@ async def send_due_reminders(engine: Engine, channels: dict[str, Channel]) -> in
             continue
         try:
             await channels[nudge.channel].deliver(nudge.user_id, [nudge.reply])
-            sent.append(-nudge.rep_id)
+            sent.append(("nudge", nudge.rep_id))
         except Exception:  # the nudge comes back next week; reminders matter more
             log.exception("weekly nudge for rep %s not delivered", nudge.rep_id)
     return len(sent)
