@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coach.issues import Issue
 from coach.library import Library
-from coach.loader import Issue
 from coach.store.migrate import upgrade
 from testkit.channel_drivers import driver_for
 from testkit.clock import Clock

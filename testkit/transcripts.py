@@ -42,8 +42,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from coach.engine import Engine
+from coach.issues import Issue, LineList, LineMap
 from coach.library import Library
-from coach.loader import Issue, LineList, LineMap, read_positioned, shape_issues
+from coach.loader import read_positioned, shape_issues
 from coach.nudges import DueNudge
 from coach.settings import EngineSettings
 from coach.store.database import Database
