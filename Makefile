@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint unit system-deps bench clean
+.PHONY: run test check lint transcripts unit system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,16 @@ run: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/repcoach check playbooks
-	$(BIN)/ruff check bot coach tests bench
+	$(BIN)/repcoach schema --check playbooks tests/transcripts
+	$(BIN)/repcoach docs --check
+	$(BIN)/ruff check bot coach testkit tests bench
 	$(BIN)/mypy
 
 lint: check
+
+# The shipped conversation transcripts, run as an author runs them (engine alone, SQLite).
+transcripts: $(STAMP)
+	$(BIN)/repcoach test -q tests/transcripts --playbooks playbooks
 
 system-deps:
 	bash .ci/install-system-deps.sh
@@ -29,7 +35,7 @@ system-deps:
 unit: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
-test: check unit
+test: check transcripts unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,4 +1,4 @@
-"""The loopback fake Bot API (tests/fakes/telegram_api.py) with what the drivers need to
+"""The loopback fake Bot API (testkit/fakes/telegram_api.py) with what the drivers need to
 know cheaply: each chat's bot messages, and the calls made for the turn in flight per chat.
 
 The fake's own inspection helpers scan every message ever sent, which is fine in a test and
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.telegram_api import Call, FakeTelegram, SentMessage, UploadedFile
+from testkit.fakes.telegram_api import Call, FakeTelegram, SentMessage, UploadedFile
 
 TOKEN = "123456:BENCH"
 

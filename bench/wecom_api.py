@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from tests.fakes.wecom_sim import WecomSimulator
+from testkit.fakes.wecom_sim import WecomSimulator
 
 
 def control_app(sim: WecomSimulator) -> web.Application:

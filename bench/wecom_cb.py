@@ -1,9 +1,9 @@
 """Part 3: WeCom callbacks.
 
 `repcoach run` with only WeCom enabled (its reply API pointed at the loopback WeCom simulator
-of tests/fakes/wecom_sim.py, in a process of its own: `bench.wecom_api`) receives bursts of
-concurrent encrypted callbacks, built beforehand with `bot.wecom.crypto` and
-`bot.wecom.xmlmsg` exactly as WeCom builds them: each a text message from a different member.
+of testkit/fakes/wecom_sim.py, in a process of its own: `bench.wecom_api`) receives bursts of
+concurrent encrypted callbacks, built beforehand with `testkit.wecom_messages` exactly as
+WeCom builds them: each a text message from a different member.
 Measured: the time from sending a callback to its HTTP 200, as WeCom would see it (it retries
 after 5 s). RepCoach answers at once and coaches in the background, so the background turns
 of a burst compete with the answers of the same burst, as they would in production.
@@ -45,9 +45,9 @@ from bench.profiling import Sampler, summarize
 from bench.report import Check, Part, Row
 from bench.stats import Summary, fmt, fmt_ratio, ratio
 from bot.wecom import crypto
-from bot.wecom.xmlmsg import build_envelope, text_message_xml
 from coach.store.migrate import upgrade
-from tests.fakes.wecom_sim import random_aes_key
+from testkit.fakes.wecom_sim import random_aes_key
+from testkit.wecom_messages import build_envelope, encrypt, text_message_xml
 
 PATH = "/wecom/callback"
 RATIO_TARGET = 2.0
@@ -82,7 +82,7 @@ def build_burst(corp: Corp, users: list[str], text: str) -> list[Callback]:
     for user in users:
         xml = text_message_xml(to_user=corp.corp_id, from_user=user, create_time=now,
                                content=text, msg_id=str(next(_msg_ids)), agent_id=corp.agent_id)
-        encrypted = crypto.encrypt(xml, corp.encoding_aes_key, corp.corp_id)
+        encrypted = encrypt(xml, corp.encoding_aes_key, corp.corp_id)
         timestamp, nonce = str(now), str(secrets.randbelow(10**10))
         signature = crypto.signature(corp.token, timestamp, nonce, encrypted)
         body = build_envelope(encrypted, corp.corp_id, corp.agent_id).encode("utf-8")

@@ -1,4 +1,5 @@
-"""The `repcoach` command: chat | run | check | enroll | revoke | ae | db upgrade.
+"""The `repcoach` command: chat | run | check | test | schema | docs | enroll | revoke | ae |
+db upgrade.
 
 This is the only place that exits the process: library code raises, and here each error
 becomes one clear line and an exit status an admin's script can test.
@@ -62,6 +63,81 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(issues)} problem(s) in {directory}", file=sys.stderr)
         return EXIT_PROBLEM
     print(f"ok: {directory}")
+    return 0
+
+
+DEFAULT_TRANSCRIPTS = Path("tests") / "transcripts"
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """`repcoach test [DIR]`: conversation transcripts against the playbooks, each in a
+    throwaway database; every failed step printed with what was expected and what came."""
+    from testkit.suite import run_suite
+
+    playbooks = Path(args.playbooks) if args.playbooks else _config(args).playbook_dir
+    try:
+        library = load_library(playbooks)
+    except PlaybookErrors as exc:
+        for issue in exc.issues:
+            print(issue)
+        print(f"cannot test: {len(exc.issues)} playbook problem(s) in {playbooks}",
+              file=sys.stderr)
+        return EXIT_PROBLEM
+    directory = Path(args.dir) if args.dir else DEFAULT_TRANSCRIPTS
+    result = run_suite(directory, library, all_channels=args.all_channels,
+                       progress=(lambda line: None) if args.quiet else print)
+    for issue in result.issues:
+        print(issue)
+    for failure in result.failures:
+        print(failure)
+    summary = (f"{result.passed} passed, {len(result.failures)} failed, "
+               f"{len(result.issues)} transcript problem(s) in {directory}")
+    print(summary if result.passed or result.failures else summary + " (no transcripts ran)")
+    return 0 if result.ok else EXIT_PROBLEM
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """`repcoach schema [DIR...]`: regenerate the JSON Schemas from the models and point every
+    playbook and transcript in DIR at its schema; with --check, only say what is out of date."""
+    from bot import schemas
+
+    folders = [Path(d) for d in args.dirs] or [
+        d for d in (_config(args).playbook_dir, DEFAULT_TRANSCRIPTS) if d.is_dir()]
+    files = [f for folder in folders for f in sorted(folder.glob("*.yaml"))]
+    if args.check:
+        stale = [str(schemas.SCHEMA_DIR / name) for name in schemas.stale()]
+        unmarked = [str(f) for f in files
+                    if not f.read_text(encoding="utf-8").startswith(schemas.modeline(f) + "\n")]
+        for path in stale:
+            print(f"{path}: out of date")
+        for path in unmarked:
+            print(f"{path}:1: no '{schemas.MODELINE}...' line")
+        if stale or unmarked:
+            print("run `repcoach schema` to bring them up to date", file=sys.stderr)
+            return EXIT_PROBLEM
+        print("schemas are up to date")
+        return 0
+    for name in schemas.write():
+        print(f"wrote {schemas.SCHEMA_DIR / name}")
+    for file in files:
+        if schemas.add_modeline(file):
+            print(f"pointed {file} at its schema")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """`repcoach docs`: rewrite the generated reference in docs/playbooks.md (every action,
+    every required message) from the code; with --check, exit 1 when it is stale."""
+    from bot import docgen
+
+    if args.check:
+        if docgen.is_current():
+            print(f"{docgen.GUIDE} is up to date")
+            return 0
+        print(f"{docgen.GUIDE}: out of date; run `repcoach docs`", file=sys.stderr)
+        return EXIT_PROBLEM
+    changed = docgen.write()
+    print(f"{'rewrote' if changed else 'unchanged:'} {docgen.GUIDE}")
     return 0
 
 
@@ -291,6 +367,33 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate playbooks; non-zero exit on any problem")
     check.add_argument("dir", nargs="?", default=None)
     check.set_defaults(func=cmd_check)
+
+    test = sub.add_parser("test", help="run conversation transcripts against the playbooks; "
+                                       "non-zero exit on any failed step")
+    test.add_argument("dir", nargs="?", default=None,
+                      help=f"a transcript or a folder of them (default: {DEFAULT_TRANSCRIPTS})")
+    test.add_argument("--playbooks", default=None,
+                      help="playbook folder (default: the config's playbooks.dir)")
+    test.add_argument("--all-channels", action="store_true",
+                      help="also run each transcript through the channels it lists "
+                           "(console, and Telegram and WeCom on loopback fakes)")
+    test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    test.set_defaults(func=cmd_test)
+
+    schema = sub.add_parser("schema", help="regenerate the JSON Schemas editors use and point "
+                                           "each playbook and transcript at its schema")
+    schema.add_argument("dirs", nargs="*",
+                        help="folders of YAML files to point at their schema (default: the "
+                             f"playbooks and {DEFAULT_TRANSCRIPTS})")
+    schema.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when a schema or a file is out of date")
+    schema.set_defaults(func=cmd_schema)
+
+    docs = sub.add_parser("docs", help="regenerate the action and message reference in "
+                                       "docs/playbooks.md from the code")
+    docs.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when the guide is out of date")
+    docs.set_defaults(func=cmd_docs)
 
     enroll = sub.add_parser("enroll", help="create a rep and print a one-time code")
     enroll.add_argument("--name", default=None)

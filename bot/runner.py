@@ -2,7 +2,8 @@
 
 Reminders are read from the store on an interval, so they survive restarts and any worker
 can send them; each goes to the rep's identity on the first running channel that knows them,
-claimed by one worker and sent from the outbox (coach/claims.py).
+claimed by one worker and sent from the outbox (coach/claims.py). SIGHUP reloads the
+playbooks without a restart, after validating them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ from bot.server import WebhookServer
 from coach.claims import Outgoing
 from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
+from coach.library import PlaybookErrors, load_library
 from coach.mailbox import RETRY_AFTER, Mailbox, StoredReply
 from coach.messages import Reply
 from coach.reminders import BATCH as REMINDER_BATCH
@@ -134,6 +137,39 @@ async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: 
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
+async def reload_playbooks(engine: Engine, directory: Path) -> bool:
+    """SIGHUP: validate the playbooks in `directory` and run them from the next turn. A set
+    with any problem is refused with the same `file:line: code: message` list as
+    `repcoach check`, and the running set stays. Loading runs in a thread: reps' turns go on
+    meanwhile."""
+    try:
+        library = await asyncio.to_thread(load_library, directory)
+    except PlaybookErrors as exc:
+        for issue in exc.issues:
+            log.error("%s", issue)
+        log.error("playbooks not reloaded: %d problem(s) in %s; still running the previous set",
+                  len(exc.issues), directory)
+        print(f"playbooks not reloaded: {len(exc.issues)} problem(s)", flush=True)
+        return False
+    engine.reload(library)
+    log.warning("playbooks reloaded from %s", directory)
+    print(f"playbooks reloaded: {len(library.playbooks)} from {directory}", flush=True)
+    return True
+
+
+def _on_hangup(engine: Engine, directory: Path, tasks: set[asyncio.Task[bool]],
+               lock: asyncio.Lock) -> None:
+    """Start a reload; reloads run one at a time, in the order the signals came."""
+
+    async def reload() -> bool:
+        async with lock:
+            return await reload_playbooks(engine, directory)
+
+    task = asyncio.get_running_loop().create_task(reload())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if config.channels.telegram.enabled:
@@ -149,7 +185,8 @@ def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> 
 
 async def run_channels(config: AppConfig, engine: Engine,
                        stop: asyncio.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or `stop` is set). Returns the process exit status."""
+    """Run until SIGINT/SIGTERM (or `stop` is set); SIGHUP reloads the playbooks. Returns the
+    process exit status."""
     server = WebhookServer()
     channels = build_channels(config, engine, server)
     if not channels:
@@ -162,6 +199,10 @@ async def run_channels(config: AppConfig, engine: Engine,
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[bool]] = set()
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, _on_hangup, engine, config.playbook_dir, reloads,
+                                asyncio.Lock())
     listens = [(c.listen, c.port) for c in (config.channels.telegram, config.channels.wecom)
                if c.enabled and _serves_http(config, c)]
     if engine.documents is not None:

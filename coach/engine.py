@@ -79,6 +79,14 @@ class Engine:
         self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock(), documents)
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
+    def reload(self, library: Library) -> None:
+        """Run a new, already validated set of playbooks from the next turn on. A turn in
+        flight finishes on the pipeline it started with; the swap is one assignment, so no
+        turn sees half of each set."""
+        self.library = library
+        self.pipeline = TurnPipeline(library, self.settings, lambda: self.clock(),
+                                     self.documents)
+
     async def handle(self, incoming: Incoming, keep: Keep | None = None) -> TurnResult:
         """Handle one message; one identity's messages run one at a time, in arrival order.
 
@@ -183,11 +191,6 @@ class Engine:
         """`claim_reminders` handing them to the caller, not to an outbox (tests, tools):
         claimed and marked sent as they are returned."""
         return self.claim_reminders(channels, _as_is)
-
-    def due_nudges(self, channels: list[str]) -> list[DueNudge]:
-        """Weekly re-evaluation proposals for reps whose week has come round, claimed."""
-        return [nudge for rep_id in self.reps_due_for_nudge()
-                for nudge in self.claim_nudge(rep_id, channels, _as_is)]
 
     def reps_due_for_nudge(self) -> list[int]:
         return nudges.reps_due(self.database, self.clock())

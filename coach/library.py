@@ -8,8 +8,8 @@ from typing import Any
 
 from coach.capture import LEXICON_FILE, Lexicon, load_lexicon
 from coach.compliance import Guard, GuardConfigError, load_guard
-from coach.loader import Issue, load_directory
-from coach.numbers import is_number
+from coach.issues import Issue
+from coach.loader import load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render
 from coach.validate import validate
@@ -95,13 +95,7 @@ def _load_guard(directory: Path) -> tuple[Guard | None, list[Issue]]:
     try:
         return load_guard(path), []
     except GuardConfigError as exc:
-        issues = []
-        for problem in exc.problems:
-            where, _, message = problem.partition(": ")
-            file, _, line = where.rpartition(":")
-            issues.append(Issue(file or str(path), int(line) if is_number(line) else 1,
-                                "bad-rule", message or problem))
-        return None, issues
+        return None, exc.issues
 
 
 def _load_lexicon(directory: Path) -> tuple[Lexicon | None, list[Issue]]:

@@ -14,35 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from coach.issues import Issue, Issues, LineList, LineMap
 from coach.playbook import LOCALES, Catalog, Playbook
-
-
-@dataclass(frozen=True, order=True)
-class Issue:
-    """One problem in a playbook, printed as `file:line: code: message`."""
-
-    file: str
-    line: int
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.code}: {self.message}"
-
-
-class LineMap(dict[Any, Any]):
-    """A YAML mapping that knows the line of itself and of each key (1-based)."""
-
-    line: int = 1
-    key_lines: dict[Any, int]
-
-
-class LineList(list[Any]):
-    """A YAML sequence that knows the line of itself and of each item (1-based)."""
-
-    line: int = 1
-    item_lines: list[int]
-
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -81,25 +54,6 @@ _PositionLoader.add_constructor(
 )
 
 
-def line_of(raw: Any, path: tuple[Any, ...]) -> int:
-    """The line of the deepest node along `path` that exists in the raw YAML."""
-    node = raw
-    line = getattr(raw, "line", 1)
-    for part in path:
-        if isinstance(node, LineMap) and part in node:
-            line = node.key_lines.get(part, line)
-            node = node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.item_lines[part]
-            node = node[part]
-        else:
-            break
-        inner = getattr(node, "line", None)
-        if isinstance(inner, int) and not isinstance(node, LineMap | LineList):
-            line = inner
-    return line
-
-
 @dataclass
 class SourceFile:
     """A parsed file: its display path, raw positioned data and the model built from it."""
@@ -115,20 +69,11 @@ class LoadResult:
     issues: list[Issue] = field(default_factory=list)
 
 
-_PYDANTIC_CODES = {
-    "missing": "missing-key",
-    "extra_forbidden": "unknown-key",
-}
-
-
-def _shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
-    issues = []
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        code = _PYDANTIC_CODES.get(item["type"], "bad-value")
-        where = ".".join(str(p) for p in loc) or "(top)"
-        issues.append(Issue(path, line_of(raw, loc), code, f"{where}: {item['msg']}"))
-    return issues
+def shape_issues(path: str, raw: Any, error: ValidationError) -> list[Issue]:
+    """Pydantic's complaints about a file's shape, each at the line of the key it names."""
+    issues = Issues(path, raw)
+    issues.add_validation_error(error)
+    return issues.items
 
 
 def _locale_issues(display: str, raw: Any, path: tuple[Any, ...] = ()) -> list[Issue]:
@@ -184,7 +129,7 @@ def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]
     try:
         model = model_type.model_validate(raw)
     except ValidationError as exc:
-        return SourceFile(display, raw), [*issues, *_shape_issues(display, raw, exc)]
+        return SourceFile(display, raw), [*issues, *shape_issues(display, raw, exc)]
     return SourceFile(display, raw, model), issues
 
 

@@ -7,7 +7,7 @@ lets one engine serve the console, Telegram and WeCom alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 AttachmentKind = Literal["photo", "document"]
@@ -75,13 +75,3 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
     toast: bool = False
-
-
-@dataclass(frozen=True)
-class Outbound:
-    """Replies the engine sends on its own initiative (reminders), addressed to a rep's
-    identity on one channel."""
-
-    channel: str
-    user_id: str
-    replies: tuple[Reply, ...] = field(default_factory=tuple)

@@ -48,7 +48,7 @@ ReminderKind = Literal["followup", "adverse_event", "escalation"]
 @dataclass(frozen=True)
 class DueReminder:
     kind: ReminderKind
-    ref: int  # the follow-up's or the adverse event's id
+    ref: int  # the id of what `kind` names: the follow-up's, or the adverse event's
     channel: str
     user_id: str
     reply: Reply

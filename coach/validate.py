@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from coach.actions import REGISTRY
-from coach.loader import Issue, LoadResult, SourceFile, line_of
+from coach.issues import Issue, line_of
+from coach.loader import LoadResult, SourceFile
 from coach.playbook import (
     END,
     LOCALES,

@@ -13,7 +13,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.store.migrate import upgrade
 from coach.testing import MemoryChat
+from testkit.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOKS = ROOT / "playbooks"
@@ -103,19 +103,6 @@ def lexicon() -> Lexicon:
     loaded, problems = load_lexicon(PLAYBOOKS / "capture" / "lexicon.yaml")
     assert loaded is not None, problems
     return loaded
-
-
-class Clock:
-    """A clock the test moves by hand; starts on a Sunday morning, Beijing time."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 22, 2, 0, 0)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

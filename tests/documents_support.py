@@ -19,9 +19,9 @@ from coach.documents.shelf import DocumentShelf
 from coach.engine import Engine
 from coach.store.models import Account, QuizResult, Rep
 from coach.testing import MemoryChat
+from testkit.wecom_support import free_port
 from tests.conftest import Clock
 from tests.support.browser import Rendered, render
-from tests.wecom_support import free_port
 
 SECRET = b"test-signing-secret"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_.-]+")

@@ -20,6 +20,7 @@ from coach.library import Library, check_directory
 from coach.store.models import Account
 from coach.templating import evaluate
 from coach.testing import MemoryChat
+from testkit.transcripts import due_nudges
 from tests.conftest import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ def test_weekly_nudges_rotate_through_every_card(chat: MemoryChat, engine: Engin
     clock.advance(days=91)
     titles = []
     for _week in range(len(cards) + 1):
-        nudges = engine.due_nudges([chat.channel])
+        nudges = due_nudges(engine, [chat.channel])
         assert len(nudges) == 1
         titles.append(_card_title(nudges[0].reply.text))
         clock.advance(days=7)

@@ -362,13 +362,12 @@ def _line(source: str, marker: str, nth: int = 1) -> int:
 def _problems(path: Path) -> dict[int, str]:
     with pytest.raises(GuardConfigError) as caught:
         load_guard(path)
-    problems = caught.value.problems
-    assert problems and all(p.startswith(f"{path}:") for p in problems)
-    assert str(caught.value) == "\n".join(problems)
+    issues = caught.value.issues
+    assert issues and all(issue.file == str(path) for issue in issues)
+    assert str(caught.value) == "\n".join(str(issue) for issue in issues)
     by_line: dict[int, str] = {}
-    for problem in problems:
-        line, message = problem[len(f"{path}:"):].split(":", 1)
-        by_line[int(line)] = by_line.get(int(line), "") + message
+    for issue in issues:
+        by_line[issue.line] = by_line.get(issue.line, "") + " " + issue.message
     return by_line
 
 
@@ -406,13 +405,13 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     path.write_text("version: 1\nkinds: [\n  - a\nredact: x\n", encoding="utf-8")
     with pytest.raises(GuardConfigError) as caught:
         load_guard(path)
-    (problem,) = caught.value.problems
-    assert re.match(rf"{re.escape(str(path))}:\d+: YAML syntax", problem)
-    assert str(caught.value) == problem
+    (issue,) = caught.value.issues
+    assert (issue.file, issue.code) == (str(path), "yaml-syntax") and issue.line > 1
+    assert str(caught.value) == str(issue)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(GuardConfigError, match=":1: cannot read"):
+    with pytest.raises(GuardConfigError, match=":1: unreadable: "):
         load_guard(tmp_path / "nope.yaml")
 
 

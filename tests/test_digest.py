@@ -31,9 +31,11 @@ from coach.store.database import Database
 from coach.store.models import DigestSend, FollowUp, OutboxReply, Rep
 from coach.store.repo import RepStore
 from coach.testing import MemoryChat
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.telegram_support import TOKEN, TrackedChannel, running_bot, telegram_config
+from testkit.wecom_support import running_channel, shown
 from tests.conftest import Clock
-from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.wecom_sim import WecomSimulator
 from tests.team_support import (
     DIGEST_DUE,
     USERS,
@@ -42,8 +44,6 @@ from tests.team_support import (
     take_quiz,
     write_history,
 )
-from tests.telegram_support import TOKEN, TrackedChannel, running_bot, telegram_config
-from tests.wecom_support import running_channel, shown
 
 DIGEST = "📬"
 

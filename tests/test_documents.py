@@ -22,6 +22,11 @@ from bot.runner import document_shelf, run_channels
 from coach.documents.shelf import DocumentShelf, Opened, Refused, load_secret
 from coach.engine import Engine
 from coach.testing import MemoryChat
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.telegram_support import TOKEN, Person, running_bot
+from testkit.wecom_support import Rep as WecomRep
+from testkit.wecom_support import free_port, joined, running_channel
 from tests.conftest import Clock
 from tests.documents_support import (
     assert_readable_on_a_phone,
@@ -32,11 +37,6 @@ from tests.documents_support import (
     shelf_for,
     with_documents,
 )
-from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.wecom_sim import WecomSimulator
-from tests.telegram_support import TOKEN, Person, running_bot
-from tests.wecom_support import Rep as WecomRep
-from tests.wecom_support import free_port, joined, running_channel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*attribute `retry_after` will be of type:DeprecationWarning")

@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.telegram_api import SECRET_HEADER, FakeTelegram, image_size, parse_html
+from testkit.fakes.telegram_api import SECRET_HEADER, FakeTelegram, image_size, parse_html
 
 TOKEN = "123:ABC"
 REP = 42

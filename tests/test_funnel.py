@@ -13,10 +13,10 @@ from coach.charts import labels_in, stage_funnel
 from coach.engine import Engine
 from coach.messages import Reply
 from coach.testing import MemoryChat
-from tests.fakes.telegram_api import FakeTelegram
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.telegram_support import TOKEN, Person, running_bot
 from tests.support.drawing import recording
 from tests.team_support import TEAM_MOVES, TEAM_STAGES, USERS, enroll_team, write_history
-from tests.telegram_support import TOKEN, Person, running_bot
 
 STAGE_NAMES = {"awareness": "认知", "interest": "兴趣", "evaluation": "评估", "trial": "试用",
                "adoption": "采纳"}

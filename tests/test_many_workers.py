@@ -36,13 +36,13 @@ from coach.engine import utc_now
 from coach.store.database import Database
 from coach.store.models import Rep
 from coach.store.repo import Directory, RepStore
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.telegram_support import TOKEN
+from testkit.wecom_support import free_port, shown
 from tests.conftest import fresh_postgres
-from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.wecom_sim import WecomSimulator
 from tests.support.roundrobin import RoundRobin
-from tests.telegram_support import TOKEN
 from tests.test_telegram_process import _repcoach
-from tests.wecom_support import free_port, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "many-workers-secret"

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from coach.engine import Engine
 from coach.library import Library
 from coach.store.database import Database, StoreUnavailable
-from tests.fakes.wecom_sim import WecomSimulator
-from tests.wecom_support import (
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.wecom_support import (
     Rep,
     card_text,
     has_card,

@@ -10,14 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from coach.library import Library
 from coach.messages import Reply
-from coach.settings import EngineSettings
-from tests.channel_drivers import MemoryDriver
+from testkit.channel_drivers import MemoryDriver
+from testkit.transcripts import Script
 from tests.conftest import Clock
-from tests.test_transcripts import SCRIPTS, Script
+from tests.test_transcripts import SCRIPTS, load
 
 CJK_PUNCTUATION = "，。、；：！？）」』】》（「『【《"
 STRAY_SPACE = re.compile(rf"[ \t\u3000]+[{CJK_PUNCTUATION[:11]}]|[{CJK_PUNCTUATION}][ \t\u3000]+")
@@ -64,12 +63,12 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 async def test_every_reply_reads_as_words(path: Path, db_url: str, library: Library,
                                           clock: Clock) -> None:
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    transcript = load(path)
     driver = MemoryDriver()
-    script = Script(db_url, library, EngineSettings(**spec.get("settings", {})), clock, driver)
+    script = Script(db_url, library, transcript.settings, clock, driver, path.name)
     await driver.start(script.engine)
     try:
-        await script.run(spec["script"], path.name)
+        await script.run(transcript.script)
     finally:
         script.database.dispose()
     assert driver.chat is not None

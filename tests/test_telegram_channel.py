@@ -24,9 +24,8 @@ from coach.messages import Attachment, Choice, Incoming, Reply
 from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.turn.result import Outcome, TurnResult
-from tests.conftest import Clock
-from tests.fakes.telegram_api import SECRET_HEADER, FakeTelegram, SentMessage, image_size
-from tests.telegram_support import (
+from testkit.fakes.telegram_api import SECRET_HEADER, FakeTelegram, SentMessage, image_size
+from testkit.telegram_support import (
     TOKEN,
     Person,
     TrackedChannel,
@@ -36,6 +35,7 @@ from tests.telegram_support import (
     rows,
     running_bot,
 )
+from tests.conftest import Clock
 
 WANG, LI, STRANGER = 1001, 1002, 1003
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from coach.engine import Engine
 from coach.library import load_library
 from coach.store.database import Database
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_support import TOKEN
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.telegram_support import TOKEN
 from tests.test_telegram_process import _cli, _env, _repcoach, write_config
 
 ROOT = Path(__file__).resolve().parent.parent

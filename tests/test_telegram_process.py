@@ -21,8 +21,8 @@ import pytest
 
 from coach.charts import can_draw_chinese, labels_in
 from coach.library import Library, load_library
-from tests.fakes.telegram_api import FakeTelegram, image_size
-from tests.telegram_support import TOKEN, Person
+from testkit.fakes.telegram_api import FakeTelegram, image_size
+from testkit.telegram_support import TOKEN, Person
 
 ROOT = Path(__file__).resolve().parent.parent
 REP = 4242

@@ -16,12 +16,12 @@ from bot.wecom.crypto import (
     WecomCryptoError,
     decode_aes_key,
     decrypt,
-    encrypt,
     open_message,
     signature,
     verify_signature,
 )
-from bot.wecom.xmlmsg import build_envelope, parse_envelope, parse_event
+from bot.wecom.xmlmsg import parse_envelope, parse_event
+from testkit.wecom_messages import build_envelope, encrypt
 
 # Official vector (WeCom encryption appendix; the WXBizMsgCrypt samples in every language).
 CORP_ID = "wx5823bf96d3bd56c7"

@@ -21,13 +21,12 @@ from sqlalchemy.exc import OperationalError
 
 from bot.runner import send_due_reminders
 from bot.wecom import crypto
-from bot.wecom.xmlmsg import build_envelope, text_message_xml
 from coach.engine import Engine
 from coach.settings import EngineSettings
 from coach.store.repo import Directory, RepStore
-from tests.conftest import Clock
-from tests.fakes.wecom_sim import SentMessage, WecomSimulator
-from tests.wecom_support import (
+from testkit.fakes.wecom_sim import SentMessage, WecomSimulator
+from testkit.wecom_messages import build_envelope, encrypt, text_message_xml
+from testkit.wecom_support import (
     STORED_TABLES,
     Rep,
     SlowDown,
@@ -43,6 +42,7 @@ from tests.wecom_support import (
     shown,
     wecom_settings,
 )
+from tests.conftest import Clock
 
 
 @pytest.fixture
@@ -313,7 +313,7 @@ async def test_untrusted_callbacks_are_refused_and_store_nothing(
     def signed_envelope(encrypted: str) -> bytes:
         return build_envelope(encrypted, sim.corp_id, sim.agent_id).encode()
 
-    other_key = crypto.encrypt(message(), "A" * 43, sim.corp_id)
+    other_key = encrypt(message(), "A" * 43, sim.corp_id)
     async with running_channel(engine, sim) as channel:
         statuses = {
             "bad signature": await sim.post_callback(message(), msg_signature="0" * 40,

@@ -14,8 +14,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.fakes.wecom_sim import SentMessage, WecomSimulator
-from tests.wecom_support import (
+from testkit.fakes.wecom_sim import SentMessage, WecomSimulator
+from testkit.wecom_support import (
     Rep,
     buttons,
     card_text,
@@ -79,6 +79,15 @@ async def wait_for_line(stream: asyncio.StreamReader, marker: str) -> str:
             assert line, f"repcoach run ended before {marker!r}; stdout:\n{seen}"
             seen += line.decode()
     return seen
+
+
+async def stop(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM, as an admin stops the service; what it logged on the way out."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(15):
+        _, stderr = await process.communicate()
+    return stderr.decode()
 
 
 def quiz_question(messages: list[SentMessage]) -> bool:
@@ -158,12 +167,9 @@ async def test_repcoach_run_serves_a_rep_on_wecom(tmp_path: Path, sqlite_templat
             assert "⏰ 跟进提醒：李主任（泰山医院）" in card_text(reminder)
             assert [t for _, t in buttons(reminder)] == ["记录这次跟进", "改日期", "不用跟进了"]
         finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(15):
-                _, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    assert "Traceback" not in stderr.decode()
+            stderr = await stop(process)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
     with sqlite3.connect(database) as connection:
         [(scores, dominant)] = connection.execute(
             "SELECT scores, dominant FROM quiz_results").fetchall()

@@ -17,14 +17,14 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from tests.fakes.wecom_sim import WecomSimulator
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.wecom_support import free_port
 from tests.test_wecom_e2e_process import (
     environment,
     repcoach_command,
     wait_for_line,
     write_config,
 )
-from tests.wecom_support import free_port
 
 REPS = 20
 MESSAGES_PER_REP = 10

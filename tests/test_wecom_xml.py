@@ -10,20 +10,17 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from bot.wecom.crypto import WecomCryptoError, decrypt, encrypt, open_message
-from bot.wecom.xmlmsg import (
-    MAX_XML_BYTES,
-    WecomEvent,
-    WecomXmlError,
+from bot.wecom.crypto import WecomCryptoError, decrypt, open_message
+from bot.wecom.xmlmsg import MAX_XML_BYTES, WecomEvent, WecomXmlError, parse_envelope, parse_event
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.wecom_messages import (
     build_envelope,
     cdata,
+    encrypt,
     enter_agent_xml,
-    parse_envelope,
-    parse_event,
     template_card_event_xml,
     text_message_xml,
 )
-from tests.fakes.wecom_sim import WecomSimulator
 
 CORP = "ww_test_corp"
 KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

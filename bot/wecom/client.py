@@ -270,10 +270,6 @@ class WecomClient:
         arrived already); never for ordinary replies, which may rightly repeat."""
         return await self._send_split(user, "text", content, drop_repeat)
 
-    async def send_markdown(self, user: str, content: str) -> list[SendResult]:
-        """Send WeCom markdown (its own subset), split like `send_text`."""
-        return await self._send_split(user, "markdown", content)
-
     async def send_button_card(
         self,
         user: str,

@@ -22,7 +22,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import struct
 from typing import Literal
 
@@ -34,7 +33,6 @@ __all__ = [
     "WecomCryptoError",
     "decode_aes_key",
     "decrypt",
-    "encrypt",
     "open_message",
     "signature",
     "verify_signature",
@@ -111,31 +109,6 @@ def verify_signature(
 
 def _cipher(key: bytes) -> Cipher[modes.CBC]:
     return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
-
-
-def encrypt(
-    plaintext: bytes | str,
-    encoding_aes_key: str,
-    receive_id: str,
-    random16: bytes | None = None,
-) -> str:
-    """Encrypt a message the way WeCom does; returns the base64 ciphertext.
-
-    `random16` pins the 16 leading random bytes (tests, reproducible vectors); by default they
-    come from `os.urandom`.
-    """
-    key = decode_aes_key(encoding_aes_key)
-    if random16 is None:
-        random16 = os.urandom(_RANDOM_LEN)
-    if len(random16) != _RANDOM_LEN:
-        raise ValueError("random16 must be exactly 16 bytes")
-    message = plaintext.encode("utf-8") if isinstance(plaintext, str) else plaintext
-    body = random16 + struct.pack(">I", len(message)) + message + receive_id.encode("utf-8")
-    pad = BLOCK_SIZE - len(body) % BLOCK_SIZE  # 1..32, a full block when already aligned
-    body += bytes([pad]) * pad
-    encryptor = _cipher(key).encryptor()
-    ciphertext = encryptor.update(body) + encryptor.finalize()
-    return base64.b64encode(ciphertext).decode("ascii")
 
 
 def decrypt(encrypted_b64: str, encoding_aes_key: str, expected_receive_id: str) -> str:

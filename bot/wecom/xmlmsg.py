@@ -13,8 +13,8 @@ here with the standard library's expat, hardened the cheap, explicit way:
 
 Failures raise `WecomXmlError` with a `reason`, mirroring `WecomCryptoError`.
 
-Building goes the other way: `build_envelope` and the `*_xml` helpers produce what WeCom would
-send, for the simulator and the tests.
+Building goes the other way, and only WeCom (here: its simulator) does it:
+`testkit/wecom_messages.py`.
 """
 
 from __future__ import annotations
@@ -30,13 +30,8 @@ __all__ = [
     "WecomEvent",
     "WecomXmlError",
     "XmlErrorReason",
-    "build_envelope",
-    "cdata",
-    "enter_agent_xml",
     "parse_envelope",
     "parse_event",
-    "template_card_event_xml",
-    "text_message_xml",
 ]
 
 MAX_XML_BYTES = 64 * 1024
@@ -181,81 +176,4 @@ def parse_event(xml: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> WecomEve
         task_id=_text(root, "TaskId") or None,
         response_code=_text(root, "ResponseCode") or None,
         card_type=_text(root, "CardType") or None,
-    )
-
-
-# --- building (simulator, tests) --------------------------------------------------------
-
-
-def cdata(value: str) -> str:
-    """Wrap text in CDATA, splitting any `]]>` so the text survives any content."""
-    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def build_envelope(encrypted: str, to_user: str, agent_id: str | int) -> str:
-    """The outer callback body WeCom POSTs: `<xml><ToUserName/><AgentID/><Encrypt/></xml>`."""
-    return (
-        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<AgentID>{cdata(str(agent_id))}</AgentID>"
-        f"<Encrypt>{cdata(encrypted)}</Encrypt></xml>"
-    )
-
-
-def text_message_xml(
-    *,
-    to_user: str,
-    from_user: str,
-    create_time: int,
-    content: str,
-    msg_id: str,
-    agent_id: str | int,
-) -> str:
-    """A decrypted text message, as WeCom sends it."""
-    return (
-        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{create_time}</CreateTime>"
-        f"<MsgType>{cdata('text')}</MsgType>"
-        f"<Content>{cdata(content)}</Content>"
-        f"<MsgId>{msg_id}</MsgId>"
-        f"<AgentID>{agent_id}</AgentID></xml>"
-    )
-
-
-def enter_agent_xml(*, to_user: str, from_user: str, create_time: int, agent_id: str | int) -> str:
-    """The event WeCom sends when a member opens the app's conversation."""
-    return (
-        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{create_time}</CreateTime>"
-        f"<MsgType>{cdata('event')}</MsgType>"
-        f"<AgentID>{agent_id}</AgentID>"
-        f"<Event>{cdata('enter_agent')}</Event>"
-        f"<EventKey>{cdata('')}</EventKey></xml>"
-    )
-
-
-def template_card_event_xml(
-    *,
-    to_user: str,
-    from_user: str,
-    create_time: int,
-    agent_id: str | int,
-    event_key: str,
-    task_id: str,
-    response_code: str,
-    card_type: str = "button_interaction",
-) -> str:
-    """The event WeCom sends when a member presses a template-card button."""
-    return (
-        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{create_time}</CreateTime>"
-        f"<MsgType>{cdata('event')}</MsgType>"
-        f"<Event>{cdata('template_card_event')}</Event>"
-        f"<EventKey>{cdata(event_key)}</EventKey>"
-        f"<TaskId>{cdata(task_id)}</TaskId>"
-        f"<CardType>{cdata(card_type)}</CardType>"
-        f"<ResponseCode>{cdata(response_code)}</ResponseCode>"
-        f"<AgentID>{agent_id}</AgentID></xml>"
     )

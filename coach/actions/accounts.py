@@ -16,6 +16,8 @@ CARD_NOTES = 5
 
 @action("list_accounts", provides=("accounts", "account_count"))
 def list_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`accounts`: the rep's customers ({name, hospital, department, stage_name, style}),
+    recent first, and `account_count`."""
     accounts = [turn.account_view(a) for a in turn.store.active_accounts()]
     turn.vars["accounts"] = accounts
     turn.vars["account_count"] = len(accounts)
@@ -23,6 +25,9 @@ def list_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("account_overview", provides=("overview",))
 def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The current customer's card: `overview` holds `stage_history` ({date, stage_name,
+    previous_name}), `notes` ({date, text}, newest first), `style_history` ({date, letters,
+    confidence_pct}) and the open `objections` ({date, phrase, name})."""
     account = turn.require_account()
     library, locale = turn.library, turn.locale
     turn.vars["overview"] = {
@@ -53,6 +58,7 @@ def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("rename_account")
 def rename_account(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Rename the current customer to `new_name`."""
     new_name = str(turn.vars.get("new_name") or "").strip()
     if new_name:
         turn.store.rename(turn.require_account(), new_name, turn.now)
@@ -60,6 +66,8 @@ def rename_account(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("merge_accounts", args={"from": ()})
 def merge_accounts(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Merge the duplicate customer saved in the variable `from` names into the current one:
+    its notes and history move over and the duplicate is archived."""
     keep = turn.require_account()
     duplicate = turn.store.account(turn.vars.get(str(args["from"])))
     if duplicate is not None and duplicate.id != keep.id:
@@ -79,6 +87,7 @@ def describe_account(turn: Turn, args: Mapping[str, Any]) -> None:
 
 @action("archive_account")
 def archive_account(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Archive the current customer: off the lists and suggestions, history kept."""
     turn.store.archive(turn.require_account(), turn.now)
 
 
@@ -99,6 +108,7 @@ def list_notes(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("describe_note", provides=("picked_note",))
 def describe_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`picked_note`: the date and text of the note in `note_id`, to confirm before a move."""
     note = turn.store.note(turn.vars.get("note_id") or 0)
     turn.vars["picked_note"] = None if note is None else {
         "date": turn.local_date(note.created_at), "text": note.text}
@@ -119,6 +129,8 @@ def move_note(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("delete_note", provides=("deleted",))
 def delete_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Delete the note in `note_id`: its follow-ups and objections go, a safety report stays;
+    `deleted` says whether it went."""
     note = turn.store.note(turn.vars.get("note_id") or 0)
     turn.vars["deleted"] = note is not None
     if note is not None:

@@ -29,5 +29,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 
 @action("coaching_card", provides=("card",), content_check=_check)
 def coaching_card(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`card`: the coaching card of the moment (`cards` playbook) in the rotation, as the
+    catalog's `coaching_card` words it."""
     turn.vars["card"] = card_text(turn.library, turn.locale,
                                   rotation(turn.store.session, turn.rep, turn.now))

@@ -44,6 +44,7 @@ def show_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("take_kept_note", provides=("note",))
 def take_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Take the oldest kept note into `note` for `next: "@log"`."""
     kept = turn.state.take_parked()
     if kept is None:  # logged from elsewhere since it was offered
         turn.vars["note"] = None
@@ -55,5 +56,7 @@ def take_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("drop_kept_note", provides=("dropped",))
 def drop_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Drop the oldest note kept mid-question; `dropped.reports` counts its adverse events,
+    which stay stored."""
     kept = turn.state.take_parked()
     turn.vars["dropped"] = {"reports": len(kept.reports)} if kept is not None else None

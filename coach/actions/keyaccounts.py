@@ -229,6 +229,7 @@ def set_attitude(turn: Turn, args: Mapping[str, Any]) -> None:
 
 @action("set_adopter", args={"category": ADOPTERS})
 def set_adopter(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Set the current customer's adopter category (innovator .. laggard), as the rep judges it."""
     account = turn.require_account()
     account.adopter = str(args["category"])
     account.updated_at = turn.now

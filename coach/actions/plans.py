@@ -33,6 +33,8 @@ TRACKED = ("stage", "style", "tier", "quadrant", "goal_stage", "goal_date", "not
 
 @action("set_goal", provides=("goal",))
 def set_goal(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Store the goal for the current customer: `target_stage` by `target_date` (optional);
+    `goal` holds stage, stage_name and date, or none when no stage was chosen."""
     account = turn.require_account()
     stage = turn.vars.get("target_stage")
     if stage not in STAGES:
@@ -122,6 +124,9 @@ def _change_in_words(turn: Turn, content: Mapping[str, Any], change: dict[str, A
 
 @action("build_plan", provides=("plan",), content_check=_check_plan)
 def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The customer development plan for the current customer as an HTML document
+    (`content.document`, `content.filename`): facts, what changed since the last plan, ranked
+    tactics; `plan` holds what it says and the plan is stored."""
     account = turn.require_account()
     facts = _facts(turn, account)
     previous = turn.store.latest_plan(account)
@@ -179,6 +184,8 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 @action("add_lesson", args={"kind": ("stage_change", "lost", "win", "other")})
 def add_lesson(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Keep the lesson the rep typed (`lesson`, up to 500 characters) on the current customer,
+    filed under `kind`, so /cases finds it later; an empty answer keeps nothing."""
     text = str(turn.vars.get("lesson") or "").strip()
     if text:
         turn.store.add_lesson(turn.account(), str(args["kind"]), text[:500], turn.now)

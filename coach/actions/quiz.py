@@ -25,6 +25,10 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 
 @action("score_quiz", provides=("quiz",), content_check=_check)
 def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Score the thinking-preference quiz (choices scoring `dimensions: [A, B, C, D]`): `quiz`
+    holds `scores`, `dominant` (one or two letters), `ranked`, `least`, `least_score` and
+    `max_score`; the result is stored on the rep with this playbook's id and version.
+    `content.quadrants.X.name` must exist for X in A..D."""
     totals = scores(turn)
     top = dominant(totals, STYLES)
     turn.store.add_quiz_result(turn.playbook.id, turn.playbook.version, totals,

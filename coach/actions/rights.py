@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @action("export_data", provides=("export",))
 def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Everything stored about the rep as JSON and CSV attachments; `export` counts the
+    accounts and notes sent."""
     data = collect(turn.store.session, turn.rep)
     stamp = turn.local_now.strftime("%Y%m%d")
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.json", "application/json",

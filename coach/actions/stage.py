@@ -24,6 +24,10 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 
 @action("diagnose_stage", provides=("stage",), content_check=_check)
 def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Score the answers (choices scoring the five stages) into the current customer's
+    adoption stage: `stage` holds `key`, `name`, `confidence_pct`, `evidence`, `previous`,
+    `previous_name`, `changed` and `direction` (forward, back, same, first); stored as stage
+    history. `content.stages.KEY.name` must exist."""
     account = turn.require_account()
     totals = scores(turn)
     declines = [c for c in answered_choices(turn) if c.decline]

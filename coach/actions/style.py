@@ -25,6 +25,9 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 
 @action("assess_style", provides=("style",), content_check=_check)
 def assess_style(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Score the answers (choices scoring A..D) into the current customer's thinking style:
+    `style` holds `letters` (A or AC), `scores`, `confidence_pct`, `evidence`, `previous` and
+    `answered`; stored as a hypothesis and combined with earlier assessments."""
     account = turn.require_account()
     current = scores(turn)
     if observed_answers(turn) == 0:  # all "not sure": earlier hypotheses stay as they are

@@ -167,6 +167,9 @@ def blocked_tactics(turn: Turn, playbook: Playbook,
 
 @action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check)
 def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """Pick the next step for the current customer from `content.tactics` by stage and style,
+    answering open objections first and resting dismissed tactics: `tactic` holds id, text,
+    why and flex (or none when nothing fits); `cap_reached` when the daily limit is used."""
     account = turn.require_account()
     settings = turn.settings
     day_start = turn.day_start()

@@ -34,6 +34,8 @@ REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
 def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep's day: `agenda` (followups, crises, regressions, reports) and `agenda_items`
+    ({id, label}) to pick one."""
     store, session = turn.store, turn.store.session
     today = turn.local_now.date()
     accounts = {a.id: a for a in store.active_accounts()}

@@ -341,6 +341,11 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
 @action("log_visit", provides=("visit", "coaching", "compliance"),
         args={"updates": ("all", "none"), "earlier": ("replace", "keep")})
 def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
+    """Save the visit: the customer (a new one with hospital, department, title), the note,
+    its objections, the follow-up (replacing the customer's open ones unless `earlier: keep`),
+    the `updates` when `all`, and the safety reports the door took from this flow's texts.
+    Provides `visit` (note_id, due, action, created, objections, updates, risk, crisis),
+    `coaching` and `compliance` (redacted, flags, reports, issues)."""
     shown = turn.vars.get("proposal") or {}
     account, created = _customer(turn)
     proposal = _proposal(turn)

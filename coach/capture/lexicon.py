@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coach.loader import Issue, line_of, read_positioned
+from coach.issues import Issue, line_of
+from coach.loader import read_positioned
 
 __all__ = ["LEXICON_FILE", "Lexicon", "kind_of", "load_lexicon", "rank_of", "same_department",
            "title_in"]

@@ -37,7 +37,8 @@ from coach.compliance.prefilter import (
     needs_of,
 )
 from coach.compliance.validators import VALIDATORS, Validator
-from coach.loader import LineMap, line_of, read_positioned
+from coach.issues import Issue, Issues, LineMap
+from coach.loader import read_positioned
 
 #: Categories the engine knows how to explain; rules.yaml must explain each in zh and en.
 CATEGORIES: tuple[str, ...] = (
@@ -57,11 +58,11 @@ _MACRO = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 class GuardConfigError(Exception):
-    """rules.yaml is unusable; `problems` lists every problem as `file:line: message`."""
+    """rules.yaml is unusable; `issues` lists every problem with its file and line."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
 # --- shape ------------------------------------------------------------------------------------
@@ -234,21 +235,6 @@ class CompiledRules:
 # --- loading ----------------------------------------------------------------------------------
 
 
-class _Problems:
-    """Collects `file:line: message` strings against the positioned raw YAML."""
-
-    def __init__(self, display: str, raw: Any) -> None:
-        self.display = display
-        self.raw = raw
-        self.items: list[str] = []
-
-    def add(self, path: tuple[Any, ...], message: str) -> None:
-        self.items.append(f"{self.display}:{line_of(self.raw, path)}: {message}")
-
-    def at_line(self, line: int, message: str) -> None:
-        self.items.append(f"{self.display}:{line}: {message}")
-
-
 #: The company's product names (brand and generic, zh and en), beside rules.yaml: a note
 #: that names one shows exposure as surely as "我们的药" does.
 PRODUCTS_FILE = "products.yaml"
@@ -261,7 +247,8 @@ def load_products(path: Path) -> list[str]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     names = raw.get("products") if isinstance(raw, dict) else None
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise GuardConfigError([f"{path}:1: products must be a list of names"])
+        raise GuardConfigError([Issue(str(path), 1, "bad-products",
+                                      "products must be a list of names")])
     return [n.strip() for n in names]
 
 
@@ -272,24 +259,17 @@ def load_rules(path: Path, products: Sequence[str] = ()) -> CompiledRules:
     display = str(path)
     raw, issues = read_positioned(path, display)
     if raw is None and issues:
-        prefix = {"yaml-syntax": "YAML syntax: ", "unreadable": "cannot read: "}
-        raise GuardConfigError([f"{i.file}:{i.line}: {prefix.get(i.code, '')}{i.message}"
-                                for i in issues])
-    problems = _Problems(display, raw)
-    for issue in issues:
-        problems.at_line(issue.line, issue.message)
+        raise GuardConfigError(issues)
+    problems = Issues(display, raw, code="bad-rule")
+    problems.items.extend(issues)
     if not isinstance(raw, LineMap):
-        problems.at_line(1, "rules file must be a mapping")
+        problems.at_line(1, "rules file must be a mapping", "not-a-mapping")
         raise GuardConfigError(problems.items)
     try:
         spec = RulesFile.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            # pydantic adds the union member tried ("str", "list[str]") to the location
-            loc = tuple(p for p in loc if p not in ("str", "list[str]"))
-            where = ".".join(str(p) for p in loc) or "(top)"
-            problems.add(loc, f"{where}: {error['msg']}")
+        # pydantic adds the union member tried ("str", "list[str]") to the location
+        problems.add_validation_error(exc, skip=("str", "list[str]"))
         raise GuardConfigError(problems.items) from None
     names = sorted({*load_products(path.with_name(PRODUCTS_FILE)), *products})
     defines = dict(spec.defines)
@@ -301,7 +281,7 @@ def load_rules(path: Path, products: Sequence[str] = ()) -> CompiledRules:
     return compiled
 
 
-def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
+def _compile(spec: RulesFile, problems: Issues) -> CompiledRules | None:
     macros = _Macros(spec.defines, problems)
     regex = macros.regex
 
@@ -438,7 +418,7 @@ def _compile(spec: RulesFile, problems: _Problems) -> CompiledRules | None:
                          tuple(rules), dict(spec.explanations), placeholder_regex)
 
 
-def _compile_suppressors(spec: RulesFile, problems: _Problems,
+def _compile_suppressors(spec: RulesFile, problems: Issues,
                          macros: _Macros) -> dict[str, dict[str, Suppressor]]:
     result: dict[str, dict[str, Suppressor]] = {}
     for category, items in spec.suppressors.items():
@@ -468,7 +448,7 @@ def _compile_suppressors(spec: RulesFile, problems: _Problems,
 
 
 def _compile_quantity(item: RuleSpec, where: tuple[Any, ...], spec: RulesFile,
-                      problems: _Problems, macros: _Macros) -> Quantity | None:
+                      problems: Issues, macros: _Macros) -> Quantity | None:
     assert item.quantity is not None
     q = item.quantity
     compiled = macros.regex(q.pattern, (*where, "quantity", "pattern"))
@@ -501,7 +481,7 @@ def _gate(scan: re.Pattern[str], needs: Needs | None) -> Needs | None:
 
 
 def _check_lowercase(pattern: re.Pattern[str], where: tuple[Any, ...],
-                     problems: _Problems) -> None:
+                     problems: Issues) -> None:
     """An ignore_case pattern runs on lowercased text: an uppercase letter never matches."""
     upper = sorted({ch for ch in lowercase_violations(pattern)})
     if upper:
@@ -509,7 +489,7 @@ def _check_lowercase(pattern: re.Pattern[str], where: tuple[Any, ...],
                             f"{', '.join(upper)} in lowercase")
 
 
-def _check_unique_ids(problems: _Problems, section: str, ids: list[str]) -> None:
+def _check_unique_ids(problems: Issues, section: str, ids: list[str]) -> None:
     seen: set[str] = set()
     for index, rule_id in enumerate(ids):
         if rule_id in seen:
@@ -520,7 +500,7 @@ def _check_unique_ids(problems: _Problems, section: str, ids: list[str]) -> None
 class _Macros:
     """Expands `{{name}}` in patterns from `defines`, then compiles; problems are collected."""
 
-    def __init__(self, defines: Mapping[str, str | list[str]], problems: _Problems) -> None:
+    def __init__(self, defines: Mapping[str, str | list[str]], problems: Issues) -> None:
         self.defines = defines
         self.problems = problems
         self.cache: dict[str, str | None] = {}

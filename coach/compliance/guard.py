@@ -482,5 +482,5 @@ class Guard:
 
 def load_guard(path: Path, products: Sequence[str] = ()) -> Guard:
     """Load and compile rules.yaml (and the company's products.yaml beside it, plus
-    `products`); raises GuardConfigError with `file:line: message` lines."""
+    `products`); raises GuardConfigError listing every problem as an Issue (file, line, code)."""
     return Guard(load_rules(path, products))

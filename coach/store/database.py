@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -246,9 +246,6 @@ class Database:
                 f"the database at {self.engine.url.render_as_string(hide_password=True)} "
                 "is not at the current schema; run `repcoach db upgrade`"
             )
-
-    def has_tables(self) -> bool:
-        return bool(inspect(self.engine).get_table_names())
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

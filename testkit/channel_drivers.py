@@ -22,11 +22,11 @@ from bot.wecom.channel import WecomChannel
 from coach.engine import Engine
 from coach.messages import Reply
 from coach.testing import MemoryChat
-from tests.fakes.telegram_api import FakeTelegram, SentMessage
-from tests.fakes.wecom_sim import SentMessage as WecomMessage
-from tests.fakes.wecom_sim import WecomSimulator
-from tests.telegram_support import TOKEN, Person, TrackedChannel, running_bot
-from tests.wecom_support import Rep, buttons, numbered, running_channel, shown
+from testkit.fakes.telegram_api import FakeTelegram, SentMessage
+from testkit.fakes.wecom_sim import SentMessage as WecomMessage
+from testkit.fakes.wecom_sim import WecomSimulator
+from testkit.telegram_support import TOKEN, Person, TrackedChannel, running_bot
+from testkit.wecom_support import Rep, buttons, numbered, running_channel, shown
 
 __all__ = ["CHANNELS", "Driver", "Seen", "driver_for"]
 

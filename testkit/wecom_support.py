@@ -22,7 +22,7 @@ from bot.wecom.client import WecomClient
 from coach.engine import Engine
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from tests.fakes.wecom_sim import SentMessage, WecomSimulator
+from testkit.fakes.wecom_sim import SentMessage, WecomSimulator
 
 STORED_TABLES = ("reps", "identities", "conversations", "accounts", "notes", "followups",
                  "quiz_results", "processed_messages")

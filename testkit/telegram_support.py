@@ -22,7 +22,7 @@ from bot.config import TelegramConfig
 from bot.server import WebhookServer
 from bot.telegram import TelegramChannel
 from coach.engine import Engine
-from tests.fakes.telegram_api import CallbackPress, FakeTelegram, SentMessage
+from testkit.fakes.telegram_api import CallbackPress, FakeTelegram, SentMessage
 
 TOKEN = "123456:TEST-token_for-RepCoach"
 SETTLE = 10.0  # seconds an update may take, 429 back-offs included

@@ -38,8 +38,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.wecom import crypto
-from bot.wecom.xmlmsg import (
+from testkit.wecom_messages import (
     build_envelope,
+    encrypt,
     enter_agent_xml,
     template_card_event_xml,
     text_message_xml,
@@ -541,7 +542,7 @@ class WecomSimulator:
         url = self._callback_target()
         timestamp = timestamp or str(int(time.time()))
         nonce = nonce or str(secrets.randbelow(10**10))
-        encrypted = crypto.encrypt(xml_plaintext, self.encoding_aes_key, receive_id or self.corp_id)
+        encrypted = encrypt(xml_plaintext, self.encoding_aes_key, receive_id or self.corp_id)
         signature = msg_signature or crypto.signature(self.token, timestamp, nonce, encrypted)
         body = build_envelope(encrypted, self.corp_id, self.agent_id).encode("utf-8")
         params = {"msg_signature": signature, "timestamp": timestamp, "nonce": nonce}
@@ -642,7 +643,7 @@ class WecomSimulator:
         url = self._callback_target()
         timestamp = timestamp or str(int(time.time()))
         nonce = nonce or str(secrets.randbelow(10**10))
-        echostr = crypto.encrypt(echostr_plain, self.encoding_aes_key, self.corp_id)
+        echostr = encrypt(echostr_plain, self.encoding_aes_key, self.corp_id)
         signature = msg_signature or crypto.signature(self.token, timestamp, nonce, echostr)
         params = {
             "msg_signature": signature,

@@ -1,0 +1,96 @@
+"""Problems in the files authors write, each with its file and line: one type and one
+collector for the playbook loader, the validator, the note lexicon and the compliance rules,
+so `repcoach check`, `repcoach test` and a refused reload all print `file:line: code: message`
+and nothing formats a problem as text for another module to parse back.
+
+The positioned YAML containers live here too: a problem's place is a key path into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a playbook, printed as `file:line: code: message`."""
+
+    file: str
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.code}: {self.message}"
+
+
+class LineMap(dict[Any, Any]):
+    """A YAML mapping that knows the line of itself and of each key (1-based)."""
+
+    line: int = 1
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that knows the line of itself and of each item (1-based)."""
+
+    line: int = 1
+    item_lines: list[int]
+
+
+def line_of(raw: Any, path: tuple[Any, ...]) -> int:
+    """The line of the deepest node along `path` that exists in the raw YAML."""
+    node = raw
+    line = getattr(raw, "line", 1)
+    for part in path:
+        if isinstance(node, LineMap) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+        inner = getattr(node, "line", None)
+        if isinstance(inner, int) and not isinstance(node, LineMap | LineList):
+            line = inner
+    return line
+
+
+_PYDANTIC_CODES = {
+    "missing": "missing-key",
+    "extra_forbidden": "unknown-key",
+    "unexpected_keyword_argument": "unknown-key",
+}
+
+
+class Issues:
+    """Collects the problems of one file against its positioned YAML (`raw`): a problem is
+    placed by a key path, which becomes the line of the deepest key that exists."""
+
+    def __init__(self, file: str, raw: Any = None, code: str = "bad-value") -> None:
+        self.file = file
+        self.raw = raw
+        self.code = code
+        self.items: list[Issue] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def add(self, path: tuple[Any, ...], message: str, code: str | None = None) -> None:
+        self.items.append(Issue(self.file, line_of(self.raw, path), code or self.code, message))
+
+    def at_line(self, line: int, message: str, code: str | None = None) -> None:
+        self.items.append(Issue(self.file, line, code or self.code, message))
+
+    def add_validation_error(self, error: ValidationError,
+                             skip: tuple[str, ...] = ()) -> None:
+        """Each pydantic error at its key; `skip` drops location parts that name a union
+        member tried (`str`, `list[str]`) rather than a key of the file."""
+        for item in error.errors():
+            loc = tuple(part for part in item["loc"] if part not in skip)
+            where = ".".join(str(part) for part in loc) or "(top)"
+            self.add(loc, f"{where}: {item['msg']}", _PYDANTIC_CODES.get(item["type"]))

@@ -1,0 +1,124 @@
+"""A training manager changes a playbook and finds out what broke with `repcoach check` and
+`repcoach test` alone: each problem with its file and line, each failed step with the reply
+the transcript expected and the one the bot gave. Runs the real command in a process of its
+own, on a copy of the shipped playbooks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GREETING = """\
+covers: [menu]
+script:
+  - say: /start
+    expect: [想做什么？]
+    buttons: [记录拜访]
+"""
+
+
+def repcoach(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed `repcoach`, as an author types it, with no config file around."""
+    script = Path(sys.executable).with_name("repcoach")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    return subprocess.run([*command, *args], cwd=workdir, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """An author's folder: a copy of the playbooks and one transcript of their own."""
+    shutil.copytree(ROOT / "playbooks", tmp_path / "playbooks")
+    (tmp_path / "transcripts").mkdir()
+    (tmp_path / "transcripts" / "greeting.yaml").write_text(GREETING, encoding="utf-8")
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def run_changed_transcript(workdir: Path, old: str, new: str) -> subprocess.CompletedProcess[str]:
+    """`repcoach test` after the author changed `old` to `new` in their transcript."""
+    edit(workdir / "transcripts" / "greeting.yaml", old, new)
+    return repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+
+
+def test_a_transcript_that_holds_passes(workdir: Path) -> None:
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok   transcripts/greeting.yaml (memory)" in done.stdout
+    assert "1 passed, 0 failed" in done.stdout
+
+
+def test_a_changed_reply_shows_the_step_the_expected_and_the_actual_reply(
+        workdir: Path) -> None:
+    edit(workdir / "playbooks" / "menu.yaml", "想做什么？", "今天要做点什么？")
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert done.returncode == 1
+    assert "transcripts/greeting.yaml:3: say: /start" in done.stdout
+    assert "expected: '想做什么？' in the reply" in done.stdout
+    assert "今天要做点什么？" in done.stdout  # the reply the bot actually gave
+    assert "0 passed, 1 failed" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_removed_button_is_named_with_the_buttons_offered(workdir: Path) -> None:
+    done = run_changed_transcript(workdir, "记录拜访", "写日记")
+    assert done.returncode == 1
+    assert "expected: a button with '写日记'" in done.stdout
+    assert "记录拜访" in done.stdout  # what was offered instead
+
+
+def test_a_misspelt_transcript_key_is_an_error_with_file_and_line(workdir: Path) -> None:
+    done = run_changed_transcript(workdir, "expect:", "expcet:")
+    assert done.returncode == 1
+    assert "transcripts/greeting.yaml:4: unknown-key: script.0.expcet" in done.stdout
+
+
+def test_a_broken_playbook_is_named_by_check_and_test(workdir: Path) -> None:
+    edit(workdir / "playbooks" / "menu.yaml", "想做什么？", "想做什么？{{ rpe }}")
+    checked = repcoach(workdir, "check", "playbooks")
+    assert checked.returncode == 1
+    line = next(line for line in checked.stdout.splitlines() if "rpe" in line)
+    assert line.startswith("playbooks/menu.yaml:")
+    tested = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert tested.returncode == 1
+    assert line in tested.stdout  # the same file:line list, so nothing runs on a broken set
+    assert "cannot test: " in tested.stderr
+
+
+def example(name: str) -> str:
+    """A snippet of the worked example in docs/playbooks.md, as an author would copy it."""
+    guide = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    block = guide.split(f"<!-- example: {name} -->\n```yaml\n", 1)[1]
+    return block.split("```\n", 1)[0]
+
+
+def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
+    """Add the guide's quiz question and tactic, write its transcript, run `repcoach check`
+    and `repcoach test`: the new transcript passes, and the shipped quiz transcripts, which
+    answer 18 questions, fail with the reason the guide shows."""
+    quiz, tactics = workdir / "playbooks" / "quiz.yaml", workdir / "playbooks" / "next.yaml"
+    edit(quiz, "  - id: score\n", example("quiz-step") + "  - id: score\n")
+    edit(tactics, "  tactics:\n", "  tactics:\n" + example("tactic"))
+    (workdir / "transcripts" / "greeting.yaml").unlink()
+    (workdir / "transcripts" / "my_change_zh.yaml").write_text(example("transcript"), "utf-8")
+    checked = repcoach(workdir, "check", "playbooks")
+    assert checked.stdout == "ok: playbooks\n", checked.stdout + checked.stderr
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed, 0 failed" in done.stdout
+    shipped = repcoach(workdir, "test", str(ROOT / "tests" / "transcripts" / "quiz_zh.yaml"),
+                       "--playbooks", "playbooks")
+    assert shipped.returncode == 1
+    assert "quiz_zh.yaml:" in shipped.stdout
+    assert "expected: '🧭 你的思维偏好（满分 18）' in the reply" in shipped.stdout
+    assert "19/19 走出科室时，你脑子里想的第一件事是…" in shipped.stdout
