@@ -36,7 +36,7 @@ __all__ = ["COMMAND", "Router"]
 COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
 # Where a typed number may be the answer itself (a count, "5号"), not a choice.
-_ANSWERED_BY_NUMBERS = ("number", "date")
+_ANSWERED_BY_NUMBERS = ("number", "date", "days")
 
 
 def choice_number(text: str) -> int | None:
@@ -182,7 +182,7 @@ class Router:
         number = choice_number(text)
         if number is not None and (step is None or step.input not in _ANSWERED_BY_NUMBERS
                                    or 1 <= number <= len(shown)
-                                   or (step.input == "date" and parse_due_date(
+                                   or (step.input in ("date", "days") and parse_due_date(
                                        text, self.turn.local_now.date()) is None)):
             return self._typed_number(number, step)
         typed = plain_label(text)
