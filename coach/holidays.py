@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HOLIDAYS_FILE", "holiday_date", "holiday_pattern"]
+__all__ = ["HOLIDAYS_FILE", "holiday_date"]
 
 HOLIDAYS_FILE = Path(__file__).with_name("holidays.yaml")
 _AFTER = r"(?:之后|以后|过后|后|结束后|假期后|节后|假后)"
@@ -123,16 +123,3 @@ def holiday_date(compact: str, today: date) -> date | None:
             if match and match["name"] in holiday.names:
                 return find(holiday, today)
     return None
-
-
-@cache
-def holiday_pattern() -> str:
-    """A regular expression for a holiday phrase inside a note ("元旦后第一个工作日再去")."""
-    words: list[str] = []
-    for holiday in _holidays():  # 年 only with 前/后 is too loose in a note (去年后来)
-        words.extend(re.escape(w) for w in holiday.after_words)
-        names = _names(holiday, bare=True)
-        words.append(r"(?:" + names + r")(?:" + _AFTER + r"?" + _FIRST_WORKDAY + r"|"
-                     + _AFTER + r"|" + _BEFORE + r")")
-        words.append(r"(?:" + _names(holiday, bare=True) + r")(?:当天|那天)")
-    return "|".join(words)

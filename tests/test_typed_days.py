@@ -113,9 +113,14 @@ def test_no_day_at_the_follow_up_question_is_said_so(chat: MemoryChat) -> None:
     assert "⏰ 跟进：11月25日 周三" in MemoryChat.text(chat.say("下周三"))
 
 
-def test_a_holiday_in_a_note_is_its_follow_up(chat: MemoryChat) -> None:
-    shown = MemoryChat.text(chat.say("市一院心内科李主任说元旦后第一个工作日再去送资料"))
-    assert "⏰ 跟进：2027年1月4日 周一 · 送资料" in shown
+def test_a_holiday_in_a_note_stays_words_until_the_rep_gives_the_day(
+        chat: MemoryChat) -> None:
+    """In a note "元旦后再联系" or "春节前没空" is as often someone's availability as a plan:
+    no reminder is guessed from it; typed at "哪天跟进？" it is the day."""
+    shown = MemoryChat.text(chat.say("市一院心内科李主任说进药要等明年，元旦后再联系"))
+    assert "⏰ 不设跟进提醒" in shown
+    chat.press("📅 加跟进日期")
+    assert "⏰ 跟进：2027年1月4日 周一" in MemoryChat.text(chat.say("元旦后"))
 
 
 @pytest.mark.parametrize(("typed", "today", "day"), [

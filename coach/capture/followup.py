@@ -22,7 +22,6 @@ from functools import lru_cache
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import parse_due_date
-from coach.holidays import holiday_pattern
 
 __all__ = ["FollowUp", "find_followup"]
 
@@ -45,7 +44,6 @@ _CN = (
     + r"|过" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)?"
     + r"|" + _NUM + r"(?:天|日|个?(?:周|星期|礼拜)|个月)(?:后|以后|之后)"
     + r"|半个月后"
-    + r"|" + holiday_pattern()
 )
 _CN_TAIL = r"(?:上午|下午|中午|晚上|早上|傍晚)?(?:之前|以前|前)?"
 _WEEKDAYS = (r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?"
