@@ -180,6 +180,29 @@ def _score_match(lexicon: Lexicon, result: Evaluation, labelled: LabelledSet,
         result.duplicated.append(f"{text}  [want {match}, made new]")
 
 
+def objection_score(labelled: LabelledSet, log_playbook: Path) -> FieldScore | None:
+    """Concerns read from each note (the log playbook's objection signals) against the
+    labels' `objections` (kinds; [] for none), counted per kind; None when unlabelled."""
+    from coach.actions.signals import find_signals
+
+    if not any("objections" in note for note in labelled.notes):
+        return None
+    raw = yaml.safe_load(log_playbook.read_text(encoding="utf-8"))
+    signals = [s for s in raw["content"]["signals"] if s.get("kind") == "objection"]
+    score = FieldScore()
+    for note in labelled.notes:
+        if "objections" not in note:
+            continue
+        want = set(note["objections"] or [])
+        got = {str(s["value"]) for s in find_signals(str(note["text"]), signals)}
+        score.expected += len(want)
+        score.predicted += len(got)
+        score.correct += len(want & got)
+        if want != got:
+            score.misses.append(f"{note['text']}  [want {sorted(want)}, got {sorted(got)}]")
+    return score
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m coach.capture.evaluation SET.yaml [LEXICON.yaml]`: the table and the misses,
     for a labelled set outside the floors (a trial's own notes)."""
@@ -197,8 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if lexicon is None:
         print("\n".join(map(str, problems)))
         return 1
-    result = evaluate(lexicon, load_set(Path(args[0])))
+    labelled = load_set(Path(args[0]))
+    result = evaluate(lexicon, labelled)
     print(result.table())
+    concerns = objection_score(labelled, root / "playbooks" / "log.yaml")
+    if concerns is not None:
+        print(f"  {'objections':<11}{concerns.expected:>9}{concerns.predicted:>7}"
+              f"{concerns.correct:>7}{concerns.precision:>11.3f}{concerns.recall:>8.3f}")
+        for miss in concerns.misses:
+            print(f"  miss objections: {miss}")
     for name, score in result.fields.items():
         for miss in score.misses:
             print(f"  miss {name}: {miss}")
