@@ -356,11 +356,13 @@ _AND_SOMEONE = re.compile(r"^\s*(?:和|、|及|与|and)\s*$", re.IGNORECASE)
 
 
 # a step that says how, not what: "发给她", "带给王主任", "送过去", "发她邮箱", "给他"
-_NO_OBJECT = re.compile(r"^(?:(?:邮件|微信|短信|当面)?(?:发|带|送|交|递|拿|寄|转|传)"
-                        r"(?:给|过去|过来|到|他|她|一下)|给(?:他|她))")
+# ("带他去参观" takes him along: 他 is its object)
+_NO_OBJECT = re.compile(r"^(?:(?:邮件|微信|短信|当面)?(?:(?:发|带|送|交|递|拿|寄|转|传)"
+                        r"(?:给|过去|过来|到|一下)|(?:发|送|寄|转|传)(?:他|她))|给(?:他|她))")
 # where the object starts in the words before the date: "把指南|下周发给她", "她要的|指南"
 _OBJECT_AFTER = re.compile(r".*(?:把|将)|.*(?:要|想要|需要|问|提到|推荐|点名要)的")
-_OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我|请我|我们|我|想要|需要|要|就|再|先|得|他|她)+")
+_OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我们的|要我们|要我|请我|我们的|我们|我|"
+                          r"想要|需要|要|就|再|先|得|他|她|的|一份|一些|一点|一套|份)+")
 _WANTED = re.compile(r"^(?:他|她)?(?:要的|想要的|点名要的|需要的)(?P<what>.{1,12})$")
 MAX_OBJECT = 14
 
@@ -387,7 +389,7 @@ def _with_object(text: str, anchor: Span, taken: list[Span], raw: list[str],
         previous = _clause(text, max(0, _clause(text, anchor.start)[0] - 2))
         wanted = _WANTED.match(_without(text, *previous, taken).strip(" ，,"))
         thing = wanted["what"] if wanted else ""
-    thing = thing.strip(" ，,")
+    thing = thing.strip(" ，,").rstrip(" 0123456789")  # "…流程 1|月底前": the date's own digit
     if not thing or len(thing) > MAX_OBJECT or thing in ("把", "将"):
         return action
     return (thing + action)[:MAX_ACTION]
