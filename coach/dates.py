@@ -30,6 +30,9 @@ Rules, chosen so that a parsed due date is never in the past:
   than ten years ahead ("9999个月后"), which is a typo, not a plan.
 * "N天后" / "N日后" / "N天" / "过N天" / "in N days" / "N days": today + N; "N周后" /
   "N个星期后" / "in N weeks" / "N weeks": today + 7N. Note "N日" alone is a day of month.
+* Holidays (`coach/holidays.py`, table in `coach/holidays.yaml`): "元旦" / "春节" the festival
+  day; "春节后" / "元旦后第一个工作日" / "过完年" / "after CNY" the first working day after
+  its days off; "春节前" / "年前" the last working day before them.
 * Trailing 之后/以后, a time of day (下午, 3点, 10:30, "at 3pm", "morning") and trailing
   punctuation are ignored, as are leading "on"/"by"/"due"/"before"/"在"/"到". "周五之前" /
   "before friday" mean that day, but "3天前" is in the past and yields None.
@@ -46,6 +49,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TypeAlias
+
+from coach.holidays import holiday_date
 
 __all__ = ["DATE_EXAMPLES", "parse_due_date"]
 
@@ -359,7 +364,8 @@ def _parse_chinese(compact: str, today: date) -> date | None:
     compact = re.sub(r"(?:之后|以后|过后)$", "后", compact)
     candidates = [compact, _strip_suffixes(compact, (_CN_CLOCK, _CN_DAYPART))]
     for text in candidates:
-        found = _apply(_CN_OFFSETS, text, today) or _apply(_CN_ANCHORS, text, today)
+        found = (holiday_date(text, today) or _apply(_CN_OFFSETS, text, today)
+                 or _apply(_CN_ANCHORS, text, today))
         if found is None and text.endswith("后"):
             found = _apply(_CN_ANCHORS, text[:-1], today)  # "明天以后" → 明天
         if found is None and _CN_BEFORE.search(text):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LOCALES: tuple[str, ...] = ("zh", "en")
-InputKind = Literal["text", "name", "number", "date", "account", "item"]
+InputKind = Literal["text", "name", "number", "date", "days", "account", "item"]
 END = "end"
 
 
@@ -187,6 +187,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "enroll_ok",
     "enroll_bad_code",
     "unknown_command",
+    "unknown_command_close",
+    "command_choice_label",
+    "cancel_title",
     "stale_button",
     "cancelled",
     "cancelled_back",
@@ -195,6 +198,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "invalid_number",
     "number_out_of_range",
     "invalid_date",
+    "date_out_of_range",
     "empty_message",
     "message_too_long",
     "skip_label",

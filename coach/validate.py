@@ -33,7 +33,7 @@ BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "comm
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
-    "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url",
+    "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
@@ -88,7 +88,7 @@ def check_step_kinds(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[I
             yield _issue(source, _step_path(pb, step, "choices"), "too-many-choices",
                          f"step {step.id!r} has {len(step.choices)} choices (at most "
                          f"{MAX_CHOICES})")
-        if kind == "input" and step.choices:
+        if kind == "input" and step.choices and step.input != "days":
             yield _issue(source, _step_path(pb, step, "choices"), "step-kind",
                          f"step {step.id!r} has both `input` and `choices`")
         if kind == "input" and not step.save:

@@ -5,7 +5,9 @@ taps to save it.
 
 Matching is on phrases with a negation guard (不/没/未/无/not/no just before a phrase voids
 it: "还没要样品" is not a request for samples). Phrases are several characters long, so
-substring matching on Chinese is safe enough here without a segmenter.
+substring matching on Chinese is safe enough here without a segmenter. A signal may also
+give `patterns` (regular expressions, same guard) for a concern said in many ways whose
+words are the negation itself: "医保还没进", "没进医保", "病人负担不起", "价格偏高".
 """
 
 from __future__ import annotations
@@ -40,6 +42,28 @@ def check_signals(playbook: Playbook) -> Iterable[ContentIssue]:
         if not isinstance(phrases, dict) or not all(isinstance(phrases.get(k), list)
                                                      for k in ("zh", "en")):
             yield ((*path, "phrases"), "bad-signal", "phrases need zh and en lists")
+        for pattern in signal.get("patterns") or []:
+            try:
+                re.compile(str(pattern))
+            except re.error as error:
+                yield ((*path, "patterns"), "bad-signal", f"{pattern!r}: {error}")
+
+
+def _negated(lowered: str, start: int) -> bool:
+    return bool(NEGATIONS.search(lowered[max(0, start - NEGATION_WINDOW - 6):start]))
+
+
+def _first_hit(lowered: str, signal: Mapping[str, Any]) -> tuple[int, int] | None:
+    """Where `signal` first shows in `lowered` un-negated: a phrase, else a pattern."""
+    for phrase in [*signal["phrases"].get("zh", []), *signal["phrases"].get("en", [])]:
+        start = lowered.find(str(phrase).lower())
+        if start >= 0 and not _negated(lowered, start):
+            return start, start + len(str(phrase))
+    for pattern in signal.get("patterns") or []:
+        for match in re.finditer(str(pattern), lowered):
+            if not _negated(lowered, match.start()):
+                return match.start(), match.end()
+    return None
 
 
 def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -47,16 +71,11 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
     lowered = text.lower()
     found: list[dict[str, Any]] = []
     for signal in signals:
-        for phrase in [*signal["phrases"].get("zh", []), *signal["phrases"].get("en", [])]:
-            start = lowered.find(str(phrase).lower())
-            if start < 0:
-                continue
-            before = lowered[max(0, start - NEGATION_WINDOW - 6):start]
-            if NEGATIONS.search(before):
-                continue
+        hit = _first_hit(lowered, signal)
+        if hit is not None:
+            start, end = hit
             found.append({"kind": signal["kind"], "value": signal.get("value"),
-                          "phrase": text[start:start + len(str(phrase))], "at": start})
-            break
+                          "phrase": text[start:end], "at": start})
     return found
 
 

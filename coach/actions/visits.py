@@ -43,6 +43,7 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
+from coach.capture.followup import names_no_object
 from coach.names import name_key
 from coach.settings import EngineSettings
 from coach.store.models import Account
@@ -141,9 +142,10 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     query = None if mention is None else {**_query_of(mention), "role": facts.role}
     turn.vars["customer_query"] = query
     preset = turn.account()
-    if preset is not None and facts.mention is not None and resolve(
+    if preset is not None and facts.mention is not None and not facts.to_customer_only and resolve(
             facts.mention, [preset], _fields, turn.library.lexicon).status == "new":
         # the card or reminder chose 赵主任, the note is about 张建国主任: the note wins
+        # (not "周五带资料给王主任": 王主任 is whom 赵主任's next step goes to)
         turn.vars.pop("account", None)
         turn.vars.pop("followup", None)
         preset = None
@@ -162,7 +164,22 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.vars["customer"] = KNOWN
         else:
             turn.vars["customer"] = resolution.status
+    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _with_earlier_object(turn: Turn, action: Any) -> Any:
+    """"明天发给她" moving the one open "把指南发给她": the step is that one, on a new day,
+    not a step that lost what is sent."""
+    if not isinstance(action, str) or not names_no_object(action):
+        return action
+    due_iso = turn.vars.get("due_date")
+    due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
+    earlier = [str(r["action"]) for r in _replaced(turn, turn.account(), due) if r["action"]]
+    if len(earlier) == 1 and action.strip()[0] in earlier[0] and not names_no_object(
+            earlier[0]):
+        return earlier[0]
+    return action
 
 
 def _query_of(mention: Mention) -> dict[str, Any]:
@@ -247,6 +264,7 @@ def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Lay out again what will be saved, after the rep changed the customer or the date."""
     if turn.account() is not None:
         turn.vars["customer"] = KNOWN
+    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
 
 
@@ -362,7 +380,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     due_iso = turn.vars.get("due_date")
     due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso \
         else None
-    action_text = turn.vars.get("next_action") or None
+    action_text = _with_earlier_object(turn, turn.vars.get("next_action")) or None
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),

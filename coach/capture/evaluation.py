@@ -9,6 +9,7 @@ null). Authors who extend the lexicon run it (`make test` prints it) to see what
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,8 +26,11 @@ from coach.names import hospitals_match, is_chinese, name_key, pinyin_of
 
 __all__ = ["FIELDS", "Evaluation", "FieldScore", "LabelledSet", "evaluate", "load_set"]
 
-FIELDS = ("customer", "hospital", "department", "date", "action")
+FIELDS = ("customer", "hospital", "department", "date", "action", "action_whole")
 ACTION_SIMILARITY = 0.6
+# `action_whole`: the action with nothing of it lost ("发给她" for "把指南发给她" is an action,
+# but not the whole one: the object went missing)
+WHOLE_SIMILARITY = 0.85
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,9 @@ def _same(lexicon: Lexicon, name: str, expected: str | None, predicted: str | No
     if name == "action":
         a, b = expected.lower().strip(), predicted.lower().strip()
         return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= ACTION_SIMILARITY
+    if name == "action_whole":
+        a, b = (re.sub(r"\s+", "", v.lower()) for v in (expected, predicted))
+        return a in b or SequenceMatcher(None, a, b).ratio() >= WHOLE_SIMILARITY
     return str(expected).strip().lower() == str(predicted).strip().lower()
 
 
@@ -117,7 +124,8 @@ def _same_name(a: str, b: str) -> bool:
 def _predicted(facts: NoteFacts) -> dict[str, str | None]:
     return {"customer": facts.mention.name if facts.mention else None,
             "hospital": facts.hospital, "department": facts.department,
-            "date": facts.due.isoformat() if facts.due else None, "action": facts.action}
+            "date": facts.due.isoformat() if facts.due else None, "action": facts.action,
+            "action_whole": facts.action}
 
 
 def _fields(account: Account) -> tuple[str, str | None, str | None, str | None]:
@@ -134,7 +142,7 @@ def evaluate(lexicon: Lexicon, labelled: LabelledSet) -> Evaluation:
         result.notes += 1
         predicted = _predicted(facts)
         for name in FIELDS:
-            expected = note.get(name)
+            expected = note.get("action" if name == "action_whole" else name)
             expected = expected.isoformat() if isinstance(expected, date) else expected
             score = result.fields[name]
             score.expected += expected is not None
@@ -170,3 +178,64 @@ def _score_match(lexicon: Lexicon, result: Evaluation, labelled: LabelledSet,
         result.asked += match not in (None, "new")
     elif match not in (None, "new"):
         result.duplicated.append(f"{text}  [want {match}, made new]")
+
+
+def objection_score(labelled: LabelledSet, log_playbook: Path) -> FieldScore | None:
+    """Concerns read from each note (the log playbook's objection signals) against the
+    labels' `objections` (kinds; [] for none), counted per kind; None when unlabelled."""
+    from coach.actions.signals import find_signals
+
+    if not any("objections" in note for note in labelled.notes):
+        return None
+    raw = yaml.safe_load(log_playbook.read_text(encoding="utf-8"))
+    signals = [s for s in raw["content"]["signals"] if s.get("kind") == "objection"]
+    score = FieldScore()
+    for note in labelled.notes:
+        if "objections" not in note:
+            continue
+        want = set(note["objections"] or [])
+        got = {str(s["value"]) for s in find_signals(str(note["text"]), signals)}
+        score.expected += len(want)
+        score.predicted += len(got)
+        score.correct += len(want & got)
+        if want != got:
+            score.misses.append(f"{note['text']}  [want {sorted(want)}, got {sorted(got)}]")
+    return score
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m coach.capture.evaluation SET.yaml [LEXICON.yaml]`: the table and the misses,
+    for a labelled set outside the floors (a trial's own notes)."""
+    import sys
+
+    from coach.capture import load_lexicon
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print("usage: python -m coach.capture.evaluation SET.yaml [LEXICON.yaml]")
+        return 2
+    root = Path(__file__).resolve().parent.parent.parent
+    lexicon, problems = load_lexicon(Path(args[1]) if len(args) > 1
+                                     else root / "playbooks" / "capture" / "lexicon.yaml")
+    if lexicon is None:
+        print("\n".join(map(str, problems)))
+        return 1
+    labelled = load_set(Path(args[0]))
+    result = evaluate(lexicon, labelled)
+    print(result.table())
+    concerns = objection_score(labelled, root / "playbooks" / "log.yaml")
+    if concerns is not None:
+        print(f"  {'objections':<11}{concerns.expected:>9}{concerns.predicted:>7}"
+              f"{concerns.correct:>7}{concerns.precision:>11.3f}{concerns.recall:>8.3f}")
+        for miss in concerns.misses:
+            print(f"  miss objections: {miss}")
+    for name, score in result.fields.items():
+        for miss in score.misses:
+            print(f"  miss {name}: {miss}")
+    for misfiled in result.misfiled:
+        print(f"  misfiled: {misfiled}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -23,7 +23,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import parse_due_date
 
-__all__ = ["FollowUp", "find_followup"]
+__all__ = ["FollowUp", "find_followup", "names_no_object"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
@@ -334,26 +334,91 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
     raw = _pieces(text, anchor, taken)
     pieces = [_trim(lexicon, p) for p in raw]
-    for piece, untrimmed in zip(pieces, raw, strict=True):
+    for index, (piece, untrimmed) in enumerate(zip(pieces, raw, strict=True)):
+        found = None
         if len(piece) >= 2 and _has_cue(lexicon, piece):
-            return piece
-        if not piece and _has_cue(lexicon, untrimmed):  # "后天再去": the whole step is 再去
-            return untrimmed.strip(" ，,。.；;")[:MAX_ACTION] or None
+            found = piece
+        elif not piece and _has_cue(lexicon, untrimmed):  # "后天再去": the whole step is 再去
+            found = untrimmed.strip(" ，,。.；;")[:MAX_ACTION] or None
+        if found is not None:
+            return _with_object(text, anchor, taken, raw, found) if index == 0 else found
     own = next((p for p in pieces[:2] if len(p) >= 2), None)
+    if own is not None and own == pieces[0]:
+        own = _with_object(text, anchor, taken, raw, own)
     return own if own is not None and len(own) <= 12 else None
 
 
+# a name right after these is whom the step goes to ("带资料给王主任", "发给他们科的刘主任",
+# "bring it to Dr Wang"): it stays in the action; names elsewhere are shown on their own
+_TO_SOMEONE = re.compile(r"(?:给[^，,。；;！!？?\s]{0,6}|(?<![A-Za-z])(?:to|for)\s+(?:the\s+)?)$",
+                         re.IGNORECASE)
+_AND_SOMEONE = re.compile(r"^\s*(?:和|、|及|与|and)\s*$", re.IGNORECASE)
+
+
+# a step that says how, not what: "发给她", "带给王主任", "送过去", "发她邮箱", "给他"
+# ("带他去参观" takes him along: 他 is its object)
+_NO_OBJECT = re.compile(r"^(?:(?:邮件|微信|短信|当面)?(?:(?:发|带|送|交|递|拿|寄|转|传)"
+                        r"(?:给|过去|过来|到|一下)|(?:发|送|寄|转|传)(?:他|她))|给(?:他|她))")
+# where the object starts in the words before the date: "把指南|下周发给她", "她要的|指南"
+_OBJECT_AFTER = re.compile(r".*(?:把|将)|.*(?:要|想要|需要|问|提到|推荐|点名要)的")
+_OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我们的|要我们|要我|请我|我们的|我们|我|"
+                          r"想要|需要|要|就|再|先|得|他|她|的|一份|一些|一点|一套|份)+")
+_WANTED = re.compile(r"^(?:他|她)?(?:要的|想要的|点名要的|需要的)(?P<what>.{1,12})$")
+MAX_OBJECT = 14
+
+
+def names_no_object(action: str) -> bool:
+    """Whether a next step says how but not what ("发给她", "送过去")."""
+    return bool(_NO_OBJECT.match(action.strip()))
+
+
+def _with_object(text: str, anchor: Span, taken: list[Span], raw: list[str],
+                 action: str) -> str:
+    """"把指南下周发给她" → 把指南发给她, not 发给她: the object said before the date goes
+    with a step that names none; so does "要的PPT" said just before in its own words."""
+    if not names_no_object(action):
+        return action
+    before = raw[1].strip(" ，,")
+    start = _OBJECT_AFTER.match(before)
+    if start is not None:
+        whole = before[start.end():]
+        thing = before[start.end() - 1:] if before[start.end() - 1] in "把将" else whole
+    else:
+        thing = _OBJECT_LEAD.sub("", before)
+    if not thing.strip() and anchor.start > 0:  # "要的病例汇总 下周一发她邮箱"
+        previous = _clause(text, max(0, _clause(text, anchor.start)[0] - 2))
+        wanted = _WANTED.match(_without(text, *previous, taken).strip(" ，,"))
+        thing = wanted["what"] if wanted else ""
+    thing = thing.strip(" ，,").rstrip(" 0123456789")  # "…流程 1|月底前": the date's own digit
+    if not thing or len(thing) > MAX_OBJECT or thing in ("把", "将"):
+        return action
+    return (thing + action)[:MAX_ACTION]
+
+
 def _without(text: str, start: int, end: int, taken: list[Span]) -> str:
-    """text[start:end] less the names and places in it (they are shown on their own)."""
+    """text[start:end] less the names and places in it (they are shown on their own), but
+    not the person the step goes to."""
     pieces = []
     pos = start
+    kept_end = -1
     for span in sorted(taken):
         if span.end <= start or span.start >= end:
+            continue
+        to_them = span.start > start and _TO_SOMEONE.search(text[start:span.start]) is not None
+        if (to_them and not _has_break(text[start:span.start])) or (
+                kept_end >= 0 and _AND_SOMEONE.match(text[kept_end:span.start])):
+            kept_end = span.end
             continue
         pieces.append(text[pos:max(pos, span.start)])
         pos = max(pos, span.end)
     pieces.append(text[pos:end])
     return re.sub(r"[(（]\s*[)）]", "", "".join(pieces))
+
+
+def _has_break(text: str) -> bool:
+    """Whether the recipient marker is cut off from the name by a clause end."""
+    marker = _TO_SOMEONE.search(text)
+    return marker is None or bool(_CLAUSE.search(text[marker.start():]))
 
 
 def _undated(lexicon: Lexicon, text: str) -> Span | None:

@@ -40,7 +40,7 @@ __all__ = ["Mention", "Resolution", "resolve"]
 
 T = TypeVar("T")
 
-MAX_CANDIDATES = 5
+MAX_CANDIDATES = 20  # the picker shows five a page, "更多" for the rest
 Fields = Callable[[T], tuple[str, str | None, str | None, str | None]]
 
 

@@ -49,6 +49,9 @@ class NoteFacts:
     # others the rep met too ("上午见了冯主任，下午找了郑主任"): the note is filed under one
     # customer; these are shown, and can be given a visit of their own from the same note
     others: tuple[Mention, ...] = ()
+    # the customer is named only as whom the next step goes to ("周五带资料给王主任"): in a
+    # log the rep started for someone else, the note is theirs, not 王主任's
+    to_customer_only: bool = False
 
     @property
     def found_anything(self) -> bool:
@@ -197,8 +200,17 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     followup = find_followup(lexicon, own, today, taken)
     lowered = text.lower()
     first = any(word in lowered for word in lexicon.first_meeting)
+    named = customer or _attempted(people)
+    to_only = named is not None and all(
+        _GIVEN_TO.search(text[:p.span.start]) for p in people
+        if name_key(p.name) == name_key(named.name))
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
-                     followup.phrase, followup.action, first, _rest(text, taken), others)
+                     followup.phrase, followup.action, first, _rest(text, taken), others,
+                     to_only)
+
+
+# right before a person the rep's step goes to: 带资料给|王主任, 发给|她, "bring it to| Dr Wang"
+_GIVEN_TO = re.compile(r"(?:给|(?<![A-Za-z])to)\s*$", re.IGNORECASE)
 
 
 _AT = re.compile(r"\s*(?:at|@|from|of|in)?\s*[(（]?\s*", re.IGNORECASE)

@@ -64,6 +64,7 @@ class PickerState(_State):
     options: list[int] = Field(default_factory=list)
     tokens: list[str] = Field(default_factory=list)
     query: dict[str, str | None] | None = None
+    page: int = 0  # the page of `options` shown (five at a time, "more" for the next)
 
 
 class ParkedNote(_State):

@@ -173,6 +173,11 @@ class Directory:
             EnrollAttempt.at < now - timedelta(days=1)))
         self.session.add(EnrollAttempt(channel=channel, external_id=external_id[:128], at=now))
 
+    def code_holder(self, code: str) -> int | None:
+        """The id of the rep a code (used or not) was issued to, or None for no such code."""
+        return self.session.scalar(
+            select(EnrollmentCode.rep_id).where(EnrollmentCode.code_hash == hash_code(code)))
+
     def redeem_code(self, code: str, now: datetime) -> Rep | None:
         """The rep a valid, unused, unexpired code belongs to; marks the code used."""
         row = self.session.execute(

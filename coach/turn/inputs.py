@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from coach.dates import parse_due_date
@@ -145,12 +146,44 @@ class NumberInput(TextInput):
         return Accept(int(number) if number.is_integer() else number)
 
 
+def _not_a_date(turn: Turn, answer: Answer) -> Retry:
+    """The typed text, quoted back: the rep sees what was not read as a day, and why."""
+    return Retry(turn.message("invalid_date", typed=(answer.text or "").strip()[:40]))
+
+
 class DateInput(TextInput):
     def take(self, turn: Turn, step: StepSpec, answer: Answer) -> Taken:
         due = parse_due_date(answer.text or "", turn.local_now.date())
         if due is None:
-            return Retry(turn.message("invalid_date"))
+            return _not_a_date(turn, answer)
         return Accept(due.isoformat())
+
+
+class DaysInput(ChoiceInput):
+    """A few buttons with a number of days each ("明天", "下周"), or a day typed as for any
+    date question ("下周三下午", "月底前", "元旦后第一个工作日"): saves the days from today,
+    within the step's `min` and `max`."""
+
+    def take(self, turn: Turn, step: StepSpec, answer: Answer) -> Taken:
+        choices = step.choices or []
+        picked = super().take(turn, step, answer)
+        if isinstance(picked, Accept):
+            value = choices[int(picked.value)].value
+            return Accept(value if value is not None else int(picked.value) + 1)
+        if answer.token is not None or not answer.text:
+            return picked
+        today = turn.local_now.date()
+        due = parse_due_date(answer.text, today)
+        if due is None:
+            return _not_a_date(turn, answer)
+        days = (due - today).days
+        low, high = int(step.min or 1), int(step.max or days)
+        if not low <= days <= high:
+            last = today + timedelta(days=high)
+            return Retry(turn.message("date_out_of_range", min=low, max=high,
+                                      last={"month": last.month, "day": last.day,
+                                            "iso": last.isoformat()}))
+        return Accept(days)
 
 
 class ItemInput:
@@ -182,6 +215,6 @@ def input_for(step: StepSpec) -> StepInput:
     if kind is None:
         return ChoiceInput()
     kinds: dict[str, StepInput] = {"text": TextInput(), "number": NumberInput(),
-                                   "date": DateInput(), "item": ItemInput(),
+                                   "date": DateInput(), "days": DaysInput(), "item": ItemInput(),
                                    "account": AccountInput(), "name": NameInput()}
     return kinds[kind]

@@ -12,6 +12,7 @@ typed key, or None for anything else (a forged or garbled key is refused, never 
                                     or is not (n) an adverse event
     nID            NudgeKey         re-evaluate this customer (weekly nudge)
     n.s            SnoozeKey        snooze the weekly nudge for a week
+    c.NAME         CommandKey       run the command /NAME (offered for a mistyped one)
 
 Ids in keys are checked against the pressing rep before anything happens (`RepStore` only
 finds the rep's own rows), so a forged id does nothing.
@@ -29,6 +30,7 @@ __all__ = [
     "AdverseEventKey",
     "ButtonKey",
     "ChoiceKey",
+    "CommandKey",
     "NudgeKey",
     "ReminderAction",
     "ReminderKey",
@@ -74,7 +76,15 @@ class SnoozeKey:
     pass
 
 
-ButtonKey = ChoiceKey | ReminderKey | AdverseEventKey | NudgeKey | SnoozeKey
+@dataclass(frozen=True)
+class CommandKey:
+    """A command to run, as if typed: "/nxt" is answered with /next to tap."""
+
+    name: str
+
+
+ButtonKey = ChoiceKey | ReminderKey | AdverseEventKey | NudgeKey | SnoozeKey | CommandKey
+_COMMAND_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,31}$")
 
 
 def encode(key: ButtonKey) -> str:
@@ -87,6 +97,8 @@ def encode(key: ButtonKey) -> str:
         raw = f"a{key.event_id}.{key.action}"
     elif isinstance(key, NudgeKey):
         raw = f"n{key.account_id}"
+    elif isinstance(key, CommandKey):
+        raw = f"c.{key.name}"
     else:
         raw = "n.s"
     if len(raw.encode()) > MAX_KEY_BYTES:
@@ -118,6 +130,8 @@ def decode(raw: str) -> ButtonKey | None:
         return NudgeKey(account)
     if not dot:
         return None
+    if head == "c":
+        return CommandKey(tail) if _COMMAND_NAME.match(tail) else None
     if (seq := _id(head)) is not None:
         return ChoiceKey(seq, tail) if _TOKEN.match(tail) else None
     ident = _id(number)

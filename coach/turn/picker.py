@@ -24,7 +24,7 @@ from coach.playbook import StepSpec
 from coach.store.conversation import PickerState
 from coach.store.models import Account
 from coach.store.repo import AccountEntry
-from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, Taken
+from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, Taken, plain_label
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -33,7 +33,11 @@ __all__ = ["CREATE", "RETYPE", "AccountInput", "NameInput"]
 
 CREATE = "c"
 RETYPE = "r"
-MAX_OFFERED = 5
+MORE = "m"
+MAX_OFFERED = 5  # customers on one page of the picker
+MAX_LISTED = 100  # recent customers the picker pages through
+# typed instead of tapping "➡️ 更多"
+MORE_WORDS = frozenset({"更多", "下一页", "下页", "还有", "more", "next", "nextpage"})
 
 
 def _label(turn: Turn, account: Account) -> str:
@@ -101,23 +105,51 @@ class AccountInput:
             # first candidate, not left out
             sure = [resolution.account] if resolution.account is not None else []
             return self._offer(turn, step, text, sure + list(resolution.candidates), preset)
-        recent = list(turn.store.recent_accounts(MAX_OFFERED))
+        recent = list(turn.store.recent_accounts(MAX_LISTED))
         hint = turn.message("account_prompt" if recent else "account_none_yet")
         return self._offer(turn, step, f"{text}\n{hint}".strip(), recent, None)
 
     def _offer(self, turn: Turn, step: StepSpec, text: str, accounts: list[Account],
                mention: Mention | None) -> Question:
-        options = [(str(i), _label(turn, a)) for i, a in enumerate(accounts)]
-        if mention is not None:
+        picker = PickerState(options=[a.id for a in accounts],
+                             query=_query(mention) if mention is not None else None)
+        return self._page(turn, step, text, picker, 0, {a.id: a for a in accounts})
+
+    def _page(self, turn: Turn, step: StepSpec, text: str, picker: PickerState, page: int,
+              loaded: dict[int, Account] | None = None) -> Question:
+        """Page `page` of the customers: their tokens are their places in the whole list,
+        so a number or button shown means that customer on every page; "more" goes on, and
+        from the last page back to the first."""
+        start = page * MAX_OFFERED
+        ids = picker.options[start:start + MAX_OFFERED]
+        options = []
+        for place, account_id in enumerate(ids, start=start):
+            account = (loaded or {}).get(account_id) or turn.store.account(account_id)
+            if account is not None:
+                options.append((str(place), _label(turn, account)))
+        left = len(picker.options) - start - len(ids)
+        if left > 0:
+            options.append((MORE, turn.message("today_more_label", count=left)))
+        elif page > 0:
+            options.append((MORE, turn.message("today_first_page_label")))
+        query = picker.query
+        if query is not None and query.get("name"):
             if step.create:
                 options.append((CREATE, turn.message(
-                    "account_create_label", name=mention.name, hospital=mention.hospital,
-                    department=mention.department)))
+                    "account_create_label", name=query["name"], hospital=query.get("hospital"),
+                    department=query.get("department"))))
             options.append((RETYPE, turn.message("account_retype_label")))
-        picker = PickerState(options=[a.id for a in accounts],
-                             tokens=[token for token, _ in options],
-                             query=_query(mention) if mention is not None else None)
-        return Question(text, tuple(options), picker)
+        shown = picker.model_copy(update={"tokens": [token for token, _ in options],
+                                          "page": page})
+        return Question(text, tuple(options), shown)
+
+    def _more(self, turn: Turn, step: StepSpec, picker: PickerState) -> Ask:
+        """The next page of the same list, under the same question."""
+        following = picker.page + 1
+        if following * MAX_OFFERED >= len(picker.options):
+            following = 0
+        text = turn.state.prompt.text if turn.state.prompt is not None else ""
+        return Ask(self._page(turn, step, text, picker, following))
 
     def take(self, turn: Turn, step: StepSpec, answer: Answer) -> Taken:
         picker = turn.state.picker or PickerState()
@@ -135,8 +167,14 @@ class AccountInput:
             return Accept(account.id, turn.message(
                 "account_created", name=account.name, hospital=account.hospital,
                 department=account.department))
+        if token == MORE and MORE in picker.tokens:
+            return self._more(turn, step, picker)
+        if token is None and MORE in picker.tokens and plain_label(
+                answer.text or "") in MORE_WORDS:
+            return self._more(turn, step, picker)
         if token is not None:
-            if is_number(token) and int(token) < len(picker.options):
+            if is_number(token) and token in picker.tokens and int(token) < len(
+                    picker.options):
                 chosen = turn.store.account(picker.options[int(token)])
                 if chosen is not None and not chosen.archived:
                     turn.store.touch(chosen, turn.now)
@@ -160,7 +198,7 @@ class AccountInput:
         if step.create:
             text = turn.message("account_not_found", query=mention.name)
             return Ask(self._offer(turn, step, text, [], mention))
-        recent = list(turn.store.recent_accounts(MAX_OFFERED))
+        recent = list(turn.store.recent_accounts(MAX_LISTED))
         text = turn.message("account_unknown", query=mention.name)
         return Ask(self._offer(turn, step, text, recent, None))
 

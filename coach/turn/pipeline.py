@@ -63,6 +63,9 @@ class TurnPipeline:
             conversation = store.lock_conversation(now)
         if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
             return TurnResult((), Outcome.DUPLICATE)
+        redeemed = self.strangers.redeem(directory, rep, incoming, now)
+        if redeemed is not None:  # a known rep given someone's code (a manager's)
+            return TurnResult(tuple(redeemed.replies))
         playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
         playbook = self.library.playbooks.get(playbook_id)
         if playbook is None:  # the playbook was removed since this conversation started

@@ -10,6 +10,7 @@ it. Everything else goes to the waiting step as text, or starts logging a visit 
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 
 from coach.context import Turn
 from coach.dates import parse_due_date
@@ -23,10 +24,12 @@ from coach.turn.keys import (
     AdverseEventKey,
     ButtonKey,
     ChoiceKey,
+    CommandKey,
     NudgeKey,
     ReminderKey,
     SnoozeKey,
     decode,
+    encode,
 )
 from coach.turn.result import Outcome
 from coach.turn.runner import Runner
@@ -36,7 +39,9 @@ __all__ = ["COMMAND", "Router"]
 COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
 # Where a typed number may be the answer itself (a count, "5号"), not a choice.
-_ANSWERED_BY_NUMBERS = ("number", "date")
+_ANSWERED_BY_NUMBERS = ("number", "date", "days")
+MAX_GUESSES = 3
+GUESS_CUTOFF = 0.6  # "nxt" is 0.86 from "next", "plna" 0.75 from "plan"; "foo" is nothing
 
 
 def choice_number(text: str) -> int | None:
@@ -84,10 +89,35 @@ class Router:
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
-            self.refuse(turn.message("unknown_command", command=name))
+            self._did_you_mean(name)
             return
         runner.abandon()
         runner.start(playbook.id, {"command_args": (argument or "").strip()[:200]})
+
+    def _did_you_mean(self, name: str) -> None:
+        """A mistyped command ("/nxt", "/hosptial") is answered with the closest ones to tap,
+        after the waiting question's own choices (it still waits, as `refuse` keeps it)."""
+        turn = self.turn
+        commands = [*sorted(turn.library.by_command), "cancel"]
+        guesses = get_close_matches(name, commands, n=MAX_GUESSES, cutoff=GUESS_CUTOFF)
+        if not guesses:
+            self.refuse(turn.message("unknown_command", command=name))
+            return
+        choices = tuple(Choice(encode(CommandKey(guess)), turn.message(
+            "command_choice_label", command=guess, title=self._title(guess)))
+            for guess in guesses)
+        notice = turn.message("unknown_command_close", command=name,
+                              names=[f"/{guess}" for guess in guesses])
+        if self.runner.current_step() is not None:
+            self.runner.reprompt(notice, choices)
+        else:
+            self.turn.say(notice, choices)
+
+    def _title(self, command: str) -> str:
+        playbook = self.turn.library.by_command.get(command)
+        if playbook is None:  # /cancel: the engine's own
+            return self.turn.message("cancel_title")
+        return playbook.title.get(self.turn.locale) or command
 
     # buttons ----------------------------------------------------------------------------------
     def button(self, raw: str) -> Outcome:
@@ -109,6 +139,11 @@ class Router:
             return self._reminder(key)
         if isinstance(key, AdverseEventKey):
             return self._forwarded(key)
+        if isinstance(key, CommandKey):
+            if key.name != "cancel" and key.name not in self.turn.library.by_command:
+                return False
+            self.command(key.name, None)
+            return True
         if isinstance(key, SnoozeKey):
             self.turn.rep.nudge_after = self.turn.now + WEEK
             self.turn.say(self.turn.message("nudge_snoozed"))
@@ -182,7 +217,7 @@ class Router:
         number = choice_number(text)
         if number is not None and (step is None or step.input not in _ANSWERED_BY_NUMBERS
                                    or 1 <= number <= len(shown)
-                                   or (step.input == "date" and parse_due_date(
+                                   or (step.input in ("date", "days") and parse_due_date(
                                        text, self.turn.local_now.date()) is None)):
             return self._typed_number(number, step)
         typed = plain_label(text)

@@ -205,9 +205,11 @@ class Runner:
         state.prompt = Prompt(text=question.text,
                               choices=[Shown(key=c.key, label=c.label) for c in choices])
 
-    def reprompt(self, notice: str) -> None:
+    def reprompt(self, notice: str, extra: tuple[Choice, ...] = ()) -> None:
         """Explain what was wrong and show the waiting question again, exactly as before
-        (its buttons stay valid), with the parked note's option if one was just parked."""
+        (its buttons stay valid), with the parked note's option if one was just parked.
+        `extra` choices go after the question's own, this once (the commands a mistyped
+        one may have meant), so every number shown means what it shows."""
         turn = self.turn
         turn.say(notice)
         prompt = turn.state.prompt
@@ -220,7 +222,7 @@ class Runner:
         choices = [Choice(c.key, c.label) for c in prompt.choices if c.key != park]
         if self._offers_park():  # its label counts the notes kept, one more maybe
             choices.append(Choice(park, self._park_label()))
-        turn.say(prompt.text, tuple(choices))
+        turn.say(prompt.text, (*choices, *extra))
         turn.state.prompt = Prompt(text=prompt.text,
                                    choices=[Shown(key=c.key, label=c.label) for c in choices])
 

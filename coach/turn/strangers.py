@@ -1,10 +1,15 @@
 """People the engine does not know yet: enroll with `/start CODE`, or (console and tests)
-enroll on first contact; refuse everyone else. Nothing of a refused stranger is stored."""
+enroll on first contact; refuse everyone else. Nothing of a refused stranger is stored.
+
+Someone already known who sends `/start CODE` with another person's code (a console user,
+enrolled on first contact, given a manager's code) becomes that person, as a stranger would:
+the identity moves to the code's rep. The link that enrolled them, pressed again, is just
+/start."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from coach.context import Turn
@@ -69,6 +74,27 @@ class Strangers:
                                            rep={"name": owner.name, "locale": owner.locale})),
                 *self.welcome(directory, owner, incoming, now)])
         return Enrolment([Reply(self.library.message("not_enrolled", locale))])
+
+    def redeem(self, directory: Directory, rep: Rep, incoming: Incoming,
+               now: datetime) -> Enrolment | None:
+        """`/start CODE` from a known rep: the code's rep takes this identity over (a
+        manager's code gives the manager's view). None when there is no code to redeem, or
+        it is the one that enrolled this rep (the turn goes on as /start)."""
+        start = _START.match((incoming.text or "").strip())
+        if not start or not start.group(1) or directory.code_holder(start.group(1)) == rep.id:
+            return None
+        if directory.too_many_attempts(incoming.channel, incoming.user_id, now):
+            return Enrolment([Reply(self.library.message("enroll_too_many", rep.locale))])
+        owner = directory.redeem_code(start.group(1), now)
+        if owner is None:
+            directory.failed_attempt(incoming.channel, incoming.user_id, now)
+            return Enrolment([Reply(self.library.message("enroll_bad_code", rep.locale))])
+        directory.bind_identity(owner, incoming.channel, incoming.user_id, now)
+        return Enrolment([
+            Reply(self.library.message("enroll_ok", owner.locale,
+                                       rep={"name": owner.name, "locale": owner.locale})),
+            # the message was recorded as seen already, under the rep it came in as
+            *self.welcome(directory, owner, replace(incoming, message_id=None), now)])
 
     def welcome(self, directory: Directory, rep: Rep, incoming: Incoming,
                 now: datetime) -> list[Reply]:
