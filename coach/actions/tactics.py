@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.actions.regression import at_risk, risk_words
+from coach.actions.regression import Evidence, at_risk, risk_words
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
 
@@ -49,6 +50,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         if tactic["id"] in seen:
             yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
         seen.add(tactic["id"])
+    yield from check_reasons(playbook)
 
 
 def tactic_playbook(library: Library) -> Playbook | None:
@@ -88,20 +90,23 @@ def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
 
 
 def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
-                 blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
-    """Answers to open objections first; for a customer moving back, the regression
-    tactics next (seed 002), each with the evidence; then the tactics for the account's
-    stage. Within a group, best fit first (file order breaks ties)."""
+                 blocked: set[str], penalised_styles: str,
+                 evidence: list[Evidence]) -> list[dict[str, Any]]:
+    """Answers to open objections first; for a customer moving back (`evidence`, from
+    `at_risk`, computed once per turn by the caller), the regression tactics next (seed
+    002), each with the evidence and, once the rep recorded why he cooled, fitted to that
+    reason instead of asking for it; then the tactics for the account's stage. Within a
+    group, best fit first (file order breaks ties)."""
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
-    evidence = at_risk(turn, account)
     risk = risk_words(turn, evidence) if evidence else ""
+    reason = cooling_reason(turn, playbook, account) if evidence else None
     scored = []
     for position, tactic in enumerate(localized):
         if tactic["id"] in blocked:
             continue
-        if tactic["stage"] == REGRESSION and evidence:
+        if tactic["stage"] == REGRESSION and evidence and fits_reason(tactic, reason):
             group = 0
         elif tactic["stage"] == stage:
             group = 1
@@ -110,7 +115,9 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
         fits = set(tactic.get("styles") or [])
         needs = set(tactic.get("needs") or []) & set(account.needs or [])
         score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles)) + len(needs)
-        scored.append((group, -score, position, {**tactic, "risk": risk}))
+        if tactic.get("reason") not in (None, "unknown"):
+            score += 10  # the answer to the known reason before the general moves
+        scored.append((group, -score, position, {**tactic, "risk": risk, "reason": reason}))
     ranked = [item[3] for item in sorted(scored, key=lambda item: item[:3])]
     return objection_tactics(turn, playbook, account, blocked) + ranked
 
@@ -124,6 +131,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "style_name": turn.library.style_name(account.style, turn.locale) or "",
         "objection": tactic.get("objection"),
         "risk": tactic.get("risk", ""),
+        "reason": tactic.get("reason") if isinstance(tactic.get("reason"), dict) else None,
     }
     rep_style = turn.store.quiz_style()
     flex = same = ""
@@ -171,14 +179,15 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     settings = turn.settings
     day_start = turn.day_start()
     turn.vars["tactic"] = None
+    evidence = at_risk(turn, account)  # once per turn: the cap and the ranking both use it
     # a customer moving back is never left without advice for want of today's quota
     turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
         settings.suggestions_per_day
-    ) and not at_risk(turn, account)
+    ) and not evidence
     if turn.vars["cap_reached"]:
         return
     blocked, penalised = blocked_tactics(turn, turn.playbook, account)
-    ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised)
+    ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised, evidence)
     if not ranked:
         return
     chosen = describe(turn, turn.playbook, account, ranked[0])
