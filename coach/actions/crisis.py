@@ -171,12 +171,20 @@ def crisis_alert(turn: Turn, account: Account,
     return describe_crisis(turn, account, fresh) if fresh else None
 
 
-@action("crisis_list", provides=("crises",), content_check=_check)
+@action("crisis_list", provides=("crises", "watch"), content_check=_check)
 def crisis_list(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Every customer in crisis, the most kinds of evidence first."""
+    """Every customer in crisis, the most kinds of evidence first; then those moving back
+    who are not (yet) a crisis, the 📉 alert the rep already had, so the warning view
+    leaves none of them out (`watch`: name, the evidence in words, the known reason)."""
     accounts = {a.id: a for a in turn.store.active_accounts()}
-    found = crises(turn, accounts)
+    moving_back = regressions(turn, accounts)
+    found = crises(turn, accounts, moving_back)
     shown = [{"name": accounts[i].name, "id": i, **describe_crisis(turn, accounts[i], e)}
              for i, e in found.items()]
     shown.sort(key=lambda c: (-len(c["kinds"]), c["name"]))
     turn.vars["crises"] = shown
+    turn.vars["watch"] = sorted(
+        ({"name": accounts[i].name, "words": risk_words(turn, e),
+          "reason": known_reason(turn, accounts[i])}
+         for i, e in moving_back.items() if e and i not in found),
+        key=lambda w: str(w["name"]))
