@@ -103,6 +103,9 @@ def quadrant_of(account: Account, cutoffs: Mapping[str, Any]) -> str | None:
     return "maintain" if high_support else "minimise"
 
 
+USING = ("trial", "adoption")  # stages at which a customer uses the product
+
+
 @action("screen_account", provides=("screening",), content_check=_check_screen)
 def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Rate a customer on the four criteria; class (with the rule that placed him), tier
@@ -124,12 +127,17 @@ def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     bands = localized.get("bands", {})
     words = {"band": {k: bands.get(k, {}).get(v, v) for k, v in rated.items()},
              "role_name": turn.library.label("roles", account.role, turn.locale) or "",
-             "total": placed.context["total"]}
+             "total": placed.context["total"],
+             # the advice follows the rule that placed him and what he does with the product:
+             # a large department volume of the drug class is not yet results of ours
+             "using": account.stage in USING,
+             "stage_name": turn.library.stage_name(account.stage, turn.locale) or ""}
     turn.vars["screening"] = {
         "tier": placed.tier, "klass": placed.klass, "key": placed.key,
         "klass_name": names.get(placed.klass, placed.klass),
         "rule": turn.render(placed.rule, **words),
         "tier_rule": turn.render(placed.tier_rule, **words) if placed.tier_rule else "",
+        "advice": turn.render(localized.get("class_advice", {}).get(placed.klass, ""), **words),
         "also": [turn.library.label("classes", c, turn.locale) for c in placed.also],
         "scores": rated, "potential": account.potential, "support": account.support,
         "quadrant": quadrant,
