@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from coach.actions.events import hospital_events
 from coach.actions.keyaccounts import holds
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.capture import mention_in
@@ -41,7 +42,7 @@ TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("role_cares",), ("document",), ("filename",),
                                ("company_goals",), ("resources",), ("actions",),
-                               ("actions", "event"), ("events",),
+                               ("actions", "event"), ("actions", "answer_why"), ("events",),
                                ("critical_mass",), ("change_names",))(playbook)
 
 
@@ -115,8 +116,13 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
         planned.append((day, turn.render(templates[key], due=day.isoformat(), **words)))
 
     deciders = [a.name for a in people if holds(a, "decision_maker")]
-    for name in facts["opposed"]:
-        add(7, "ask_why", name=name)
+    named = {a.name: a for a in people}
+    for name in facts["opposed"]:  # the cause once recorded, rather than asking again
+        reason = known_reason(turn, named[name]) if name in named else None
+        if reason is not None:
+            add(7, "answer_why", name=name, reason=reason)
+        else:
+            add(7, "ask_why", name=name)
     if not deciders:
         add(14, "find_decider")
     else:
