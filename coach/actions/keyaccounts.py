@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.charts import can_draw_chinese, potential_support_matrix
 from coach.messages import Attachment
@@ -287,12 +288,16 @@ def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
     mass = turn.playbook.content.get("critical_mass", {})
     low, high = int(mass.get("low", 10)), int(mass.get("high", 20))
     lonely = [a.name for a in adopted if a.adopter in ("innovator", "early_adopter")]
+    cooling = [a for a in doctors if a.adopter in ("innovator", "early_adopter")
+               and a.stage not in (None, "adoption", "trial")]
     turn.vars["diffusion"] = {
         "hospital": hospital, "doctors": len(doctors), "adopted": [a.name for a in adopted],
         "share_pct": share, "categories": categories,
         "below_critical_mass": share < low,
         "in_critical_zone": low <= share <= high,
         "lonely_early_adopters": lonely if len(adopted) <= 2 else [],
-        "cooling": [a.name for a in doctors if a.adopter in ("innovator", "early_adopter")
-                    and a.stage not in (None, "adoption", "trial")],
+        "cooling": [a.name for a in cooling],
+        # why each cooled, where the rep recorded it: advice answers it instead of asking
+        "cooling_reasons": [{"name": a.name, "reason": r["name"]} for a in cooling
+                            if (r := known_reason(turn, a)) is not None],
     }
