@@ -67,7 +67,9 @@ def test_a_plan_for_the_whole_hospital(chat: MemoryChat) -> None:
     assert ":" not in said.split("和上次相比：")[1].split("还没接触")[0].replace("：", "")
     text = words(document(replies))
     assert "李主任 · 心内科（反对或在倒退）" in text
-    assert "回访李主任，问清态度变化的原因" in text
+    # the note said why (a generic came in): the plan answers it instead of asking again
+    assert "回访李主任，针对已经记下的原因（仿制药：「仿制药」）回应，不必再问" in text
+    assert "问清态度变化的原因" not in text
 
 
 def test_no_customers_there_says_what_to_do(chat: MemoryChat) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import (
     RECENT_DAYS,
@@ -50,7 +51,8 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         ("key_person", "zh"), ("key_person", "en"), ("moving_back_when",), ("steps",),
         *[("visits", k) for k in ("min_visits", "regular_days", "silent_days", "times_usual",
                                   "lookback_days")],
-        *[("evidence", k) for k in KINDS], *[("responses", k) for k in KINDS])(playbook)
+        *[("evidence", k) for k in KINDS], *[("responses", k) for k in KINDS],
+        ("responses", "moving_back_known"))(playbook)
 
 
 def _rules(turn: Turn) -> Mapping[str, Any] | None:
@@ -137,9 +139,10 @@ def _silences(turn: Turn, accounts: Mapping[int, Account], rules: Mapping[str, A
     return found
 
 
-def describe_crisis(turn: Turn, evidence: list[Evidence]) -> dict[str, Any]:
+def describe_crisis(turn: Turn, account: Account, evidence: list[Evidence]) -> dict[str, Any]:
     """The crisis as the rep reads it: `evidence` and `responses` (one line each, by kind,
-    in the order of KINDS) and `kinds`."""
+    in the order of KINDS) and `kinds`. Moving back is answered with the reason the rep
+    recorded, when there is one, instead of asking for it again."""
     content = turn.library.content(turn.library.playbooks[PLAYBOOK], turn.locale)
     ordered = sorted(evidence, key=lambda e: KINDS.index(e["kind"]))
     kinds = list(dict.fromkeys(e["kind"] for e in ordered))
@@ -151,8 +154,11 @@ def describe_crisis(turn: Turn, evidence: list[Evidence]) -> dict[str, Any]:
     if back:  # the regression evidence in one line, as the 📉 alert words it
         lines.append(turn.render(content["evidence"]["moving_back"],
                                  words=risk_words(turn, back)))
-    return {"evidence": lines, "responses": [content["responses"][k] for k in kinds],
-            "kinds": kinds, "steps": list(content["steps"])}
+    reason = known_reason(turn, account) if back else None
+    responses = [turn.render(content["responses"]["moving_back_known"], reason=reason)
+                 if k == "moving_back" and reason else content["responses"][k] for k in kinds]
+    return {"evidence": lines, "responses": responses, "kinds": kinds,
+            "steps": list(content["steps"])}
 
 
 def crisis_alert(turn: Turn, account: Account,
@@ -162,15 +168,23 @@ def crisis_alert(turn: Turn, account: Account,
     evidence = crises(turn, {account.id: account}, {account.id: moving_back},
                       just_visited=True).get(account.id, [])
     fresh = not_yet_alerted(turn, account, evidence)
-    return describe_crisis(turn, fresh) if fresh else None
+    return describe_crisis(turn, account, fresh) if fresh else None
 
 
-@action("crisis_list", provides=("crises",), content_check=_check)
+@action("crisis_list", provides=("crises", "watch"), content_check=_check)
 def crisis_list(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Every customer in crisis, the most kinds of evidence first."""
+    """Every customer in crisis, the most kinds of evidence first; then those moving back
+    who are not (yet) a crisis, the 📉 alert the rep already had, so the warning view
+    leaves none of them out (`watch`: name, the evidence in words, the known reason)."""
     accounts = {a.id: a for a in turn.store.active_accounts()}
-    found = crises(turn, accounts)
-    shown = [{"name": accounts[i].name, "id": i, **describe_crisis(turn, e)}
+    moving_back = regressions(turn, accounts)
+    found = crises(turn, accounts, moving_back)
+    shown = [{"name": accounts[i].name, "id": i, **describe_crisis(turn, accounts[i], e)}
              for i, e in found.items()]
     shown.sort(key=lambda c: (-len(c["kinds"]), c["name"]))
     turn.vars["crises"] = shown
+    turn.vars["watch"] = sorted(
+        ({"name": accounts[i].name, "words": risk_words(turn, e),
+          "reason": known_reason(turn, accounts[i])}
+         for i, e in moving_back.items() if e and i not in found),
+        key=lambda w: str(w["name"]))

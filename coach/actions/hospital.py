@@ -13,12 +13,14 @@ use; and dated actions with owners. The plan is kept under a hospital account of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.events import hospital_events
 from coach.actions.keyaccounts import holds
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.capture import mention_in
@@ -39,6 +41,7 @@ TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("role_cares",), ("document",), ("filename",),
                                ("company_goals",), ("resources",), ("actions",),
+                               ("actions", "event"), ("actions", "answer_why"), ("events",),
                                ("critical_mass",), ("change_names",))(playbook)
 
 
@@ -96,31 +99,56 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
     }
 
 
-def _actions(turn: Turn, facts: Mapping[str, Any], people: list[Account]) -> list[str]:
+def _actions(turn: Turn, facts: Mapping[str, Any],
+             people: list[Account]) -> tuple[list[str], list[str]]:
     """Dated actions with owners, from the playbook's `content.actions` templates, in the
-    order a key-account manager would take them."""
-    content = turn.library.content(turn.playbook, turn.locale)["actions"]
+    order a key-account manager would take them; the dated events from the notes (药事会,
+    评优 …, coach/actions/events.py) come in by the day to act on them, each saying what to
+    do before it. Returns every action, and the events' own."""
+    content = turn.library.content(turn.playbook, turn.locale)
+    templates = content["actions"]
     today = turn.local_now.date()
+    planned: list[tuple[date, str]] = []
 
-    def due(days: int) -> str:
-        return (today + timedelta(days=days)).isoformat()
+    def add(days: int, key: str, **words: Any) -> None:
+        day = today + timedelta(days=days)
+        planned.append((day, turn.render(templates[key], due=day.isoformat(), **words)))
 
-    found: list[str] = []
     deciders = [a.name for a in people if holds(a, "decision_maker")]
-    for name in facts["opposed"]:
-        found.append(turn.render(content["ask_why"], name=name, due=due(7)))
+    named = {a.name: a for a in people}
+    for name in facts["opposed"]:  # the cause once recorded, rather than asking again
+        reason = known_reason(turn, named[name]) if name in named else None
+        if reason is not None:
+            add(7, "answer_why", name=name, reason=reason)
+        else:
+            add(7, "ask_why", name=name)
     if not deciders:
-        found.append(turn.render(content["find_decider"], due=due(14)))
+        add(14, "find_decider")
     else:
-        found.append(turn.render(content["three_party"], name="、".join(deciders)
-                                 if turn.locale == "zh" else ", ".join(deciders), due=due(30)))
+        add(30, "three_party", name="、".join(deciders) if turn.locale == "zh"
+            else ", ".join(deciders))
     for name in facts["supporters"][:2]:
-        found.append(turn.render(content["supporter_share"], name=name, due=due(21)))
+        add(21, "supporter_share", name=name)
     low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
     if low:
-        found.append(turn.render(content["kol_session"], departments=low, due=due(45)))
-    found.append(turn.render(content["review"], due=due(90)))
-    return found
+        add(45, "kol_session", departments=low)
+    add(90, "review")
+    dated = []
+    for event in hospital_events(turn, people, turn.playbook.content.get("events") or {}):
+        spec = content["events"][event.kind]
+        ready = max(today, event.day - timedelta(days=int(spec.get("lead_days", 7))))
+        dated.append((ready, turn.render(templates["event"], day=event.day.isoformat(),
+                                         ready=ready.isoformat(), name=spec["name"],
+                                         prepare=spec["prepare"], who=event.who,
+                                         phrase=event.phrase)))
+    dated.sort(key=lambda item: item[0])
+    events = [text for _, text in dated]
+    merged: list[str] = []
+    for day, text in planned:  # the plan's own order kept; each event where its day falls
+        while dated and dated[0][0] < day:
+            merged.append(dated.pop(0)[1])
+        merged.append(text)
+    return merged + [text for _, text in dated], events
 
 
 def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:
@@ -210,6 +238,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
                                   "attitude": content["attitudes"][_attitude(turn, a)]}
                                  for a in holders]})
     needs = sorted({n for a in people for n in (a.needs or [])})
+    actions, events = _actions(turn, facts, people)
     plan = {
         "hospital": hospital, "people": len(people), "chain": chain,
         "gaps": [library.label("roles", r, locale) for r in facts["gaps"]],
@@ -220,7 +249,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "hospital_goals": bool(facts["goals"]),
         "doctor_needs": [library.label("needs", n, locale) for n in needs],
         "company_goals": content["company_goals"], "resources": content["resources"],
-        "actions": _actions(turn, facts, people), "changes": changes,
+        "actions": actions, "events": events, "changes": changes,
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.charts import can_draw_chinese, potential_support_matrix
 from coach.messages import Attachment
@@ -103,6 +104,9 @@ def quadrant_of(account: Account, cutoffs: Mapping[str, Any]) -> str | None:
     return "maintain" if high_support else "minimise"
 
 
+USING = ("trial", "adoption")  # stages at which a customer uses the product
+
+
 @action("screen_account", provides=("screening",), content_check=_check_screen)
 def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Rate a customer on the four criteria; class (with the rule that placed him), tier
@@ -124,12 +128,17 @@ def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
     bands = localized.get("bands", {})
     words = {"band": {k: bands.get(k, {}).get(v, v) for k, v in rated.items()},
              "role_name": turn.library.label("roles", account.role, turn.locale) or "",
-             "total": placed.context["total"]}
+             "total": placed.context["total"],
+             # the advice follows the rule that placed him and what he does with the product:
+             # a large department volume of the drug class is not yet results of ours
+             "using": account.stage in USING,
+             "stage_name": turn.library.stage_name(account.stage, turn.locale) or ""}
     turn.vars["screening"] = {
         "tier": placed.tier, "klass": placed.klass, "key": placed.key,
         "klass_name": names.get(placed.klass, placed.klass),
         "rule": turn.render(placed.rule, **words),
         "tier_rule": turn.render(placed.tier_rule, **words) if placed.tier_rule else "",
+        "advice": turn.render(localized.get("class_advice", {}).get(placed.klass, ""), **words),
         "also": [turn.library.label("classes", c, turn.locale) for c in placed.also],
         "scores": rated, "potential": account.potential, "support": account.support,
         "quadrant": quadrant,
@@ -280,12 +289,16 @@ def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
     mass = turn.playbook.content.get("critical_mass", {})
     low, high = int(mass.get("low", 10)), int(mass.get("high", 20))
     lonely = [a.name for a in adopted if a.adopter in ("innovator", "early_adopter")]
+    cooling = [a for a in doctors if a.adopter in ("innovator", "early_adopter")
+               and a.stage not in (None, "adoption", "trial")]
     turn.vars["diffusion"] = {
         "hospital": hospital, "doctors": len(doctors), "adopted": [a.name for a in adopted],
         "share_pct": share, "categories": categories,
         "below_critical_mass": share < low,
         "in_critical_zone": low <= share <= high,
         "lonely_early_adopters": lonely if len(adopted) <= 2 else [],
-        "cooling": [a.name for a in doctors if a.adopter in ("innovator", "early_adopter")
-                    and a.stage not in (None, "adoption", "trial")],
+        "cooling": [a.name for a in cooling],
+        # why each cooled, where the rep recorded it: advice answers it instead of asking
+        "cooling_reasons": [{"name": a.name, "reason": r["name"]} for a in cooling
+                            if (r := known_reason(turn, a)) is not None],
     }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.keyaccounts import _matrix_rules, quadrant_of, roles_of
 from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.regression import at_risk
 from coach.actions.tactics import (
     blocked_tactics,
     describe,
@@ -141,7 +142,8 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     source = tactic_playbook(library)
     if source is not None:
         blocked, penalised = blocked_tactics(turn, source, account)
-        ranked = rank_tactics(turn, source, account, blocked, penalised)
+        ranked = rank_tactics(turn, source, account, blocked, penalised,
+                              at_risk(turn, account))
         if not account.stage:
             ranked = [t for t in ranked if undiagnosed_fit(t)]
         tactics = [describe(turn, source, account, t) for t in ranked[:3]]

@@ -10,7 +10,8 @@ Evidence, from the last RECENT_DAYS:
 - an open generic or competitor objection from a customer at evaluation or later;
 - a note with a decline phrase (用得少了, 新进了仿制药, 一动不动 …) about a customer who is
   at evaluation or later, or not diagnosed yet (the phrase itself says they used it);
-- a note hinting at an earlier stage than the one on record.
+- a note hinting at an earlier stage than the one on record, written after that stage was
+  recorded (the notes from before it are the way there, not a way back).
 
 Each piece of evidence has a key; the rep is alerted once per episode (while any evidence
 already shown is still recent, new evidence adds no second alert; `Account.risk_alerted`);
@@ -21,10 +22,10 @@ as long as the evidence is recent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coach.actions.signals import find_signals
 from coach.playbook import STAGES
@@ -87,6 +88,11 @@ def regressions(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, list[E
             .order_by(Objection.created_at.desc())).scalars():
         if accounts[objection.account_id].stage in ADVANCED:
             add(objection.account_id, {"key": f"o{objection.id}", "phrase": objection.phrase})
+    recorded: dict[int, datetime] = {
+        account_id: last for account_id, last in session.execute(
+            select(StageChange.account_id, func.max(StageChange.created_at))
+            .where(StageChange.rep_id == rep_id, StageChange.account_id.in_(ids))
+            .group_by(StageChange.account_id)).all()}
     stage_signs = note_signals(turn, ("stage",))
     decline_signs = note_signals(turn, ("decline",))
     for note in session.execute(
@@ -98,7 +104,8 @@ def regressions(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, list[E
             continue
         for signal in find_signals(note.text, decline_signs):
             add(account.id, {"key": f"n{note.id}", "phrase": signal["phrase"]})
-        if account.stage is None:
+        last = recorded.get(account.id)
+        if account.stage is None or (last is not None and note.created_at <= last):
             continue
         for signal in find_signals(note.text, stage_signs):
             if order[signal["value"]] < order[account.stage]:

@@ -7,7 +7,12 @@ Matching is on phrases with a negation guard (不/没/未/无/not/no just before
 it: "还没要样品" is not a request for samples). Phrases are several characters long, so
 substring matching on Chinese is safe enough here without a segmenter. A signal may also
 give `patterns` (regular expressions, same guard) for a concern said in many ways whose
-words are the negation itself: "医保还没进", "没进医保", "病人负担不起", "价格偏高".
+words are the negation itself: "医保还没进", "没进医保", "病人负担不起", "价格偏高". A phrase may
+have a gap, written "…": "开始…试用" matches 开始给新病人试用, with at most GAP characters between
+the parts, so one entry covers the many ways a rep fills the middle.
+
+A decline phrase (用得少了, 换回了老药) is also a reading of the stage: a customer at trial
+or adoption who says so is back at the stage its `stage` names (seed 002: 采纳 → 评估).
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 KINDS = ("stage", "role", "need", "style", "objection", "decline")
-NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|not |no |never |n't )\s*$", re.IGNORECASE)
+NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|不是|不太|不大|不怎么|not |no |never |n't )\s*$",
+                       re.IGNORECASE)
 NEGATION_WINDOW = 4
+GAP = "…"
+MAX_GAP = 8  # characters a gapped phrase allows between its parts
 
 
 def check_signals(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -36,6 +44,8 @@ def check_signals(playbook: Playbook) -> Iterable[ContentIssue]:
             continue
         if signal["kind"] == "stage" and signal.get("value") not in STAGES:
             yield ((*path, "value"), "bad-signal", f"stage must be one of {list(STAGES)}")
+        if signal["kind"] == "decline" and signal.get("stage") not in (None, *STAGES):
+            yield ((*path, "stage"), "bad-signal", f"stage must be one of {list(STAGES)}")
         if signal["kind"] == "style" and signal.get("value") not in STYLES:
             yield ((*path, "value"), "bad-signal", f"style must be one of {list(STYLES)}")
         phrases = signal.get("phrases")
@@ -56,9 +66,9 @@ def _negated(lowered: str, start: int) -> bool:
 def _first_hit(lowered: str, signal: Mapping[str, Any]) -> tuple[int, int] | None:
     """Where `signal` first shows in `lowered` un-negated: a phrase, else a pattern."""
     for phrase in [*signal["phrases"].get("zh", []), *signal["phrases"].get("en", [])]:
-        start = lowered.find(str(phrase).lower())
-        if start >= 0 and not _negated(lowered, start):
-            return start, start + len(str(phrase))
+        span = _locate(lowered, str(phrase).lower())
+        if span is not None:
+            return span
     for pattern in signal.get("patterns") or []:
         for match in re.finditer(str(pattern), lowered):
             if not _negated(lowered, match.start()):
@@ -75,10 +85,49 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
         if hit is not None:
             start, end = hit
             found.append({"kind": signal["kind"], "value": signal.get("value"),
-                          "phrase": text[start:end], "at": start})
+                          "phrase": text[start:end], "at": start,
+                          **({"stage": signal["stage"]} if signal.get("stage") else {})})
     return found
 
 
+def _locate(lowered: str, phrase: str) -> tuple[int, int] | None:
+    """Where `phrase` first occurs in `lowered` with no negation right before it: (start,
+    end), or None. A gapped phrase ("开始…试用") needs its parts in order, each at most
+    MAX_GAP characters after the one before."""
+    parts = [p for p in phrase.split(GAP) if p]
+    if not parts:
+        return None
+    start = lowered.find(parts[0])
+    while start >= 0:
+        end = _rest(lowered, start + len(parts[0]), parts[1:])
+        if end is not None and not _negated(lowered, start):
+            return start, end
+        start = lowered.find(parts[0], start + 1)
+    return None
+
+
+def _rest(lowered: str, at: int, parts: list[str]) -> int | None:
+    """The end of `parts` matched in order from `at`, each within MAX_GAP characters."""
+    for part in parts:
+        found = lowered.find(part, at, at + MAX_GAP + len(part))
+        if found < 0:
+            return None
+        at = found + len(part)
+    return at
+
+
+def stage_readings(signals: list[dict[str, Any]], stage: str | None) -> list[dict[str, Any]]:
+    """The note's signals with each decline phrase also read as the stage it names, for a
+    customer who could be falling back (at trial or adoption, or not diagnosed yet): "换回
+    了老药" says a customer in trial is back to weighing it up."""
+    readings = list(signals)
+    if stage is None or stage in FALLS_BACK_FROM:
+        readings += [{**s, "kind": "stage", "value": s["stage"]} for s in signals
+                     if s["kind"] == "decline" and s.get("stage")]
+    return readings
+
+
+FALLS_BACK_FROM = ("trial", "adoption")
 SINGLE = ("stage", "role", "style")  # a customer has one of each: the last mentioned wins
 
 

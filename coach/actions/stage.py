@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import answered_choices, evidence_for, observed_answers, scores
+from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action
 from coach.playbook import STAGES, Playbook
 from coach.scoring import ranked, share_confidence
@@ -35,11 +36,13 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
         for dimension, value in choice.scores.items():
             totals[dimension] = totals.get(dimension, 0) + value
     decline = [turn.render(c.evidence or c.label) for c in declines]
+    # moving back with the cause already recorded: say it rather than "find out why"
+    reason = known_reason(turn, account) if declines else None
     order = ranked(totals, STAGES)
     previous = account.stage
     if not order or totals.get(order[0], 0) <= 0:
         turn.vars["stage"] = {"key": None, "name": None, "confidence_pct": 0, "evidence": [],
-                              "decline": decline,
+                              "decline": decline, "reason": reason,
                               "previous": previous, "changed": False, "direction": "same",
                               "previous_name": turn.library.stage_name(previous, turn.locale)}
         return
@@ -55,12 +58,15 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
         direction = "same"
     else:
         direction = "forward" if STAGES.index(winner) > STAGES.index(previous) else "back"
+    if direction == "back" and reason is None:
+        reason = known_reason(turn, account)
     turn.vars["stage"] = {
         "key": winner,
         "name": turn.library.stage_name(winner, turn.locale),
         "confidence_pct": round(confidence * 100),
         "evidence": evidence,
         "decline": decline,
+        "reason": reason,
         "previous": previous,
         "previous_name": turn.library.stage_name(previous, turn.locale),
         "changed": previous is not None and previous != winner,

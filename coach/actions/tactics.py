@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.actions.regression import at_risk, risk_words
+from coach.actions.regression import Evidence, at_risk, risk_words
 from coach.playbook import STAGES, Playbook
 from coach.store.models import Account
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from coach.library import Library
 
 REGRESSION = "regression"  # tactics for a customer moving back, whatever the stage on record
+ROLE = "role"  # tactics for a role in the buying decision (seed 003), whatever the stage
 NOT_A_FIT = "not_fit"
 MAX_LATER_DAYS = 90
 ALREADY_DONE = "done"
@@ -43,12 +45,15 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         if not isinstance(tactic, dict) or not {"id", "stage", "text", "why"} <= set(tactic):
             yield (path, "bad-tactic", "a tactic needs id, stage, text and why")
             continue
-        if tactic["stage"] not in (*STAGES, REGRESSION):
+        if tactic["stage"] not in (*STAGES, REGRESSION, ROLE):
             yield ((*path, "stage"), "bad-tactic",
-                   f"stage must be one of {[*STAGES, REGRESSION]}")
+                   f"stage must be one of {[*STAGES, REGRESSION, ROLE]}")
+        if tactic["stage"] == ROLE and not tactic.get("roles"):
+            yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
         if tactic["id"] in seen:
             yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
         seen.add(tactic["id"])
+    yield from check_reasons(playbook)
 
 
 def tactic_playbook(library: Library) -> Playbook | None:
@@ -84,33 +89,59 @@ def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
     """What may be suggested before a customer's stage is diagnosed: the answer to an open
     objection, or the advice for one moving back (the note said so); nothing that assumes
     a stage."""
-    return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") == REGRESSION
+    return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") in (
+        REGRESSION, ROLE)
+
+
+ROLE_FIT = 3  # a tactic for one of the person's roles comes before the stage's general moves
+
+
+def prescribes(playbook: Playbook, roles: list[str]) -> bool:
+    """Whether a person with `roles` uses the product himself: no role recorded (assume a
+    doctor), or one of the playbook's `prescribing_roles`. A pharmacy director, a
+    vice-president or the insurance office (决策者 or 采购者 only) does not, so the stage
+    tactics about his patients do not fit him."""
+    prescribing = set(playbook.content.get("prescribing_roles") or [])
+    return not roles or bool(prescribing & set(roles))
 
 
 def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
-                 blocked: set[str], penalised_styles: str = "") -> list[dict[str, Any]]:
-    """Answers to open objections first; for a customer moving back, the regression
-    tactics next (seed 002), each with the evidence; then the tactics for the account's
-    stage. Within a group, best fit first (file order breaks ties)."""
+                 blocked: set[str], penalised_styles: str,
+                 evidence: list[Evidence]) -> list[dict[str, Any]]:
+    """Answers to open objections first; for a customer moving back (`evidence`, from
+    `at_risk`, computed once per turn by the caller), the regression tactics next (seed
+    002), each with the evidence and, once the rep recorded why he cooled, fitted to that
+    reason instead of asking for it; then the tactics for the person's role(s) in the buying
+    decision (seed 003) with the stage's tactics, the role's first; a person who does not
+    prescribe (a pharmacy director, a vice-president) gets the role's only. Within a group,
+    best fit first (file order breaks ties)."""
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
-    evidence = at_risk(turn, account)
+    roles = account.held_roles()
+    user = prescribes(playbook, roles)
+    evidence = evidence if user else []  # moving back is about his own use of the product
     risk = risk_words(turn, evidence) if evidence else ""
+    reason = cooling_reason(turn, playbook, account) if evidence else None
     scored = []
     for position, tactic in enumerate(localized):
         if tactic["id"] in blocked:
             continue
-        if tactic["stage"] == REGRESSION and evidence:
+        for_role = tactic["stage"] == ROLE and bool(set(tactic["roles"]) & set(roles))
+        if tactic["stage"] == REGRESSION and evidence and fits_reason(tactic, reason):
             group = 0
-        elif tactic["stage"] == stage:
+        elif for_role or (tactic["stage"] == stage and user):
             group = 1
         else:
             continue
         fits = set(tactic.get("styles") or [])
         needs = set(tactic.get("needs") or []) & set(account.needs or [])
         score = 2 * len(fits & set(style)) - len(fits & set(penalised_styles)) + len(needs)
-        scored.append((group, -score, position, {**tactic, "risk": risk}))
+        if tactic.get("reason") not in (None, "unknown"):
+            score += 10  # the answer to the known reason before the general moves
+        if for_role:
+            score += ROLE_FIT
+        scored.append((group, -score, position, {**tactic, "risk": risk, "reason": reason}))
     ranked = [item[3] for item in sorted(scored, key=lambda item: item[:3])]
     return objection_tactics(turn, playbook, account, blocked) + ranked
 
@@ -124,6 +155,11 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "style_name": turn.library.style_name(account.style, turn.locale) or "",
         "objection": tactic.get("objection"),
         "risk": tactic.get("risk", ""),
+        "reason": tactic.get("reason") if isinstance(tactic.get("reason"), dict) else None,
+        # the person's roles as the rep reads them (药剂科主任 → 采购者), for a role tactic's why
+        "role_names": [turn.library.label("roles", r, turn.locale) or r
+                       for r in account.held_roles()],
+        "tactic_roles": [r for r in tactic.get("roles") or [] if r in account.held_roles()],
     }
     rep_style = turn.store.quiz_style()
     flex = same = ""
@@ -140,6 +176,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         "why": turn.render(tactic["why"], **extra),
         "flex": turn.render(flex, **extra) if flex else "",
         "same_style": turn.render(same, **extra) if same else "",
+        "stage_based": tactic.get("stage") in STAGES,  # assumes a stage (awareness if none)
     }
 
 
@@ -174,14 +211,15 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     settings = turn.settings
     day_start = turn.day_start()
     turn.vars["tactic"] = None
+    evidence = at_risk(turn, account)  # once per turn: the cap and the ranking both use it
     # a customer moving back is never left without advice for want of today's quota
     turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
         settings.suggestions_per_day
-    ) and not at_risk(turn, account)
+    ) and not evidence
     if turn.vars["cap_reached"]:
         return
     blocked, penalised = blocked_tactics(turn, turn.playbook, account)
-    ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised)
+    ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised, evidence)
     if not ranked:
         return
     chosen = describe(turn, turn.playbook, account, ranked[0])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from coach.actions.crisis import crises, describe_crisis
+from coach.actions.reasons import known_reason
 from coach.actions.registry import action
 from coach.actions.regression import regressions as regressions_of
 from coach.store.models import (
@@ -70,7 +71,7 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     crisis_list = []
     for account_id, evidence in in_crisis.items():
         account = accounts[account_id]
-        crisis_list.append({"name": shown(account), **describe_crisis(turn, evidence)})
+        crisis_list.append({"name": shown(account), **describe_crisis(turn, account, evidence)})
         items.append({"id": f"a{account_id}", "label": turn.message(
             "today_crisis_label", name=shown(account))})
     regressions = []
@@ -79,7 +80,8 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
             continue
         account = accounts[account_id]
         regressions.append({"name": shown(account), **evidence[0],
-                            "stage_name": turn.library.stage_name(account.stage, turn.locale)})
+                            "stage_name": turn.library.stage_name(account.stage, turn.locale),
+                            "reason": known_reason(turn, account)})
         items.append({"id": f"a{account_id}", "label": turn.message(
             "today_regression_label", name=shown(account))})
     reports = session.execute(

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crisis_alert
 from coach.actions.kept import keep_note
+from coach.actions.reasons import known_reason
 from coach.actions.registry import action
-from coach.actions.regression import at_risk, not_yet_alerted, risk_words
+from coach.actions.regression import Evidence, at_risk, not_yet_alerted, risk_words
 from coach.actions.signals import (
     apply_update,
     check_signals,
@@ -27,6 +28,7 @@ from coach.actions.signals import (
     find_signals,
     one_of_each,
     signal_name,
+    stage_readings,
 )
 from coach.actions.tactics import (
     blocked_tactics,
@@ -272,7 +274,9 @@ def _proposal(turn: Turn) -> dict[str, Any]:
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
     note = str(turn.vars.get("note") or "")
-    signals = one_of_each(find_signals(note, turn.playbook.content.get("signals", [])))
+    signals = one_of_each(stage_readings(
+        find_signals(note, turn.playbook.content.get("signals", [])),
+        account.stage if account is not None else None))
     role = query.get("role")
     if role and (account is None or account.role is None) and not any(
             s["kind"] == "role" for s in signals):
@@ -413,22 +417,24 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     evidence = at_risk(turn, account)
     fresh = not_yet_alerted(turn, account, evidence)
     turn.vars["visit"]["risk"] = risk_words(turn, fresh) if fresh else ""
+    turn.vars["visit"]["reason"] = known_reason(turn, account) if fresh else None
     # a crisis (seed 004: a key person leaving, visits stopped, a key account moving back)
     turn.vars["visit"]["crisis"] = crisis_alert(turn, account, evidence)
-    turn.vars["coaching"] = coaching_prompt(turn)
+    turn.vars["coaching"] = coaching_prompt(turn, evidence)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
 
 
-def coaching_prompt(turn: Turn) -> str:
+def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     """One tactic back for every visit: the best fit not accepted, dismissed or already
-    offered lately (the same rest as /next gives), so it is not the same tip every time."""
+    offered lately (the same rest as /next gives), so it is not the same tip every time.
+    `evidence`: the customer's regression evidence, as read after this visit was saved."""
     account = turn.require_account()
     playbook = tactic_playbook(turn.library)
     if playbook is None:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
     blocked, penalised = blocked_tactics(turn, playbook, account)
-    ranked = rank_tactics(turn, playbook, account, blocked, penalised)
+    ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]
     if not ranked:

@@ -1,0 +1,58 @@
+"""Regression evidence is read once per turn (issue 15, item 7): /next used to read it for
+the daily cap and again to rank the tactics, and a logged visit read it for the alert and
+again for the tip. Each reading asks once for the customer's recent stage changes, newest
+first (coach/actions/regression.py; nothing else asks for them in that order), so the test
+counts those queries on the real database while a rep talks to the bot, and checks the
+advice still sees the newest evidence (nothing stale: the visit saved in the same turn
+counts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from coach.engine import Engine
+from coach.testing import MemoryChat
+
+MARK = "ORDER BY stage_history.created_at DESC"  # the regression reading (see below)
+
+
+@contextmanager
+def readings(engine: Engine) -> Iterator[list[str]]:
+    """The regression readings run on the store while the block runs."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.rstrip().endswith(MARK):
+            seen.append(statement)
+
+    db = engine.database.engine
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+
+
+def test_a_turn_reads_regression_once(chat: MemoryChat, engine: Engine) -> None:
+    chat.say("/start")
+    chat.say("社区医院内科李医生开始给几个病人试用了")
+    chat.press("✅ 保存")
+    chat.press("完成")
+    chat.say("社区医院李医生说新进了仿制品，最近用得少了")
+    with readings(engine) as seen:
+        replies = chat.press("✅ 保存")
+    text = MemoryChat.text(replies)
+    # the alert and the tip both see the evidence of this very visit
+    assert "📉 李医生可能在倒退" in text and "「用得少了」" in text, text
+    assert "李医生提到仿制药" in text, text
+    assert len(seen) == 1, f"the saved visit read regression {len(seen)} times"
+    chat.press("完成")
+    chat.say("/next")
+    with readings(engine) as seen:
+        replies = chat.press("李医生")
+    assert "李医生提到仿制药" in MemoryChat.text(replies)
+    assert len(seen) == 1, f"/next read regression {len(seen)} times"
