@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from coach.actions.crisis import crisis_alert
 from coach.actions.kept import keep_note
 from coach.actions.registry import action
-from coach.actions.regression import at_risk, not_yet_alerted, risk_words
+from coach.actions.regression import Evidence, at_risk, not_yet_alerted, risk_words
 from coach.actions.signals import (
     apply_update,
     check_signals,
@@ -392,20 +392,21 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["visit"]["risk"] = risk_words(turn, fresh) if fresh else ""
     # a crisis (seed 004: a key person leaving, visits stopped, a key account moving back)
     turn.vars["visit"]["crisis"] = crisis_alert(turn, account, evidence)
-    turn.vars["coaching"] = coaching_prompt(turn)
+    turn.vars["coaching"] = coaching_prompt(turn, evidence)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
 
 
-def coaching_prompt(turn: Turn) -> str:
+def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     """One tactic back for every visit: the best fit not accepted, dismissed or already
-    offered lately (the same rest as /next gives), so it is not the same tip every time."""
+    offered lately (the same rest as /next gives), so it is not the same tip every time.
+    `evidence`: the customer's `at_risk`, read once for the whole turn."""
     account = turn.require_account()
     playbook = tactic_playbook(turn.library)
     if playbook is None:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
     blocked, penalised = blocked_tactics(turn, playbook, account)
-    ranked = rank_tactics(turn, playbook, account, blocked, penalised)
+    ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]
     if not ranked:
