@@ -259,7 +259,10 @@ def report(counts: list[Count], sizes: Sizes, part: Part) -> None:
         "runs of a count). Latency: from sending the callback to the reply reaching the "
         "simulator. CPU per turn: user + system time from /proc; PostgreSQL is the server's "
         "postmaster and backends; \"rest\" is the simulator and the members (this process). "
-        "Machine busy: every core, every job on the machine (other jobs shared it).", "")
+        "Machine busy: every core, every job on the machine (other jobs shared it). "
+        "Reproduce: `.venv/bin/python -m bench --parts scaling` (a PostgreSQL server is "
+        "started for the run; `--size medium` runs each count once, `--quick` is a smoke "
+        "test).", "")
     one = counts[0]
     body = []
     for count in counts:
