@@ -51,7 +51,7 @@ class Sizes:
     playbook_runs: int
     memory_seconds: float  # time bound for driving every rep of the full store once
     # 6. scaling out: members in closed loop, seconds per run, worker counts in run order
-    scale_members: int = 150  # enough that none nears WeCom's 28 messages a minute each
+    scale_members: int = 300  # enough that none nears the client's 28 messages a minute each
     scale_seconds: float = 20.0
     scale_workers: tuple[int, ...] = (1, 2, 3, 3, 2, 1)
 
