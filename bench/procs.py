@@ -69,11 +69,18 @@ def _parent(stat: str) -> int:
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU so far of `root` and its children: a PostgreSQL server's
-    postmaster and its backends (ended ones are not counted), and no other server's, where
+    """User + system CPU so far of `root` and its children, ended ones too (the kernel
+    adds a reaped child's time to its parent's): a PostgreSQL server's postmaster and its
+    backends, those of connections closed meanwhile included, and no other server's, where
     other jobs on the machine run PostgreSQL servers of their own."""
-    return sum(_stat_cpu_seconds(text) for pid, text in _processes()
-               if pid == root or _parent(text) == root)
+    total = 0.0
+    for pid, text in _processes():
+        if pid == root:  # with its ended children's (backends of closed connections)
+            fields = text.rsplit(")", 1)[1].split()
+            total += _stat_cpu_seconds(text) + (int(fields[13]) + int(fields[14])) / _TICKS
+        elif _parent(text) == root:
+            total += _stat_cpu_seconds(text)
+    return total
 
 
 def postgres_server_pid(url: str) -> int:

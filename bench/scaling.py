@@ -56,6 +56,10 @@ from coach.store.migrate import upgrade
 
 TITLE = "6. Scaling out"
 REPLY_WAIT_S = 20.0  # a member gives up on a reply after this long (counted as failed)
+# turns a member sends in one run at most: with up to two messages a turn (and the warm-up's),
+# under the WeCom client's 28 messages a minute per member and worker, which would otherwise
+# hold replies back and measure the throttle, not the workers
+MAX_TURNS = 12
 
 
 @dataclass
@@ -154,7 +158,7 @@ class Members:
                 else:
                     result.turns += 1
                     result.latencies.append(took)
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or step + 1 >= MAX_TURNS:
                 return
 
     async def drive(self, urls: list[str], seconds: float,
@@ -254,7 +258,9 @@ def report(counts: list[Count], sizes: Sizes, part: Part) -> None:
         f"machine ({cores} cores), the WeCom API simulator in a process of its own. "
         f"{sizes.scale_members} members, each a closed loop (next message once the reply "
         "arrived), every message to the next worker in turn, so one member's turns run on "
-        f"every worker. {sizes.scale_seconds:g} s per run, fresh workers each run, worker "
+        f"every worker; at most {MAX_TURNS} turns a member a run (the WeCom client sends a "
+        "member at most 28 messages a minute). "
+        f"{sizes.scale_seconds:g} s per run, fresh workers each run, worker "
         f"counts in the order {', '.join(map(str, sizes.scale_workers))} (reported over all "
         "runs of a count). Latency: from sending the callback to the reply reaching the "
         "simulator. CPU per turn: user + system time from /proc; PostgreSQL is the server's "

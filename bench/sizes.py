@@ -93,7 +93,7 @@ QUICK = Sizes(
     samples=3, chart_every=3,
     callbacks=10, callback_rounds=1,
     startup_runs=1, playbook_runs=2, memory_seconds=15.0,
-    scale_members=10, scale_seconds=3.0, scale_workers=(1, 2, 3),
+    scale_members=20, scale_seconds=3.0, scale_workers=(1, 2, 3),
 )
 
 SIZES = {s.name: s for s in (QUICK, MEDIUM, FULL)}
