@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,18 +55,57 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def command_cpu_seconds(command: str) -> float:
-    """User + system CPU time so far of every process named `command` (e.g. the PostgreSQL
-    server's backends, which come and go with connections: ended ones are not counted)."""
-    total = 0.0
+def _processes() -> Iterator[tuple[int, str]]:
+    """(pid, text of /proc/PID/stat) of every process still there."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
+            yield int(stat.parent.name), stat.read_text()
         except OSError:
             continue
-        if text[text.find("(") + 1:text.rfind(")")] == command:
+
+
+def _parent(stat: str) -> int:
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU so far of `root` and its children, ended ones too (the kernel
+    adds a reaped child's time to its parent's): a PostgreSQL server's postmaster and its
+    backends, those of connections closed meanwhile included, and no other server's, where
+    other jobs on the machine run PostgreSQL servers of their own."""
+    total = 0.0
+    for pid, text in _processes():
+        if pid == root:  # with its ended children's (backends of closed connections)
+            fields = text.rsplit(")", 1)[1].split()
+            total += _stat_cpu_seconds(text) + (int(fields[13]) + int(fields[14])) / _TICKS
+        elif _parent(text) == root:
             total += _stat_cpu_seconds(text)
     return total
+
+
+def postgres_server_pid(url: str) -> int:
+    """The postmaster of the PostgreSQL server at `url`: the parent of a backend."""
+    from sqlalchemy import create_engine, pool, text
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    finally:
+        engine.dispose()
+    try:
+        return _parent(Path(f"/proc/{backend}/stat").read_text())
+    except OSError:
+        return 0
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core, every job: what
+    says whether the machine, not the program, was the limit."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])
+    return (total - idle) / _TICKS, total / _TICKS
 
 
 def own_cpu_seconds() -> float:

@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import big_store, capture_cost, engine_cost, startup, telegram_e2e, wecom_cb
+from bench import big_store, capture_cost, engine_cost, scaling, startup, telegram_e2e, wecom_cb
 from bench.procs import ROOT
 from bench.report import Check, Machine, Part, Row, load_average, render, write_json
 from bench.seed import seed
 from bench.sizes import SIZES, Sizes
 
-PARTS = ("engine", "startup", "telegram", "wecom", "capture", "accounts")
+PARTS = ("engine", "startup", "telegram", "wecom", "capture", "accounts", "scaling")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 ENGINE_SECONDS = {"quick": 60.0, "medium": 120.0, "full": 240.0}  # measuring, both backends
 
@@ -48,6 +48,7 @@ def expected_keys() -> list[str]:
     keys += [f"capture/{p.stem}" for p in sorted((ROOT / "tests" / "data").glob("capture_*.yaml"))]
     keys += ["capture/read_ms"]
     keys += [f"big_store/{size}" for size in big_store.SIZES]
+    keys += [f"scaling/workers-{n}" for n in (1, 2, 3)]
     return keys
 
 
@@ -91,10 +92,12 @@ def _postgres_version(url: str) -> str:
 
 
 PREFIXES = {"engine": ("seed/", "engine/"), "startup": ("startup/",),
-            "telegram": ("telegram/",), "wecom": ("wecom/",), "capture": ("capture/",)}
+            "telegram": ("telegram/",), "wecom": ("wecom/",), "capture": ("capture/",),
+            "scaling": ("scaling/",)}
 TITLES = {"engine": "2. Cost against data size: the engine alone",
           "startup": "4. Start-up and footprint", "telegram": "1. End to end through Telegram",
-          "wecom": "3. WeCom callbacks", "capture": capture_cost.TITLE}
+          "wecom": "3. WeCom callbacks", "capture": capture_cost.TITLE,
+          "scaling": scaling.TITLE}
 
 
 def _failed(name: str, error: BaseException, started: float) -> Part:
@@ -124,7 +127,7 @@ def run(sizes: Sizes, parts: Sequence[str], workdir: Path, profile: Path | None,
 
     library = load_library(ROOT / "playbooks")
     results: list[Part] = []
-    needs_postgres = "engine" in parts or "telegram" in parts
+    needs_postgres = any(part in parts for part in ("engine", "telegram", "scaling"))
     with postgres(workdir, needs_postgres) as (pg_url, pg_missing, pg_version):
         machine = Machine.describe(pg_version)
         full_store = workdir / "engine-full.sqlite3"
@@ -156,6 +159,9 @@ def run(sizes: Sizes, parts: Sequence[str], workdir: Path, profile: Path | None,
         if "accounts" in parts:
             results.append(_guarded("accounts", progress, lambda: big_store.run(
                 library, workdir)))
+        if "scaling" in parts:
+            results.append(_guarded("scaling", progress, lambda: scaling.run(
+                sizes, workdir, pg_url, pg_missing, progress)))
     machine.load_after = load_average()
     results.sort(key=lambda part: part.title)
     return results, machine

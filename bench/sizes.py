@@ -50,6 +50,10 @@ class Sizes:
     startup_runs: int
     playbook_runs: int
     memory_seconds: float  # time bound for driving every rep of the full store once
+    # 6. scaling out: members in closed loop, seconds per run, worker counts in run order
+    scale_members: int = 300  # enough that none nears the client's 28 messages a minute each
+    scale_seconds: float = 20.0
+    scale_workers: tuple[int, ...] = (1, 2, 3, 3, 2, 1)
 
 
 FULL = Sizes(
@@ -70,6 +74,7 @@ MEDIUM = Sizes(
     samples=60, chart_every=6,
     callbacks=200, callback_rounds=2,
     startup_runs=2, playbook_runs=5, memory_seconds=40.0,
+    scale_seconds=12.0, scale_workers=(1, 2, 3),
 )
 
 QUICK = Sizes(
@@ -88,6 +93,7 @@ QUICK = Sizes(
     samples=3, chart_every=3,
     callbacks=10, callback_rounds=1,
     startup_runs=1, playbook_runs=2, memory_seconds=15.0,
+    scale_members=20, scale_seconds=3.0, scale_workers=(1, 2, 3),
 )
 
 SIZES = {s.name: s for s in (QUICK, MEDIUM, FULL)}

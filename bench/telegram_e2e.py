@@ -35,11 +35,12 @@ from typing import Any
 from bench.procs import (
     PYTHON,
     Child,
-    command_cpu_seconds,
     cpu_seconds,
     own_cpu_seconds,
+    postgres_server_pid,
     rss_mb,
     settle_heap,
+    tree_cpu_seconds,
 )
 from bench.profiling import Sampler, summarize
 from bench.report import Check, Part, Row
@@ -220,7 +221,7 @@ def replay_file(result: RunResult, path: Path) -> None:
 
 async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budget],
                   workdir: Path, progress: Callable[[str], None],
-                  profile: Path | None = None) -> RunResult:
+                  profile: Path | None = None, postmaster: int = 0) -> RunResult:
     """Start a bot process on a fresh fake, warm it up with one extra rep's cycle, then let
     `reps` reps loose at once."""
     settle_heap()
@@ -240,7 +241,7 @@ async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budg
                 progress("telegram: py-spy not installed, no profile")
                 sampler = None
             bot_cpu, main_cpu = cpu_seconds(child.pid), own_cpu_seconds()
-            db_cpu = command_cpu_seconds("postgres")
+            db_cpu = tree_cpu_seconds(postmaster) if postmaster else 0.0
             chats = [telegram_user(n + 1) for n in range(reps)]
             for chat in chats:
                 budgets[chat].start()
@@ -249,7 +250,7 @@ async def run_bot(name: str, args: list[str], reps: int, budgets: dict[int, Budg
                 for number, chat in enumerate(chats)))
             bot_cpu = cpu_seconds(child.pid) - bot_cpu
             main_cpu = own_cpu_seconds() - main_cpu
-            db_cpu = command_cpu_seconds("postgres") - db_cpu
+            db_cpu = (tree_cpu_seconds(postmaster) if postmaster else 0.0) - db_cpu
             rss = rss_mb(child.pid)[0]
             api_errors = fake.errors - errors_before
             if sampler is not None:
@@ -331,7 +332,7 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
         if limiter != "none":
             continue
         # Other jobs on a shared machine swing a run by 10-20 %. So, without the limiter,
-        # the runs alternate, B R P B R B (B baseline, R RepCoach on SQLite, P on
+        # the runs alternate, R B P B R P B (B baseline, R RepCoach on SQLite, P on
         # PostgreSQL): every RepCoach run has a baseline on each side, and each bot is
         # reported over all its runs.
         if postgres_url is not None:
@@ -340,7 +341,7 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
             runs[name] = await run_bot(
                 name, ["repcoach", "--db", url, "--limiter", limiter], reps,
                 _budgets(sizes, cycles, 3 * seconds + 60, counts), workdir, progress,
-                profiles / f"{name}.txt" if profiles else None)
+                profiles / f"{name}.txt" if profiles else None, postgres_server_pid(url))
         for round_number in (2, 3):
             if round_number == 3:
                 url = _fresh_store("sqlite", sizes, workdir, None, limiter)
@@ -349,6 +350,13 @@ async def run_async(sizes: Sizes, workdir: Path, postgres_url: str | None,
                     reps, _budgets(sizes, cycles, 3 * seconds + 60, counts), workdir,
                     progress)
                 runs["repcoach-sqlite-none"] = merge(runs["repcoach-sqlite-none"], again)
+            if round_number == 3 and postgres_url is not None:
+                url = _fresh_store("postgres", sizes, workdir, postgres_url, f"{limiter}_2")
+                again = await run_bot(
+                    "repcoach-postgres-none-2", ["repcoach", "--db", url, "--limiter", limiter],
+                    reps, _budgets(sizes, cycles, 3 * seconds + 60, counts), workdir,
+                    progress, postmaster=postgres_server_pid(url))
+                runs["repcoach-postgres-none"] = merge(runs["repcoach-postgres-none"], again)
             again = await run_bot(
                 f"baseline-none-{round_number}",
                 ["baseline", "--replay", str(replays[limiter]), "--limiter", limiter], reps,
@@ -390,10 +398,10 @@ def report(runs: dict[str, RunResult], sizes: Sizes, part: Part,
         "PostgreSQL, same turns); the baseline is a bare python-telegram-bot Application "
         "replaying, per update, the exact Bot API calls RepCoach made for it. Each bot runs "
         "in its own process; the fake and the reps share the benchmark process. Without "
-        "the limiter the runs alternate, baseline, RepCoach (SQLite), RepCoach (PostgreSQL), "
-        "baseline, RepCoach (SQLite), baseline, so every RepCoach run has a baseline on each "
-        "side; each bot is reported over all its runs (a shared machine swings single runs "
-        "by 10-20 %).",
+        "the limiter the runs go RepCoach (SQLite), baseline, RepCoach (PostgreSQL), baseline, "
+        "RepCoach (SQLite), RepCoach (PostgreSQL), baseline, so each RepCoach bot's runs lie "
+        "between baseline runs; each bot is reported over all its runs (a shared machine "
+        "swings single runs by 10-20 %).",
         "",
         "**Rate limiter.** The adapter ships with `AIORateLimiter(max_retries=5)`. In PTB 22 "
         "it throttles every call that carries a `chat_id` to 30 per second overall (burst 30); "

@@ -10,7 +10,8 @@ sends no replies, was never slowed that way).
 
 Prints `ready API_BASE_URL CONTROL_URL`. The control server answers
 `GET /recipients?since=N` with the members that messages N, N+1, ... went to, so the benchmark
-can wait until every member of a burst has had a reply.
+can wait until every member of a burst has had a reply, and `GET /wait?user=U&count=N` once
+member U has had N messages (the closed loop of bench/scaling.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections import Counter
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -26,14 +28,41 @@ from aiohttp import web
 from testkit.fakes.wecom_sim import WecomSimulator
 
 
+class Counts:
+    """Messages per member, counted once as they arrive (a scan of every message per
+    question would grow with the run and make the simulator the bottleneck)."""
+
+    def __init__(self, sim: WecomSimulator) -> None:
+        self.sim = sim
+        self.read = 0
+        self.per_user: Counter[str] = Counter()
+
+    def of(self, user: str) -> int:
+        for message in self.sim.messages[self.read:]:
+            self.per_user[message.touser] += 1
+        self.read = len(self.sim.messages)
+        return self.per_user[user]
+
+
 def control_app(sim: WecomSimulator) -> web.Application:
+    counts = Counts(sim)
+
     async def recipients(request: web.Request) -> web.Response:
         since = int(request.query.get("since", "0"))
         return web.json_response({"total": len(sim.messages),
                                   "users": sorted({m.touser for m in sim.messages[since:]})})
 
+    async def wait(request: web.Request) -> web.Response:
+        """`GET /wait?user=U&count=N&timeout=S`: answers once U has had N messages, or
+        after S seconds, with how many U has had (bench/scaling.py's closed loop)."""
+        user, count = request.query["user"], int(request.query["count"])
+        await sim.wait_until(lambda: counts.of(user) >= count,
+                             float(request.query.get("timeout", "10")))
+        return web.json_response({"count": counts.of(user)})
+
     app = web.Application()
     app.router.add_get("/recipients", recipients)
+    app.router.add_get("/wait", wait)
     return app
 
 

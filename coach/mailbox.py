@@ -35,7 +35,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Delete, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -145,15 +145,11 @@ class Mailbox:
     async def receive(self, user_id: str, message_key: str, payload: str) -> Received:
         """Store an incoming message before the platform is told it arrived."""
         now = self.engine.clock()
-
-        def insert(session: Session) -> None:
-            session.add(InboxMessage(channel=self.channel, message_key=message_key,
-                                     user_id=user_id, payload=payload, worker=self.worker,
-                                     lease_until=now + self.lease, received_at=now))
-            session.flush()
-
+        store = insert(InboxMessage).values(
+            channel=self.channel, message_key=message_key, user_id=user_id, payload=payload,
+            worker=self.worker, lease_until=now + self.lease, received_at=now)
         try:
-            await self.engine.database.transaction_within(self.receive_wait, insert)
+            await self.engine.database.execute_alone(store, self.receive_wait)
         except IntegrityError:
             return Received.KNOWN
         except SQLAlchemyError as exc:
@@ -193,14 +189,14 @@ class Mailbox:
     async def settle(self, message_key: str) -> None:
         """Drop a stored message that needs no turn (refused, forged, or given up on)."""
         try:
-            await self.engine.database.run_in_transaction(self._delete_inbox, [message_key])
+            await self.engine.database.execute_alone(self._inbox_rows([message_key]))
             self._unsettled.discard(message_key)
         except SQLAlchemyError:
             self._unsettled.add(message_key)  # tried again at the next `take_pending`
 
-    def _delete_inbox(self, session: Session, keys: list[str]) -> None:
-        session.execute(delete(InboxMessage).where(InboxMessage.channel == self.channel,
-                                                   InboxMessage.message_key.in_(keys)))
+    def _inbox_rows(self, keys: list[str]) -> Delete:
+        return delete(InboxMessage).where(InboxMessage.channel == self.channel,
+                                          InboxMessage.message_key.in_(keys))
 
     # sending --------------------------------------------------------------------------------
     def post(self, session: Session, user_id: str, reply: Reply, *,
@@ -255,12 +251,9 @@ class Mailbox:
         the row stays and goes out once more after a restart (logged)."""
         if reply.id is None:
             return
-
-        def remove(session: Session) -> None:
-            session.execute(delete(OutboxReply).where(OutboxReply.id == reply.id))
-
         try:
-            await self.engine.database.run_in_transaction(remove)
+            await self.engine.database.execute_alone(
+                delete(OutboxReply).where(OutboxReply.id == reply.id))
         except SQLAlchemyError as exc:
             log.warning("sent reply %s not marked: %s", reply.id, exc.__class__.__name__)
 
@@ -283,7 +276,7 @@ class Mailbox:
         if self._unsettled:
             keys = list(self._unsettled)
             try:
-                await self.engine.database.run_in_transaction(self._delete_inbox, keys)
+                await self.engine.database.execute_alone(self._inbox_rows(keys))
                 self._unsettled.difference_update(keys)
             except SQLAlchemyError:
                 pass

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from coach.library import PlaybookErrors, check_directory, load_library
 
@@ -101,9 +102,9 @@ def test_loading_refuses_a_bad_directory(playbook_dir: Path) -> None:
 
 def test_missing_engine_message_is_reported(playbook_dir: Path) -> None:
     system = playbook_dir / "system.yaml"
-    lines = system.read_text(encoding="utf-8").splitlines()
-    kept = [line for line in lines if not line.strip().startswith("stale_button:")]
-    system.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    catalog = yaml.safe_load(system.read_text(encoding="utf-8"))
+    del catalog["messages"]["stale_button"]
+    system.write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
     codes = [(i.code, i.message) for i in check_directory(playbook_dir)]
     assert ("missing-message", "message 'stale_button' is required by the engine") in codes
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -63,6 +63,10 @@ def is_locked(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and (
         code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
         or "database is locked" in str(orig))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SchemaOutdated(Exception):
@@ -124,6 +128,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._async: async_sessionmaker[AsyncSession] | None = None
         self._async_engine: AsyncEngine | None = None
+        self._autocommit: AsyncEngine | None = None  # the same pool, statements alone
         # SQLite has one writer at a time. Threads of this process queue on a lock instead
         # of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and
         # retries: measured, that turned a 2 ms turn into hundreds of ms under 50 reps.
@@ -222,6 +227,25 @@ class Database:
             result: R = await remote.run_sync(work)
             return result
 
+    async def execute_alone(self, statement: Executable,
+                            lock_wait: float | None = None) -> int:
+        """One write statement that is a transaction of its own (a statement is atomic by
+        itself); returns the rows it touched. SQLite: `transaction_within(lock_wait, ...)`
+        like any other. PostgreSQL: in autocommit on a plain connection, one round trip
+        where a transaction costs three (BEGIN, the statement, COMMIT) and no ORM session:
+        the inbox insert and the outbox delete that go with every message (coach/mailbox.py).
+        Errors are the same: an insert that breaks a unique key raises IntegrityError and
+        leaves nothing behind either way."""
+        if self.is_sqlite:
+            def alone(session: Session) -> int:
+                return _rowcount(session.execute(statement))
+
+            return await self.transaction_within(lock_wait, alone)
+        self._async_sessions()
+        assert self._autocommit is not None
+        async with self._autocommit.connect() as connection:
+            return _rowcount(await connection.execute(statement))
+
     async def run_blocking(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`work(...)`, store work that opens its own transactions, from async code: queued
         with the turns on the event loop where it is brief local work (SQLite), in a thread
@@ -235,6 +259,9 @@ class Database:
         if self._async is None:
             self._async_engine = create_async_engine(self.url, **_POSTGRES_POOL)
             self._async = async_sessionmaker(self._async_engine, expire_on_commit=False)
+            # the same pool; psycopg switches autocommit on the client, no round trip
+            self._autocommit = self._async_engine.execution_options(
+                isolation_level="AUTOCOMMIT")
         return self._async
 
     def require_current_schema(self) -> None:
@@ -256,5 +283,5 @@ class Database:
         """Close both pools; from async code, where the asyncio pool's connections live."""
         if self._async_engine is not None:
             await self._async_engine.dispose()
-            self._async_engine = self._async = None
+            self._async_engine = self._async = self._autocommit = None
         self.dispose()

@@ -30,6 +30,7 @@ import os
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -304,6 +305,17 @@ class WecomSimulator:
                 f"expected {count} messages to {user!r} within {timeout}s, got {len(got)}: {got}"
             ) from None
         return self.messages_to(user)
+
+    async def wait_until(self, ready: Callable[[], bool], timeout: float) -> bool:
+        """Wait until `ready()` holds, checked each time a message is accepted; False when
+        `timeout` seconds passed first (for drivers that keep their own counts)."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._changed:
+                    await self._changed.wait_for(ready)
+        except TimeoutError:
+            return False
+        return True
 
     async def _notify(self) -> None:
         async with self._changed:
