@@ -85,7 +85,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     directory = Path(args.dir) if args.dir else DEFAULT_TRANSCRIPTS
     result = run_suite(directory, library, all_channels=args.all_channels,
-                       progress=(lambda line: None) if args.quiet else print)
+                       progress=(lambda line: None) if args.quiet else print,
+                       playbook_dir=playbooks)
     for issue in result.issues:
         print(issue)
     for failure in result.failures:

@@ -3,7 +3,8 @@ throwaway database, with a report an author can act on and no Python.
 
 Each transcript gets a fresh copy of one migrated SQLite file in a temporary folder, so runs
 are independent and nothing touches the real store. Transcripts are written per locale (the
-rep switches with /lang), so a folder with `*_zh` and `*_en` scripts tests both.
+rep switches with /lang), so a folder with `*_zh` and `*_en` scripts tests both; a folder in
+which some playbook is checked in one locale only is a problem (`testkit.coverage`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from coach.library import Library
 from coach.store.migrate import upgrade
 from testkit.channel_drivers import driver_for
 from testkit.clock import Clock
+from testkit.coverage import locale_issues
 from testkit.transcripts import Failure, StepFailed, Transcript, load_transcript, play
 
 
@@ -30,6 +32,7 @@ class SuiteResult:
     issues: list[Issue] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     passed: int = 0
+    locales: dict[str, set[str]] = field(default_factory=dict)  # file: locales it checked in
 
     @property
     def ok(self) -> bool:
@@ -65,11 +68,14 @@ def load_all(directory: Path) -> tuple[list[tuple[str, Transcript]], list[Issue]
 
 
 def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
-              progress: Callable[[str], None] = print) -> SuiteResult:
+              progress: Callable[[str], None] = print,
+              playbook_dir: Path | None = None) -> SuiteResult:
     """Run every transcript in `directory` on the engine alone (and, with `all_channels`,
-    through each channel it lists, on loopback fakes); stop each at its first failed step."""
+    through each channel it lists, on loopback fakes); stop each at its first failed step.
+    A folder (not a single file) must check every playbook in both locales."""
     loaded, issues = load_all(directory)
     result = SuiteResult(issues=issues)
+    checked = result.locales
     with tempfile.TemporaryDirectory(prefix="repcoach-test-") as folder:
         work = Path(folder)
         template = work / "template.sqlite3"
@@ -82,12 +88,16 @@ def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
                 database = run_dir / "repcoach.sqlite3"
                 shutil.copy(template, database)
                 try:
-                    asyncio.run(play(transcript, display, f"sqlite:///{database}", library,
-                                     Clock(), driver_for(channel, run_dir)))
+                    checked.setdefault(display, set()).update(asyncio.run(play(
+                        transcript, display, f"sqlite:///{database}", library, Clock(),
+                        driver_for(channel, run_dir))))
                 except StepFailed as failed:
                     result.failures.append(failed.failure)
                     progress(f"FAIL {display} ({channel})")
                 else:
                     result.passed += 1
                     progress(f"ok   {display} ({channel})")
+    if directory.is_dir() and not issues:
+        result.issues += locale_issues(library, loaded, checked, display_path(directory),
+                                       playbook_dir)
     return result

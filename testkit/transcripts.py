@@ -58,6 +58,9 @@ Table = Literal[TABLES]  # type: ignore[valid-type]
 ChannelName = Literal[CHANNELS]  # type: ignore[valid-type]
 ACTIONS = ("say", "press", "press_nth", "repeat", "clock", "restart", "remind", "rows", "row")
 REPLY_ACTIONS = ("say", "press", "press_nth", "remind")
+LOCALES = {"zh": "Chinese", "en": "English"}  # the rep's locales, reps.locale
+_REP_LOCALE = text("SELECT reps.locale FROM reps JOIN identities ON identities.rep_id = reps.id "
+                   "WHERE identities.channel = :channel AND identities.external_id = :user")
 
 
 def _as_text(value: Any) -> Any:
@@ -228,6 +231,16 @@ class Script:
         self.driver = driver
         self.file = file
         self.current: Step | None = None  # the step running now, for a crash report
+        self.checked_locales: set[str] = set()  # locales in which a reply was checked
+
+    def rep_locale(self) -> str | None:
+        """The locale of the rep this chat belongs to, as the engine reads it (reps.locale:
+        the engine's default_locale when the rep was created, then whatever /lang set);
+        None before the rep exists or after /forget."""
+        with self.database.engine.connect() as connection:
+            locale = connection.execute(_REP_LOCALE, {"channel": self.driver.channel,
+                                                      "user": self.driver.user_id}).scalar()
+        return None if locale is None else str(locale)
 
     async def restart(self) -> None:
         self.database.dispose()
@@ -240,6 +253,18 @@ class Script:
             await self.step(step)
 
     async def step(self, step: Step) -> None:
+        """Run one step; a reply checked (expect or buttons) while the rep's locale stayed
+        the same counts for that locale, so the step that switches language counts for
+        neither and a transcript counts for both only when it checks replies in both."""
+        checks = step.action in REPLY_ACTIONS and bool(step.expect or step.buttons)
+        before = self.rep_locale() if checks else None
+        await self._step(step)
+        if checks:
+            after = self.rep_locale()
+            if after is not None and before in (None, after):
+                self.checked_locales.add(after)
+
+    async def _step(self, step: Step) -> None:
         self.current = step
         seen: Seen | None = None
         if step.say is not None:
@@ -330,13 +355,15 @@ class Script:
 
 
 async def play(transcript: Transcript, file: str, db_url: str, library: Library,
-               clock: Clock, driver: Driver) -> None:
+               clock: Clock, driver: Driver) -> set[str]:
     """Run `transcript` through `driver` on a migrated database; raise StepFailed at the first
-    step that does not hold. Shared by `repcoach test` and the pytest suite."""
+    step that does not hold. Shared by `repcoach test` and the pytest suite. Gives back the
+    locales in which the transcript checked replies (see `Script.step`)."""
     script = Script(db_url, library, transcript.settings, clock, driver, file)
     await driver.start(script.engine)
     try:
         await script.run(transcript.script)
+        return script.checked_locales
     except StepFailed:
         raise
     except Exception as exc:  # the bot crashed: the author sees where, not a traceback

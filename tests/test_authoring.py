@@ -52,10 +52,11 @@ def run_changed_transcript(workdir: Path, old: str, new: str) -> subprocess.Comp
 
 
 def test_a_transcript_that_holds_passes(workdir: Path) -> None:
-    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    done = repcoach(workdir, "test", "transcripts/greeting.yaml", "--playbooks", "playbooks")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok   transcripts/greeting.yaml (memory)" in done.stdout
     assert "1 passed, 0 failed" in done.stdout
+    assert "one-locale" not in done.stdout  # one file is not held to the whole suite
 
 
 def test_a_changed_reply_shows_the_step_the_expected_and_the_actual_reply(
@@ -95,6 +96,58 @@ def test_a_broken_playbook_is_named_by_check_and_test(workdir: Path) -> None:
     assert "cannot test: " in tested.stderr
 
 
+GREETING_EN = """\
+covers: [menu]
+script:
+  - say: /start
+  - say: /lang
+  - press: English
+  - say: /menu
+    expect: [What would you like to do]
+    buttons: [Log a visit]
+"""
+
+
+def one_locale(done: subprocess.CompletedProcess[str], playbook: str) -> list[str]:
+    """The lines of `repcoach test` saying `playbook` is checked in one language only."""
+    return [line for line in done.stdout.splitlines()
+            if line.startswith(f"playbooks/{playbook}.yaml:1: one-locale: ")]
+
+
+def test_a_folder_must_check_every_playbook_in_both_languages(workdir: Path) -> None:
+    """A folder of transcripts is the suite: every playbook is checked in Chinese and in
+    English, and a gap names the transcripts to translate."""
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert done.returncode == 1
+    assert "ok   transcripts/greeting.yaml (memory)" in done.stdout  # it passed, the folder not
+    assert one_locale(done, "menu") == [
+        "playbooks/menu.yaml:1: one-locale: playbook menu: no transcript in transcripts checks "
+        "a reply in English (en); it is checked in Chinese by greeting.yaml"]
+    assert one_locale(done, "quiz") == [
+        "playbooks/quiz.yaml:1: one-locale: playbook quiz: no transcript in transcripts checks "
+        "a reply in Chinese (zh); no transcript covers it at all",
+        "playbooks/quiz.yaml:1: one-locale: playbook quiz: no transcript in transcripts checks "
+        "a reply in English (en); no transcript covers it at all"]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_transcript_switching_language_counts_where_it_checks_replies(workdir: Path) -> None:
+    """/start and /lang in Chinese, every check in English: an English transcript only; with
+    the Chinese greeting beside it, the menu is checked in both."""
+    (workdir / "transcripts" / "greeting.yaml").rename(workdir / "greeting.yaml")
+    (workdir / "transcripts" / "greeting_en.yaml").write_text(GREETING_EN, encoding="utf-8")
+    english = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert "ok   transcripts/greeting_en.yaml (memory)" in english.stdout
+    assert one_locale(english, "menu") == [
+        "playbooks/menu.yaml:1: one-locale: playbook menu: no transcript in transcripts checks "
+        "a reply in Chinese (zh); it is checked in English by greeting_en.yaml"]
+    (workdir / "greeting.yaml").rename(workdir / "transcripts" / "greeting.yaml")
+    both = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    assert "2 passed, 0 failed" in both.stdout
+    assert one_locale(both, "menu") == []
+    assert one_locale(both, "quiz") != []  # the other playbooks are still missing
+
+
 def example(name: str) -> str:
     """A snippet of the worked example in docs/playbooks.md, as an author would copy it."""
     guide = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
@@ -113,7 +166,7 @@ def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
     (workdir / "transcripts" / "my_change_zh.yaml").write_text(example("transcript"), "utf-8")
     checked = repcoach(workdir, "check", "playbooks")
     assert checked.stdout == "ok: playbooks\n", checked.stdout + checked.stderr
-    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks")
+    done = repcoach(workdir, "test", "transcripts/my_change_zh.yaml", "--playbooks", "playbooks")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed, 0 failed" in done.stdout
     shipped = repcoach(workdir, "test", str(ROOT / "tests" / "transcripts" / "quiz_zh.yaml"),
