@@ -215,7 +215,8 @@ async def test_a_digest_telegram_refused_for_now_waits_in_the_outbox_for_the_nex
     write_history(engine)
     clock.now = DIGEST_DUE
     async with telegram() as fake:
-        fake.fail_next("sendMessage", status=502)  # the manager's, the first to go
+        # the manager's, the first to go: its detail rides as a file, the text as its caption
+        fake.fail_next("sendDocument", status=502)
         async with running_bot(fake, engine) as bot:
             assert await send_due_reminders(engine, {"telegram": bot}) == 3
             assert await send_due_reminders(engine, {"telegram": bot}) == 0  # claimed
@@ -296,6 +297,12 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
         manager = digest_of(fake, "赵经理")
         wang = digest_of(fake, "王芳")
         li = digest_of(fake, "李雷")
+        # no document server here: the detail rides as a file, with its font
+        [detail] = [m.file for m in fake.messages_to(USERS["赵经理"])
+                    if m.kind == "document" and m.text.startswith(DIGEST)]
+        assert detail is not None and detail.filename == "团队周报明细-east-2026-11-23.html"
+        html = detail.data.decode("utf-8")
+        assert "@font-face" in html and "11-17 · 王芳 · <b>张医生</b>" in html
     assert manager.startswith("📬 east 团队周报（11-16 至 11-23，只读）")
     for line in [
         "📈 阶段变化：前进 0，后退 1，共 2 位",
@@ -309,6 +316,7 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
         "⚠️ 本周被标记的记录：1 条",
         "🗒 本周没有记录拜访的代表：李雷",
         "🧭 思维偏好测评：1/2 位做过，本周新做：王芳；还没做：李雷",
+        "每一项的日期和依据（最近拜访、倒退的证据、不良事件的原话）都在周报明细里。",
     ]:
         assert line in manager, (line, manager)
     stalled = manager.split("⏸")[1].split("📉")[0]
@@ -320,7 +328,7 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
     assert wang.startswith("📬 你的一周（11-16 至 11-23）")
     assert "· 张医生（泰山医院）：试用 → 评估 ⬇️ 先问清原因" in wang
     assert "· 2026-11-25 陈医生：送指南摘要" in wang
-    assert "💡 本周试一试（" in wang and "为什么：" in wang
+    assert "💡 本周试一试（" in wang and "为什么这样做，见明细。" in wang
     assert "· 吴主任（人民医院）：首次诊断 认知" in li
     assert "张医生" not in li  # a rep reads only their own week
 
