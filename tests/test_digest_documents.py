@@ -1,0 +1,189 @@
+"""The weekly digest's detail in the phone's in-app browser (issue 16): the manager's and a
+rep's digest go out on Telegram (the real adapter, the loopback Bot API) with a signed link
+the bot's own HTTP server answers; the page is rendered in headless Chromium at 390 px and
+read as the manager would (the Chinese drawn in the embedded Noto Sans CJK, nothing cut off,
+no script), and holds every number of the seeded team (tests/team_support.py). A crash
+between the claim and the delivery resends the same digest with the same link. Store on
+both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import AppConfig
+from bot.runner import send_due_reminders
+from coach.engine import Engine
+from coach.mailbox import StoredReply
+from coach.settings import EngineSettings
+from coach.store.database import Database
+from coach.store.models import Rep
+from coach.store.repo import RepStore
+from coach.testing import MemoryChat
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.telegram_support import TOKEN, TrackedChannel, running_bot, telegram_config
+from tests.conftest import Clock
+from tests.documents_support import (
+    assert_readable_on_a_phone,
+    document_server,
+    link_in,
+    look_at,
+    with_documents,
+)
+from tests.team_support import DIGEST_DUE, USERS, enroll_team, take_quiz, write_history
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*attribute `retry_after` will be of type:DeprecationWarning")
+
+DIGEST = "📬"
+
+
+@pytest.fixture
+def settings() -> EngineSettings:
+    """As `repcoach run` has it: digests on, Monday 08:30."""
+    return AppConfig().engine_settings()
+
+
+@asynccontextmanager
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(token=TOKEN)
+    for name, user in USERS.items():
+        fake.add_user(user, name)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+def digest_of(fake: FakeTelegram, name: str) -> str:
+    [found] = [m.text for m in fake.messages_to(USERS[name]) if m.text.startswith(DIGEST)]
+    return found
+
+
+def seed_week(engine: Engine, clock: Clock) -> None:
+    """The team's history, 王芳's quiz, a visit on Thursday with an adverse event and a
+    kickback question (flagged), and a follow-up she set for Wednesday."""
+    chats = enroll_team(engine)
+    write_history(engine)
+    take_quiz(engine, "王芳", datetime(2026, 11, 19, 3))
+    clock.now = datetime(2026, 11, 19, 3)
+    chat: MemoryChat = chats["王芳"]
+    chat.say("/log")
+    chat.say("泰山医院孙主任说有个病人用药后出现皮疹，还问有没有回扣")
+    chat.press("保存")
+    with engine.database.transaction() as session:
+        rep = session.execute(select(Rep).where(Rep.name == "王芳")).scalar_one()
+        store = RepStore(session, rep)
+        account = next(a for a in store.active_accounts() if a.name == "陈医生")
+        store.add_followup(account, None, "送指南摘要", "2026-11-25",
+                           datetime(2026, 11, 25, 1), clock())
+    clock.now = DIGEST_DUE
+
+
+async def test_the_manager_and_a_rep_open_the_digest_detail_from_telegram(
+        engine: Engine, clock: Clock, tmp_path: Path) -> None:
+    linked, port = with_documents(engine, tmp_path / "docs")
+    seed_week(linked, clock)
+    async with telegram() as fake, document_server(linked, port):
+        async with running_bot(fake, linked) as bot:
+            await send_due_reminders(linked, {"telegram": bot})
+        manager = digest_of(fake, "赵经理")
+        wang = digest_of(fake, "王芳")
+        # short in the chat, the detail a link (not an .html file to download)
+        assert "都在周报明细里" in manager
+        assert "📄 团队周报明细-east-2026-11-23：http://127.0.0.1:" in manager
+        assert "72 小时内有效" in manager
+        assert "📄 我的一周明细-2026-11-23：" in wang and "为什么这样做，见明细。" in wang
+        assert not [m for user in USERS.values() for m in fake.messages_to(user)
+                    if m.kind == "document"]
+
+        page = await look_at(link_in(manager), "digest-manager")
+        assert_readable_on_a_phone(page)
+        text = page.text
+        for line in [
+            "east 团队周报明细",
+            "11-16 至 11-23 · 2 位代表 · 只读",
+            "阶段变化（2：前进 0，后退 1）",
+            "11-17 · 王芳 · 张医生（泰山医院）：试用 → 评估 ↓ 后退",
+            "11-18 · 李雷 · 吴主任（人民医院）：首次诊断 认知",
+            "停滞的重点客户（3）",
+            "21 天没拜访，或阶段 6 周没变",
+            "李雷 · 郑医生 · B 级\n最近拜访：没有记录 · 阶段 3 周没变 · 该拜访了",
+            "王芳 · 李主任（泰山医院） · A 级\n"
+            "最近拜访：10-20（34 天前） · 阶段 1 周没变 · 该拜访了",
+            "王芳 · 陈医生（人民医院） · A 级\n最近拜访：11-20（3 天前） · 阶段 7 周没变",
+            "倒退预警（1）",
+            "11-17 · 王芳 · 张医生（泰山医院）\n依据：阶段从试用退回评估",
+            "未关闭的不良事件（1）",
+            "本周被标记的记录（1）",
+            "本周没有记录拜访的代表（1）\n\n李雷",
+            "思维偏好测评（1/2）",
+            "李雷：还没做",
+            "王芳：11-19 做过（本周）",
+        ]:
+            assert line in text, (line, text)
+        events = text.split("未关闭的不良事件")[1].split("本周被标记的记录")[0]
+        assert "王芳（孙主任 · 泰山医院）" in events and "皮疹" in events
+        assert "记录于 11-19 11:00" in events and "已过截止时间" in events
+        flagged = text.split("本周被标记的记录")[1].split("本周没有记录拜访的代表")[0]
+        assert "11-19 · 王芳 · 孙主任" in flagged and "回扣" in flagged
+        assert "记录时发现" in flagged
+        assert "钱主任" not in text and "赵六" not in text  # another team
+
+        page = await look_at(link_in(wang), "digest-rep")
+        assert_readable_on_a_phone(page)
+        for line in ["我的一周明细", "11-16 至 11-23", "阶段变化（1）",
+                     "11-17 · 张医生（泰山医院）：试用 → 评估 ↓ 先问清原因",
+                     "本周要跟进（1）", "2026-11-25 · 陈医生（人民医院）：送指南摘要",
+                     "本周试一试", "为什么："]:
+            assert line in page.text, (line, page.text)
+
+
+class Killed(BaseException):
+    """The process dies here (nothing after it in the process runs)."""
+
+
+class DiesBeforeSending(TrackedChannel):
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
+        raise Killed
+
+
+async def test_a_crash_after_the_claim_resends_the_same_digest_and_link(
+        engine: Engine, clock: Clock, tmp_path: Path) -> None:
+    linked, port = with_documents(engine, tmp_path / "docs")
+    enroll_team(linked)
+    write_history(linked)  # no adverse event: its reminder would go (and die) first
+    clock.now = DIGEST_DUE
+    async with telegram() as fake, document_server(linked, port):
+        dying = DiesBeforeSending(telegram_config(fake), linked)
+        await dying.start()
+        try:
+            with pytest.raises(Killed):
+                await send_due_reminders(linked, {"telegram": dying})
+        finally:
+            await dying.stop()
+        pages = sorted((tmp_path / "docs").glob("*.html"))
+        assert len(pages) == 1  # the manager's detail, kept with the claim
+        clock.advance(minutes=1)
+        # a new process on the same store and the same document folder and server
+        again = Engine(Database(engine.database.url), engine.library, engine.settings,
+                       clock=clock, documents=linked.documents)
+        async with running_bot(fake, again) as bot:
+            await fake.wait_for(lambda: any(m.text.startswith(DIGEST) for m in
+                                            fake.messages_to(USERS["赵经理"])), 10.0,
+                                what="the manager's digest from the outbox")
+            assert await send_due_reminders(again, {"telegram": bot}) == 3
+        manager = digest_of(fake, "赵经理")
+        # the link written at the claim, to the page kept then: no second, different one
+        assert link_in(manager).rsplit("/", 1)[1].split(".")[0] in pages[0].name
+        assert sum(1 for p in (tmp_path / "docs").glob("*.html")
+                   if "团队周报明细" in p.read_text(encoding="utf-8")) == 1
+        page = await look_at(link_in(manager), "digest-manager-after-crash")
+        assert "阶段变化（2：前进 0，后退 1）" in page.text
