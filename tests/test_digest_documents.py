@@ -9,25 +9,16 @@ both backends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.config import AppConfig
 from bot.runner import send_due_reminders
 from coach.engine import Engine
-from coach.mailbox import StoredReply
 from coach.settings import EngineSettings
 from coach.store.database import Database
-from coach.store.models import Rep
-from coach.store.repo import RepStore
-from coach.testing import MemoryChat
-from testkit.fakes.telegram_api import FakeTelegram
-from testkit.telegram_support import TOKEN, TrackedChannel, running_bot, telegram_config
+from testkit.telegram_support import running_bot, telegram_config
 from tests.conftest import Clock
 from tests.documents_support import (
     assert_readable_on_a_phone,
@@ -36,13 +27,21 @@ from tests.documents_support import (
     look_at,
     with_documents,
 )
-from tests.team_support import DIGEST_DUE, USERS, enroll_team, take_quiz, write_history
+from tests.team_support import (
+    DIGEST,
+    DIGEST_DUE,
+    USERS,
+    DiesBeforeSending,
+    Killed,
+    digest_of,
+    enroll_team,
+    team_telegram,
+    visit_with_a_report_and_a_flag,
+    write_history,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*attribute `retry_after` will be of type:DeprecationWarning")
-
-DIGEST = "📬"
-
 
 @pytest.fixture
 def settings() -> EngineSettings:
@@ -50,40 +49,11 @@ def settings() -> EngineSettings:
     return AppConfig().engine_settings()
 
 
-@asynccontextmanager
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(token=TOKEN)
-    for name, user in USERS.items():
-        fake.add_user(user, name)
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
-def digest_of(fake: FakeTelegram, name: str) -> str:
-    [found] = [m.text for m in fake.messages_to(USERS[name]) if m.text.startswith(DIGEST)]
-    return found
-
-
 def seed_week(engine: Engine, clock: Clock) -> None:
-    """The team's history, 王芳's quiz, a visit on Thursday with an adverse event and a
-    kickback question (flagged), and a follow-up she set for Wednesday."""
+    """The team's history and the week's extra events, the clock on the digest's moment."""
     chats = enroll_team(engine)
     write_history(engine)
-    take_quiz(engine, "王芳", datetime(2026, 11, 19, 3))
-    clock.now = datetime(2026, 11, 19, 3)
-    chat: MemoryChat = chats["王芳"]
-    chat.say("/log")
-    chat.say("泰山医院孙主任说有个病人用药后出现皮疹，还问有没有回扣")
-    chat.press("保存")
-    with engine.database.transaction() as session:
-        rep = session.execute(select(Rep).where(Rep.name == "王芳")).scalar_one()
-        store = RepStore(session, rep)
-        account = next(a for a in store.active_accounts() if a.name == "陈医生")
-        store.add_followup(account, None, "送指南摘要", "2026-11-25",
-                           datetime(2026, 11, 25, 1), clock())
+    visit_with_a_report_and_a_flag(engine, clock, chats)
     clock.now = DIGEST_DUE
 
 
@@ -91,7 +61,7 @@ async def test_the_manager_and_a_rep_open_the_digest_detail_from_telegram(
         engine: Engine, clock: Clock, tmp_path: Path) -> None:
     linked, port = with_documents(engine, tmp_path / "docs")
     seed_week(linked, clock)
-    async with telegram() as fake, document_server(linked, port):
+    async with team_telegram() as fake, document_server(linked, port):
         async with running_bot(fake, linked) as bot:
             await send_due_reminders(linked, {"telegram": bot})
         manager = digest_of(fake, "赵经理")
@@ -146,22 +116,13 @@ async def test_the_manager_and_a_rep_open_the_digest_detail_from_telegram(
             assert line in page.text, (line, page.text)
 
 
-class Killed(BaseException):
-    """The process dies here (nothing after it in the process runs)."""
-
-
-class DiesBeforeSending(TrackedChannel):
-    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
-        raise Killed
-
-
 async def test_a_crash_after_the_claim_resends_the_same_digest_and_link(
         engine: Engine, clock: Clock, tmp_path: Path) -> None:
     linked, port = with_documents(engine, tmp_path / "docs")
     enroll_team(linked)
     write_history(linked)  # no adverse event: its reminder would go (and die) first
     clock.now = DIGEST_DUE
-    async with telegram() as fake, document_server(linked, port):
+    async with team_telegram() as fake, document_server(linked, port):
         dying = DiesBeforeSending(telegram_config(fake), linked)
         await dying.start()
         try:
