@@ -18,7 +18,9 @@ from bot.runner import send_due_reminders
 from coach.engine import Engine
 from coach.settings import EngineSettings
 from coach.store.database import Database
+from testkit.fakes.wecom_sim import WecomSimulator
 from testkit.telegram_support import running_bot, telegram_config
+from testkit.wecom_support import running_channel, shown
 from tests.conftest import Clock
 from tests.documents_support import (
     assert_readable_on_a_phone,
@@ -34,6 +36,7 @@ from tests.team_support import (
     DiesBeforeSending,
     Killed,
     digest_of,
+    enroll_on_wecom,
     enroll_team,
     team_telegram,
     visit_with_a_report_and_a_flag,
@@ -148,3 +151,24 @@ async def test_a_crash_after_the_claim_resends_the_same_digest_and_link(
                    if "团队周报明细" in p.read_text(encoding="utf-8")) == 1
         page = await look_at(link_in(manager), "digest-manager-after-crash")
         assert "阶段变化（2：前进 0，后退 1）" in page.text
+
+
+async def test_the_manager_opens_the_digest_detail_from_wecom(
+        engine: Engine, clock: Clock, tmp_path: Path) -> None:
+    """Managers live on WeCom too: the same detail, a link in the app's chat."""
+    linked, port = with_documents(engine, tmp_path / "docs")
+    users = enroll_on_wecom(linked)
+    write_history(linked)
+    clock.now = DIGEST_DUE
+    async with WecomSimulator() as sim, document_server(linked, port), \
+            running_channel(linked, sim) as wecom:
+        assert await send_due_reminders(linked, {"wecom": wecom}) == 4
+        await wecom.idle()
+        [manager] = [shown(m) for m in sim.messages_to(users["赵经理"])
+                     if shown(m).startswith(DIGEST)]
+        assert "📄 团队周报明细-east-2026-11-23：" in manager
+        assert not [m for m in sim.messages_to(users["赵经理"]) if m.msgtype == "file"]
+        page = await look_at(link_in(manager), "digest-manager-wecom")
+        assert_readable_on_a_phone(page)
+        assert "阶段变化（2：前进 0，后退 1）" in page.text
+        assert "王芳 · 陈医生（人民医院） · A 级\n最近拜访：11-20（3 天前）" in page.text
