@@ -1,5 +1,7 @@
 """The weekly digest pass of the reminder loop: claim each due digest, write it to the outbox
 in the claim's transaction, then send it (coach/digest_schedule.py says why that is once).
+The digest's detail document is kept (and its link written into the text) in that same
+transaction; if the transaction is lost, the kept page is never linked and expires unread.
 
 Only channels with an outbox take part (Telegram and WeCom); a digest goes to the person's
 identity on the first running one. A delivery that fails stays in the outbox and goes at
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coach.digest import manager_digest, rep_digest
 from coach.digest_schedule import Recipient, claim, due_recipients, mark_delivered
+from coach.documents.replies import finish_documents
 from coach.engine import Engine
 from coach.mailbox import Mailbox, StoredReply
 from coach.store.models import Rep
@@ -76,4 +79,9 @@ def claim_and_queue(session: Session, engine: Engine, recipient: Recipient,
     if not replies:
         mark_delivered(session, recipient, now)
         return []
+    # the detail becomes its link (or its file) here, in the claim's transaction: the
+    # outbox keeps the very text and link, so a resend after a crash is this digest again
+    locale = rep.locale if rep.locale in ("zh", "en") else "zh"
+    replies = finish_documents(replies, engine.library, locale, now, engine.documents,
+                               link_message="digest_document_link")
     return mailbox.queue(session, recipient.user_id, replies)

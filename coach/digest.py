@@ -11,6 +11,11 @@ objection from a customer at evaluation or later: seed 002); open adverse events
 texts; reps who logged no visit in the week; who took the thinking-preference quiz. A rep
 reads their moves, their follow-ups due in the coming week (or overdue), and one tactic to
 try with one of their key accounts, or a coaching card when no customer has a stage yet.
+
+The chat text stays short (each list cut to CHAT_LIMIT, open adverse events to LIST_LIMIT);
+every item, with its dates and evidence, is in the digest's detail, an HTML document
+(`digest_manager_document`, `digest_rep_document`) carried by the reply and sent like a
+plan: a signed link where documents are served, a file otherwise (coach/documents/replies.py).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from coach.actions.team import flag_label, rep_label
 from coach.cards import card_text, rotation
 from coach.funnel import Move, key_tiers, moves
 from coach.library import Library
-from coach.messages import Reply
+from coach.messages import Attachment, Reply, safe_filename
 from coach.playbook import STAGES
 from coach.settings import DigestSettings
 from coach.store.models import (
@@ -49,7 +54,8 @@ from coach.store.models import (
 from coach.templating import render
 
 WEEK = timedelta(days=7)
-LIST_LIMIT = 10  # items per list in a digest; the rest are counted
+LIST_LIMIT = 10  # open adverse events in the chat text; the rest are counted
+CHAT_LIMIT = 3  # items of every other list in the chat text; all of them are in the detail
 _ORDER = {stage: index for index, stage in enumerate(STAGES)}
 
 
@@ -115,22 +121,28 @@ def manager_digest(session: Session, library: Library, manager: Rep, now: dateti
         "stalled_weeks": settings.stalled_stage_weeks,
         **_listed("regressions", regressions),
         **_listed("events", [{"rep": names[e.rep_id], "customer": e.customer or "",
-                              "phrase": e.phrase,
+                              "phrase": e.phrase, "report": e.report,
                               "kind": library.message(f"report_kind_{e.kind}", locale),
+                              "reported": _local_time(window, e.day0),
                               "deadline": _local_time(window, e.deadline),
                               "overdue": e.deadline <= now,
-                              "unconfirmed": e.status == "unconfirmed"} for e in events]),
+                              "unconfirmed": e.status == "unconfirmed"} for e in events],
+                  LIST_LIMIT),
         **_listed("flagged", [{"rep": names[r.rep_id], "date": window.label(r.created_at),
-                               "customer": r.customer or "",
+                               "customer": r.customer or "", "text": r.text,
+                               "edited": r.kind == "edited",
                                "categories": [flag_label(library, locale, c)
                                               for c in r.categories]} for r in flagged]),
         "idle": [names[m.id] for m in members if m.id not in visited],
+        "quiz": [{"rep": names[m.id], "date": window.label(took[m.id]) if m.id in took
+                  else ""} for m in members],
         "quiz_done": sum(1 for m in members if m.id in took),
         "quiz_week": [names[m.id] for m in members
                       if m.id in took and took[m.id] >= window.start],
         "quiz_never": [names[m.id] for m in members if m.id not in took],
     }
-    return [Reply(library.message("digest_manager", locale, digest=digest))]
+    return [_with_detail(library, locale, "digest_manager", digest, window.local_date(now),
+                         manager.team)]
 
 
 def rep_digest(session: Session, library: Library, rep: Rep, now: datetime,
@@ -163,12 +175,26 @@ def rep_digest(session: Session, library: Library, rep: Rep, now: datetime,
         "tactic": _tactic(session, library, rep, accounts, key_tiers(library)),
         "tip": card_text(library, locale, rotation(session, rep, now)),
     }
-    return [Reply(library.message("digest_rep", locale, digest=digest))]
+    return [_with_detail(library, locale, "digest_rep", digest, today, "")]
 
 
-def _listed(name: str, items: Sequence[Any]) -> dict[str, Any]:
-    """`items` cut to LIST_LIMIT, with how many there are in all."""
-    return {name: list(items[:LIST_LIMIT]), f"{name}_count": len(items)}
+def _with_detail(library: Library, locale: str, key: str, digest: Mapping[str, Any],
+                 day: date, team: str) -> Reply:
+    """The digest's chat text (`key`) carrying its detail (`key`_document), named after the
+    team and the day it went out. Both come from the same `digest`, read in the claim's
+    transaction, so the detail says what the chat text says."""
+    name = library.message("digest_filename", locale, team=team, day=day.isoformat())
+    html = library.html(f"{key}_document", locale, digest=digest)
+    attachment = Attachment(f"{safe_filename(name, 'digest')}.html", "text/html",
+                            html.encode("utf-8"))
+    return Reply(library.message(key, locale, digest=digest), attachment=attachment)
+
+
+def _listed(name: str, items: Sequence[Any], limit: int = CHAT_LIMIT) -> dict[str, Any]:
+    """`items` cut to `limit` for the chat text, all of them (`NAME_all`) for the detail,
+    and how many there are."""
+    return {name: list(items[:limit]), f"{name}_all": list(items),
+            f"{name}_count": len(items)}
 
 
 def _local_time(window: Window, moment: datetime) -> str:
@@ -179,23 +205,25 @@ def _moves(session: Session, library: Library, locale: str, rep_ids: list[int],
            window: Window, names: Mapping[int, str]) -> list[dict[str, Any]]:
     """Customers whose stage differs from a week ago (first diagnoses included), the ones
     moving back first."""
-    changed = set(session.execute(select(StageChange.account_id).where(
-        StageChange.rep_id.in_(rep_ids), StageChange.created_at >= window.start,
-        StageChange.created_at < window.end)).scalars().all())
+    changed: dict[int, datetime] = dict(session.execute(
+        select(StageChange.account_id, func.max(StageChange.created_at)).where(
+            StageChange.rep_id.in_(rep_ids), StageChange.created_at >= window.start,
+            StageChange.created_at < window.end).group_by(StageChange.account_id)).all())
     found = [m for m in moves(session, rep_ids, window.start)
              if m.account.id in changed and m.direction in ("forward", "back", "new")]
     rank = {"back": 0, "forward": 1, "new": 2}
     found.sort(key=lambda m: (rank[m.direction], names.get(m.account.rep_id, ""),
                               m.account.name))
-    return [_move_view(library, locale, m, names) for m in found]
+    return [_move_view(library, locale, m, names, window.label(changed[m.account.id]))
+            for m in found]
 
 
-def _move_view(library: Library, locale: str, move: Move,
-               names: Mapping[int, str]) -> dict[str, Any]:
+def _move_view(library: Library, locale: str, move: Move, names: Mapping[int, str],
+               day: str) -> dict[str, Any]:
     return {"rep": names.get(move.account.rep_id, ""), "name": move.account.name,
             "hospital": move.account.hospital or "", "direction": move.direction,
             "before": library.stage_name(move.before, locale),
-            "after": library.stage_name(move.after, locale)}
+            "after": library.stage_name(move.after, locale), "date": day}
 
 
 def _stalled(session: Session, rep_ids: list[int], now: datetime, settings: DigestSettings,

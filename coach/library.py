@@ -11,7 +11,7 @@ from coach.compliance import Guard, GuardConfigError, load_guard
 from coach.issues import Issue
 from coach.loader import load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
-from coach.templating import render
+from coach.templating import render, render_html
 from coach.validate import validate
 
 
@@ -58,6 +58,11 @@ class Library:
 
     def message(self, key: str, locale: str, **context: Any) -> str:
         return render(self.catalog.messages[key].get(locale), context)
+
+    def html(self, key: str, locale: str, **context: Any) -> str:
+        """A catalog entry that is an HTML document (the digest's detail): every value
+        escaped, as a playbook's `document` is."""
+        return render_html(self.catalog.messages[key].get(locale), context)
 
     def stage_name(self, stage: str | None, locale: str) -> str | None:
         text = self.catalog.labels.stages.get(stage or "")

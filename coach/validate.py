@@ -34,6 +34,7 @@ CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
     "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
+    "team", "day",
 }
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12

@@ -23,14 +23,20 @@ Not counted: 王芳's 周医生 (tier C, adoption) and 赵六's 钱主任 (team 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import select
 
 from coach.engine import Engine
+from coach.mailbox import StoredReply
 from coach.store.models import QuizResult, Rep
 from coach.store.repo import RepStore
 from coach.testing import MemoryChat
+from testkit.clock import Clock
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.telegram_support import TOKEN, TrackedChannel
 
 USERS = {"赵经理": 501, "王芳": 502, "李雷": 503, "赵六": 504}
 DIGEST_DUE = datetime(2026, 11, 23, 0, 30)  # Monday 08:30 in Beijing
@@ -102,3 +108,57 @@ def take_quiz(engine: Engine, rep_name: str, when: datetime) -> None:
         session.add(QuizResult(rep_id=rep.id, playbook_id="quiz", playbook_version=1,
                                scores={"A": 9, "B": 5, "C": 7, "D": 3}, dominant="A",
                                created_at=when))
+
+
+def visit_with_a_report_and_a_flag(engine: Engine, clock: Clock,
+                                   chats: dict[str, MemoryChat]) -> None:
+    """The week's extra events: 王芳 takes the quiz and, on Thursday, logs a visit with an
+    adverse event and a kickback question (flagged), then sets 陈医生 a follow-up for the
+    coming Wednesday. The clock is left on Thursday."""
+    take_quiz(engine, "王芳", datetime(2026, 11, 19, 3))
+    clock.now = datetime(2026, 11, 19, 3)
+    chat = chats["王芳"]
+    chat.say("/log")
+    chat.say("泰山医院孙主任说有个病人用药后出现皮疹，还问有没有回扣")
+    chat.press("保存")
+    with engine.database.transaction() as session:
+        rep = session.execute(select(Rep).where(Rep.name == "王芳")).scalar_one()
+        store = RepStore(session, rep)
+        account = next(a for a in store.active_accounts() if a.name == "陈医生")
+        store.add_followup(account, None, "送指南摘要", "2026-11-25",
+                           datetime(2026, 11, 25, 1), clock())
+
+
+# the digests on Telegram ----------------------------------------------------------------
+DIGEST = "📬"  # how every digest begins
+
+
+@asynccontextmanager
+async def team_telegram() -> AsyncIterator[FakeTelegram]:
+    """The Bot API, with everyone of the team in a private chat with the bot."""
+    fake = FakeTelegram(token=TOKEN)
+    for name, user in USERS.items():
+        fake.add_user(user, name)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+def digest_of(fake: FakeTelegram, name: str) -> str:
+    """The one digest `name` received."""
+    [found] = [m.text for m in fake.messages_to(USERS[name]) if m.text.startswith(DIGEST)]
+    return found
+
+
+class Killed(BaseException):
+    """The process dies here (nothing after it in the process runs)."""
+
+
+class DiesBeforeSending(TrackedChannel):
+    """The real channel in a process that is killed the moment a digest, already claimed
+    and in the outbox, was to go to Telegram."""
+
+    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
+        raise Killed

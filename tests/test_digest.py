@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,27 +23,28 @@ from bot.runner import Channel, send_due_reminders
 from coach.digest_schedule import last_due, week_of
 from coach.engine import Engine
 from coach.library import Library
-from coach.mailbox import StoredReply
 from coach.settings import DigestSettings, EngineSettings
 from coach.store.database import Database
 from coach.store.models import DigestSend, FollowUp, OutboxReply, Rep
-from coach.store.repo import RepStore
 from coach.testing import MemoryChat
 from testkit.fakes.telegram_api import FakeTelegram
 from testkit.fakes.wecom_sim import WecomSimulator
-from testkit.telegram_support import TOKEN, TrackedChannel, running_bot, telegram_config
+from testkit.telegram_support import running_bot, telegram_config
 from testkit.wecom_support import running_channel, shown
 from tests.conftest import Clock
 from tests.team_support import (
+    DIGEST,
     DIGEST_DUE,
     USERS,
+    DiesBeforeSending,
+    Killed,
+    digest_of,
     enroll_on_wecom,
     enroll_team,
-    take_quiz,
+    team_telegram,
+    visit_with_a_report_and_a_flag,
     write_history,
 )
-
-DIGEST = "📬"
 
 
 @pytest.fixture
@@ -94,11 +93,6 @@ def digests(fake: FakeTelegram) -> Counter[str]:
                    for m in fake.messages_to(user) if m.text.startswith(DIGEST))
 
 
-def digest_of(fake: FakeTelegram, name: str) -> str:
-    [found] = [m.text for m in fake.messages_to(USERS[name]) if m.text.startswith(DIGEST)]
-    return found
-
-
 def restarted(engine: Engine, library: Library, settings: EngineSettings,
               clock: Clock) -> Engine:
     """The same store, as a new process sees it."""
@@ -117,19 +111,6 @@ def outbox(database: Database) -> int:
         return int(session.execute(select(func.count()).select_from(OutboxReply)).scalar_one())
 
 
-@asynccontextmanager
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    """The Bot API, with everyone of the team in a private chat with the bot."""
-    fake = FakeTelegram(token=TOKEN)
-    for name, user in USERS.items():
-        fake.add_user(user, name)
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
 EVERYONE = {"赵经理": 1, "王芳": 1, "李雷": 1, "赵六": 1}
 
 
@@ -139,7 +120,7 @@ async def test_before_due_nothing_then_once_across_restarts_then_again_next_week
     enroll_team(engine)
     write_history(engine)
     clock.now = DIGEST_DUE - timedelta(minutes=1)
-    async with telegram() as fake:
+    async with team_telegram() as fake:
         async with running_bot(fake, engine) as bot:
             assert await send_due_reminders(engine, {"telegram": bot}) == 0
         assert digests(fake) == {} and claimed(engine.database) == []
@@ -168,24 +149,12 @@ async def test_before_due_nothing_then_once_across_restarts_then_again_next_week
     assert outbox(engine.database) == 0
 
 
-class Killed(BaseException):
-    """The process dies here (nothing after it in the process runs)."""
-
-
-class DiesBeforeSending(TrackedChannel):
-    """The real channel in a process that is killed the moment a digest, already claimed
-    and in the outbox, was to go to Telegram."""
-
-    async def send_stored(self, user_id: str, replies: list[StoredReply]) -> None:
-        raise Killed
-
-
 async def test_a_crash_after_the_claim_delivers_the_digest_on_restart(
         engine: Engine, library: Library, settings: EngineSettings, clock: Clock) -> None:
     enroll_team(engine)
     write_history(engine)
     clock.now = DIGEST_DUE
-    async with telegram() as fake:
+    async with team_telegram() as fake:
         dying = DiesBeforeSending(telegram_config(fake), engine)
         await dying.start()
         try:
@@ -214,8 +183,9 @@ async def test_a_digest_telegram_refused_for_now_waits_in_the_outbox_for_the_nex
     enroll_team(engine)
     write_history(engine)
     clock.now = DIGEST_DUE
-    async with telegram() as fake:
-        fake.fail_next("sendMessage", status=502)  # the manager's, the first to go
+    async with team_telegram() as fake:
+        # the manager's, the first to go: its detail rides as a file, the text as its caption
+        fake.fail_next("sendDocument", status=502)
         async with running_bot(fake, engine) as bot:
             assert await send_due_reminders(engine, {"telegram": bot}) == 3
             assert await send_due_reminders(engine, {"telegram": bot}) == 0  # claimed
@@ -236,7 +206,7 @@ async def test_two_workers_passing_at_once_send_each_digest_once(
     write_history(engine)
     clock.now = DIGEST_DUE
     other = restarted(engine, library, settings, clock)
-    async with telegram() as fake:
+    async with team_telegram() as fake:
         async with running_bot(fake, engine) as bot:
             channels: dict[str, Channel] = {"telegram": bot}
             sent = await asyncio.gather(send_due_reminders(engine, channels),
@@ -250,7 +220,7 @@ async def test_a_digest_a_day_late_is_skipped_and_newcomers_wait_for_the_next(
         engine: Engine, clock: Clock) -> None:
     enroll_team(engine)
     write_history(engine)
-    async with telegram() as fake:
+    async with team_telegram() as fake:
         async with running_bot(fake, engine) as bot:
             channels: dict[str, Channel] = {"telegram": bot}
             # down all Monday and the night after: Tuesday 09:00 is too late for Monday's
@@ -270,32 +240,24 @@ async def test_a_digest_a_day_late_is_skipped_and_newcomers_wait_for_the_next(
 
 
 # what it says -----------------------------------------------------------------------------
-def log(chat: MemoryChat, note: str) -> None:
-    chat.say("/log")
-    chat.say(note)
-    chat.press("保存")
-
-
 async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) -> None:
     chats = enroll_team(engine)
     write_history(engine)
-    take_quiz(engine, "王芳", datetime(2026, 11, 19, 3))
-    clock.now = datetime(2026, 11, 19, 3)  # Thursday: a visit with a safety report and a flag
-    log(chats["王芳"], "泰山医院孙主任说有个病人用药后出现皮疹，还问有没有回扣")
-    with engine.database.transaction() as session:
-        rep = session.execute(select(Rep).where(Rep.name == "王芳")).scalar_one()
-        store = RepStore(session, rep)
-        account = next(a for a in store.active_accounts() if a.name == "陈医生")
-        store.add_followup(account, None, "送指南摘要", "2026-11-25",
-                           datetime(2026, 11, 25, 1), clock())
+    visit_with_a_report_and_a_flag(engine, clock, chats)
     clock.now = DIGEST_DUE
-    async with telegram() as fake:
+    async with team_telegram() as fake:
         async with running_bot(fake, engine) as bot:
             await send_due_reminders(engine, {"telegram": bot})  # the safety reminders too
         assert digests(fake) == EVERYONE
         manager = digest_of(fake, "赵经理")
         wang = digest_of(fake, "王芳")
         li = digest_of(fake, "李雷")
+        # no document server here: the detail rides as a file, with its font
+        [detail] = [m.file for m in fake.messages_to(USERS["赵经理"])
+                    if m.kind == "document" and m.text.startswith(DIGEST)]
+        assert detail is not None and detail.filename == "团队周报明细-east-2026-11-23.html"
+        html = detail.data.decode("utf-8")
+        assert "@font-face" in html and "11-17 · 王芳 · <b>张医生</b>" in html
     assert manager.startswith("📬 east 团队周报（11-16 至 11-23，只读）")
     for line in [
         "📈 阶段变化：前进 0，后退 1，共 2 位",
@@ -309,6 +271,7 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
         "⚠️ 本周被标记的记录：1 条",
         "🗒 本周没有记录拜访的代表：李雷",
         "🧭 思维偏好测评：1/2 位做过，本周新做：王芳；还没做：李雷",
+        "每一项的日期和依据（最近拜访、倒退的证据、不良事件的原话）都在周报明细里。",
     ]:
         assert line in manager, (line, manager)
     stalled = manager.split("⏸")[1].split("📉")[0]
@@ -320,7 +283,7 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
     assert wang.startswith("📬 你的一周（11-16 至 11-23）")
     assert "· 张医生（泰山医院）：试用 → 评估 ⬇️ 先问清原因" in wang
     assert "· 2026-11-25 陈医生：送指南摘要" in wang
-    assert "💡 本周试一试（" in wang and "为什么：" in wang
+    assert "💡 本周试一试（" in wang and "为什么这样做，见明细。" in wang
     assert "· 吴主任（人民医院）：首次诊断 认知" in li
     assert "张医生" not in li  # a rep reads only their own week
 

@@ -10,23 +10,24 @@ must not spend while every other rep of the worker waits."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from coach.documents.fonts import with_font
 from coach.documents.shelf import DocumentShelf
+from coach.library import Library
 from coach.messages import Reply
-
-if TYPE_CHECKING:
-    from coach.context import Turn
 
 HTML = "text/html"
 
 
-def finish_documents(replies: list[Reply], turn: Turn,
-                     shelf: DocumentShelf | None) -> list[Reply]:
+def finish_documents(replies: list[Reply], library: Library, locale: str, now: datetime,
+                     shelf: DocumentShelf | None,
+                     link_message: str = "document_link") -> list[Reply]:
     """Each reply carrying an HTML document: with `shelf`, the document kept there and its
-    link (`document_link`) after the reply's text in place of the file; without, the file
-    with its font."""
+    link (the catalog's `link_message`) after the reply's text in place of the file;
+    without, the file with its font. A turn's plans and reports and the weekly digest's
+    detail (sent from no turn, so its reader's locale and moment are passed) all go out
+    through here."""
     out: list[Reply] = []
     for reply in replies:
         attachment = reply.attachment
@@ -38,10 +39,10 @@ def finish_documents(replies: list[Reply], turn: Turn,
             out.append(replace(reply, attachment=replace(attachment,
                                                          data=html.encode("utf-8"))))
             continue
-        link = shelf.put(attachment.data.decode("utf-8"), turn.locale, turn.now)
+        link = shelf.put(attachment.data.decode("utf-8"), locale, now)
         title = attachment.filename.removesuffix(".html")
-        line = turn.message("document_link", url=link.url, hours=shelf.valid_hours,
-                            title=title)
+        line = library.message(link_message, locale, url=link.url, hours=shelf.valid_hours,
+                               title=title)
         text = reply.text.strip()
         text = line if not text or text == attachment.filename else f"{text}\n\n{line}"
         out.append(replace(reply, text=text, attachment=None))

@@ -77,7 +77,8 @@ class TurnPipeline:
         runner = Runner(turn, conversation)
         outcome = self._route(Router(runner), turn, conversation.step, incoming)
         replies = one_numbered_list([*turn.notices, *turn.replies], turn)
-        replies = finish_documents(replies, turn, self.documents)
+        replies = finish_documents(replies, turn.library, turn.locale, turn.now,
+                                   self.documents)
         remember_shown(turn, replies)
         if not turn.forgotten:  # after /forget there is no conversation left to save
             conversation.save(session, turn.vars, now)
