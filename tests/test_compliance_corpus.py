@@ -210,6 +210,8 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "compliance_fresh_third.yaml": ({"personal_data": 0.98, "adverse_event": 0.93,
                                      "kickback": 0.95, "gift": 0.95, "off_label": 0.63,
                                      "prescription_count": 0.95}, 0.05),
+    # casual adverse events and meals/gifts near a promise of prescriptions (trial misses)
+    "compliance_fresh_fg.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0}, 0.0),
 }
 
 
