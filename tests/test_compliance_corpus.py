@@ -33,6 +33,17 @@ and only then used to generalise the rules. First contact (recall; AE counts que
 the other two are held at what they reached, so that a change cannot quietly lose them.
 A question to the rep ("is this an adverse event?") counts as catching the event, and as a
 notice on a clean note.
+
+compliance_fresh_fg.yaml (45 notes, 16 clean) holds the trial misses: symptoms said in passing
+and played down ("头有点晕但是量血压正常，她觉得问题不大"), meals and gifts beside a promise of
+more prescriptions, and their near misses (a competitor's patient, an academic-meeting dinner,
+a promise with no benefit). Recall/precision on the rules before and after the fix:
+
+    compliance_fresh_fg  adverse_event  kickback   gift       clean w/ notice
+    before               .67/.77        .07/1.00   .75/1.00   3/16
+    after                1.00/1.00      1.00/1.00  1.00/1.00  0/16
+
+The other sets, the main corpus and the everyday-notes count did not move.
 """
 
 from __future__ import annotations
