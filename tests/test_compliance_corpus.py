@@ -43,7 +43,13 @@ a promise with no benefit). Recall/precision on the rules before and after the f
     before               .67/.77        .07/1.00   .75/1.00   3/16
     after                1.00/1.00      1.00/1.00  1.00/1.00  0/16
 
-The other sets, the main corpus and the everyday-notes count did not move.
+Then compliance_fresh_fg_holdout.yaml (16 notes, 5 clean), written after that fix, measured
+first: adverse events .50, kickback .20, gift .67 recall (precision 1.00, 0/5 clean noticed):
+word lists again. The fix was structural: a patient passing on a sensation (说/觉得/反映 …
+闷, 胀, 晕, 睡不 …) with the product nearby (a question with only a patient), and wider
+promise wording (量会上来, 用…多一些, favour our drug, more often); after it every set above
+holds (held-out 3's adverse events went from .950 to .975), the main corpus and the
+everyday-notes count (19/807) did not move.
 """
 
 from __future__ import annotations
@@ -223,6 +229,8 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
                                      "prescription_count": 0.95}, 0.05),
     # casual adverse events and meals/gifts near a promise of prescriptions (trial misses)
     "compliance_fresh_fg.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0}, 0.0),
+    "compliance_fresh_fg_holdout.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0},
+                                         0.0),
 }
 
 
