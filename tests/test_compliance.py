@@ -655,3 +655,14 @@ def test_listing_rules_talk_is_not_a_kickback(guard: Guard, text: str) -> None:
 @pytest.mark.parametrize("text", ["他暗示进院要给点好处", "进院要五万进院费"])
 def test_money_to_get_listed_is_a_kickback(guard: Guard, text: str) -> None:
     assert "kickback" in [f.category for f in guard.check(text).flags]
+
+
+def test_flagged_clauses_reach_the_promise_that_made_the_flag(guard: Guard) -> None:
+    """A follow-up must come from neither the gift nor the promise beside it."""
+    note = "李主任想看指南，周五送过去。上次给他科室送了购物卡，他答应下个月多开我们的药"
+    spans = guard.flagged_clauses(note)
+    kept_out = "".join(ch if any(s <= i < e for s, e in spans) else "_"
+                       for i, ch in enumerate(note))
+    assert "送了购物卡" in kept_out and "下个月多开" in kept_out
+    assert "周五送过去" not in kept_out
+    assert guard.flagged_clauses("李主任想看指南，周五送过去") == []

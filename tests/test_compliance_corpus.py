@@ -33,6 +33,23 @@ and only then used to generalise the rules. First contact (recall; AE counts que
 the other two are held at what they reached, so that a change cannot quietly lose them.
 A question to the rep ("is this an adverse event?") counts as catching the event, and as a
 notice on a clean note.
+
+compliance_fresh_fg.yaml (45 notes, 16 clean) holds the trial misses: symptoms said in passing
+and played down ("头有点晕但是量血压正常，她觉得问题不大"), meals and gifts beside a promise of
+more prescriptions, and their near misses (a competitor's patient, an academic-meeting dinner,
+a promise with no benefit). Recall/precision on the rules before and after the fix:
+
+    compliance_fresh_fg  adverse_event  kickback   gift       clean w/ notice
+    before               .67/.77        .07/1.00   .75/1.00   3/16
+    after                1.00/1.00      1.00/1.00  1.00/1.00  0/16
+
+Then compliance_fresh_fg_holdout.yaml (16 notes, 5 clean), written after that fix, measured
+first: adverse events .50, kickback .20, gift .67 recall (precision 1.00, 0/5 clean noticed):
+word lists again. The fix was structural: a patient passing on a sensation (说/觉得/反映 …
+闷, 胀, 晕, 睡不 …) with the product nearby (a question with only a patient), and wider
+promise wording (量会上来, 用…多一些, favour our drug, more often); after it every set above
+holds (held-out 3's adverse events went from .950 to .975), the main corpus and the
+everyday-notes count (19/807) did not move.
 """
 
 from __future__ import annotations
@@ -210,6 +227,10 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "compliance_fresh_third.yaml": ({"personal_data": 0.98, "adverse_event": 0.93,
                                      "kickback": 0.95, "gift": 0.95, "off_label": 0.63,
                                      "prescription_count": 0.95}, 0.05),
+    # casual adverse events and meals/gifts near a promise of prescriptions (trial misses)
+    "compliance_fresh_fg.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0}, 0.0),
+    "compliance_fresh_fg_holdout.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0},
+                                         0.0),
 }
 
 

@@ -46,6 +46,8 @@ from coach.capture import (
     resolve,
 )
 from coach.capture.followup import names_no_object
+from coach.capture.reader import NoStep
+from coach.compliance.normalise import normalise_text
 from coach.names import name_key
 from coach.settings import EngineSettings
 from coach.store.models import Account
@@ -127,12 +129,13 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     person = _mention(about.get("person"))
     if person is not None:  # the same note, for someone else it says the rep met
         facts = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
-                                person.name, known_hospitals, known_names)
+                                person.name, known_hospitals, known_names,
+                                no_step=_flagged_clauses(turn))
         facts = replace(facts, attempted=person)
         turn.vars["others"] = list(about.get("left") or [])
     else:
         facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
-                          known_names)
+                          known_names, no_step=_flagged_clauses(turn))
         turn.vars["others"] = [_query_of(m) for m in facts.others]
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
@@ -168,6 +171,22 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.vars["customer"] = resolution.status
     turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _flagged_clauses(turn: Turn) -> NoStep | None:
+    """The clauses of a note the compliance guard flags, which no follow-up may come from:
+    a reminder to "跟进：上次给他科室送了两千块购物卡" would coach the kickback. A text the
+    guard would read at other offsets (it normalises) is kept out whole."""
+    guard = turn.library.guard
+    if guard is None:
+        return None
+
+    def flagged(text: str) -> list[tuple[int, int]]:
+        if len(normalise_text(text)) != len(text):
+            return [(0, len(text))] if guard.check(text).flags else []
+        return guard.flagged_clauses(text)
+
+    return flagged
 
 
 def _with_earlier_object(turn: Turn, action: Any) -> Any:

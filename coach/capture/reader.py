@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -172,10 +172,11 @@ def _attempted(people: list[Person]) -> Person | None:
 
 
 def read_note(lexicon: Lexicon, text: str, today: date,
-              known_hospitals: Sequence[str] = (), known_names: Sequence[str] = ()
-              ) -> NoteFacts:
+              known_hospitals: Sequence[str] = (), known_names: Sequence[str] = (),
+              no_step: NoStep | None = None) -> NoteFacts:
     """What a note says; `known_hospitals` and `known_names` are the rep's customers', found
-    however they are written (泰山 for 泰山医院, "Taishan" too)."""
+    however they are written (泰山 for 泰山医院, "Taishan" too). `no_step` gives the parts of
+    the note no follow-up may come from (the clauses the compliance guard flags)."""
     text = _fix_typos(lexicon, unicodedata.normalize("NFKC", text))
     hospitals = find_hospitals(lexicon, text, known_hospitals)
     departments = find_departments(lexicon, text, hospitals)
@@ -197,7 +198,7 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         if customer else ()
     # the customer's next step is not one the note gives another person it names
     own = _blank(text, _segments(text, people, {name_key(o.name) for o in others}))
-    followup = find_followup(lexicon, own, today, taken)
+    followup = find_followup(lexicon, _without_steps(own, text, no_step), today, taken)
     lowered = text.lower()
     first = any(word in lowered for word in lexicon.first_meeting)
     named = customer or _attempted(people)
@@ -279,6 +280,22 @@ def _segments_any(people: list[Person], key: str) -> list[tuple[int, int]]:
     return [(people[last].span.start, end)]
 
 
+#: Given the note as read, the (start, end) parts no follow-up may come from.
+NoStep = Callable[[str], Sequence[tuple[int, int]]]
+
+
+def _without_steps(own: str, text: str, no_step: NoStep | None) -> str:
+    """`own` (the note as read, some parts spaced out) without the parts `no_step` names in
+    `text`; when their offsets cannot be trusted (a text of another length came back), with
+    nothing left: no step is better than one taken from a flagged clause."""
+    if no_step is None:
+        return own
+    spans = list(no_step(text))
+    if any(not 0 <= start <= end <= len(text) for start, end in spans):
+        return " " * len(own)
+    return _blank(own, spans)
+
+
 def _blank(text: str, segments: list[tuple[int, int]]) -> str:
     """`text` with `segments` spaced out, every other position kept."""
     for start, end in segments:
@@ -288,8 +305,8 @@ def _blank(text: str, segments: list[tuple[int, int]]) -> str:
 
 
 def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
-                    known_hospitals: Sequence[str] = (), known_names: Sequence[str] = ()
-                    ) -> NoteFacts:
+                    known_hospitals: Sequence[str] = (), known_names: Sequence[str] = (),
+                    no_step: NoStep | None = None) -> NoteFacts:
     """The note read for one of the others it names: their next step is what the note says
     from where they are last named to where someone else is ("…郑主任让我周五送指南解读")."""
     text = _fix_typos(lexicon, unicodedata.normalize("NFKC", text))
@@ -308,7 +325,7 @@ def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
     outside.append((at, len(text)))
     own = _blank(text, [(s, e) for s, e in outside if e > s])
     taken = [*hospitals, *departments, *(p.span for p in people)]
-    followup = find_followup(lexicon, own, today, taken)
+    followup = find_followup(lexicon, _without_steps(own, text, no_step), today, taken)
     return NoteFacts(due=followup.due, due_phrase=followup.phrase, action=followup.action)
 
 

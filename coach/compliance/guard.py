@@ -94,6 +94,14 @@ class Flag:
     phrase: str
     start: int
     end: int
+    #: The match and the context that made it an issue (its `requires`: the promise of
+    #: more prescriptions beside a dinner), which may lie in another clause.
+    reach: tuple[int, int] | None = None
+
+    @property
+    def extent(self) -> tuple[int, int]:
+        """From the first to the last character that made this an issue."""
+        return self.reach if self.reach is not None else (self.start, self.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +228,14 @@ class _Scan:
         return False
 
     def has(self, rule: Rule, start: int, end: int) -> bool:
+        return self.context(rule, start, end) is not None
+
+    def context(self, rule: Rule, start: int, end: int) -> tuple[int, int] | None:
+        """Where the rule's required context is found around text[start:end], if it is."""
         assert rule.requires is not None
         lo, hi = self.bounds(start, end, rule.requires_scope)
-        return rule.requires.search(self.text, lo, hi) is not None
+        found = rule.requires.search(self.text, lo, hi)
+        return None if found is None else found.span()
 
     def statements(self, rule: Rule, taken: list[_Span]) -> list[tuple[int, int, list[_Span]]]:
         """Statements of a quantity rule: (start, end, numbers to redact).
@@ -382,6 +395,7 @@ class Guard:
         scan = _Scan(masked, self.rules)
         folded_masked = fold(masked) if masked is not view else None
         hits: list[tuple[Rule, int, int]] = []
+        reaches: dict[tuple[str, int], tuple[int, int]] = {}
         for rule in self.rules.rules:
             if not gate.open_all(rule.needs):
                 continue
@@ -402,11 +416,14 @@ class Guard:
                 pos = start + 1
                 if start == end or (rule.word_start and not at_word_boundary(subject, start)):
                     continue
-                if rule.requires is not None and not scan.has(rule, start, end):
+                context = None if rule.requires is None else scan.context(rule, start, end)
+                if rule.requires is not None and context is None:
                     continue
                 if rule.suppressors and scan.suppressed(rule.suppressors, start, end):
                     continue
                 hits.append((rule, start, end))
+                if context is not None:
+                    reaches[rule.id, start] = (min(start, context[0]), max(end, context[1]))
                 pos = end
 
         if not spans and not hits:
@@ -436,7 +453,8 @@ class Guard:
             if any(f.category == rule.category and f.start < hi and lo < f.end
                    for f in flags):
                 continue  # the same statement (sentence) found by a second rule
-            flags.append(Flag(rule.category, rule.id, phrase, start, end))
+            flags.append(Flag(rule.category, rule.id, phrase, start, end,
+                              reaches.get((rule.id, start))))
         for doubt, (phrases, _) in events.items():
             phrases += [p for p in cues[doubt] if p not in phrases]
         sure, unsure = events[False], events[True]
@@ -446,6 +464,17 @@ class Guard:
         redactions = tuple(Redaction(s.kind, s.placeholder, s.start, s.end, s.category)
                            for s in spans)
         return GuardResult(redacted, redactions, tuple(flags), adverse, possible)
+
+    def flagged_clauses(self, text: str) -> list[tuple[int, int]]:
+        """The clauses of `text` that a flag (kickback, gift, off-label, 统方) rests on, the
+        context that made it one included: what a note says there is no step to propose
+        ("上次给他科室送了购物卡，他答应下个月多开" is no follow-up to be reminded of).
+        Offsets refer to `text` normalised (coach.compliance.normalise), as in `check`."""
+        result = self.check(text)
+        if not result.flags:
+            return []
+        scan = _Scan(normalise_text(text), self.rules)
+        return sorted(scan.bounds(*flag.extent, "clause") for flag in result.flags)
 
     def _redact_pass(self, masked: str, spans: list[_Span], gate: _Gate) -> bool:
         added = False
