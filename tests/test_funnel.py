@@ -6,17 +6,29 @@ once through the real Telegram adapter against the loopback Bot API."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from PIL import Image
+from sqlalchemy import select
 
 from coach.charts import labels_in, stage_funnel
+from coach.digest import manager_digest
 from coach.engine import Engine
 from coach.messages import Reply
+from coach.store.models import Rep
 from coach.testing import MemoryChat
 from testkit.fakes.telegram_api import FakeTelegram
 from testkit.telegram_support import TOKEN, Person, running_bot
 from tests.support.drawing import recording
-from tests.team_support import TEAM_MOVES, TEAM_STAGES, USERS, enroll_team, write_history
+from tests.team_support import (
+    DIGEST_DUE,
+    TEAM_MOVES,
+    TEAM_STAGES,
+    USERS,
+    add_history,
+    enroll_team,
+    write_history,
+)
 
 STAGE_NAMES = {"awareness": "认知", "interest": "兴趣", "evaluation": "评估", "trial": "试用",
                "adoption": "采纳"}
@@ -80,6 +92,38 @@ def test_one_rep_and_by_hospital_on_request(engine: Engine) -> None:
     assert "🏥 east · 重点客户按医院" in MemoryChat.text(manager.press("按医院"))
     unknown = MemoryChat.text(manager.say("/funnel 赵六"))
     assert "团队里没有叫“赵六”的代表" in unknown  # another team's rep is no one here
+
+
+def test_first_diagnosed_then_moved_counts_as_moved_in_funnel_digest_and_coaching(
+        engine: Engine) -> None:
+    """One definition of a move: a customer first diagnosed inside the window who then
+    moved counts as moved (not as first diagnosed), from the first stage seen in the window
+    to the stage now; /funnel, the weekly digest and /coaching say the same."""
+    chats = enroll_team(engine)
+    write_history(engine)
+    # 吴主任: first diagnosed 认知 on 11-18, then 兴趣 on 11-20: forward
+    add_history(engine, "李雷", "吴主任", "人民医院", "A", [(datetime(2026, 11, 20), "interest")])
+    # 孙医生: first diagnosed 试用 on 11-01 (inside the 4 weeks), then 评估 on 11-19: back
+    add_history(engine, "李雷", "孙医生", "人民医院", "B",
+                [(datetime(2026, 11, 1), "trial"), (datetime(2026, 11, 19), "evaluation")])
+    manager = chats["赵经理"]
+    text = MemoryChat.text(manager.say("/funnel"))
+    assert "近 4 周：前进 2，后退 2，停滞 1，首次诊断 0" in text
+    assert "· 孙医生 · 人民医院（李雷）试用 → 评估" in text
+    assert "· 李雷：3 位（兴趣 1、评估 1、未诊断 1）前进 1 · 后退 1 · 停滞 0" in text
+    manager.say("完成")
+    one = MemoryChat.text(manager.say("/funnel 李雷"))
+    assert "近 4 周：前进 1，后退 1，停滞 0，首次诊断 0" in one
+    manager.say("完成")
+    with engine.database.transaction() as session:
+        boss = session.execute(select(Rep).where(Rep.name == "赵经理")).scalar_one()
+        [digest] = manager_digest(session, engine.library, boss, DIGEST_DUE,
+                                  engine.settings.digest, 8)
+    assert "📈 阶段变化：前进 1，后退 2，共 3 位" in digest.text
+    assert "· 李雷 · 孙医生（人民医院）：试用 → 评估 ⬇️" in digest.text
+    assert "· 李雷 · 吴主任（人民医院）：认知 → 兴趣" in digest.text
+    coaching = MemoryChat.text(manager.say("/coaching 李雷"))
+    assert "📉 近 4 周阶段后退：1 位" in coaching
 
 
 def test_a_manager_answering_by_number_gets_every_view(engine: Engine) -> None:
