@@ -81,17 +81,28 @@ def test_one_rep_and_by_hospital_on_request(engine: Engine) -> None:
         {"forward": 1, "back": 1, "stalled": 1, "new": 0}, "共 3 位重点客户")
     manager.say("完成")
     hospitals = MemoryChat.text(manager.say("/funnel 医院"))
-    assert "🏥 east · 重点客户按医院（近 4 周）" in hospitals
-    assert "· 泰山医院：2 位（评估 2）前进 1 · 后退 1 · 停滞 0" in hospitals
-    assert "· 人民医院：2 位（认知 1、兴趣 1）前进 0 · 后退 0 · 停滞 1 · 首次诊断 1" in hospitals
-    assert "· 未填医院：1 位（未诊断 1）" in hospitals
+    lines = hospitals.splitlines()
+    assert lines[:4] == [
+        "🏥 east · 重点客户按医院（近 4 周）",
+        "· 人民医院：2 位（认知 1、兴趣 1）前进 0 · 后退 0 · 停滞 1 · 首次诊断 1",
+        "· 泰山医院：2 位（评估 2）前进 1 · 后退 1 · 停滞 0",
+        "· 未填医院：1 位（未诊断 1）前进 0 · 后退 0 · 停滞 0",
+    ]
     # the buttons lead to the same views
     manager.press("看一位代表")
     picked = MemoryChat.text(manager.press("李雷"))
     assert "📊 李雷 · 重点客户采纳漏斗" in picked and "共 2 位，未诊断 1 位" in picked
     assert "🏥 east · 重点客户按医院" in MemoryChat.text(manager.press("按医院"))
+    # one hospital by its name: its own funnel, picture and all
+    one = manager.say("/funnel 泰山医院")
+    said = MemoryChat.text(one)
+    assert "📊 泰山医院 · 重点客户采纳漏斗（只读）" in said and "共 2 位" in said
+    assert "近 4 周：前进 1，后退 1，停滞 0，首次诊断 0" in said
+    assert "· 王芳：2 位（评估 2）前进 1 · 后退 1 · 停滞 0" in said and "李雷" not in said
+    assert labels_in(picture(one))[0] == "泰山医院 · 重点客户采纳漏斗（近 4 周）"
     unknown = MemoryChat.text(manager.say("/funnel 赵六"))
-    assert "团队里没有叫“赵六”的代表" in unknown  # another team's rep is no one here
+    assert "没有叫“赵六”的代表或医院" in unknown  # another team's rep is no one here
+    assert "/funnel 医院名称 看一家医院" in unknown
 
 
 def test_first_diagnosed_then_moved_counts_as_moved_in_funnel_digest_and_coaching(
