@@ -277,7 +277,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     with database.transaction() as session:
         rep = find_rep(session, args.rep)
-        plan = plan_import(session, rep, table, args.file.name, overrides)
+        plan = plan_import(session, rep, table, args.file.name, overrides,
+                           _library(config).guard)
         print(f"importing into {rep.name} (id {rep.id}) from {args.file.name}")
         for key, column in plan.columns.items():
             print(f"  {key:<10} <- {column}")

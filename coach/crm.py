@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coach.compliance import Guard
 from coach.names import name_key
 from coach.store.export import SafeWriter
 from coach.store.models import Account, Note, Rep, StageChange
@@ -126,8 +127,12 @@ def _columns(header: Sequence[str], overrides: Mapping[str, str]) -> tuple[dict[
 
 
 def plan_import(session: Session, rep: Rep, table: Table, source: str,
-                overrides: Mapping[str, str] | None = None) -> ImportPlan:
-    """Check every row against the rules and the rep's accounts; change nothing."""
+                overrides: Mapping[str, str] | None = None,
+                guard: Guard | None = None) -> ImportPlan:
+    """Check every row against the rules and the rep's accounts; change nothing. With the
+    chat's compliance `guard`, a free-text cell holding personal data (a phone number, an ID
+    number …: what the guard would redact in a note) makes its row wrong: the store never
+    keeps what a rep typing it in chat could not store, and the admin fixes the CRM side."""
     found, problems = _columns(table.header, overrides or {})
     plan = ImportPlan(columns={k: table.header[i] for k, i in found.items()},
                       problems=problems)
@@ -149,6 +154,8 @@ def plan_import(session: Session, rep: Rep, table: Table, source: str,
             value = record.get(key)
             if value and len(value) > limit:
                 wrong.append(f"{key} is longer than {limit} characters")
+        if guard is not None:
+            wrong.extend(_personal_data(guard, record))
         tier = record.get("tier")
         if tier:
             record["tier"] = tier.upper()
@@ -171,6 +178,19 @@ def plan_import(session: Session, rep: Rep, table: Table, source: str,
     if not table.rows:
         plan.problems.append(f"{source}: no rows under the header")
     return plan
+
+
+def _personal_data(guard: Guard, record: Mapping[str, str | None]) -> list[str]:
+    """What the guard finds in the row's free text, named by field and kind, never the value
+    (the error goes to a terminal and a log)."""
+    found = []
+    for key in LIMITS:
+        value = record.get(key)
+        kinds = sorted({r.placeholder for r in guard.check(value).redactions}) if value else []
+        if kinds:
+            found.append(f"{key} holds personal data ({', '.join(kinds)}); remove it in the "
+                         "CRM and export again")
+    return found
 
 
 def run_import(session: Session, rep: Rep, plan: ImportPlan, now: datetime) -> int:

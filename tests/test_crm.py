@@ -95,6 +95,31 @@ def test_every_wrong_row_is_named_and_nothing_is_imported(tmp_path: Path, db_url
     assert accounts_of(database, "王芳") == []
 
 
+def test_personal_data_in_a_crm_cell_is_refused_row_by_row(tmp_path: Path, db_url: str,
+                                                          database: Database) -> None:
+    """The chat's compliance guard reads every free-text cell: a phone or ID number in a
+    title or department is named by its row, past the preview's first rows too, and nothing
+    is imported (nor shown back)."""
+    cli = setup(tmp_path, db_url, "王芳")
+    rows = [["姓名", "医院", "科室", "职称"]]
+    rows += [[f"医生{n}", "泰山医院", "心内科", "主治医师"] for n in range(1, 9)]
+    rows += [["李建国", "泰山医院", "心内科", "电话13812345678"],
+             ["张敏", "泰山医院", "身份证110101199003074518", "主任医师"]]
+    file = crm_csv(tmp_path / "crm.csv", rows)
+    result = cli("import", "accounts", str(file), "--rep", "王芳", "--yes")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "crm.csv:10: title holds personal data ([手机号/phone]); remove it in the CRM and "
+        "export again",
+        "crm.csv:11: department holds personal data ([身份证号/ID number]); remove it in the "
+        "CRM and export again",
+        "nothing imported: fix the 2 problem(s) above and run again",
+    ]
+    assert "13812345678" not in result.stdout + result.stderr
+    assert "110101199003074518" not in result.stdout + result.stderr
+    assert accounts_of(database, "王芳") == []
+
+
 def test_columns_named_otherwise_are_mapped_by_the_admin(tmp_path: Path, db_url: str,
                                                          database: Database) -> None:
     cli = setup(tmp_path, db_url, "王芳")
