@@ -314,7 +314,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     database.require_current_schema()
     with database.transaction() as session:
         rep = find_rep(session, args.rep)
-        tables = export_tables(session, rep)
+        tables = export_tables(session, rep, _library(config), config.coach.utc_offset_hours)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
         write_csv(args.out / f"{name}.csv", rows)

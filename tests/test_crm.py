@@ -9,8 +9,10 @@ accounts come back the same."""
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -176,16 +178,25 @@ def test_export_then_import_round_trip(tmp_path: Path, db_url: str, database: Da
     assert "王芳: 2 accounts, 1 visits, 1 stages written to" in done.stdout
     rows = list(csv.reader((out / "accounts.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["name", "hospital", "department", "title", "tier"]
-    assert rows[1][:6] == ["李建国", "泰山医院", "心内科", "主任医师", "A", "trial"]
+    assert rows[1][:7] == ["李建国", "泰山医院", "心内科", "主任医师", "A", "trial", "试用"]
+    # company time with its offset, to the second (imported at the second, not finer)
+    created = rows[0].index("created_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", rows[1][created])
+    utc = datetime.fromisoformat(rows[1][created]).astimezone(UTC).replace(tzinfo=None)
+    with database.transaction() as session:
+        stored = session.execute(text("SELECT created_at FROM accounts WHERE name = '李建国'")
+                                 ).scalars().first()
+    assert datetime.fromisoformat(str(stored)) == utc
     assert rows[2][0] == "'=HYPERLINK(\"http://x\")"  # opens as text, never runs
     visits = list(csv.reader((out / "visits.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", visits[1][0])
     assert visits[1][1:] == ["李建国", "泰山医院", "心内科",
                              "泰山医院心内科李建国主任开始给几个病人试用了"]
     book = load_workbook(out / "repcoach-export.xlsx")
     assert book.sheetnames == ["accounts", "visits", "stages"]
     formula = book["accounts"]["A3"]
     assert formula.value == "=HYPERLINK(\"http://x\")" and formula.data_type == "s"
-    assert book["stages"]["E2"].value == "trial"
+    assert book["stages"]["E2"].value == "trial" and book["stages"]["F2"].value == "试用"
 
     back = cli("import", "accounts", str(out / "repcoach-export.xlsx"), "--rep", "李娜", "--yes")
     assert back.returncode == 0, back.stderr
