@@ -137,6 +137,21 @@ def test_first_diagnosed_then_moved_counts_as_moved_in_funnel_digest_and_coachin
     assert "📉 近 4 周阶段后退：1 位" in coaching
 
 
+def test_a_managers_menu_has_the_team_entries_and_a_reps_has_not(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    write_history(engine)
+    manager, rep = chats["赵经理"], chats["王芳"]
+    manager.say("/menu")
+    labels = [c.label for c in manager.choices()]
+    assert labels[-4:] == ["🏢 团队动态", "📈 团队漏斗", "🧑‍🏫 代表辅导报告", "❓ 帮助"]
+    assert "📊 east · 重点客户采纳漏斗（只读）" in MemoryChat.text(manager.press("团队漏斗"))
+    manager.say("/menu")
+    assert "看哪位代表的辅导报告？" in MemoryChat.text(manager.press("代表辅导报告"))
+    rep.say("/menu")
+    mine = [c.label for c in rep.choices()]
+    assert mine[-1] == "❓ 帮助" and not any("团队" in label or "辅导" in label for label in mine)
+
+
 def test_a_manager_answering_by_number_gets_every_view(engine: Engine) -> None:
     """As on the console or WeCom: the choices are answered with their numbers."""
     chats = enroll_team(engine)
