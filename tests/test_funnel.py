@@ -152,6 +152,19 @@ def test_a_managers_menu_has_the_team_entries_and_a_reps_has_not(engine: Engine)
     assert mine[-1] == "❓ 帮助" and not any("团队" in label or "辅导" in label for label in mine)
 
 
+def test_english_counts_of_one_are_singular(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    chats["李雷"].say("/log")
+    chats["李雷"].say("人民医院呼吸科吴主任，第一次见面，介绍了产品")
+    chats["李雷"].press("保存")
+    manager = chats["赵经理"]
+    manager.say("/lang")
+    manager.press("English")
+    team = MemoryChat.text(manager.say("/team"))
+    assert "· 李雷: 1 visit note, 1 customer" in team.splitlines()
+    assert "· 王芳: 0 visit notes, 0 customers" in team.splitlines()
+
+
 def test_a_manager_answering_by_number_gets_every_view(engine: Engine) -> None:
     """As on the console or WeCom: the choices are answered with their numbers."""
     chats = enroll_team(engine)
