@@ -278,7 +278,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     with database.transaction() as session:
         rep = find_rep(session, args.rep)
-        plan = plan_import(session, rep, table, args.file.name, overrides)
+        plan = plan_import(session, rep, table, args.file.name, overrides,
+                           _library(config).guard)
         print(f"importing into {rep.name} (id {rep.id}) from {args.file.name}")
         for key, column in plan.columns.items():
             print(f"  {key:<10} <- {column}")
@@ -314,7 +315,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     database.require_current_schema()
     with database.transaction() as session:
         rep = find_rep(session, args.rep)
-        tables = export_tables(session, rep)
+        tables = export_tables(session, rep, _library(config), config.coach.utc_offset_hours)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
         write_csv(args.out / f"{name}.csv", rows)

@@ -106,7 +106,9 @@ class Turn:
         context.setdefault("command_args", "")
         context.update(
             suspended=self._suspended_title(),
-            rep={"name": self.rep.name, "locale": self.locale},
+            # `manager`: the team entries of /menu are for a team's manager only
+            rep={"name": self.rep.name, "locale": self.locale,
+                 "manager": self.rep.role == "manager" and bool(self.rep.team)},
             account=self.account_view(self.account()),
             content=self.library.content(self.playbook, self.locale),
             locale=self.locale,

@@ -6,7 +6,9 @@ China, or XLSX), maps its columns to ours by their headers in Chinese or English
 admin says), checks every row, and imports nothing unless every row is right: a half-done
 import is worse than none, because the admin cannot tell which half. An export writes a rep's
 accounts, visits and stage history as CSV and XLSX for the CRM, with no cell that a
-spreadsheet would run as a formula.
+spreadsheet would run as a formula, times in company time with the offset written out
+(ISO 8601, to the second: a CRM reading them cannot mistake UTC for Beijing time), and the
+stage and style codes with their names beside them.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coach.compliance import Guard
 from coach.names import name_key
 from coach.store.export import SafeWriter
 from coach.store.models import Account, Note, Rep, StageChange
 from coach.store.repo import RepStore
+
+if TYPE_CHECKING:
+    from coach.library import Library
 
 __all__ = ["FIELDS", "ImportPlan", "RepNotFound", "TableError", "export_tables", "find_rep",
            "plan_import", "read_table", "run_import", "write_csv", "write_xlsx"]
@@ -126,8 +132,12 @@ def _columns(header: Sequence[str], overrides: Mapping[str, str]) -> tuple[dict[
 
 
 def plan_import(session: Session, rep: Rep, table: Table, source: str,
-                overrides: Mapping[str, str] | None = None) -> ImportPlan:
-    """Check every row against the rules and the rep's accounts; change nothing."""
+                overrides: Mapping[str, str] | None = None,
+                guard: Guard | None = None) -> ImportPlan:
+    """Check every row against the rules and the rep's accounts; change nothing. With the
+    chat's compliance `guard`, a free-text cell holding personal data (a phone number, an ID
+    number …: what the guard would redact in a note) makes its row wrong: the store never
+    keeps what a rep typing it in chat could not store, and the admin fixes the CRM side."""
     found, problems = _columns(table.header, overrides or {})
     plan = ImportPlan(columns={k: table.header[i] for k, i in found.items()},
                       problems=problems)
@@ -149,6 +159,8 @@ def plan_import(session: Session, rep: Rep, table: Table, source: str,
             value = record.get(key)
             if value and len(value) > limit:
                 wrong.append(f"{key} is longer than {limit} characters")
+        if guard is not None:
+            wrong.extend(_personal_data(guard, record))
         tier = record.get("tier")
         if tier:
             record["tier"] = tier.upper()
@@ -173,11 +185,25 @@ def plan_import(session: Session, rep: Rep, table: Table, source: str,
     return plan
 
 
+def _personal_data(guard: Guard, record: Mapping[str, str | None]) -> list[str]:
+    """What the guard finds in the row's free text, named by field and kind, never the value
+    (the error goes to a terminal and a log)."""
+    found = []
+    for key in LIMITS:
+        value = record.get(key)
+        kinds = sorted({r.placeholder for r in guard.check(value).redactions}) if value else []
+        if kinds:
+            found.append(f"{key} holds personal data ({', '.join(kinds)}); remove it in the "
+                         "CRM and export again")
+    return found
+
+
 def run_import(session: Session, rep: Rep, plan: ImportPlan, now: datetime) -> int:
     """Create the planned accounts, all in the caller's transaction; returns how many."""
     if plan.problems:
         raise ValueError("an import with problems must not run")
     store = RepStore(session, rep)
+    now = now.replace(microsecond=0)  # to the second, as everything typed in chat
     for record in plan.create:
         account = store.create_account(str(record["name"]), record.get("hospital"),
                                        record.get("department"), now,
@@ -200,12 +226,19 @@ def find_rep(session: Session, who: str) -> Rep:
     return found[0]
 
 
-def _when(value: datetime | None) -> str:
-    return value.isoformat(sep=" ") if value else ""
+def _when(value: datetime | None, zone: timezone) -> str:
+    """A stored UTC time in company time, ISO 8601 to the second with its offset
+    (2026-11-22T10:00:00+08:00)."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone(zone).isoformat(timespec="seconds")
 
 
-def export_tables(session: Session, rep: Rep) -> dict[str, list[list[Any]]]:
-    """The rep's accounts, visits and stage history as tables (a header row first)."""
+def export_tables(session: Session, rep: Rep, library: Library, offset_hours: int,
+                  locale: str = "zh") -> dict[str, list[list[Any]]]:
+    """The rep's accounts, visits and stage history as tables (a header row first); times
+    in company time (`offset_hours`), stage and style names in `locale` beside the codes."""
+    zone = timezone(timedelta(hours=offset_hours))
     accounts = session.execute(select(Account).where(Account.rep_id == rep.id,
                                                      Account.kind != "hospital")
                                .order_by(Account.id)).scalars().all()
@@ -220,19 +253,24 @@ def export_tables(session: Session, rep: Rep) -> dict[str, list[list[Any]]]:
         return [account.name, account.hospital or "", account.department or ""] if account \
             else ["", "", ""]
 
+    def stage(code: str | None) -> list[str]:
+        return [code or "", library.stage_name(code, locale) or ""]
+
     return {
-        "accounts": [["name", "hospital", "department", "title", "tier", "stage", "style",
-                      "role", "archived", "created_at"],
+        "accounts": [["name", "hospital", "department", "title", "tier", "stage", "stage_name",
+                      "style", "style_name", "role", "archived", "created_at"],
                      *[[a.name, a.hospital or "", a.department or "", a.title or "",
-                        a.tier or "", a.stage or "", a.style or "",
+                        a.tier or "", *stage(a.stage), a.style or "",
+                        library.style_name(a.style, locale) or "",
                         ";".join(a.held_roles()),
-                        "yes" if a.archived else "", _when(a.created_at)] for a in accounts]],
+                        "yes" if a.archived else "", _when(a.created_at, zone)]
+                       for a in accounts]],
         "visits": [["date", "name", "hospital", "department", "note"],
-                   *[[_when(n.created_at), *who(n.account_id), n.text] for n in notes]],
-        "stages": [["date", "name", "hospital", "department", "stage", "previous_stage",
-                    "confidence"],
-                   *[[_when(s.created_at), *who(s.account_id), s.stage,
-                      s.previous_stage or "", round(s.confidence, 2)] for s in stages]],
+                   *[[_when(n.created_at, zone), *who(n.account_id), n.text] for n in notes]],
+        "stages": [["date", "name", "hospital", "department", "stage", "stage_name",
+                    "previous_stage", "previous_stage_name", "confidence"],
+                   *[[_when(s.created_at, zone), *who(s.account_id), *stage(s.stage),
+                      *stage(s.previous_stage), round(s.confidence, 2)] for s in stages]],
     }
 
 

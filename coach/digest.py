@@ -8,7 +8,8 @@ The week is the seven days before the digest's moment. A manager reads: stage mo
 team's customers; stalled key accounts (no visit for N days, or the stage unchanged for M
 weeks: `DigestSettings`); regression alerts (a stage gone down, a generic or competitor
 objection from a customer at evaluation or later: seed 002); open adverse events and flagged
-texts; reps who logged no visit in the week; who took the thinking-preference quiz. A rep
+texts; reps who logged no visit in the week; each rep's overdue follow-ups; who took the
+thinking-preference quiz. A rep
 reads their moves, their follow-ups due in the coming week (or overdue), and one tactic to
 try with one of their key accounts, or a coaching card when no customer has a stage yet.
 
@@ -111,6 +112,7 @@ def manager_digest(session: Session, library: Library, manager: Rep, now: dateti
                                        ComplianceRecord.created_at < now)
         .order_by(ComplianceRecord.created_at.desc())).scalars().all()
     digest = {
+        "overdue": _overdue(session, members, names, window.local_date(now).isoformat()),
         "team": manager.team, "start": window.label(window.start),
         "end": window.label(now - timedelta(seconds=1)), "reps": len(members),
         **_listed("moves", week_moves),
@@ -195,6 +197,20 @@ def _listed(name: str, items: Sequence[Any], limit: int = CHAT_LIMIT) -> dict[st
     and how many there are."""
     return {name: list(items[:limit]), f"{name}_all": list(items),
             f"{name}_count": len(items)}
+
+
+def _overdue(session: Session, members: Sequence[Rep], names: Mapping[int, str],
+             today: str) -> list[dict[str, Any]]:
+    """Per rep, the follow-ups still open whose date (company time) has passed, on
+    customers not archived; reps with none left out, in the team's order."""
+    counts = dict(session.execute(
+        select(FollowUp.rep_id, func.count(FollowUp.id))
+        .join(Account, Account.id == FollowUp.account_id)
+        .where(FollowUp.rep_id.in_([m.id for m in members]),
+               FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.due_date < today,
+               Account.archived.is_(False))
+        .group_by(FollowUp.rep_id)).all())
+    return [{"rep": names[m.id], "count": counts[m.id]} for m in members if counts.get(m.id)]
 
 
 def _local_time(window: Window, moment: datetime) -> str:

@@ -2,8 +2,11 @@
 
 Read-only over the store, for a manager's /funnel and the weekly digest. A customer's stage
 at a moment is the last diagnosis recorded before it (`stage_history`); none recorded means
-not diagnosed. Its move over a window compares the stage at the start with the stage now:
-forward, back, stalled (the same stage), or new (first diagnosed inside the window). Which
+not diagnosed. Its move over a window compares the stage it started the window at (the last
+diagnosis before the window, or else the first diagnosis inside it) with the stage now:
+forward, back, stalled (the same stage), or new (first diagnosed inside the window and not
+moved since; one first diagnosed and then moved counts as moved). This is the one definition
+of a move: the funnel, the digest and the coaching report all read `moves`. Which
 customers are key accounts is content (the funnel playbook's `key_tiers`, the tiers /screen
 gives): the funnel counts those.
 """
@@ -38,19 +41,24 @@ class Move:
     account: Account
     before: str | None
     after: str | None
+    #: no diagnosis before the window: `before` is the first one inside it
+    first_in_window: bool = False
 
     @property
     def direction(self) -> Direction:
-        return direction(self.before, self.after)
+        return direction(self.before, self.after, self.first_in_window)
 
 
-def direction(before: str | None, after: str | None) -> Direction:
+def direction(before: str | None, after: str | None,
+              first_in_window: bool = False) -> Direction:
     if after is None:
         return "none"
     if before is None:
         return "new"
     step = _ORDER.get(after, 0) - _ORDER.get(before, 0)
-    return "forward" if step > 0 else ("back" if step < 0 else "stalled")
+    if step == 0:
+        return "new" if first_in_window else "stalled"
+    return "forward" if step > 0 else "back"
 
 
 def team_members(session: Session, manager: Rep) -> list[Rep]:
@@ -65,8 +73,8 @@ def team_members(session: Session, manager: Rep) -> list[Rep]:
 
 def moves(session: Session, rep_ids: Sequence[int], since: datetime,
           key_tiers: Iterable[str] | None = None) -> list[Move]:
-    """Every live customer of `rep_ids` (only those in `key_tiers` when given) with its stage
-    at `since` and now."""
+    """Every live customer of `rep_ids` (only those in `key_tiers` when given) with the stage
+    it started the window at `since` (see the module's docstring) and its stage now."""
     if not rep_ids:
         return []
     query = select(Account).where(Account.rep_id.in_(list(rep_ids)),
@@ -76,7 +84,21 @@ def moves(session: Session, rep_ids: Sequence[int], since: datetime,
     accounts = session.execute(query.order_by(Account.rep_id, Account.name, Account.id)
                                ).scalars().all()
     before = stages_at(session, rep_ids, since)
-    return [Move(a, before.get(a.id), a.stage) for a in accounts]
+    first = first_stages_since(session, rep_ids, since)
+    return [Move(a, before.get(a.id), a.stage) if a.id in before
+            else Move(a, first.get(a.id), a.stage, first_in_window=a.id in first)
+            for a in accounts]
+
+
+def first_stages_since(session: Session, rep_ids: Sequence[int],
+                       moment: datetime) -> dict[int, str]:
+    """Each customer's first stage diagnosed at or after `moment`."""
+    first = (select(StageChange.account_id, func.min(StageChange.id).label("id"))
+             .where(StageChange.rep_id.in_(list(rep_ids)), StageChange.created_at >= moment)
+             .group_by(StageChange.account_id).subquery())
+    return {account_id: stage for account_id, stage in session.execute(
+        select(StageChange.account_id, StageChange.stage)
+        .join(first, first.c.id == StageChange.id)).all()}
 
 
 def stages_at(session: Session, rep_ids: Sequence[int], moment: datetime) -> dict[int, str]:
@@ -123,11 +145,25 @@ def by_hospital(found: Sequence[Move], unknown: str) -> list[Tally]:
     return [tally(name, groups[name]) for name in ordered]
 
 
+def _funnel_content(library: Library, key: str) -> object:
+    """`key` of the funnel playbook's content (of any playbook that has it, without one)."""
+    funnel = library.playbooks.get("funnel")
+    for playbook in ([funnel] if funnel is not None else []) + list(library.playbooks.values()):
+        if key in playbook.content:
+            return playbook.content[key]
+    return None
+
+
+def window_weeks(library: Library) -> int:
+    """The weeks over which moves are counted (the funnel playbook's `weeks`; 4 without)."""
+    found = _funnel_content(library, "weeks")
+    return found if isinstance(found, int) else 4
+
+
 def key_tiers(library: Library) -> list[str]:
     """The tiers that make a key account: the `key_tiers` of the playbook that has them
     (the funnel's); tier A and B, as /screen gives them, without one."""
-    for playbook in library.playbooks.values():
-        found = playbook.content.get("key_tiers")
-        if isinstance(found, list):
-            return [str(tier) for tier in found]
+    found = _funnel_content(library, "key_tiers")
+    if isinstance(found, list):
+        return [str(tier) for tier in found]
     return ["A", "B"]

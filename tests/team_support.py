@@ -101,6 +101,21 @@ def write_history(engine: Engine) -> None:
                 store.add_note(account, f"拜访{name}", when)
 
 
+def add_history(engine: Engine, rep_name: str, name: str, hospital: str | None, tier: str,
+                stages: list[tuple[datetime, str]]) -> None:
+    """More diagnoses for `name` (a customer of `rep_name`, created with its first stage
+    when not there yet), written the way `write_history` writes them."""
+    with engine.database.transaction() as session:
+        rep = session.execute(select(Rep).where(Rep.name == rep_name)).scalar_one()
+        store = RepStore(session, rep)
+        account = next((a for a in store.active_accounts() if a.name == name), None)
+        if account is None:
+            account = store.create_account(name, hospital, None, stages[0][0])
+            account.tier = tier
+        for when, stage in stages:
+            store.add_stage(account, stage, 0.8, [], 1, when)
+
+
 def take_quiz(engine: Engine, rep_name: str, when: datetime) -> None:
     """A finished thinking-preference quiz, as /quiz stores it."""
     with engine.database.transaction() as session:

@@ -14,6 +14,7 @@ from coach.store.models import Account, Plan, StageChange, Suggestion
 from coach.testing import MemoryChat
 from tests.conftest import PLAYBOOKS, Clock
 from tests.documents_support import copy_playbooks, seed_rep_history
+from tests.team_support import enroll_team, write_history
 
 
 def enrolled(engine: Engine, name: str, user_id: str, **kwargs: str) -> MemoryChat:
@@ -45,6 +46,10 @@ def test_the_manager_reads_one_reps_coaching_report(engine: Engine, clock: Clock
     assert "王芳 的辅导报告（只读）" in said
     assert "思维偏好：分析型" in said
     assert "人际型 2、全局型 1（已评估的客户里 100% 和他风格不同）" in said
+    # no customer screened: said plainly, the recent customers not called key accounts
+    assert "还没有重点客户（/screen 评为 A、B 级的客户）。最近接触的客户 3 位：" in said
+    assert "重点客户 3 位" not in said and "重点客户（A、B 级）" not in said
+    assert "🚨 未关闭的不良事件：没有 · ⚠️ 近 30 天被标记的记录：没有" in said
     assert ("建议（近 90 天）：4 条，采纳 1（25%），不采纳 3；"
             "原因：不适合这位客户 2、其他 1。") in said
     # two or three points, by the playbook's rules: the style gap, then the dismissals
@@ -60,6 +65,24 @@ def test_the_manager_reads_one_reps_coaching_report(engine: Engine, clock: Clock
     assert "「科室不让进」" in html  # the reason in the rep's own words
     assert "@font-face" in html and "<script" not in html
     assert rows_of(engine) == before  # read-only: nothing of the rep's changed
+
+
+def test_key_accounts_moves_and_safety_as_the_funnel_and_team_count_them(
+        engine: Engine) -> None:
+    """Key accounts are the funnel's (`key_tiers`: A and B), not every screened customer;
+    a move back is the funnel's; the rep's open adverse events and flagged texts are
+    named (read-only: the manager sees counts, /team has the texts)."""
+    chats = enroll_team(engine)
+    write_history(engine)  # 王芳: 李主任 A, 张医生 B (moved back), 陈医生 A, 周医生 C
+    chats["王芳"].say("/log")
+    chats["王芳"].say("泰山医院孙主任说有个病人用药后出现皮疹，还问有没有回扣")
+    chats["王芳"].press("保存")
+    said = MemoryChat.text(chats["赵经理"].say("/coaching 王芳"))
+    assert "重点客户（A、B 级）3 位：兴趣 1、评估 2。" in said
+    assert "📉 近 4 周阶段后退：1 位" in said
+    assert "🚨 未关闭的不良事件：1 件 · ⚠️ 近 30 天被标记的记录：1 条（/team 看原文）" in said
+    funnel = MemoryChat.text(chats["赵经理"].say("/funnel 王芳"))
+    assert "共 3 位" in funnel and "后退 1" in funnel
 
 
 def test_only_a_manager_and_only_their_own_team(engine: Engine, clock: Clock) -> None:

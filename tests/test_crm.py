@@ -9,8 +9,10 @@ accounts come back the same."""
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -95,6 +97,31 @@ def test_every_wrong_row_is_named_and_nothing_is_imported(tmp_path: Path, db_url
     assert accounts_of(database, "王芳") == []
 
 
+def test_personal_data_in_a_crm_cell_is_refused_row_by_row(tmp_path: Path, db_url: str,
+                                                          database: Database) -> None:
+    """The chat's compliance guard reads every free-text cell: a phone or ID number in a
+    title or department is named by its row, past the preview's first rows too, and nothing
+    is imported (nor shown back)."""
+    cli = setup(tmp_path, db_url, "王芳")
+    rows = [["姓名", "医院", "科室", "职称"]]
+    rows += [[f"医生{n}", "泰山医院", "心内科", "主治医师"] for n in range(1, 9)]
+    rows += [["李建国", "泰山医院", "心内科", "电话13812345678"],
+             ["张敏", "泰山医院", "身份证110101199003074518", "主任医师"]]
+    file = crm_csv(tmp_path / "crm.csv", rows)
+    result = cli("import", "accounts", str(file), "--rep", "王芳", "--yes")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "crm.csv:10: title holds personal data ([手机号/phone]); remove it in the CRM and "
+        "export again",
+        "crm.csv:11: department holds personal data ([身份证号/ID number]); remove it in the "
+        "CRM and export again",
+        "nothing imported: fix the 2 problem(s) above and run again",
+    ]
+    assert "13812345678" not in result.stdout + result.stderr
+    assert "110101199003074518" not in result.stdout + result.stderr
+    assert accounts_of(database, "王芳") == []
+
+
 def test_columns_named_otherwise_are_mapped_by_the_admin(tmp_path: Path, db_url: str,
                                                          database: Database) -> None:
     cli = setup(tmp_path, db_url, "王芳")
@@ -151,16 +178,25 @@ def test_export_then_import_round_trip(tmp_path: Path, db_url: str, database: Da
     assert "王芳: 2 accounts, 1 visits, 1 stages written to" in done.stdout
     rows = list(csv.reader((out / "accounts.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["name", "hospital", "department", "title", "tier"]
-    assert rows[1][:6] == ["李建国", "泰山医院", "心内科", "主任医师", "A", "trial"]
+    assert rows[1][:7] == ["李建国", "泰山医院", "心内科", "主任医师", "A", "trial", "试用"]
+    # company time with its offset, to the second (imported at the second, not finer)
+    created = rows[0].index("created_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", rows[1][created])
+    utc = datetime.fromisoformat(rows[1][created]).astimezone(UTC).replace(tzinfo=None)
+    with database.transaction() as session:
+        stored = session.execute(text("SELECT created_at FROM accounts WHERE name = '李建国'")
+                                 ).scalars().first()
+    assert datetime.fromisoformat(str(stored)) == utc
     assert rows[2][0] == "'=HYPERLINK(\"http://x\")"  # opens as text, never runs
     visits = list(csv.reader((out / "visits.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", visits[1][0])
     assert visits[1][1:] == ["李建国", "泰山医院", "心内科",
                              "泰山医院心内科李建国主任开始给几个病人试用了"]
     book = load_workbook(out / "repcoach-export.xlsx")
     assert book.sheetnames == ["accounts", "visits", "stages"]
     formula = book["accounts"]["A3"]
     assert formula.value == "=HYPERLINK(\"http://x\")" and formula.data_type == "s"
-    assert book["stages"]["E2"].value == "trial"
+    assert book["stages"]["E2"].value == "trial" and book["stages"]["F2"].value == "试用"
 
     back = cli("import", "accounts", str(out / "repcoach-export.xlsx"), "--rep", "李娜", "--yes")
     assert back.returncode == 0, back.stderr

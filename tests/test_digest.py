@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.config import AppConfig, ConfigError, load_config
 from bot.runner import Channel, send_due_reminders
+from coach.digest import manager_digest
 from coach.digest_schedule import last_due, week_of
 from coach.engine import Engine
 from coach.library import Library
@@ -263,7 +264,7 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
         "📈 阶段变化：前进 0，后退 1，共 2 位",
         "· 王芳 · 张医生（泰山医院）：试用 → 评估 ⬇️",
         "· 李雷 · 吴主任（人民医院）：首次诊断 认知",
-        "⏸ 停滞的重点客户（21 天没拜访，或阶段 6 周没变）：",
+        "⏸ 久未跟进的重点客户（21 天没拜访，或阶段 6 周没变）：",
         "· 李雷 · 郑医生：还没有拜访记录",
         "· 王芳 · 李主任（泰山医院）：34 天没拜访",
         "· 王芳 · 陈医生（人民医院）：阶段 7 周没变",
@@ -286,6 +287,32 @@ async def test_what_the_manager_and_the_reps_read(engine: Engine, clock: Clock) 
     assert "💡 本周试一试（" in wang and "为什么这样做，见明细。" in wang
     assert "· 吴主任（人民医院）：首次诊断 认知" in li
     assert "张医生" not in li  # a rep reads only their own week
+
+
+def test_the_manager_reads_each_reps_overdue_follow_ups(engine: Engine, clock: Clock) -> None:
+    """Open follow-ups whose date has passed (company time), per rep; done ones and ones
+    still ahead are not overdue."""
+    enroll_team(engine)
+    write_history(engine)
+    with engine.database.transaction() as session:
+        for rep_name, customer, due, status in [("王芳", "陈医生", "2026-11-20", "open"),
+                                                ("王芳", "李主任", "2026-11-22", "sent"),
+                                                ("王芳", "张医生", "2026-11-23", "open"),
+                                                ("李雷", "吴主任", "2026-11-19", "done")]:
+            rep = session.execute(select(Rep).where(Rep.name == rep_name)).scalar_one()
+            store = RepStore(session, rep)
+            account = next(a for a in store.active_accounts() if a.name == customer)
+            store.add_followup(account, None, "回访", due, clock(), clock()).status = status
+    with engine.database.transaction() as session:
+        manager = session.execute(select(Rep).where(Rep.name == "赵经理")).scalar_one()
+        [digest] = manager_digest(session, engine.library, manager, DIGEST_DUE,
+                                  engine.settings.digest, 8)
+        assert "⏰ 逾期未完成的跟进：王芳 2 条" in digest.text.splitlines()
+        manager.locale = "en"
+        [digest] = manager_digest(session, engine.library, manager, DIGEST_DUE,
+                                  engine.settings.digest, 8)
+        assert "⏰ Overdue follow-ups: 王芳 2" in digest.text.splitlines()
+        session.rollback()
 
 
 async def test_a_rep_digest_through_wecom(engine: Engine, clock: Clock) -> None:

@@ -6,17 +6,29 @@ once through the real Telegram adapter against the loopback Bot API."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from PIL import Image
+from sqlalchemy import select
 
 from coach.charts import labels_in, stage_funnel
+from coach.digest import manager_digest
 from coach.engine import Engine
 from coach.messages import Reply
+from coach.store.models import Rep
 from coach.testing import MemoryChat
 from testkit.fakes.telegram_api import FakeTelegram
 from testkit.telegram_support import TOKEN, Person, running_bot
 from tests.support.drawing import recording
-from tests.team_support import TEAM_MOVES, TEAM_STAGES, USERS, enroll_team, write_history
+from tests.team_support import (
+    DIGEST_DUE,
+    TEAM_MOVES,
+    TEAM_STAGES,
+    USERS,
+    add_history,
+    enroll_team,
+    write_history,
+)
 
 STAGE_NAMES = {"awareness": "认知", "interest": "兴趣", "evaluation": "评估", "trial": "试用",
                "adoption": "采纳"}
@@ -69,17 +81,88 @@ def test_one_rep_and_by_hospital_on_request(engine: Engine) -> None:
         {"forward": 1, "back": 1, "stalled": 1, "new": 0}, "共 3 位重点客户")
     manager.say("完成")
     hospitals = MemoryChat.text(manager.say("/funnel 医院"))
-    assert "🏥 east · 重点客户按医院（近 4 周）" in hospitals
-    assert "· 泰山医院：2 位（评估 2）前进 1 · 后退 1 · 停滞 0" in hospitals
-    assert "· 人民医院：2 位（认知 1、兴趣 1）前进 0 · 后退 0 · 停滞 1 · 首次诊断 1" in hospitals
-    assert "· 未填医院：1 位（未诊断 1）" in hospitals
+    lines = hospitals.splitlines()
+    assert lines[:4] == [
+        "🏥 east · 重点客户按医院（近 4 周）",
+        "· 人民医院：2 位（认知 1、兴趣 1）前进 0 · 后退 0 · 停滞 1 · 首次诊断 1",
+        "· 泰山医院：2 位（评估 2）前进 1 · 后退 1 · 停滞 0",
+        "· 未填医院：1 位（未诊断 1）前进 0 · 后退 0 · 停滞 0",
+    ]
     # the buttons lead to the same views
     manager.press("看一位代表")
     picked = MemoryChat.text(manager.press("李雷"))
     assert "📊 李雷 · 重点客户采纳漏斗" in picked and "共 2 位，未诊断 1 位" in picked
     assert "🏥 east · 重点客户按医院" in MemoryChat.text(manager.press("按医院"))
+    # one hospital by its name: its own funnel, picture and all
+    one = manager.say("/funnel 泰山医院")
+    said = MemoryChat.text(one)
+    assert "📊 泰山医院 · 重点客户采纳漏斗（只读）" in said and "共 2 位" in said
+    assert "近 4 周：前进 1，后退 1，停滞 0，首次诊断 0" in said
+    assert "· 王芳：2 位（评估 2）前进 1 · 后退 1 · 停滞 0" in said and "李雷" not in said
+    assert labels_in(picture(one))[0] == "泰山医院 · 重点客户采纳漏斗（近 4 周）"
     unknown = MemoryChat.text(manager.say("/funnel 赵六"))
-    assert "团队里没有叫“赵六”的代表" in unknown  # another team's rep is no one here
+    assert "没有叫“赵六”的代表或医院" in unknown  # another team's rep is no one here
+    assert "/funnel 医院名称 看一家医院" in unknown
+
+
+def test_first_diagnosed_then_moved_counts_as_moved_in_funnel_digest_and_coaching(
+        engine: Engine) -> None:
+    """One definition of a move: a customer first diagnosed inside the window who then
+    moved counts as moved (not as first diagnosed), from the first stage seen in the window
+    to the stage now; /funnel, the weekly digest and /coaching say the same."""
+    chats = enroll_team(engine)
+    write_history(engine)
+    # 吴主任: first diagnosed 认知 on 11-18, then 兴趣 on 11-20: forward
+    add_history(engine, "李雷", "吴主任", "人民医院", "A", [(datetime(2026, 11, 20), "interest")])
+    # 孙医生: first diagnosed 试用 on 11-01 (inside the 4 weeks), then 评估 on 11-19: back
+    add_history(engine, "李雷", "孙医生", "人民医院", "B",
+                [(datetime(2026, 11, 1), "trial"), (datetime(2026, 11, 19), "evaluation")])
+    manager = chats["赵经理"]
+    text = MemoryChat.text(manager.say("/funnel"))
+    assert "近 4 周：前进 2，后退 2，停滞 1，首次诊断 0" in text
+    assert "· 孙医生 · 人民医院（李雷）试用 → 评估" in text
+    assert "· 李雷：3 位（兴趣 1、评估 1、未诊断 1）前进 1 · 后退 1 · 停滞 0" in text
+    manager.say("完成")
+    one = MemoryChat.text(manager.say("/funnel 李雷"))
+    assert "近 4 周：前进 1，后退 1，停滞 0，首次诊断 0" in one
+    manager.say("完成")
+    with engine.database.transaction() as session:
+        boss = session.execute(select(Rep).where(Rep.name == "赵经理")).scalar_one()
+        [digest] = manager_digest(session, engine.library, boss, DIGEST_DUE,
+                                  engine.settings.digest, 8)
+    assert "📈 阶段变化：前进 1，后退 2，共 3 位" in digest.text
+    assert "· 李雷 · 孙医生（人民医院）：试用 → 评估 ⬇️" in digest.text
+    assert "· 李雷 · 吴主任（人民医院）：认知 → 兴趣" in digest.text
+    coaching = MemoryChat.text(manager.say("/coaching 李雷"))
+    assert "📉 近 4 周阶段后退：1 位" in coaching
+
+
+def test_a_managers_menu_has_the_team_entries_and_a_reps_has_not(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    write_history(engine)
+    manager, rep = chats["赵经理"], chats["王芳"]
+    manager.say("/menu")
+    labels = [c.label for c in manager.choices()]
+    assert labels[-4:] == ["🏢 团队动态", "📈 团队漏斗", "🧑‍🏫 代表辅导报告", "❓ 帮助"]
+    assert "📊 east · 重点客户采纳漏斗（只读）" in MemoryChat.text(manager.press("团队漏斗"))
+    manager.say("/menu")
+    assert "看哪位代表的辅导报告？" in MemoryChat.text(manager.press("代表辅导报告"))
+    rep.say("/menu")
+    mine = [c.label for c in rep.choices()]
+    assert mine[-1] == "❓ 帮助" and not any("团队" in label or "辅导" in label for label in mine)
+
+
+def test_english_counts_of_one_are_singular(engine: Engine) -> None:
+    chats = enroll_team(engine)
+    chats["李雷"].say("/log")
+    chats["李雷"].say("人民医院呼吸科吴主任，第一次见面，介绍了产品")
+    chats["李雷"].press("保存")
+    manager = chats["赵经理"]
+    manager.say("/lang")
+    manager.press("English")
+    team = MemoryChat.text(manager.say("/team"))
+    assert "· 李雷: 1 visit note, 1 customer" in team.splitlines()
+    assert "· 王芳: 0 visit notes, 0 customers" in team.splitlines()
 
 
 def test_a_manager_answering_by_number_gets_every_view(engine: Engine) -> None:

@@ -3,8 +3,11 @@
 What it shows, all read from the rep's own records (never changed): the rep's thinking
 profile (their latest quiz) next to the styles of their customers, and where the rep has to
 flex (seed 005's advice, the same text the rep's suggestions carry); the stages of their key
-accounts (screened ones; every customer when none is screened yet); how they answered the
-coach's suggestions and why they dismissed them; and two or three coaching points. The points
+accounts (the funnel's `key_tiers`, the same key accounts /funnel counts; when none is
+screened yet, the customers touched most recently, shown as such and never called key
+accounts); their moves over the funnel's window (coach/funnel.py `moves`, the one
+definition); the rep's open adverse events and recent compliance flags; how they answered
+the coach's suggestions and why they dismissed them; and two or three coaching points. The points
 are content: `content.points` in coaching.yaml, each a condition on the facts here and a
 text, the first `max_points` that hold, in order. A manager sees only reps of their own team.
 """
@@ -20,9 +23,20 @@ from sqlalchemy import func, select
 
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.tactics import tactic_playbook
+from coach.actions.team import FLAGGED_DAYS
+from coach.funnel import key_tiers, moves, window_weeks
 from coach.names import name_key
 from coach.playbook import STAGES, Playbook
-from coach.store.models import Account, Note, QuizResult, Rep, StageChange, Suggestion
+from coach.store.models import (
+    CLOSED_REPORTS,
+    Account,
+    AdverseEvent,
+    ComplianceRecord,
+    Note,
+    QuizResult,
+    Rep,
+    Suggestion,
+)
 from coach.store.repo import RepStore
 from coach.templating import TemplateProblem, evaluate, undeclared_names
 
@@ -36,7 +50,8 @@ FACT_NAMES = frozenset({
     "has_profile", "customers", "assessed", "flex_share", "same_share", "key_accounts",
     "screened", "undiagnosed", "stalled", "moved_back", "advanced", "offered", "answered",
     "accepted", "dismissed", "later", "unanswered", "accepted_pct", "reasons", "top_reason",
-    "window_days", "stalled_days",
+    "window_days", "stalled_days", "recent", "moved_weeks", "open_events", "overdue_events",
+    "flags", "flag_days",
 })
 
 
@@ -105,16 +120,28 @@ def _last_visits(turn: Turn, rep: Rep) -> dict[int, datetime]:
         .group_by(Note.account_id)).all()}
 
 
-def _moved_back(turn: Turn, rep: Rep) -> set[int]:
-    """Accounts whose latest stage change went back (采纳 → 评估)."""
-    latest: dict[int, StageChange] = {}
-    for change in turn.store.session.execute(
-            select(StageChange).where(StageChange.rep_id == rep.id)
-            .order_by(StageChange.created_at, StageChange.id)).scalars():
-        latest[change.account_id] = change
-    return {account_id for account_id, c in latest.items()
-            if c.previous_stage in STAGES and c.stage in STAGES
-            and STAGES.index(c.stage) < STAGES.index(c.previous_stage)}
+def _moved_back(turn: Turn, rep: Rep, weeks: int) -> set[int]:
+    """Customers who moved back over the funnel's window, as /funnel and the digest count
+    a move (coach/funnel.py `moves`)."""
+    return {m.account.id for m in moves(turn.store.session, [rep.id],
+                                        turn.now - timedelta(weeks=weeks))
+            if m.direction == "back"}
+
+
+def _safety(turn: Turn, rep: Rep) -> dict[str, int]:
+    """The rep's adverse events still open (and how many past their deadline), and the
+    compliance flags on what they typed in the last FLAGGED_DAYS days, as /team counts
+    them. Read only."""
+    session = turn.store.session
+    deadlines = session.execute(select(AdverseEvent.deadline).where(
+        AdverseEvent.rep_id == rep.id, AdverseEvent.status.not_in(CLOSED_REPORTS))
+    ).scalars().all()
+    flags = session.scalar(select(func.count(ComplianceRecord.id)).where(
+        ComplianceRecord.rep_id == rep.id,
+        ComplianceRecord.created_at >= turn.now - timedelta(days=FLAGGED_DAYS))) or 0
+    return {"open_events": len(deadlines),
+            "overdue_events": sum(1 for d in deadlines if d <= turn.now),
+            "flags": int(flags), "flag_days": FLAGGED_DAYS}
 
 
 def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
@@ -144,13 +171,14 @@ def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
     }
 
 
-def _key_accounts(accounts: list[Account], limit: int) -> tuple[list[Account], bool]:
-    """Screened customers, tier first (A before B), then potential; when none is screened,
-    every customer, most recently touched first. The flag says which."""
-    screened = [a for a in accounts if a.tier]
-    if screened:
-        screened.sort(key=lambda a: (a.tier or "Z", -(a.potential or 0), a.name))
-        return screened[:limit], True
+def _key_accounts(accounts: list[Account], tiers: list[str],
+                  limit: int) -> tuple[list[Account], bool]:
+    """The key accounts (tiers of `tiers`, the funnel's), tier first, then potential; when
+    the rep has none, the customers touched most recently instead. The flag says which."""
+    keys = [a for a in accounts if a.tier in tiers]
+    if keys:
+        keys.sort(key=lambda a: (tiers.index(str(a.tier)), -(a.potential or 0), a.name))
+        return keys[:limit], True
     return sorted(accounts, key=lambda a: a.updated_at, reverse=True)[:limit], False
 
 
@@ -192,8 +220,9 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     # key accounts and their stages
     window_days, stalled_days = int(content["window_days"]), int(content["stalled_days"])
     visits = _last_visits(turn, rep)
-    back = _moved_back(turn, rep)
-    keys, screened = _key_accounts(accounts, int(content["key_limit"]))
+    moved_weeks = window_weeks(library)
+    back = _moved_back(turn, rep, moved_weeks)
+    keys, screened = _key_accounts(accounts, key_tiers(library), int(content["key_limit"]))
     stalled_before = turn.now - timedelta(days=stalled_days)
     key_rows = [{
         "name": a.name, "hospital": a.hospital or "", "department": a.department or "",
@@ -213,11 +242,14 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
         "flex_share": round(100 * differing / assessed) if assessed and rep_style else 0,
         "same_share": round(100 * styles[rep_style] / assessed) if assessed and rep_style
         else 0,
-        "key_accounts": len(keys), "screened": screened,
+        "key_accounts": len(keys) if screened else 0, "screened": screened,
+        "recent": 0 if screened else len(keys), "moved_weeks": moved_weeks,
+        **_safety(turn, rep),
         "undiagnosed": stage_counts[None],
-        "stalled": sum(1 for r in key_rows if r["stalled"]),
-        "moved_back": sum(1 for r in key_rows if r["moved_back"]),
-        "advanced": stage_counts["trial"] + stage_counts["adoption"],
+        # about key accounts only, as /funnel counts them: none while none is screened
+        "stalled": sum(1 for r in key_rows if r["stalled"]) if screened else 0,
+        "moved_back": sum(1 for r in key_rows if r["moved_back"]) if screened else 0,
+        "advanced": stage_counts["trial"] + stage_counts["adoption"] if screened else 0,
         "window_days": window_days, "stalled_days": stalled_days,
         **{k: v for k, v in suggestions.items() if k != "other_notes"},
     }
@@ -228,6 +260,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
               for p in content["points"] if evaluate(str(p["when"]), facts)]
     report = {
         "rep": rep.name, "date": turn.local_date(turn.now), "facts": facts,
+        "key_tiers": key_tiers(library),
         "profile": None if quiz is None else {
             "style_name": library.style_name(str(quiz.dominant), locale),
             "date": turn.local_date(quiz.created_at),

@@ -45,8 +45,9 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 
 @action("team_funnel", provides=("funnel", "funnel_reps"), content_check=_check)
 def team_funnel(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The funnel of the whole team, of one rep (`/funnel 张三`, or picked), or by hospital
-    (`/funnel 医院`). `funnel` is None for anyone but a manager."""
+    """The funnel of the whole team, of one rep (`/funnel 张三`, or picked), by hospital
+    (`/funnel 医院`), or of one hospital (`/funnel 泰山医院`). `funnel` is None for anyone
+    but a manager."""
     manager = turn.rep
     turn.vars["funnel"] = None
     if manager.role != "manager" or not manager.team:
@@ -57,11 +58,19 @@ def team_funnel(turn: Turn, _args: Mapping[str, Any]) -> None:
     picked = str(turn.vars.get("funnel_view") or "").strip()
     turn.vars["command_args"] = turn.vars["funnel_view"] = None
     turn.vars["funnel_reps"] = [{"id": str(m.id), "label": m.name} for m in members]
-    view, rep = _view(typed or picked, members, content)
     since = turn.now - timedelta(weeks=int(content["weeks"]))
-    chosen = [rep] if rep is not None else members
-    found = moves(turn.store.session, [m.id for m in chosen], since, key_tiers(turn.library))
-    label = rep.name if rep is not None else manager.team
+    everyone = moves(turn.store.session, [m.id for m in members], since,
+                     key_tiers(turn.library))
+    unknown = str(content["unknown_hospital"])
+    view, rep, hospital = _view(typed or picked, members, content,
+                                sorted({f.account.hospital or unknown for f in everyone}))
+    if rep is not None:
+        found = [f for f in everyone if f.account.rep_id == rep.id]
+    elif hospital is not None:
+        found = [f for f in everyone if (f.account.hospital or unknown) == hospital]
+    else:
+        found = everyone
+    label = rep.name if rep is not None else (hospital or manager.team)
     whole = tally(label, found)
     turn.vars["funnel"] = {
         "team": manager.team, "view": view, "label": label, "weeks": int(content["weeks"]),
@@ -70,9 +79,11 @@ def team_funnel(turn: Turn, _args: Mapping[str, Any]) -> None:
         "reps": [{"name": m.name, **_numbers(turn, tally(m.name, [f for f in found
                                                                   if f.account.rep_id == m.id]),
                                              content)}
-                 for m in members] if view == "team" else [],
+                 for m in members
+                 if view == "team" or any(f.account.rep_id == m.id for f in found)]
+        if view in ("team", "hospital") else [],
         "hospitals": [{"name": t.label, **_numbers(turn, t, content)}
-                      for t in by_hospital(found, str(content["unknown_hospital"]))
+                      for t in by_hospital(found, unknown)
                       ][:MAX_HOSPITALS] if view == HOSPITALS else [],
         "back": [{"name": f.account.name, "hospital": f.account.hospital or "",
                   "rep": next((m.name for m in members if m.id == f.account.rep_id), ""),
@@ -80,25 +91,32 @@ def team_funnel(turn: Turn, _args: Mapping[str, Any]) -> None:
                   "after": turn.library.stage_name(f.after, turn.locale)}
                  for f in found if f.direction == "back"],
     }
-    if view in ("team", "rep") and whole.total:
+    if view in ("team", "rep", "hospital") and whole.total:
         _picture(turn, whole, content)
 
 
-def _view(typed: str, members: list[Rep], content: Mapping[str, Any]) -> tuple[str, Rep | None]:
+def _view(typed: str, members: list[Rep], content: Mapping[str, Any],
+          hospitals: list[str]) -> tuple[str, Rep | None, str | None]:
     """What was asked for: the team, one rep (by id from a pick, or by a typed name), the
-    hospitals, or a name that is no one in the team ("unmatched")."""
+    view by hospital, one hospital of the team's key accounts (by its name, or a part of it
+    only one has), or something that is none of these ("unmatched")."""
     if not typed:
-        return "team", None
+        return "team", None, None
     if typed == HOSPITALS or typed.lower() in [str(w).lower() for w in
                                                content["hospital_words"]]:
-        return HOSPITALS, None
+        return HOSPITALS, None, None
     for member in members:
         if typed == str(member.id) or typed == member.name:
-            return "rep", member
+            return "rep", member, None
+    if typed in hospitals:
+        return "hospital", None, typed
     partial = [m for m in members if typed in m.name]
     if len(partial) == 1:
-        return "rep", partial[0]
-    return "unmatched", None
+        return "rep", partial[0], None
+    places = [h for h in hospitals if typed in h]
+    if not partial and len(places) == 1:
+        return "hospital", None, places[0]
+    return "unmatched", None, None
 
 
 def _numbers(turn: Turn, counted: Tally, content: Mapping[str, Any]) -> dict[str, Any]:
