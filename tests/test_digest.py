@@ -27,6 +27,7 @@ from coach.library import Library
 from coach.settings import DigestSettings, EngineSettings
 from coach.store.database import Database
 from coach.store.models import DigestSend, FollowUp, OutboxReply, Rep
+from coach.store.repo import RepStore
 from coach.testing import MemoryChat
 from testkit.fakes.telegram_api import FakeTelegram
 from testkit.fakes.wecom_sim import WecomSimulator
