@@ -32,6 +32,7 @@ class LineMap(dict[Any, Any]):
 
     line: int = 1
     key_lines: dict[Any, int]
+    text_lines: dict[Any, int]  # the line each value's text starts on
 
 
 class LineList(list[Any]):
@@ -39,6 +40,7 @@ class LineList(list[Any]):
 
     line: int = 1
     item_lines: list[int]
+    text_lines: list[int]
 
 
 def line_of(raw: Any, path: tuple[Any, ...]) -> int:
@@ -58,6 +60,26 @@ def line_of(raw: Any, path: tuple[Any, ...]) -> int:
         if isinstance(inner, int) and not isinstance(node, LineMap | LineList):
             line = inner
     return line
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, LineMap):
+        return part in node
+    return isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def text_line(raw: Any, path: tuple[Any, ...], lineno: int = 1) -> int:
+    """The file line of line `lineno` of the text at `path` (a template's own line 1 is the
+    line its text starts on); the line of the key when the text is not found."""
+    parent = raw
+    for part in path[:-1]:
+        if not _has(parent, part):
+            return line_of(raw, path)
+        parent = parent[part]
+    lines = getattr(parent, "text_lines", None)
+    if not path or lines is None or not _has(parent, path[-1]):
+        return line_of(raw, path)
+    return int(lines[path[-1]]) + lineno - 1
 
 
 _PYDANTIC_CODES = {

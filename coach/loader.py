@@ -28,6 +28,7 @@ class _PositionLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         result = LineMap()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
+        result.text_lines = {}
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
@@ -37,13 +38,22 @@ class _PositionLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 self.duplicates = duplicates
             result[key] = self.construct_object(value_node, deep=True)
             result.key_lines[key] = key_node.start_mark.line + 1
+            result.text_lines[key] = _text_line(value_node)
         return result
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
         result = LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        result.text_lines = [_text_line(child) for child in node.value]
         return result
+
+
+def _text_line(node: yaml.Node) -> int:
+    """The line a scalar's text starts on: a block scalar (`|`, `>`) starts below its
+    indicator, so a template's own line 3 is the file's line of the text plus 2."""
+    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+    return node.start_mark.line + 1 + (1 if block else 0)
 
 
 _PositionLoader.add_constructor(
