@@ -71,7 +71,8 @@ def test_a_misspelt_field_of_the_customer_is_found_with_the_fields_he_has(
 
 
 def test_broken_template_syntax_in_a_tactic_is_found_at_its_line(playbooks: Path) -> None:
-    line = edit(playbooks / "next.yaml", WHY_ZH, WHY_ZH.replace("account.name }}", "account.name }"))
+    broken = WHY_ZH.replace("account.name }}", "account.name }")
+    line = edit(playbooks / "next.yaml", WHY_ZH, broken)
     found = only(playbooks)
     assert found.startswith(f"next.yaml:{line}: template-syntax: unexpected '}}'"), found
 
