@@ -479,4 +479,23 @@ def validate(result: LoadResult) -> list[Issue]:
     for source, catalog in bundle.catalogs:
         issues.extend(_check_catalog(source, catalog, bundle))
     issues.extend(_check_across(result, bundle))
+    if result.failed:
+        issues = [*_without_references(issues, result.failed), *_not_checked(result.failed)]
     return sorted(set(issues))
+
+
+#: problems a file that failed to load causes in the others ("goes to playbook 'quiz',
+#: which does not exist" when quiz.yaml has a typo): not reported, said once instead
+REFERENCE_CODES = frozenset({"unknown-playbook", "unknown-command", "missing-catalog"})
+
+
+def _without_references(issues: list[Issue], failed: list[str]) -> list[Issue]:
+    return [i for i in issues if i.code not in REFERENCE_CODES or i.file in failed]
+
+
+def _not_checked(failed: list[str]) -> list[Issue]:
+    return [Issue(path, 1, "not-checked",
+                  "this file could not be read, so other files' references to its playbook "
+                  "(steps going to it, its commands in the menu) were not checked; fix it "
+                  "and run check again")
+            for path in failed]

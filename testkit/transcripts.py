@@ -178,7 +178,7 @@ def load_transcript(file: Path, display: str) -> tuple[Transcript | None, list[I
     try:
         transcript = Transcript.model_validate(raw)
     except ValidationError as exc:
-        return None, shape_issues(display, raw, exc)
+        return None, shape_issues(display, raw, exc, Transcript)
     _number(transcript.script, raw.get("script"))
     return transcript, []
 

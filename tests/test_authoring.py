@@ -80,7 +80,8 @@ def test_a_removed_button_is_named_with_the_buttons_offered(workdir: Path) -> No
 def test_a_misspelt_transcript_key_is_an_error_with_file_and_line(workdir: Path) -> None:
     done = run_changed_transcript(workdir, "expect:", "expcet:")
     assert done.returncode == 1
-    assert "transcripts/greeting.yaml:4: unknown-key: script.0.expcet" in done.stdout
+    assert ("transcripts/greeting.yaml:4: unknown-key: script #1: unknown key 'expcet' "
+            "(did you mean 'expect'?)") in done.stdout
 
 
 def test_a_broken_playbook_is_named_by_check_and_test(workdir: Path) -> None:

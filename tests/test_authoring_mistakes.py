@@ -177,3 +177,48 @@ def test_duplicate_card_and_tactic_ids_name_both_lines(playbooks: Path) -> None:
         f"next.yaml:{twice}: duplicate-tactic: tactic id 'aw_evidence_hook' is used twice "
         f"(first at line {tactic})",
     ]
+
+
+# -- 3. Chinese punctuation, and no cascade from a file that did not load --------------------
+
+CHECK_AGAIN = ("not-checked: this file could not be read, so other files' references to its "
+               "playbook (steps going to it, its commands in the menu) were not checked; fix "
+               "it and run check again")
+COLON = "chinese-colon: '：' is a Chinese colon; type ':' (and a space after it)"
+
+
+@pytest.mark.parametrize(("file", "old", "new"), [
+    ("next.yaml", WHY_ZH.replace("        zh:", "      why:\n        zh:"),
+     WHY_ZH.replace("        zh:", "      why：\n        zh:")),
+    ("quiz.yaml", "  - id: q18", "  - id：q18"),
+    ("cards.yaml", "title: {zh: 选对客户", "title: {zh：选对客户"),
+])
+def test_a_chinese_colon_is_named_at_its_line_without_cascades(
+        playbooks: Path, file: str, old: str, new: str) -> None:
+    line = edit(playbooks / file, old, new)
+    assert problems(playbooks) == [f"{file}:1: {CHECK_AGAIN}", f"{file}:{line}: {COLON}"]
+
+
+def test_a_full_width_space_in_the_indentation_is_named(playbooks: Path) -> None:
+    line = edit(playbooks / "quiz.yaml", "  - id: q18", "\u3000- id: q18")
+    assert problems(playbooks)[-1] == (
+        f"quiz.yaml:{line}: chinese-space: '\u3000' is a Chinese (full-width) space; type an "
+        "ordinary space")
+
+
+# -- 5. pydantic's words turned into an author's ---------------------------------------------
+
+def test_a_misspelt_step_key_says_which_key_was_meant_counting_from_one(
+        playbooks: Path) -> None:
+    line = edit(playbooks / "quiz.yaml", "    choices:\n", "    choises:\n")
+    found = problems(playbooks)
+    assert f"quiz.yaml:{line}: unknown-key: steps #1: unknown key 'choises' (did you mean " \
+           "'choices'?)" in found, found
+    assert not any("Extra inputs" in p or "goes to playbook 'quiz'" in p for p in found)
+
+
+def test_a_wrong_language_key_names_the_right_one(playbooks: Path) -> None:
+    line = edit(playbooks / "cards.yaml", "title: {zh: 选对客户", "title: {cn: 选对客户")
+    assert only(playbooks) == (
+        f"cards.yaml:{line}: missing-locale: content > cards #1 > title: has ['en'] but no "
+        "['zh'] text; 'cn' is not a language: use 'zh'")
