@@ -96,6 +96,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0 if result.ok else EXIT_PROBLEM
 
 
+MODELINE_HELP = "# yaml-language-server: $schema="
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """`repcoach schema [DIR...]`: regenerate the JSON Schemas from the models and point every
     playbook and transcript in DIR at its schema; with --check, only say what is out of date."""
@@ -106,8 +109,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     files = [f for folder in folders for f in sorted(folder.glob("*.yaml"))]
     if args.check:
         stale = [str(schemas.SCHEMA_DIR / name) for name in schemas.stale()]
-        unmarked = [str(f) for f in files
-                    if not f.read_text(encoding="utf-8").startswith(schemas.modeline(f) + "\n")]
+        unmarked = [str(f) for f in files if not schemas.has_modeline(f)]
         for path in stale:
             print(f"{path}: out of date")
         for path in unmarked:
@@ -117,8 +119,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
             return EXIT_PROBLEM
         print("schemas are up to date")
         return 0
-    for name in schemas.write():
-        print(f"wrote {schemas.SCHEMA_DIR / name}")
+    if not args.dirs or any(schemas.inside_install(folder) for folder in folders):
+        for name in schemas.write():  # an author's folder never rewrites the installed ones
+            print(f"wrote {schemas.SCHEMA_DIR / name}")
     for file in files:
         if schemas.add_modeline(file):
             print(f"pointed {file} at its schema")
@@ -380,8 +383,14 @@ def parser() -> argparse.ArgumentParser:
     test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     test.set_defaults(func=cmd_test)
 
-    schema = sub.add_parser("schema", help="regenerate the JSON Schemas editors use and point "
-                                           "each playbook and transcript at its schema")
+    schema = sub.add_parser(
+        "schema", help="regenerate the JSON Schemas editors use and point each playbook and "
+                       "transcript at its schema",
+        description="Without DIR: regenerate the installed JSON Schemas and point the shipped "
+                    "playbooks and transcripts at them. With DIR (your copy of the playbooks "
+                    "or transcripts, anywhere): rewrite each file's first line "
+                    f"('{MODELINE_HELP}...') to the installed schema's absolute path, so your "
+                    "editor finds it after copying; the installed package is not changed.")
     schema.add_argument("dirs", nargs="*",
                         help="folders of YAML files to point at their schema (default: the "
                              f"playbooks and {DEFAULT_TRANSCRIPTS})")

@@ -18,6 +18,7 @@ from coach.settings import EngineSettings
 from coach.store.database import Database
 from coach.testing import MemoryChat
 from testkit.clock import Clock
+from tests.test_authoring import repcoach
 
 ROOT = Path(__file__).resolve().parent.parent
 WHY_ZH = ('        zh: "{{ account.name }}在{{ stage_name }}阶段{% if style_name %}、偏'
@@ -222,3 +223,28 @@ def test_a_wrong_language_key_names_the_right_one(playbooks: Path) -> None:
     assert only(playbooks) == (
         f"cards.yaml:{line}: missing-locale: content > cards #1 > title: has ['en'] but no "
         "['zh'] text; 'cn' is not a language: use 'zh'")
+
+
+# -- 4. schema lines in an author's copy ------------------------------------------------------
+
+def test_copied_playbooks_keep_their_schema_line_and_schema_points_them_home(
+        playbooks: Path) -> None:
+    installed = {f.name: f.read_bytes() for f in (ROOT / "coach" / "schemas").iterdir()}
+    checked = repcoach(playbooks.parent, "schema", "--check", "playbooks")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "no '# yaml-language-server" not in checked.stdout
+
+    done = repcoach(playbooks.parent, "schema", "playbooks")
+    assert done.returncode == 0, done.stderr
+    first = (playbooks / "quiz.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
+    target = Path(first.removeprefix("# yaml-language-server: $schema="))
+    assert target.is_absolute() and target.is_file() and target.name == "playbook.schema.json"
+    assert "wrote" not in done.stdout  # the installed schemas are left alone
+    assert {f.name: f.read_bytes() for f in (ROOT / "coach" / "schemas").iterdir()} == installed
+    assert repcoach(playbooks.parent, "schema", "--check", "playbooks").returncode == 0
+
+
+def test_schema_help_says_what_it_does_to_an_authors_folder(tmp_path: Path) -> None:
+    shown = repcoach(tmp_path, "schema", "--help").stdout
+    assert "absolute path" in " ".join(shown.split())
+    assert "installed package is not changed" in " ".join(shown.split())
