@@ -85,7 +85,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     directory = Path(args.dir) if args.dir else DEFAULT_TRANSCRIPTS
     result = run_suite(directory, library, all_channels=args.all_channels,
-                       progress=(lambda line: None) if args.quiet else print)
+                       progress=(lambda line: None) if args.quiet else print,
+                       show=print if args.show else None)
     for issue in result.issues:
         print(issue)
     for failure in result.failures:
@@ -381,6 +382,9 @@ def parser() -> argparse.ArgumentParser:
                       help="also run each transcript through the channels it lists "
                            "(console, and Telegram and WeCom on loopback fakes)")
     test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    test.add_argument("-v", "--show", action="store_true",
+                      help="print every step with the bot's actual reply and buttons, passing "
+                           "or not, to see a whole conversation")
     test.set_defaults(func=cmd_test)
 
     schema = sub.add_parser(

@@ -65,7 +65,8 @@ def load_all(directory: Path) -> tuple[list[tuple[str, Transcript]], list[Issue]
 
 
 def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
-              progress: Callable[[str], None] = print) -> SuiteResult:
+              progress: Callable[[str], None] = print,
+              show: Callable[[str], None] | None = None) -> SuiteResult:
     """Run every transcript in `directory` on the engine alone (and, with `all_channels`,
     through each channel it lists, on loopback fakes); stop each at its first failed step."""
     loaded, issues = load_all(directory)
@@ -83,7 +84,7 @@ def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
                 shutil.copy(template, database)
                 try:
                     asyncio.run(play(transcript, display, f"sqlite:///{database}", library,
-                                     Clock(), driver_for(channel, run_dir)))
+                                     Clock(), driver_for(channel, run_dir), show))
                 except StepFailed as failed:
                     result.failures.append(failed.failure)
                     progress(f"FAIL {display} ({channel})")

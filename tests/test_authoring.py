@@ -123,3 +123,12 @@ def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
     assert "quiz_zh.yaml:" in shipped.stdout
     assert "expected: '🧭 你的思维偏好（满分 18）' in the reply" in shipped.stdout
     assert "19/19 走出科室时，你脑子里想的第一件事是…" in shipped.stdout
+
+
+def test_show_prints_every_step_with_the_bots_reply(workdir: Path) -> None:
+    """An author sees a passing conversation, not only failures."""
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks", "--show")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "transcripts/greeting.yaml:3: say: /start" in done.stdout
+    assert "想做什么？" in done.stdout and "[buttons: " in done.stdout
+    assert "记录拜访" in done.stdout
