@@ -66,7 +66,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-DEFAULT_TRANSCRIPTS = Path("tests") / "transcripts"
+#: the shipped transcripts, found from the installed code (the checkout's tests/transcripts),
+#: so `repcoach test --playbooks DIR` runs them from any folder; `tests/transcripts` in the
+#: current folder where the install does not carry them
+SHIPPED_TRANSCRIPTS = Path(__file__).resolve().parent.parent / "tests" / "transcripts"
+DEFAULT_TRANSCRIPTS = (SHIPPED_TRANSCRIPTS if SHIPPED_TRANSCRIPTS.is_dir()
+                       else Path("tests") / "transcripts")
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -375,7 +380,8 @@ def parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="run conversation transcripts against the playbooks; "
                                        "non-zero exit on any failed step")
     test.add_argument("dir", nargs="?", default=None,
-                      help=f"a transcript or a folder of them (default: {DEFAULT_TRANSCRIPTS})")
+                      help="a transcript or a folder of them (default: the shipped ones, "
+                           f"{DEFAULT_TRANSCRIPTS}, from any folder)")
     test.add_argument("--playbooks", default=None,
                       help="playbook folder (default: the config's playbooks.dir)")
     test.add_argument("--all-channels", action="store_true",
