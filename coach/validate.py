@@ -148,10 +148,12 @@ def check_next_resolves(source: SourceFile, pb: Playbook, bundle: Bundle) -> Ite
                 if target[1:] not in bundle.playbooks:
                     yield _issue(source, path, "unknown-playbook",
                                  f"step {step.id!r} goes to playbook {target[1:]!r}, "
-                                 "which does not exist")
+                                 "which does not exist"
+                                 f"{_did_you_mean(target[1:], bundle.playbooks)}")
             elif target != END and target not in ids:
                 yield _issue(source, path, "unknown-step",
-                             f"step {step.id!r} goes to {target!r}, which does not exist")
+                             f"step {step.id!r} goes to {target!r}, which does not exist"
+                             f"{_did_you_mean(target, ids | {END})}")
 
 
 def _successors(pb: Playbook, step: StepSpec) -> list[str]:

@@ -248,3 +248,10 @@ def test_schema_help_says_what_it_does_to_an_authors_folder(tmp_path: Path) -> N
     shown = repcoach(tmp_path, "schema", "--help").stdout
     assert "absolute path" in " ".join(shown.split())
     assert "installed package is not changed" in " ".join(shown.split())
+
+
+def test_a_misspelt_step_or_playbook_name_says_which_was_meant(playbooks: Path) -> None:
+    line = edit(playbooks / "menu.yaml", 'next: "@next"', 'next: "@nxet"')
+    assert only(playbooks) == (
+        f"menu.yaml:{line}: unknown-playbook: step 'pick' goes to playbook 'nxet', which does "
+        "not exist (did you mean 'next'?)")
