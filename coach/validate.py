@@ -360,7 +360,14 @@ def check_content_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Ite
     shapes = action_shapes(pb)
     passed = content_names(pb)
     raw_content = source.raw.get("content") if isinstance(source.raw, dict) else None
+    plain = {key for step in pb.steps
+             for key in getattr(REGISTRY.get(step.action or ""), "plain_content", ())}
     for path, text in _content_texts(raw_content, ("content",)):
+        if len(path) > 1 and path[1] in plain:
+            yield Issue(source.path, text_line(source.raw, path), "not-a-template",
+                        f"content.{path[1]} is shown as written: '{{{{ … }}}}' here would "
+                        "reach the rep as typed; write the text without it")
+            continue
         extras = passed.get(path[1]) if len(path) > 1 else None
         # where no action declares what it passes, only syntax and fields can be checked
         names = declared | extras if extras is not None else None

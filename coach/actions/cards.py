@@ -32,7 +32,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from check_unique_ids(cards or [], ("content", "cards"), "card", "duplicate-card")
 
 
-@action("coaching_card", provides=("card",), content_check=_check)
+@action("coaching_card", provides=("card",), content_check=_check, plain_content=("cards",))
 def coaching_card(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`card`: the coaching card of the moment (`cards` playbook) in the rotation, as the
     catalog's `coaching_card` words it."""

@@ -36,6 +36,9 @@ class ActionSpec:
     # the TypedDict of the names the action passes to the texts under each `content` key it
     # renders (`tactics` → TacticExtras), so validation checks their names as well
     content_names: Mapping[str, Any] = field(default_factory=dict)
+    # `content` keys whose texts are shown as written (a card is put into the catalog's
+    # `coaching_card` as a value): template syntax there would reach the rep as `{{ … }}`
+    plain_content: tuple[str, ...] = ()
 
     def check_content(self, playbook: Playbook) -> list[ContentIssue]:
         return list(self.content_check(playbook)) if self.content_check else []
@@ -48,7 +51,8 @@ def action(name: str, *, provides: Iterable[str] = (),
            args: Mapping[str, Iterable[str]] | None = None,
            content_check: ContentCheck | None = None,
            shapes: Mapping[str, Any] | None = None,
-           content_names: Mapping[str, Any] | None = None) -> Callable[[ActionFn], ActionFn]:
+           content_names: Mapping[str, Any] | None = None,
+           plain_content: tuple[str, ...] = ()) -> Callable[[ActionFn], ActionFn]:
     """Register `fn` as the built-in action `name`."""
 
     def register(fn: ActionFn) -> ActionFn:
@@ -56,7 +60,7 @@ def action(name: str, *, provides: Iterable[str] = (),
             name=name, run=fn, provides=frozenset(provides),
             args={k: frozenset(v) for k, v in (args or {}).items()},
             content_check=content_check, shapes=dict(shapes or {}),
-            content_names=dict(content_names or {}),
+            content_names=dict(content_names or {}), plain_content=plain_content,
         )
         return fn
 
