@@ -66,7 +66,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-DEFAULT_TRANSCRIPTS = Path("tests") / "transcripts"
+#: the shipped transcripts, found from the installed code (the checkout's tests/transcripts),
+#: so `repcoach test --playbooks DIR` runs them from any folder; `tests/transcripts` in the
+#: current folder where the install does not carry them
+SHIPPED_TRANSCRIPTS = Path(__file__).resolve().parent.parent / "tests" / "transcripts"
+DEFAULT_TRANSCRIPTS = (SHIPPED_TRANSCRIPTS if SHIPPED_TRANSCRIPTS.is_dir()
+                       else Path("tests") / "transcripts")
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -86,7 +91,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     directory = Path(args.dir) if args.dir else DEFAULT_TRANSCRIPTS
     result = run_suite(directory, library, all_channels=args.all_channels,
                        progress=(lambda line: None) if args.quiet else print,
-                       playbook_dir=playbooks)
+                       playbook_dir=playbooks,
+                       show=print if args.show else None)
     for issue in result.issues:
         print(issue)
     for failure in result.failures:
@@ -95,6 +101,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                f"{len(result.issues)} transcript problem(s) in {directory}")
     print(summary if result.passed or result.failures else summary + " (no transcripts ran)")
     return 0 if result.ok else EXIT_PROBLEM
+
+
+MODELINE_HELP = "# yaml-language-server: $schema="
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -107,8 +116,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     files = [f for folder in folders for f in sorted(folder.glob("*.yaml"))]
     if args.check:
         stale = [str(schemas.SCHEMA_DIR / name) for name in schemas.stale()]
-        unmarked = [str(f) for f in files
-                    if not f.read_text(encoding="utf-8").startswith(schemas.modeline(f) + "\n")]
+        unmarked = [str(f) for f in files if not schemas.has_modeline(f)]
         for path in stale:
             print(f"{path}: out of date")
         for path in unmarked:
@@ -118,8 +126,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
             return EXIT_PROBLEM
         print("schemas are up to date")
         return 0
-    for name in schemas.write():
-        print(f"wrote {schemas.SCHEMA_DIR / name}")
+    if not args.dirs or any(schemas.inside_install(folder) for folder in folders):
+        for name in schemas.write():  # an author's folder never rewrites the installed ones
+            print(f"wrote {schemas.SCHEMA_DIR / name}")
     for file in files:
         if schemas.add_modeline(file):
             print(f"pointed {file} at its schema")
@@ -373,17 +382,27 @@ def parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="run conversation transcripts against the playbooks; "
                                        "non-zero exit on any failed step")
     test.add_argument("dir", nargs="?", default=None,
-                      help=f"a transcript or a folder of them (default: {DEFAULT_TRANSCRIPTS})")
+                      help="a transcript or a folder of them (default: the shipped ones, "
+                           f"{DEFAULT_TRANSCRIPTS}, from any folder)")
     test.add_argument("--playbooks", default=None,
                       help="playbook folder (default: the config's playbooks.dir)")
     test.add_argument("--all-channels", action="store_true",
                       help="also run each transcript through the channels it lists "
                            "(console, and Telegram and WeCom on loopback fakes)")
     test.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    test.add_argument("-v", "--show", action="store_true",
+                      help="print every step with the bot's actual reply and buttons, passing "
+                           "or not, to see a whole conversation")
     test.set_defaults(func=cmd_test)
 
-    schema = sub.add_parser("schema", help="regenerate the JSON Schemas editors use and point "
-                                           "each playbook and transcript at its schema")
+    schema = sub.add_parser(
+        "schema", help="regenerate the JSON Schemas editors use and point each playbook and "
+                       "transcript at its schema",
+        description="Without DIR: regenerate the installed JSON Schemas and point the shipped "
+                    "playbooks and transcripts at them. With DIR (your copy of the playbooks "
+                    "or transcripts, anywhere): rewrite each file's first line "
+                    f"('{MODELINE_HELP}...') to the installed schema's absolute path, so your "
+                    "editor finds it after copying; the installed package is not changed.")
     schema.add_argument("dirs", nargs="*",
                         help="folders of YAML files to point at their schema (default: the "
                              f"playbooks and {DEFAULT_TRANSCRIPTS})")

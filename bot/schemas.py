@@ -66,10 +66,30 @@ def schema_for(file: Path) -> str:
     return "catalog.schema.json" if file.name == "system.yaml" else "playbook.schema.json"
 
 
+INSTALL_ROOT = SCHEMA_DIR.parent.parent  # the checkout or site-packages holding `coach`
+
+
+def inside_install(path: Path) -> bool:
+    """Whether `path` is part of the installed RepCoach (the shipped playbooks)."""
+    return path.resolve().is_relative_to(INSTALL_ROOT)
+
+
 def modeline(file: Path, directory: Path = SCHEMA_DIR) -> str:
-    """The first line that points an editor at the schema, relative to the file."""
-    target = os.path.relpath(directory / schema_for(file), file.resolve().parent)
-    return f"{MODELINE}{Path(target).as_posix()}"
+    """The first line that points an editor at the schema: relative to the file for the
+    shipped files (they move with the checkout), the installed schema's absolute path for an
+    author's copy elsewhere (a relative one would point nowhere once copied)."""
+    schema = directory / schema_for(file)
+    if inside_install(file):
+        return f"{MODELINE}{Path(os.path.relpath(schema, file.resolve().parent)).as_posix()}"
+    return f"{MODELINE}{schema.resolve().as_posix()}"
+
+
+def has_modeline(file: Path) -> bool:
+    """Whether `file` starts with a schema line naming its schema, wherever it points (an
+    author may have copied the files, or keep the schemas elsewhere)."""
+    first = file.read_text(encoding="utf-8").split("\n", 1)[0].rstrip()
+    return first.startswith(MODELINE) and (
+        first[len(MODELINE):].replace("\\", "/").rsplit("/", 1)[-1] == schema_for(file))
 
 
 def add_modeline(file: Path, directory: Path = SCHEMA_DIR) -> bool:

@@ -18,6 +18,7 @@ from coach.store.conversation import EngineState
 from coach.store.models import Account, Rep
 from coach.store.repo import RepStore
 from coach.templating import is_plain, render, render_html
+from coach.views import AccountView, account_view, rep_view
 
 
 @dataclass
@@ -83,22 +84,11 @@ class Turn:
             raise LookupError("this step needs a customer; add an `input: account` step first")
         return account
 
-    def account_view(self, account: Account | None) -> dict[str, Any] | None:
+    def account_view(self, account: Account | None) -> AccountView | None:
         if account is None:
             return None
-        return {
-            "id": account.id,
-            "name": account.name,
-            "hospital": account.hospital,
-            "department": account.department,
-            "kind": account.kind,
-            "stage": account.stage,
-            "stage_name": self.library.stage_name(account.stage, self.locale),
-            "stage_confidence_pct": _pct(account.stage_confidence),
-            "style": account.style,
-            "style_name": self.library.style_name(account.style, self.locale),
-            "style_confidence_pct": _pct(account.style_confidence),
-        }
+        return account_view(account, self.library.stage_name(account.stage, self.locale),
+                            self.library.style_name(account.style, self.locale))
 
     # texts ----------------------------------------------------------------------------
     def context(self, **extra: Any) -> dict[str, Any]:
@@ -107,8 +97,7 @@ class Turn:
         context.update(
             suspended=self._suspended_title(),
             # `manager`: the team entries of /menu are for a team's manager only
-            rep={"name": self.rep.name, "locale": self.locale,
-                 "manager": self.rep.role == "manager" and bool(self.rep.team)},
+            rep=rep_view(self.rep.name, self.locale, self.is_team_manager()),
             account=self.account_view(self.account()),
             content=self.library.content(self.playbook, self.locale),
             locale=self.locale,
@@ -145,8 +134,12 @@ class Turn:
         name = safe_filename(filename, default)
         self.attachments.append(Attachment(name, "text/html", html.encode("utf-8")))
 
+    def is_team_manager(self) -> bool:
+        """Whether the person chatting manages a team (the team entries of /menu)."""
+        return self.rep.role == "manager" and bool(self.rep.team)
+
     def message(self, key: str, **context: Any) -> str:
-        context.setdefault("rep", {"name": self.rep.name, "locale": self.locale})
+        context.setdefault("rep", rep_view(self.rep.name, self.locale, self.is_team_manager()))
         return self.library.message(key, self.locale, **context)
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
@@ -159,6 +152,3 @@ class Turn:
             attachment = self.attachments.pop(0)
             self.replies.append(Reply(text=attachment.filename, attachment=attachment))
 
-
-def _pct(value: float | None) -> int | None:
-    return None if value is None else round(value * 100)

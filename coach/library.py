@@ -8,8 +8,8 @@ from typing import Any
 
 from coach.capture import LEXICON_FILE, Lexicon, load_lexicon
 from coach.compliance import Guard, GuardConfigError, load_guard
-from coach.issues import Issue
-from coach.loader import load_directory
+from coach.issues import Issue, line_of
+from coach.loader import SourceFile, load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render, render_html
 from coach.validate import validate
@@ -38,7 +38,7 @@ class Library:
     """Playbooks by id and by command, the message catalog, localized content."""
 
     def __init__(self, playbooks: list[Playbook], catalog: Catalog, guard: Guard | None,
-                 lexicon: Lexicon) -> None:
+                 lexicon: Lexicon, sources: list[SourceFile] | None = None) -> None:
         self.playbooks = {pb.id: pb for pb in playbooks}
         self.catalog = catalog
         self.guard = guard
@@ -49,6 +49,17 @@ class Library:
             for pb in playbooks for words in pb.keywords.values() for word in words
         }
         self._content: dict[tuple[str, str], Any] = {}
+        # each playbook's file and positioned YAML, to name the line of a run-time problem
+        self._sources = {s.model.id: s for s in sources or []
+                         if isinstance(s.model, Playbook)}
+
+    def place(self, playbook_id: str, path: tuple[Any, ...]) -> str:
+        """`file:line` of `path` in playbook `playbook_id` (its id when the file is unknown),
+        for logging a problem only running reveals."""
+        source = self._sources.get(playbook_id)
+        if source is None:
+            return f"playbook {playbook_id}"
+        return f"{source.path}:{line_of(source.raw, path)}"
 
     def content(self, playbook: Playbook, locale: str) -> Any:
         key = (playbook.id, locale)
@@ -126,7 +137,7 @@ def _load(directory: Path) -> Library:
     playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
     catalogs = [f.model for f in result.files if isinstance(f.model, Catalog)]
     assert lexicon is not None  # no problems means it loaded
-    return Library(playbooks, catalogs[0], guard, lexicon)
+    return Library(playbooks, catalogs[0], guard, lexicon, result.files)
 
 
 def load_library(directory: Path, *, cached: bool = False) -> Library:

@@ -8,6 +8,7 @@ before any rep sees a half-rendered message.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -83,13 +84,49 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
         raise TemplateProblem(str(exc)) from exc
 
 
-def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
-    """Top-level names a template or expression reads; raises TemplateProblem on bad syntax."""
+class TemplateSyntaxProblem(TemplateProblem):
+    """A template that does not compile; `lineno` counts from the template's first line."""
+
+    def __init__(self, message: str, lineno: int) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """`root.field` (or `root['field']`) in a template, on template line `lineno`."""
+
+    root: str
+    field: str
+    lineno: int
+
+
+def _parse(source: str, expression: bool) -> nodes.Template:
     try:
-        if expression:
-            tree: nodes.Template = _ENV.parse("{{ " + source + " }}")
-        else:
-            tree = _ENV.parse(source)
+        return _ENV.parse("{{ " + source + " }}" if expression else source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"line {exc.lineno}: {exc.message}") from exc
-    return set(meta.find_undeclared_variables(tree))
+        raise TemplateSyntaxProblem(exc.message or "syntax error", exc.lineno) from exc
+
+
+def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
+    """Top-level names a template or expression reads; raises TemplateSyntaxProblem on bad
+    syntax."""
+    return set(meta.find_undeclared_variables(_parse(source, expression)))
+
+
+def field_reads(source: str, *, expression: bool = False) -> list[FieldRead]:
+    """Every `name.field` and `name['field']` whose `name` comes from outside the template
+    (not a loop or `set` variable), so validation can check the field exists."""
+    tree = _parse(source, expression)
+    outside = set(meta.find_undeclared_variables(tree))
+    reads: list[FieldRead] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner = getattr(node, "node", None)
+        if not isinstance(inner, nodes.Name) or inner.name not in outside:
+            continue
+        if isinstance(node, nodes.Getattr):
+            reads.append(FieldRead(inner.name, node.attr, node.lineno))
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
+                and isinstance(node.arg.value, str):
+            reads.append(FieldRead(inner.name, node.arg.value, node.lineno))
+    return reads

@@ -7,13 +7,14 @@ names that exist, scores refer to declared dimensions, actions exist and get wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from difflib import get_close_matches
 from typing import Any
 
 from pydantic import BaseModel
 
 from coach.actions import REGISTRY
-from coach.issues import Issue, line_of
+from coach.issues import Issue, line_of, text_line
 from coach.loader import LoadResult, SourceFile
 from coach.playbook import (
     END,
@@ -26,7 +27,8 @@ from coach.playbook import (
     StepSpec,
     Text,
 )
-from coach.templating import TemplateProblem, is_plain, undeclared_names
+from coach.templating import TemplateSyntaxProblem, field_reads, is_plain, undeclared_names
+from coach.views import AccountView, RepView, fields_of
 
 BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args",
                            "suspended", "typed"})
@@ -36,6 +38,8 @@ CATALOG_NAMES = BUILTIN_NAMES | {
     "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
     "team", "day",
 }
+#: what every template reads as `account` and `rep` (coach/views.py builds them)
+OBJECT_SHAPES = {"account": fields_of(AccountView), "rep": fields_of(RepView)}
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
 
@@ -145,10 +149,12 @@ def check_next_resolves(source: SourceFile, pb: Playbook, bundle: Bundle) -> Ite
                 if target[1:] not in bundle.playbooks:
                     yield _issue(source, path, "unknown-playbook",
                                  f"step {step.id!r} goes to playbook {target[1:]!r}, "
-                                 "which does not exist")
+                                 "which does not exist"
+                                 f"{_did_you_mean(target[1:], bundle.playbooks)}")
             elif target != END and target not in ids:
                 yield _issue(source, path, "unknown-step",
-                             f"step {step.id!r} goes to {target!r}, which does not exist")
+                             f"step {step.id!r} goes to {target!r}, which does not exist"
+                             f"{_did_you_mean(target, ids | {END})}")
 
 
 def _successors(pb: Playbook, step: StepSpec) -> list[str]:
@@ -213,7 +219,9 @@ def check_actions(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issu
             elif allowed and value not in allowed:
                 yield _issue(source, _step_path(pb, step, "args", arg), "bad-arg",
                              f"{arg!r} must be one of {sorted(allowed)}")
-        for path, code, message in spec.check_content(pb):
+        for path, code, message, *first in spec.check_content(pb):
+            if first:
+                message += f" (first at line {line_of(source.raw, first[0])})"
             yield _issue(source, path, code, message)
 
 
@@ -247,7 +255,10 @@ def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...],
 
 
 def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None,
-                     allowed: set[str], *, expression: bool = False) -> Iterator[Issue]:
+                     allowed: set[str] | None, *, expression: bool = False,
+                     shapes: Mapping[str, frozenset[str]] | None = None) -> Iterator[Issue]:
+    """Syntax, names and fields of one template, each at the file line it is on; names only
+    when `allowed` says which exist."""
     if text is None:  # reported once, as missing-locale, by the loader
         return
     if not text.strip():
@@ -255,16 +266,55 @@ def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None
         return
     try:
         names = undeclared_names(text, expression=expression)
-    except TemplateProblem as exc:
-        yield _issue(source, path, "template-syntax", str(exc))
+        reads = field_reads(text, expression=expression)
+    except TemplateSyntaxProblem as exc:
+        yield Issue(source.path, text_line(source.raw, path, 1 if expression else exc.lineno),
+                    "template-syntax", f"{exc} in {_quote(text)}")
         return
-    for name in sorted(names - allowed):
-        yield _issue(source, path, "unknown-variable",
-                     f"template uses {name!r}, which no step saves, sets or provides")
+    for name in sorted(names - allowed if allowed is not None else ()):
+        yield Issue(source.path, text_line(source.raw, path), "unknown-variable",
+                    f"template uses {name!r}, which no step saves, sets or provides"
+                    f"{_did_you_mean(name, allowed or ())}")
+    shapes = {**OBJECT_SHAPES, **(shapes or {})}
+    for read in reads:
+        fields = shapes.get(read.root)
+        if fields is None or read.field in fields or (allowed is not None
+                                                      and read.root not in allowed):
+            continue
+        yield Issue(source.path,
+                    text_line(source.raw, path, 1 if expression else read.lineno),
+                    "unknown-field",
+                    f"template uses {read.root}.{read.field}, but {read.root} has no "
+                    f"{read.field!r}{_did_you_mean(read.field, fields)}; it has "
+                    f"{', '.join(sorted(fields))}")
+
+
+def _quote(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return repr(line if len(line) <= 60 else line[:57] + "...")
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    guesses = get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {guesses[0]!r}?)" if guesses else ""
+
+
+def action_shapes(pb: Playbook) -> dict[str, frozenset[str]]:
+    """The fields of each object the playbook's actions provide (`quiz`, `tactic`), unless a
+    step also saves or sets that name (then its shape is the author's)."""
+    shapes: dict[str, frozenset[str]] = {}
+    own = {step.save for step in pb.steps} | {n for step in pb.steps for n in step.set or {}}
+    for step in pb.steps:
+        spec = REGISTRY.get(step.action or "")
+        for name, shape in (spec.shapes.items() if spec else ()):
+            if name not in own:
+                shapes[name] = fields_of(shape)
+    return shapes
 
 
 def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
     allowed = declared_names(pb)
+    shapes = action_shapes(pb)
     for step in pb.steps:
         base = _step_path(pb, step)
         for name, key in ((step.items, "items"), (step.query, "query")):
@@ -275,16 +325,64 @@ def check_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Is
         for index, choice in enumerate(step.choices or []):
             if choice.when is not None:
                 yield from _template_issues(source, (*base, "choices", index, "when"),
-                                            choice.when, allowed, expression=True)
+                                            choice.when, allowed, expression=True,
+                                            shapes=shapes)
         for path, text in _texts(step, base):
-            yield from _template_issues(source, path, text, allowed)
+            yield from _template_issues(source, path, text, allowed, shapes=shapes)
         for name, value in (step.set or {}).items():
-            yield from _template_issues(source, (*base, "set", name), value, allowed)
+            yield from _template_issues(source, (*base, "set", name), value, allowed,
+                                        shapes=shapes)
         for index, case in enumerate(step.branch or []):
             yield from _template_issues(source, (*base, "branch", index, "when"), case.when,
-                                        allowed, expression=True)
+                                        allowed, expression=True, shapes=shapes)
     for path, text in _texts(pb.title, ("title",)):
-        yield from _template_issues(source, path, text, allowed)
+        yield from _template_issues(source, path, text, allowed, shapes=shapes)
+
+
+def _content_texts(raw: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every string under `content` that holds template syntax, with its key path."""
+    if isinstance(raw, str):
+        if not is_plain(raw):
+            yield path, raw
+    elif isinstance(raw, dict):
+        for key, value in raw.items():
+            yield from _content_texts(value, (*path, key))
+    elif isinstance(raw, list):
+        for index, value in enumerate(raw):
+            yield from _content_texts(value, (*path, index))
+
+
+def check_content_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
+    """Texts under `content` (a tactic's text and why, an objection's answer) are templates
+    too, rendered with the playbook's names plus what the code passes them (`stage_name`,
+    `objection` … see TacticExtras): a typo there must fail `repcoach check`, not a rep's
+    /next."""
+    declared = declared_names(pb)
+    shapes = action_shapes(pb)
+    passed = content_names(pb)
+    raw_content = source.raw.get("content") if isinstance(source.raw, dict) else None
+    plain = {key for step in pb.steps
+             for key in getattr(REGISTRY.get(step.action or ""), "plain_content", ())}
+    for path, text in _content_texts(raw_content, ("content",)):
+        if len(path) > 1 and path[1] in plain:
+            yield Issue(source.path, text_line(source.raw, path), "not-a-template",
+                        f"content.{path[1]} is shown as written: '{{{{ … }}}}' here would "
+                        "reach the rep as typed; write the text without it")
+            continue
+        extras = passed.get(path[1]) if len(path) > 1 else None
+        # where no action declares what it passes, only syntax and fields can be checked
+        names = declared | extras if extras is not None else None
+        yield from _template_issues(source, path, text, names, shapes=shapes)
+
+
+def content_names(pb: Playbook) -> dict[str, set[str]]:
+    """For each `content` key an action of `pb` renders, the names it passes to its texts."""
+    found: dict[str, set[str]] = {}
+    for step in pb.steps:
+        spec = REGISTRY.get(step.action or "")
+        for key, shape in (spec.content_names.items() if spec else ()):
+            found.setdefault(key, set()).update(fields_of(shape))
+    return found
 
 
 def check_reserved_names(source: SourceFile, pb: Playbook, _b: Bundle) -> Iterator[Issue]:
@@ -311,6 +409,7 @@ PLAYBOOK_CHECKS: tuple[Check, ...] = (
     check_dimensions,
     check_actions,
     check_templates,
+    check_content_templates,
     check_reserved_names,
 )
 
@@ -390,4 +489,23 @@ def validate(result: LoadResult) -> list[Issue]:
     for source, catalog in bundle.catalogs:
         issues.extend(_check_catalog(source, catalog, bundle))
     issues.extend(_check_across(result, bundle))
+    if result.failed:
+        issues = [*_without_references(issues, result.failed), *_not_checked(result.failed)]
     return sorted(set(issues))
+
+
+#: problems a file that failed to load causes in the others ("goes to playbook 'quiz',
+#: which does not exist" when quiz.yaml has a typo): not reported, said once instead
+REFERENCE_CODES = frozenset({"unknown-playbook", "unknown-command", "missing-catalog"})
+
+
+def _without_references(issues: list[Issue], failed: list[str]) -> list[Issue]:
+    return [i for i in issues if i.code not in REFERENCE_CODES or i.file in failed]
+
+
+def _not_checked(failed: list[str]) -> list[Issue]:
+    return [Issue(path, 1, "not-checked",
+                  "this file could not be read, so other files' references to its playbook "
+                  "(steps going to it, its commands in the menu) were not checked; fix it "
+                  "and run check again")
+            for path in failed]

@@ -69,7 +69,8 @@ def load_all(directory: Path) -> tuple[list[tuple[str, Transcript]], list[Issue]
 
 def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
               progress: Callable[[str], None] = print,
-              playbook_dir: Path | None = None) -> SuiteResult:
+              playbook_dir: Path | None = None,
+              show: Callable[[str], None] | None = None) -> SuiteResult:
     """Run every transcript in `directory` on the engine alone (and, with `all_channels`,
     through each channel it lists, on loopback fakes); stop each at its first failed step.
     A folder (not a single file) must check every playbook in both locales."""
@@ -90,7 +91,7 @@ def run_suite(directory: Path, library: Library, *, all_channels: bool = False,
                 try:
                     checked.setdefault(display, set()).update(asyncio.run(play(
                         transcript, display, f"sqlite:///{database}", library, Clock(),
-                        driver_for(channel, run_dir))))
+                        driver_for(channel, run_dir), show)))
                 except StepFailed as failed:
                     result.failures.append(failed.failure)
                     progress(f"FAIL {display} ({channel})")

@@ -24,6 +24,7 @@ use. `repcoach test` and the pytest suite run transcripts through the `Script` b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -181,7 +182,7 @@ def load_transcript(file: Path, display: str) -> tuple[Transcript | None, list[I
     try:
         transcript = Transcript.model_validate(raw)
     except ValidationError as exc:
-        return None, shape_issues(display, raw, exc)
+        return None, shape_issues(display, raw, exc, Transcript)
     _number(transcript.script, raw.get("script"))
     return transcript, []
 
@@ -221,8 +222,11 @@ class Script:
     """One transcript being run: an engine on a throwaway database, a channel driver, a clock."""
 
     def __init__(self, db_url: str, library: Library, settings: EngineSettings,
-                 clock: Clock, driver: Driver, file: str = "") -> None:
+                 clock: Clock, driver: Driver, file: str = "",
+                 show: Callable[[str], None] | None = None) -> None:
         self.db_url = db_url
+        self.show = show  # `repcoach test --show`: every step's reply, passing or not
+        self.last_seen: Seen | None = None  # the latest reply, shown when a row check fails
         self.library = library
         self.settings = settings
         self.clock = clock
@@ -292,6 +296,10 @@ class Script:
         elif step.row is not None:
             self.check_row(step, step.row)
         if seen is not None:
+            self.last_seen = seen
+            if self.show is not None:
+                self.show(f"  {self.file}:{step.line}: {step.describe()}\n"
+                          + _indented(_shown(seen)))
             self.check_replies(seen, step)
 
     async def _press(self, step: Step, label: str) -> Seen:
@@ -301,10 +309,13 @@ class Script:
             self._fail(step, f"a button with {label!r}", str(exc))
 
     def _fail(self, step: Step, expected: str, actual: str) -> NoReturn:
+        if (step.rows is not None or step.row is not None) and self.last_seen is not None:
+            # a row check reads the database: the last reply often says why it differs
+            actual += "\n(the bot's last reply:)\n" + _shown(self.last_seen)
         raise StepFailed(Failure(self.file, step.line, step.describe(), expected, actual))
 
     def check_replies(self, seen: Seen, step: Step) -> None:
-        shown = seen.text + ("\n[buttons: " + " | ".join(seen.labels) + "]" if seen.labels else "")
+        shown = _shown(seen)
         for wanted in step.expect:
             if wanted not in seen.text:
                 self._fail(step, f"{wanted!r} in the reply", shown)
@@ -354,12 +365,23 @@ class Script:
                 self._fail(step, f"{spec.table}.{column} = {expected!r}", f"{values}")
 
 
+def _shown(seen: Seen) -> str:
+    """A reply as the author reads it: its text, then its buttons."""
+    return seen.text + ("\n[buttons: " + " | ".join(seen.labels) + "]" if seen.labels else "")
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"      {line}" for line in text.splitlines()) or "      (nothing)"
+
+
 async def play(transcript: Transcript, file: str, db_url: str, library: Library,
-               clock: Clock, driver: Driver) -> set[str]:
+               clock: Clock, driver: Driver,
+               show: Callable[[str], None] | None = None) -> set[str]:
     """Run `transcript` through `driver` on a migrated database; raise StepFailed at the first
-    step that does not hold. Shared by `repcoach test` and the pytest suite. Gives back the
-    locales in which the transcript checked replies (see `Script.step`)."""
-    script = Script(db_url, library, transcript.settings, clock, driver, file)
+    step that does not hold (`show` gets each step's reply as it comes). Shared by
+    `repcoach test` and the pytest suite. Gives back the locales in which the transcript
+    checked replies (see `Script.step`)."""
+    script = Script(db_url, library, transcript.settings, clock, driver, file, show)
     await driver.start(script.engine)
     try:
         await script.run(transcript.script)

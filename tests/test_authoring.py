@@ -81,7 +81,8 @@ def test_a_removed_button_is_named_with_the_buttons_offered(workdir: Path) -> No
 def test_a_misspelt_transcript_key_is_an_error_with_file_and_line(workdir: Path) -> None:
     done = run_changed_transcript(workdir, "expect:", "expcet:")
     assert done.returncode == 1
-    assert "transcripts/greeting.yaml:4: unknown-key: script.0.expcet" in done.stdout
+    assert ("transcripts/greeting.yaml:4: unknown-key: script #1: unknown key 'expcet' "
+            "(did you mean 'expect'?)") in done.stdout
 
 
 def test_a_broken_playbook_is_named_by_check_and_test(workdir: Path) -> None:
@@ -157,8 +158,8 @@ def example(name: str) -> str:
 
 def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
     """Add the guide's quiz question and tactic, write its transcript, run `repcoach check`
-    and `repcoach test`: the new transcript passes, and the shipped quiz transcripts, which
-    answer 18 questions, fail with the reason the guide shows."""
+    and `repcoach test`: the new transcript passes, and of the shipped transcripts (run from
+    the author's folder, no path given) exactly the 11 the guide names fail."""
     quiz, tactics = workdir / "playbooks" / "quiz.yaml", workdir / "playbooks" / "next.yaml"
     edit(quiz, "  - id: score\n", example("quiz-step") + "  - id: score\n")
     edit(tactics, "  tactics:\n", "  tactics:\n" + example("tactic"))
@@ -169,9 +170,24 @@ def test_the_worked_example_in_the_guide_works(workdir: Path) -> None:
     done = repcoach(workdir, "test", "transcripts/my_change_zh.yaml", "--playbooks", "playbooks")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed, 0 failed" in done.stdout
-    shipped = repcoach(workdir, "test", str(ROOT / "tests" / "transcripts" / "quiz_zh.yaml"),
-                       "--playbooks", "playbooks")
+    # the shipped transcripts, from the author's folder: exactly the ones the guide names fail
+    shipped = repcoach(workdir, "test", "--playbooks", "playbooks", "-q")
     assert shipped.returncode == 1
-    assert "quiz_zh.yaml:" in shipped.stdout
     assert "expected: '🧭 你的思维偏好（满分 18）' in the reply" in shipped.stdout
     assert "19/19 走出科室时，你脑子里想的第一件事是…" in shipped.stdout
+    failed = {line.split(":", 1)[0].rsplit("/", 1)[-1].removesuffix(".yaml")
+              for line in shipped.stdout.splitlines() if "/transcripts/" in line
+              and line.split(":", 1)[0].endswith(".yaml")}
+    guide = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    named = guide.split("After\nthis example 11 shipped transcripts fail", 1)[1].split("```", 1)[0]
+    assert len(failed) == 11 and all(f"`{name}`" in named for name in failed), failed
+    assert "0 transcript problem(s)" in shipped.stdout
+
+
+def test_show_prints_every_step_with_the_bots_reply(workdir: Path) -> None:
+    """An author sees a passing conversation, not only failures."""
+    done = repcoach(workdir, "test", "transcripts", "--playbooks", "playbooks", "--show")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "transcripts/greeting.yaml:3: say: /start" in done.stdout
+    assert "想做什么？" in done.stdout and "[buttons: " in done.stdout
+    assert "记录拜访" in done.stdout

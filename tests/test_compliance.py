@@ -376,7 +376,7 @@ def test_a_broken_rules_file_reports_every_problem_with_its_line(tmp_path: Path)
     path.write_text(BROKEN, encoding="utf-8")
     # shape errors (pydantic) come first and stop before meaning checks
     assert _problems(path) == {_line(BROKEN, "gift: {zh: 礼品}"):
-                               " explanations.gift.en: Field required"}
+                               " explanations > gift: missing key 'en'"}
 
     fixed = BROKEN.replace("gift: {zh: 礼品}", "gift: {zh: 礼品, en: Gifts}")
     path.write_text(fixed, encoding="utf-8")

@@ -72,6 +72,16 @@ async def test_sighup_reloads_good_playbooks_and_refuses_a_broken_set(
             assert "menu.yaml:12: unknown-variable: template uses 'rpe'" in logged
             shown_now = await menu_now()
             assert "今天想先做哪件事？" in shown_now and "rpe" not in shown_now
+
+            # a misspelt field in a tactic's why (content, read only by /next): refused too
+            edit(menu, "今天想先做哪件事？{{ rpe }}", "今天想先做哪件事？")
+            edit(playbooks / "next.yaml", '"{{ account.name }}在{{ stage_name }}阶段{%',
+                 '"{{ account.nmae }}在{{ stage_name }}阶段{%')
+            process.send_signal(signal.SIGHUP)
+            assert "playbooks not reloaded: 1 problem(s)" in await wait_for_line(
+                process.stdout, "playbooks ")
+            logged = await wait_for_line(process.stderr, "still running the previous set")
+            assert "next.yaml:92: unknown-field: template uses account.nmae" in logged
             assert process.returncode is None  # still serving
         finally:
             stderr = await stop(process)

@@ -80,9 +80,9 @@ def describe_account(turn: Turn, args: Mapping[str, Any]) -> None:
     names (the duplicate to merge), as `account` is shown, with `note_count`; or none."""
     other = turn.store.account(turn.vars.get(str(args["of"])))
     view = turn.account_view(other)
-    if view is not None and other is not None:
-        view["note_count"] = turn.store.note_count(other)
-    turn.vars["other_account"] = view
+    turn.vars["other_account"] = (
+        {**view, "note_count": turn.store.note_count(other)}
+        if view is not None and other is not None else None)
 
 
 @action("archive_account")

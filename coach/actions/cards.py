@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.registry import ContentIssue, action
+from coach.actions.registry import ContentIssue, action, check_item_keys, check_unique_ids
 from coach.cards import PLAYBOOK, card_text, rotation
 from coach.playbook import Playbook
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 FIELDS = ("id", "title", "text", "action")
+OPTIONAL_FIELDS = ("source",)  # where in the course material the card comes from
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -22,12 +23,16 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         yield (("content", "cards"), "missing-content",
                "content.cards needs two cards or more, so that they can rotate")
     for index, card in enumerate(cards or []):
-        if not isinstance(card, Mapping) or any(f not in card for f in FIELDS):
-            yield (("content", "cards", index), "bad-card",
-                   f"a card needs {list(FIELDS)}")
+        path = ("content", "cards", index)
+        if not isinstance(card, Mapping):
+            yield (path, "bad-card", f"a card is a mapping with {', '.join(FIELDS)}")
+            continue
+        yield from check_item_keys(card, path, f"card {card.get('id', index + 1)}", FIELDS,
+                                   OPTIONAL_FIELDS)
+    yield from check_unique_ids(cards or [], ("content", "cards"), "card", "duplicate-card")
 
 
-@action("coaching_card", provides=("card",), content_check=_check)
+@action("coaching_card", provides=("card",), content_check=_check, plain_content=("cards",))
 def coaching_card(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`card`: the coaching card of the moment (`cards` playbook) in the rotation, as the
     catalog's `coaching_card` words it."""

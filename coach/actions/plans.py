@@ -15,8 +15,9 @@ from coach.actions.keyaccounts import _matrix_rules, quadrant_of, roles_of
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.actions.tactics import (
+    TacticView,
     blocked_tactics,
-    describe,
+    describe_first,
     rank_tactics,
     tactic_playbook,
     undiagnosed_fit,
@@ -138,7 +139,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
             if before != after:
                 changes.append({"what": key, "before": before, "after": after})
     library, locale = turn.library, turn.locale
-    tactics: list[dict[str, Any]] = []
+    tactics: list[TacticView] = []
     source = tactic_playbook(library)
     if source is not None:
         blocked, penalised = blocked_tactics(turn, source, account)
@@ -146,7 +147,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
                               at_risk(turn, account))
         if not account.stage:
             ranked = [t for t in ranked if undiagnosed_fit(t)]
-        tactics = [describe(turn, source, account, t) for t in ranked[:3]]
+        tactics = describe_first(turn, source, account, ranked, 3)
     reviewed = account.reviewed_at or account.created_at
     content = library.content(turn.playbook, locale)
     for change in changes:

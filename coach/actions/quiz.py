@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from coach.actions.common import scores
 from coach.actions.registry import ContentIssue, action, require_content
@@ -23,7 +23,18 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(*[("quadrants", q, "name") for q in STYLES])(playbook)
 
 
-@action("score_quiz", provides=("quiz",), content_check=_check)
+class QuizView(TypedDict):
+    """`quiz` in a template, after `score_quiz`."""
+
+    scores: dict[str, float]
+    dominant: list[str]
+    ranked: list[str]
+    least: list[str]
+    least_score: float
+    max_score: float
+
+
+@action("score_quiz", provides=("quiz",), content_check=_check, shapes={"quiz": QuizView})
 def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Score the thinking-preference quiz (choices scoring `dimensions: [A, B, C, D]`): `quiz`
     holds `scores`, `dominant` (one or two letters), `ranked`, `least`, `least_score` and
@@ -39,14 +50,14 @@ def score_quiz(turn: Turn, _args: Mapping[str, Any]) -> None:
     # the quadrants used least, all of them when several tie ("全局型" alone would be
     # wrong when three tie at 0); none when every quadrant scores the same
     least = [q for q in order if totals.get(q, 0.0) == low and q not in top]
-    turn.vars["quiz"] = {
-        "scores": {k: int(v) if float(v).is_integer() else v for k, v in totals.items()},
-        "dominant": top,
-        "ranked": order,
-        "least": least if len(least) < len(STYLES) else [],
-        "least_score": int(low) if float(low).is_integer() else low,
-        "max_score": max(totals.values(), default=0),
-    }
+    turn.vars["quiz"] = QuizView(
+        scores={k: int(v) if float(v).is_integer() else v for k, v in totals.items()},
+        dominant=top,
+        ranked=order,
+        least=least if len(least) < len(STYLES) else [],
+        least_score=int(low) if float(low).is_integer() else low,
+        max_score=max(totals.values(), default=0),
+    )
 
 
 def _chart(turn: Turn, totals: Mapping[str, float], top: list[str]) -> Attachment:

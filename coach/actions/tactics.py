@@ -8,15 +8,25 @@ for that customer; any other dismissal rests for `dismiss_cooldown_days`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from coach.actions.keyaccounts import NEEDS
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
-from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.registry import (
+    ContentIssue,
+    action,
+    check_item_keys,
+    check_item_values,
+    check_unique_ids,
+    require_content,
+)
 from coach.actions.regression import Evidence, at_risk, risk_words
-from coach.playbook import STAGES, Playbook
+from coach.playbook import STAGES, STYLES, Playbook
 from coach.store.models import Account
+from coach.templating import TemplateProblem
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -27,6 +37,11 @@ ROLE = "role"  # tactics for a role in the buying decision (seed 003), whatever 
 NOT_A_FIT = "not_fit"
 MAX_LATER_DAYS = 90
 ALREADY_DONE = "done"
+LOG = logging.getLogger(__name__)
+
+
+TACTIC_KEYS = ("id", "stage", "text", "why")
+TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason")
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -39,20 +54,22 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     tactics = playbook.content.get("tactics")
     if not isinstance(tactics, list):
         return
-    seen: set[str] = set()
     for index, tactic in enumerate(tactics):
         path = ("content", "tactics", index)
-        if not isinstance(tactic, dict) or not {"id", "stage", "text", "why"} <= set(tactic):
-            yield (path, "bad-tactic", "a tactic needs id, stage, text and why")
+        if not isinstance(tactic, dict):
+            yield (path, "bad-tactic", "a tactic is a mapping with id, stage, text and why")
             continue
-        if tactic["stage"] not in (*STAGES, REGRESSION, ROLE):
-            yield ((*path, "stage"), "bad-tactic",
-                   f"stage must be one of {[*STAGES, REGRESSION, ROLE]}")
+        yield from check_item_keys(tactic, path, f"tactic {tactic.get('id', index + 1)}",
+                                   TACTIC_KEYS, TACTIC_OPTIONAL_KEYS)
+        if "stage" not in tactic:
+            continue
+        yield from check_item_values(tactic, path, "stage", (*STAGES, REGRESSION, ROLE),
+                                     "bad-tactic")
+        yield from check_item_values(tactic, path, "styles", STYLES, "bad-tactic")
+        yield from check_item_values(tactic, path, "needs", NEEDS, "bad-tactic")
         if tactic["stage"] == ROLE and not tactic.get("roles"):
             yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
-        if tactic["id"] in seen:
-            yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
-        seen.add(tactic["id"])
+    yield from check_unique_ids(tactics, ("content", "tactics"), "tactic", "duplicate-tactic")
     yield from check_reasons(playbook)
 
 
@@ -146,21 +163,48 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     return objection_tactics(turn, playbook, account, blocked) + ranked
 
 
+class TacticView(TypedDict):
+    """`tactic` in a template, after `suggest_tactic`."""
+
+    id: str
+    text: str
+    why: str
+    flex: str
+    same_style: str
+    stage_based: bool
+
+
+class TacticExtras(TypedDict):
+    """The names a tactic's (or an objection answer's) `text` and `why` may read besides the
+    playbook's own: `coach.validate` checks content templates against these keys."""
+
+    stage_name: str | None
+    style_name: str
+    objection: dict[str, Any] | None
+    risk: str
+    reason: dict[str, Any] | None
+    role_names: list[str]
+    tactic_roles: list[str]
+    fits: bool
+
+
 def describe(turn: Turn, playbook: Playbook, account: Account,
-             tactic: Mapping[str, Any]) -> dict[str, Any]:
+             tactic: Mapping[str, Any]) -> TacticView:
     """The tactic as the rep sees it: text, why, and how to flex from the rep's style."""
     content = turn.library.content(playbook, turn.locale)
-    extra = {
-        "stage_name": turn.library.stage_name(account.stage or STAGES[0], turn.locale),
-        "style_name": turn.library.style_name(account.style, turn.locale) or "",
-        "objection": tactic.get("objection"),
-        "risk": tactic.get("risk", ""),
-        "reason": tactic.get("reason") if isinstance(tactic.get("reason"), dict) else None,
+    extra = TacticExtras(
+        stage_name=turn.library.stage_name(account.stage or STAGES[0], turn.locale),
+        style_name=turn.library.style_name(account.style, turn.locale) or "",
+        objection=tactic.get("objection"),
+        risk=tactic.get("risk", ""),
+        reason=tactic.get("reason") if isinstance(tactic.get("reason"), dict) else None,
         # the person's roles as the rep reads them (药剂科主任 → 采购者), for a role tactic's why
-        "role_names": [turn.library.label("roles", r, turn.locale) or r
-                       for r in account.held_roles()],
-        "tactic_roles": [r for r in tactic.get("roles") or [] if r in account.held_roles()],
-    }
+        role_names=[turn.library.label("roles", r, turn.locale) or r
+                    for r in account.held_roles()],
+        tactic_roles=[r for r in tactic.get("roles") or [] if r in account.held_roles()],
+        # a reason speaks of a style only when the customer was assessed as one it fits
+        fits=bool(set(account.style or "") & set(tactic.get("styles") or [])),
+    )
     rep_style = turn.store.quiz_style()
     flex = same = ""
     customer = (account.style or "")[:1]
@@ -168,16 +212,44 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         flex = content.get("flex", {}).get(rep_style, {}).get(customer, "")
     elif rep_style and customer:  # alike: coached straight into a shared blind spot
         same = content.get("same_style", {}).get(customer, "")
-    # a reason speaks of a style only when the customer was assessed as one it fits
-    extra["fits"] = bool(set(account.style or "") & set(tactic.get("styles") or []))
-    return {
-        "id": tactic["id"],
-        "text": turn.render(tactic["text"], **extra),
-        "why": turn.render(tactic["why"], **extra),
-        "flex": turn.render(flex, **extra) if flex else "",
-        "same_style": turn.render(same, **extra) if same else "",
-        "stage_based": tactic.get("stage") in STAGES,  # assumes a stage (awareness if none)
-    }
+    return TacticView(
+        id=tactic["id"],
+        text=turn.render(tactic["text"], **extra),
+        why=turn.render(tactic["why"], **extra),
+        flex=turn.render(flex, **extra) if flex else "",
+        same_style=turn.render(same, **extra) if same else "",
+        stage_based=tactic.get("stage") in STAGES,  # assumes a stage (awareness if none)
+    )
+
+
+def describe_first(turn: Turn, playbook: Playbook, account: Account,
+                   ranked: list[dict[str, Any]], count: int = 1) -> list[TacticView]:
+    """The first `count` of `ranked` as the rep sees them, skipping a tactic whose text does
+    not render (a template mistake validation missed, or one only the data reveals): it is
+    logged with its file and line and the next one is offered, so the rep still gets advice
+    and their message is kept."""
+    described: list[TacticView] = []
+    for tactic in ranked:
+        if len(described) >= count:
+            break
+        try:
+            described.append(describe(turn, playbook, account, tactic))
+        except TemplateProblem as exc:
+            where = turn.library.place(playbook.id, _tactic_path(playbook, tactic["id"]))
+            LOG.error("%s: tactic %r skipped: its text does not render: %s",
+                      where, tactic["id"], exc)
+    return described
+
+
+def _tactic_path(playbook: Playbook, tactic_id: str) -> tuple[Any, ...]:
+    """Where tactic `tactic_id` sits in the playbook's YAML (an objection answer's or a
+    `content.tactics` item's)."""
+    if tactic_id.startswith(OBJECTION_PREFIX):
+        return ("content", "objections", tactic_id[len(OBJECTION_PREFIX):])
+    for index, tactic in enumerate(playbook.content.get("tactics") or []):
+        if isinstance(tactic, Mapping) and tactic.get("id") == tactic_id:
+            return ("content", "tactics", index)
+    return ("content",)
 
 
 def blocked_tactics(turn: Turn, playbook: Playbook,
@@ -202,7 +274,10 @@ def blocked_tactics(turn: Turn, playbook: Playbook,
     return blocked, penalised
 
 
-@action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check)
+@action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check,
+        shapes={"tactic": TacticView},
+        content_names={key: TacticExtras
+                       for key in ("tactics", "objections", "flex", "same_style")})
 def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Pick the next step for the current customer from `content.tactics` by stage and style,
     answering open objections first and resting dismissed tactics: `tactic` holds id, text,
@@ -220,9 +295,10 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     blocked, penalised = blocked_tactics(turn, turn.playbook, account)
     ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised, evidence)
-    if not ranked:
+    described = describe_first(turn, turn.playbook, account, ranked)
+    if not described:
         return
-    chosen = describe(turn, turn.playbook, account, ranked[0])
+    chosen = described[0]
     suggestion = turn.store.add_suggestion(account, chosen["id"], turn.now)
     turn.vars["_suggestion_id"] = suggestion.id
     turn.vars["tactic"] = chosen

@@ -32,7 +32,7 @@ from coach.actions.signals import (
 )
 from coach.actions.tactics import (
     blocked_tactics,
-    describe,
+    describe_first,
     rank_tactics,
     tactic_playbook,
     undiagnosed_fit,
@@ -456,10 +456,10 @@ def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]
-    if not ranked:
+    described = describe_first(turn, playbook, account, ranked)
+    if not described:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
-    tactic = describe(turn, playbook, account, ranked[0])
-    return f"{tactic['text']}\n{tactic['why']}"
+    return f"{described[0]['text']}\n{described[0]['why']}"
 
 
 @action("reschedule_followup", provides=("followup_due",))

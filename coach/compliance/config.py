@@ -269,7 +269,7 @@ def load_rules(path: Path, products: Sequence[str] = ()) -> CompiledRules:
         spec = RulesFile.model_validate(raw)
     except ValidationError as exc:
         # pydantic adds the union member tried ("str", "list[str]") to the location
-        problems.add_validation_error(exc, skip=("str", "list[str]"))
+        problems.add_validation_error(exc, skip=("str", "list[str]"), model=RulesFile)
         raise GuardConfigError(problems.items) from None
     names = sorted({*load_products(path.with_name(PRODUCTS_FILE)), *products})
     defines = dict(spec.defines)
