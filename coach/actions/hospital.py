@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.crisis import leaving, successor_words
 from coach.actions.events import hospital_events
 from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
@@ -35,13 +36,15 @@ ROLE_ORDER = ("decision_maker", "influencer", "user", "purchaser", "recommender"
 ADOPTERS = ("adoption",)  # 采纳, as /adopter counts them
 SUPPORTER_STAGES = ("trial", "adoption")
 NEUTRAL_STAGES = ("awareness", "interest", "evaluation")
-TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
+TRACKED = ("people", "leaving", "supporters", "opposed", "gaps", "shares", "goals")
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("role_cares",), ("document",), ("filename",),
                                ("company_goals",), ("resources",), ("actions",),
-                               ("actions", "event"), ("actions", "answer_why"), ("events",),
+                               ("actions", "event"), ("actions", "answer_why"),
+                               ("actions", "find_successor"), ("actions", "successor_known"),
+                               ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",))(playbook)
 
 
@@ -78,7 +81,10 @@ def _hospital_account(turn: Turn, hospital: str) -> Account:
     return account
 
 
-def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
+def _facts(turn: Turn, hospital: str, people: list[Account],
+           gone: Mapping[int, Any]) -> dict[str, Any]:
+    """What the plan is built from and compares with the last one; `gone`: the people a
+    recent note says are leaving (coach/actions/crisis.py)."""
     content = turn.library.content(turn.playbook, turn.locale)
     attitudes = {a.id: _attitude(turn, a) for a in people}
     departments: dict[str, list[Account]] = {}
@@ -90,6 +96,7 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
     goals = sorted({n for a in people for n in (a.needs or []) if n == "interest"})
     return {
         "people": sorted(a.name for a in people),
+        "leaving": sorted(a.name for a in people if a.id in gone),
         "supporters": sorted(a.name for a in people if attitudes[a.id] == "support"),
         "opposed": sorted(a.name for a in people if attitudes[a.id] == "opposed"),
         "gaps": [r for r in ROLE_ORDER if not any(holds(a, r) for a in people)],
@@ -114,20 +121,26 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
         day = today + timedelta(days=days)
         planned.append((day, turn.render(templates[key], due=day.isoformat(), **words)))
 
-    deciders = [a.name for a in people if holds(a, "decision_maker")]
+    going = set(facts["leaving"])
+    deciders = [a.name for a in people if holds(a, "decision_maker") and a.name not in going]
     named = {a.name: a for a in people}
-    for name in facts["opposed"]:  # the cause once recorded, rather than asking again
+    successor = successor_words(turn, people) if going else None
+    for name in facts["leaving"]:  # the first thing to do: whoever takes over decides next
+        add(7, "successor_known" if successor else "find_successor", name=name,
+            successor=successor)
+    # the cause once recorded, rather than asking again
+    for name in [n for n in facts["opposed"] if n not in going]:
         reason = known_reason(turn, named[name]) if name in named else None
         if reason is not None:
             add(7, "answer_why", name=name, reason=reason)
         else:
             add(7, "ask_why", name=name)
-    if not deciders:
+    if not deciders and not going:
         add(14, "find_decider")
     else:
         add(30, "three_party", name="、".join(deciders) if turn.locale == "zh"
             else ", ".join(deciders))
-    for name in facts["supporters"][:2]:
+    for name in [n for n in facts["supporters"] if n not in going][:2]:
         add(21, "supporter_share", name=name)
     low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
     if low:
@@ -162,7 +175,7 @@ def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) ->
     lines = []
     for key in TRACKED:
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or not (old or new):  # a key an older plan did not keep is no change
             continue
         if isinstance(new, dict) or isinstance(old, dict):
             old, new = old or {}, new or {}
@@ -225,7 +238,8 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     library, locale = turn.library, turn.locale
     content = library.content(turn.playbook, locale)
-    facts = _facts(turn, hospital, people)
+    gone = leaving(turn, {a.id: a for a in people})
+    facts = _facts(turn, hospital, people, gone)
     home = _hospital_account(turn, hospital)
     previous = turn.store.latest_plan(home)
     changes = _changes(turn, previous.facts, facts) if previous is not None else []
@@ -235,9 +249,11 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         chain.append({"role": library.label("roles", role, locale),
                       "cares": content["role_cares"][role],
                       "people": [{"name": a.name, "department": a.department,
-                                  "attitude": content["attitudes"][_attitude(turn, a)]}
+                                  "attitude": content["attitudes"][_attitude(turn, a)],
+                                  "leaving": content["leaving"] if a.id in gone else ""}
                                  for a in holders]})
     needs = sorted({n for a in people for n in (a.needs or [])})
+    crisis = [{"name": a.name, "phrase": gone[a.id]["phrase"]} for a in people if a.id in gone]
     actions, events = _actions(turn, facts, people)
     plan = {
         "hospital": hospital, "people": len(people), "chain": chain,
@@ -250,6 +266,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "doctor_needs": [library.label("needs", n, locale) for n in needs],
         "company_goals": content["company_goals"], "resources": content["resources"],
         "actions": actions, "events": events, "changes": changes,
+        "crisis": turn.render(content["crisis"], crisis=crisis) if crisis else "",
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)

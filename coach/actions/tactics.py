@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.crisis import leaving
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import Evidence, at_risk, risk_words
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from coach.library import Library
 
 REGRESSION = "regression"  # tactics for a customer moving back, whatever the stage on record
+LEAVING = "leaving"  # tactics for a key person leaving or gone (seed 004 危机预警)
 ROLE = "role"  # tactics for a role in the buying decision (seed 003), whatever the stage
 NOT_A_FIT = "not_fit"
 MAX_LATER_DAYS = 90
@@ -45,9 +47,9 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         if not isinstance(tactic, dict) or not {"id", "stage", "text", "why"} <= set(tactic):
             yield (path, "bad-tactic", "a tactic needs id, stage, text and why")
             continue
-        if tactic["stage"] not in (*STAGES, REGRESSION, ROLE):
+        if tactic["stage"] not in (*STAGES, REGRESSION, ROLE, LEAVING):
             yield ((*path, "stage"), "bad-tactic",
-                   f"stage must be one of {[*STAGES, REGRESSION, ROLE]}")
+                   f"stage must be one of {[*STAGES, REGRESSION, ROLE, LEAVING]}")
         if tactic["stage"] == ROLE and not tactic.get("roles"):
             yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
         if tactic["id"] in seen:
@@ -87,10 +89,10 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
 
 def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
     """What may be suggested before a customer's stage is diagnosed: the answer to an open
-    objection, or the advice for one moving back (the note said so); nothing that assumes
-    a stage."""
+    objection, the advice for one moving back or leaving (the note said so), or for his
+    role; nothing that assumes a stage."""
     return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") in (
-        REGRESSION, ROLE)
+        REGRESSION, ROLE, LEAVING)
 
 
 ROLE_FIT = 3  # a tactic for one of the person's roles comes before the stage's general moves
@@ -114,7 +116,9 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     reason instead of asking for it; then the tactics for the person's role(s) in the buying
     decision (seed 003) with the stage's tactics, the role's first; a person who does not
     prescribe (a pharmacy director, a vice-president) gets the role's only. Within a group,
-    best fit first (file order breaks ties)."""
+    best fit first (file order breaks ties). A person a recent note says is leaving gets
+    the leaving tactics only: winning him over for the hospital no longer helps."""
+    gone = account.id in leaving(turn, {account.id: account})
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
@@ -128,7 +132,10 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
         if tactic["id"] in blocked:
             continue
         for_role = tactic["stage"] == ROLE and bool(set(tactic["roles"]) & set(roles))
-        if tactic["stage"] == REGRESSION and evidence and fits_reason(tactic, reason):
+        if gone != (tactic["stage"] == LEAVING):
+            continue
+        if gone or (tactic["stage"] == REGRESSION and evidence
+                    and fits_reason(tactic, reason)):
             group = 0
         elif for_role or (tactic["stage"] == stage and user):
             group = 1
