@@ -24,10 +24,11 @@ from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
+from coach.actions.signals import find_signals
 from coach.capture import mention_in
 from coach.names import hospitals_match
 from coach.playbook import Playbook
-from coach.store.models import Account
+from coach.store.models import Account, Note
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -45,7 +46,8 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("actions", "event"), ("actions", "answer_why"),
                                ("actions", "find_successor"), ("actions", "successor_known"),
                                ("crisis",), ("leaving",), ("events",),
-                               ("critical_mass",), ("change_names",))(playbook)
+                               ("critical_mass",), ("change_names",), ("hospital_goals",),
+                               ("goal_named",))(playbook)
 
 
 def _attitude(turn: Turn, account: Account) -> str:
@@ -81,10 +83,11 @@ def _hospital_account(turn: Turn, hospital: str) -> Account:
     return account
 
 
-def _facts(turn: Turn, hospital: str, people: list[Account],
-           gone: Mapping[int, Any]) -> dict[str, Any]:
+def _facts(turn: Turn, hospital: str, people: list[Account], gone: Mapping[int, Any],
+           said: list[dict[str, str]]) -> dict[str, Any]:
     """What the plan is built from and compares with the last one; `gone`: the people a
-    recent note says are leaving (coach/actions/crisis.py)."""
+    recent note says are leaving (coach/actions/crisis.py); `said`: the hospital's goals
+    the notes speak of (`_goals`)."""
     content = turn.library.content(turn.playbook, turn.locale)
     attitudes = {a.id: _attitude(turn, a) for a in people}
     departments: dict[str, list[Account]] = {}
@@ -93,7 +96,8 @@ def _facts(turn: Turn, hospital: str, people: list[Account],
             departments.setdefault(person.department or "", []).append(person)
     shares = {dept or "—": round(100 * sum(a.stage in ADOPTERS for a in doctors) / len(doctors))
               for dept, doctors in sorted(departments.items())}
-    goals = sorted({n for a in people for n in (a.needs or []) if n == "interest"})
+    goals = [g["name"] for g in said] or sorted(
+        {n for a in people for n in (a.needs or []) if n == "interest"})
     return {
         "people": sorted(a.name for a in people),
         "leaving": sorted(a.name for a in people if a.id in gone),
@@ -104,6 +108,29 @@ def _facts(turn: Turn, hospital: str, people: list[Account],
         "goals": goals,
         "critical_low": int(content["critical_mass"].get("low", 10)),
     }
+
+
+def _goals(turn: Turn, people: list[Account]) -> list[dict[str, str]]:
+    """The hospital's goals and pressures the notes of `people` speak of (控费, DRG/DIP,
+    药占比, 考核, 学科建设, 签约率 …; the playbook's `hospital_goals`), each once, with who
+    said it and the words, newest note first."""
+    content = turn.library.content(turn.playbook, turn.locale)
+    spec = turn.playbook.content.get("hospital_goals") or {}
+    if not spec or not people:
+        return []
+    names = {a.id: a.name for a in people}
+    since = turn.now - timedelta(days=int(turn.playbook.content.get("goal_days", 180)))
+    signals = [{"kind": key, "phrases": goal["phrases"]} for key, goal in spec.items()]
+    found: dict[str, dict[str, str]] = {}
+    for note in turn.store.session.execute(
+            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(names)),
+                               Note.created_at >= since)
+            .order_by(Note.created_at.desc())).scalars():
+        for hit in find_signals(note.text, signals):
+            goal = content["hospital_goals"][hit["kind"]]
+            found.setdefault(hit["kind"], {"name": goal["name"], "who": names[note.account_id],
+                                           "phrase": hit["phrase"]})
+    return [found[key] for key in spec if key in found]
 
 
 def _actions(turn: Turn, facts: Mapping[str, Any],
@@ -239,7 +266,8 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     library, locale = turn.library, turn.locale
     content = library.content(turn.playbook, locale)
     gone = leaving(turn, {a.id: a for a in people})
-    facts = _facts(turn, hospital, people, gone)
+    said = _goals(turn, people)
+    facts = _facts(turn, hospital, people, gone, said)
     home = _hospital_account(turn, hospital)
     previous = turn.store.latest_plan(home)
     changes = _changes(turn, previous.facts, facts) if previous is not None else []
@@ -263,6 +291,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "critical_low": facts["critical_low"],
         "supporters": facts["supporters"], "opposed": facts["opposed"],
         "hospital_goals": bool(facts["goals"]),
+        "goals": [turn.render(content["goal_named"], **g) for g in said],
         "doctor_needs": [library.label("needs", n, locale) for n in needs],
         "company_goals": content["company_goals"], "resources": content["resources"],
         "actions": actions, "events": events, "changes": changes,

@@ -273,8 +273,10 @@ def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
     roles = {role: [shown(a) for a in people if holds(a, role)] for role in ROLES}
     supporters = [
         a.name for a in people
-        if {"influencer", "recommender"} & set(roles_of(a)) and (a.influence or 0) >= 3
-        and a.adopter in ("innovator", "early_adopter") and a.attitude != "opposed"
+        if {"influencer", "recommender"} & set(roles_of(a))
+        # the rep tagged him 支持, or he fits the profile
+        and (a.attitude == "support" or ((a.influence or 0) >= 3 and a.attitude != "opposed"
+                                          and a.adopter in ("innovator", "early_adopter")))
     ]
     turn.vars["chain"] = {"hospital": hospital, "roles": roles,
                           "gaps": [r for r in ROLES if not roles[r]],
