@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import leaving
+from coach.actions.known import FACTS, known_facts
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import Evidence, at_risk, risk_words
@@ -52,6 +53,8 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                    f"stage must be one of {[*STAGES, REGRESSION, ROLE, LEAVING]}")
         if tactic["stage"] == ROLE and not tactic.get("roles"):
             yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
+        if not set(tactic.get("unless_known") or []) <= set(FACTS):
+            yield ((*path, "unless_known"), "bad-tactic", f"unless_known: any of {list(FACTS)}")
         if tactic["id"] in seen:
             yield ((*path, "id"), "duplicate-tactic", f"tactic id {tactic['id']!r} is used twice")
         seen.add(tactic["id"])
@@ -75,11 +78,16 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
     is answered before the stage's next move (the playbook's `content.objections`)."""
     answers = turn.library.content(playbook, turn.locale).get("objections") or {}
     found: list[dict[str, Any]] = []
+    known: set[str] | None = None
     for objection in turn.store.open_objections(account):
         answer = answers.get(objection.kind)
         tactic_id = OBJECTION_PREFIX + objection.kind
         if answer is None or tactic_id in blocked or any(t["id"] == tactic_id for t in found):
             continue
+        if answer.get("unless_known"):  # it asks for what the notes already tell
+            known = known_facts(turn, playbook, account) if known is None else known
+            if known & set(answer["unless_known"]):
+                continue
         found.append({"id": tactic_id, "text": answer["text"], "why": answer["why"],
                       "objection": {"kind": objection.kind, "phrase": objection.phrase,
                                     "name": turn.library.label("objections", objection.kind,
@@ -128,9 +136,14 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     risk = risk_words(turn, evidence) if evidence else ""
     reason = cooling_reason(turn, playbook, account) if evidence else None
     scored = []
+    known: set[str] | None = None
     for position, tactic in enumerate(localized):
         if tactic["id"] in blocked:
             continue
+        if tactic.get("unless_known"):  # it asks for what the notes already tell
+            known = known_facts(turn, playbook, account) if known is None else known
+            if known & set(tactic["unless_known"]):
+                continue
         for_role = tactic["stage"] == ROLE and bool(set(tactic["roles"]) & set(roles))
         if gone != (tactic["stage"] == LEAVING):
             continue
