@@ -45,6 +45,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("company_goals",), ("resources",), ("actions",),
                                ("actions", "event"), ("actions", "answer_why"),
                                ("actions", "find_successor"), ("actions", "successor_known"),
+                               ("actions", "booked"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
                                ("goal_named",))(playbook)
@@ -138,7 +139,8 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
     """Dated actions with owners, from the playbook's `content.actions` templates, in the
     order a key-account manager would take them; the dated events from the notes (药事会,
     评优 …, coach/actions/events.py) come in by the day to act on them, each saying what to
-    do before it. Returns every action, and the events' own."""
+    do before it; the joint visits booked for the people here come in on their day. All in
+    date order. Returns every action, and the events' own."""
     content = turn.library.content(turn.playbook, turn.locale)
     templates = content["actions"]
     today = turn.local_now.date()
@@ -162,11 +164,11 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
             add(7, "answer_why", name=name, reason=reason)
         else:
             add(7, "ask_why", name=name)
-    if not deciders and not going:
-        add(14, "find_decider")
-    else:
+    if deciders:
         add(30, "three_party", name="、".join(deciders) if turn.locale == "zh"
             else ", ".join(deciders))
+    elif not going:  # a decider leaving: meeting the successor (above) comes first
+        add(14, "find_decider")
     for name in [n for n in facts["supporters"] if n not in going][:2]:
         add(21, "supporter_share", name=name)
     low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
@@ -181,14 +183,17 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
                                          ready=ready.isoformat(), name=spec["name"],
                                          prepare=spec["prepare"], who=event.who,
                                          phrase=event.phrase)))
-    dated.sort(key=lambda item: item[0])
-    events = [text for _, text in dated]
-    merged: list[str] = []
-    for day, text in planned:  # the plan's own order kept; each event where its day falls
-        while dated and dated[0][0] < day:
-            merged.append(dated.pop(0)[1])
-        merged.append(text)
-    return merged + [text for _, text in dated], events
+    events = [text for _, text in sorted(dated, key=lambda item: item[0])]
+    # the joint visits booked with /joint for the people here (a follow-up of no note)
+    for person in people:
+        for followup in turn.store.open_followups(person):
+            day = date.fromisoformat(followup.due_date) if followup.due_date else None
+            if followup.note_id is None and followup.action and day is not None \
+                    and day >= today:
+                planned.append((day, turn.render(templates["booked"], due=day.isoformat(),
+                                                 name=person.name, action=followup.action)))
+    # by date, the plan's own order breaking ties (sorted is stable)
+    return [text for _, text in sorted(planned + dated, key=lambda item: item[0])], events
 
 
 def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:
