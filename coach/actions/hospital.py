@@ -26,7 +26,7 @@ from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.actions.signals import find_signals
 from coach.capture import mention_in
-from coach.names import hospitals_match
+from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
 from coach.store.models import Account, Note
 
@@ -226,18 +226,28 @@ def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) ->
 MAX_HOSPITALS = 10  # offered to pick from, those with most customers first
 
 
-@action("plan_target", provides=("hospital",))
+@action("plan_target", provides=("hospital", "account"))
 def plan_target(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`/plan 泰山医院` plans for the hospital: what follows the command names one of the
-    rep's hospitals and no person in it (`/plan 泰山医院李主任` is 李主任's plan)."""
+    rep's hospitals and no person in it. Otherwise it names a customer (`/plan 张建国`,
+    `/plan 泰山医院李主任`): when exactly one matches, his plan starts without the picker."""
     typed = str(turn.vars.get("command_args") or "").strip()
     turn.vars["hospital"] = None
     named = mention_in(turn.library.lexicon, typed, turn.local_now.date()) if typed else None
-    if not typed or (named is not None and named.name != named.hospital):
+    if not typed:
         return
-    hospitals = {a.hospital for a in turn.store.active_accounts() if a.hospital}
-    turn.vars["hospital"] = next((h for h in sorted(hospitals) if hospitals_match(h, typed)),
-                                 None)
+    accounts = turn.store.active_accounts()
+    if named is None or named.name == named.hospital:
+        hospitals = sorted({a.hospital for a in accounts if a.hospital})
+        turn.vars["hospital"] = next((h for h in hospitals if hospitals_match(h, typed)), None)
+    if turn.vars["hospital"] is None:  # `/plan 张建国`: that customer's plan, no picker
+        person = named.name if named is not None else typed
+        found = [a for a in accounts if a.kind != "hospital" and a.name == person] or [
+            a for a in accounts if a.kind != "hospital" and name_key(a.name) == name_key(person)
+            and (named is None or not named.hospital or not a.hospital
+                 or hospitals_match(a.hospital, named.hospital))]
+        if len(found) == 1:
+            turn.vars["account"] = found[0].id
 
 
 @action("hospital_choices", provides=("hospital", "hospital_list"))
