@@ -134,6 +134,7 @@ def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
              # the advice follows the rule that placed him and what he does with the product:
              # a large department volume of the drug class is not yet results of ours
              "using": account.stage in USING,
+             "trial": account.stage == "trial",  # a small trial is not the main source yet
              "stage_name": turn.library.stage_name(account.stage, turn.locale) or ""}
     turn.vars["screening"] = {
         "tier": placed.tier, "klass": placed.klass, "key": placed.key,
