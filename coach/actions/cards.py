@@ -35,6 +35,16 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 @action("coaching_card", provides=("card",), content_check=_check, plain_content=("cards",))
 def coaching_card(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`card`: the coaching card of the moment (`cards` playbook) in the rotation, as the
-    catalog's `coaching_card` words it."""
+    catalog's `coaching_card` words it; `card_offset` cards further on after 下一张."""
+    offset = turn.vars.get("card_offset")
     turn.vars["card"] = card_text(turn.library, turn.locale,
-                                  rotation(turn.store.session, turn.rep, turn.now))
+                                  rotation(turn.store.session, turn.rep, turn.now)
+                                  + (offset if isinstance(offset, int) else 0))
+
+
+@action("next_card", provides=("card_offset",))
+def next_card(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """"下一张": the card after the one shown, in this conversation only (the rotation of
+    the weekly nudge does not move)."""
+    offset = turn.vars.get("card_offset")
+    turn.vars["card_offset"] = (offset if isinstance(offset, int) else 0) + 1

@@ -15,7 +15,8 @@ fast, talk it through and solve it (a joint visit when the team can help), impro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from itertools import pairwise
 from statistics import median
@@ -38,8 +39,6 @@ from coach.store.models import Account, Note
 from coach.templating import evaluate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from coach.context import Turn
 
 PLAYBOOK = "crisis"
@@ -105,6 +104,39 @@ def _key_people(turn: Turn, accounts: Mapping[int, Account],
             found.append((note.account_id,
                           {"kind": "person", "key": f"cp{note.id}", "phrase": hit["phrase"]}))
     return found
+
+
+def leaving(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, Evidence]:
+    """The people of `accounts` a recent note says are leaving or gone (the key-person
+    evidence of the crisis warning): the plan, the chain and the advice then stop treating
+    them as the one to win and turn to whoever takes over."""
+    rules = _rules(turn)
+    if rules is None or not accounts:
+        return {}
+    return dict(_key_people(turn, accounts, rules))
+
+
+def successor_words(turn: Turn, accounts: Iterable[Account]) -> str | None:
+    """What the rep has written about who takes over ("新来的分管副院长姓郑"): the newest
+    clause of a recent note of `accounts` with one of the playbook's `successor` phrases."""
+    rules = _rules(turn)
+    phrases = (rules or {}).get("successor") or {}
+    ids = [a.id for a in accounts]
+    if not phrases or not ids:
+        return None
+    signal = {"kind": "person", "phrases": phrases}
+    since = turn.now - timedelta(days=RECENT_DAYS)
+    for note in turn.store.session.execute(
+            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(ids),
+                               Note.created_at >= since)
+            .order_by(Note.created_at.desc())).scalars():
+        for clause in CLAUSE.split(note.text):
+            if find_signals(clause, [signal]):
+                return clause.strip()
+    return None
+
+
+CLAUSE = re.compile(r"[，。；！？,;!?\n]+")
 
 
 def _silences(turn: Turn, accounts: Mapping[int, Account], rules: Mapping[str, Any],

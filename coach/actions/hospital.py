@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach.actions.crisis import leaving, successor_words
 from coach.actions.events import hospital_events
 from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
+from coach.actions.signals import find_signals
 from coach.capture import mention_in
-from coach.names import hospitals_match
+from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
-from coach.store.models import Account
+from coach.store.models import Account, Note
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -35,14 +37,18 @@ ROLE_ORDER = ("decision_maker", "influencer", "user", "purchaser", "recommender"
 ADOPTERS = ("adoption",)  # 采纳, as /adopter counts them
 SUPPORTER_STAGES = ("trial", "adoption")
 NEUTRAL_STAGES = ("awareness", "interest", "evaluation")
-TRACKED = ("people", "supporters", "opposed", "gaps", "shares", "goals")
+TRACKED = ("people", "leaving", "supporters", "opposed", "gaps", "shares", "goals")
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("role_cares",), ("document",), ("filename",),
                                ("company_goals",), ("resources",), ("actions",),
-                               ("actions", "event"), ("actions", "answer_why"), ("events",),
-                               ("critical_mass",), ("change_names",))(playbook)
+                               ("actions", "event"), ("actions", "answer_why"),
+                               ("actions", "find_successor"), ("actions", "successor_known"),
+                               ("actions", "booked"),
+                               ("crisis",), ("leaving",), ("events",),
+                               ("critical_mass",), ("change_names",), ("hospital_goals",),
+                               ("goal_named",))(playbook)
 
 
 def _attitude(turn: Turn, account: Account) -> str:
@@ -78,7 +84,11 @@ def _hospital_account(turn: Turn, hospital: str) -> Account:
     return account
 
 
-def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
+def _facts(turn: Turn, hospital: str, people: list[Account], gone: Mapping[int, Any],
+           said: list[dict[str, str]]) -> dict[str, Any]:
+    """What the plan is built from and compares with the last one; `gone`: the people a
+    recent note says are leaving (coach/actions/crisis.py); `said`: the hospital's goals
+    the notes speak of (`_goals`)."""
     content = turn.library.content(turn.playbook, turn.locale)
     attitudes = {a.id: _attitude(turn, a) for a in people}
     departments: dict[str, list[Account]] = {}
@@ -87,9 +97,11 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
             departments.setdefault(person.department or "", []).append(person)
     shares = {dept or "—": round(100 * sum(a.stage in ADOPTERS for a in doctors) / len(doctors))
               for dept, doctors in sorted(departments.items())}
-    goals = sorted({n for a in people for n in (a.needs or []) if n == "interest"})
+    goals = [g["name"] for g in said] or sorted(
+        {n for a in people for n in (a.needs or []) if n == "interest"})
     return {
         "people": sorted(a.name for a in people),
+        "leaving": sorted(a.name for a in people if a.id in gone),
         "supporters": sorted(a.name for a in people if attitudes[a.id] == "support"),
         "opposed": sorted(a.name for a in people if attitudes[a.id] == "opposed"),
         "gaps": [r for r in ROLE_ORDER if not any(holds(a, r) for a in people)],
@@ -99,12 +111,36 @@ def _facts(turn: Turn, hospital: str, people: list[Account]) -> dict[str, Any]:
     }
 
 
+def _goals(turn: Turn, people: list[Account]) -> list[dict[str, str]]:
+    """The hospital's goals and pressures the notes of `people` speak of (控费, DRG/DIP,
+    药占比, 考核, 学科建设, 签约率 …; the playbook's `hospital_goals`), each once, with who
+    said it and the words, newest note first."""
+    content = turn.library.content(turn.playbook, turn.locale)
+    spec = turn.playbook.content.get("hospital_goals") or {}
+    if not spec or not people:
+        return []
+    names = {a.id: a.name for a in people}
+    since = turn.now - timedelta(days=int(turn.playbook.content.get("goal_days", 180)))
+    signals = [{"kind": key, "phrases": goal["phrases"]} for key, goal in spec.items()]
+    found: dict[str, dict[str, str]] = {}
+    for note in turn.store.session.execute(
+            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(names)),
+                               Note.created_at >= since)
+            .order_by(Note.created_at.desc())).scalars():
+        for hit in find_signals(note.text, signals):
+            goal = content["hospital_goals"][hit["kind"]]
+            found.setdefault(hit["kind"], {"name": goal["name"], "who": names[note.account_id],
+                                           "phrase": hit["phrase"]})
+    return [found[key] for key in spec if key in found]
+
+
 def _actions(turn: Turn, facts: Mapping[str, Any],
              people: list[Account]) -> tuple[list[str], list[str]]:
     """Dated actions with owners, from the playbook's `content.actions` templates, in the
     order a key-account manager would take them; the dated events from the notes (药事会,
     评优 …, coach/actions/events.py) come in by the day to act on them, each saying what to
-    do before it. Returns every action, and the events' own."""
+    do before it; the joint visits booked for the people here come in on their day. All in
+    date order. Returns every action, and the events' own."""
     content = turn.library.content(turn.playbook, turn.locale)
     templates = content["actions"]
     today = turn.local_now.date()
@@ -114,20 +150,26 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
         day = today + timedelta(days=days)
         planned.append((day, turn.render(templates[key], due=day.isoformat(), **words)))
 
-    deciders = [a.name for a in people if holds(a, "decision_maker")]
+    going = set(facts["leaving"])
+    deciders = [a.name for a in people if holds(a, "decision_maker") and a.name not in going]
     named = {a.name: a for a in people}
-    for name in facts["opposed"]:  # the cause once recorded, rather than asking again
+    successor = successor_words(turn, people) if going else None
+    for name in facts["leaving"]:  # the first thing to do: whoever takes over decides next
+        add(7, "successor_known" if successor else "find_successor", name=name,
+            successor=successor)
+    # the cause once recorded, rather than asking again
+    for name in [n for n in facts["opposed"] if n not in going]:
         reason = known_reason(turn, named[name]) if name in named else None
         if reason is not None:
             add(7, "answer_why", name=name, reason=reason)
         else:
             add(7, "ask_why", name=name)
-    if not deciders:
-        add(14, "find_decider")
-    else:
+    if deciders:
         add(30, "three_party", name="、".join(deciders) if turn.locale == "zh"
             else ", ".join(deciders))
-    for name in facts["supporters"][:2]:
+    elif not going:  # a decider leaving: meeting the successor (above) comes first
+        add(14, "find_decider")
+    for name in [n for n in facts["supporters"] if n not in going][:2]:
         add(21, "supporter_share", name=name)
     low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
     if low:
@@ -141,14 +183,17 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
                                          ready=ready.isoformat(), name=spec["name"],
                                          prepare=spec["prepare"], who=event.who,
                                          phrase=event.phrase)))
-    dated.sort(key=lambda item: item[0])
-    events = [text for _, text in dated]
-    merged: list[str] = []
-    for day, text in planned:  # the plan's own order kept; each event where its day falls
-        while dated and dated[0][0] < day:
-            merged.append(dated.pop(0)[1])
-        merged.append(text)
-    return merged + [text for _, text in dated], events
+    events = [text for _, text in sorted(dated, key=lambda item: item[0])]
+    # the joint visits booked with /joint for the people here (a follow-up of no note)
+    for person in people:
+        for followup in turn.store.open_followups(person):
+            day = date.fromisoformat(followup.due_date) if followup.due_date else None
+            if followup.note_id is None and followup.action and day is not None \
+                    and day >= today:
+                planned.append((day, turn.render(templates["booked"], due=day.isoformat(),
+                                                 name=person.name, action=followup.action)))
+    # by date, the plan's own order breaking ties (sorted is stable)
+    return [text for _, text in sorted(planned + dated, key=lambda item: item[0])], events
 
 
 def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:
@@ -162,7 +207,7 @@ def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) ->
     lines = []
     for key in TRACKED:
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or not (old or new):  # a key an older plan did not keep is no change
             continue
         if isinstance(new, dict) or isinstance(old, dict):
             old, new = old or {}, new or {}
@@ -181,18 +226,28 @@ def _changes(turn: Turn, before: Mapping[str, Any], after: Mapping[str, Any]) ->
 MAX_HOSPITALS = 10  # offered to pick from, those with most customers first
 
 
-@action("plan_target", provides=("hospital",))
+@action("plan_target", provides=("hospital", "account"))
 def plan_target(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`/plan 泰山医院` plans for the hospital: what follows the command names one of the
-    rep's hospitals and no person in it (`/plan 泰山医院李主任` is 李主任's plan)."""
+    rep's hospitals and no person in it. Otherwise it names a customer (`/plan 张建国`,
+    `/plan 泰山医院李主任`): when exactly one matches, his plan starts without the picker."""
     typed = str(turn.vars.get("command_args") or "").strip()
     turn.vars["hospital"] = None
     named = mention_in(turn.library.lexicon, typed, turn.local_now.date()) if typed else None
-    if not typed or (named is not None and named.name != named.hospital):
+    if not typed:
         return
-    hospitals = {a.hospital for a in turn.store.active_accounts() if a.hospital}
-    turn.vars["hospital"] = next((h for h in sorted(hospitals) if hospitals_match(h, typed)),
-                                 None)
+    accounts = turn.store.active_accounts()
+    if named is None or named.name == named.hospital:
+        hospitals = sorted({a.hospital for a in accounts if a.hospital})
+        turn.vars["hospital"] = next((h for h in hospitals if hospitals_match(h, typed)), None)
+    if turn.vars["hospital"] is None:  # `/plan 张建国`: that customer's plan, no picker
+        person = named.name if named is not None else typed
+        found = [a for a in accounts if a.kind != "hospital" and a.name == person] or [
+            a for a in accounts if a.kind != "hospital" and name_key(a.name) == name_key(person)
+            and (named is None or not named.hospital or not a.hospital
+                 or hospitals_match(a.hospital, named.hospital))]
+        if len(found) == 1:
+            turn.vars["account"] = found[0].id
 
 
 @action("hospital_choices", provides=("hospital", "hospital_list"))
@@ -225,7 +280,9 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     library, locale = turn.library, turn.locale
     content = library.content(turn.playbook, locale)
-    facts = _facts(turn, hospital, people)
+    gone = leaving(turn, {a.id: a for a in people})
+    said = _goals(turn, people)
+    facts = _facts(turn, hospital, people, gone, said)
     home = _hospital_account(turn, hospital)
     previous = turn.store.latest_plan(home)
     changes = _changes(turn, previous.facts, facts) if previous is not None else []
@@ -235,9 +292,11 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         chain.append({"role": library.label("roles", role, locale),
                       "cares": content["role_cares"][role],
                       "people": [{"name": a.name, "department": a.department,
-                                  "attitude": content["attitudes"][_attitude(turn, a)]}
+                                  "attitude": content["attitudes"][_attitude(turn, a)],
+                                  "leaving": content["leaving"] if a.id in gone else ""}
                                  for a in holders]})
     needs = sorted({n for a in people for n in (a.needs or [])})
+    crisis = [{"name": a.name, "phrase": gone[a.id]["phrase"]} for a in people if a.id in gone]
     actions, events = _actions(turn, facts, people)
     plan = {
         "hospital": hospital, "people": len(people), "chain": chain,
@@ -247,9 +306,11 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "critical_low": facts["critical_low"],
         "supporters": facts["supporters"], "opposed": facts["opposed"],
         "hospital_goals": bool(facts["goals"]),
+        "goals": [turn.render(content["goal_named"], **g) for g in said],
         "doctor_needs": [library.label("needs", n, locale) for n in needs],
         "company_goals": content["company_goals"], "resources": content["resources"],
         "actions": actions, "events": events, "changes": changes,
+        "crisis": turn.render(content["crisis"], crisis=crisis) if crisis else "",
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)

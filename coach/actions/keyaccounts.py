@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.common import scores
+from coach.actions.crisis import leaving
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.charts import can_draw_chinese, potential_support_matrix
 from coach.messages import Attachment
+from coach.names import hospitals_match
 from coach.playbook import Playbook
 from coach.store.models import Account
 from coach.templating import evaluate
@@ -132,6 +134,7 @@ def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
              # the advice follows the rule that placed him and what he does with the product:
              # a large department volume of the drug class is not yet results of ours
              "using": account.stage in USING,
+             "trial": account.stage == "trial",  # a small trial is not the main source yet
              "stage_name": turn.library.stage_name(account.stage, turn.locale) or ""}
     turn.vars["screening"] = {
         "tier": placed.tier, "klass": placed.klass, "key": placed.key,
@@ -249,7 +252,8 @@ def _institution(turn: Turn) -> tuple[str | None, list[Account]]:
     hospital = (account.hospital if account else None) or turn.vars.get("hospital")
     if not hospital:
         return None, []
-    return str(hospital), [a for a in turn.store.active_accounts() if a.hospital == hospital]
+    return str(hospital), [a for a in turn.store.active_accounts() if a.kind != "hospital"
+                           and a.hospital and hospitals_match(a.hospital, str(hospital))]
 
 
 @action("decision_chain", provides=("chain",),
@@ -259,16 +263,21 @@ def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
     supporter profile: an opinion leader close to the top decision maker, open to new things."""
     hospital, people = _institution(turn)
     attitudes = turn.library.content(turn.playbook, turn.locale).get("attitudes", {})
+    gone = leaving(turn, {a.id: a for a in people})
 
     def shown(a: Account) -> str:
         return turn.render(attitudes["named"], name=a.name,
-                           attitude=attitudes.get(a.attitude or "", ""))
+                           attitude=attitudes.get(a.attitude or "", ""),
+                           leaving=attitudes.get("leaving", "") if a.id in gone else "")
 
-    roles = {role: [shown(a) for a in people if role in roles_of(a)] for role in ROLES}
+    # read as the hospital plan reads them (`holds`): a doctor with no role is a 使用者
+    roles = {role: [shown(a) for a in people if holds(a, role)] for role in ROLES}
     supporters = [
         a.name for a in people
-        if {"influencer", "recommender"} & set(roles_of(a)) and (a.influence or 0) >= 3
-        and a.adopter in ("innovator", "early_adopter") and a.attitude != "opposed"
+        if {"influencer", "recommender"} & set(roles_of(a))
+        # the rep tagged him 支持, or he fits the profile
+        and (a.attitude == "support" or ((a.influence or 0) >= 3 and a.attitude != "opposed"
+                                          and a.adopter in ("innovator", "early_adopter")))
     ]
     turn.vars["chain"] = {"hospital": hospital, "roles": roles,
                           "gaps": [r for r in ROLES if not roles[r]],

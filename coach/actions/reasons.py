@@ -4,7 +4,8 @@ The course's first step with a customer moving back is to find the cause. Once t
 knows it, asking again wastes the visit: advice, alerts and crisis responses use it. The
 cause is read from what the rep recorded for the customer lately (RECENT_DAYS): an open
 objection of a kind that explains cooling (仿制药, 竞品, 价格, 安全性), or a phrase in a note
-or a one-line lesson (竞品代表天天去, 医保限额, 担心副作用, 一个病人效果不好 …). The newest
+or a one-line lesson (竞品代表天天去, 医保限额, 担心副作用, 一个病人效果不好 …), or the words
+the rep typed turning a suggestion down ("他不是担心仿制药质量，是科里有集采用量考核"). The newest
 wins. The reasons and their phrases are the tactic playbook's `content.cooling_reasons`.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from coach.actions.registry import ContentIssue
 from coach.actions.regression import RECENT_DAYS
 from coach.actions.signals import find_signals
-from coach.store.models import Account, Lesson, Note, Objection
+from coach.store.models import Account, Lesson, Note, Objection, Suggestion
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -72,6 +73,16 @@ def cooling_reason(turn: Turn, playbook: Playbook, account: Account) -> Reason |
             select(Note).where(Note.rep_id == rep_id, Note.account_id == account.id,
                                Note.created_at >= since)
             .order_by(Note.created_at.desc()).limit(MAX_READ)).scalars()]
+    # the rep's own words when turning a suggestion down ("其他": 是科里有集采用量考核)
+    texts += [(suggestion.answered_at or suggestion.offered_at,
+               (suggestion.reason or "").partition(": ")[2])
+              for suggestion in session.execute(
+                  select(Suggestion).where(Suggestion.rep_id == rep_id,
+                                           Suggestion.account_id == account.id,
+                                           Suggestion.status == "dismissed",
+                                           Suggestion.reason.contains(": "),
+                                           Suggestion.offered_at >= since)
+                  .order_by(Suggestion.offered_at.desc()).limit(MAX_READ)).scalars()]
     texts += [(lesson.created_at, lesson.text) for lesson in session.execute(
         select(Lesson).where(Lesson.rep_id == rep_id, Lesson.account_id == account.id,
                              Lesson.created_at >= since)

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from coach.actions.crisis import leaving
 from coach.actions.keyaccounts import NEEDS
+from coach.actions.known import FACTS, known_facts
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import (
     ContentIssue,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from coach.library import Library
 
 REGRESSION = "regression"  # tactics for a customer moving back, whatever the stage on record
+LEAVING = "leaving"  # tactics for a key person leaving or gone (seed 004 危机预警)
 ROLE = "role"  # tactics for a role in the buying decision (seed 003), whatever the stage
 NOT_A_FIT = "not_fit"
 MAX_LATER_DAYS = 90
@@ -41,7 +44,7 @@ LOG = logging.getLogger(__name__)
 
 
 TACTIC_KEYS = ("id", "stage", "text", "why")
-TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason")
+TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason", "unless_known")
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -63,10 +66,11 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                    TACTIC_KEYS, TACTIC_OPTIONAL_KEYS)
         if "stage" not in tactic:
             continue
-        yield from check_item_values(tactic, path, "stage", (*STAGES, REGRESSION, ROLE),
+        yield from check_item_values(tactic, path, "stage", (*STAGES, REGRESSION, ROLE, LEAVING),
                                      "bad-tactic")
         yield from check_item_values(tactic, path, "styles", STYLES, "bad-tactic")
         yield from check_item_values(tactic, path, "needs", NEEDS, "bad-tactic")
+        yield from check_item_values(tactic, path, "unless_known", FACTS, "bad-tactic")
         if tactic["stage"] == ROLE and not tactic.get("roles"):
             yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
     yield from check_unique_ids(tactics, ("content", "tactics"), "tactic", "duplicate-tactic")
@@ -90,11 +94,16 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
     is answered before the stage's next move (the playbook's `content.objections`)."""
     answers = turn.library.content(playbook, turn.locale).get("objections") or {}
     found: list[dict[str, Any]] = []
+    known: set[str] | None = None
     for objection in turn.store.open_objections(account):
         answer = answers.get(objection.kind)
         tactic_id = OBJECTION_PREFIX + objection.kind
         if answer is None or tactic_id in blocked or any(t["id"] == tactic_id for t in found):
             continue
+        if answer.get("unless_known"):  # it asks for what the notes already tell
+            known = known_facts(turn, playbook, account) if known is None else known
+            if known & set(answer["unless_known"]):
+                continue
         found.append({"id": tactic_id, "text": answer["text"], "why": answer["why"],
                       "objection": {"kind": objection.kind, "phrase": objection.phrase,
                                     "name": turn.library.label("objections", objection.kind,
@@ -104,10 +113,10 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
 
 def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
     """What may be suggested before a customer's stage is diagnosed: the answer to an open
-    objection, or the advice for one moving back (the note said so); nothing that assumes
-    a stage."""
+    objection, the advice for one moving back or leaving (the note said so), or for his
+    role; nothing that assumes a stage."""
     return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") in (
-        REGRESSION, ROLE)
+        REGRESSION, ROLE, LEAVING)
 
 
 ROLE_FIT = 3  # a tactic for one of the person's roles comes before the stage's general moves
@@ -131,7 +140,9 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     reason instead of asking for it; then the tactics for the person's role(s) in the buying
     decision (seed 003) with the stage's tactics, the role's first; a person who does not
     prescribe (a pharmacy director, a vice-president) gets the role's only. Within a group,
-    best fit first (file order breaks ties)."""
+    best fit first (file order breaks ties). A person a recent note says is leaving gets
+    the leaving tactics only: winning him over for the hospital no longer helps."""
+    gone = account.id in leaving(turn, {account.id: account})
     stage = account.stage or STAGES[0]
     style = account.style or ""
     localized = turn.library.content(playbook, turn.locale)["tactics"]
@@ -141,11 +152,19 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     risk = risk_words(turn, evidence) if evidence else ""
     reason = cooling_reason(turn, playbook, account) if evidence else None
     scored = []
+    known: set[str] | None = None
     for position, tactic in enumerate(localized):
         if tactic["id"] in blocked:
             continue
+        if tactic.get("unless_known"):  # it asks for what the notes already tell
+            known = known_facts(turn, playbook, account) if known is None else known
+            if known & set(tactic["unless_known"]):
+                continue
         for_role = tactic["stage"] == ROLE and bool(set(tactic["roles"]) & set(roles))
-        if tactic["stage"] == REGRESSION and evidence and fits_reason(tactic, reason):
+        if gone != (tactic["stage"] == LEAVING):
+            continue
+        if gone or (tactic["stage"] == REGRESSION and evidence
+                    and fits_reason(tactic, reason)):
             group = 0
         elif for_role or (tactic["stage"] == stage and user):
             group = 1

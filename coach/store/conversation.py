@@ -101,6 +101,9 @@ class EngineState(_State):
     # notes typed where a button was expected, oldest first: kept until logged or dropped
     parked: list[ParkedNote] = Field(default_factory=list)
     suspended: list[Frame] = Field(default_factory=list)
+    # what followed a mistyped command ("/hosptial 仁和医院"): the did-you-mean button runs
+    # the command it offers with it, as typed
+    typed_args: str | None = None
 
     @field_validator("parked", mode="before")
     @classmethod

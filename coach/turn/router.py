@@ -89,8 +89,10 @@ class Router:
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
+            turn.state.typed_args = (argument or "").strip()[:200] or None
             self._did_you_mean(name)
             return
+        turn.state.typed_args = None  # a did-you-mean offered before is answered now
         runner.abandon()
         runner.start(playbook.id, {"command_args": (argument or "").strip()[:200]})
 
@@ -142,7 +144,8 @@ class Router:
         if isinstance(key, CommandKey):
             if key.name != "cancel" and key.name not in self.turn.library.by_command:
                 return False
-            self.command(key.name, None)
+            typed, self.turn.state.typed_args = self.turn.state.typed_args, None
+            self.command(key.name, typed)
             return True
         if isinstance(key, SnoozeKey):
             self.turn.rep.nudge_after = self.turn.now + WEEK
