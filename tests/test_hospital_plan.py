@@ -88,4 +88,4 @@ def test_plan_with_a_hospital_name_plans_for_the_hospital(chat: MemoryChat) -> N
     said = MemoryChat.text(chat.say("/accounts"))
     assert "你的客户（1 位" in said and "泰山医院 · 泰山医院" not in said
     said = MemoryChat.text(chat.say("/plan 泰山医院李主任"))
-    assert "给哪位客户做计划？" in said  # a person named: that person's plan
+    assert "想把李主任推进到哪个阶段" in said  # a person named: straight to that person's plan
