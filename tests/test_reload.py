@@ -81,7 +81,10 @@ async def test_sighup_reloads_good_playbooks_and_refuses_a_broken_set(
             assert "playbooks not reloaded: 1 problem(s)" in await wait_for_line(
                 process.stdout, "playbooks ")
             logged = await wait_for_line(process.stderr, "still running the previous set")
-            assert "next.yaml:92: unknown-field: template uses account.nmae" in logged
+            line = next(number for number, text in enumerate(
+                (playbooks / "next.yaml").read_text(encoding="utf-8").splitlines(), start=1)
+                if "account.nmae" in text)
+            assert f"next.yaml:{line}: unknown-field: template uses account.nmae" in logged
             assert process.returncode is None  # still serving
         finally:
             stderr = await stop(process)
