@@ -53,7 +53,8 @@ FIRST_WAVE, SECOND_WAVE = 2, 2  # messages each rep types in each part
 AE_REPS, OVERDUE_REPS = range(0, 8), range(8, 16)  # indexes into all reps
 SECOND_WAVE_FOLLOWUPS = 3  # per rep
 INTERVAL = 0.5  # seconds between each worker's background passes
-LEASE_SECONDS = 6  # long enough that a live worker under load keeps its rows
+LEASE_SECONDS = 20  # longer than a send takes on 2 loaded cores (6 s let a second worker take a row
+#                    still being sent during a full `make test`, and send a nudge twice)
 TOKEN_IN_REPLY = re.compile(r"/(t\d{6})")
 STARTUP_TIMEOUT = 60.0
 
