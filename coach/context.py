@@ -6,6 +6,7 @@ one SQLAlchemy session and one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,10 +16,14 @@ from coach.messages import Attachment, Choice, Reply, safe_filename
 from coach.playbook import Playbook, Text
 from coach.settings import EngineSettings
 from coach.store.conversation import EngineState
-from coach.store.models import Account, Rep
+from coach.store.models import Account, Note, Rep
 from coach.store.repo import RepStore
 from coach.templating import is_plain, render, render_html
 from coach.views import AccountView, account_view, rep_view
+
+#: How far back the notes a turn reads go: the longest look-back of its readers (a
+#: formulary date or "already listed" written up to half a year ago).
+NOTES_WINDOW_DAYS = 180
 
 
 @dataclass
@@ -60,6 +65,15 @@ class Turn:
         """A stored (UTC) moment as the rep's wall-clock time, to the minute."""
         local = moment + timedelta(hours=self.settings.utc_offset_hours)
         return local.strftime("%Y-%m-%d %H:%M")
+
+    def recent_notes(self, account_ids: Iterable[int], days: int, *,
+                     limit: int | None = None) -> list[Note]:
+        """The rep's notes on `account_ids` from the last `days`, newest first. Read with
+        the longest look-back any reader of a turn uses (NOTES_WINDOW_DAYS), so the readers
+        after the first (regression, crisis, events, known facts) find them read."""
+        window = self.now - timedelta(days=max(days, NOTES_WINDOW_DAYS))
+        return self.store.notes_since(account_ids, self.now - timedelta(days=days),
+                                      window=window, limit=limit)
 
     def day_start(self) -> datetime:
         """The UTC moment the rep's current day began."""

@@ -356,6 +356,7 @@ def _ordinals_differ(ka: str, kb: str) -> bool:
     return is_chinese(ka[:1]) and is_chinese(kb[:1]) and _ordinal(ka) != _ordinal(kb)
 
 
+@functools.lru_cache(maxsize=32768)  # pure; a turn compares the same few names many times
 def hospitals_match(a: str, b: str) -> bool:
     ka, kb = hospital_key(a), hospital_key(b)
     if not ka or not kb or _ordinals_differ(ka, kb):

@@ -1,7 +1,7 @@
 """Regression evidence is read once per turn (issue 15, item 7): /next used to read it for
 the daily cap and again to rank the tactics, and a logged visit read it for the alert and
-again for the tip. Each reading asks once for the customer's recent stage changes, newest
-first (coach/actions/regression.py; nothing else asks for them in that order), so the test
+again for the tip. Each reading starts from the customer's stage changes
+(`RepStore.stage_changes`, which a turn reads once unless it records a stage), so the test
 counts those queries on the real database while a rep talks to the bot, and checks the
 advice still sees the newest evidence (nothing stale: the visit saved in the same turn
 counts)."""
@@ -17,7 +17,7 @@ from sqlalchemy import event
 from coach.engine import Engine
 from coach.testing import MemoryChat
 
-MARK = "ORDER BY stage_history.created_at DESC"  # the regression reading (see below)
+MARK = "FROM stage_history WHERE stage_history.rep_id = "  # the regression reading
 
 
 @contextmanager
@@ -26,7 +26,7 @@ def readings(engine: Engine) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if statement.rstrip().endswith(MARK):
+        if MARK in " ".join(statement.split()):
             seen.append(statement)
 
     db = engine.database.engine

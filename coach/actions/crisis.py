@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from itertools import pairwise
 from statistics import median
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
@@ -35,7 +33,7 @@ from coach.actions.regression import (
 )
 from coach.actions.signals import find_signals
 from coach.playbook import Playbook
-from coach.store.models import Account, Note
+from coach.store.models import Account
 from coach.templating import evaluate
 
 if TYPE_CHECKING:
@@ -90,13 +88,9 @@ def crises(turn: Turn, accounts: Mapping[int, Account],
 def _key_people(turn: Turn, accounts: Mapping[int, Account],
                 rules: Mapping[str, Any]) -> list[tuple[int, Evidence]]:
     signal = {"kind": "person", "phrases": rules["key_person"]}
-    since = turn.now - timedelta(days=RECENT_DAYS)
     found = []
     seen: set[int] = set()
-    for note in turn.store.session.execute(
-            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(accounts)),
-                               Note.created_at >= since)
-            .order_by(Note.created_at.desc())).scalars():
+    for note in turn.recent_notes(accounts, RECENT_DAYS):
         if note.account_id in seen:
             continue  # the newest note that says so is evidence enough
         for hit in find_signals(note.text, [signal]):
@@ -125,11 +119,7 @@ def successor_words(turn: Turn, accounts: Iterable[Account]) -> str | None:
     if not phrases or not ids:
         return None
     signal = {"kind": "person", "phrases": phrases}
-    since = turn.now - timedelta(days=RECENT_DAYS)
-    for note in turn.store.session.execute(
-            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(ids),
-                               Note.created_at >= since)
-            .order_by(Note.created_at.desc())).scalars():
+    for note in turn.recent_notes(ids, RECENT_DAYS):
         for clause in CLAUSE.split(note.text):
             if find_signals(clause, [signal]):
                 return clause.strip()
@@ -145,15 +135,10 @@ def _silences(turn: Turn, accounts: Mapping[int, Account], rules: Mapping[str, A
     note (two notes on one day are one visit)."""
     limits = rules["visits"]
     today = turn.local_now.date()
-    since = turn.now - timedelta(days=int(limits["lookback_days"]))
     days: dict[int, dict[date, int]] = {}
-    for account_id, note_id, created in turn.store.session.execute(
-            select(Note.account_id, Note.id, Note.created_at)
-            .where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(accounts)),
-                   Note.created_at >= since)
-            .order_by(Note.created_at)).all():
-        day = date.fromisoformat(turn.local_date(created))
-        days.setdefault(account_id, {})[day] = note_id  # the day's last note
+    for note in reversed(turn.recent_notes(accounts, int(limits["lookback_days"]))):
+        day = date.fromisoformat(turn.local_date(note.created_at))
+        days.setdefault(note.account_id, {})[day] = note.id  # the day's last note
     found = []
     for account_id, visits in days.items():
         if today in visits and not just_visited:

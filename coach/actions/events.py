@@ -15,14 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coach.actions.signals import find_signals
 from coach.capture.followup import find_followup
-from coach.store.models import Account, Note
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -49,7 +46,17 @@ def _day_in(turn: Turn, clause: str, written: date) -> date | None:
     return find_followup(turn.library.lexicon, clause, written).due
 
 
-def hospital_events(turn: Turn, people: Iterable[Account],
+class Person(Protocol):
+    """What events need of a customer: an `Account`, or the lighter `AccountEntry`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def hospital_events(turn: Turn, people: Iterable[Person],
                     events: Mapping[str, Mapping[str, Any]]) -> list[Event]:
     """The dated events ahead in the recent notes of `people` (one hospital's customers)."""
     accounts = {a.id: a for a in people}
@@ -59,11 +66,7 @@ def hospital_events(turn: Turn, people: Iterable[Account],
                for kind, spec in events.items()]
     today = turn.local_now.date()
     found: dict[tuple[str, date], Event] = {}
-    for note in turn.store.session.execute(
-            select(Note).where(Note.rep_id == turn.rep.id,
-                               Note.account_id.in_(list(accounts)),
-                               Note.created_at >= turn.now - timedelta(days=LOOKBACK_DAYS))
-            .order_by(Note.created_at)).scalars():
+    for note in reversed(turn.recent_notes(accounts, LOOKBACK_DAYS)):  # oldest first
         written = date.fromisoformat(turn.local_date(note.created_at))
         clauses = [c for c in CLAUSES.split(note.text) if c.strip()]
         for index, clause in enumerate(clauses):

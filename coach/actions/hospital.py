@@ -28,7 +28,7 @@ from coach.actions.signals import find_signals
 from coach.capture import mention_in
 from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
-from coach.store.models import Account, Note
+from coach.store.models import Account
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -79,9 +79,8 @@ def _hospital_account(turn: Turn, hospital: str) -> Account:
                               Account.name == hospital[:100])).scalars().first()
     if found is not None:
         return found
-    account = turn.store.create_account(hospital, hospital, None, turn.now, kind="hospital")
-    account.archived = True
-    return account
+    return turn.store.create_account(hospital, hospital, None, turn.now, kind="hospital",
+                                     archived=True)
 
 
 def _facts(turn: Turn, hospital: str, people: list[Account], gone: Mapping[int, Any],
@@ -120,13 +119,10 @@ def _goals(turn: Turn, people: list[Account]) -> list[dict[str, str]]:
     if not spec or not people:
         return []
     names = {a.id: a.name for a in people}
-    since = turn.now - timedelta(days=int(turn.playbook.content.get("goal_days", 180)))
+    days = int(turn.playbook.content.get("goal_days", 180))
     signals = [{"kind": key, "phrases": goal["phrases"]} for key, goal in spec.items()]
     found: dict[str, dict[str, str]] = {}
-    for note in turn.store.session.execute(
-            select(Note).where(Note.rep_id == turn.rep.id, Note.account_id.in_(list(names)),
-                               Note.created_at >= since)
-            .order_by(Note.created_at.desc())).scalars():
+    for note in turn.recent_notes(names, days):
         for hit in find_signals(note.text, signals):
             goal = content["hospital_goals"][hit["kind"]]
             found.setdefault(hit["kind"], {"name": goal["name"], "who": names[note.account_id],

@@ -9,15 +9,12 @@ the tactic playbook's `content.known_facts`.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from coach.actions.events import hospital_events
+from coach.actions.events import Person, hospital_events
 from coach.actions.signals import find_signals
 from coach.names import hospitals_match
-from coach.store.models import Account, Note
+from coach.store.models import Account
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -32,10 +29,10 @@ EVENTS_PLAYBOOK = "hospital"
 def known_facts(turn: Turn, playbook: Playbook, account: Account) -> set[str]:
     """The FACTS the notes of everyone at `account`'s hospital (his own when no hospital
     is recorded) already tell."""
-    people = [account]
-    if account.hospital:
-        people = [a for a in turn.store.active_accounts() if a.kind != "hospital"
-                  and a.hospital and hospitals_match(a.hospital, account.hospital)] or people
+    people: list[Person] = [account]
+    if account.hospital:  # names and places only: a few columns, read once a turn
+        people = [a for a in turn.store.account_entries()
+                  if a.hospital and hospitals_match(a.hospital, account.hospital)] or people
     known: set[str] = set()
     events_playbook = turn.library.playbooks.get(EVENTS_PLAYBOOK)
     events = (events_playbook.content.get("events") or {}) if events_playbook else {}
@@ -46,10 +43,7 @@ def known_facts(turn: Turn, playbook: Playbook, account: Account) -> set[str]:
     phrases = (playbook.content.get("known_facts") or {}).get("listed")
     if phrases:
         signal = {"kind": "listed", "phrases": phrases}
-        since = turn.now - timedelta(days=LOOKBACK_DAYS)
-        if any(find_signals(note.text, [signal]) for note in turn.store.session.execute(
-                select(Note).where(Note.rep_id == turn.rep.id,
-                                   Note.account_id.in_([a.id for a in people]),
-                                   Note.created_at >= since)).scalars()):
+        if any(find_signals(note.text, [signal])
+               for note in turn.recent_notes([a.id for a in people], LOOKBACK_DAYS)):
             known.add("listed")
     return known

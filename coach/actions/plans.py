@@ -142,7 +142,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     tactics: list[TacticView] = []
     source = tactic_playbook(library)
     if source is not None:
-        blocked, penalised = blocked_tactics(turn, source, account)
+        blocked, penalised, _ = blocked_tactics(turn, source, account)
         ranked = rank_tactics(turn, source, account, blocked, penalised,
                               at_risk(turn, account))
         if not account.stage:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from coach.actions.registry import ContentIssue
 from coach.actions.regression import RECENT_DAYS
 from coach.actions.signals import find_signals
-from coach.store.models import Account, Lesson, Note, Objection, Suggestion
+from coach.store.models import Account, Lesson, Suggestion
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -59,20 +59,14 @@ def cooling_reason(turn: Turn, playbook: Playbook, account: Account) -> Reason |
     since = turn.now - timedelta(days=RECENT_DAYS)
     session, rep_id = turn.store.session, turn.rep.id
     found: list[tuple[datetime, int, str, str]] = []
-    for objection in session.execute(
-            select(Objection).where(Objection.rep_id == rep_id,
-                                    Objection.account_id == account.id,
-                                    Objection.status == "open",
-                                    Objection.kind.in_(list(reasons)),
-                                    Objection.created_at >= since)).scalars():
-        found.append((objection.created_at, 0, objection.kind, objection.phrase))
+    for objection in turn.store.open_objections_of([account.id]):
+        if objection.kind in reasons and objection.created_at >= since:
+            found.append((objection.created_at, 0, objection.kind, objection.phrase))
     signals = [{"kind": "reason", "value": kind, "phrases": reason["phrases"]}
                for kind, reason in reasons.items()]
     texts: list[tuple[datetime, str]] = [
-        (note.created_at, note.text) for note in session.execute(
-            select(Note).where(Note.rep_id == rep_id, Note.account_id == account.id,
-                               Note.created_at >= since)
-            .order_by(Note.created_at.desc()).limit(MAX_READ)).scalars()]
+        (note.created_at, note.text)
+        for note in turn.recent_notes([account.id], RECENT_DAYS, limit=MAX_READ)]
     # the rep's own words when turning a suggestion down ("其他": 是科里有集采用量考核)
     texts += [(suggestion.answered_at or suggestion.offered_at,
                (suggestion.reason or "").partition(": ")[2])

@@ -25,11 +25,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from coach.actions.signals import find_signals
 from coach.playbook import STAGES
-from coach.store.models import Account, Note, Objection, StageChange
+from coach.store.models import Account
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -58,7 +56,6 @@ def regressions(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, list[E
     """Each customer of `accounts` moving back, with every piece of evidence, newest first.
     An item is {"key", "before", "after"} for a stage that went down, or {"key", "phrase"}
     for words the rep wrote."""
-    session, rep_id = turn.store.session, turn.rep.id
     since = turn.now - timedelta(days=RECENT_DAYS)
     order = {stage: index for index, stage in enumerate(STAGES)}
     ids = list(accounts)
@@ -69,36 +66,24 @@ def regressions(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, list[E
         if all(e["key"] != evidence["key"] for e in items):  # every item has every field
             items.append({"before": None, "after": None, "phrase": None, **evidence})
 
-    for change in session.execute(
-            select(StageChange).where(StageChange.rep_id == rep_id,
-                                      StageChange.account_id.in_(ids),
-                                      StageChange.created_at >= since)
-            .order_by(StageChange.created_at.desc())).scalars():
+    recorded: dict[int, datetime] = {}  # when each customer's stage was last recorded
+    for change in turn.store.stage_changes(ids):  # newest first
+        recorded.setdefault(change.account_id, change.created_at)
+        if change.created_at < since:
+            continue
         before, after = order.get(change.previous_stage or ""), order.get(change.stage)
         if before is not None and after is not None and after < before:
             add(change.account_id, {
                 "key": f"s{change.id}",
                 "before": turn.library.stage_name(change.previous_stage, turn.locale),
                 "after": turn.library.stage_name(change.stage, turn.locale)})
-    for objection in session.execute(
-            select(Objection).where(Objection.rep_id == rep_id, Objection.status == "open",
-                                    Objection.account_id.in_(ids),
-                                    Objection.kind.in_(REGRESSION_OBJECTIONS),
-                                    Objection.created_at >= since)
-            .order_by(Objection.created_at.desc())).scalars():
-        if accounts[objection.account_id].stage in ADVANCED:
+    for objection in turn.store.open_objections_of(ids):
+        if (objection.kind in REGRESSION_OBJECTIONS and objection.created_at >= since
+                and accounts[objection.account_id].stage in ADVANCED):
             add(objection.account_id, {"key": f"o{objection.id}", "phrase": objection.phrase})
-    recorded: dict[int, datetime] = {
-        account_id: last for account_id, last in session.execute(
-            select(StageChange.account_id, func.max(StageChange.created_at))
-            .where(StageChange.rep_id == rep_id, StageChange.account_id.in_(ids))
-            .group_by(StageChange.account_id)).all()}
     stage_signs = note_signals(turn, ("stage",))
     decline_signs = note_signals(turn, ("decline",))
-    for note in session.execute(
-            select(Note).where(Note.rep_id == rep_id, Note.account_id.in_(ids),
-                               Note.created_at >= since)
-            .order_by(Note.created_at.desc()).limit(MAX_NOTES)).scalars():
+    for note in turn.recent_notes(ids, RECENT_DAYS, limit=MAX_NOTES):
         account = accounts[note.account_id]
         if not _may_fall_back(account):
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coach.actions.registry import ContentIssue
 from coach.playbook import STAGES, STYLES, Playbook
@@ -63,12 +63,46 @@ def _negated(lowered: str, start: int) -> bool:
     return bool(NEGATIONS.search(lowered[max(0, start - NEGATION_WINDOW - 6):start]))
 
 
+class _Phrases(NamedTuple):
+    """A signal's phrases, lowered, and one expression that finds any of their first parts:
+    most notes hold none of a signal's phrases, and one search says so at once."""
+
+    source: Any  # the playbook's `phrases` mapping these were made from (kept alive)
+    lowered: list[str]
+    any_start: re.Pattern[str] | None
+
+
+_PHRASES: dict[int, _Phrases] = {}
+_MAX_CACHED = 2000  # phrase sets; reloading playbooks makes new ones
+
+
+def _phrases(signal: Mapping[str, Any]) -> _Phrases:
+    """The prepared phrases of `signal`, made once per playbook phrase set: every reader of
+    notes (the regression, crisis, events and known-facts checks) reads the same sets over
+    and over, a turn after a turn."""
+    source = signal["phrases"]
+    cached = _PHRASES.get(id(source))
+    if cached is not None and cached.source is source:
+        return cached
+    lowered = [str(p).lower() for p in [*source.get("zh", []), *source.get("en", [])]]
+    firsts = (next((part for part in p.split(GAP) if part), "") for p in lowered)
+    starts = sorted({part for part in firsts if part}, key=len, reverse=True)
+    prepared = _Phrases(source, lowered,
+                        re.compile("|".join(map(re.escape, starts))) if starts else None)
+    if len(_PHRASES) >= _MAX_CACHED:
+        _PHRASES.clear()
+    _PHRASES[id(source)] = prepared
+    return prepared
+
+
 def _first_hit(lowered: str, signal: Mapping[str, Any]) -> tuple[int, int] | None:
     """Where `signal` first shows in `lowered` un-negated: a phrase, else a pattern."""
-    for phrase in [*signal["phrases"].get("zh", []), *signal["phrases"].get("en", [])]:
-        span = _locate(lowered, str(phrase).lower())
-        if span is not None:
-            return span
+    phrases = _phrases(signal)
+    if phrases.any_start is not None and phrases.any_start.search(lowered):
+        for phrase in phrases.lowered:
+            span = _locate(lowered, phrase)
+            if span is not None:
+                return span
     for pattern in signal.get("patterns") or []:
         for match in re.finditer(str(pattern), lowered):
             if not _negated(lowered, match.start()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from coach.actions.crisis import leaving
 from coach.actions.keyaccounts import NEEDS
@@ -271,12 +271,20 @@ def _tactic_path(playbook: Playbook, tactic_id: str) -> tuple[Any, ...]:
     return ("content",)
 
 
-def blocked_tactics(turn: Turn, playbook: Playbook,
-                    account: Account) -> tuple[set[str], str]:
+class Rest(NamedTuple):
+    """What the suggestions for one customer must respect (see `blocked_tactics`)."""
+
+    blocked: set[str]
+    penalised: str
+    offered_today: int  # the rep's suggestions today, any customer: the daily cap
+
+
+def blocked_tactics(turn: Turn, playbook: Playbook, account: Account) -> Rest:
     """What every path that suggests must respect for `account` (/next, the tip after a
     logged visit, the plan): tactics dismissed within the cooldown, accepted and being worked
     on, offered today, or put off until a time still ahead, and those dismissed as already
-    done, for good; plus the styles of tactics dismissed as not a fit (ranked lower)."""
+    done, for good; plus the styles of tactics dismissed as not a fit (ranked lower), and
+    how many suggestions the rep had today."""
     settings = turn.settings
     history = turn.store.tactic_history(
         account, turn.now - timedelta(days=settings.dismiss_cooldown_days), turn.day_start(),
@@ -290,7 +298,7 @@ def blocked_tactics(turn: Turn, playbook: Playbook,
             blocked.add(tactic_id)
         elif reason == NOT_A_FIT:
             penalised += styles_of.get(tactic_id, "")
-    return blocked, penalised
+    return Rest(blocked, penalised, history.offered)
 
 
 @action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check,
@@ -303,16 +311,13 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     why and flex (or none when nothing fits); `cap_reached` when the daily limit is used."""
     account = turn.require_account()
     settings = turn.settings
-    day_start = turn.day_start()
     turn.vars["tactic"] = None
     evidence = at_risk(turn, account)  # once per turn: the cap and the ranking both use it
+    blocked, penalised, offered_today = blocked_tactics(turn, turn.playbook, account)
     # a customer moving back is never left without advice for want of today's quota
-    turn.vars["cap_reached"] = turn.store.suggestions_since(day_start) >= (
-        settings.suggestions_per_day
-    ) and not evidence
+    turn.vars["cap_reached"] = offered_today >= settings.suggestions_per_day and not evidence
     if turn.vars["cap_reached"]:
         return
-    blocked, penalised = blocked_tactics(turn, turn.playbook, account)
     ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised, evidence)
     described = describe_first(turn, turn.playbook, account, ranked)
     if not described:

@@ -289,7 +289,10 @@ def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["proposal"] = _proposal(turn)
 
 
-def _proposal(turn: Turn) -> dict[str, Any]:
+def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
+    """What the rep is asked to confirm: the customer, the follow-up, the updates and
+    concerns the note hints at, and (unless `replaces` is False: saving uses the ones the
+    rep was shown) the open follow-ups the new one replaces."""
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
     note = str(turn.vars.get("note") or "")
@@ -323,7 +326,7 @@ def _proposal(turn: Turn) -> dict[str, Any]:
         "action": turn.vars.get("next_action"),
         "updates": updates,
         "objections": objections,
-        "replaces": _replaced(turn, account, due),
+        "replaces": _replaced(turn, account, due) if replaces else [],
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
     }
@@ -389,7 +392,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     `coaching` and `compliance` (redacted, flags, reports, issues)."""
     shown = turn.vars.get("proposal") or {}
     account, created = _customer(turn)
-    proposal = _proposal(turn)
+    proposal = _proposal(turn, replaces=False)  # the replaced ones: those in `shown`
     note_text = str(turn.vars.get("note") or "").strip()
     review = review_note(turn, note_text)
     note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
@@ -411,7 +414,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         if args.get("earlier") != "keep":  # only those the rep saw it would replace
             turn.store.replace_followups(account, [
                 r["id"] for r in shown.get("replaces") or [] if r.get("id") != newest.id])
-    done = turn.store.followup(turn.vars.get("followup") or 0)
+    done = turn.store.followup(turn.vars.get("followup"))
     if done is not None:
         done.status = "done"
     # this visit is the follow-up of any that was due for this customer by today
@@ -452,7 +455,7 @@ def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     playbook = tactic_playbook(turn.library)
     if playbook is None:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
-    blocked, penalised = blocked_tactics(turn, playbook, account)
+    blocked, penalised, _ = blocked_tactics(turn, playbook, account)
     ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]

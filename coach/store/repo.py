@@ -11,15 +11,26 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, select, union_all, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from coach.claims import due_rows
 from coach.names import name_key
@@ -50,6 +61,10 @@ from coach.store.models import (
 )
 
 RECENT_ACCOUNTS = 5
+#: Reads for more accounts than this (a rep's whole book) go to the database as they are,
+#: not through the per-turn cache: 15,000 customers' notes are not worth holding.
+CACHED_ACCOUNTS = 100
+Row = TypeVar("Row", bound="_Dated")
 MAX_ATTEMPTS_PER_IDENTITY = 5  # failed codes an hour, per channel identity
 MAX_ATTEMPTS_OVERALL = 200  # failed codes an hour, from everyone together
 
@@ -223,10 +238,86 @@ class Directory:
         ).scalars().all()
 
 
+class _PerAccount(Generic[Row]):
+    """Rows of some of the rep's accounts, read once a turn for several readers: after a
+    visit is logged, the regression check, the crisis check, known facts and the hospital's
+    events all read the notes of the same people; on PostgreSQL each round trip costs more
+    than filtering a few hundred rows here. Rows are kept per account from `since`; a
+    reader asking further back reads again. The store clears it when it writes such rows."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, list[Row]] = {}
+        self.since: datetime | None = None
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.since = None
+
+    def missing(self, ids: Iterable[int], since: datetime | None = None) -> list[int]:
+        """The ids not read yet, for rows from `since` on (None: every row)."""
+        if self.rows and (since is None) != (self.since is None):
+            self.clear()
+        if since is not None and self.since is not None and since < self.since:
+            self.clear()
+        if not self.rows:
+            self.since = since
+        return [i for i in dict.fromkeys(ids) if i not in self.rows]
+
+    def fill(self, ids: Iterable[int], rows: Iterable[Row]) -> None:
+        for account_id in ids:
+            self.rows.setdefault(account_id, [])
+        for row in rows:
+            self.rows[row.account_id].append(row)
+
+    def of(self, ids: Iterable[int]) -> list[Row]:
+        return [row for i in dict.fromkeys(ids) for row in self.rows.get(i, [])]
+
+    def read(self, session: Session, statement: Select[Row], table: Any,
+             account_ids: Iterable[int], *, since: datetime | None = None,
+             window: datetime | None = None, limit: int | None = None) -> list[Row]:
+        """`statement`'s rows (of `table`) for `account_ids`, from `since` on, newest first,
+        at most `limit`: from what this turn read already where it can, reading only the
+        accounts not read yet, from `window` on (earlier than `since`) for the readers that
+        come later in the turn and look further back. More than CACHED_ACCOUNTS go straight
+        to the database."""
+        ids = list(dict.fromkeys(account_ids))
+        if len(ids) > CACHED_ACCOUNTS:
+            direct = statement.where(table.account_id.in_(ids))
+            if since is not None:
+                direct = direct.where(table.created_at >= since)
+            direct = direct.order_by(table.created_at.desc(), table.id.desc())
+            return list(session.execute(
+                direct if limit is None else direct.limit(limit)).scalars())
+        missing = self.missing(ids, since if window is None or since is None
+                               else min(since, window))
+        if missing:
+            wanted = statement.where(table.account_id.in_(missing))
+            if self.since is not None:
+                wanted = wanted.where(table.created_at >= self.since)
+            self.fill(missing, session.execute(wanted).scalars())
+        found = sorted((row for row in self.of(ids) if since is None or row.created_at >= since),
+                       key=lambda row: (row.created_at, row.id), reverse=True)
+        return found if limit is None else found[:limit]
+
+
+class _Dated(Protocol):
+    """A row kept per account in a `_PerAccount`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class TacticHistory:
     blocked: set[str]
     dismissals: list[tuple[str, str | None]]  # (tactic id, reason), newest first
+    offered: int  # suggestions offered to the rep since `offered_since`, any customer
 
 
 class RepStore:
@@ -238,6 +329,11 @@ class RepStore:
         self.rep_id = rep.id
         self._quiz_style: str | None = None  # see quiz_style()
         self._entries: list[AccountEntry] | None = None  # see account_entries()
+        self._active: list[Account] | None = None  # see active_accounts()
+        # per account, what several readers of one turn ask for (see _per_account)
+        self._notes = _PerAccount[Note]()
+        self._open_objections = _PerAccount[Objection]()
+        self._stage_changes = _PerAccount[StageChange]()
 
     # conversation state -------------------------------------------------------------------
     def lock_conversation(self, now: datetime) -> ConversationState:
@@ -269,12 +365,19 @@ class RepStore:
         return account if account is not None and account.rep_id == self.rep_id else None
 
     def active_accounts(self) -> Sequence[Account]:
-        """This rep's live accounts, most recently touched first (≈50 rows, index-backed)."""
-        return self.session.execute(
-            select(Account)
-            .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
-            .order_by(Account.updated_at.desc(), Account.id.desc())
-        ).scalars().all()
+        """This rep's live accounts, most recently touched first (≈50 rows, index-backed).
+        Read once a turn: the tip after a visit, known facts, the hospital's people and
+        the crisis check all start from it (an account made, archived or merged this turn
+        makes it read again; a touch only reorders it)."""
+        if self._active is None:
+            self._active = list(self.session.execute(
+                select(Account)
+                .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
+            ).scalars())
+        return sorted(self._active, key=lambda a: (a.updated_at, a.id), reverse=True)
+
+    def _accounts_changed(self) -> None:
+        self._entries = self._active = None
 
     def account_entries(self, family: str | None = None) -> list[AccountEntry]:
         """This rep's live accounts as names and places only, most recent first: what
@@ -314,12 +417,13 @@ class RepStore:
         ).scalars().all()
 
     def create_account(self, name: str, hospital: str | None, department: str | None,
-                       now: datetime, kind: str = "doctor", title: str | None = None) -> Account:
-        self._entries = None
+                       now: datetime, kind: str = "doctor", title: str | None = None,
+                       *, archived: bool = False) -> Account:
+        self._accounts_changed()
         account = Account(rep_id=self.rep_id, kind=kind, name=name[:100],
                           name_key=name_key(name)[:100], hospital=_cut(hospital, 100),
                           department=_cut(department, 100), title=_cut(title, 30),
-                          archived=False, created_at=now, updated_at=now)
+                          archived=archived, created_at=now, updated_at=now)
         self.session.add(account)
         self.session.flush()
         return account
@@ -335,13 +439,14 @@ class RepStore:
         account.updated_at = now
 
     def archive(self, account: Account, now: datetime) -> None:
-        self._entries = None
+        self._accounts_changed()
         account.archived = True
         account.updated_at = now
 
     def merge(self, keep: Account, duplicate: Account, now: datetime) -> None:
         """Move the duplicate's history to `keep` and archive the duplicate."""
-        self._entries = None
+        self._accounts_changed()
+        self._history_changed()
         for table in (Note, StageChange, StyleAssessment, Suggestion, FollowUp, Objection,
                       AdverseEvent):
             self.session.execute(
@@ -369,7 +474,17 @@ class RepStore:
         self.session.add(note)
         account.updated_at = now
         self.session.flush()
+        self._notes.clear()
         return note
+
+    def notes_since(self, account_ids: Iterable[int], since: datetime, *,
+                    window: datetime | None = None, limit: int | None = None) -> list[Note]:
+        """The rep's notes on `account_ids` written since `since`, newest first (at most
+        `limit`). `window`, earlier than `since`, reads from there on for the readers that
+        come later in the turn and look further back (known facts and events: half a
+        year)."""
+        return self._notes.read(self.session, select(Note).where(Note.rep_id == self.rep_id),
+                                Note, account_ids, since=since, window=window, limit=limit)
 
     def note(self, note_id: int) -> Note | None:
         return self.session.execute(
@@ -385,6 +500,7 @@ class RepStore:
                 .values(account_id=account.id))
         note.account_id = account.id
         account.updated_at = now
+        self._history_changed()
 
     def delete_note(self, note: Note) -> None:
         """Delete a note filed by mistake, with the follow-ups and objections it made. A
@@ -394,6 +510,12 @@ class RepStore:
                 delete(table).where(table.note_id == note.id, table.rep_id == self.rep_id))
         self.session.delete(note)
         self.session.flush()
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        """Notes or what came with them moved or went: the per-turn reads start over."""
+        for cached in (self._notes, self._open_objections, self._stage_changes):
+            cached.clear()
 
     def add_objection(self, account: Account, note: Note | None, kind: str, phrase: str,
                       now: datetime) -> Objection:
@@ -401,16 +523,20 @@ class RepStore:
                         note_id=note.id if note else None, kind=kind[:30], phrase=phrase[:200],
                         status="open", created_at=now)
         self.session.add(row)
+        self._open_objections.clear()
         return row
 
     def open_objections(self, account: Account, limit: int = 10) -> Sequence[Objection]:
         """The customer's unresolved concerns, newest first."""
-        return self.session.execute(
-            select(Objection)
-            .where(Objection.account_id == account.id, Objection.rep_id == self.rep_id,
-                   Objection.status == "open")
-            .order_by(Objection.created_at.desc(), Objection.id.desc()).limit(limit)
-        ).scalars().all()
+        return self.open_objections_of([account.id])[:limit]
+
+    def open_objections_of(self, account_ids: Iterable[int]) -> list[Objection]:
+        """The unresolved concerns of `account_ids`, newest first: read once a turn (the
+        regression check and the answers to objections both want them)."""
+        return [row for row in self._open_objections.read(
+            self.session, select(Objection).where(Objection.rep_id == self.rep_id,
+                                                  Objection.status == "open"),
+            Objection, account_ids) if row.status == "open"]
 
     def resolve_objections(self, account: Account, now: datetime) -> int:
         """Mark every open concern of the customer answered."""
@@ -419,6 +545,7 @@ class RepStore:
             .where(Objection.account_id == account.id, Objection.rep_id == self.rep_id,
                    Objection.status == "open")
             .values(status="resolved", resolved_at=now))
+        self._open_objections.clear()
         return int(getattr(result, "rowcount", 0) or 0)
 
     def recent_notes(self, account: Account, limit: int = 5) -> Sequence[Note]:
@@ -537,7 +664,10 @@ class RepStore:
                                        AdverseEvent.rep_id == self.rep_id)
         ).scalar_one_or_none()
 
-    def followup(self, followup_id: int) -> FollowUp | None:
+    def followup(self, followup_id: Any) -> FollowUp | None:
+        """The rep's follow-up `followup_id`; None for no such one (or no id at all)."""
+        if not isinstance(followup_id, int) or isinstance(followup_id, bool) or followup_id <= 0:
+            return None
         return self.session.execute(
             select(FollowUp).where(FollowUp.id == followup_id, FollowUp.rep_id == self.rep_id)
         ).scalar_one_or_none()
@@ -582,12 +712,14 @@ class RepStore:
             confidence=confidence, evidence=evidence, playbook_version=version, created_at=now))
 
     def stage_history(self, account: Account, limit: int = 10) -> Sequence[StageChange]:
-        return self.session.execute(
-            select(StageChange)
-            .where(StageChange.account_id == account.id, StageChange.rep_id == self.rep_id)
-            .order_by(StageChange.created_at.desc(), StageChange.id.desc())
-            .limit(limit)
-        ).scalars().all()
+        return self.stage_changes([account.id])[:limit]
+
+    def stage_changes(self, account_ids: Iterable[int]) -> list[StageChange]:
+        """Every recorded stage of `account_ids`, newest first (a handful per customer):
+        read once a turn for the regression check, its stage evidence and /stage."""
+        return self._stage_changes.read(
+            self.session, select(StageChange).where(StageChange.rep_id == self.rep_id),
+            StageChange, account_ids)
 
     def add_stage(self, account: Account, stage: str, confidence: float, evidence: list[str],
                   version: int, now: datetime) -> StageChange:
@@ -595,6 +727,7 @@ class RepStore:
                           previous_stage=account.stage, confidence=confidence,
                           evidence=evidence, playbook_version=version, created_at=now)
         self.session.add(row)
+        self._stage_changes.clear()
         account.stage = stage
         account.stage_confidence = confidence
         account.updated_at = now
@@ -659,39 +792,42 @@ class RepStore:
         return [(lesson, customer, author) for lesson, customer, author in rows]
 
     # suggestions ----------------------------------------------------------------------------
-    def suggestions_since(self, since: datetime) -> int:
-        """How many suggestions the rep was offered since `since` (the daily cap). The rep's
-        quiz style rides along for `quiz_style()`: the next-step turn needs both, and on
-        PostgreSQL a round trip costs it more than the subquery (two independent scalar
-        subqueries, each planned on its own index)."""
-        offered, dominant = self.session.execute(select(
-            select(func.count(Suggestion.id))
-            .where(Suggestion.rep_id == self.rep_id, Suggestion.offered_at >= since)
-            .scalar_subquery(),
-            self._latest_dominant(),
-        )).one()
-        self._quiz_style = str(dominant or "")[:1]
-        return int(offered)
-
     def tactic_history(self, account: Account, dismissed_since: datetime,
                        offered_since: datetime, now: datetime,
                        limit: int = 50) -> TacticHistory:
-        """What the next suggestion for `account` must respect, in one query: tactics not
-        to offer again yet (dismissed or accepted within the cooldown, already offered
-        today, or put off until a time still ahead) and the `limit` most recent dismissals
-        with their reasons."""
+        """What the next suggestion for `account` must respect, in one round trip: tactics
+        not to offer again yet (dismissed or accepted within the cooldown, already offered
+        since `offered_since`, or put off until a time still ahead), the `limit` most recent
+        dismissals with their reasons, and how many suggestions the rep was offered since
+        `offered_since` (the daily cap). The rep's quiz style rides along for
+        `quiz_style()`, which the tactic's wording needs: on PostgreSQL a round trip costs
+        a turn more than two scalar subqueries, each planned on its own index. The
+        customer's rows are outer-joined to a one-row select, so the counts come back when
+        there are none."""
+        mine = aliased(Suggestion)
+        offered = (select(func.count(Suggestion.id))
+                   .where(Suggestion.rep_id == self.rep_id,
+                          Suggestion.offered_at >= offered_since)
+                   .scalar_subquery())
+        one = select(literal(1).label("one")).subquery()
         rows = self.session.execute(
-            select(Suggestion.tactic_id, Suggestion.status, Suggestion.offered_at,
-                   Suggestion.answered_at, Suggestion.reason, Suggestion.snoozed_until)
-            .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id)
-            .where((Suggestion.offered_at >= min(dismissed_since, offered_since))
-                   | (Suggestion.answered_at >= dismissed_since)
-                   | (Suggestion.status == "dismissed")
-                   | (Suggestion.snoozed_until > now))
+            select(offered, self._latest_dominant(), mine.tactic_id, mine.status,
+                   mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until)
+            .select_from(one)
+            .outerjoin(mine, and_(
+                mine.account_id == account.id, mine.rep_id == self.rep_id,
+                (mine.offered_at >= min(dismissed_since, offered_since))
+                | (mine.answered_at >= dismissed_since)
+                | (mine.status == "dismissed")
+                | (mine.snoozed_until > now)))
         ).all()
-        history = TacticHistory(blocked=set(), dismissals=[])
+        self._quiz_style = str(rows[0][1] or "")[:1]
+        history = TacticHistory(blocked=set(), dismissals=[], offered=int(rows[0][0]))
         dismissed: list[tuple[datetime, str, str | None]] = []
-        for tactic_id, status, offered_at, answered_at, reason, snoozed_until in rows:
+        for _offered, _dominant, tactic_id, status, offered_at, answered_at, reason, \
+                snoozed_until in rows:
+            if tactic_id is None:
+                continue  # the customer has no such suggestion: the one row of counts
             recently_dismissed = (  # dismissed, or accepted and being worked on
                 status in ("dismissed", "accepted")
                 and (answered_at or offered_at) >= dismissed_since
