@@ -93,11 +93,30 @@ def _key_people(turn: Turn, accounts: Mapping[int, Account],
     for note in turn.recent_notes(accounts, RECENT_DAYS):
         if note.account_id in seen:
             continue  # the newest note that says so is evidence enough
-        for hit in find_signals(note.text, [signal]):
-            seen.add(note.account_id)
-            found.append((note.account_id,
-                          {"kind": "person", "key": f"cp{note.id}", "phrase": hit["phrase"]}))
+        for clause in CLAUSE.split(note.text):
+            hit = next((h for h in find_signals(clause, [signal])
+                        if not _rep_moving(clause[:h["at"]], rules)), None)
+            if hit is not None:
+                seen.add(note.account_id)
+                found.append((note.account_id, {"kind": "person", "key": f"cp{note.id}",
+                                                 "phrase": hit["phrase"]}))
+                break
     return found
+
+
+def _rep_moving(before: str, rules: Mapping[str, Any]) -> bool:
+    """Whether the words `before` a key-person phrase make it the rep's own movement
+    ("今天去了人民医院": a visit), not the customer's: they start with one of the playbook's
+    `rep_moves` and name nobody of `someone_else` ("今天听说王主任去了…" is about him).
+    Both languages' words count: a rep writes notes in either."""
+    lowered = before.strip().lower() + " "
+    return (any(lowered.startswith(w) for w in _words(rules, "rep_moves"))
+            and not any(w in lowered for w in _words(rules, "someone_else")))
+
+
+def _words(rules: Mapping[str, Any], key: str) -> list[str]:
+    words = rules.get(key) or {}
+    return [str(w).lower() for lang in ("zh", "en") for w in words.get(lang) or []]
 
 
 def leaving(turn: Turn, accounts: Mapping[int, Account]) -> dict[int, Evidence]:
