@@ -1,0 +1,76 @@
+"""How many SQL statements a rep's everyday turns cost (issue 18: on PostgreSQL each one is a
+round trip, and client-side SQL was most of a turn's CPU). The readers of one turn share
+what it read (coach/store/repo.py `_PerAccount`), and the tip's history brings the daily
+count and the rep's style along; these budgets keep it so. They count statements, not time:
+on the real database, while a rep with a few customers at one hospital logs a visit, asks
+for the next step and answers the quiz. Before this work a saved visit took 23 statements
+and /next 17 (measured with the same script on the bench's seeded store)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from coach.engine import Engine
+from coach.testing import MemoryChat
+
+BUDGET = {"note": 7, "save": 14, "next": 12, "quiz": 3}
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements the store runs while the block runs."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's, not a query
+            seen.append(" ".join(statement.split())[:120])
+
+    db = engine.database.engine
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+
+
+def _log(chat: MemoryChat, note: str) -> None:
+    chat.say(note)
+    chat.press("✅ 保存")
+    chat.press("完成")
+
+
+def test_everyday_turns_stay_within_their_statement_budget(chat: MemoryChat,
+                                                           engine: Engine) -> None:
+    chat.say("/start")
+    _log(chat, "泰山医院心内科李主任对新指南很感兴趣，下周三送文献")
+    _log(chat, "泰山医院心内科王医生开始给几个病人试用了")
+    _log(chat, "泰山医院药剂科赵主任说药事会12月15日开，要准备进院材料")
+
+    with statements(engine) as seen:
+        replies = chat.say("泰山医院李主任又问了不良反应的数据，下周五带研究摘要过去")
+    assert "📝 这样记下？" in MemoryChat.text(replies)
+    assert len(seen) <= BUDGET["note"], "\n".join(seen)
+
+    with statements(engine) as seen:
+        replies = chat.press("✅ 保存")
+    assert "已记下李主任的拜访" in MemoryChat.text(replies)
+    assert len(seen) <= BUDGET["save"], "\n".join(seen)
+    chat.press("完成")
+
+    chat.say("/next")
+    with statements(engine) as seen:
+        replies = chat.press("李主任")
+    assert "💡" in MemoryChat.text(replies)
+    assert len(seen) <= BUDGET["next"], "\n".join(seen)
+
+    chat.say("/cancel")
+    chat.say("/quiz")
+    chat.press("开始")
+    with statements(engine) as seen:
+        replies = chat.press_nth(0)
+    assert "2/18" in MemoryChat.text(replies)
+    assert len(seen) <= BUDGET["quiz"], "\n".join(seen)
