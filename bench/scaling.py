@@ -54,7 +54,7 @@ from bench.stats import Summary, fmt, fmt_ratio, ratio
 from bench.wecom_cb import PATH, TEXTS, Corp, build_burst
 from coach.store.migrate import upgrade
 
-TITLE = "6. Scaling out"
+TITLE = "7. Scaling out"
 REPLY_WAIT_S = 20.0  # a member gives up on a reply after this long (counted as failed)
 # turns a member sends in one run at most: with up to two messages a turn (and the warm-up's),
 # under the WeCom client's 28 messages a minute per member and worker, which would otherwise
