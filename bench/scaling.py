@@ -1,4 +1,4 @@
-"""Part 6: Scaling out: 1, 2 and 3 `repcoach run` workers against one PostgreSQL.
+"""Part 7: Scaling out: 1, 2 and 3 `repcoach run` workers against one PostgreSQL.
 
 Every worker is `repcoach run` with WeCom only, the same config but its own port, all on one
 PostgreSQL database; the WeCom API simulator (bench/wecom_api.py) takes every worker's
