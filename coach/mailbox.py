@@ -23,7 +23,8 @@ to its turn, a reply from the commit that wrote or claimed it until it leaves th
 its send failed (`let_go`) — and a heartbeat (`start_renewing`) extends all their leases
 every third of a lease, in one UPDATE per table for all of them. Only a dead or hung
 worker's rows run out. A row the heartbeat no longer finds under this worker's name (sent,
-or taken over after a hang longer than the lease) is forgotten.
+or taken over after a hang longer than the lease) is forgotten, and so is one held for
+twelve leases (a safety net, logged: no send waits that long).
 
 Messages the engine sends on its own (reminders, escalations, nudges) enter the outbox the
 same way, in the transaction that claims them (`post`, coach/claims.py), and leave it like
@@ -41,11 +42,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Delete, and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -75,6 +77,39 @@ RECEIVE_WAIT_SECONDS = 2.0
 RENEWALS_PER_LEASE = 3
 #: Ids a renewal names in one statement (SQLite takes at most 32,766 parameters).
 RENEW_CHUNK = 10_000
+#: A row held this many leases is no longer renewed: a safety net for a path that forgot to
+#: let go of a row it gave up on, which would otherwise never reach another worker. An hour
+#: at the default lease: no send waits that long.
+LONGEST_HOLD_LEASES = 12
+
+K = TypeVar("K", int, str)
+
+
+class Held(Generic[K]):
+    """The rows (outbox ids or inbox keys) a worker is working on, with when it took each."""
+
+    def __init__(self) -> None:
+        self._since: dict[K, float] = {}
+
+    def add(self, keys: Iterable[K]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self._since.setdefault(key, now)
+
+    def discard(self, keys: Iterable[K]) -> None:
+        for key in keys:
+            self._since.pop(key, None)
+
+    def to_renew(self, longest: float) -> tuple[list[K], list[K]]:
+        """(rows to renew, rows held `longest` seconds or more, now forgotten)."""
+        now = time.monotonic()
+        held = list(self._since.items())  # one C-level copy: a claim may add from a thread
+        stale = [key for key, since in held if now - since >= longest]
+        self.discard(stale)
+        return sorted(key for key, since in held if now - since < longest), stale
+
+    def __len__(self) -> int:
+        return len(self._since)
 
 
 class Received(Enum):
@@ -155,15 +190,18 @@ class Mailbox:
 
     def __init__(self, engine: Engine, channel: str, worker: str,
                  lease: timedelta = DEFAULT_LEASE,
-                 receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
+                 receive_wait: float = RECEIVE_WAIT_SECONDS,
+                 longest_hold: timedelta | None = None) -> None:
         self.engine = engine
         self.channel = channel
         self.worker = worker[:128]
         self.lease = lease
         self.receive_wait = receive_wait
         self._unsettled: set[str] = set()  # keys whose row could not be dropped yet
-        self._held_replies: set[int] = set()  # outbox ids this worker is working on
-        self._held_messages: set[str] = set()  # inbox keys this worker is working on
+        self._held_replies: Held[int] = Held()  # outbox ids this worker is working on
+        self._held_messages: Held[str] = Held()  # inbox keys this worker is working on
+        self.longest_hold = longest_hold if longest_hold is not None else (
+            lease * LONGEST_HOLD_LEASES)
         self._renewing: asyncio.Task[None] | None = None
 
     # receiving ------------------------------------------------------------------------------
@@ -181,7 +219,7 @@ class Mailbox:
             log.warning("%s message %s not stored: %s", self.channel, message_key,
                         exc.__class__.__name__)
             return Received.UNSTORED
-        self._held_messages.add(message_key)
+        self._held_messages.add([message_key])
         return Received.NEW
 
     async def handle(self, message_key: str, incoming: Incoming,
@@ -201,7 +239,7 @@ class Mailbox:
         try:
             result = await self.engine.handle(incoming, keep=keep)
         finally:  # handled (its row deleted with the turn), or settled just below
-            self._held_messages.discard(message_key)
+            self._held_messages.discard([message_key])
         if kept and kept[0][0] is result:
             stored = {id(s.reply): s for s in kept[0][1]}
             return result, [stored.get(id(r)) or StoredReply(None, incoming.user_id, r)
@@ -217,7 +255,7 @@ class Mailbox:
 
     async def settle(self, message_key: str) -> None:
         """Drop a stored message that needs no turn (refused, forged, or given up on)."""
-        self._held_messages.discard(message_key)
+        self._held_messages.discard([message_key])
         try:
             await self.engine.database.execute_alone(self._inbox_rows([message_key]))
             self._unsettled.discard(message_key)
@@ -254,7 +292,7 @@ class Mailbox:
             ids = session.info[key] = set()
             held = ids
             event.listen(session, "after_commit",
-                         lambda _session: self._held_replies.update(held), once=True)
+                         lambda _session: self._held_replies.add(held), once=True)
         ids.add(reply_id)
 
     async def send_in_order(self, replies: Sequence[StoredReply],
@@ -314,7 +352,7 @@ class Mailbox:
         the row stays and goes out once more after a restart (logged)."""
         if reply.id is None:
             return
-        self._held_replies.discard(reply.id)
+        self._held_replies.discard([reply.id])
         try:
             await self.engine.database.execute_alone(
                 delete(OutboxReply).where(OutboxReply.id == reply.id))
@@ -327,11 +365,9 @@ class Mailbox:
         """Stop renewing rows this worker is no longer working on (a send that failed, a
         resumed chat that broke off): their leases run out as a dead worker's would, and
         another worker (or this one's next start) takes them."""
-        for reply in [*replies, *(pending.replies if pending else [])]:
-            if reply.id is not None:
-                self._held_replies.discard(reply.id)
-        for message in pending.messages if pending else []:
-            self._held_messages.discard(message.message_key)
+        self._held_replies.discard(r.id for r in [*replies, *(pending.replies if pending else [])]
+                                   if r.id is not None)
+        self._held_messages.discard(m.message_key for m in (pending.messages if pending else []))
 
     def let_go_when_done(self, task: asyncio.Task[None], pending: Pending) -> None:
         """`let_go(pending)` once `task`, which works on it, ends however it ends."""
@@ -345,7 +381,14 @@ class Mailbox:
     async def renew(self) -> int:
         """Extend the lease of every row this worker holds, one UPDATE per table; returns how
         many rows it renewed. Rows no longer under this worker's name are forgotten."""
-        replies, messages = sorted(self._held_replies), sorted(self._held_messages)
+        longest = self.longest_hold.total_seconds()
+        replies, stale_replies = self._held_replies.to_renew(longest)
+        messages, stale_messages = self._held_messages.to_renew(longest)
+        if stale_replies or stale_messages:
+            log.warning("%s: %d replies and %d messages held longer than %s, no longer "
+                        "renewed: another worker takes them once their lease runs out",
+                        self.channel, len(stale_replies), len(stale_messages),
+                        self.longest_hold)
         if not replies and not messages:
             return 0
         until = self.engine.clock() + self.lease
@@ -369,8 +412,8 @@ class Mailbox:
             return kept_replies, kept_messages
 
         kept_replies, kept_messages = await self.engine.database.run_in_transaction(extend)
-        self._held_replies.difference_update(set(replies) - kept_replies)
-        self._held_messages.difference_update(set(messages) - kept_messages)
+        self._held_replies.discard(set(replies) - kept_replies)
+        self._held_messages.discard(set(messages) - kept_messages)
         return len(kept_replies) + len(kept_messages)
 
     def start_renewing(self) -> None:
@@ -418,8 +461,8 @@ class Mailbox:
             except SQLAlchemyError:
                 pass
         pending = await self.engine.database.run_in_transaction(self._claim, at_start)
-        self._held_replies.update(r.id for r in pending.replies if r.id is not None)
-        self._held_messages.update(m.message_key for m in pending.messages)
+        self._held_replies.add(r.id for r in pending.replies if r.id is not None)
+        self._held_messages.add(m.message_key for m in pending.messages)
         return pending
 
     def _claim(self, session: Session, at_start: bool) -> Pending:

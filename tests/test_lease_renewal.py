@@ -73,6 +73,19 @@ async def test_renewed_rows_stay_a_failed_send_and_a_hung_worker_lose_them(
     assert other.held == len(replies) + 1  # the new owner holds them
 
 
+async def test_a_row_held_longer_than_any_send_takes_is_no_longer_renewed(
+        engine: Engine, clock: Clock) -> None:
+    """The safety net for a path that gave up on a row without letting go of it."""
+    engine.enroll("王芳", wecom_user="wangfang")
+    forgetful = Mailbox(engine, CHANNEL, "host:wecom:1", lease=LEASE, longest_hold=timedelta())
+    await forgetful.receive("wangfang", "w1", "<xml>1</xml>")
+    assert forgetful.held == 1
+    assert await forgetful.renew() == 0 and forgetful.held == 0
+    clock.advance(minutes=6)
+    taken = await Mailbox(engine, CHANNEL, "host:wecom:2").take_pending(at_start=False)
+    assert [m.message_key for m in taken.messages] == ["w1"]
+
+
 async def test_claimed_reminders_are_held_from_their_commit_and_a_rollback_holds_nothing(
         engine: Engine, clock: Clock) -> None:
     reps_with_followups(engine, clock, reps=2, each=2)
