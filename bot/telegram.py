@@ -203,6 +203,7 @@ class TelegramChannel:
             await self.application.initialize()
             await self.set_command_menu()
             self._resume(await self.mailbox.take_pending(at_start=True))
+            self.mailbox.start_renewing()
             await self.application.start()
             if self.config.mode == "polling" and self.application.updater is not None:
                 await self.application.updater.start_polling(
@@ -229,6 +230,7 @@ class TelegramChannel:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.mailbox.stop_renewing()
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (each reminder pass)."""
@@ -243,6 +245,7 @@ class TelegramChannel:
                      len(pending.replies), len(pending.messages))
         for user, replies, updates in pending.by_user():
             task = asyncio.create_task(self._resume_chat(int(user), replies, updates))
+            self.mailbox.let_go_when_done(task, pending.of(user))
             self._resuming.add(task)
             task.add_done_callback(self._resuming.discard)
 
@@ -375,14 +378,11 @@ class TelegramChannel:
         """Send replies in order: long text split on paragraphs, HTML escaped, files attached,
         the buttons under the last piece. Each leaves the outbox once Telegram took it; one
         Telegram refuses for good (the rep blocked the bot) leaves it too, unless it is a
-        reminder, which waits for another try (`Mailbox.refused`)."""
-        for stored in replies:
-            try:
-                await self._send_one(chat_id, stored.reply)
-            except Forbidden:
-                await self.mailbox.refused(stored)
-                raise
-            await self.mailbox.sent(stored)
+        reminder, which waits for another try (`Mailbox.send_in_order`)."""
+        async def send_one(stored: StoredReply) -> None:
+            await self._send_one(chat_id, stored.reply)
+
+        await self.mailbox.send_in_order(replies, send_one, Forbidden)
 
     async def _send_one(self, chat_id: int | str, reply: Reply) -> None:
         bot = self.application.bot

@@ -15,6 +15,17 @@ Rows are owned by a worker for a lease (`lease_until`): the worker that wrote th
 them back at once when it restarts; any other worker only once the lease has run out, so with
 several workers a live one's messages are never handled twice.
 
+A live worker keeps its leases: sending can take longer than a lease (Telegram's 429
+retry-after back-offs, a slow WeCom API, a reminder waiting behind a big batch), and a row
+whose lease ran out while it was still being sent would go out a second time from another
+worker. So the mailbox remembers the rows it *holds* — an inbox message from its storing
+to its turn, a reply from the commit that wrote or claimed it until it leaves the outbox or
+its send failed (`let_go`) — and a heartbeat (`start_renewing`) extends all their leases
+every third of a lease, in one UPDATE per table for all of them. Only a dead or hung
+worker's rows run out. A row the heartbeat no longer finds under this worker's name (sent,
+or taken over after a hang longer than the lease) is forgotten, and so is one held for
+twelve leases (a safety net, logged: no send waits that long).
+
 Messages the engine sends on its own (reminders, escalations, nudges) enter the outbox the
 same way, in the transaction that claims them (`post`, coach/claims.py), and leave it like
 any reply; one the platform refuses waits there for a retry (`retry_later`).
@@ -28,14 +39,17 @@ does so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Delete, and_, delete, func, insert, or_, select
+from sqlalchemy import Delete, and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -58,6 +72,44 @@ RELEASED = ""
 RETRY_AFTER = timedelta(minutes=30)
 #: How long `receive` waits for the store before giving up, well inside WeCom's 5 s.
 RECEIVE_WAIT_SECONDS = 2.0
+#: The heartbeat renews held leases this many times a lease: two may fail (a busy store, a
+#: stalled loop) before another worker can take a row still being worked on.
+RENEWALS_PER_LEASE = 3
+#: Ids a renewal names in one statement (SQLite takes at most 32,766 parameters).
+RENEW_CHUNK = 10_000
+#: A row held this many leases is no longer renewed: a safety net for a path that forgot to
+#: let go of a row it gave up on, which would otherwise never reach another worker. An hour
+#: at the default lease: no send waits that long.
+LONGEST_HOLD_LEASES = 12
+
+K = TypeVar("K", int, str)
+
+
+class Held(Generic[K]):
+    """The rows (outbox ids or inbox keys) a worker is working on, with when it took each."""
+
+    def __init__(self) -> None:
+        self._since: dict[K, float] = {}
+
+    def add(self, keys: Iterable[K]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self._since.setdefault(key, now)
+
+    def discard(self, keys: Iterable[K]) -> None:
+        for key in keys:
+            self._since.pop(key, None)
+
+    def to_renew(self, longest: float) -> tuple[list[K], list[K]]:
+        """(rows to renew, rows held `longest` seconds or more, now forgotten)."""
+        now = time.monotonic()
+        held = list(self._since.items())  # one C-level copy: a claim may add from a thread
+        stale = [key for key, since in held if now - since >= longest]
+        self.discard(stale)
+        return sorted(key for key, since in held if now - since < longest), stale
+
+    def __len__(self) -> int:
+        return len(self._since)
 
 
 class Received(Enum):
@@ -104,6 +156,11 @@ class Pending:
     def __bool__(self) -> bool:
         return bool(self.replies or self.messages)
 
+    def of(self, user: str) -> Pending:
+        """The part of this that is `user`'s."""
+        return Pending([r for r in self.replies if r.user_id == user],
+                       [m for m in self.messages if m.user_id == user])
+
 
 def reply_body(reply: Reply, tag: str, keep_trying: bool = False) -> dict[str, Any]:
     """A reply as JSON, its attachment's bytes kept apart (`OutboxReply.data`)."""
@@ -133,13 +190,19 @@ class Mailbox:
 
     def __init__(self, engine: Engine, channel: str, worker: str,
                  lease: timedelta = DEFAULT_LEASE,
-                 receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
+                 receive_wait: float = RECEIVE_WAIT_SECONDS,
+                 longest_hold: timedelta | None = None) -> None:
         self.engine = engine
         self.channel = channel
         self.worker = worker[:128]
         self.lease = lease
         self.receive_wait = receive_wait
         self._unsettled: set[str] = set()  # keys whose row could not be dropped yet
+        self._held_replies: Held[int] = Held()  # outbox ids this worker is working on
+        self._held_messages: Held[str] = Held()  # inbox keys this worker is working on
+        self.longest_hold = longest_hold if longest_hold is not None else (
+            lease * LONGEST_HOLD_LEASES)
+        self._renewing: asyncio.Task[None] | None = None
 
     # receiving ------------------------------------------------------------------------------
     async def receive(self, user_id: str, message_key: str, payload: str) -> Received:
@@ -156,6 +219,7 @@ class Mailbox:
             log.warning("%s message %s not stored: %s", self.channel, message_key,
                         exc.__class__.__name__)
             return Received.UNSTORED
+        self._held_messages.add([message_key])
         return Received.NEW
 
     async def handle(self, message_key: str, incoming: Incoming,
@@ -172,7 +236,10 @@ class Mailbox:
             kept.append((result, [self.post(session, incoming.user_id, reply)
                                   for reply in result.replies if not reply.toast]))
 
-        result = await self.engine.handle(incoming, keep=keep)
+        try:
+            result = await self.engine.handle(incoming, keep=keep)
+        finally:  # handled (its row deleted with the turn), or settled just below
+            self._held_messages.discard([message_key])
         if kept and kept[0][0] is result:
             stored = {id(s.reply): s for s in kept[0][1]}
             return result, [stored.get(id(r)) or StoredReply(None, incoming.user_id, r)
@@ -188,6 +255,7 @@ class Mailbox:
 
     async def settle(self, message_key: str) -> None:
         """Drop a stored message that needs no turn (refused, forged, or given up on)."""
+        self._held_messages.discard([message_key])
         try:
             await self.engine.database.execute_alone(self._inbox_rows([message_key]))
             self._unsettled.discard(message_key)
@@ -212,7 +280,39 @@ class Mailbox:
                           worker=self.worker, lease_until=now + self.lease, created_at=now)
         session.add(row)
         session.flush()
+        self._hold_once_committed(session, row.id)
         return StoredReply(row.id, user_id, reply, tag=tag, keep_trying=keep_trying)
+
+    def _hold_once_committed(self, session: Session, reply_id: int) -> None:
+        """Hold `reply_id` from the commit of `session`'s transaction on: a rolled-back one
+        (a turn run again, a lost claim) holds nothing."""
+        key = ("mailbox-held", id(self))
+        ids: set[int] | None = session.info.get(key)
+        if ids is None:
+            ids = session.info[key] = set()
+            held = ids
+            event.listen(session, "after_commit",
+                         lambda _session: self._held_replies.add(held), once=True)
+        ids.add(reply_id)
+
+    async def send_in_order(self, replies: Sequence[StoredReply],
+                            send: Callable[[StoredReply], Awaitable[None]],
+                            refusal: type[Exception]) -> None:
+        """`send` each reply in order; each leaves the outbox once the platform took it. One
+        refused for good (`refusal`) goes as `refused` says, and the error stops the rest.
+        If one fails, this worker stops renewing it and the rest: their leases run out and
+        they go out later (another worker, or this one's next start)."""
+        try:
+            for stored in replies:
+                try:
+                    await send(stored)
+                except refusal:
+                    await self.refused(stored)
+                    raise
+                await self.sent(stored)
+        except BaseException:
+            self.let_go(replies)
+            raise
 
     async def refused(self, reply: StoredReply) -> None:
         """The platform refused `reply` for good (the rep blocked the bot, an unknown member):
@@ -229,6 +329,7 @@ class Mailbox:
         back if sending had already removed it. Used for what the engine sends on its own
         (reminders, escalations): those must not be lost to one failed try."""
         until = self.engine.clock() + after
+        self.let_go([reply])
 
         def release(session: Session) -> None:
             row = session.get(OutboxReply, reply.id) if reply.id is not None else None
@@ -251,11 +352,90 @@ class Mailbox:
         the row stays and goes out once more after a restart (logged)."""
         if reply.id is None:
             return
+        self._held_replies.discard([reply.id])
         try:
             await self.engine.database.execute_alone(
                 delete(OutboxReply).where(OutboxReply.id == reply.id))
         except SQLAlchemyError as exc:
             log.warning("sent reply %s not marked: %s", reply.id, exc.__class__.__name__)
+
+    # keeping the leases -------------------------------------------------------------------
+    def let_go(self, replies: Iterable[StoredReply] = (), pending: Pending | None = None,
+               ) -> None:
+        """Stop renewing rows this worker is no longer working on (a send that failed, a
+        resumed chat that broke off): their leases run out as a dead worker's would, and
+        another worker (or this one's next start) takes them."""
+        self._held_replies.discard(r.id for r in [*replies, *(pending.replies if pending else [])]
+                                   if r.id is not None)
+        self._held_messages.discard(m.message_key for m in (pending.messages if pending else []))
+
+    def let_go_when_done(self, task: asyncio.Task[None], pending: Pending) -> None:
+        """`let_go(pending)` once `task`, which works on it, ends however it ends."""
+        task.add_done_callback(lambda _task: self.let_go(pending=pending))
+
+    @property
+    def held(self) -> int:
+        """How many rows this worker is working on."""
+        return len(self._held_replies) + len(self._held_messages)
+
+    async def renew(self) -> int:
+        """Extend the lease of every row this worker holds, one UPDATE per table; returns how
+        many rows it renewed. Rows no longer under this worker's name are forgotten."""
+        longest = self.longest_hold.total_seconds()
+        replies, stale_replies = self._held_replies.to_renew(longest)
+        messages, stale_messages = self._held_messages.to_renew(longest)
+        if stale_replies or stale_messages:
+            log.warning("%s: %d replies and %d messages held longer than %s, no longer "
+                        "renewed: another worker takes them once their lease runs out",
+                        self.channel, len(stale_replies), len(stale_messages),
+                        self.longest_hold)
+        if not replies and not messages:
+            return 0
+        until = self.engine.clock() + self.lease
+
+        def extend(session: Session) -> tuple[set[int], set[str]]:
+            kept_replies: set[int] = set()
+            kept_messages: set[str] = set()
+            for start in range(0, len(replies), RENEW_CHUNK):
+                kept_replies.update(session.scalars(
+                    update(OutboxReply).where(
+                        OutboxReply.worker == self.worker,
+                        OutboxReply.id.in_(replies[start:start + RENEW_CHUNK]))
+                    .values(lease_until=until).returning(OutboxReply.id)))
+            for start in range(0, len(messages), RENEW_CHUNK):
+                kept_messages.update(session.scalars(
+                    update(InboxMessage).where(
+                        InboxMessage.channel == self.channel,
+                        InboxMessage.worker == self.worker,
+                        InboxMessage.message_key.in_(messages[start:start + RENEW_CHUNK]))
+                    .values(lease_until=until).returning(InboxMessage.message_key)))
+            return kept_replies, kept_messages
+
+        kept_replies, kept_messages = await self.engine.database.run_in_transaction(extend)
+        self._held_replies.discard(set(replies) - kept_replies)
+        self._held_messages.discard(set(messages) - kept_messages)
+        return len(kept_replies) + len(kept_messages)
+
+    def start_renewing(self) -> None:
+        """Start the heartbeat: `renew` every `lease / RENEWALS_PER_LEASE` until
+        `stop_renewing` (or the process ends, after which the leases run out)."""
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.get_running_loop().create_task(self._keep_renewing())
+
+    async def stop_renewing(self) -> None:
+        task, self._renewing = self._renewing, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _keep_renewing(self) -> None:
+        period = self.lease.total_seconds() / RENEWALS_PER_LEASE
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.renew()
+            except SQLAlchemyError as exc:  # the next beat tries again, well within the lease
+                log.warning("%s leases not renewed: %s", self.channel, exc.__class__.__name__)
 
     async def unsent(self) -> int:
         """Replies of this worker still waiting in the outbox."""
@@ -280,7 +460,10 @@ class Mailbox:
                 self._unsettled.difference_update(keys)
             except SQLAlchemyError:
                 pass
-        return await self.engine.database.run_in_transaction(self._claim, at_start)
+        pending = await self.engine.database.run_in_transaction(self._claim, at_start)
+        self._held_replies.add(r.id for r in pending.replies if r.id is not None)
+        self._held_messages.add(m.message_key for m in pending.messages)
+        return pending
 
     def _claim(self, session: Session, at_start: bool) -> Pending:
         now = self.engine.clock()

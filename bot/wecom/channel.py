@@ -125,6 +125,7 @@ class WecomChannel:
         messages), each rep's ahead of anything new from them."""
         log.info("wecom callback at %s", self.config.path)
         self._resume(await self.mailbox.take_pending(at_start=True))
+        self.mailbox.start_renewing()
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (the reminder loop calls
@@ -136,7 +137,8 @@ class WecomChannel:
             log.info("wecom: resuming %d replies and %d messages left unfinished",
                      len(pending.replies), len(pending.messages))
         for user, replies, payloads in pending.by_user():
-            self._spawn(self._resume_user(user, replies, payloads))
+            self.mailbox.let_go_when_done(self._spawn(self._resume_user(user, replies, payloads)),
+                                          pending.of(user))
 
     async def _resume_user(self, user: str, replies: list[StoredReply],
                            payloads: list[str]) -> None:
@@ -153,10 +155,11 @@ class WecomChannel:
         except Exception:
             log.exception("wecom resuming %s failed", user)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def stop(self) -> None:
         """Let replies in progress finish for a short grace, then give up on the rest: what
@@ -172,6 +175,7 @@ class WecomChannel:
         if unsent:
             log.warning("wecom: stopping with %d replies not sent yet; they go out at the "
                         "next start", unsent)
+        await self.mailbox.stop_renewing()
         await self.client.close()
 
     async def idle(self) -> None:
@@ -299,14 +303,11 @@ class WecomChannel:
         """Send in order; each reply leaves the outbox once WeCom took it. A reply WeCom
         refuses outright (an unknown member, content it will not take) leaves it too:
         sending it again cannot help (a reminder waits for another try, `Mailbox.refused`).
-        One that could not get through stays for later."""
-        for stored in replies:
-            try:
-                await self._send(user_id, stored)
-            except WecomRejected:
-                await self.mailbox.refused(stored)
-                raise
-            await self.mailbox.sent(stored)
+        One that could not get through stays for later (`Mailbox.send_in_order`)."""
+        async def send(stored: StoredReply) -> None:
+            await self._send(user_id, stored)
+
+        await self.mailbox.send_in_order(replies, send, WecomRejected)
 
     async def _send(self, user: str, stored: StoredReply) -> None:
         reply, again = stored.reply, stored.recovered

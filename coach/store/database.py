@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coach.store.checkpoint import WalCheckpointer
 from coach.store.loop_turns import LoopTurns
+
+log = logging.getLogger(__name__)
 
 _POSTGRES_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
 P = ParamSpec("P")
@@ -70,7 +73,8 @@ def _rowcount(result: Any) -> int:
 
 
 class SchemaOutdated(Exception):
-    """The database schema is older than the code: run `repcoach db upgrade`."""
+    """The database schema is not one this code runs on: older (run `repcoach db upgrade`),
+    or newer and not declared compatible (coach/store/compatibility.py)."""
 
 
 def create_db_engine(url: str) -> Engine:
@@ -264,15 +268,36 @@ class Database:
                 isolation_level="AUTOCOMMIT")
         return self._async
 
-    def require_current_schema(self) -> None:
-        """Refuse to run on a database that `repcoach db upgrade` has not brought up to date."""
-        from coach.store.migrate import current_revision, head_revision
+    def require_current_schema(self, code_head: str | None = None) -> None:
+        """Refuse to run on a database that `repcoach db upgrade` has not brought up to date,
+        or that a newer release upgraded to a schema not declared compatible with this one;
+        run, with a warning, on a newer schema declared compatible (an old worker restarted
+        during a rolling release: coach/store/compatibility.py). `code_head`: this release's
+        newest migration (its migrations' head by default)."""
+        from coach.store.compatibility import judge
+        from coach.store.migrate import scripts
 
-        if current_revision(self.engine) != head_revision():
+        directory = scripts()
+        code = code_head or directory.get_current_head()
+        assert code is not None
+        with self.engine.connect() as connection:
+            verdict = judge(connection, directory, code)
+        where = self.engine.url.render_as_string(hide_password=True)
+        if verdict.state == "current":
+            return
+        if verdict.state == "compatible":
+            log.warning("database schema %s is newer than this release's %s; it is declared "
+                        "compatible; running", verdict.schema, code)
+            return
+        if verdict.state == "older":
             raise SchemaOutdated(
-                f"the database at {self.engine.url.render_as_string(hide_password=True)} "
-                "is not at the current schema; run `repcoach db upgrade`"
-            )
+                f"the database at {where} is at schema {verdict.schema or 'none'}, older than "
+                f"this release's {code}; run `repcoach db upgrade`")
+        raise SchemaOutdated(
+            f"the database at {where} is at schema {verdict.schema}, newer than this "
+            f"release's {code}, and not declared compatible with it (a migration since "
+            f"{code} changes what this release relies on); run the release that upgraded it "
+            f"(schema {verdict.schema}) instead")
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

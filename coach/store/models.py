@@ -494,3 +494,13 @@ class DigestSend(Base):
     channel: Mapped[str] = mapped_column(String(16))
     claimed_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SchemaCompatibility(Base):
+    """Which releases may run on the schema the database is at (coach/store/compatibility.py):
+    one row per code revision, rewritten by every `repcoach db upgrade`."""
+
+    __tablename__ = "schema_compatibility"
+
+    code_revision: Mapped[str] = mapped_column(String(32), primary_key=True)
+    schema_revision: Mapped[str] = mapped_column(String(32))  # what the rows were written for

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from coach.store.compatibility import record
 from coach.store.models import Base
 
 target_metadata = Base.metadata
@@ -22,6 +23,9 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            record(connection, context.script)  # which releases may run on it now
+        if connection.in_transaction():  # SQLite: Alembic left the record's writes open
+            connection.commit()
     engine.dispose()
 
 

@@ -14,6 +14,7 @@ revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+# no compatible_with: only its own code runs on it (the first schema)
 
 
 def upgrade() -> None:

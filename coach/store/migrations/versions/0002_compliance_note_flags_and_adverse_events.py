@@ -14,6 +14,7 @@ revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
+compatible_with = '0001'  # expand-only: a new table, new columns with server defaults (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

@@ -14,6 +14,7 @@ revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
+compatible_with = '0002'  # expand-only: new tables, nullable or defaulted columns (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

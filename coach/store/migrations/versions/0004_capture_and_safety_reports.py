@@ -27,6 +27,7 @@ revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
+# no compatible_with: only its own code runs on it (drops conversations.pending and rebuilds adverse_events)
 
 _ENGINE_KEYS = {"_prompt": "prompt", "_redacted": "redacted", "_scores": "scores",
                 "_answers": "answers"}

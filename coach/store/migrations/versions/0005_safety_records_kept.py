@@ -22,6 +22,7 @@ revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
+# no compatible_with: only its own code runs on it (the code of 0004 would write no compliance records and /forget would erase reports)
 
 
 def upgrade() -> None:

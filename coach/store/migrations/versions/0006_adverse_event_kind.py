@@ -21,6 +21,7 @@ revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
+# no compatible_with: only its own code runs on it (the code of 0005 would file every report, a death too, as kind 'event')
 
 
 def upgrade() -> None:

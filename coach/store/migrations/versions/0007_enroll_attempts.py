@@ -17,6 +17,7 @@ revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
+compatible_with = '0006'  # expand-only: a new table (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

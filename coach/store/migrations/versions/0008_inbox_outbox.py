@@ -17,6 +17,7 @@ revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
+compatible_with = '0007'  # expand-only: new tables the code of 0007 never touches (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

@@ -17,6 +17,7 @@ revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
+compatible_with = '0008'  # expand-only: a defaulted column (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

@@ -16,6 +16,7 @@ revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
+compatible_with = '0009'  # expand-only: a nullable column (coach/store/compatibility.py)
 
 
 def upgrade() -> None:

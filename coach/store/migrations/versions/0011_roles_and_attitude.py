@@ -17,6 +17,7 @@ revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
+# no compatible_with: only its own code runs on it (the code of 0010 writes accounts.role without accounts.roles)
 
 
 def upgrade() -> None:

@@ -17,6 +17,7 @@ revision = '0013'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
+compatible_with = '0011'  # expand-only: a new table; the code of 0011 sends no digests (coach/store/compatibility.py)
 
 
 def upgrade() -> None:
