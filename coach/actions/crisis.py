@@ -104,6 +104,19 @@ def _key_people(turn: Turn, accounts: Mapping[int, Account],
     return found
 
 
+def leaving_clauses(turn: Turn, text: str) -> list[tuple[int, int]]:
+    """The clauses of `text` that say a key person is leaving ("听说周主任下个月去省医院上班
+    了"): their date is when he goes, not a next step for the rep, so no follow-up is taken
+    from them (the reminder would read "跟进：上班")."""
+    rules = _rules(turn)
+    if rules is None:
+        return []
+    signal = {"kind": "person", "phrases": rules["key_person"]}
+    return [(m.start(), m.end()) for m in CLAUSE_TEXT.finditer(text)
+            if any(not _rep_moving(m.group()[:hit["at"]], rules)
+                   for hit in find_signals(m.group(), [signal]))]
+
+
 def _rep_moving(before: str, rules: Mapping[str, Any]) -> bool:
     """Whether the words `before` a key-person phrase make it the rep's own movement
     ("今天去了人民医院": a visit), not the customer's: they start with one of the playbook's
@@ -146,6 +159,7 @@ def successor_words(turn: Turn, accounts: Iterable[Account]) -> str | None:
 
 
 CLAUSE = re.compile(r"[，。；！？,;!?\n]+")
+CLAUSE_TEXT = re.compile(r"[^，。；！？,;!?\n]+")  # a clause itself, where CLAUSE splits
 
 
 def _silences(turn: Turn, accounts: Mapping[int, Account], rules: Mapping[str, Any],

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.crisis import crisis_alert
+from coach.actions.crisis import crisis_alert, leaving_clauses
 from coach.actions.kept import keep_note
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -173,18 +173,20 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["proposal"] = _proposal(turn)
 
 
-def _flagged_clauses(turn: Turn) -> NoStep | None:
-    """The clauses of a note the compliance guard flags, which no follow-up may come from:
-    a reminder to "跟进：上次给他科室送了两千块购物卡" would coach the kickback. A text the
-    guard would read at other offsets (it normalises) is kept out whole."""
+def _flagged_clauses(turn: Turn) -> NoStep:
+    """The clauses of a note no follow-up may come from: those the compliance guard flags
+    (a reminder to "跟进：上次给他科室送了两千块购物卡" would coach the kickback; a text the
+    guard would read at other offsets, as it normalises, is kept out whole), and those that
+    say a key person is leaving (their date is his, not the rep's next step)."""
     guard = turn.library.guard
-    if guard is None:
-        return None
 
     def flagged(text: str) -> list[tuple[int, int]]:
+        spans = leaving_clauses(turn, text)
+        if guard is None:
+            return spans
         if len(normalise_text(text)) != len(text):
-            return [(0, len(text))] if guard.check(text).flags else []
-        return guard.flagged_clauses(text)
+            return [(0, len(text))] if guard.check(text).flags else spans
+        return [*guard.flagged_clauses(text), *spans]
 
     return flagged
 
