@@ -212,8 +212,8 @@ class Mailbox:
         turn's conversation state to write) the turn is done: its inbox row goes, and its
         state is written, in the same transaction.
 
-        Plain statements built once, not ORM rows: a flush of one new row cost more CPU than
-        the round trip. On PostgreSQL the state, the inbox row and the first reply go in one
+        Plain statements built once, not ORM rows (each a unit-of-work flush, CPU on every
+        message). On PostgreSQL the state, the inbox row and the first reply go in one
         statement (data-modifying WITH clauses), one round trip where three were; further
         replies go in one batch insert."""
         now = self.engine.clock()
