@@ -26,6 +26,7 @@ from coach.nudges import DueNudge
 from coach.ordering import KeyedLocks
 from coach.reminders import DueReminder, claim_due
 from coach.settings import EngineSettings
+from coach.store.conversation import Save
 from coach.store.database import Database
 from coach.store.models import ProcessedMessage, Rep
 from coach.store.repo import Directory
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 
 QUOTED_CHARS = 60  # of a message not saved, quoted back so the rep can send it again
 Clock = Callable[[], datetime]
-Keep = Callable[[Session, TurnResult], None]
+#: Stores a decided turn's replies, and writes its conversation state (`Save`, None: nothing
+#: to write), in the turn's transaction (coach/mailbox.py).
+Keep = Callable[[Session, TurnResult, Save | None], None]
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
@@ -51,10 +54,10 @@ def _as_is(_session: Session, item: M) -> M:
     return item
 
 
-def _run_and_keep(run: Callable[[Session, Incoming], TurnResult], keep: Keep,
-                  session: Session, incoming: Incoming) -> TurnResult:
-    result = run(session, incoming)
-    keep(session, result)
+def _run_and_keep(decide: Callable[[Session, Incoming], tuple[TurnResult, Save | None]],
+                  keep: Keep, session: Session, incoming: Incoming) -> TurnResult:
+    result, save = decide(session, incoming)
+    keep(session, result, save)
     return result
 
 
@@ -90,12 +93,13 @@ class Engine:
     async def handle(self, incoming: Incoming, keep: Keep | None = None) -> TurnResult:
         """Handle one message; one identity's messages run one at a time, in arrival order.
 
-        `keep(session, result)` runs inside the turn's transaction once the turn is decided:
-        a channel's mailbox stores the replies there, so they commit with the turn or not at
-        all (coach/mailbox.py)."""
+        `keep(session, result, save)` runs inside the turn's transaction once the turn is
+        decided, and writes the conversation's state (`save`) itself: a channel's mailbox
+        stores the replies there, so they commit with the turn or not at all, and sends the
+        write with its own statement (coach/mailbox.py)."""
         work: Callable[[Session, Incoming], TurnResult] = self.pipeline.run
         if keep is not None:
-            work = functools.partial(_run_and_keep, self.pipeline.run, keep)
+            work = functools.partial(_run_and_keep, self.pipeline.decide, keep)
         async with self._locks.hold((incoming.channel, incoming.user_id)):
             for attempt in (1, 2):
                 try:

@@ -15,6 +15,7 @@ from coach.library import Library
 from coach.messages import Incoming
 from coach.store.database import Database
 from coach.store.models import QuizResult
+from coach.turn.result import Outcome
 
 
 def test_two_workers_answering_one_rep_serialise_on_the_database(db_url: str,
@@ -35,6 +36,33 @@ def test_two_workers_answering_one_rep_serialise_on_the_database(db_url: str,
     assert len(scores) == 1
     total = scores[0] if isinstance(scores[0], dict) else json.loads(scores[0])
     assert sum(total.values()) == items  # every answer counted exactly once
+    for worker in workers:
+        worker.database.dispose()
+
+
+def test_one_message_given_to_two_workers_at_once_counts_once(db_url: str,
+                                                              library: Library) -> None:
+    """A platform that redelivers while the first delivery is still being handled hands the
+    same message id to two workers at the same moment: one answers, the other sees a
+    duplicate, and every quiz answer counts exactly once."""
+    workers = [Engine(Database(db_url), library), Engine(Database(db_url), library)]
+    workers[0].handle_sync(Incoming("memory", "twice", text="/quiz"))
+    workers[1].handle_sync(Incoming("memory", "twice", text="1"))
+    items = sum(1 for s in library.playbooks["quiz"].steps
+                if s.choices and any(c.scores for c in s.choices))
+
+    def deliver(n: int) -> list[Outcome]:
+        message = Incoming("memory", "twice", text="1", message_id=f"m{n}")
+        with ThreadPoolExecutor(max_workers=2) as pair:
+            return list(pair.map(lambda worker: worker.handle_sync(message).outcome, workers))
+
+    outcomes = [deliver(n) for n in range(items)]
+    assert all(sorted(pair) == [Outcome.DUPLICATE, Outcome.OK] for pair in outcomes), outcomes
+    with workers[0].database.transaction() as session:
+        scores = session.execute(select(QuizResult.scores)).scalars().all()
+    assert len(scores) == 1
+    total = scores[0] if isinstance(scores[0], dict) else json.loads(scores[0])
+    assert sum(total.values()) == items
     for worker in workers:
         worker.database.dispose()
 

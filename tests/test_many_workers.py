@@ -166,16 +166,25 @@ class Platforms:
     def seen(self, who: Person) -> list[str]:
         """Every bot message the person received, as shown. On WeCom a long question with
         buttons comes as its text and then a card titled with its first line: the card is
-        left out, so each message counts once."""
+        left out, so each message counts once. The two are two sends, so with three workers
+        another worker's reply may arrive between them: a card pairs with the latest text
+        before it that has its first line and no card yet."""
         if isinstance(who, int):
             return [m.text or m.caption or "" for m in self.fake.messages_to(who)
                     if m.from_bot]
-        messages = self.sim.messages_to(who)
-        return [shown(m) for i, m in enumerate(messages)
-                if not (m.msgtype == "template_card" and i > 0
-                        and messages[i - 1].msgtype == "text"
-                        and messages[i - 1].content is not None
-                        and shown(m).startswith(messages[i - 1].content.split("\n")[0][:10]))]
+        kept: list[str] = []
+        unpaired: list[str] = []  # first lines of texts whose card may still come
+        for message in self.sim.messages_to(who):
+            text = shown(message)
+            if message.msgtype == "template_card":
+                pair = next((p for p in reversed(unpaired) if text.startswith(p)), None)
+                if pair is not None:
+                    unpaired.remove(pair)
+                    continue
+            elif message.msgtype == "text" and message.content is not None:
+                unpaired.append(message.content.split("\n")[0][:10])
+            kept.append(text)
+        return kept
 
     async def types(self, who: Person, words: str) -> None:
         """The person sends `words`; the platform retries until a worker takes it."""

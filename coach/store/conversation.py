@@ -20,10 +20,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from coach.store.models import Conversation
@@ -36,6 +36,7 @@ __all__ = [
     "ParkedNote",
     "PickerState",
     "Prompt",
+    "Save",
     "ShownChoice",
 ]
 
@@ -175,7 +176,23 @@ class ConversationState:
 
     def save(self, session: Session, variables: dict[str, Any], now: datetime) -> None:
         """Write the turn's state back: one UPDATE of the row locked at the start."""
-        session.execute(_SAVE, {
-            "key": self.rep_id, "playbook": self.playbook, "step": self.step,
-            "seq": self.seq, "vars": variables if self.playbook else {},
-            "engine": self.engine.dump(), "updated_at": now})
+        self.saving(variables, now).run(session)
+
+    def saving(self, variables: dict[str, Any], now: datetime) -> Save:
+        """The write `save` makes, not made yet: a caller that ends the transaction with a
+        statement of its own may send both at once (coach/mailbox.py)."""
+        return Save({"key": self.rep_id, "playbook": self.playbook, "step": self.step,
+                     "seq": self.seq, "vars": variables if self.playbook else {},
+                     "engine": self.engine.dump(), "updated_at": now})
+
+
+@dataclass(frozen=True)
+class Save:
+    """A conversation's state to write back: `STATEMENT` (one UPDATE) with `params`."""
+
+    params: dict[str, Any]
+
+    STATEMENT: ClassVar[Update] = _SAVE
+
+    def run(self, session: Session) -> None:
+        session.execute(self.STATEMENT, self.params)

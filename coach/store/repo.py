@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     literal,
     select,
@@ -119,19 +120,34 @@ class Directory:
         ).scalar_one_or_none()
         return row if row is not None and row.active else None
 
-    def rep_with_conversation(self, channel: str, external_id: str
-                              ) -> tuple[Rep, ConversationState] | None:
-        """The active rep behind an identity and their conversation, its row locked, in one
-        round trip: every turn of a known rep starts here. None when there is no such rep
-        or the conversation row does not exist yet (then `rep_for_identity` and
-        `RepStore.lock_conversation`)."""
-        row = self.session.execute(
-            _REP_WITH_CONVERSATION, {"channel": channel, "external_id": external_id}
-        ).one_or_none()
+    def rep_with_conversation(self, channel: str, external_id: str,
+                              message: tuple[str, datetime] | None = None
+                              ) -> tuple[Rep, ConversationState, bool] | None:
+        """The active rep behind an identity and their conversation, its row locked: every
+        turn of a known rep starts here. None when there is no such rep or the conversation
+        row does not exist yet (then `rep_for_identity` and `RepStore.lock_conversation`).
+
+        With `message` (the platform's message key, and now) the message is also recorded
+        as processed once the row is locked, as `RepStore.seen_message` does; the flag says
+        it was recorded before (a redelivery: handle nothing). On PostgreSQL that is one
+        statement, one round trip where two were (`_LOCK_AND_RECORD`): the insert reads the
+        locked row, so it runs after the lock, and only when there is a row to lock."""
+        values: dict[str, Any] = {"channel": channel, "external_id": external_id}
+        dialect = self.session.get_bind().dialect.name
+        if message is not None and dialect == "postgresql":
+            values.update(message_key=message[0], created_at=message[1])
+            row = self.session.execute(_LOCK_AND_RECORD, values).one_or_none()
+            if row is None:
+                return None
+            rep = row[0]
+            return rep, ConversationState.of(rep.id, *row[1:-1]), not row[-1]
+        row = self.session.execute(_REP_WITH_CONVERSATION, values).one_or_none()
         if row is None:
             return None
         rep = row[0]
-        return rep, ConversationState.of(rep.id, *row[1:])
+        seen = message is not None and RepStore(self.session, rep).seen_message(
+            channel, message[0], message[1])
+        return rep, ConversationState.of(rep.id, *row[1:]), seen
 
     def create_rep(self, name: str, now: datetime, *, locale: str = "zh", role: str = "rep",
                    team: str | None = None) -> Rep:
@@ -896,3 +912,46 @@ _REP_WITH_CONVERSATION = (
            Identity.external_id == bindparam("external_id"), Rep.active.is_(True))
     .with_for_update(of=Conversation)
 )
+
+
+def _lock_and_record() -> Select[Any]:
+    """PostgreSQL: `_REP_WITH_CONVERSATION` and `_RECORD_MESSAGE` in one statement.
+
+        WITH locked AS (SELECT ... FROM conversations JOIN identities JOIN reps
+                        WHERE ... FOR UPDATE OF conversations),
+             recorded AS (INSERT INTO processed_messages SELECT ... FROM locked
+                          ON CONFLICT DO NOTHING RETURNING rep_id)
+        SELECT reps.*, locked.*, EXISTS (SELECT FROM recorded) FROM reps JOIN locked
+
+    The insert takes its row from `locked`, so it waits for the row lock as the two
+    statements did one after the other: a second worker given the same message at once
+    finds it recorded once the first commits (a duplicate); and it inserts nothing when no
+    row was locked (no conversation yet, or it went while we waited), leaving the message
+    to the first-turn path exactly as before."""
+    locked = (
+        select(Conversation.rep_id, *CONVERSATION_COLUMNS)
+        .join(Identity, Identity.rep_id == Conversation.rep_id)
+        .join(Rep, Rep.id == Conversation.rep_id)
+        .where(Identity.channel == bindparam("channel"),
+               Identity.external_id == bindparam("external_id"), Rep.active.is_(True))
+        .with_for_update(of=Conversation)
+        .cte("locked")
+    )
+    table = cast(Table, ProcessedMessage.__table__)
+    recorded = (
+        postgresql_insert(table)
+        .from_select(["channel", "message_key", "rep_id", "created_at"],
+                     select(bindparam("channel", type_=table.c.channel.type),
+                            bindparam("message_key", type_=table.c.message_key.type),
+                            locked.c.rep_id,
+                            bindparam("created_at", type_=table.c.created_at.type)))
+        .on_conflict_do_nothing()
+        .returning(table.c.rep_id)
+        .cte("recorded")
+    )
+    columns = [locked.c[column.key] for column in CONVERSATION_COLUMNS]
+    return (select(Rep, *columns, exists(select(recorded.c.rep_id)))
+            .join(locked, locked.c.rep_id == Rep.id))
+
+
+_LOCK_AND_RECORD = _lock_and_record()

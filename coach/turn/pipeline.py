@@ -1,7 +1,7 @@
 """One turn, inside one transaction: who is this, is it new, guard the text, route, save.
 
-    identify the rep (and lock their conversation row)  -> strangers are enrolled or refused
-    drop a platform redelivery (same message id)         -> outcome `duplicate`
+    identify the rep, lock their conversation row and    -> strangers are enrolled or refused
+    record the message id (one statement on PostgreSQL)  -> a redelivery: outcome `duplicate`
     typed text: normalise, guard (at the door, in any state), route
     buttons: decode the key, route
     save the conversation: place, variables, engine state; the numbered list now on screen
@@ -24,6 +24,7 @@ from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
 from coach.settings import EngineSettings
+from coach.store.conversation import Save
 from coach.store.conversation import ShownChoice as Shown
 from coach.store.repo import Directory, RepStore
 from coach.turn.door import check_at_door, normalise
@@ -45,27 +46,38 @@ class TurnPipeline:
         self.strangers = Strangers(library, settings)
 
     def run(self, session: Session, incoming: Incoming) -> TurnResult:
+        result, save = self.decide(session, incoming)
+        if save is not None:
+            save.run(session)
+        return result
+
+    def decide(self, session: Session, incoming: Incoming) -> tuple[TurnResult, Save | None]:
+        """The turn, all but the write of the conversation's state, returned to be made by
+        the caller in the same transaction (None: nothing to write): `run` makes it at once,
+        a channel's mailbox with the statement that stores the replies (coach/mailbox.py)."""
         now = self.clock()
         directory = Directory(session)
-        known = directory.rep_with_conversation(incoming.channel, incoming.user_id)
+        message = (incoming.message_id, now) if incoming.message_id else None
+        known = directory.rep_with_conversation(incoming.channel, incoming.user_id, message)
         if known is not None:
-            rep, conversation = known
+            rep, conversation, seen = known
             store = RepStore(session, rep)
         else:
             found = directory.rep_for_identity(incoming.channel, incoming.user_id)
             if found is None:
                 enrolled = self.strangers.meet(directory, incoming, now)
                 if enrolled.first_turn:
-                    again = self.run(session, incoming)
-                    return TurnResult((*enrolled.replies, *again.replies), again.outcome)
-                return TurnResult(tuple(enrolled.replies))
+                    again, save = self.decide(session, incoming)
+                    return TurnResult((*enrolled.replies, *again.replies), again.outcome), save
+                return TurnResult(tuple(enrolled.replies)), None
             rep, store = found, RepStore(session, found)
             conversation = store.lock_conversation(now)
-        if incoming.message_id and store.seen_message(incoming.channel, incoming.message_id, now):
-            return TurnResult((), Outcome.DUPLICATE)
+            seen = message is not None and store.seen_message(incoming.channel, *message)
+        if seen:
+            return TurnResult((), Outcome.DUPLICATE), None
         redeemed = self.strangers.redeem(directory, rep, incoming, now)
         if redeemed is not None:  # a known rep given someone's code (a manager's)
-            return TurnResult(tuple(redeemed.replies))
+            return TurnResult(tuple(redeemed.replies)), None
         playbook_id = conversation.playbook or self.library.catalog.free_text.playbook
         playbook = self.library.playbooks.get(playbook_id)
         if playbook is None:  # the playbook was removed since this conversation started
@@ -80,9 +92,9 @@ class TurnPipeline:
         replies = finish_documents(replies, turn.library, turn.locale, turn.now,
                                    self.documents)
         remember_shown(turn, replies)
-        if not turn.forgotten:  # after /forget there is no conversation left to save
-            conversation.save(session, turn.vars, now)
-        return TurnResult(tuple(replies), outcome)
+        # after /forget there is no conversation left to save
+        save = None if turn.forgotten else conversation.saving(turn.vars, now)
+        return TurnResult(tuple(replies), outcome), save
 
     def _route(self, router: Router, turn: Turn, step: str | None,
                incoming: Incoming) -> Outcome:
