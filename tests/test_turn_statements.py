@@ -4,7 +4,8 @@ what it read (coach/store/repo.py `_PerAccount`), and the tip's history brings t
 count and the rep's style along; these budgets keep it so. They count statements, not time:
 on the real database, while a rep with a few customers at one hospital logs a visit, asks
 for the next step and answers the quiz. Before this work a saved visit took 23 statements
-and /next 17 (measured with the same script on the bench's seeded store)."""
+and /next 17 (measured with the same script on the bench's seeded store); on the main
+before it the saved visit here took 22."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from sqlalchemy import event
 from coach.engine import Engine
 from coach.testing import MemoryChat
 
-BUDGET = {"note": 7, "save": 14, "next": 12, "quiz": 3}
+#: On PostgreSQL the turn's first two statements (lock the conversation, record the message
+#: id) and its last (save the conversation) are folded; SQLite runs them one by one.
+BUDGETS = {"postgresql": {"note": 6, "save": 13, "next": 11, "quiz": 2},
+           "sqlite": {"note": 7, "save": 14, "next": 12, "quiz": 3}}
 
 
 @contextmanager
@@ -45,6 +49,7 @@ def _log(chat: MemoryChat, note: str) -> None:
 
 def test_everyday_turns_stay_within_their_statement_budget(chat: MemoryChat,
                                                            engine: Engine) -> None:
+    budget = BUDGETS[engine.database.engine.dialect.name]
     chat.say("/start")
     _log(chat, "泰山医院心内科李主任对新指南很感兴趣，下周三送文献")
     _log(chat, "泰山医院心内科王医生开始给几个病人试用了")
@@ -53,19 +58,19 @@ def test_everyday_turns_stay_within_their_statement_budget(chat: MemoryChat,
     with statements(engine) as seen:
         replies = chat.say("泰山医院李主任又问了不良反应的数据，下周五带研究摘要过去")
     assert "📝 这样记下？" in MemoryChat.text(replies)
-    assert len(seen) <= BUDGET["note"], "\n".join(seen)
+    assert len(seen) <= budget["note"], "\n".join(seen)
 
     with statements(engine) as seen:
         replies = chat.press("✅ 保存")
     assert "已记下李主任的拜访" in MemoryChat.text(replies)
-    assert len(seen) <= BUDGET["save"], "\n".join(seen)
+    assert len(seen) <= budget["save"], "\n".join(seen)
     chat.press("完成")
 
     chat.say("/next")
     with statements(engine) as seen:
         replies = chat.press("李主任")
     assert "💡" in MemoryChat.text(replies)
-    assert len(seen) <= BUDGET["next"], "\n".join(seen)
+    assert len(seen) <= budget["next"], "\n".join(seen)
 
     chat.say("/cancel")
     chat.say("/quiz")
@@ -73,4 +78,4 @@ def test_everyday_turns_stay_within_their_statement_budget(chat: MemoryChat,
     with statements(engine) as seen:
         replies = chat.press_nth(0)
     assert "2/18" in MemoryChat.text(replies)
-    assert len(seen) <= BUDGET["quiz"], "\n".join(seen)
+    assert len(seen) <= budget["quiz"], "\n".join(seen)
