@@ -40,6 +40,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.admin_log import report_resumed
 from bot.config import TelegramConfig
 from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
@@ -202,7 +203,7 @@ class TelegramChannel:
         try:
             await self.application.initialize()
             await self.set_command_menu()
-            self._resume(await self.mailbox.take_pending(at_start=True))
+            self._resume(await self.mailbox.take_pending(at_start=True), at_start=True)
             await self.application.start()
             if self.config.mode == "polling" and self.application.updater is not None:
                 await self.application.updater.start_polling(
@@ -232,15 +233,13 @@ class TelegramChannel:
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (each reminder pass)."""
-        self._resume(await self.mailbox.take_pending(at_start=False))
+        self._resume(await self.mailbox.take_pending(at_start=False), at_start=False)
 
-    def _resume(self, pending: Pending) -> None:
+    def _resume(self, pending: Pending, *, at_start: bool) -> None:
         """Finish what a crash left, each chat's replies first, then its updates, ahead of
         anything new from that chat (the tasks queue on the chat locks before polling or
         the webhook starts)."""
-        if pending:
-            log.info("telegram: resuming %d replies and %d updates left unfinished",
-                     len(pending.replies), len(pending.messages))
+        report_resumed(CHANNEL, pending, at_start=at_start, messages="updates")
         for user, replies, updates in pending.by_user():
             task = asyncio.create_task(self._resume_chat(int(user), replies, updates))
             self._resuming.add(task)
