@@ -43,10 +43,10 @@ class Outage:
         unreachable (returns True); otherwise the traceback, which points at a bug."""
         reason = unreachable(exc)
         if reason is None:
-            log.error("%s failed; next pass in %.0f s", what, interval, exc_info=exc)
+            log.error("%s failed; next pass in %g s", what, interval, exc_info=exc)
             return False
         self.down = True
-        log.warning("database unavailable: %s skipped; next in %.0f s (%s)", what, interval,
+        log.warning("database unavailable: %s skipped; next in %g s (%s)", what, interval,
                     reason)
         return True
 
