@@ -80,10 +80,10 @@ async def test_a_database_outage_is_one_warning_a_pass_and_one_line_when_back(
             hide_password=False)
         port = free_port()
         config = tmp_path / "config.yaml"
-        _config(config, with_password, port)
+        _config(config, with_password, free_port())  # `run --port` moves it
         env = {k: v for k, v in os.environ.items() if k != "REPCOACH_DATABASE_URL"}
         process = await asyncio.create_subprocess_exec(
-            *repcoach_command(), "--config", str(config), "run", cwd=tmp_path,
+            *repcoach_command(), "--config", str(config), "run", "--port", str(port), cwd=tmp_path,
             env={**env, "PYTHONUNBUFFERED": "1"}, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
         assert process.stdout is not None and process.stderr is not None
