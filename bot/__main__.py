@@ -547,6 +547,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `repcoach ae list | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a folder or file it cannot create, read or write
+        print(f"error: {exc}", file=sys.stderr)
+        return _traced(args, exc)
 
 
 def _traced(args: argparse.Namespace, exc: BaseException) -> int:

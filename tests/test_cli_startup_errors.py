@@ -209,3 +209,24 @@ def test_the_entry_point_prints_no_traceback(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert _one_error(result.returncode, result.stderr).startswith(
         "error: cannot use the database at postgresql+psycopg://repcoach:***@127.0.0.1:")
+
+
+def test_database_pool_size_sets_both_pools_of_a_worker(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], postgres: str) -> None:
+    """docs/deploy.md: a worker opens at most 6 x pool_size connections."""
+    from bot.__main__ import open_database
+    from bot.config import load_config
+
+    config = _config(tmp_path, postgres, "")
+    config.write_text(config.read_text().replace(
+        "database: {url: '" + postgres + "'}", "database: {url: '" + postgres + "', pool_size: 3}"),
+        encoding="utf-8")
+    assert _repcoach(config, capsys, "db", "upgrade")[0] == 0
+    database = open_database(load_config(config))
+    try:
+        database._async_sessions()
+        assert database._async_engine is not None
+        pools = [database.engine.pool, database._async_engine.pool]
+        assert [(p.size(), p._max_overflow) for p in pools] == [(3, 6), (3, 6)]  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
