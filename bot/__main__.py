@@ -13,10 +13,9 @@ import getpass
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.admin_errors import describe
@@ -171,13 +170,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Migrate, and say what was done: from which revision to which, or nothing."""
-    from coach.store.migrate import current_revision
-
     config = _config(args)
     where = render_url(config.database.url)
-    before = _revision(config.database.url, current_revision)
+    before = _revision(config.database.url)
     upgrade(config.database.url)
-    after = _revision(config.database.url, current_revision)
+    after = _revision(config.database.url)
     if before == after:
         print(f"{where}: already at {after}; nothing to do")
     else:
@@ -185,12 +182,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _revision(url: str, read: Callable[[SqlEngine], str | None]) -> str | None:
+def _revision(url: str) -> str | None:
+    """The schema revision of the database at `url` (None: empty), on a connection of its
+    own."""
     from coach.store.database import create_db_engine
+    from coach.store.migrate import current_revision
 
     engine = create_db_engine(url, pool_size=1)
     try:
-        return read(engine)
+        return current_revision(engine)
     finally:
         engine.dispose()
 

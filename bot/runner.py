@@ -277,8 +277,11 @@ async def run_channels(config: AppConfig, engine: Engine,
                       config.documents.path).install(server)
     started: list[Channel] = []
     try:
-        for channel in channels.values():
-            await channel.start()
+        for name, channel in channels.items():
+            try:
+                await channel.start()
+            except ConfigError as exc:  # what the channel's platform refused at start
+                raise config.channel_error(f"channels.{name}", exc) from exc
             started.append(channel)
         if server.has_routes:
             await listen(server, where)

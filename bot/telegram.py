@@ -37,11 +37,11 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.admin_log import report_resumed
-from bot.config import TelegramConfig
+from bot.config import ConfigError, TelegramConfig
 from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
 from coach.engine import Engine
@@ -161,6 +161,16 @@ class InboxQueue(asyncio.Queue[object]):
         await super().put(item)
 
 
+def _start_problem(exc: TelegramError, config: TelegramConfig) -> str:
+    """Why Telegram could not be reached at start, and what to check."""
+    if isinstance(exc, InvalidToken):
+        return ("channels.telegram.token: Telegram refused this token; copy it again from "
+                "@BotFather (TELEGRAM_BOT_TOKEN)")
+    where = config.base_url or "api.telegram.org"
+    return (f"cannot reach Telegram at {where}: {exc.message}; check the network, a proxy, "
+            "or channels.telegram.base_url")
+
+
 class TelegramChannel:
     """Builds the PTB application and renders engine replies in Telegram's idiom."""
 
@@ -216,6 +226,9 @@ class TelegramChannel:
                     secret_token=self.config.secret_token,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
+        except (InvalidToken, NetworkError) as exc:  # an admin's to fix: one line at start
+            await self.stop()
+            raise ConfigError(_start_problem(exc, self.config)) from exc
         except BaseException:
             await self.stop()
             raise

@@ -9,6 +9,7 @@ worker wants.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 from collections.abc import Iterator
@@ -230,3 +231,19 @@ def test_database_pool_size_sets_both_pools_of_a_worker(
         assert [(p.size(), p._max_overflow) for p in pools] == [(3, 6), (3, 6)]  # type: ignore[attr-defined]
     finally:
         database.dispose()
+
+
+def test_a_token_telegram_refuses_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from testkit.fakes.telegram_api import FakeTelegram
+
+    async def refused() -> tuple[int, str, str]:
+        async with FakeTelegram(token="123:ABC") as fake:
+            config = _upgraded(tmp_path, capsys, (
+                "channels:\n  telegram:\n    enabled: true\n    token: '999:WRONG'\n"
+                f"    base_url: {fake.base_url}\n    mode: polling\n"))
+            return await asyncio.to_thread(_repcoach, config, capsys, "run")
+
+    status, _, err = asyncio.run(refused())
+    line = _one_error(status, err)
+    assert "channels.telegram.token: Telegram refused this token" in line
