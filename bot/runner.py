@@ -25,7 +25,7 @@ from bot.admin_log import Outage
 from bot.config import AppConfig, ConfigError, DocumentsConfig, render_url
 from bot.digests import send_due_digests
 from bot.documents import DocumentPages
-from bot.server import ListenError, WebhookServer
+from bot.server import ListenError, WebhookServer, check_free
 from coach.claims import Outgoing
 from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
@@ -220,10 +220,14 @@ def listens(config: AppConfig, documents: bool) -> list[Listen]:
     return found
 
 
-async def listen(server: WebhookServer, where: list[Listen]) -> None:
-    """Start serving; an address that cannot be had is a ConfigError naming its key."""
+async def listen(server: WebhookServer | None, where: list[Listen]) -> None:
+    """Start serving (without a server: only check every address is free, before the
+    channels start); an address that cannot be had is a ConfigError naming its key."""
     try:
-        await server.start([(w.host, w.port) for w in where])
+        if server is None:
+            check_free([(w.host, w.port) for w in where])
+        else:
+            await server.start([(w.host, w.port) for w in where])
     except ListenError as exc:
         keys = " and ".join(dict.fromkeys(w.key for w in where if w.port == exc.port))
         if exc.in_use:
@@ -275,6 +279,8 @@ async def run_channels(config: AppConfig, engine: Engine,
     if engine.documents is not None:
         DocumentPages(engine.documents, engine.library, engine.clock,
                       config.documents.path).install(server)
+    if server.has_routes:
+        await listen(None, where)
     started: list[Channel] = []
     try:
         for name, channel in channels.items():

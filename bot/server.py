@@ -31,6 +31,20 @@ class ListenError(OSError):
         self.in_use = cause.errno == errno.EADDRINUSE
 
 
+def check_free(listens: list[tuple[str, int]]) -> None:
+    """Raise ListenError for an address this process cannot listen on, before anything
+    starts: a second worker started on a taken port would carry the first one's name and,
+    starting its channels, take that live worker's messages as its own."""
+    for host, port in dict.fromkeys(listens):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise ListenError(host, port, exc) from exc
+
+
 class WebhookServer:
     def __init__(self) -> None:
         self.app = web.Application(client_max_size=MAX_BODY_BYTES)
