@@ -12,10 +12,14 @@ import asyncio
 import getpass
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import AppConfig, ConfigError, load_config
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.admin_errors import describe
+from bot.config import AppConfig, ConfigError, load_config, render_url
 from bot.logsafe import protect_logs
 from coach.crm import RepNotFound
 from coach.engine import Engine
@@ -32,10 +36,24 @@ PREVIEW_ROWS = 5  # rows an import preview prints
 
 
 def _config(args: argparse.Namespace) -> AppConfig:
+    """The config file (or defaults), kept on `args` so an error later can name its
+    database. `repcoach run --port` moves the webhook channels to that port."""
     path: Path | None = args.config
     if path is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
-    return load_config(path)
+    config = load_config(path)
+    port: int | None = getattr(args, "port", None)
+    if port is not None:
+        config.channels.telegram.port = config.channels.wecom.port = port
+    args.loaded_config = config
+    return config
+
+
+def open_database(config: AppConfig) -> Database:
+    """The configured database, refused unless `repcoach db upgrade` brought it up to date."""
+    database = Database(config.database.url, config.database.pool_size)
+    database.require_current_schema()
+    return database
 
 
 def _library(config: AppConfig) -> Library:
@@ -48,8 +66,7 @@ def build_engine(config: AppConfig, *, serve_documents: bool = False) -> Engine:
     from bot.runner import document_shelf
 
     library = _library(config)
-    database = Database(config.database.url)
-    database.require_current_schema()
+    database = open_database(config)
     return Engine(database, library, config.engine_settings(),
                   documents=document_shelf(config) if serve_documents else None)
 
@@ -152,10 +169,30 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Migrate, and say what was done: from which revision to which, or nothing."""
     config = _config(args)
+    where = render_url(config.database.url)
+    before = _revision(config.database.url)
     upgrade(config.database.url)
-    print("database is at the current schema")
+    after = _revision(config.database.url)
+    if before == after:
+        print(f"{where}: already at {after}; nothing to do")
+    else:
+        print(f"{where}: upgraded from {before or '(empty)'} to {after}")
     return 0
+
+
+def _revision(url: str) -> str | None:
+    """The schema revision of the database at `url` (None: empty), on a connection of its
+    own."""
+    from coach.store.database import create_db_engine
+    from coach.store.migrate import current_revision
+
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
@@ -172,7 +209,11 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     days = config.coach.enroll_code_days
     print(f"enrolled {args.name} ({role}{', team ' + team if team else ''}).")
     if args.wecom_user:
-        print(f"WeCom user {args.wecom_user} is bound: they can write to the app now.")
+        print(f"WeCom user {args.wecom_user} is bound: they can write to the WeCom app now; "
+              "no code needed.")
+        print(f"Only to add another chat account (e.g. Telegram): they send /start {code} "
+              f"to the bot there within {days} days (the code works once).")
+        return 0
     print(f"Send /start CODE to the bot within {days} days; the code works once.")
     print(code)
     return 0
@@ -230,8 +271,7 @@ def cmd_ae(args: argparse.Namespace) -> int:
     from coach.store.safety import as_csv, as_json, mark_forwarded, safety_reports
 
     config = _config(args)
-    database = Database(config.database.url)
-    database.require_current_schema()
+    database = open_database(config)
     now = datetime.now(UTC).replace(tzinfo=None)
     with database.transaction() as session:
         if args.ae_command == "forward":
@@ -278,8 +318,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         overrides[key.strip()] = column
     config = _config(args)
-    database = Database(config.database.url)
-    database.require_current_schema()
+    database = open_database(config)
     try:
         table = read_table(args.file)
     except (OSError, TableError) as exc:
@@ -320,8 +359,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from coach.crm import export_tables, find_rep, write_csv, write_xlsx
 
     config = _config(args)
-    database = Database(config.database.url)
-    database.require_current_schema()
+    database = open_database(config)
     with database.transaction() as session:
         rep = find_rep(session, args.rep)
         tables = export_tables(session, rep, _library(config), config.coach.utc_offset_hours)
@@ -373,6 +411,10 @@ def parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     run = sub.add_parser("run", help="start every channel enabled in the config")
+    run.add_argument("--port", type=int, default=None,
+                     help="listen on this port for WeCom callbacks and Telegram webhooks "
+                          "(instead of channels.*.port), so several workers on one host can "
+                          "share one config.yaml; the worker's name includes it")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check", help="validate playbooks; non-zero exit on any problem")
@@ -494,12 +536,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PROBLEM
     except (ConfigError, SchemaOutdated, RepNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
+        return _traced(args, exc)
+    except SQLAlchemyError as exc:  # the database could not be opened or used
+        config: AppConfig | None = getattr(args, "loaded_config", None)
+        print(f"error: {describe(exc, config.database.url if config else None)}",
+              file=sys.stderr)
+        return _traced(args, exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `repcoach ae list | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a folder or file it cannot create, read or write
+        print(f"error: {exc}", file=sys.stderr)
+        return _traced(args, exc)
+
+
+def _traced(args: argparse.Namespace, exc: BaseException) -> int:
+    """EXIT_PROBLEM; with -v the traceback follows the one-line error, for a developer."""
+    if args.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_PROBLEM
 
 
 if __name__ == "__main__":

@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.engine import make_url
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from coach.settings import DigestSettings, EngineSettings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says what to fix."""
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says what to fix. A ValueError, like
+    the ones a channel raises when its section lacks a value."""
 
 
 class Section(BaseModel):
@@ -31,6 +33,10 @@ class Section(BaseModel):
 
 class DatabaseConfig(Section):
     url: str = "sqlite:///data/repcoach.sqlite3"
+    # PostgreSQL: connections each of a worker's two pools (turns; background passes and
+    # admin commands) keeps open, and up to twice as many more while busy: at most
+    # 6 x pool_size per worker (coach/store/database.py postgres_pool).
+    pool_size: int = Field(10, ge=1, le=100)
 
 
 class PlaybooksConfig(Section):
@@ -126,6 +132,12 @@ class WecomConfig(Section):
     reminder_interval: float = Field(30.0, gt=0)
     lease_seconds: float = Field(300.0, ge=1)  # as for Telegram
 
+    def missing(self) -> list[str]:
+        """The keys the channel cannot run without that are empty (or agent_id 0)."""
+        empty = [k for k in ("corp_id", "secret", "token", "encoding_aes_key")
+                 if not getattr(self, k)]
+        return empty + ([] if self.agent_id else ["agent_id"])
+
 
 class DocumentsConfig(Section):
     """Plans and reports as pages behind signed, expiring links (`repcoach run`). Off, they
@@ -164,6 +176,28 @@ class AppConfig(Section):
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
     base_dir: str = "."
+    # dotted key -> the environment variable it named that is not set (`${NAME}`)
+    _unset: dict[str, str] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="config")  # the file, for error messages
+
+    def unset_variable(self, key: str) -> str | None:
+        """The environment variable `key` (e.g. "channels.wecom.secret") was to come from,
+        when that variable is not set: what an admin must export."""
+        return self._unset.get(key)
+
+    def channel_error(self, section: str, problem: ValueError) -> ConfigError:
+        """What a channel refused in its section (`channels.wecom is missing: secret`, a
+        bad EncodingAESKey) as a ConfigError naming the file and, for each empty key whose
+        `${NAME}` is unset, the variable to export."""
+        text = str(problem)
+        if not text.startswith("channels."):
+            text = f"{section}: {text}"
+        keys = re.findall(r"[a-z_]+", text.partition("missing:")[2])
+        unset = [f"{name} (for {key})" for key in keys
+                 if (name := self.unset_variable(f"{section}.{key}"))]
+        if unset:
+            text += f"; environment variable not set: {', '.join(unset)}"
+        return ConfigError(f"{self._source}: {text}")
 
     @property
     def documents_dir(self) -> Path:
@@ -195,23 +229,70 @@ class AppConfig(Section):
                               digest=self.digest.settings(), **self.coach.model_dump())
 
 
-def _substitute(value: Any) -> Any:
+def _substitute(value: Any, unset: dict[str, str], key: str = "") -> Any:
+    """`value` with `${NAME}` replaced from the environment; an unset NAME without a
+    default becomes "" and is noted in `unset` under its dotted key, so the error about the
+    empty value can name the variable."""
     if isinstance(value, str):
         def replace(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             found = os.environ.get(name)
             if found is None:
                 if default is None:
+                    unset.setdefault(key, name)
                     return ""
                 return default
             return found
 
         return _ENV.sub(replace, value)
     if isinstance(value, dict):
-        return {k: _substitute(v) for k, v in value.items()}
+        return {k: _substitute(v, unset, f"{key}.{k}" if key else str(k))
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v) for v in value]
+        return [_substitute(v, unset, key) for v in value]
     return value
+
+
+#: the driver installed for PostgreSQL: what `postgres://` and `postgresql://` (the URLs
+#: hosting providers hand out) mean here
+POSTGRES_DRIVER = "postgresql+psycopg"
+
+
+def database_url(url: str, where: str, unset: str | None) -> str:
+    """The configured database URL, checked before anything connects: empty (an unset
+    variable), unparsable or naming a driver that is not installed is a ConfigError saying
+    what to write; `postgres://` and `postgresql://` mean the installed psycopg driver."""
+    if not url.strip():
+        if unset:
+            raise ConfigError(f"{where}: database.url is empty: the environment variable "
+                              f"{unset} is not set; export it (e.g. {unset}=postgresql://"
+                              "USER:PASSWORD@HOST:5432/DBNAME)")
+        raise ConfigError(f"{where}: database.url is empty; write e.g. "
+                          "postgresql://USER:PASSWORD@HOST:5432/DBNAME or sqlite:///FILE")
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError as exc:
+        raise ConfigError(f"{where}: database.url is not a database URL; write e.g. "
+                          "postgresql://USER:PASSWORD@HOST:5432/DBNAME or sqlite:///FILE"
+                          ) from exc
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername=POSTGRES_DRIVER)
+    try:
+        parsed.get_dialect().import_dbapi()
+        supported = parsed.get_backend_name() in ("postgresql", "sqlite")
+    except (NoSuchModuleError, ImportError):
+        supported = False
+    if not supported:
+        raise ConfigError(f"{where}: database.url: {parsed.drivername}:// is not supported "
+                          "here; write postgresql://USER:PASSWORD@HOST:5432/DBNAME "
+                          "(PostgreSQL) or sqlite:///FILE")
+    return render_url(parsed, hide_password=False)
+
+
+def render_url(url: str | URL, *, hide_password: bool = True) -> str:
+    """`url` as text, the password as *** unless asked for: what admin output shows."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=hide_password)
 
 
 def _absolute_sqlite(url: str, base: Path) -> str:
@@ -229,6 +310,7 @@ def _absolute_sqlite(url: str, base: Path) -> str:
 def load_config(path: Path | None) -> AppConfig:
     """Read `path` (or defaults when None), substitute the environment, validate."""
     raw: dict[str, Any] = {}
+    unset: dict[str, str] = {}
     base = Path.cwd()
     if path is not None:
         if not path.is_file():
@@ -239,11 +321,12 @@ def load_config(path: Path | None) -> AppConfig:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping")
-        raw = _substitute(loaded)
+        raw = _substitute(loaded, unset)
         base = path.resolve().parent
     env_url = os.environ.get("REPCOACH_DATABASE_URL")
     if env_url:
         raw.setdefault("database", {})["url"] = env_url
+        unset.pop("database.url", None)
     raw["base_dir"] = str(base)
     try:
         config = AppConfig.model_validate(raw)
@@ -252,7 +335,11 @@ def load_config(path: Path | None) -> AppConfig:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"{path or 'config'}: {problems}") from exc
-    config.database.url = _absolute_sqlite(config.database.url, base)
+    config._unset = unset
+    config._source = str(path or "config")
+    where = str(path or "config")
+    config.database.url = _absolute_sqlite(
+        database_url(config.database.url, where, unset.get("database.url")), base)
     if config.documents.enabled and not config.documents.public_url:
         raise ConfigError(f"{path or 'config'}: documents.public_url is required when "
                           "documents.enabled is true (the address phones open links at)")

@@ -21,10 +21,11 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.config import AppConfig, DocumentsConfig
+from bot.admin_log import Outage
+from bot.config import AppConfig, ConfigError, DocumentsConfig, render_url
 from bot.digests import send_due_digests
 from bot.documents import DocumentPages
-from bot.server import WebhookServer
+from bot.server import ListenError, WebhookServer, check_free
 from coach.claims import Outgoing
 from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
@@ -121,8 +122,12 @@ PRUNE_EVERY = 3600.0  # seconds between prunings of old processed message ids
 
 async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: float,
                         stop: asyncio.Event) -> None:
+    """Every `interval` seconds: take over a dead worker's rows, send what is due (reminders,
+    nudges, digests), now and then prune old message ids. With the database unreachable a
+    pass logs one warning, not a traceback (bot/admin_log.py)."""
     pruned_at = -PRUNE_EVERY
     loop = asyncio.get_running_loop()
+    outage = Outage()
     while not stop.is_set():
         try:
             for channel in channels.values():
@@ -131,8 +136,9 @@ async def reminder_loop(engine: Engine, channels: dict[str, Channel], interval: 
             if loop.time() - pruned_at >= PRUNE_EVERY:
                 pruned_at = loop.time()
                 await engine.call(engine.prune_processed)
-        except Exception:
-            log.exception("reminder pass failed; next pass in %.0f s", interval)
+            outage.passed("reminder pass")
+        except Exception as exc:
+            outage.failed(exc, "reminder pass", interval)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
@@ -171,16 +177,82 @@ def _on_hangup(engine: Engine, directory: Path, tasks: set[asyncio.Task[bool]],
 
 
 def build_channels(config: AppConfig, engine: Engine, server: WebhookServer) -> dict[str, Channel]:
+    """The enabled channels; a section a channel refuses (an empty secret, a bad
+    EncodingAESKey) is a ConfigError naming the key and any unset variable behind it."""
     channels: dict[str, Channel] = {}
     if config.channels.telegram.enabled:
         from bot.telegram import TelegramChannel
 
-        channels["telegram"] = TelegramChannel(config.channels.telegram, engine, server)
+        try:
+            channels["telegram"] = TelegramChannel(config.channels.telegram, engine, server)
+        except ValueError as exc:
+            raise config.channel_error("channels.telegram", exc) from exc
     if config.channels.wecom.enabled:
         from bot.wecom.channel import WecomChannel
 
-        channels["wecom"] = WecomChannel(config.channels.wecom, engine, server)
+        try:
+            channels["wecom"] = WecomChannel(config.channels.wecom, engine, server)
+        except ValueError as exc:
+            raise config.channel_error("channels.wecom", exc) from exc
     return channels
+
+
+@dataclass(frozen=True)
+class Listen:
+    """An address this worker listens on and the config key that sets its port."""
+
+    key: str
+    host: str
+    port: int
+    what: str
+
+
+def listens(config: AppConfig, documents: bool) -> list[Listen]:
+    """Where this worker serves HTTP: webhook channels, and document links when served."""
+    found = [Listen(f"channels.{name}.port", section.listen, section.port, what)
+             for name, section, what in (
+                 ("telegram", config.channels.telegram, "webhook"),
+                 ("wecom", config.channels.wecom, "callbacks"))
+             if section.enabled and _serves_http(config, section)]
+    if documents:
+        found.append(Listen("documents.port", config.documents.listen, config.documents.port,
+                            "document links"))
+    return found
+
+
+async def listen(server: WebhookServer | None, where: list[Listen]) -> None:
+    """Start serving (without a server: only check every address is free, before the
+    channels start); an address that cannot be had is a ConfigError naming its key."""
+    try:
+        if server is None:
+            check_free([(w.host, w.port) for w in where])
+        else:
+            await server.start([(w.host, w.port) for w in where])
+    except ListenError as exc:
+        keys = " and ".join(dict.fromkeys(w.key for w in where if w.port == exc.port))
+        if exc.in_use:
+            raise ConfigError(
+                f"cannot listen on {exc.host}:{exc.port} ({keys}): address already in use; "
+                "another worker or program has this port: give each worker on this host its "
+                "own port (its own config.yaml, or `repcoach run --port`)") from exc
+        raise ConfigError(f"cannot listen on {exc.host}:{exc.port} ({keys}): "
+                          f"{exc.strerror}") from exc
+
+
+def startup_lines(config: AppConfig, channels: dict[str, Channel],
+                  where: list[Listen]) -> list[str]:
+    """What `repcoach run` prints once listening: the channels, then each one's worker
+    name and address, the document links, and the database (password masked)."""
+    lines = [f"running: {', '.join(channels)}"]
+    for name, channel in channels.items():
+        served = [f"{w.what} on {w.host}:{w.port}" for w in where
+                  if w.key == f"channels.{name}.port"]
+        lines.append(f"  {name}: worker {channel.mailbox.worker}, "
+                     f"{served[0] if served else 'polling'}")
+    lines += [f"  documents: {w.what} on {w.host}:{w.port}" for w in where
+              if w.key == "documents.port"]
+    lines.append(f"  database: {render_url(config.database.url)}")
+    return lines
 
 
 async def run_channels(config: AppConfig, engine: Engine,
@@ -203,21 +275,24 @@ async def run_channels(config: AppConfig, engine: Engine,
     with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, _on_hangup, engine, config.playbook_dir, reloads,
                                 asyncio.Lock())
-    listens = [(c.listen, c.port) for c in (config.channels.telegram, config.channels.wecom)
-               if c.enabled and _serves_http(config, c)]
+    where = listens(config, engine.documents is not None)
     if engine.documents is not None:
         DocumentPages(engine.documents, engine.library, engine.clock,
                       config.documents.path).install(server)
-        listens.append((config.documents.listen, config.documents.port))
+    if server.has_routes:
+        await listen(None, where)
     started: list[Channel] = []
     try:
-        for channel in channels.values():
-            await channel.start()
+        for name, channel in channels.items():
+            try:
+                await channel.start()
+            except ConfigError as exc:  # what the channel's platform refused at start
+                raise config.channel_error(f"channels.{name}", exc) from exc
             started.append(channel)
         if server.has_routes:
-            await server.start(listens)
+            await listen(server, where)
         keep_startup_out_of_collections()
-        print(f"running: {', '.join(channels)}", flush=True)
+        print("\n".join(startup_lines(config, channels, where)), flush=True)
         interval = min(config.channels.telegram.reminder_interval,
                        config.channels.wecom.reminder_interval)
         await reminder_loop(engine, channels, interval, stop)

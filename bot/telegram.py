@@ -37,10 +37,11 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.config import TelegramConfig
+from bot.admin_log import report_resumed
+from bot.config import ConfigError, TelegramConfig
 from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
 from coach.engine import Engine
@@ -160,6 +161,16 @@ class InboxQueue(asyncio.Queue[object]):
         await super().put(item)
 
 
+def _start_problem(exc: TelegramError, config: TelegramConfig) -> str:
+    """Why Telegram could not be reached at start, and what to check."""
+    if isinstance(exc, InvalidToken):
+        return ("channels.telegram.token: Telegram refused this token; copy it again from "
+                "@BotFather (TELEGRAM_BOT_TOKEN)")
+    where = config.base_url or "api.telegram.org"
+    return (f"cannot reach Telegram at {where}: {exc.message}; check the network, a proxy, "
+            "or channels.telegram.base_url")
+
+
 class TelegramChannel:
     """Builds the PTB application and renders engine replies in Telegram's idiom."""
 
@@ -202,7 +213,7 @@ class TelegramChannel:
         try:
             await self.application.initialize()
             await self.set_command_menu()
-            self._resume(await self.mailbox.take_pending(at_start=True))
+            self._resume(await self.mailbox.take_pending(at_start=True), at_start=True)
             self.mailbox.start_renewing()
             await self.application.start()
             if self.config.mode == "polling" and self.application.updater is not None:
@@ -216,6 +227,9 @@ class TelegramChannel:
                     secret_token=self.config.secret_token,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
+        except (InvalidToken, NetworkError) as exc:  # an admin's to fix: one line at start
+            await self.stop()
+            raise ConfigError(_start_problem(exc, self.config)) from exc
         except BaseException:
             await self.stop()
             raise
@@ -234,15 +248,13 @@ class TelegramChannel:
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (each reminder pass)."""
-        self._resume(await self.mailbox.take_pending(at_start=False))
+        self._resume(await self.mailbox.take_pending(at_start=False), at_start=False)
 
-    def _resume(self, pending: Pending) -> None:
+    def _resume(self, pending: Pending, *, at_start: bool) -> None:
         """Finish what a crash left, each chat's replies first, then its updates, ahead of
         anything new from that chat (the tasks queue on the chat locks before polling or
         the webhook starts)."""
-        if pending:
-            log.info("telegram: resuming %d replies and %d updates left unfinished",
-                     len(pending.replies), len(pending.messages))
+        report_resumed(CHANNEL, pending, at_start=at_start, messages="updates")
         for user, replies, updates in pending.by_user():
             task = asyncio.create_task(self._resume_chat(int(user), replies, updates))
             self.mailbox.let_go_when_done(task, pending.of(user))

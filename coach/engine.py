@@ -29,6 +29,7 @@ from coach.settings import EngineSettings
 from coach.store.conversation import Save
 from coach.store.database import Database
 from coach.store.models import ProcessedMessage, Rep
+from coach.store.outage import unreachable
 from coach.store.repo import Directory
 from coach.turn.door import GUARDED_CHARS, normalise
 from coach.turn.pipeline import TurnPipeline
@@ -136,7 +137,8 @@ class Engine:
             log.info("database connection lost; running the turn on a new one")
             return True
         if isinstance(exc, SQLAlchemyError):
-            log.warning("database unavailable, nothing saved: %s", exc.__class__.__name__)
+            log.warning("database unavailable, nothing saved: %s",
+                        unreachable(exc) or exc.__class__.__name__)
         else:
             log.error("turn failed for %s:%s", incoming.channel, incoming.user_id,
                       exc_info=exc)

@@ -29,6 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.admin_log import report_resumed
 from bot.config import WecomConfig
 from bot.server import WebhookServer, worker_name
 from bot.textrender import as_plain_text, numbered_choices
@@ -97,11 +98,9 @@ class WecomChannel:
 
     def __init__(self, config: WecomConfig, engine: Engine, server: WebhookServer,
                  client: WecomClient | None = None, *, stop_grace: float = STOP_GRACE) -> None:
-        missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key")
-                   if not getattr(config, k)]
-        if missing or not config.agent_id:
-            names = ", ".join(missing + ([] if config.agent_id else ["agent_id"]))
-            raise ValueError(f"channels.wecom is missing: {names}")
+        missing = config.missing()
+        if missing:
+            raise ValueError(f"channels.wecom is missing: {', '.join(missing)}")
         decode_aes_key(config.encoding_aes_key)  # a bad key is a config error: fail at start
         self.config = config
         self.engine = engine
@@ -124,18 +123,16 @@ class WecomChannel:
         """Before the first callback: finish what a crash left (its replies, then its
         messages), each rep's ahead of anything new from them."""
         log.info("wecom callback at %s", self.config.path)
-        self._resume(await self.mailbox.take_pending(at_start=True))
+        self._resume(await self.mailbox.take_pending(at_start=True), at_start=True)
         self.mailbox.start_renewing()
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (the reminder loop calls
         this on each pass)."""
-        self._resume(await self.mailbox.take_pending(at_start=False))
+        self._resume(await self.mailbox.take_pending(at_start=False), at_start=False)
 
-    def _resume(self, pending: Pending) -> None:
-        if pending:
-            log.info("wecom: resuming %d replies and %d messages left unfinished",
-                     len(pending.replies), len(pending.messages))
+    def _resume(self, pending: Pending, *, at_start: bool) -> None:
+        report_resumed(CHANNEL, pending, at_start=at_start, messages="messages")
         for user, replies, payloads in pending.by_user():
             self.mailbox.let_go_when_done(self._spawn(self._resume_user(user, replies, payloads)),
                                           pending.of(user))

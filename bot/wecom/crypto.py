@@ -78,7 +78,9 @@ def decode_aes_key(encoding_aes_key: str) -> bytes:
     (call this once at start-up to fail fast).
     """
     if len(encoding_aes_key) != 43:
-        raise ValueError("EncodingAESKey must be 43 characters long")
+        raise ValueError(f"EncodingAESKey must be 43 characters long, not "
+                         f"{len(encoding_aes_key)}: copy it again from the app's API "
+                         "receiving settings (接收消息 › API接收) in the WeCom admin console")
     try:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -33,7 +33,16 @@ from coach.store.loop_turns import LoopTurns
 
 log = logging.getLogger(__name__)
 
-_POSTGRES_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
+POOL_SIZE = 10  # PostgreSQL connections a pool keeps; config.yaml database.pool_size
+
+
+def postgres_pool(pool_size: int = POOL_SIZE) -> dict[str, Any]:
+    """One PostgreSQL pool's limits: `pool_size` kept open, twice as many more while busy.
+    A worker has two such pools (turns; background passes), so it opens at most
+    6 x pool_size connections: docs/deploy.md sizes `max_connections` from this."""
+    return {"pool_size": pool_size, "max_overflow": 2 * pool_size}
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -77,7 +86,7 @@ class SchemaOutdated(Exception):
     or newer and not declared compatible (coach/store/compatibility.py)."""
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
     """Create an engine for `url`, creating the SQLite file's folder when needed."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"future": True}
@@ -93,7 +102,7 @@ def create_db_engine(url: str) -> Engine:
     # No pool_pre_ping: it costs a round trip per turn. A connection that died with a
     # server restart fails its turn's first statement, the pool drops every connection of
     # that age, and the engine runs the turn once more (Engine._run_again).
-    return create_engine(url, **kwargs, **_POSTGRES_POOL)
+    return create_engine(url, **kwargs, **postgres_pool(pool_size))
 
 
 def sqlite_lock_wait(url: str) -> float:
@@ -126,9 +135,10 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
 class Database:
     """Owns the engine and hands out one session per turn."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url
-        self.engine = create_db_engine(url)
+        self.pool_size = pool_size
+        self.engine = create_db_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._async: async_sessionmaker[AsyncSession] | None = None
         self._async_engine: AsyncEngine | None = None
@@ -262,7 +272,7 @@ class Database:
     def _async_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Made on first use: only async callers on PostgreSQL need the second pool."""
         if self._async is None:
-            self._async_engine = create_async_engine(self.url, **_POSTGRES_POOL)
+            self._async_engine = create_async_engine(self.url, **postgres_pool(self.pool_size))
             self._async = async_sessionmaker(self._async_engine, expire_on_commit=False)
             # the same pool; psycopg switches autocommit on the client, no round trip
             self._autocommit = self._async_engine.execution_options(
