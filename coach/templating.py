@@ -41,6 +41,13 @@ def _compiled_expression(source: str) -> Any:
     return _ENV.compile_expression(source)
 
 
+def forget_compiled() -> None:
+    """Drop every compiled and parsed template this process keeps: the benchmark times
+    loading playbooks as a fresh worker pays for it (`bench/startup.py`)."""
+    for cached in (_compiled, _compiled_expression, _compiled_html, _parse):
+        cached.cache_clear()
+
+
 def is_plain(source: str) -> bool:
     """True when `source` has no template syntax at all (no `{{`, `{%` or `{#`): rendering
     it would give back the text itself, so callers can skip building a context for it.
@@ -101,24 +108,27 @@ class FieldRead:
     lineno: int
 
 
-def _parse(source: str, expression: bool) -> nodes.Template:
+@lru_cache(maxsize=8192)  # validation asks for names and fields of each: analyse once
+def _parse(source: str, expression: bool) -> tuple[nodes.Template, frozenset[str]]:
+    """The template's syntax tree (shared: read, never changed) and the names it reads from
+    outside itself."""
     try:
-        return _ENV.parse("{{ " + source + " }}" if expression else source)
+        tree = _ENV.parse("{{ " + source + " }}" if expression else source)
     except TemplateSyntaxError as exc:
         raise TemplateSyntaxProblem(exc.message or "syntax error", exc.lineno) from exc
+    return tree, frozenset(meta.find_undeclared_variables(tree))
 
 
 def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
     """Top-level names a template or expression reads; raises TemplateSyntaxProblem on bad
     syntax."""
-    return set(meta.find_undeclared_variables(_parse(source, expression)))
+    return set(_parse(source, expression)[1])
 
 
 def field_reads(source: str, *, expression: bool = False) -> list[FieldRead]:
     """Every `name.field` and `name['field']` whose `name` comes from outside the template
     (not a loop or `set` variable), so validation can check the field exists."""
-    tree = _parse(source, expression)
-    outside = set(meta.find_undeclared_variables(tree))
+    tree, outside = _parse(source, expression)
     reads: list[FieldRead] = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         inner = getattr(node, "node", None)
