@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, union_all, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -86,11 +86,10 @@ def _left_for(session: Session, mailbox: Mailbox, user_id: str) -> Pending:
         return and_(table.channel == mailbox.channel, table.user_id == user_id,
                     table.worker != mailbox.worker, table.lease_until < now)
 
-    found = session.execute(union_all(
-        select(OutboxReply.id).where(left(OutboxReply)).limit(1),  # type: ignore[arg-type]
-        select(InboxMessage.id).where(left(InboxMessage)).limit(1),  # type: ignore[arg-type]
-    )).first()
-    if found is None:  # the common case: one cheap read, nothing claimed
+    found = session.scalar(select(or_(
+        exists().where(left(OutboxReply)),  # type: ignore[arg-type]
+        exists().where(left(InboxMessage)))))  # type: ignore[arg-type]
+    if not found:  # the common case: one cheap read, nothing claimed
         return Pending()
     return mailbox.claim_user(session, user_id)
 
