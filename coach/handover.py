@@ -7,17 +7,18 @@ had not run, and the replies it had not sent, would wait the whole lease (5 minu
 rep's newer messages, reaching other workers, were answered first.
 
 So a graceful stop, once its turn in progress is finished (or given up after a short grace),
-releases every row it holds: owner `RELEASED`, lease ended now. Any worker takes them at its
-next pass (`Mailbox.take_pending`, every `reminder_interval`), and a worker that gets a newer
-message of the same rep first takes that rep's left rows before it (`take_left_for`), so the
-rep's order holds. A row released is never lost: it stays in the store until some worker has
-run or sent it, this one included at its next start.
+releases every row it holds: owner `RELEASED`, lease ended (`BACKDATE`). Any worker takes
+them at its next pass (`Mailbox.take_pending`, every `reminder_interval`), and a worker that
+gets a newer message of the same rep first takes that rep's left rows before it
+(`take_left_for`), so the rep's order holds. A row released is never lost: it stays in the
+store until some worker has run or sent it, this one included at its next start.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +30,10 @@ from coach.store.models import InboxMessage, OutboxReply
 __all__ = ["HandedOver", "hand_over", "take_left_for"]
 
 log = logging.getLogger(__name__)
+
+#: A released row's lease is dated this far back: the store's clock has whole seconds, and
+#: another host's clock may run a little behind ours; either way the row is free at once.
+BACKDATE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,13 @@ class HandedOver:
 
 
 def _release(session: Session, mailbox: Mailbox) -> HandedOver:
-    now = mailbox.engine.clock()
+    expired = mailbox.engine.clock() - BACKDATE
     counts = []
     for table in (InboxMessage, OutboxReply):
         result = session.execute(
             update(table).where(table.channel == mailbox.channel,
                                 table.worker == mailbox.worker)
-            .values(worker=RELEASED, lease_until=now)
+            .values(worker=RELEASED, lease_until=expired)
             .execution_options(synchronize_session=False))
         counts.append(int(getattr(result, "rowcount", 0) or 0))
     return HandedOver(messages=counts[0], replies=counts[1])
@@ -73,7 +78,7 @@ async def hand_over(mailbox: Mailbox, *, interval: float) -> HandedOver:
                     "the next start", mailbox.channel, handed.messages, handed.replies)
     else:
         log.warning("%s stopping: %d messages and %d replies handed over to the other "
-                    "workers (taken at their next pass, within %.0f s; with no other worker, "
+                    "workers (taken at their next pass, within %g s; with no other worker, "
                     "at the next start)", mailbox.channel, handed.messages, handed.replies,
                     interval)
     return handed
