@@ -151,6 +151,7 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self, mailbox: Mailbox) -> None:
         super().__init__()
         self.mailbox = mailbox
+        self.unstored: set[str] = set()  # keys of updates queued though the store refused them
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
@@ -160,6 +161,8 @@ class InboxQueue(asyncio.Queue[object]):
                                                       str(incoming.message_id), item.to_json())
                 if received is Received.KNOWN:
                     return
+                if received is Received.UNSTORED:
+                    self.unstored.add(str(incoming.message_id))
         await super().put(item)
 
 
@@ -186,10 +189,11 @@ class TelegramChannel:
         where = config.port if config.mode == "webhook" else "polling"
         self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, where),
                               lease=timedelta(seconds=config.lease_seconds))
+        self._queue = InboxQueue(self.mailbox)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
-            .update_queue(InboxQueue(self.mailbox))
+            .update_queue(self._queue)
             .rate_limiter(AIORateLimiter(max_retries=5))
             .concurrent_updates(True)
         )
@@ -320,10 +324,13 @@ class TelegramChannel:
             self._handling.add(task)
         try:
             async with self._chats.hold(int(incoming.user_id)):
-                if self._stopping:  # stored: handed over to another worker
-                    return
-                await self._take_left(int(incoming.user_id))
+                # once stopping, a stored update is handed over to another worker; one the
+                # store refused is still answered (the turn tells the rep nothing was saved)
+                unstored = str(incoming.message_id) in self._queue.unstored
+                self._queue.unstored.discard(str(incoming.message_id))
                 if not self._stopping:
+                    await self._take_left(int(incoming.user_id))
+                if unstored or not self._stopping:
                     await self._handle(update)
         finally:
             if task is not None:
