@@ -23,7 +23,7 @@ import html
 import json
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -45,6 +45,7 @@ from bot.config import ConfigError, TelegramConfig
 from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
 from coach.engine import Engine
+from coach.handover import hand_over, take_left_for
 from coach.mailbox import Mailbox, Pending, Received, StoredReply
 from coach.messages import Incoming, Reply
 from coach.ordering import KeyedLocks
@@ -60,6 +61,7 @@ CALLBACK_DATA_LIMIT = 64
 ALLOWED_UPDATES = ("message", "callback_query")
 MENU_LANGUAGES = ("zh", "en")
 PRESSED_MARK = "\n\n→ "
+STOP_GRACE = 10.0  # seconds `stop` lets the turns in progress finish before cancelling them
 
 
 def telegram_len(text: str) -> int:
@@ -101,12 +103,13 @@ def to_incoming(update: Update) -> Incoming | None:
         "display_name": user.full_name or str(user.id),
         "locale_hint": user.language_code,
     }
-    if update.callback_query is not None:
-        return Incoming(button=update.callback_query.data or "", **common)
+    if update.callback_query is not None:  # the press's time is not sent; its key says
+        return Incoming(button=update.callback_query.data or "", **common)  # which question
     message = update.message
     if message is None:
         return None
-    return Incoming(text=message.text or message.caption or "", **common)
+    sent = message.date.astimezone(UTC).replace(tzinfo=None) if message.date else None
+    return Incoming(text=message.text or message.caption or "", sent_at=sent, **common)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -149,6 +152,7 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self, mailbox: Mailbox) -> None:
         super().__init__()
         self.mailbox = mailbox
+        self.unstored: set[str] = set()  # keys of updates queued though the store refused them
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
@@ -158,6 +162,8 @@ class InboxQueue(asyncio.Queue[object]):
                                                       str(incoming.message_id), item.to_json())
                 if received is Received.KNOWN:
                     return
+                if received is Received.UNSTORED:
+                    self.unstored.add(str(incoming.message_id))
         await super().put(item)
 
 
@@ -177,7 +183,7 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(self, config: TelegramConfig, engine: Engine,
-                 server: WebhookServer | None = None) -> None:
+                 server: WebhookServer | None = None, *, stop_grace: float = STOP_GRACE) -> None:
         if not config.token:
             raise ValueError("channels.telegram.token is empty: set TELEGRAM_BOT_TOKEN")
         if config.mode == "webhook" and not config.secret_token:
@@ -188,13 +194,17 @@ class TelegramChannel:
         self.engine = engine
         self._chats: KeyedLocks[int] = KeyedLocks()
         self._resuming: set[asyncio.Task[None]] = set()
+        self._handling: set[asyncio.Task[Any]] = set()  # updates being handled now
+        self._stop_grace = stop_grace
+        self._stopping = False  # set by `stop`: no turn starts any more, rows are handed over
         where = config.port if config.mode == "webhook" else "polling"
         self.mailbox = Mailbox(engine, CHANNEL, worker_name(CHANNEL, where),
                               lease=timedelta(seconds=config.lease_seconds))
+        self._queue = InboxQueue(self.mailbox)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(config.token)
-            .update_queue(InboxQueue(self.mailbox))
+            .update_queue(self._queue)
             .rate_limiter(AIORateLimiter(max_retries=5))
             .concurrent_updates(True)
         )
@@ -235,16 +245,24 @@ class TelegramChannel:
             raise
 
     async def stop(self) -> None:
-        """Stop fetching, finish the updates already taken (their replies go out), close."""
+        """Stop fetching and start no more turns; let the turns in progress finish for a
+        short grace, then cancel them; hand every update and reply still held to the other
+        workers (coach/handover.py), which take them at their next pass; close."""
+        self._stopping = True
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
-        if self._resuming:
-            await asyncio.gather(*self._resuming, return_exceptions=True)
+        busy = self._resuming | self._handling
+        if busy:
+            _done, late = await asyncio.wait(busy, timeout=self._stop_grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self.application.running:
-            await self.application.stop()
+            await self.application.stop()  # updates still queued: skipped, handed over
+        await self.mailbox.stop_renewing()  # what is left is handed over, not kept
+        await hand_over(self.mailbox, interval=self.config.reminder_interval)
         await self.application.shutdown()
-        await self.mailbox.stop_renewing()
 
     async def recover(self) -> None:
         """Take up what a dead worker left once its lease ran out (each reminder pass)."""
@@ -265,12 +283,21 @@ class TelegramChannel:
                            updates: list[str]) -> None:
         try:
             async with self._chats.hold(chat_id):
-                await self.send(chat_id, replies)
-                for payload in updates:
-                    await self._handle(Update.de_json(json.loads(payload),
-                                                      self.application.bot))
+                await self._finish_left(chat_id, replies, updates)
         except Exception:
             log.exception("resuming chat %s failed", chat_id)
+
+    async def _finish_left(self, chat_id: int, replies: list[StoredReply],
+                           updates: list[str]) -> None:
+        """Send left replies, then handle left updates, in order (holding the chat's lock);
+        once stopping, what is left stays in the inbox to be handed over."""
+        if self._stopping:
+            return
+        await self.send(chat_id, replies)
+        for payload in updates:
+            if self._stopping:
+                return
+            await self._handle(Update.de_json(json.loads(payload), self.application.bot))
 
     async def set_command_menu(self) -> None:
         """The command menu in each language, and the configured language for every other."""
@@ -307,8 +334,32 @@ class TelegramChannel:
             if query is not None:  # a press from outside the presser's own chat
                 await self.answer(query, self.stale_notice(update))
             return
-        async with self._chats.hold(int(incoming.user_id)):
-            await self._handle(update)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            async with self._chats.hold(int(incoming.user_id)):
+                # once stopping, a stored update is handed over to another worker; one the
+                # store refused is still answered (the turn tells the rep nothing was saved)
+                unstored = str(incoming.message_id) in self._queue.unstored
+                self._queue.unstored.discard(str(incoming.message_id))
+                if not self._stopping:
+                    await self._take_left(int(incoming.user_id))
+                if unstored or not self._stopping:
+                    await self._handle(update)
+        finally:
+            if task is not None:
+                self._handling.discard(task)
+
+    async def _take_left(self, chat_id: int) -> None:
+        """What another worker released or left for this chat (older, coach/handover.py)
+        goes before the update just received."""
+        left = await take_left_for(self.mailbox, str(chat_id))
+        if left:
+            log.info("telegram: taking over %d replies and %d updates of chat %s first",
+                     len(left.replies), len(left.messages), chat_id)
+            for _user, replies, updates in left.by_user():
+                await self._finish_left(chat_id, replies, updates)
 
     async def _handle(self, update: Update) -> None:
         """One stored update (holding its chat's lock): the turn, then its replies."""

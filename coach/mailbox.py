@@ -61,6 +61,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -505,11 +506,21 @@ class Mailbox:
             except SQLAlchemyError:
                 pass
         pending = await self.engine.database.run_in_transaction(self._claim, at_start)
-        self._held_replies.add(r.id for r in pending.replies if r.id is not None)
-        self._held_messages.add(m.message_key for m in pending.messages)
+        self.hold(pending)
         return pending
 
-    def _claim(self, session: Session, at_start: bool) -> Pending:
+    def hold(self, pending: Pending) -> None:
+        """Renew the leases of `pending`'s rows, claimed for this worker, until it is done
+        with them (see `start_renewing`)."""
+        self._held_replies.add(r.id for r in pending.replies if r.id is not None)
+        self._held_messages.add(m.message_key for m in pending.messages)
+
+    def claim_user(self, session: Session, user_id: str) -> Pending:
+        """One rep's rows that other workers released or left (their lease ran out), claimed
+        in the caller's transaction (coach/handover.py `take_left_for`)."""
+        return self._claim(session, False, user_id)
+
+    def _claim(self, session: Session, at_start: bool, user_id: str | None = None) -> Pending:
         now = self.engine.clock()
         until = now + self.lease
 
@@ -518,13 +529,18 @@ class Mailbox:
             return (or_(worker == self.worker, expired) if at_start
                     else and_(worker != self.worker, expired))
 
+        def of_user(user: Any) -> Any:
+            return true() if user_id is None else user == user_id
+
         replies = session.scalars(
             select(OutboxReply).where(OutboxReply.channel == self.channel,
-                                      claimable(OutboxReply.worker, OutboxReply.lease_until))
+                                      claimable(OutboxReply.worker, OutboxReply.lease_until),
+                                      of_user(OutboxReply.user_id))
             .order_by(OutboxReply.id).with_for_update(skip_locked=True)).all()
         messages = session.scalars(
             select(InboxMessage).where(InboxMessage.channel == self.channel,
-                                       claimable(InboxMessage.worker, InboxMessage.lease_until))
+                                       claimable(InboxMessage.worker, InboxMessage.lease_until),
+                                       of_user(InboxMessage.user_id))
             .order_by(InboxMessage.id).with_for_update(skip_locked=True)).all()
         for reply in replies:  # the session writes the claims back at commit
             reply.worker, reply.lease_until = self.worker, until

@@ -8,6 +8,7 @@ lets one engine serve the console, Telegram and WeCom alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 AttachmentKind = Literal["photo", "document"]
@@ -21,6 +22,10 @@ class Incoming:
     `message_id` makes redeliveries idempotent: the same (channel, message_id) is handled once.
     `opened` means the rep opened the chat (console start, WeCom enter_agent): the engine
     re-asks a waiting question, or shows the menu.
+    `sent_at` is when the rep sent it by the platform's clock (naive UTC, whole seconds:
+    WeCom's CreateTime, Telegram's message date), None where unknown (the console). A
+    message handled late (a worker stopped, a retry) can then be told from one answering
+    the list now on screen.
     """
 
     channel: str
@@ -31,6 +36,7 @@ class Incoming:
     display_name: str = ""
     locale_hint: str | None = None
     opened: bool = False
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

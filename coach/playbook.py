@@ -195,6 +195,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "cancelled_back",
     "nothing_to_cancel",
     "choose_from_list",
+    "answered_earlier_list",
     "invalid_number",
     "number_out_of_range",
     "invalid_date",

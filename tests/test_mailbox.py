@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from coach.engine import Engine
+from coach.handover import HandedOver, hand_over, take_left_for
 from coach.mailbox import Mailbox, Received, reply_body
 from coach.messages import Attachment, Choice, Incoming, Reply
 from coach.store.models import InboxMessage, OutboxReply
@@ -84,3 +85,32 @@ async def test_an_attached_chart_survives_the_outbox(engine: Engine) -> None:
     pending = await Mailbox(engine, CHANNEL, "host:wecom:1").take_pending(at_start=True)
     [stored] = pending.replies
     assert (stored.reply, stored.tag, stored.recovered) == (reply, "abc123", True)
+
+
+async def test_a_stopping_worker_hands_its_rows_to_the_next_pass_of_another(
+        engine: Engine, clock: Clock) -> None:
+    """A graceful stop releases what the worker holds (coach/handover.py): another worker's
+    very next pass takes it, on the same clock reading, with no lease to wait out; a worker
+    that first hears from one of those reps takes that rep's rows before the new message."""
+    await enrolled(engine, "wangfang")
+    await enrolled(engine, "lina")
+    stopping = Mailbox(engine, CHANNEL, "host:wecom:1")
+    await stopping.receive("wangfang", "w1", "<xml>one</xml>")
+    _, replies = await stopping.handle("w1", said("wangfang", "w1", "/nosuch"))
+    await stopping.receive("wangfang", "w2", "<xml>two</xml>")
+    await stopping.receive("lina", "w3", "<xml>three</xml>")
+    other = Mailbox(engine, CHANNEL, "host:wecom:2")
+    assert not await other.take_pending(at_start=False)  # held by a live worker
+
+    handed = await hand_over(stopping, interval=30)
+    assert (handed.messages, handed.replies) == (2, len(replies))
+    assert await hand_over(stopping, interval=30) == HandedOver(0, 0)  # nothing held now
+
+    lina = await take_left_for(other, "lina")  # lina's next message reached `other` first
+    assert [m.message_key for m in lina.messages] == ["w3"] and not lina.replies
+    pending = await other.take_pending(at_start=False)  # its next pass: the rest, in order
+    assert [(r.user_id, r.reply.text) for r in pending.replies] == [
+        ("wangfang", r.reply.text) for r in replies]
+    assert [m.message_key for m in pending.messages] == ["w2"]
+    assert not await take_left_for(other, "wangfang")  # each taken once
+    assert not await Mailbox(engine, CHANNEL, "host:wecom:3").take_pending(at_start=False)

@@ -275,7 +275,7 @@ async def test_stopping_does_not_wait_for_throttled_replies(
         assert len(rep.inbox) == 2
         stopping = loop.time()
     assert loop.time() - stopping < 2
-    assert "replies not sent" in caplog.text
+    assert "wecom stopping: 0 messages and 1 replies" in caplog.text
     assert rows(engine.database, "SELECT playbook, step FROM conversations") == [("quiz", "intro")]
 
     async with running_channel(engine, sim) as channel:  # started again

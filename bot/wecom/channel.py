@@ -22,9 +22,9 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +37,7 @@ from bot.wecom.client import MAX_BUTTONS, MediaKind, WecomClient, WecomError, We
 from bot.wecom.crypto import WecomCryptoError, decode_aes_key, open_message
 from bot.wecom.xmlmsg import WecomEvent, WecomXmlError, parse_envelope, parse_event
 from coach.engine import Engine
+from coach.handover import hand_over, take_left_for
 from coach.mailbox import Mailbox, Pending, Received, StoredReply
 from coach.messages import Incoming, Reply
 from coach.ordering import KeyedLocks
@@ -63,7 +64,7 @@ PRESSED_MARK = "✓"
 ELLIPSIS = "…"
 REMEMBERED_CARDS = 5000
 REMEMBERED_REFUSALS = 1000
-STOP_GRACE = 10.0  # seconds `stop` lets replies still in progress finish (throttled sends wait)
+STOP_GRACE = 10.0  # seconds `stop` lets the turns in progress finish (throttled sends wait)
 # What a member sends that is not text: the engine answers it like an empty message (a hint
 # to type), rather than leaving the rep without any answer.
 UNREADABLE_MESSAGES = frozenset({"image", "voice", "video", "file", "location", "link"})
@@ -72,17 +73,29 @@ UNREADABLE_MESSAGES = frozenset({"image", "voice", "video", "file", "location", 
 def to_incoming(event: WecomEvent) -> Incoming | None:
     """The neutral form of a callback, or None for events a rep did not mean for us."""
     user, key = event.from_user, f"w{event.dedup_key}"[:128]
+    sent = sent_at(event.create_time)
     if event.is_text:
         return Incoming(CHANNEL, user, text=event.content or "", message_id=key,
-                        display_name=user)
+                        display_name=user, sent_at=sent)
     if event.is_card_click:
         return Incoming(CHANNEL, user, button=event.event_key or "", message_id=key,
-                        display_name=user)
+                        display_name=user, sent_at=sent)
     if event.msg_type == "event" and event.event == "enter_agent":
-        return Incoming(CHANNEL, user, opened=True, message_id=key, display_name=user)
+        return Incoming(CHANNEL, user, opened=True, message_id=key, display_name=user,
+                        sent_at=sent)
     if event.msg_type in UNREADABLE_MESSAGES:
-        return Incoming(CHANNEL, user, text="", message_id=key, display_name=user)
+        return Incoming(CHANNEL, user, text="", message_id=key, display_name=user,
+                        sent_at=sent)
     return None
+
+
+def sent_at(create_time: int) -> datetime | None:
+    """A callback's CreateTime (seconds since the epoch) as naive UTC, the store's form;
+    None when it cannot be a time."""
+    try:
+        return datetime.fromtimestamp(create_time, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def shorten(text: str, limit: int) -> str:
@@ -108,6 +121,7 @@ class WecomChannel:
                                             api_base_url=config.api_base_url)
         self._allowed = set(config.allow_users)  # UserIDs are case-sensitive: ALICE is not alice
         self._stop_grace = stop_grace
+        self._stopping = False  # set by `stop`: no turn starts any more, rows are handed over
         self._tasks: set[asyncio.Task[None]] = set()
         self._members: KeyedLocks[str] = KeyedLocks()
         self._cards: OrderedDict[str, dict[str, str]] = OrderedDict()
@@ -141,16 +155,26 @@ class WecomChannel:
                            payloads: list[str]) -> None:
         try:
             async with self._members.hold(user):
-                await self._deliver(user, replies)
-                for payload in payloads:
-                    event = parse_event(payload)
-                    incoming = to_incoming(event)
-                    if incoming is not None:
-                        await self._turn(event, incoming)
+                await self._finish_left(user, replies, payloads)
         except WecomError as exc:
             log.error("wecom resumed reply to %s failed: %s", user, exc)
         except Exception:
             log.exception("wecom resuming %s failed", user)
+
+    async def _finish_left(self, user: str, replies: list[StoredReply],
+                           payloads: list[str]) -> None:
+        """Send left replies, then run left messages, in order (holding the member's lock);
+        once stopping, what is left stays in the inbox to be handed over."""
+        if self._stopping:
+            return
+        await self._deliver(user, replies)
+        for payload in payloads:
+            if self._stopping:
+                return
+            event = parse_event(payload)
+            incoming = to_incoming(event)
+            if incoming is not None:
+                await self._turn(event, incoming)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
@@ -159,20 +183,19 @@ class WecomChannel:
         return task
 
     async def stop(self) -> None:
-        """Let replies in progress finish for a short grace, then give up on the rest: what
-        the reps said is saved already, and opening the app asks the waiting question again.
-        (A reply can wait up to a minute in the client's per-member throttle.)"""
+        """Start no more turns; let the turns in progress finish for a short grace, then
+        cancel them; hand every message and reply still held to the other workers
+        (coach/handover.py), which take them at their next pass. (A reply can wait up to a
+        minute in the client's per-member throttle.)"""
+        self._stopping = True
         try:
             await asyncio.wait_for(self.idle(), self._stop_grace)
         except TimeoutError:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        unsent = await self.mailbox.unsent()
-        if unsent:
-            log.warning("wecom: stopping with %d replies not sent yet; they go out at the "
-                        "next start", unsent)
-        await self.mailbox.stop_renewing()
+        await self.mailbox.stop_renewing()  # what is left is handed over, not kept
+        await hand_over(self.mailbox, interval=self.config.reminder_interval)
         await self.client.close()
 
     async def idle(self) -> None:
@@ -228,26 +251,45 @@ class WecomChannel:
             log.warning("wecom callback for another corp refused")
             return web.Response(status=403, text="wrong corp")
         if not self._is_allowed(event.from_user):
-            self._spawn(self._guarded(event.from_user, self._refuse(event)))
+            self._spawn(self._guarded(event.from_user, lambda: self._refuse(event)))
             return web.Response(text="")
         incoming = to_incoming(event)
         if incoming is None:  # an event no rep meant for us: nothing to store
             return web.Response(text="")
         received = await self.mailbox.receive(event.from_user, str(incoming.message_id), plain)
-        if received is not Received.KNOWN:  # unstored: the turn says what became of it
-            self._spawn(self._guarded(event.from_user, self._turn(event, incoming)))
+        if received is Received.NEW:
+            self._spawn(self._guarded(event.from_user, lambda: self._turn_new(event, incoming)))
+        elif received is Received.UNSTORED:  # the turn says what became of it, even stopping
+            self._spawn(self._guarded(event.from_user, lambda: self._turn(event, incoming),
+                                      stopping_too=True))
         return web.Response(text="")
 
-    async def _guarded(self, user: str, work: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, user: str, work: Callable[[], Coroutine[Any, Any, None]], *,
+                       stopping_too: bool = False) -> None:
         """`work` in turn with everything else for `user`; a failure is logged, never
-        raised into the event loop."""
+        raised into the event loop. The coroutine is made only once the member's turn has
+        come, and not at all once stopping (its message stays in the inbox, handed over):
+        one made and then cancelled while waiting would never be awaited."""
         try:
             async with self._members.hold(user):
-                await work
+                if stopping_too or not self._stopping:
+                    await work()
         except WecomError as exc:
             log.error("wecom reply to %s failed: %s", user, exc)
         except Exception:
             log.exception("wecom callback processing failed")
+
+    async def _turn_new(self, event: WecomEvent, incoming: Incoming) -> None:
+        """A message just received: what another worker released or left for this member
+        (older, coach/handover.py) goes first, then this one."""
+        left = await take_left_for(self.mailbox, event.from_user)
+        if left:
+            log.info("wecom: taking over %d replies and %d messages of %s first",
+                     len(left.replies), len(left.messages), event.from_user)
+            for user, replies, payloads in left.by_user():
+                await self._finish_left(user, replies, payloads)
+        if not self._stopping:
+            await self._turn(event, incoming)
 
     async def _turn(self, event: WecomEvent, incoming: Incoming) -> None:
         """Run a stored message's turn and send its replies (holding the member's lock)."""

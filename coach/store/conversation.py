@@ -94,6 +94,9 @@ class EngineState(_State):
 
     prompt: Prompt | None = None  # the waiting question
     shown: list[ShownChoice] = Field(default_factory=list)  # the newest numbered list seen
+    # when that list was first shown (naive UTC): a number sent before it answered an
+    # earlier list (coach/turn/router.py); None for a list shown before this was kept
+    shown_at: datetime | None = None
     picker: PickerState | None = None
     scores: dict[str, float] = Field(default_factory=dict)  # a quiz's running totals
     answers: list[tuple[str, int]] = Field(default_factory=list)  # (step, choice index)

@@ -112,7 +112,7 @@ class TurnPipeline:
         if len(text) > self.settings.max_text_chars:
             router.refuse(turn.message("message_too_long", limit=self.settings.max_text_chars))
             return Outcome.OK
-        return router.typed(text)
+        return router.typed(text, incoming.sent_at)
 
 
 def one_numbered_list(replies: list[Reply], turn: Turn) -> list[Reply]:

@@ -10,6 +10,7 @@ it. Everything else goes to the waiting step as text, or starts logging a visit 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from difflib import get_close_matches
 
 from coach.context import Turn
@@ -40,6 +41,10 @@ COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@\S+)?(?:\s+(.*))?$", r
 _CHOICE_NUMBER = re.compile(r"^(?:第\s*)?([0-9]{1,3})\s*(?:[.。、)）]|个|项|号)?$")
 # Where a typed number may be the answer itself (a count, "5号"), not a choice.
 _ANSWERED_BY_NUMBERS = ("number", "date", "days")
+# Platforms stamp a message in whole seconds by their own clock: a number counts as sent
+# before the list on screen only when it is older by more than this, so a quick answer to
+# the list is never refused for a clock a second or two apart from ours.
+SENT_BEFORE_MARGIN = timedelta(seconds=2)
 MAX_GUESSES = 3
 GUESS_CUTOFF = 0.6  # "nxt" is 0.86 from "next", "plna" 0.75 from "plan"; "foo" is nothing
 
@@ -210,7 +215,8 @@ class Router:
         return True
 
     # typed text -------------------------------------------------------------------------------
-    def typed(self, text: str) -> Outcome:
+    def typed(self, text: str, sent_at: datetime | None = None) -> Outcome:
+        """`sent_at`: when the rep sent it (None: unknown, e.g. the console)."""
         command = COMMAND.match(text)
         if command:
             self.command(command.group(1).lower(), command.group(2))
@@ -222,6 +228,8 @@ class Router:
                                    or 1 <= number <= len(shown)
                                    or (step.input in ("date", "days") and parse_due_date(
                                        text, self.turn.local_now.date()) is None)):
+            if 1 <= number <= len(shown) and self._sent_before_list(sent_at):
+                return self._earlier_list(step)
             return self._typed_number(number, step)
         typed = plain_label(text)
         for choice in shown:
@@ -231,6 +239,24 @@ class Router:
             self.runner.answer(Answer(text=text))
         else:
             self.runner.start_free_text(text)
+        return Outcome.OK
+
+    def _sent_before_list(self, sent_at: datetime | None) -> bool:
+        """Whether a message was sent before the numbered list now on screen was shown: its
+        number was meant for an earlier list, and a number shown as a choice always means
+        that choice."""
+        shown_at = self.turn.state.shown_at
+        return (sent_at is not None and shown_at is not None
+                and sent_at < shown_at - SENT_BEFORE_MARGIN)
+
+    def _earlier_list(self, step: StepSpec | None) -> Outcome:
+        """A number typed at an earlier list, handled after a newer one was shown: nothing is
+        applied; the rep is told and sees the list now on screen again, to choose anew."""
+        notice = self.turn.message("answered_earlier_list")
+        if step is not None:
+            self.runner.reprompt(notice)
+        else:
+            self.turn.say(notice, tuple(Choice(c.key, c.label) for c in self.turn.state.shown))
         return Outcome.OK
 
     def _typed_number(self, number: int, step: StepSpec | None) -> Outcome:

@@ -326,5 +326,8 @@ def remember_shown(turn: Turn, replies: list[Reply]) -> None:
     if not visible:
         return
     with_choices = [r for r in visible if r.choices]
-    turn.state.shown = ([Shown(key=c.key, label=c.label) for c in with_choices[-1].choices]
-                        if with_choices else [])
+    shown = ([Shown(key=c.key, label=c.label) for c in with_choices[-1].choices]
+             if with_choices else [])
+    if shown != turn.state.shown:  # the same list shown again still means what it meant
+        turn.state.shown_at = turn.now if shown else None
+    turn.state.shown = shown

@@ -205,6 +205,8 @@ class WecomSimulator:
         self._ids = itertools.count(1)
         self._msg_ids = itertools.count(7_000_000_000_000_000_001)
         self._changed = asyncio.Condition()
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._port = 0
@@ -277,6 +279,15 @@ class WecomSimulator:
             self._faults[endpoint].append(
                 _Fault(errcode, errmsg or f"injected error {errcode}", http_status)
             )
+
+    def hold_sends(self) -> None:
+        """Keep every ``message/send`` waiting, unanswered, until `release_sends`: a reply
+        caught mid-send (a slow network, WeCom's throttle). A send whose caller hung up
+        meanwhile is not taken when released (its process is gone)."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        self._sends_open.set()
 
     def expire_tokens(self) -> None:
         """Expire every token issued so far: their next use answers 42001."""
@@ -375,6 +386,9 @@ class WecomSimulator:
         return self._answer(call, 0, "ok", access_token=token, expires_in=self.token_expires_in)
 
     async def _message_send(self, request: web.Request) -> web.Response:
+        await self._sends_open.wait()
+        if request.transport is None or request.transport.is_closing():
+            return web.Response(status=503, text="caller gone")
         body = await self._json_body(request)
         call = await self._record(request, body)
         problem = self._check_token(request, call) or self._fault("message/send", call)
