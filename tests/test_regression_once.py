@@ -8,33 +8,11 @@ counts)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from coach.engine import Engine
 from coach.testing import MemoryChat
+from tests.support.statements import statements
 
 MARK = "FROM stage_history WHERE stage_history.rep_id = "  # the regression reading
-
-
-@contextmanager
-def readings(engine: Engine) -> Iterator[list[str]]:
-    """The regression readings run on the store while the block runs."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if MARK in " ".join(statement.split()):
-            seen.append(statement)
-
-    db = engine.database.engine
-    event.listen(db, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db, "before_cursor_execute", count)
 
 
 def test_a_turn_reads_regression_once(chat: MemoryChat, engine: Engine) -> None:
@@ -43,7 +21,7 @@ def test_a_turn_reads_regression_once(chat: MemoryChat, engine: Engine) -> None:
     chat.press("✅ 保存")
     chat.press("完成")
     chat.say("社区医院李医生说新进了仿制品，最近用得少了")
-    with readings(engine) as seen:
+    with statements(engine, MARK) as seen:
         replies = chat.press("✅ 保存")
     text = MemoryChat.text(replies)
     # the alert and the tip both see the evidence of this very visit
@@ -52,7 +30,7 @@ def test_a_turn_reads_regression_once(chat: MemoryChat, engine: Engine) -> None:
     assert len(seen) == 1, f"the saved visit read regression {len(seen)} times"
     chat.press("完成")
     chat.say("/next")
-    with readings(engine) as seen:
+    with statements(engine, MARK) as seen:
         replies = chat.press("李医生")
     assert "李医生提到仿制药" in MemoryChat.text(replies)
     assert len(seen) == 1, f"/next read regression {len(seen)} times"

@@ -9,36 +9,14 @@ before it the saved visit here took 22."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from coach.engine import Engine
 from coach.testing import MemoryChat
+from tests.support.statements import statements
 
 #: On PostgreSQL the turn's first two statements (lock the conversation, record the message
 #: id) and its last (save the conversation) are folded; SQLite runs them one by one.
 BUDGETS = {"postgresql": {"note": 6, "save": 13, "next": 11, "quiz": 2},
            "sqlite": {"note": 7, "save": 14, "next": 12, "quiz": 3}}
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements the store runs while the block runs."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's, not a query
-            seen.append(" ".join(statement.split())[:120])
-
-    db = engine.database.engine
-    event.listen(db, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db, "before_cursor_execute", count)
 
 
 def _log(chat: MemoryChat, note: str) -> None:
