@@ -24,17 +24,17 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    literal,
     select,
     union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from coach.claims import due_rows
 from coach.names import name_key
+from coach.store import built
 from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
 from coach.store.conversation import ConversationState
 from coach.store.models import (
@@ -261,7 +261,9 @@ class _PerAccount(Generic[Row]):
     than filtering a few hundred rows here. Rows are kept per account from `since`; a
     reader asking further back reads again. The store clears it when it writes such rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: Any, *, open_only: bool = False) -> None:
+        self.model = model
+        self.open_only = open_only  # only rows whose status is "open"
         self.rows: dict[int, list[Row]] = {}
         self.since: datetime | None = None
 
@@ -288,32 +290,32 @@ class _PerAccount(Generic[Row]):
     def of(self, ids: Iterable[int]) -> list[Row]:
         return [row for i in dict.fromkeys(ids) for row in self.rows.get(i, [])]
 
-    def read(self, session: Session, statement: Select[Row], table: Any,
-             account_ids: Iterable[int], *, since: datetime | None = None,
-             window: datetime | None = None, limit: int | None = None) -> list[Row]:
-        """`statement`'s rows (of `table`) for `account_ids`, from `since` on, newest first,
-        at most `limit`: from what this turn read already where it can, reading only the
-        accounts not read yet, from `window` on (earlier than `since`) for the readers that
-        come later in the turn and look further back. More than CACHED_ACCOUNTS go straight
-        to the database."""
+    def read(self, session: Session, rep_id: int, account_ids: Iterable[int], *,
+             since: datetime | None = None, window: datetime | None = None,
+             limit: int | None = None) -> list[Row]:
+        """The rep's rows for `account_ids`, from `since` on, newest first, at most
+        `limit`: from what this turn read already where it can, reading only the accounts
+        not read yet, from `window` on (earlier than `since`) for the readers that come
+        later in the turn and look further back. More than CACHED_ACCOUNTS go straight to
+        the database."""
         ids = list(dict.fromkeys(account_ids))
         if len(ids) > CACHED_ACCOUNTS:
-            direct = statement.where(table.account_id.in_(ids))
-            if since is not None:
-                direct = direct.where(table.created_at >= since)
-            direct = direct.order_by(table.created_at.desc(), table.id.desc())
-            return list(session.execute(
-                direct if limit is None else direct.limit(limit)).scalars())
-        missing = self.missing(ids, since if window is None or since is None
-                               else min(since, window))
-        if missing:
-            wanted = statement.where(table.account_id.in_(missing))
-            if self.since is not None:
-                wanted = wanted.where(table.created_at >= self.since)
-            self.fill(missing, session.execute(wanted).scalars())
-        found = sorted((row for row in self.of(ids) if since is None or row.created_at >= since),
-                       key=lambda row: (row.created_at, row.id), reverse=True)
+            found = self._select(session, rep_id, ids, since)
+        else:
+            missing = self.missing(ids, since if window is None or since is None
+                                   else min(since, window))
+            if missing:
+                self.fill(missing, self._select(session, rep_id, missing, self.since))
+            found = [row for row in self.of(ids) if since is None or row.created_at >= since]
+        found.sort(key=lambda row: (row.created_at, row.id), reverse=True)
         return found if limit is None else found[:limit]
+
+    def _select(self, session: Session, rep_id: int, ids: list[int],
+                since: datetime | None) -> list[Row]:
+        statement = built.rows_of_accounts(self.model, open_only=self.open_only,
+                                           dated=since is not None)
+        return list(session.execute(statement, {"rep_id": rep_id, "ids": ids,
+                                                "since": since}).scalars())
 
 
 class _Dated(Protocol):
@@ -347,9 +349,9 @@ class RepStore:
         self._entries: list[AccountEntry] | None = None  # see account_entries()
         self._active: list[Account] | None = None  # see active_accounts()
         # per account, what several readers of one turn ask for (see _per_account)
-        self._notes = _PerAccount[Note]()
-        self._open_objections = _PerAccount[Objection]()
-        self._stage_changes = _PerAccount[StageChange]()
+        self._notes = _PerAccount[Note](Note)
+        self._open_objections = _PerAccount[Objection](Objection, open_only=True)
+        self._stage_changes = _PerAccount[StageChange](StageChange)
 
     # conversation state -------------------------------------------------------------------
     def lock_conversation(self, now: datetime) -> ConversationState:
@@ -387,9 +389,7 @@ class RepStore:
         makes it read again; a touch only reorders it)."""
         if self._active is None:
             self._active = list(self.session.execute(
-                select(Account)
-                .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
-            ).scalars())
+                built.active_accounts(), {"rep_id": self.rep_id}).scalars())
         return sorted(self._active, key=lambda a: (a.updated_at, a.id), reverse=True)
 
     def _accounts_changed(self) -> None:
@@ -405,15 +405,13 @@ class RepStore:
         the only ones a name of that family can match."""
         if family is None and self._entries is not None:  # once a turn, unless changed
             return self._entries
+        if family is None:
+            rows = self.session.execute(built.account_entries(), {"rep_id": self.rep_id}).all()
+            self._entries = [AccountEntry(*row) for row in rows]
+            return self._entries
         columns = (Account.id, Account.name, Account.hospital, Account.department,
                    Account.title)
         live = (Account.rep_id == self.rep_id, Account.archived.is_(False))
-        recent_first = (Account.updated_at.desc(), Account.id.desc())
-        if family is None:
-            rows = self.session.execute(select(*columns).where(*live)
-                                        .order_by(*recent_first)).all()
-            self._entries = [AccountEntry(*row) for row in rows]
-            return self._entries
         # two index ranges, each read on its own (an OR of them would scan every row), in
         # one statement: one round trip to PostgreSQL, not two; the ranges do not overlap
         ranges = [and_(Account.name_key >= family, Account.name_key < family + _LAST_CHARACTER),
@@ -499,8 +497,8 @@ class RepStore:
         `limit`). `window`, earlier than `since`, reads from there on for the readers that
         come later in the turn and look further back (known facts and events: half a
         year)."""
-        return self._notes.read(self.session, select(Note).where(Note.rep_id == self.rep_id),
-                                Note, account_ids, since=since, window=window, limit=limit)
+        return self._notes.read(self.session, self.rep_id, account_ids, since=since,
+                                window=window, limit=limit)
 
     def note(self, note_id: int) -> Note | None:
         return self.session.execute(
@@ -549,10 +547,8 @@ class RepStore:
     def open_objections_of(self, account_ids: Iterable[int]) -> list[Objection]:
         """The unresolved concerns of `account_ids`, newest first: read once a turn (the
         regression check and the answers to objections both want them)."""
-        return [row for row in self._open_objections.read(
-            self.session, select(Objection).where(Objection.rep_id == self.rep_id,
-                                                  Objection.status == "open"),
-            Objection, account_ids) if row.status == "open"]
+        return [row for row in self._open_objections.read(self.session, self.rep_id, account_ids)
+                if row.status == "open"]
 
     def resolve_objections(self, account: Account, now: datetime) -> int:
         """Mark every open concern of the customer answered."""
@@ -697,17 +693,12 @@ class RepStore:
         self._quiz_style = None
         return row
 
-    def _latest_dominant(self) -> Any:
-        """The dominant quadrants of the rep's latest quiz, as a scalar subquery."""
-        return (select(QuizResult.dominant).where(QuizResult.rep_id == self.rep_id)
-                .order_by(QuizResult.created_at.desc(), QuizResult.id.desc()).limit(1)
-                .scalar_subquery())
-
     def quiz_style(self) -> str:
         """The rep's own thinking style (the first dominant quadrant of their latest quiz),
         "" before any quiz; read once per turn however many tactics a turn describes."""
         if self._quiz_style is None:
-            dominant = self.session.execute(select(self._latest_dominant())).scalar()
+            dominant = self.session.execute(built.quiz_style(),
+                                            {"rep_id": self.rep_id}).scalar()
             self._quiz_style = str(dominant or "")[:1]
         return self._quiz_style
 
@@ -733,9 +724,7 @@ class RepStore:
     def stage_changes(self, account_ids: Iterable[int]) -> list[StageChange]:
         """Every recorded stage of `account_ids`, newest first (a handful per customer):
         read once a turn for the regression check, its stage evidence and /stage."""
-        return self._stage_changes.read(
-            self.session, select(StageChange).where(StageChange.rep_id == self.rep_id),
-            StageChange, account_ids)
+        return self._stage_changes.read(self.session, self.rep_id, account_ids)
 
     def add_stage(self, account: Account, stage: str, confidence: float, evidence: list[str],
                   version: int, now: datetime) -> StageChange:
@@ -820,23 +809,10 @@ class RepStore:
         a turn more than two scalar subqueries, each planned on its own index. The
         customer's rows are outer-joined to a one-row select, so the counts come back when
         there are none."""
-        mine = aliased(Suggestion)
-        offered = (select(func.count(Suggestion.id))
-                   .where(Suggestion.rep_id == self.rep_id,
-                          Suggestion.offered_at >= offered_since)
-                   .scalar_subquery())
-        one = select(literal(1).label("one")).subquery()
-        rows = self.session.execute(
-            select(offered, self._latest_dominant(), mine.tactic_id, mine.status,
-                   mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until)
-            .select_from(one)
-            .outerjoin(mine, and_(
-                mine.account_id == account.id, mine.rep_id == self.rep_id,
-                (mine.offered_at >= min(dismissed_since, offered_since))
-                | (mine.answered_at >= dismissed_since)
-                | (mine.status == "dismissed")
-                | (mine.snoozed_until > now)))
-        ).all()
+        rows = self.session.execute(built.tactic_history(), {
+            "rep_id": self.rep_id, "account_id": account.id, "offered_since": offered_since,
+            "since": min(dismissed_since, offered_since), "dismissed_since": dismissed_since,
+            "now": now}).all()
         self._quiz_style = str(rows[0][1] or "")[:1]
         history = TacticHistory(blocked=set(), dismissals=[], offered=int(rows[0][0]))
         dismissed: list[tuple[datetime, str, str | None]] = []
