@@ -1,15 +1,22 @@
 """Log lines an admin acts on, worded once for every channel and background loop.
 
-Two kinds: a worker finishing what a crash or another worker left (WARNING: it means a
-worker died or was killed), and the database being unreachable during a background pass
-(one WARNING a pass and one line when it is back, not a traceback every pass: the cause is
-operational and the same each time). docs/deploy.md lists these lines.
+Three kinds: a message the platform or the network did not take (one line: Telegram
+refusing, WeCom throttling, a timeout happen in normal operation; a traceback only for an
+error that points at a bug), a worker finishing what a crash or another worker left
+(WARNING: it means a worker died or was killed), and the database being unreachable
+during a background pass (one WARNING a pass and one line when it is back, not a traceback
+every pass: the cause is operational and the same each time). docs/deploy.md lists these lines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import httpx
+from telegram.error import TelegramError
+
+from bot.wecom.client import WecomError
 from coach.mailbox import Pending
 from coach.store.outage import unreachable
 
@@ -55,3 +62,19 @@ class Outage:
         if self.down:
             self.down = False
             log.warning("database available again: %s done", what)
+
+
+#: failures of the platform or the network: expected now and then, said in one line
+DELIVERY_FAILURES: tuple[type[BaseException], ...] = (
+    TelegramError, WecomError, httpx.HTTPError, OSError, asyncio.TimeoutError)
+
+
+def delivery_failed(what: str, exc: BaseException, *, then: str) -> None:
+    """Log that `what` did not get through and what happens to it (`then`): one WARNING
+    line with the platform's reason, or the traceback when `exc` is not a delivery
+    failure (a bug)."""
+    if isinstance(exc, DELIVERY_FAILURES):
+        reason = (str(exc).strip().splitlines() or ["(no message)"])[0]
+        log.warning("%s not delivered (%s: %s); %s", what, type(exc).__name__, reason, then)
+    else:
+        log.error("%s not delivered; %s", what, then, exc_info=exc)

@@ -10,20 +10,18 @@ the channel's next start, like any reply a crash left.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
+from bot.admin_log import delivery_failed
 from coach.digest import manager_digest, rep_digest
 from coach.digest_schedule import Recipient, claim, due_recipients, mark_delivered
 from coach.documents.replies import finish_documents
 from coach.engine import Engine
 from coach.mailbox import Mailbox, StoredReply
 from coach.store.models import Rep
-
-log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -51,9 +49,9 @@ async def send_due_digests(engine: Engine, channels: Mapping[str, object]) -> in
             continue
         try:
             await channel.send_stored(recipient.user_id, stored)
-        except Exception:  # it stays in the outbox; the channel's next start sends it
-            log.exception("digest for rep %s not delivered; it waits in the outbox",
-                          recipient.rep_id)
+        except Exception as exc:  # it stays in the outbox; the channel's next start sends it
+            delivery_failed(f"digest for rep {recipient.rep_id}", exc,
+                            then="it waits in the outbox")
             continue
         await engine.database.run_in_transaction(mark_delivered, recipient, engine.clock())
         sent += 1

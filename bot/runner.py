@@ -21,7 +21,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.admin_log import Outage
+from bot.admin_log import Outage, delivery_failed
 from bot.config import AppConfig, ConfigError, DocumentsConfig, render_url
 from bot.digests import send_due_digests
 from bot.documents import DocumentPages
@@ -110,8 +110,11 @@ async def send_posted(channels: dict[str, Channel], posted: list[Posted]) -> int
         try:
             await channel.send_stored(item.stored.user_id, [item.stored])
             sent += 1
-        except Exception:  # one failed delivery must not stop the others
-            log.exception("%s message %s not delivered", item.channel, item.stored.id)
+        except Exception as exc:  # one failed delivery must not stop the others
+            delivery_failed(f"{item.channel} message {item.stored.id}", exc,
+                            then=f"tried again in {RETRY_AFTER.total_seconds() / 60:g} min"
+                            if item.stored.keep_trying
+                            else "it waits in the outbox")
             if item.stored.keep_trying:
                 await channel.mailbox.retry_later(item.stored, RETRY_AFTER)
     return sent

@@ -40,7 +40,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.admin_log import report_resumed
+from bot.admin_log import delivery_failed, report_resumed
 from bot.config import ConfigError, TelegramConfig
 from bot.server import WebhookServer, worker_name
 from bot.splitting import split_text
@@ -284,8 +284,9 @@ class TelegramChannel:
         try:
             async with self._chats.hold(chat_id):
                 await self._finish_left(chat_id, replies, updates)
-        except Exception:
-            log.exception("resuming chat %s failed", chat_id)
+        except Exception as exc:
+            delivery_failed(f"telegram chat {chat_id}: what was left", exc,
+                            then="what is still left is tried again at a later pass")
 
     async def _finish_left(self, chat_id: int, replies: list[StoredReply],
                            updates: list[str]) -> None:

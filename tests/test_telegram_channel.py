@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import socket
 from collections.abc import AsyncIterator
 
@@ -342,10 +344,12 @@ async def test_follow_up_reminder_buttons_reschedule_and_drop(
 
 
 async def test_a_reminder_waits_for_a_rep_who_blocked_the_bot(
-        fake: FakeTelegram, bot: TrackedChannel, engine: Engine, clock: Clock) -> None:
+        fake: FakeTelegram, bot: TrackedChannel, engine: Engine, clock: Clock,
+        caplog: pytest.LogCaptureFixture) -> None:
     """Telegram refuses every message to a rep who blocked the bot. A turn's reply is then
     dropped (nobody can read it); a reminder is not: it waits in the outbox, is tried again
-    every 30 minutes by whichever worker passes, and arrives once the rep unblocks."""
+    every 30 minutes by whichever worker passes, and arrives once the rep unblocks. The
+    admin's log says so in one line, with Telegram's reason, not a traceback."""
     wang = await enrolled(fake, bot, engine, WANG)
     await log_visit(wang, "见了泰山医院心内科李主任，关心三期数据，下周三带亚组数据再访", "李主任")
     channels: dict[str, Channel] = {"telegram": bot}
@@ -359,7 +363,12 @@ async def test_a_reminder_waits_for_a_rep_who_blocked_the_bot(
 
     fake.block(WANG)
     clock.advance(days=3)
-    assert await send_due_reminders(engine, channels) == 0 and refused() == 1
+    with caplog.at_level(logging.WARNING, logger="bot.runner"):
+        assert await send_due_reminders(engine, channels) == 0 and refused() == 1
+    [logged] = [r for r in caplog.records if "not delivered" in r.getMessage()]
+    assert logged.levelno == logging.WARNING and logged.exc_info is None
+    assert re.fullmatch(r"telegram message \d+ not delivered \(Forbidden: .+\); "
+                        r"tried again in 30 min", logged.getMessage()), logged.getMessage()
     await bot.recover()
     assert refused() == 1  # not before its time
     clock.advance(minutes=31)

@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.admin_log import report_resumed
+from bot.admin_log import delivery_failed, report_resumed
 from bot.config import WecomConfig
 from bot.server import WebhookServer, worker_name
 from bot.textrender import as_plain_text, numbered_choices
@@ -156,10 +156,9 @@ class WecomChannel:
         try:
             async with self._members.hold(user):
                 await self._finish_left(user, replies, payloads)
-        except WecomError as exc:
-            log.error("wecom resumed reply to %s failed: %s", user, exc)
-        except Exception:
-            log.exception("wecom resuming %s failed", user)
+        except Exception as exc:
+            delivery_failed(f"wecom member {user}: what was left", exc,
+                            then="what is still left is tried again at a later pass")
 
     async def _finish_left(self, user: str, replies: list[StoredReply],
                            payloads: list[str]) -> None:
