@@ -16,8 +16,8 @@ from coach.messages import Attachment, Choice, Reply, safe_filename
 from coach.playbook import Playbook, Text
 from coach.settings import EngineSettings
 from coach.store.conversation import EngineState
-from coach.store.models import Account, Note, Rep
-from coach.store.repo import RepStore
+from coach.store.models import Account, Rep
+from coach.store.repo import NoteText, RepStore
 from coach.templating import is_plain, render, render_html
 from coach.views import AccountView, account_view, rep_view
 
@@ -67,7 +67,7 @@ class Turn:
         return local.strftime("%Y-%m-%d %H:%M")
 
     def recent_notes(self, account_ids: Iterable[int], days: int, *,
-                     limit: int | None = None) -> list[Note]:
+                     limit: int | None = None) -> list[NoteText]:
         """The rep's notes on `account_ids` from the last `days`, newest first. Read with
         the longest look-back any reader of a turn uses (NOTES_WINDOW_DAYS), so the readers
         after the first (regression, crisis, events, known facts) find them read."""

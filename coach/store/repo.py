@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
@@ -261,9 +261,10 @@ class _PerAccount(Generic[Row]):
     than filtering a few hundred rows here. Rows are kept per account from `since`; a
     reader asking further back reads again. The store clears it when it writes such rows."""
 
-    def __init__(self, model: Any, *, open_only: bool = False) -> None:
-        self.model = model
-        self.open_only = open_only  # only rows whose status is "open"
+    def __init__(self, statement: Callable[[bool], Select[Any]], *,
+                 entities: bool = True) -> None:
+        self.statement = statement  # the rows of `ids` (and from `since` on, when dated)
+        self.entities = entities  # whole ORM objects, or plain rows of a few columns
         self.rows: dict[int, list[Row]] = {}
         self.since: datetime | None = None
 
@@ -312,10 +313,9 @@ class _PerAccount(Generic[Row]):
 
     def _select(self, session: Session, rep_id: int, ids: list[int],
                 since: datetime | None) -> list[Row]:
-        statement = built.rows_of_accounts(self.model, open_only=self.open_only,
-                                           dated=since is not None)
-        return list(session.execute(statement, {"rep_id": rep_id, "ids": ids,
-                                                "since": since}).scalars())
+        result = session.execute(self.statement(since is not None),
+                                 {"rep_id": rep_id, "ids": ids, "since": since})
+        return list(result.scalars() if self.entities else result.all())
 
 
 class _Dated(Protocol):
@@ -329,6 +329,15 @@ class _Dated(Protocol):
 
     @property
     def created_at(self) -> datetime: ...
+
+
+class NoteText(_Dated, Protocol):
+    """A note as the readers of notes see it (regression, crisis, events, known facts):
+    plain rows of four columns, not ORM objects, whose flags and redactions (JSON) would
+    be decoded for nothing; read-only."""
+
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -349,9 +358,9 @@ class RepStore:
         self._entries: list[AccountEntry] | None = None  # see account_entries()
         self._active: list[Account] | None = None  # see active_accounts()
         # per account, what several readers of one turn ask for (see _per_account)
-        self._notes = _PerAccount[Note](Note)
-        self._open_objections = _PerAccount[Objection](Objection, open_only=True)
-        self._stage_changes = _PerAccount[StageChange](StageChange)
+        self._notes = _PerAccount[NoteText](built.note_texts, entities=False)
+        self._open_objections = _PerAccount[Objection](built.open_objections)
+        self._stage_changes = _PerAccount[StageChange](built.stage_changes)
 
     # conversation state -------------------------------------------------------------------
     def lock_conversation(self, now: datetime) -> ConversationState:
@@ -492,7 +501,8 @@ class RepStore:
         return note
 
     def notes_since(self, account_ids: Iterable[int], since: datetime, *,
-                    window: datetime | None = None, limit: int | None = None) -> list[Note]:
+                    window: datetime | None = None, limit: int | None = None
+                    ) -> list[NoteText]:
         """The rep's notes on `account_ids` written since `since`, newest first (at most
         `limit`). `window`, earlier than `since`, reads from there on for the readers that
         come later in the turn and look further back (known facts and events: half a
