@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from coach.capture.evaluation import evaluate, load_set
 from coach.capture.lexicon import Lexicon
 from coach.capture.reader import read_note
 from coach.store.database import Database
 from coach.testing import MemoryChat
+from tests.test_followup_object import rows
 
 NOTES = Path(__file__).resolve().parent / "data" / "trial2_followup_actions.yaml"
 # who asked, or a word cut off from the step: never a follow-up's action
@@ -31,11 +30,6 @@ FRAGMENT = re.compile(r"^(?:(?:他|她)?说?(?:让|叫|要|请)我|(?:他|她)?�
                       r"|[\u4e00-\u9fff])$")
 ACTION_FLOOR = 24  # of 25
 WHOLE_FLOOR = 20
-
-
-def rows(database: Database, sql: str) -> list[Any]:
-    with database.transaction() as session:
-        return list(session.execute(text(sql)).all())
 
 
 def test_no_follow_up_is_a_fragment_and_the_steps_are_right(lexicon: Lexicon) -> None:

@@ -38,6 +38,7 @@ from coach.names import name_key
 from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
 from coach.store.conversation import ConversationState
 from coach.store.models import (
+    CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
@@ -679,6 +680,16 @@ class RepStore:
             select(AdverseEvent).where(AdverseEvent.id == event_id,
                                        AdverseEvent.rep_id == self.rep_id)
         ).scalar_one_or_none()
+
+    def open_reports(self, account: Account) -> Sequence[AdverseEvent]:
+        """The safety reports about `account` not closed yet (not forwarded, not ruled out),
+        oldest deadline first: while one is open, advice for him holds back on more use."""
+        return self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.rep_id == self.rep_id,
+                                       AdverseEvent.account_id == account.id,
+                                       AdverseEvent.status.not_in(CLOSED_REPORTS))
+            .order_by(AdverseEvent.deadline, AdverseEvent.id)
+        ).scalars().all()
 
     def followup(self, followup_id: Any) -> FollowUp | None:
         """The rep's follow-up `followup_id`; None for no such one (or no id at all)."""
