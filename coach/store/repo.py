@@ -345,6 +345,8 @@ class RepStore:
         self.rep = rep
         self.rep_id = rep.id
         self._quiz_style: str | None = None  # see quiz_style()
+        # per account: how many safety reports are open, read along with tactic_history
+        self._open_report_counts: dict[int, int] = {}
         self._entries: list[AccountEntry] | None = None  # see account_entries()
         self._active: list[Account] | None = None  # see active_accounts()
         # per account, what several readers of one turn ask for (see _per_account)
@@ -683,7 +685,10 @@ class RepStore:
 
     def open_reports(self, account: Account) -> Sequence[AdverseEvent]:
         """The safety reports about `account` not closed yet (not forwarded, not ruled out),
-        oldest deadline first: while one is open, advice for him holds back on more use."""
+        oldest deadline first: while one is open, advice for him holds back on more use.
+        No round trip when this turn's tactic_history counted none."""
+        if self._open_report_counts.get(account.id) == 0:
+            return []
         return self.session.execute(
             select(AdverseEvent).where(AdverseEvent.rep_id == self.rep_id,
                                        AdverseEvent.account_id == account.id,
@@ -827,8 +832,9 @@ class RepStore:
         since `offered_since`, or put off until a time still ahead), the `limit` most recent
         dismissals with their reasons, and how many suggestions the rep was offered since
         `offered_since` (the daily cap). The rep's quiz style rides along for
-        `quiz_style()`, which the tactic's wording needs: on PostgreSQL a round trip costs
-        a turn more than two scalar subqueries, each planned on its own index. The
+        `quiz_style()`, which the tactic's wording needs, and the customer's open safety
+        reports for `open_reports()`: on PostgreSQL a round trip costs a turn more than a
+        few scalar subqueries, each planned on its own index. The
         customer's rows are outer-joined to a one-row select, so the counts come back when
         there are none."""
         mine = aliased(Suggestion)
@@ -836,9 +842,14 @@ class RepStore:
                    .where(Suggestion.rep_id == self.rep_id,
                           Suggestion.offered_at >= offered_since)
                    .scalar_subquery())
+        reports = (select(func.count(AdverseEvent.id))
+                   .where(AdverseEvent.rep_id == self.rep_id,
+                          AdverseEvent.account_id == account.id,
+                          AdverseEvent.status.not_in(CLOSED_REPORTS))
+                   .scalar_subquery())
         one = select(literal(1).label("one")).subquery()
         rows = self.session.execute(
-            select(offered, self._latest_dominant(), mine.tactic_id, mine.status,
+            select(offered, self._latest_dominant(), reports, mine.tactic_id, mine.status,
                    mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until)
             .select_from(one)
             .outerjoin(mine, and_(
@@ -849,10 +860,11 @@ class RepStore:
                 | (mine.snoozed_until > now)))
         ).all()
         self._quiz_style = str(rows[0][1] or "")[:1]
+        self._open_report_counts[account.id] = int(rows[0][2] or 0)  # for open_reports()
         history = TacticHistory(blocked=set(), dismissals=[], offered=int(rows[0][0]))
         dismissed: list[tuple[datetime, str, str | None]] = []
-        for _offered, _dominant, tactic_id, status, offered_at, answered_at, reason, \
-                snoozed_until in rows:
+        for _offered, _dominant, _reports, tactic_id, status, offered_at, answered_at, \
+                reason, snoozed_until in rows:
             if tactic_id is None:
                 continue  # the customer has no such suggestion: the one row of counts
             recently_dismissed = (  # dismissed, or accepted and being worked on
