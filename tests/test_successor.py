@@ -3,10 +3,10 @@ as a customer right after the visit is saved; the number shown means that choice
 tapping it files him or her at the same hospital and department (the second new-rep trial,
 item 4). A note that names nobody to add (a surname alone, "not known yet") offers nothing.
 
-Measured on tests/data/trial2_successor_notes.yaml (14 notes, 11 naming a successor),
-written for this fix: before it, 0/11 offered (no note offered a successor); after, 11/11,
-and none of the 3 without a name offers anyone. Rep says X, bot answers Y, store holds Z,
-on SQLite and PostgreSQL.
+Measured on tests/data/trial2_successor_notes.yaml (16 notes, 13 naming a successor, 2 of
+them in English), written for this fix: before it, 0/13 offered (no note offered a
+successor); after, 13/13, and none of the 3 without a name offers anyone. Rep says X, bot
+answers Y, store holds Z, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

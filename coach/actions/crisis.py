@@ -191,9 +191,12 @@ def successor_named(turn: Turn, account: Account, text: str) -> dict[str, Any] |
 
 def _person_name(lexicon: Lexicon, clause: str, person: Person) -> str | None:
     """`person` as a name to file: a family name and a title (张副主任) or a full name (刘建
-    华); a word before the family name is left out ("由陈副主任" is 陈副主任). None for
-    what is not one: "管事", "新任主任", a surname alone ("分管副院长姓郑")."""
+    华), or in English a title and a name (Dr Zhang); a word before the family name is left
+    out ("由陈副主任" is 陈副主任). None for what is not one: "管事", "新任主任", a surname
+    alone ("分管副院长姓郑")."""
     name = person.name
+    if name.isascii():  # "Dr Zhang takes over": a Latin title before a family name
+        return name if person.title and name.startswith(person.title) else None
     if clause[person.span.end:].startswith("姓"):
         return None
     if name[:1] not in lexicon.surnames and name[1:2] in lexicon.surnames:
