@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ class PlaybookErrors(Exception):
     def __init__(self, issues: list[Issue]) -> None:
         super().__init__("\n".join(str(i) for i in issues))
         self.issues = issues
+
+
+def alias_key(word: str) -> str:
+    """A word as typed after "/": lower case, without spaces, hyphens or underscores
+    ("My customers", "/my_customers" and "/mycustomers" are one)."""
+    return re.sub(r"[\s_-]+", "", word.strip().lower())
 
 
 def localize(value: Any, locale: str) -> Any:
@@ -47,6 +54,13 @@ class Library:
         self.by_keyword = {
             word.strip().lower(): pb
             for pb in playbooks for words in pb.keywords.values() for word in words
+        }
+        # what a rep may type after "/" for a command he knows by another name: the English
+        # keywords of a playbook with a command ("/customers", "/my_customers" → accounts)
+        self.command_aliases = {
+            alias_key(word): pb.commands[0]
+            for pb in playbooks if pb.commands
+            for word in pb.keywords.get("en", []) if alias_key(word) not in self.by_command
         }
         self._content: dict[tuple[str, str], Any] = {}
         # each playbook's file and positioned YAML, to name the line of a run-time problem

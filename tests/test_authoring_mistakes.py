@@ -137,7 +137,7 @@ def test_a_misspelt_tactic_key_is_named_with_the_key_it_meant(playbooks: Path) -
         f"next.yaml:{first}: missing-key: tactic aw_evidence_hook: missing key 'stage'",
         f"next.yaml:{first + 1}: unknown-key: tactic aw_evidence_hook: unknown key 'stgae' "
         "(did you mean 'stage'?); known keys: id, stage, text, why, styles, needs, roles, "
-        "reason, unless_known",
+        "reason, unless_known, more_use",
     ]
 
 

@@ -72,3 +72,51 @@ def test_nothing_close_is_the_plain_answer(chat: MemoryChat) -> None:
     chat.say("/menu")
     shown = MemoryChat.text(chat.say("/xyzzy"))
     assert "没有 /xyzzy 这个命令。发 /menu 看能做什么" in shown
+
+
+@pytest.mark.parametrize(("typo", "said", "label", "shown"), [
+    ("/nxt 王主任", "你是想发 /next 王主任 吗？", "/next 王主任 · 下一步建议",
+     "💡 给王主任的下一步"),
+    ("/nexr 王主任", "你是想发 /next 王主任", "/next 王主任 · 下一步建议", "💡 给王主任的下一步"),
+    ("/stgae 王主任", "你是想发 /stage 王主任", "/stage 王主任 · 诊断客户采纳阶段",
+     "王主任知道这个产品的适应证吗？"),
+    ("/styel 王主任", "你是想发 /style 王主任", "/style 王主任 · 评估客户思维偏好", "王主任"),
+])
+def test_a_typo_with_an_argument_keeps_it_and_the_guess_runs_with_it(
+        chat: MemoryChat, typo: str, said: str, label: str, shown: str) -> None:
+    chat.say("人民医院心内科王主任说下周二再约")
+    chat.press("✅ 保存")
+    chat.press("完成")
+    answer = MemoryChat.text(chat.say(typo))
+    assert said in answer
+    assert label in [c.label for c in chat.choices()]
+    after = MemoryChat.text(chat.press(label))
+    assert shown in after
+    assert "哪位客户" not in after  # the customer typed after the command is taken
+
+
+def test_a_typo_with_an_argument_taken_by_its_number(chat: MemoryChat) -> None:
+    chat.say("人民医院心内科王主任说下周二再约")
+    chat.press("✅ 保存")
+    chat.press("完成")
+    chat.say("/nxt 王主任")
+    labels = [c.label for c in chat.choices()]
+    shown = MemoryChat.text(chat.say(str(labels.index("/next 王主任 · 下一步建议") + 1)))
+    assert "💡 给王主任的下一步" in shown
+
+
+# what a rep calls a command in other words (the menu's names, English habits): offered as
+# the command it means, never run unasked
+@pytest.mark.parametrize(("typed", "command"), [
+    ("/customers", "/accounts"), ("/Customers", "/accounts"), ("/my_customers", "/accounts"),
+    ("/clients", "/accounts"), ("/customer", "/accounts"), ("/doctors", "/accounts"),
+    ("/todo", "/today"), ("/to_do", "/today"), ("/reminders", "/today"),
+    ("/followups", "/today"), ("/advice", "/next"), ("/nextstep", "/next"),
+    ("/suggest", "/next"), ("/tip", "/next"), ("/logvisit", "/log"),
+])
+def test_another_name_for_a_command_offers_it(chat: MemoryChat, typed: str,
+                                             command: str) -> None:
+    chat.say("/menu")
+    shown = MemoryChat.text(chat.say(typed))
+    assert f"你是想发 {command}" in shown.split("吗？")[0]
+    assert command in [c.label.split(" ")[0] for c in chat.choices()]

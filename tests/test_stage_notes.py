@@ -39,9 +39,9 @@ def proposed_stage(library: Library, note: str, stage: str | None) -> str | None
     return None
 
 
-def measure(library: Library) -> tuple[int, list[dict[str, Any]]]:
-    """How many notes move the stage right, and the ones that don't."""
-    notes = yaml.safe_load(NOTES.read_text(encoding="utf-8"))["notes"]
+def measure(library: Library, path: Path = NOTES) -> tuple[int, list[dict[str, Any]]]:
+    """How many notes of `path` move the stage right, and the ones that don't."""
+    notes = yaml.safe_load(path.read_text(encoding="utf-8"))["notes"]
     wrong = [{**n, "got": got} for n in notes
              if (got := proposed_stage(library, n["note"], n["stage"])) != n["expect"]]
     return len(notes) - len(wrong), wrong
@@ -55,9 +55,14 @@ def test_notes_move_the_stage_the_way_they_show(library: Library) -> None:
     assert right >= FLOOR, wrong
 
 
-if __name__ == "__main__":
+def main(path: Path) -> None:
+    """Print the measure of `path` with the playbooks named on the command line."""
     playbooks = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "playbooks"
-    right, wrong = measure(load_library(playbooks))
+    right, wrong = measure(load_library(playbooks), path)
     print(f"{right}/{right + len(wrong)} right")
     for item in wrong:
         print(f"  {item['stage']} → expected {item['expect']}, got {item['got']}: {item['note']}")
+
+
+if __name__ == "__main__":
+    main(NOTES)

@@ -32,6 +32,9 @@ from coach.actions.regression import (
     risk_words,
 )
 from coach.actions.signals import find_signals
+from coach.capture.lexicon import Lexicon
+from coach.capture.people import Person, find_people
+from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
 from coach.store.models import Account
 from coach.templating import evaluate
@@ -156,6 +159,54 @@ def successor_words(turn: Turn, accounts: Iterable[Account]) -> str | None:
             if find_signals(clause, [signal]):
                 return clause.strip()
     return None
+
+
+def successor_named(turn: Turn, account: Account, text: str) -> dict[str, Any] | None:
+    """The person a note names as taking over from `account` ("科里以后张副主任管事", "接替他
+    的是李主任", "新主任是刘建华"), in a clause with one of the playbook's `successor`
+    phrases, at his hospital and department; None when the note names nobody ("新来的主任姓
+    郑"), or only someone already among the rep's customers there. Offered, never added
+    unasked."""
+    rules = _rules(turn)
+    phrases = (rules or {}).get("successor") or {}
+    if not phrases:
+        return None
+    signal = {"kind": "person", "phrases": phrases}
+    clauses = [c for c in CLAUSE.split(text) if find_signals(c, [signal])]
+    if not clauses or account.id not in leaving(turn, {account.id: account}):
+        return None
+    lexicon = turn.library.lexicon
+    known = [a for a in turn.store.active_accounts()
+             if not a.hospital or not account.hospital
+             or hospitals_match(a.hospital, account.hospital)]
+    for clause in clauses:
+        for person in find_people(lexicon, clause, []):
+            name = _person_name(lexicon, clause, person)
+            if name is None or any(name_key(a.name) == name_key(name) for a in known):
+                continue
+            return {"name": name, "title": person.title, "hospital": account.hospital,
+                    "department": account.department}
+    return None
+
+
+def _person_name(lexicon: Lexicon, clause: str, person: Person) -> str | None:
+    """`person` as a name to file: a family name and a title (张副主任) or a full name (刘建
+    华), or in English a title and a name (Dr Zhang); a word before the family name is left
+    out ("由陈副主任" is 陈副主任). None for what is not one: "管事", "新任主任", a surname
+    alone ("分管副院长姓郑")."""
+    name = person.name
+    if name.isascii():  # "Dr Zhang takes over": a Latin title before a family name
+        return name if person.title and name.startswith(person.title) else None
+    if clause[person.span.end:].startswith("姓"):
+        return None
+    if name[:1] not in lexicon.surnames and name[1:2] in lexicon.surnames:
+        name = name[1:]
+    if name[:1] not in lexicon.surnames and not name.startswith(lexicon.compound_surnames):
+        return None
+    given = len(name) - len(person.title or "")
+    if person.title and (not name.endswith(person.title) or not 1 <= given <= 3):
+        return None
+    return name if person.title or 2 <= len(name) <= 4 else None
 
 
 CLAUSE = re.compile(r"[，。；！？,;!?\n]+")

@@ -12,7 +12,7 @@ use; and dated actions with owners. The plan is kept under a hospital account of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.actions.signals import find_signals
 from coach.capture import mention_in
+from coach.capture.matching import Mention
 from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
 from coach.store.models import Account
@@ -237,13 +238,30 @@ def plan_target(turn: Turn, _args: Mapping[str, Any]) -> None:
         hospitals = sorted({a.hospital for a in accounts if a.hospital})
         turn.vars["hospital"] = next((h for h in hospitals if hospitals_match(h, typed)), None)
     if turn.vars["hospital"] is None:  # `/plan 张建国`: that customer's plan, no picker
-        person = named.name if named is not None else typed
-        found = [a for a in accounts if a.kind != "hospital" and a.name == person] or [
-            a for a in accounts if a.kind != "hospital" and name_key(a.name) == name_key(person)
-            and (named is None or not named.hospital or not a.hospital
-                 or hospitals_match(a.hospital, named.hospital))]
-        if len(found) == 1:
-            turn.vars["account"] = found[0].id
+        _take_named(turn, typed, named, accounts)
+
+
+def _take_named(turn: Turn, typed: str, named: Mention | None,
+                accounts: Sequence[Account]) -> None:
+    """The one customer of `accounts` the words typed after a command name become the
+    flow's customer (`account`); several or none leave the picker to ask."""
+    person = named.name if named is not None else typed
+    found = [a for a in accounts if a.kind != "hospital" and a.name == person] or [
+        a for a in accounts if a.kind != "hospital" and name_key(a.name) == name_key(person)
+        and (named is None or not named.hospital or not a.hospital
+             or hospitals_match(a.hospital, named.hospital))]
+    if len(found) == 1:
+        turn.vars["account"] = found[0].id
+
+
+@action("named_customer", provides=("account",))
+def named_customer(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """`/next 王主任` (or a mistyped `/nxt 王主任` whose guess was tapped): the customer
+    named after the command, when exactly one matches, so the picker does not ask again."""
+    typed = str(turn.vars.get("command_args") or "").strip()
+    if typed:
+        named = mention_in(turn.library.lexicon, typed, turn.local_now.date())
+        _take_named(turn, typed, named, turn.store.active_accounts())
 
 
 @action("hospital_choices", provides=("hospital", "hospital_list"))

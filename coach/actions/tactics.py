@@ -44,7 +44,11 @@ LOG = logging.getLogger(__name__)
 
 
 TACTIC_KEYS = ("id", "stage", "text", "why")
-TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason", "unless_known")
+TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason", "unless_known", "more_use")
+# while a safety report about the customer is open: the playbook's `open_report` advice comes
+# first, every time, and no tactic or answer marked `more_use` (more patients, more volume,
+# more colleagues using it) is offered until the report is closed (domain.md: adverse events)
+OPEN_REPORT = "safety_open_report"
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -54,6 +58,10 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
             isinstance(a, dict) and {"text", "why"} <= set(a) for a in answers.values()):
         yield (("content", "objections"), "bad-tactic",
                "each objection answer needs text and why")
+    advice = playbook.content.get("open_report")
+    if advice is not None and not (isinstance(advice, dict) and {"text", "why"} <= set(advice)):
+        yield (("content", "open_report"), "bad-tactic",
+               "the advice while a safety report is open needs text and why")
     tactics = playbook.content.get("tactics")
     if not isinstance(tactics, list):
         return
@@ -89,9 +97,10 @@ OBJECTION_PREFIX = "obj_"
 
 
 def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
-                      blocked: set[str]) -> list[dict[str, Any]]:
+                      blocked: set[str], *, held_back: bool = False) -> list[dict[str, Any]]:
     """Answers to the customer's open objections, newest first: a concern raised at a visit
-    is answered before the stage's next move (the playbook's `content.objections`)."""
+    is answered before the stage's next move (the playbook's `content.objections`); while a
+    safety report is open (`held_back`), none that asks for more use."""
     answers = turn.library.content(playbook, turn.locale).get("objections") or {}
     found: list[dict[str, Any]] = []
     known: set[str] | None = None
@@ -99,6 +108,8 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
         answer = answers.get(objection.kind)
         tactic_id = OBJECTION_PREFIX + objection.kind
         if answer is None or tactic_id in blocked or any(t["id"] == tactic_id for t in found):
+            continue
+        if held_back and answer.get("more_use"):
             continue
         if answer.get("unless_known"):  # it asks for what the notes already tell
             known = known_facts(turn, playbook, account) if known is None else known
@@ -113,10 +124,10 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
 
 def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
     """What may be suggested before a customer's stage is diagnosed: the answer to an open
-    objection, the advice for one moving back or leaving (the note said so), or for his
-    role; nothing that assumes a stage."""
-    return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic.get("stage") in (
-        REGRESSION, ROLE, LEAVING)
+    objection, the advice while a safety report is open, for one moving back or leaving
+    (the note said so), or for his role; nothing that assumes a stage."""
+    return str(tactic["id"]).startswith(OBJECTION_PREFIX) or tactic["id"] == OPEN_REPORT or (
+        tactic.get("stage") in (REGRESSION, ROLE, LEAVING))
 
 
 ROLE_FIT = 3  # a tactic for one of the person's roles comes before the stage's general moves
@@ -179,7 +190,24 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
             score += ROLE_FIT
         scored.append((group, -score, position, {**tactic, "risk": risk, "reason": reason}))
     ranked = [item[3] for item in sorted(scored, key=lambda item: item[:3])]
-    return objection_tactics(turn, playbook, account, blocked) + ranked
+    safety = safety_first(turn, playbook, account)
+    if safety is not None:
+        ranked = [t for t in ranked if not t.get("more_use")]
+    return ([safety] if safety is not None else []) + objection_tactics(
+        turn, playbook, account, blocked, held_back=safety is not None) + ranked
+
+
+def safety_first(turn: Turn, playbook: Playbook, account: Account) -> dict[str, Any] | None:
+    """The advice for a customer with a safety report still open (the playbook's
+    `open_report`, with the oldest open report), or None when none is open."""
+    advice = turn.library.content(playbook, turn.locale).get("open_report")
+    reports = turn.store.open_reports(account) if advice else []
+    if not reports:
+        return None
+    report = reports[0]
+    return {"id": OPEN_REPORT, "text": advice["text"], "why": advice["why"],
+            "report": {"phrase": report.phrase, "deadline": turn.local_time(report.deadline),
+                       "count": len(reports)}}
 
 
 class TacticView(TypedDict):
@@ -202,6 +230,7 @@ class TacticExtras(TypedDict):
     objection: dict[str, Any] | None
     risk: str
     reason: dict[str, Any] | None
+    report: dict[str, Any] | None
     role_names: list[str]
     tactic_roles: list[str]
     fits: bool
@@ -217,6 +246,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         objection=tactic.get("objection"),
         risk=tactic.get("risk", ""),
         reason=tactic.get("reason") if isinstance(tactic.get("reason"), dict) else None,
+        report=tactic.get("report"),
         # the person's roles as the rep reads them (药剂科主任 → 采购者), for a role tactic's why
         role_names=[turn.library.label("roles", r, turn.locale) or r
                     for r in account.held_roles()],
@@ -304,7 +334,8 @@ def blocked_tactics(turn: Turn, playbook: Playbook, account: Account) -> Rest:
 @action("suggest_tactic", provides=("tactic", "cap_reached"), content_check=_check,
         shapes={"tactic": TacticView},
         content_names={key: TacticExtras
-                       for key in ("tactics", "objections", "flex", "same_style")})
+                       for key in ("tactics", "objections", "flex", "same_style",
+                                   "open_report")})
 def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Pick the next step for the current customer from `content.tactics` by stage and style,
     answering open objections first and resting dismissed tactics: `tactic` holds id, text,
@@ -314,8 +345,10 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["tactic"] = None
     evidence = at_risk(turn, account)  # once per turn: the cap and the ranking both use it
     blocked, penalised, offered_today = blocked_tactics(turn, turn.playbook, account)
-    # a customer moving back is never left without advice for want of today's quota
-    turn.vars["cap_reached"] = offered_today >= settings.suggestions_per_day and not evidence
+    # a customer moving back, or with a safety report open, is never left without advice
+    # for want of today's quota
+    turn.vars["cap_reached"] = (offered_today >= settings.suggestions_per_day and not evidence
+                                and not turn.store.open_reports(account))
     if turn.vars["cap_reached"]:
         return
     ranked = rank_tactics(turn, turn.playbook, account, blocked, penalised, evidence)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coach.actions.crisis import crisis_alert, leaving_clauses
+from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
 from coach.actions.kept import keep_note
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -48,7 +48,7 @@ from coach.capture import (
 from coach.capture.followup import names_no_object
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
-from coach.names import name_key
+from coach.names import hospitals_match, name_key
 from coach.settings import EngineSettings
 from coach.store.models import Account
 from coach.store.repo import AccountEntry
@@ -208,6 +208,25 @@ def _with_earlier_object(turn: Turn, action: Any) -> Any:
 def _query_of(mention: Mention) -> dict[str, Any]:
     return {"name": mention.name, "hospital": mention.hospital,
             "department": mention.department, "title": mention.title}
+
+
+@action("add_successor", provides=("successor",))
+def add_successor(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep tapped to add whoever the note says takes over (`visit.successor`): a new
+    customer at the same hospital and department, unless one of that name is there by now
+    (`successor.created` says which)."""
+    named = (turn.vars.get("visit") or {}).get("successor")
+    turn.vars["successor"] = None
+    if not isinstance(named, dict) or not named.get("name"):
+        return
+    same = [a for a in turn.store.active_accounts()
+            if name_key(a.name) == name_key(str(named["name"]))
+            and (not a.hospital or not named.get("hospital")
+                 or hospitals_match(a.hospital, str(named["hospital"])))]
+    if not same:
+        turn.store.create_account(str(named["name"]), named.get("hospital"),
+                                  named.get("department"), turn.now, title=named.get("title"))
+    turn.vars["successor"] = {**named, "created": not same}
 
 
 @action("log_also", provides=("about",))
@@ -390,7 +409,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     """Save the visit: the customer (a new one with hospital, department, title), the note,
     its objections, the follow-up (replacing the customer's open ones unless `earlier: keep`),
     the `updates` when `all`, and the safety reports the door took from this flow's texts.
-    Provides `visit` (note_id, due, action, created, objections, updates, risk, crisis),
+    Provides `visit` (note_id, due, action, created, objections, updates, risk, crisis,
+    successor),
     `coaching` and `compliance` (redacted, flags, reports, issues)."""
     shown = turn.vars.get("proposal") or {}
     account, created = _customer(turn)
@@ -444,6 +464,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["visit"]["reason"] = known_reason(turn, account) if fresh else None
     # a crisis (seed 004: a key person leaving, visits stopped, a key account moving back)
     turn.vars["visit"]["crisis"] = crisis_alert(turn, account, evidence)
+    # who takes over from one leaving ("科里以后张副主任管事"): offered as a customer to add
+    turn.vars["visit"]["successor"] = successor_named(turn, account, note_text)
     turn.vars["coaching"] = coaching_prompt(turn, evidence)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now

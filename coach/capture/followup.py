@@ -289,6 +289,14 @@ def _cues(cues: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | Non
 
 
 _BARE_COUNT = re.compile(r"[一两二三几]?[趟次下回遍]")
+_AGAIN = ("再", "再去", "再来")  # "让我下周二再约": the step is 再约
+# who asked for the step, not the step: "让我下周二再约" is never "跟进：让我"
+_ASKED_BY = re.compile(r"^(?:(?:他|她)?说?(?:让|叫|要|请)我|他说|她说|说|约了|约好|说好|定了)$")
+_ASKED_LEAD = re.compile(r"^(?:(?:他|她)?说?(?:让|叫|要|请)我|(?:他|她)?说|约了|约好)")
+# what to bring or do next to a bare step ("再约，要带病例数据"): said in the next clause
+_WITH_IT = re.compile(r"^(?:顺便|同时|然后|到时候|到时|还要|还得|需要|要|得|再)*"
+                      r"(?=带|把|送|发|准备|讲(?!课)|拿|补|交|递|演示)")
+MAX_BARE_STEP = 4  # "再约", "再去一趟", "再约一次": short enough to want what goes with it
 
 
 def _trim(lexicon: Lexicon, text: str) -> str:
@@ -311,8 +319,8 @@ def _trim(lexicon: Lexicon, text: str) -> str:
                 text, changed = text[:-len(filler)].strip(" ,，"), True
                 break
     text = _TRAILING_WORDS.sub("", text)
-    if _BARE_COUNT.fullmatch(text):
-        text = last_lead + text  # "再去一趟" is the action, not "一趟"
+    if _BARE_COUNT.fullmatch(text) or (len(text) == 1 and last_lead in _AGAIN):
+        text = last_lead + text  # "再去一趟" is the action, not "一趟"; "再约", not "约"
     return text[:MAX_ACTION].strip(" :：-—,，.;")
 
 
@@ -336,16 +344,32 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     pieces = [_trim(lexicon, p) for p in raw]
     for index, (piece, untrimmed) in enumerate(zip(pieces, raw, strict=True)):
         found = None
-        if len(piece) >= 2 and _has_cue(lexicon, piece):
+        if len(piece) >= 2 and _has_cue(lexicon, piece) and not _ASKED_BY.match(piece):
             found = piece
-        elif not piece and _has_cue(lexicon, untrimmed):  # "后天再去": the whole step is 再去
-            found = untrimmed.strip(" ，,。.；;")[:MAX_ACTION] or None
+        elif not piece and _has_cue(lexicon, _ASKED_LEAD.sub("", untrimmed.strip())):
+            found = untrimmed.strip(" ，,。.；;")[:MAX_ACTION] or None  # "后天再去": 再去
+        if found is not None and index == 0:
+            step = _with_object(text, anchor, taken, raw, found)
+            ahead = _clause(text, anchor.start)[1] < len(text)  # raw[2] is the next clause
+            return _with_what(raw[2], step) if ahead else step
         if found is not None:
-            return _with_object(text, anchor, taken, raw, found) if index == 0 else found
-    own = next((p for p in pieces[:2] if len(p) >= 2), None)
+            return found
+    own = next((p for p in pieces[:2] if len(p) >= 2 and not _ASKED_BY.match(p)), None)
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
     return own if own is not None and len(own) <= 12 else None
+
+
+def _with_what(following: str, step: str) -> str:
+    """"让我下周二再约，要带病例数据" → 再约，带病例数据: a bare step right after the date
+    takes what to bring or do from the `following` clause."""
+    if len(step) > MAX_BARE_STEP:
+        return step
+    lead = _WITH_IT.match(following.strip(" ，,"))
+    if lead is None:
+        return step
+    what = following.strip(" ，,。.；;")[lead.end():]
+    return f"{step}，{what}"[:MAX_ACTION] if what else step
 
 
 # a name right after these is whom the step goes to ("带资料给王主任", "发给他们科的刘主任",

@@ -14,7 +14,16 @@ from typing import Any, cast
 from sqlalchemy import Select, and_, bindparam, func, literal, select
 from sqlalchemy.orm import aliased
 
-from coach.store.models import Account, Note, Objection, QuizResult, StageChange, Suggestion
+from coach.store.models import (
+    CLOSED_REPORTS,
+    Account,
+    AdverseEvent,
+    Note,
+    Objection,
+    QuizResult,
+    StageChange,
+    Suggestion,
+)
 
 
 def _of_accounts(statement: Select[Any], model: Any, dated: bool) -> Select[Any]:
@@ -58,7 +67,8 @@ def quiz_style() -> Select[Any]:
 @cache
 def tactic_history() -> Select[Any]:
     """See RepStore.tactic_history: the count of suggestions offered since
-    `offered_since`, the rep's quiz style, and the customer's (`account_id`) suggestions
+    `offered_since`, the rep's quiz style, the count of the customer's open safety reports,
+    and the customer's (`account_id`) suggestions
     that may block one: offered since `since`, answered since `dismissed_since`, ever
     dismissed, or put off past `now`."""
     mine = aliased(Suggestion)
@@ -66,9 +76,14 @@ def tactic_history() -> Select[Any]:
                .where(Suggestion.rep_id == bindparam("rep_id"),
                       Suggestion.offered_at >= bindparam("offered_since"))
                .scalar_subquery())
+    reports = (select(func.count(AdverseEvent.id))
+               .where(AdverseEvent.rep_id == bindparam("rep_id"),
+                      AdverseEvent.account_id == bindparam("account_id"),
+                      AdverseEvent.status.not_in(CLOSED_REPORTS))
+               .scalar_subquery())
     one = select(literal(1).label("one")).subquery()
-    return (select(offered, latest_dominant(), mine.tactic_id, mine.status, mine.offered_at,
-                   mine.answered_at, mine.reason, mine.snoozed_until)
+    return (select(offered, latest_dominant(), reports, mine.tactic_id, mine.status,
+                   mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until)
             .select_from(one)
             .outerjoin(mine, and_(
                 mine.account_id == bindparam("account_id"),

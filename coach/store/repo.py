@@ -38,6 +38,7 @@ from coach.store import built
 from coach.store.conversation import COLUMNS as CONVERSATION_COLUMNS
 from coach.store.conversation import ConversationState
 from coach.store.models import (
+    CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
     Account,
     AdverseEvent,
@@ -355,6 +356,8 @@ class RepStore:
         self.rep = rep
         self.rep_id = rep.id
         self._quiz_style: str | None = None  # see quiz_style()
+        # per account: how many safety reports are open, read along with tactic_history
+        self._open_report_counts: dict[int, int] = {}
         self._entries: list[AccountEntry] | None = None  # see account_entries()
         self._active: list[Account] | None = None  # see active_accounts()
         # per account, what several readers of one turn ask for (see _per_account)
@@ -621,6 +624,7 @@ class RepStore:
         """Day 0 is now: the pharmacovigilance clock starts when the rep hears of it. Without
         a customer the report waits for attribution (`attribute_reports`). An "unconfirmed"
         one waits for the rep to say whether it is an adverse event; its clock runs too."""
+        self._open_report_counts.clear()  # open_reports() reads again
         event = AdverseEvent(rep_id=self.rep_id, account_id=account.id if account else None,
                              note_id=note.id if note else None, phrase=phrase[:200],
                              report=report, source=source, day0=now, deadline=now + deadline,
@@ -636,6 +640,7 @@ class RepStore:
         about; a report already filed elsewhere keeps its customer."""
         if not event_ids:
             return []
+        self._open_report_counts.clear()  # open_reports() reads again
         events = self.session.execute(
             select(AdverseEvent).where(AdverseEvent.id.in_(event_ids),
                                        AdverseEvent.rep_id == self.rep_id)
@@ -685,6 +690,19 @@ class RepStore:
             select(AdverseEvent).where(AdverseEvent.id == event_id,
                                        AdverseEvent.rep_id == self.rep_id)
         ).scalar_one_or_none()
+
+    def open_reports(self, account: Account) -> Sequence[AdverseEvent]:
+        """The safety reports about `account` not closed yet (not forwarded, not ruled out),
+        oldest deadline first: while one is open, advice for him holds back on more use.
+        No round trip when this turn's tactic_history counted none."""
+        if self._open_report_counts.get(account.id) == 0:
+            return []
+        return self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.rep_id == self.rep_id,
+                                       AdverseEvent.account_id == account.id,
+                                       AdverseEvent.status.not_in(CLOSED_REPORTS))
+            .order_by(AdverseEvent.deadline, AdverseEvent.id)
+        ).scalars().all()
 
     def followup(self, followup_id: Any) -> FollowUp | None:
         """The rep's follow-up `followup_id`; None for no such one (or no id at all)."""
@@ -815,8 +833,9 @@ class RepStore:
         since `offered_since`, or put off until a time still ahead), the `limit` most recent
         dismissals with their reasons, and how many suggestions the rep was offered since
         `offered_since` (the daily cap). The rep's quiz style rides along for
-        `quiz_style()`, which the tactic's wording needs: on PostgreSQL a round trip costs
-        a turn more than two scalar subqueries, each planned on its own index. The
+        `quiz_style()`, which the tactic's wording needs, and the customer's open safety
+        reports for `open_reports()`: on PostgreSQL a round trip costs a turn more than a
+        few scalar subqueries, each planned on its own index. The
         customer's rows are outer-joined to a one-row select, so the counts come back when
         there are none."""
         rows = self.session.execute(built.tactic_history(), {
@@ -824,10 +843,11 @@ class RepStore:
             "since": min(dismissed_since, offered_since), "dismissed_since": dismissed_since,
             "now": now}).all()
         self._quiz_style = str(rows[0][1] or "")[:1]
+        self._open_report_counts[account.id] = int(rows[0][2] or 0)  # for open_reports()
         history = TacticHistory(blocked=set(), dismissals=[], offered=int(rows[0][0]))
         dismissed: list[tuple[datetime, str, str | None]] = []
-        for _offered, _dominant, tactic_id, status, offered_at, answered_at, reason, \
-                snoozed_until in rows:
+        for _offered, _dominant, _reports, tactic_id, status, offered_at, answered_at, \
+                reason, snoozed_until in rows:
             if tactic_id is None:
                 continue  # the customer has no such suggestion: the one row of counts
             recently_dismissed = (  # dismissed, or accepted and being worked on

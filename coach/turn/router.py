@@ -15,6 +15,7 @@ from difflib import get_close_matches
 
 from coach.context import Turn
 from coach.dates import parse_due_date
+from coach.library import alias_key
 from coach.messages import Choice, Reply
 from coach.nudges import WEEK
 from coach.playbook import StepSpec
@@ -105,20 +106,39 @@ class Router:
         """A mistyped command ("/nxt", "/hosptial") is answered with the closest ones to tap,
         after the waiting question's own choices (it still waits, as `refuse` keeps it)."""
         turn = self.turn
-        commands = [*sorted(turn.library.by_command), "cancel"]
-        guesses = get_close_matches(name, commands, n=MAX_GUESSES, cutoff=GUESS_CUTOFF)
+        guesses = self._guesses(name)
         if not guesses:
             self.refuse(turn.message("unknown_command", command=name))
             return
+        # "/nxt 王主任" offers "/next 王主任": tapping it runs /next with 王主任 (typed_args)
+        typed = f" {turn.state.typed_args}" if turn.state.typed_args else ""
         choices = tuple(Choice(encode(CommandKey(guess)), turn.message(
-            "command_choice_label", command=guess, title=self._title(guess)))
+            "command_choice_label", command=guess + typed, title=self._title(guess)))
             for guess in guesses)
         notice = turn.message("unknown_command_close", command=name,
-                              names=[f"/{guess}" for guess in guesses])
+                              names=[f"/{guess}{typed}" for guess in guesses])
         if self.runner.current_step() is not None:
             self.runner.reprompt(notice, choices)
         else:
             self.turn.say(notice, choices)
+
+    def _guesses(self, name: str) -> list[str]:
+        """The commands `name` may mean: the one whose playbook a rep calls by that word
+        ("/customers" is /accounts, the menu's 我的客户: its English `keywords`), then the
+        closest command names by spelling, or else the closest keywords."""
+        library = self.turn.library
+        aliases = library.command_aliases
+        typed = alias_key(name)
+        guesses = [aliases[typed]] if typed in aliases else []
+        commands = [*sorted(library.by_command), "cancel"]
+        close = get_close_matches(name.lower(), commands, n=MAX_GUESSES, cutoff=GUESS_CUTOFF)
+        if not close:  # "/customer", "/remiders": a keyword misspelt
+            close = [aliases[word] for word in get_close_matches(
+                typed, sorted(aliases), n=MAX_GUESSES, cutoff=GUESS_CUTOFF)]
+        for guess in close:
+            if guess not in guesses:
+                guesses.append(guess)
+        return guesses[:MAX_GUESSES]
 
     def _title(self, command: str) -> str:
         playbook = self.turn.library.by_command.get(command)
