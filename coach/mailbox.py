@@ -51,12 +51,14 @@ from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     Delete,
+    Exists,
     Insert,
     Table,
     and_,
     bindparam,
     delete,
     event,
+    exists,
     func,
     insert,
     or_,
@@ -218,6 +220,7 @@ class Mailbox:
         self.longest_hold = longest_hold if longest_hold is not None else (
             lease * LONGEST_HOLD_LEASES)
         self._renewing: asyncio.Task[None] | None = None
+        self._left_for: set[str] = set()  # reps whose message found rows left (`left_seen`)
 
     # receiving ------------------------------------------------------------------------------
     async def receive(self, user_id: str, message_key: str, payload: str) -> Received:
@@ -225,9 +228,10 @@ class Mailbox:
         now = self.engine.clock()
         row = {"channel": self.channel, "message_key": message_key, "user_id": user_id,
                "payload": payload, "worker": self.worker, "lease_until": now + self.lease,
-               "received_at": now}
+               "received_at": now, "left_channel": self.channel, "left_user": user_id,
+               "left_worker": self.worker, "left_now": now}
         try:
-            await self.engine.database.execute_alone(_RECEIVE, self.receive_wait, row)
+            left = await self.engine.database.scalar_alone(_RECEIVE, self.receive_wait, row)
         except IntegrityError:
             return Received.KNOWN
         except SQLAlchemyError as exc:
@@ -235,7 +239,24 @@ class Mailbox:
                         exc.__class__.__name__)
             return Received.UNSTORED
         self._held_messages.add([message_key])
+        if left:
+            self._left_for.add(user_id)
         return Received.NEW
+
+    def left_seen(self, user_id: str) -> bool:
+        """Whether a message of `user_id` stored since the last call found rows of theirs
+        that another worker released or left (its lease ran out): the insert that stores a
+        message asks in the same statement (`_RECEIVE`), so the common case (nothing left)
+        costs nothing more. Asked once: coach/handover.py `take_left_for` claims them."""
+        if user_id not in self._left_for:
+            return False
+        self._left_for.discard(user_id)
+        return True
+
+    def left_unclaimed(self, user_id: str) -> None:
+        """Rows seen left for `user_id` could not be claimed (the store failed): the rep's
+        next message tries again, unless a pass takes them first."""
+        self._left_for.add(user_id)
 
     async def handle(self, message_key: str, incoming: Incoming,
                      ) -> tuple[TurnResult, list[StoredReply]]:
@@ -557,7 +578,21 @@ class Mailbox:
 # without building and hashing a new statement per call).
 _INBOX = cast(Table, InboxMessage.__table__)
 _OUTBOX = cast(Table, OutboxReply.__table__)
-_RECEIVE = insert(_INBOX)
+
+
+def _left_behind(table: Table) -> Exists:
+    """Rows of `table` of the rep a message is stored for, of the same channel, that
+    another worker released or left (its lease ran out by the message's arrival)."""
+    return exists().where(table.c.channel == bindparam("left_channel"),
+                          table.c.user_id == bindparam("left_user"),
+                          table.c.worker != bindparam("left_worker"),
+                          table.c.lease_until < bindparam("left_now"))
+
+
+#: Stores a message, and says in the same statement whether another worker released or left
+#: rows of the same rep, which go first (coach/handover.py): read in the statement's snapshot,
+#: so a hand-over committed before the message arrived is seen.
+_RECEIVE = insert(_INBOX).returning(or_(_left_behind(_OUTBOX), _left_behind(_INBOX)))
 _DROP_MESSAGES = delete(_INBOX).where(
     _INBOX.c.channel == bindparam("inbox_channel"),
     _INBOX.c.message_key.in_(bindparam("inbox_keys", expanding=True)))

@@ -106,11 +106,13 @@ async def test_a_stopping_worker_hands_its_rows_to_the_next_pass_of_another(
     assert (handed.messages, handed.replies) == (2, len(replies))
     assert await hand_over(stopping, interval=30) == HandedOver(0, 0)  # nothing held now
 
+    assert await other.receive("lina", "w4", "<xml>four</xml>") is Received.NEW
     lina = await take_left_for(other, "lina")  # lina's next message reached `other` first
     assert [m.message_key for m in lina.messages] == ["w3"] and not lina.replies
     pending = await other.take_pending(at_start=False)  # its next pass: the rest, in order
     assert [(r.user_id, r.reply.text) for r in pending.replies] == [
         ("wangfang", r.reply.text) for r in replies]
     assert [m.message_key for m in pending.messages] == ["w2"]
+    assert await other.receive("wangfang", "w5", "<xml>five</xml>") is Received.NEW
     assert not await take_left_for(other, "wangfang")  # each taken once
     assert not await Mailbox(engine, CHANNEL, "host:wecom:3").take_pending(at_start=False)
