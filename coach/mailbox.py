@@ -218,8 +218,8 @@ class SentRows:
         self._deleting: asyncio.Task[None] | None = None
 
     async def delete(self, reply_id: int) -> str | None:
-        """Delete `reply_id`'s row; None once deleted, else why it was not (the store's
-        error, already logged by nobody: the caller says which reply)."""
+        """Delete `reply_id`'s row: None once deleted, else the name of the error that
+        kept it (the caller logs it with its reply, as a single delete did)."""
         loop = asyncio.get_running_loop()
         self._queued.append(reply_id)
         if self._done is None:
@@ -237,7 +237,7 @@ class SentRows:
             try:
                 await self._database.execute_alone(_SENT, params={"reply_ids": ids})
                 failed = None
-            except Exception as exc:  # each caller logs it for its reply
+            except Exception as exc:  # each caller logs it for its reply; none is lost
                 failed = exc.__class__.__name__
             finally:
                 done.set_result(failed)
