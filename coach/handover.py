@@ -10,8 +10,9 @@ So a graceful stop, once its turn in progress is finished (or given up after a s
 releases every row it holds: owner `RELEASED`, lease ended (`BACKDATE`). Any worker takes
 them at its next pass (`Mailbox.take_pending`, every `reminder_interval`), and a worker that
 gets a newer message of the same rep first takes that rep's left rows before it
-(`take_left_for`), so the rep's order holds. A row released is never lost: it stays in the
-store until some worker has run or sent it, this one included at its next start.
+(`take_left_for`; the insert that stores that message asks whether there are any), so the
+rep's order holds. A row released is never lost: it stays in the store until some worker has
+run or sent it, this one included at its next start.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -85,32 +85,21 @@ async def hand_over(mailbox: Mailbox, *, interval: float) -> HandedOver:
     return handed
 
 
-def _left(mailbox: Mailbox, user_id: str) -> Any:
-    """Whether another worker released or left (lease run out) rows of `user_id`."""
-    now = mailbox.engine.clock()
-
-    def left(table: type[InboxMessage] | type[OutboxReply]) -> object:
-        return and_(table.channel == mailbox.channel, table.user_id == user_id,
-                    table.worker != mailbox.worker, table.lease_until < now)
-
-    return select(or_(
-        exists().where(left(OutboxReply)),  # type: ignore[arg-type]
-        exists().where(left(InboxMessage))))  # type: ignore[arg-type]
-
-
 async def take_left_for(mailbox: Mailbox, user_id: str) -> Pending:
     """A rep's rows another worker released or left behind (its lease ran out), claimed for
     this worker: the caller finishes them before the rep's newer message, holding the rep's
-    lock. The common case (nothing left) costs one read outside a transaction; nothing is
-    claimed when the store cannot be read: the next pass takes them."""
-    database = mailbox.engine.database
+    lock. Whether there are any was asked by the insert that stored that message
+    (`Mailbox.receive`), so the common case (nothing left) costs nothing here; nothing is
+    claimed when the store cannot be read: the rep's next message, or the next pass, takes
+    them."""
+    if not mailbox.left_seen(user_id):
+        return Pending()
     try:
-        if not await database.read_alone(_left(mailbox, user_id)):
-            return Pending()
-        pending = await database.run_in_transaction(mailbox.claim_user, user_id)
+        pending = await mailbox.engine.database.run_in_transaction(mailbox.claim_user, user_id)
     except SQLAlchemyError as exc:
-        log.warning("%s: rows left for %s not checked: %s", mailbox.channel, user_id,
+        log.warning("%s: rows left for %s not taken: %s", mailbox.channel, user_id,
                     exc.__class__.__name__)
+        mailbox.left_unclaimed(user_id)
         return Pending()
     mailbox.hold(pending)
     return pending

@@ -4,6 +4,8 @@ once and to another only after the lease ran out."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from coach.engine import Engine
@@ -45,6 +47,25 @@ async def test_a_message_is_stored_once_and_its_replies_until_sent(engine: Engin
         await box.sent(reply)
     assert rows(engine, OutboxReply) == 0
     assert not await box.take_pending(at_start=True)  # nothing left to finish
+
+
+async def test_replies_sent_at_the_same_moment_to_many_reps_all_leave_the_outbox(
+        engine: Engine) -> None:
+    """Rows of replies sent while another's is being deleted go in one delete together
+    (`SentRows`); each rep's `sent` returns only once its own row is gone."""
+    box = Mailbox(engine, CHANNEL, "host:wecom:1")
+    users = [f"rep{n}" for n in range(12)]
+    stored = []
+    for user in users:
+        await enrolled(engine, user)
+        await box.receive(user, f"k-{user}", "<xml/>")
+        stored += (await box.handle(f"k-{user}", said(user, f"k-{user}", "/nosuch")))[1]
+    assert rows(engine, OutboxReply) == len(stored) >= len(users)
+
+    await asyncio.gather(*(box.sent(reply) for reply in stored[:-1]))
+    assert rows(engine, OutboxReply) == 1  # the one not sent yet stays
+    await box.sent(stored[-1])
+    assert rows(engine, OutboxReply) == 0
 
 
 async def test_what_a_crash_left_goes_to_its_worker_at_once_and_to_others_later(
@@ -106,11 +127,13 @@ async def test_a_stopping_worker_hands_its_rows_to_the_next_pass_of_another(
     assert (handed.messages, handed.replies) == (2, len(replies))
     assert await hand_over(stopping, interval=30) == HandedOver(0, 0)  # nothing held now
 
+    assert await other.receive("lina", "w4", "<xml>four</xml>") is Received.NEW
     lina = await take_left_for(other, "lina")  # lina's next message reached `other` first
     assert [m.message_key for m in lina.messages] == ["w3"] and not lina.replies
     pending = await other.take_pending(at_start=False)  # its next pass: the rest, in order
     assert [(r.user_id, r.reply.text) for r in pending.replies] == [
         ("wangfang", r.reply.text) for r in replies]
     assert [m.message_key for m in pending.messages] == ["w2"]
+    assert await other.receive("wangfang", "w5", "<xml>five</xml>") is Received.NEW
     assert not await take_left_for(other, "wangfang")  # each taken once
     assert not await Mailbox(engine, CHANNEL, "host:wecom:3").take_pending(at_start=False)

@@ -81,6 +81,10 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _scalar(result: Any) -> Any:
+    return result.scalar()
+
+
 class SchemaOutdated(Exception):
     """The database schema is not one this code runs on: older (run `repcoach db upgrade`),
     or newer and not declared compatible (coach/store/compatibility.py)."""
@@ -247,34 +251,30 @@ class Database:
         itself); returns the rows it touched. SQLite: `transaction_within(lock_wait, ...)`
         like any other. PostgreSQL: in autocommit on a plain connection, one round trip
         where a transaction costs three (BEGIN, the statement, COMMIT) and no ORM session:
-        the inbox insert and the outbox delete that go with every message (coach/mailbox.py).
-        Errors are the same: an insert that breaks a unique key raises IntegrityError and
-        leaves nothing behind either way. `params` fill the statement's bound parameters (a
-        statement built once, its compiled form cached, is cheaper than one built per call)."""
+        the outbox delete that goes with every reply (coach/mailbox.py). Errors are the
+        same: an insert that breaks a unique key raises IntegrityError and leaves nothing
+        behind either way. `params` fill the statement's bound parameters (a statement built
+        once, its compiled form cached, is cheaper than one built per call)."""
+        return await self._alone(statement, lock_wait, params, _rowcount)
+
+    async def scalar_alone(self, statement: Executable, lock_wait: float | None = None,
+                           params: dict[str, Any] | None = None) -> Any:
+        """`execute_alone`, returning the first value the statement gives (a write's
+        RETURNING, or a read): the inbox insert that also says whether another worker left
+        rows of the same rep (coach/mailbox.py `receive`)."""
+        return await self._alone(statement, lock_wait, params, _scalar)
+
+    async def _alone(self, statement: Executable, lock_wait: float | None,
+                     params: dict[str, Any] | None, take: Callable[[Any], R]) -> R:
         if self.is_sqlite:
-            def alone(session: Session) -> int:
-                return _rowcount(session.execute(statement, params))
+            def alone(session: Session) -> R:
+                return take(session.execute(statement, params))
 
             return await self.transaction_within(lock_wait, alone)
         self._async_sessions()
         assert self._autocommit is not None
         async with self._autocommit.connect() as connection:
-            return _rowcount(await connection.execute(statement, params))
-
-    async def read_alone(self, statement: Executable,
-                         params: dict[str, Any] | None = None) -> Any:
-        """The one value a read-only statement gives, outside any transaction: on
-        PostgreSQL in autocommit, one round trip where a transaction costs three (the check
-        every message makes for rows another worker left, coach/handover.py)."""
-        if self.is_sqlite:
-            def read(session: Session) -> Any:
-                return session.execute(statement, params).scalar()
-
-            return await self.run_in_transaction(read)
-        self._async_sessions()
-        assert self._autocommit is not None
-        async with self._autocommit.connect() as connection:
-            return (await connection.execute(statement, params)).scalar()
+            return take(await connection.execute(statement, params))
 
     async def run_blocking(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`work(...)`, store work that opens its own transactions, from async code: queued
