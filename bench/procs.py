@@ -220,12 +220,20 @@ def repcoach_command() -> list[str]:
     return [str(script)] if script.exists() else [PYTHON, "-m", "bot"]
 
 
+def validation_cache(config: Path) -> Path:
+    """The folder where workers started with `config` keep their validation verdicts."""
+    return config.parent / "validation-cache"
+
+
 def write_config(path: Path, database_url: str, *, telegram: dict[str, object] | None = None,
                  wecom: dict[str, object] | None = None) -> Path:
-    """A config.yaml for `repcoach run` with only the given channels enabled."""
+    """A config.yaml for `repcoach run` with only the given channels enabled. Workers keep
+    their playbook validation verdicts beside it (`validation_cache`), not in ~/.cache: each
+    benchmark run starts without one."""
     config = {
         "database": {"url": database_url},
-        "playbooks": {"dir": str(ROOT / "playbooks")},
+        "playbooks": {"dir": str(ROOT / "playbooks"),
+                      "cache_dir": str(validation_cache(path))},
         "channels": {
             "console": {"enabled": False},
             "telegram": {"enabled": False, **(telegram or {})},
