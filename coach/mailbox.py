@@ -67,7 +67,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from coach.documents.fonts import reply_with_font_off_loop
+from coach.documents.font_worker import reply_with_font_off_loop
 from coach.engine import Engine
 from coach.messages import Attachment, Choice, Incoming, Reply
 from coach.store.conversation import Save
@@ -352,7 +352,7 @@ class Mailbox:
         try:
             for stored in replies:
                 try:
-                    # a document's font is cut here, in a thread (coach/documents/fonts.py)
+                    # a document's font is cut here, off the loop (coach/documents/font_worker.py)
                     finished = await reply_with_font_off_loop(stored.reply)
                     await send(stored if finished is stored.reply
                                else replace(stored, reply=finished))

@@ -10,7 +10,6 @@ plan, against 16 MB for the whole face.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import string
@@ -80,10 +79,3 @@ def reply_with_font(reply: Reply) -> Reply:
     return replace(reply, attachment=replace(attachment, data=html.encode("utf-8")))
 
 
-async def reply_with_font_off_loop(reply: Reply) -> Reply:
-    """`reply_with_font` in a thread when there is a document to finish, so the event loop
-    goes on serving the worker's other reps meanwhile."""
-    attachment = reply.attachment
-    if attachment is None or attachment.mime_type != HTML:
-        return reply
-    return await asyncio.to_thread(reply_with_font, reply)

@@ -3,10 +3,10 @@ the link in its in-app browser, where an .html file sent as an attachment would 
 app to open it with, or not open at all. Without one (the console), it stays a file.
 
 The font goes into a linked page only when the page is opened (bot/documents.py, off the
-event loop), and into a file only as the channel sends it (`fonts.reply_with_font`: the
-outbox's send in a thread, the console as it writes the file): cutting the font to a page's
-characters takes most of a second, which a turn must not spend while every other rep of the
-worker waits."""
+event loop), and into a file only as the channel sends it (the outbox's send, in a helper
+process: coach/documents/font_worker.py; the console as it writes the file): cutting the
+font to a page's characters takes most of a second, which a turn must not spend while every
+other rep of the worker waits."""
 
 from __future__ import annotations
 
