@@ -41,6 +41,17 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def children_rss_mb(pid: int) -> float:
+    """Resident MB of `pid`'s child processes together (a worker's font helper, coach/
+    documents/font_worker.py): memory the worker uses that its own RSS leaves out."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += rss_mb(int(child))[0]
+    return total
+
+
 def _stat_cpu_seconds(stat: str) -> float:
     """User + system CPU time from the text of a /proc/PID/stat file."""
     fields = stat.rsplit(")", 1)[1].split()

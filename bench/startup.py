@@ -35,6 +35,7 @@ from bench.procs import (
     PYTHON,
     ROOT,
     Child,
+    children_rss_mb,
     repcoach_command,
     rss_mb,
     validation_cache,
@@ -101,18 +102,22 @@ async def first_reply(name: str, command: list[str], fake: BenchTelegram, chat: 
 
 
 async def drive_everyone(fake: BenchTelegram, child: Child, reps: int, deadline: float,
-                         progress: Callable[[str], None]) -> tuple[int, list[tuple[int, float]]]:
+                         progress: Callable[[str], None]
+                         ) -> tuple[int, list[tuple[int, float]], float]:
     """One message from every rep (2..reps), IN_FLIGHT at a time, until `deadline`.
-    Returns (reps answered, [(reps answered, RSS MB)] along the way)."""
+    Returns (reps answered, [(reps answered, RSS MB)] along the way, the peak RSS of its
+    child processes seen, sampled every 100 answers: the font helper, when documents went
+    out)."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for rep in range(2, reps + 1):
         queue.put_nowait(rep)
     answered = 0
     curve: list[tuple[int, float]] = [(0, rss_mb(child.pid)[0])]
     step = max(1, reps // 10)
+    helpers = children_rss_mb(child.pid)
 
     async def worker() -> None:
-        nonlocal answered
+        nonlocal answered, helpers
         while time.monotonic() < deadline:
             try:
                 rep = queue.get_nowait()
@@ -126,6 +131,8 @@ async def drive_everyone(fake: BenchTelegram, child: Child, reps: int, deadline:
             except TimeoutError:
                 continue
             answered += 1
+            if answered % 100 == 0:
+                helpers = max(helpers, children_rss_mb(child.pid))
             if answered % step == 0:
                 curve.append((answered, rss_mb(child.pid)[0]))
                 if answered % (step * 5) == 0:
@@ -133,7 +140,7 @@ async def drive_everyone(fake: BenchTelegram, child: Child, reps: int, deadline:
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
     curve.append((answered, rss_mb(child.pid)[0]))
-    return answered, curve
+    return answered, curve, max(helpers, children_rss_mb(child.pid))
 
 
 def _mid_playbook(url: str) -> int:
@@ -188,8 +195,8 @@ async def run_async(sizes_runs: int, playbook_runs: int, store_url: str, store_r
             "memory-bot", [PYTHON, "-m", "bench.runbot", "--config", str(config), "run"],
             fake, telegram_user(1), workdir)
         try:
-            answered, curve = await drive_everyone(fake, child, store_reps,
-                                                   time.monotonic() + memory_seconds, progress)
+            answered, curve, helper_mb = await drive_everyone(
+                fake, child, store_reps, time.monotonic() + memory_seconds, progress)
             rss_end, peak = rss_mb(child.pid)
         finally:
             await child.stop()
@@ -197,7 +204,7 @@ async def run_async(sizes_runs: int, playbook_runs: int, store_url: str, store_r
     progress(f"startup: memory {rss_start:.0f} MB -> {rss_end:.0f} MB (peak {peak:.0f}) after "
              f"{answered + 1} reps")
     report(part, loads, cold, plain, cold_first, firsts, echo_firsts, rss_first, echo_rss,
-           rss_start, rss_end, peak, answered + 1, store_reps, curve, before, after)
+           rss_start, rss_end, peak, answered + 1, store_reps, curve, before, after, helper_mb)
     part.seconds = time.monotonic() - started
     return part
 
@@ -206,7 +213,8 @@ def report(part: Part, loads: list[float], cold: list[float], plain: list[float]
            cold_first: float, firsts: list[float],
            echo_firsts: list[float], rss_first: list[float], echo_rss: list[float],
            rss_start: float, rss_end: float, peak: float, answered: int, reps: int,
-           curve: list[tuple[int, float]], mid_before: int, mid_after: int) -> None:
+           curve: list[tuple[int, float]], mid_before: int, mid_after: int,
+           helper_mb: float) -> None:
     load = Summary.of(loads).scaled(1000)
     uncached = Summary.of(cold).scaled(1000)
     base = Summary.of(plain).scaled(1000)
@@ -254,6 +262,9 @@ def report(part: Part, loads: list[float], cold: list[float], plain: list[float]
     part.table(["figure", "RepCoach", "baseline", "ratio", "target"], body)
     part.add("RSS while the reps were answered: " + ", ".join(
         f"{n:,} reps {fmt(mb)} MB" for n, mb in curve) + ".",
+        f"Its child processes (the font helper that cuts documents' fonts, which ends when "
+        f"idle: coach/documents/font_worker.py), not in the figures above: peak "
+        f"{fmt(helper_mb)} MB seen.",
         f"Conversation rows mid-playbook in the store: {mid_before:,} before, {mid_after:,} "
         "after.", "")
     part.rows.append(Row("startup/first_reply", {
@@ -267,7 +278,8 @@ def report(part: Part, loads: list[float], cold: list[float], plain: list[float]
     part.rows.append(Row("startup/memory", {
         "reps": reps, "reps_answered": answered, "rss_start_mb": round(rss_start, 1),
         "rss_end_mb": round(rss_end, 1), "peak_mb": round(peak, 1),
-        "ratio": round(ratio(peak, rss_start), 3), "mid_playbook_rows": mid_after}))
+        "ratio": round(ratio(peak, rss_start), 3), "mid_playbook_rows": mid_after,
+        "children_peak_mb": round(helper_mb, 1)}))
     part.checks.append(Check(f"first reply after `repcoach run` < {FIRST_REPLY_LIMIT_S:g} s "
                              "(median)",
                              f"{fmt(first, 2)} s (max {fmt(max(firsts, default=math.nan), 2)} s)",

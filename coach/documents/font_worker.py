@@ -13,8 +13,11 @@ still goes out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -27,6 +30,17 @@ log = logging.getLogger(__name__)
 #: seconds without a document before the helper process ends (a burst of digests or plans
 #: reuses it, and its cache of cut fonts)
 IDLE_SECONDS = 60.0
+#: documents one helper process cuts before a fresh one replaces it: its own memory grows
+#: with every font it cuts (about 235 MB after a few hundred digests), this bounds it
+JOBS_PER_PROCESS = 16
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_the_worker() -> None:
+    """In the helper: end when the worker process ends, however it ends (SIGKILL too), so
+    no orphan keeps cutting fonts nobody reads, or holds the worker's output open."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere it stays
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class FontWorker:
@@ -50,7 +64,9 @@ class FontWorker:
                 if self._pool is None:
                     # spawn: a fork would copy the worker's memory and its open connections
                     self._pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                        max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_die_with_the_worker,
+                        max_tasks_per_child=JOBS_PER_PROCESS)
                 return await loop.run_in_executor(self._pool, with_font, html)
             except (BrokenProcessPool, OSError) as exc:
                 log.warning("font helper process failed (%s); cutting the font here", exc)
