@@ -41,6 +41,17 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def children_rss_mb(pid: int) -> float:
+    """Resident MB of `pid`'s child processes together (a worker's font helper, coach/
+    documents/font_worker.py): memory the worker uses that its own RSS leaves out."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += rss_mb(int(child))[0]
+    return total
+
+
 def _stat_cpu_seconds(stat: str) -> float:
     """User + system CPU time from the text of a /proc/PID/stat file."""
     fields = stat.rsplit(")", 1)[1].split()
@@ -220,12 +231,20 @@ def repcoach_command() -> list[str]:
     return [str(script)] if script.exists() else [PYTHON, "-m", "bot"]
 
 
+def validation_cache(config: Path) -> Path:
+    """The folder where workers started with `config` keep their validation verdicts."""
+    return config.parent / "validation-cache"
+
+
 def write_config(path: Path, database_url: str, *, telegram: dict[str, object] | None = None,
                  wecom: dict[str, object] | None = None) -> Path:
-    """A config.yaml for `repcoach run` with only the given channels enabled."""
+    """A config.yaml for `repcoach run` with only the given channels enabled. Workers keep
+    their playbook validation verdicts beside it (`validation_cache`), not in ~/.cache: each
+    benchmark run starts without one."""
     config = {
         "database": {"url": database_url},
-        "playbooks": {"dir": str(ROOT / "playbooks")},
+        "playbooks": {"dir": str(ROOT / "playbooks"),
+                      "cache_dir": str(validation_cache(path))},
         "channels": {
             "console": {"enabled": False},
             "telegram": {"enabled": False, **(telegram or {})},

@@ -57,7 +57,7 @@ def open_database(config: AppConfig) -> Database:
 
 
 def _library(config: AppConfig) -> Library:
-    return load_library(config.playbook_dir)
+    return load_library(config.playbook_dir, verdicts=config.validation_cache())
 
 
 def build_engine(config: AppConfig, *, serve_documents: bool = False) -> Engine:

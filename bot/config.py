@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from coach.settings import DigestSettings, EngineSettings
+from coach.validation_cache import OFF, ValidationCache, default_cache_dir
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -41,6 +42,11 @@ class DatabaseConfig(Section):
 
 class PlaybooksConfig(Section):
     dir: str = "playbooks"
+    # where a worker remembers that these playbook files passed validation, so the next start
+    # on the same files skips it (coach/validation_cache.py): "" = the usual cache folder
+    # ($CACHE_DIRECTORY, $XDG_CACHE_HOME/repcoach or ~/.cache/repcoach); "off" = validate
+    # in full at every start
+    cache_dir: str = ""
 
 
 class CoachConfig(Section):
@@ -206,6 +212,15 @@ class AppConfig(Section):
     @property
     def playbook_dir(self) -> Path:
         return (Path(self.base_dir) / self.playbooks.dir).resolve()
+
+    def validation_cache(self) -> ValidationCache | None:
+        """Where clean validation verdicts are kept; None when `playbooks.cache_dir` is off."""
+        folder = self.playbooks.cache_dir.strip()
+        if folder == OFF:
+            return None
+        if not folder:
+            return ValidationCache(default_cache_dir())
+        return ValidationCache((Path(self.base_dir) / folder).resolve())
 
     def secrets(self) -> list[str]:
         """Every secret value in the configuration, for the log filter (bot/logsafe.py); the

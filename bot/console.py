@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.textrender import as_plain_text
+from coach.documents.fonts import reply_with_font
 from coach.engine import Engine
 from coach.messages import Incoming, Reply, safe_filename
 
@@ -32,6 +33,7 @@ class ConsoleChannel:
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
             self.stdout.write(as_plain_text(reply) + "\n")
+            reply = reply_with_font(reply)  # a document opens offline, in its own font
             if reply.attachment is not None:
                 # one folder per console user: two reps' exports of a day never overwrite
                 folder = self.files_dir / safe_filename(self.user, "console")

@@ -20,6 +20,7 @@ from aiohttp import web
 from jinja2 import Environment, StrictUndefined, Template
 
 from bot.server import WebhookServer
+from coach.documents.font_worker import FONTS
 from coach.documents.fonts import with_font
 from coach.documents.shelf import DocumentShelf, Opened, Refused
 from coach.library import Library
@@ -61,11 +62,12 @@ class DocumentPages:
         except Exception:  # a broken file or disk: the reader still gets a page
             log.exception("document could not be opened")
             found = Refused("expired")
-        # the font is cut to the page's characters here, in a thread: a second or two the
-        # first time a page (or one with the same characters) is opened, never on the loop
+        # the font is cut to the page's characters here, in the helper process: most of a
+        # second the first time a page (or one with the same characters) is opened, never on
+        # the loop (coach/documents/font_worker.py)
         if isinstance(found, Opened):
             try:
-                page = await asyncio.to_thread(with_font, found.html)
+                page = await FONTS.with_font(found.html)
             except Exception:  # the page still reads, in the phone's own fonts
                 log.exception("font not embedded in a document")
                 page = found.html

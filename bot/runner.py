@@ -27,6 +27,7 @@ from bot.digests import send_due_digests
 from bot.documents import DocumentPages
 from bot.server import ListenError, WebhookServer, check_free
 from coach.claims import Outgoing
+from coach.documents.font_worker import FONTS
 from coach.documents.shelf import DocumentShelf, load_secret
 from coach.engine import Engine
 from coach.library import PlaybookErrors, load_library
@@ -303,6 +304,7 @@ async def run_channels(config: AppConfig, engine: Engine,
         await server.stop()
         for channel in reversed(started):
             await channel.stop()
+        FONTS.close()  # a font still being cut is for a reply left in the outbox
         await engine.database.aclose()
     return 0
 

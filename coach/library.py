@@ -14,6 +14,7 @@ from coach.loader import SourceFile, load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render, render_html
 from coach.validate import validate
+from coach.validation_cache import ValidationCache, verdict_key
 
 
 class PlaybookErrors(Exception):
@@ -141,11 +142,17 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _load(directory: Path) -> Library:
+def _load(directory: Path, verdicts: ValidationCache | None = None) -> Library:
     result = load_directory(directory)
     guard, guard_issues = _load_guard(directory)
     lexicon, lexicon_issues = _load_lexicon(directory)
-    issues = validate(result) + guard_issues + lexicon_issues
+    key = verdict_key(result) if verdicts is not None else None
+    if key is not None and verdicts is not None and verdicts.passed(directory, key):
+        issues = guard_issues + lexicon_issues  # these very files passed validate() before
+    else:
+        issues = validate(result) + guard_issues + lexicon_issues
+        if not issues and key is not None and verdicts is not None:
+            verdicts.remember(directory, key)
     if issues:
         raise PlaybookErrors(issues)
     playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
@@ -154,11 +161,15 @@ def _load(directory: Path) -> Library:
     return Library(playbooks, catalogs[0], guard, lexicon, result.files)
 
 
-def load_library(directory: Path, *, cached: bool = False) -> Library:
-    """Load and validate `directory`; raise PlaybookErrors listing every problem."""
+def load_library(directory: Path, *, cached: bool = False,
+                 verdicts: ValidationCache | None = None) -> Library:
+    """Load and validate `directory`; raise PlaybookErrors listing every problem. With
+    `verdicts`, files validated clean before by this same code skip the validation pass
+    (coach/validation_cache.py); the compliance rules and word lists are always checked, as
+    building them does."""
     if cached:
         return _cached(str(directory.resolve()))
-    return _load(directory)
+    return _load(directory, verdicts)
 
 
 def check_directory(directory: Path) -> list[Issue]:

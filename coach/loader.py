@@ -7,6 +7,7 @@ both point at the author's line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,8 @@ class SourceFile:
     path: str
     raw: Any
     model: Playbook | Catalog | None = None
+    # sha256 of the file's name and text as parsed
+    digest: str = ""
 
 
 @dataclass
@@ -160,6 +163,11 @@ def read_positioned(file: Path, display: str) -> tuple[Any, list[Issue]]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Issue(display, 1, "unreadable", str(exc))]
+    return parse_positioned(text, display)
+
+
+def parse_positioned(text: str, display: str) -> tuple[Any, list[Issue]]:
+    """`read_positioned` for a file's text already read."""
     loader = _PositionLoader(text)
     try:
         raw = loader.get_single_data()
@@ -183,8 +191,14 @@ def read_positioned(file: Path, display: str) -> tuple[Any, list[Issue]]:
 
 
 def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]:
-    """Parse one YAML file into a model; return every shape problem found."""
-    raw, issues = read_positioned(file, display)
+    """Parse one YAML file into a model; return every shape problem found. The model's
+    `digest` is of the very text parsed (coach/validation_cache.py keys on it)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Issue(display, 1, "unreadable", str(exc))]
+    digest = hashlib.sha256(f"{file.name}\0{text}".encode()).hexdigest()
+    raw, issues = parse_positioned(text, display)
     if raw is None and issues:
         return None, issues
     issues.extend(_locale_issues(display, raw))
@@ -194,8 +208,9 @@ def load_file(file: Path, display: str) -> tuple[SourceFile | None, list[Issue]]
     try:
         model = model_type.model_validate(raw)
     except ValidationError as exc:
-        return SourceFile(display, raw), [*issues, *shape_issues(display, raw, exc, model_type)]
-    return SourceFile(display, raw, model), issues
+        return (SourceFile(display, raw, digest=digest),
+                [*issues, *shape_issues(display, raw, exc, model_type)])
+    return SourceFile(display, raw, model, digest), issues
 
 
 def load_directory(directory: Path) -> LoadResult:

@@ -44,7 +44,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar, cast
@@ -69,6 +69,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from coach.documents.font_worker import reply_with_font_off_loop
 from coach.engine import Engine
 from coach.messages import Attachment, Choice, Incoming, Reply
 from coach.store.conversation import Save
@@ -414,7 +415,10 @@ class Mailbox:
         try:
             for stored in replies:
                 try:
-                    await send(stored)
+                    # a document's font is cut here, off the loop (coach/documents/font_worker.py)
+                    finished = await reply_with_font_off_loop(stored.reply)
+                    await send(stored if finished is stored.reply
+                               else replace(stored, reply=finished))
                 except refusal:
                     await self.refused(stored)
                     raise

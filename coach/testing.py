@@ -10,6 +10,7 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 
+from coach.documents.fonts import reply_with_font
 from coach.engine import Engine
 from coach.messages import Choice, Incoming, Reply
 from coach.turn.result import TurnResult
@@ -36,8 +37,10 @@ class MemoryChat:
     def _send(self, incoming: Incoming) -> list[Reply]:
         result = self.engine.handle_sync(incoming)
         self.results.append(result)
-        self.transcript.extend(result.replies)
-        return list(result.replies)
+        # what a channel hands over: a document with its font (coach/documents/fonts.py)
+        replies = [reply_with_font(reply) for reply in result.replies]
+        self.transcript.extend(replies)
+        return replies
 
     def say(self, text: str, *, message_id: str | None = None) -> list[Reply]:
         return self._send(Incoming(self.channel, self.user_id, text=text,
