@@ -33,12 +33,16 @@ class MemoryChat:
     display_name: str = "测试代表"
     transcript: list[Reply] = field(default_factory=list)
     results: list[TurnResult] = field(default_factory=list)
+    #: documents get their font, as a channel hands them over; False: the engine's replies
+    #: as they are (a benchmark timing the turn alone; the font is cut at delivery)
+    fonts: bool = True
 
     def _send(self, incoming: Incoming) -> list[Reply]:
         result = self.engine.handle_sync(incoming)
         self.results.append(result)
         # what a channel hands over: a document with its font (coach/documents/fonts.py)
-        replies = [reply_with_font(reply) for reply in result.replies]
+        replies = [reply_with_font(reply) if self.fonts else reply
+                   for reply in result.replies]
         self.transcript.extend(replies)
         return replies
 
