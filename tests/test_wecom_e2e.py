@@ -151,8 +151,10 @@ async def test_retried_callbacks_are_handled_once(engine: Engine, sim: WecomSimu
         assert "📝 见了谁？" in shown(asked)
 
         # a slow bot: WeCom gives up waiting twice and sends the same callback again
-        sim.callback_timeout = 0.15
-        slow.delays = [0.3, 0.3]
+        # WeCom's real wait is 5 s; 1 s here leaves the third try, which is not slowed, room
+        # on a loaded machine (0.15 s failed once under a benchmark running beside the suite)
+        sim.callback_timeout = 1.0
+        slow.delays = [1.3, 1.3]
         handled = slow.handled
         got = await rep.say("王主任 人民医院")
         assert [a.status for a in sim.callbacks[-1].attempts] == [None, None, 200]
@@ -163,7 +165,7 @@ async def test_retried_callbacks_are_handled_once(engine: Engine, sim: WecomSimu
         assert "没找到“王主任”" in card_text(offer)
 
         # a button press WeCom retries: one customer, one card update
-        slow.delays = [0.3, 0.3]
+        slow.delays = [1.3, 1.3]
         updates = len(sim.card_updates)
         got = await rep.press("新建")
         await slow.drained()
