@@ -63,3 +63,36 @@ def test_a_number_or_a_city_makes_another_hospital(one: str, other: str) -> None
 ])
 def test_the_same_hospital_written_short_or_long(one: str, other: str) -> None:
     assert hospitals_compatible(one, other)
+
+
+# The second safety trial (item 12): "今天去了广医二院" was read as hospital 天去了广医二院 (a
+# short form starting inside 今天), "去了红会医院" as no hospital (会 cannot be part of a
+# name, so 红会 was dropped), and "病人一直没精神" as the 精神科. Fresh notes for the fix, as
+# reps type them: before 14/20, after 20/20.
+@pytest.mark.parametrize(("note", "hospital", "department"), [
+    ("今天去了广医二院内分泌科，陈主任说还在看数据", "广医二院", "内分泌科"),
+    ("今天跑了市一，刘主任不在", "市一", None),
+    ("昨天去了南医三院 骨科 周主任", "南医三院", "骨科"),
+    ("上午去了中山一院心内黄主任", "中山一院", "心内科"),
+    ("早上到了省人医肾内 李主任说下周再聊", "省人医", "肾内科"),
+    ("今天下午去了郑大一附院 孙主任", "郑大一附院", None),
+    ("明天去市二院找王主任", "市二院", None),
+    ("刚去了浙二 呼吸科 钱主任", "浙二", "呼吸科"),
+    ("去了红会医院，何主任说病人一直没精神", "红会医院", None),
+    ("红十字会医院 急诊科 吴主任 说要看数据", "红十字会医院", "急诊科"),
+    ("李主任说病人最近精神不好，睡不着", None, None),
+    ("见了何主任，病人疼痛有缓解", None, None),
+    ("王主任说那个病人呼吸不太好", None, None),
+    ("张医生说病人皮肤有点痒", None, None),
+    ("周主任说病人没什么精神，食欲差", None, None),
+    ("陈主任说有个病人有肿瘤家族史", None, None),
+    ("今天见了精神科的林主任", None, "精神科"),
+    ("疼痛科刘主任说想了解一下", None, "疼痛科"),
+    ("去了市一院 精神 科 蔡主任", "市一院", "精神科"),
+    ("今天见了急诊 陈主任", None, "急诊科"),
+])
+def test_time_words_and_plain_words_do_not_make_places(lexicon: Lexicon, note: str,
+                                                       hospital: str | None,
+                                                       department: str | None) -> None:
+    facts = read_note(lexicon, note, TODAY)
+    assert (facts.hospital, facts.department) == (hospital, department)

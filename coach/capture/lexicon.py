@@ -57,6 +57,8 @@ class DepartmentWords(_Strict):
     names: list[str]
     aliases: dict[str, str]
     aliases_at_boundary: dict[str, str]
+    # words that make such a short form an ordinary word: 没精神, 很疼痛, 有肿瘤
+    not_after: list[str] = Field(default_factory=list)
     latin: dict[str, str]
     not_departments: list[str]
     roles: dict[str, str] = Field(default_factory=dict)
@@ -167,6 +169,7 @@ class Lexicon:
     departments: tuple[str, ...]
     department_aliases: dict[str, str]
     department_aliases_at_boundary: dict[str, str]
+    department_not_after: tuple[str, ...]
     department_latin: dict[str, str]
     not_departments: tuple[str, ...]
     department_roles: dict[str, str]
@@ -238,6 +241,7 @@ class Lexicon:
             departments=_longest_first(spec.departments.names),
             department_aliases=dict(spec.departments.aliases),
             department_aliases_at_boundary=dict(spec.departments.aliases_at_boundary),
+            department_not_after=_longest_first(spec.departments.not_after),
             department_latin={k.lower(): v for k, v in spec.departments.latin.items()},
             not_departments=_longest_first(spec.departments.not_departments),
             department_roles=dict(spec.departments.roles),

@@ -124,7 +124,8 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
 
 def _trim_left(lexicon: Lexicon, text: str, start: int, end: int) -> int:
     """A pattern that may start a word early ("见了郑大一附院") starts after the words that
-    end what came before."""
+    end what came before, including one it starts inside of ("今|天去了广医二院")."""
+    start = _after_straddling(lexicon, text, start, end)
     while start < end:
         stop = next((w for w in lexicon.hospital_stop if text.startswith(w, start)), None)
         when = _DATE_WORD.match(text, start)
@@ -136,6 +137,24 @@ def _trim_left(lexicon: Lexicon, text: str, start: int, end: int) -> int:
             start += 1  # "tmr 再去市人民"
         else:
             return start
+    return start
+
+
+def _after_straddling(lexicon: Lexicon, text: str, start: int, end: int) -> int:
+    """`start`, moved past a stop or date word that begins before it and ends after it:
+    a pattern's first characters may be the tail of such a word (今天 → "天去了…")."""
+    longest = max((len(w) for w in lexicon.hospital_stop), default=0)
+    for back in range(1, max(longest, 3)):
+        begin = start - back
+        if begin < 0:
+            break
+        word = next((w for w in lexicon.hospital_stop
+                     if text.startswith(w, begin) and start < begin + len(w) < end), None)
+        when = _DATE_WORD.match(text, begin)
+        if when is not None and start < when.end() < end:
+            return when.end()
+        if word is not None:
+            return begin + len(word)
     return start
 
 
@@ -186,7 +205,8 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             start, end = match.span()
             if alias.isascii() and not _whole_word(text, start, end):
                 continue
-            if at_boundary and not _alias_ends(lexicon, text, end):
+            if at_boundary and (not _alias_ends(lexicon, text, end)
+                                or text[:start].endswith(lexicon.department_not_after)):
                 continue
             add(start, end, full)
     for match in _GENERIC_DEPARTMENT.finditer(text):
