@@ -31,6 +31,7 @@ from coach.store.database import Database
 from coach.store.models import ProcessedMessage, Rep
 from coach.store.outage import unreachable
 from coach.store.repo import Directory
+from coach.templating import TemplateProblem
 from coach.turn.door import GUARDED_CHARS, normalise
 from coach.turn.pipeline import TurnPipeline
 from coach.turn.result import Outcome, TurnResult
@@ -65,6 +66,16 @@ def _run_and_keep(decide: Callable[[Session, Incoming], tuple[TurnResult, Save |
 def utc_now() -> datetime:
     """Naive UTC: what the store keeps, the same on SQLite and PostgreSQL."""
     return datetime.utcnow().replace(microsecond=0)
+
+
+def _playbook_broke(failure: BaseException | None) -> bool:
+    """Whether `failure` (or what caused it) is a playbook text that cannot render."""
+    seen = 0
+    while failure is not None and seen < 10:
+        if isinstance(failure, TemplateProblem):
+            return True
+        failure, seen = failure.__cause__ or failure.__context__, seen + 1
+    return False
 
 
 class Engine:
@@ -102,13 +113,15 @@ class Engine:
         if keep is not None:
             work = functools.partial(_run_and_keep, self.pipeline.decide, keep)
         async with self._locks.hold((incoming.channel, incoming.user_id)):
+            failure: Exception | None = None
             for attempt in (1, 2):
                 try:
                     return await self.database.run_in_transaction(work, incoming)
                 except Exception as exc:
+                    failure = exc
                     if not self._run_again(exc, attempt, incoming):
                         break
-            return self._saved_nothing(incoming)
+            return self._saved_nothing(incoming, failure)
 
     async def call(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run blocking store work (the reminder loop's) from async code, queued with the
@@ -117,14 +130,16 @@ class Engine:
 
     def handle_sync(self, incoming: Incoming) -> TurnResult:
         """The same turn, for callers without an event loop (console, benchmarks)."""
+        failure: Exception | None = None
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as session:
                     return self.pipeline.run(session, incoming)
             except Exception as exc:
+                failure = exc
                 if not self._run_again(exc, attempt, incoming):
                     break
-        return self._saved_nothing(incoming)
+        return self._saved_nothing(incoming, failure)
 
     def _run_again(self, exc: Exception, attempt: int, incoming: Incoming) -> bool:
         """Whether a failed turn is worth running once more; logs the failure either way.
@@ -144,10 +159,12 @@ class Engine:
                       exc_info=exc)
         return False
 
-    def _saved_nothing(self, incoming: Incoming) -> TurnResult:
+    def _saved_nothing(self, incoming: Incoming, failure: Exception | None) -> TurnResult:
         """"Nothing was saved", quoting what the rep typed (personal data removed) so they
         can send it again, and saying so when it reads like a safety report: the store could
-        not keep it, so the rep must not take it as reported."""
+        not keep it, so the rep must not take it as reported. When a playbook text broke
+        (a template naming something that does not exist), sending again cannot help: the
+        reply says so and asks the rep to tell whoever runs the bot."""
         locale = hint_locale(incoming.locale_hint, self.settings.default_locale)
         typed, report = "", False
         guard = self.library.guard
@@ -158,6 +175,7 @@ class Engine:
             report = (result.adverse_event or result.possible_event) is not None
         return TurnResult((Reply(self.library.message(
             "saved_nothing", locale, typed=typed, report=report,
+            kind="playbook" if _playbook_broke(failure) else "store",
             hours=self.settings.adverse_event_hours)),), Outcome.NOT_SAVED)
 
     # administration -------------------------------------------------------------------------

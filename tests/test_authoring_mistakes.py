@@ -125,6 +125,29 @@ def test_a_tactic_that_does_not_render_is_skipped_and_the_next_one_offered(
                for r in caplog.records), [r.getMessage() for r in caplog.records]
 
 
+def test_a_misspelt_name_in_a_coaching_point_is_found_at_its_line(playbooks: Path) -> None:
+    """Trial C, item 2: it passed `check` and broke the manager's /coaching at run time."""
+    line = edit(playbooks / "coaching.yaml", "请{{ rep_name }}先做", "请{{ rep_nmae }}先做")
+    assert only(playbooks) == (
+        f"coaching.yaml:{line}: unknown-variable: template uses 'rep_nmae', which no step "
+        "saves, sets or provides (did you mean 'rep_name'?)")
+
+
+def test_a_text_that_breaks_only_when_shown_says_so_and_not_try_again(
+        playbooks: Path, database: Database, clock: Clock) -> None:
+    """A step text that passes check but cannot render for this rep (an index past the end
+    of a list) is the author's mistake: the rep is not told to send again in a minute, but
+    to tell whoever runs the bot; an adverse event in that message is said not to be kept."""
+    edit(playbooks / "help.yaml", "我是 RepCoach：", "我是 RepCoach{{ rep.name.split()[5] }}：")
+    assert problems(playbooks) == []
+    chat = MemoryChat(Engine(database, load_library(playbooks), EngineSettings(), clock=clock))
+    chat.say("/start")
+    text = MemoryChat.text(chat.say("/help"))
+    assert "教练内容有配置错误" in text and "请告诉管理员" in text, text
+    assert "请过一分钟再发一次" not in text
+    assert "教练内容有配置错误" in MemoryChat.text(chat.say("/help"))  # a retry cannot help
+
+
 # -- 2. keys and values of tactics and cards -------------------------------------------------
 
 TACTIC = "    - id: aw_evidence_hook\n      stage: awareness\n"

@@ -77,6 +77,31 @@ def test_a_flag_is_kept_and_the_rep_told_even_when_they_cancel(
     assert "kickback" in str(categories)
 
 
+def test_a_flag_goes_to_the_customer_the_text_names_not_the_last_one_seen(
+        engine: Engine, database: Database) -> None:
+    """Trial C, item 1: a 统方 note about 王主任, typed right after a visit with 陈主任,
+    was filed (and shown to the manager) under 陈主任."""
+    manager = enrolled(engine, "孙经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "周敏", "32", team="east")
+    log(rep, "华山医院药剂科陈主任 问了进药流程")  # the tip about 陈主任 is on screen
+    rep.say("华山医院心内科王主任说上个月他开了我们的药大概80盒，反馈不错")
+    rep.press("保存")
+    assert rows(database, "SELECT customer FROM compliance_records") == [("王主任 · 华山医院",)]
+    overview = MemoryChat.text(manager.say("/team"))
+    assert "周敏 · 王主任 · 华山医院（统方）" in overview
+    assert "陈主任 · 华山医院（统方）" not in overview
+
+
+def test_a_flag_about_the_customer_on_screen_is_filed_under_them_at_once(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "周敏", "32", team="east")
+    log(rep, "华山医院心内科王主任 聊了新指南")
+    rep.press("完成")
+    rep.say("/next 王主任")
+    rep.say("王主任说上个月他开了我们的药大概80盒")  # names the customer on screen
+    assert rows(database, "SELECT customer FROM compliance_records") == [("王主任 · 华山医院",)]
+
+
 def test_an_edit_that_now_describes_an_adverse_event_starts_a_report(
         engine: Engine, database: Database) -> None:
     rep = enrolled(engine, "王芳", "32", team="east")

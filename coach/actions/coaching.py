@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import func, select
 
@@ -39,20 +39,59 @@ from coach.store.models import (
 )
 from coach.store.repo import RepStore
 from coach.templating import TemplateProblem, evaluate, undeclared_names
+from coach.views import fields_of
 
 if TYPE_CHECKING:
     from coach.context import Turn
 
 STYLE_LETTERS = ("A", "B", "C", "D")
 REASONS = ("not_fit", "done", "timing", "resources", "other")
-#: what a point's condition may read (coaching.yaml `points[].when`)
-FACT_NAMES = frozenset({
-    "has_profile", "customers", "assessed", "flex_share", "same_share", "key_accounts",
-    "screened", "undiagnosed", "stalled", "moved_back", "advanced", "offered", "answered",
-    "accepted", "dismissed", "later", "unanswered", "accepted_pct", "reasons", "top_reason",
-    "window_days", "stalled_days", "recent", "moved_weeks", "open_events", "overdue_events",
-    "flags", "flag_days",
-})
+
+
+class CoachingFacts(TypedDict):
+    """What a point's condition may read (coaching.yaml `points[].when`)."""
+
+    has_profile: bool
+    customers: int
+    assessed: int
+    flex_share: int
+    same_share: int
+    key_accounts: int
+    screened: bool
+    undiagnosed: int
+    stalled: int
+    moved_back: int
+    advanced: int
+    offered: int
+    answered: int
+    accepted: int
+    dismissed: int
+    later: int
+    unanswered: int
+    accepted_pct: int
+    reasons: dict[str, int]
+    top_reason: str | None
+    window_days: int
+    stalled_days: int
+    recent: int
+    moved_weeks: int
+    open_events: int
+    overdue_events: int
+    flags: int
+    flag_days: int
+
+
+class PointWords(CoachingFacts):
+    """What a point's `text` may read: the facts, and the rep's name and style, and the
+    most given reason by name. Declared to `coach.validate` (content_names), so a typo in a
+    point's text fails `repcoach check` rather than the manager's /coaching."""
+
+    rep_name: str
+    rep_style_name: str
+    top_reason_name: str
+
+
+FACT_NAMES = fields_of(CoachingFacts)
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -182,7 +221,8 @@ def _key_accounts(accounts: list[Account], tiers: list[str],
     return sorted(accounts, key=lambda a: a.updated_at, reverse=True)[:limit], False
 
 
-@action("coaching_report", provides=("coaching",), content_check=_check)
+@action("coaching_report", provides=("coaching",), content_check=_check,
+        content_names={"points": PointWords})
 def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Build the report on the picked rep (`coaching_rep`, a rep id as text) and attach it
     as a document; `coaching` is None when that rep is not (or no longer) in the team."""

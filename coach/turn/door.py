@@ -64,8 +64,12 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
     flagged = {f.category for f in result.flags} | (
         {"prescription_count"} & {r.category for r in result.redactions})
     if flagged:  # kept for the manager whatever the rep does with the text next
+        # filed under the customer the text is about: the one on screen only when the text
+        # names nobody else; else nobody yet, and the saved visit files it (repo
+        # file_compliance_records), as with a report below
         turn.store.add_compliance_record("typed", sorted(flagged), result.redacted, turn.now,
-                                         source=source, account=turn.account())
+                                         source=source,
+                                         account=_customer_of(turn, result.redacted))
         turn.notices.append(Reply(turn.message(
             "compliance_flag_notice",
             names=[turn.message(f"flag_{c}") for c in sorted(flagged)])))
