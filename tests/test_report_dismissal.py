@@ -151,3 +151,24 @@ def test_a_bed_number_is_removed_however_the_sentence_goes_on(engine: Engine,
     rep.press("✅ 保存")
     [(body,)] = rows(database, "SELECT text FROM notes")
     assert "8床" not in body and "李秀英" not in body and "2345" not in body
+
+
+def test_the_reminder_offers_it_too_and_then_nothing_escalates(engine: Engine,
+                                                               database: Database,
+                                                               clock: Clock) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "王芳", "32", team="east")
+    note = "何主任说有个病人吃了我们的药以后心率很慢"
+    rep.say(note)
+    rep.say("/cancel")
+    clock.advance(hours=23)
+    [reminder] = [r for r in engine.due_reminders(["telegram"]) if r.user_id == "32"]
+    keys = {c.label: c.key for c in reminder.reply.choices}
+    assert "🙅 这不是不良事件" in keys
+    assert "同一条报告" in MemoryChat.text(rep.say(note))  # reminded, still the same report
+    rep.press_key(keys["🙅 这不是不良事件"])
+    rep.press("不是患者用我们的药")
+    assert statuses(database) == [("not_ae", "not_patient")]
+    clock.advance(hours=2)
+    assert [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"] == []
+    assert "代表确认不是不良事件，原因：不是患者用我们的药" in MemoryChat.text(manager.say("/team"))

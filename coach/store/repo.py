@@ -697,7 +697,7 @@ class RepStore:
         return list(self.session.execute(
             select(AdverseEvent).where(AdverseEvent.rep_id == self.rep_id,
                                        AdverseEvent.report == report,
-                                       AdverseEvent.status.in_(("open", "unconfirmed")),
+                                       AdverseEvent.status.not_in(CLOSED_REPORTS),
                                        AdverseEvent.day0 >= since)
             .order_by(AdverseEvent.day0, AdverseEvent.id)).scalars().all())
 

@@ -81,7 +81,7 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
     settings = turn.settings
     event = repeated(turn, result.redacted)
     if event is not None:  # the same note again: one report, its clock from the first time
-        sure = event.status == "open"
+        sure = event.status != "unconfirmed"
         turn.notices.append(Reply(turn.message("adverse_event_repeat",
                                                day0=turn.local_time(event.day0))))
         account = turn.store.account(event.account_id) if event.account_id else None
