@@ -70,7 +70,13 @@ The fix was structural, not a word list: results and vital signs "moving the har
 (a measured thing, then 掉/高了/慢/往上/下不来), a stay made longer, a symptom split by its
 duration (拉了两天肚子), a negation that stops at 就是/只有, a competitor named loosely
 (X公司, 别家) unless ours is the drug taken, a case already forwarded to PV talked about again,
-a comparison (比竞品少) as an opinion. Every set above held (the main corpus's one competitor
+a comparison (比竞品少) as an opinion. Then trial3_guard_holdout.yaml (20 events, 20 clean, the
+same categories in other words), written after that fix and measured first: AE recall 14/20
+(main: 10/20), clean notes with a notice 2/20 (main: 5/20): 肌酐又上去了, 出院推迟了, 住回来了,
+颜色不一样, 心里发慌 来急诊了, "比他以前用的那个少很多", a competitor's crumbling tablets. The
+fix generalised the same rules (labs whose rise is harm said as "went up again", a discharge put
+off or a patient back in, colour not uniform, a longer comparison, competitor on English quality
+complaints); after it 20/20 and 0/20. Every set above held (the main corpus's one competitor
 event is relabelled clean, as the fresh sets' policy and domain.md have it); everyday notes
 with a notice went from 19/807 to 18/807.
 """
@@ -257,6 +263,7 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     # new-rep trial B: events said loosely and their near misses; beds, rooms and rankings
     "trial3_guard_ae.yaml": ({"adverse_event": 1.0, "personal_data": 1.0}, 0.0),
     "trial3_guard_privacy.yaml": ({"personal_data": 1.0, "prescription_count": 1.0}, 0.0),
+    "trial3_guard_holdout.yaml": ({"adverse_event": 1.0}, 0.0),
 }
 
 
