@@ -53,8 +53,11 @@ def test_a_report_said_not_to_be_one_is_kept_with_who_when_and_why(
     assert "为什么不是不良事件" in said and "报告不会删除" in said
     assert labels(asked) == ["没有发生事件（只是评价、比较或担心）", "说的是别家的药",
                              "已经报过了（同一件事）", "不是患者用我们的药（如医生本人生病）"]
-    done = MemoryChat.text(rep.press("说的是别家的药"))
+    answered = rep.press("说的是别家的药")
+    done = MemoryChat.text(answered)
     assert "已标记为“代表确认不是不良事件”" in done and "原因：说的是别家的药" in done
+    # the visit proposal is shown again, without the answered report's button
+    assert "✅ 保存" in labels(answered) and "🙅 这不是不良事件" not in labels(answered)
     [(status, when, by, why)] = rows(database, "SELECT status, dismissed_at, dismissed_by, "
                                                "dismissed_reason FROM adverse_events")
     assert (status, by, why) == ("not_ae", "rep: 王芳", "competitor") and when is not None
