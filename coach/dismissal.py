@@ -20,7 +20,7 @@ from coach.turn.keys import AdverseEventAction, AdverseEventKey, encode
 if TYPE_CHECKING:
     from coach.context import Turn
 
-__all__ = ["REASONS", "UNRELATED", "ask_why", "dismiss", "reason_of", "repeated"]
+__all__ = ["REASONS", "UNRELATED", "ask_why", "dismiss", "repeated"]
 
 #: Why a report is not one, as the rep chooses it (button key -> stored reason). Each has a
 #: label `dismiss_reason_<reason>` in playbooks/system.yaml.
@@ -32,11 +32,6 @@ REASONS: dict[AdverseEventAction, str] = {
 }
 #: The answer "不是，和我们的药无关" to the guard's question for an event without the product.
 UNRELATED = "unrelated"
-
-
-def reason_of(action: AdverseEventAction) -> str | None:
-    """The stored reason a button action stands for ("n" answers the guard's question)."""
-    return UNRELATED if action == "n" else REASONS.get(action)
 
 
 def ask_why(turn: Turn, event: AdverseEvent) -> None:

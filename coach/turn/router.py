@@ -15,7 +15,7 @@ from difflib import get_close_matches
 
 from coach.context import Turn
 from coach.dates import parse_due_date
-from coach.dismissal import REASONS, UNRELATED, ask_why, dismiss, reason_of
+from coach.dismissal import REASONS, UNRELATED, ask_why, dismiss
 from coach.library import alias_key
 from coach.messages import Choice, Reply
 from coach.nudges import WEEK
@@ -214,8 +214,7 @@ class Router:
         if key.action in REASONS:
             if event.status in CLOSED_REPORTS:
                 return False
-            reason = reason_of(key.action)
-            assert reason is not None
+            reason = REASONS[key.action]
             closed = dismiss(turn, event, reason)
             self._answered_report(turn.message(
                 "adverse_event_dismissed", reason=turn.message(f"dismiss_reason_{reason}"),
