@@ -76,7 +76,11 @@ same categories in other words), written after that fix and measured first: AE r
 颜色不一样, 心里发慌 来急诊了, "比他以前用的那个少很多", a competitor's crumbling tablets. The
 fix generalised the same rules (labs whose rise is harm said as "went up again", a discharge put
 off or a patient back in, colour not uniform, a longer comparison, competitor on English quality
-complaints); after it 20/20 and 0/20. Every set above held (the main corpus's one competitor
+complaints); after it 20/20 and 0/20. Every set above held, but for one deliberate change: a
+bed number is redacted however the sentence goes on, so the dev set's list of ward sizes
+("一共三个病区 A区32床 B区28床") is now redacted too (its clean notes with a notice 3 -> 4 of
+176): a missed bed number after "一共两个病人在用，" would cost more (rules.yaml,
+patient_bed_of_zh). Otherwise every set held (the main corpus's one competitor
 event is relabelled clean, as the fresh sets' policy and domain.md have it); everyday notes
 with a notice went from 19/807 to 18/807.
 """
