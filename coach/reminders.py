@@ -138,7 +138,9 @@ def _adverse_events(session: Session, library: Library, now: datetime, order: li
                 Choice(encode(AdverseEventKey(event.id, "n")),
                        library.message("adverse_event_no_label", rep.locale))]
             event.remind_at = event.deadline + REMINDED  # reminded once; the question stays
-        else:
+        else:  # a false alarm can still be said so, with a reason (coach/dismissal.py)
+            buttons.append(Choice(encode(AdverseEventKey(event.id, "d")),
+                                  library.message("adverse_event_dismiss_label", rep.locale)))
             event.status = "reminded"
         found.append(DueReminder("adverse_event", event.id, identity.channel,
                                  identity.external_id, Reply(text, tuple(buttons))))

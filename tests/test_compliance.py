@@ -666,3 +666,18 @@ def test_flagged_clauses_reach_the_promise_that_made_the_flag(guard: Guard) -> N
     assert "送了购物卡" in kept_out and "下个月多开" in kept_out
     assert "周五送过去" not in kept_out
     assert guard.flagged_clauses("李主任想看指南，周五送过去") == []
+
+
+@pytest.mark.parametrize(("note", "report"), [
+    ("何主任说竞品那边有病人吃了出皮疹，他们换成我们的了", False),
+    ("主任说竞品那个药有个病人心率慢到40 后来换成我们的了", False),
+    ("孙主任说用X公司那个药的病人有两个肝酶升高 考虑换我们的", False),
+    ("竞品用了没效果 换成我们的以后病人肝酶高了", True),
+    ("主任说有个病人从竞品换成我们的药后出了皮疹", True),
+    ("X公司的药和我们的药一起用 病人血小板掉得厉害", True),
+])
+def test_a_competitors_patient_is_no_report_one_switched_to_ours_is(guard: Guard, note: str,
+                                                                    report: bool) -> None:
+    """Trial B finding 4: an event on another company's drug starts no clock of ours; the
+    same note where the patient then took ours does, whichever order it is told in."""
+    assert (guard.check(note).adverse_event is not None) is report

@@ -50,6 +50,39 @@ word lists again. The fix was structural: a patient passing on a sensation (说/
 promise wording (量会上来, 用…多一些, favour our drug, more often); after it every set above
 holds (held-out 3's adverse events went from .950 to .975), the main corpus and the
 everyday-notes count (19/807) did not move.
+
+New-rep trial B (findings 1, 4, 9-11) brought two sets written before any change:
+trial3_guard_ae.yaml (43 events said loosely: labs "白细胞掉得厉害", "肝功指标有点高", vital
+signs "心率很慢", a longer stay "住院时间延长了一周", quality "药片有裂纹/受潮", overdose "一次
+吃了十几片", an event after "没啥副作用 就是…"; 42 clean: ours has fewer side effects, a
+competitor's patient, label questions, worries, cases already forwarded, the doctor's own
+illness) and trial3_guard_privacy.yaml (bed and room numbers; 统方 as a ranking against a named
+doctor, "比隔壁王主任多"). Measured on main, then after the fix
+(`.venv/bin/pytest -q tests/test_compliance_corpus.py -s`):
+
+    set                     AE recall     clean w/ notice  special kind  PD recall  统方 recall
+    trial3_guard_ae before  17/43 (.40)   7/42 (16.7 %)    3/11          -          -
+    trial3_guard_ae after   43/43         0/42             11/11         -          -
+    trial3_privacy before   -             0/10             -             6/10       1/6
+    trial3_privacy after    -             0/10             -             10/10      6/6
+
+The fix was structural, not a word list: results and vital signs "moving the harmful way"
+(a measured thing, then 掉/高了/慢/往上/下不来), a stay made longer, a symptom split by its
+duration (拉了两天肚子), a negation that stops at 就是/只有, a competitor named loosely
+(X公司, 别家) unless ours is the drug taken, a case already forwarded to PV talked about again,
+a comparison (比竞品少) as an opinion. Then trial3_guard_holdout.yaml (20 events, 20 clean, the
+same categories in other words), written after that fix and measured first: AE recall 14/20
+(main: 10/20), clean notes with a notice 2/20 (main: 5/20): 肌酐又上去了, 出院推迟了, 住回来了,
+颜色不一样, 心里发慌 来急诊了, "比他以前用的那个少很多", a competitor's crumbling tablets. The
+fix generalised the same rules (labs whose rise is harm said as "went up again", a discharge put
+off or a patient back in, colour not uniform, a longer comparison, competitor on English quality
+complaints); after it 20/20 and 0/20. Every set above held, but for one deliberate change: a
+bed number is redacted however the sentence goes on, so the dev set's list of ward sizes
+("一共三个病区 A区32床 B区28床") is now redacted too (its clean notes with a notice 3 -> 4 of
+176): a missed bed number after "一共两个病人在用，" would cost more (rules.yaml,
+patient_bed_of_zh). Otherwise every set held (the main corpus's one competitor
+event is relabelled clean, as the fresh sets' policy and domain.md have it); everyday notes
+with a notice went from 19/807 to 18/807.
 """
 
 from __future__ import annotations
@@ -231,6 +264,10 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "compliance_fresh_fg.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0}, 0.0),
     "compliance_fresh_fg_holdout.yaml": ({"adverse_event": 1.0, "kickback": 1.0, "gift": 1.0},
                                          0.0),
+    # new-rep trial B: events said loosely and their near misses; beds, rooms and rankings
+    "trial3_guard_ae.yaml": ({"adverse_event": 1.0, "personal_data": 1.0}, 0.0),
+    "trial3_guard_privacy.yaml": ({"personal_data": 1.0, "prescription_count": 1.0}, 0.0),
+    "trial3_guard_holdout.yaml": ({"adverse_event": 1.0}, 0.0),
 }
 
 
@@ -322,6 +359,24 @@ def test_fresh_corpora(capsys: pytest.CaptureFixture[str]) -> None:
         if failures:
             failures += fresh.misses
     assert not failures, "\n".join(failures)
+
+
+def test_special_situations_are_filed_as_such() -> None:
+    """A special situation is filed as its kind, for the safety team's triage: "一次吃了十几片
+    我们的药，洗胃了" is an overdose, named by the sentence that says so, not by 「洗胃了」."""
+    portfolios = yaml.safe_load(PRODUCTS.read_text(encoding="utf-8")) or {}
+    wrong = []
+    for name in ("trial3_guard_ae.yaml",):
+        guard = load_guard(RULES, portfolios.get(name, []))
+        for item in yaml.safe_load((DATA / name).read_text(encoding="utf-8")):
+            if item.get("special"):
+                found = guard.check(item["text"]).adverse_event
+                if found is None or found.kind != item["special"]:
+                    wrong.append(f"{item['special']}: {found and found.kind}: {item['text']}")
+    assert wrong == []
+    note = "急诊科说有个老人一次吃了十几片我们的药，洗胃了"
+    event = load_guard(RULES).check(note).adverse_event
+    assert event is not None and event.phrases == (note,)
 
 
 #: The capture sets (tests/data/capture_*.yaml) are ordinary visit notes, written for the

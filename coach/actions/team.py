@@ -82,6 +82,9 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
                             "overdue": e.status not in CLOSED_REPORTS and e.deadline <= turn.now,
                             "unconfirmed": e.status == "unconfirmed",
                             "not_ae": e.status == "not_ae",
+                            # why the rep said it is not one (shown beside "not_ae")
+                            "reason": turn.message(f"dismiss_reason_{e.dismissed_reason}")
+                            if e.dismissed_reason else None,
                             "forwarded": e.status == "forwarded"} for e in events],
     }
 

@@ -16,6 +16,7 @@ from coach.actions.crisis import crises, describe_crisis
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
 from coach.actions.regression import regressions as regressions_of
+from coach.dismissal import ask_why
 from coach.store.models import (
     CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
@@ -31,6 +32,7 @@ RECENT_DAYS = 30
 MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
+DISMISS = "x"  # a report the rep says is not an adverse event: why is asked next
 
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
@@ -96,6 +98,9 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         report_items.append({"id": f"{'v' if account else 'e'}{event.id}", "label": turn.message(
             "today_report_label", phrase=event.phrase,
             name=shown(account) if account else None)})
+        # a false alarm is said so here too, with a reason (coach/dismissal.py)
+        report_items.append({"id": f"{DISMISS}{event.id}", "label": turn.message(
+            "today_dismiss_label", phrase=event.phrase)})
     turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions, "crises": crisis_list,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
@@ -135,6 +140,14 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     if picked == MORE:
         turn.vars["agenda_page"] = int(turn.vars.get("agenda_page") or 0) + 1
         turn.vars["agenda_done"] = MORE
+        return
+    if picked[:1] == DISMISS and number.isdigit():
+        event = turn.store.adverse_event(int(number))
+        if event is None or event.status in CLOSED_REPORTS:
+            turn.vars["agenda_done"] = REDRAW
+        else:  # the reasons are buttons of their own, answered wherever the rep is next
+            ask_why(turn, event)
+            turn.vars["agenda_done"] = DISMISS
         return
     if picked[:1] in ("e", "v") and number.isdigit():
         event = turn.store.adverse_event(int(number))

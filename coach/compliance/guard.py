@@ -45,6 +45,9 @@ MASK = "\ue000"
 
 #: An adverse event is named by its clause, cut to this many characters.
 MAX_PHRASE = 80
+#: A clause shorter than this ("洗胃了") says what was done, not what happened: the report is
+#: named from the clause before it in the same sentence too ("一次吃了十几片我们的药，洗胃了").
+MIN_PHRASE = 8
 
 #: Full-width digits and letters (and ＋ ＠), typed with Chinese input methods, are matched as
 #: their ASCII forms: character for character, so offsets do not move.
@@ -200,6 +203,15 @@ class _Scan:
         hi = starts[j] if j < len(starts) else len(self.text)
         return lo, max(hi, end)
 
+    def event_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """What names an event found at text[start:end]: its clause, with the clauses before
+        it in the sentence while it is shorter than MIN_PHRASE characters."""
+        lo, hi = self.bounds(start, end, "clause")
+        first = self.bounds(start, end, "sentence")[0]
+        while lo > first and len(self.text[lo:hi].strip(" ，,。.;；")) < MIN_PHRASE:
+            lo = self.bounds(lo - 1, lo - 1, "clause")[0]
+        return lo, hi
+
     def suppressed(self, suppressors: tuple[Suppressor, ...], start: int, end: int) -> bool:
         text = self.text
         for sup in suppressors:
@@ -288,6 +300,19 @@ class _Scan:
                 continue
             return start
         return None
+
+
+def _add_phrase(named: list[str], phrase: str, known: list[str]) -> None:
+    """Add `phrase` to `named` unless it is already said (in `named` or `known`); a phrase
+    it contains is replaced, where it stood: the report is named once, by the longer text."""
+    if any(phrase in other for other in (*known, *named)):
+        return
+    inside = [i for i, other in enumerate(named) if other in phrase]
+    if inside:
+        named[inside[0]] = phrase
+        named[:] = [other for i, other in enumerate(named) if i not in inside[1:]]
+    else:
+        named.append(phrase)
 
 
 def _overlaps(spans: list[_Span], start: int, end: int) -> bool:
@@ -439,13 +464,12 @@ class Guard:
             phrase = _render(text, spans, start, end)
             if rule.category == "adverse_event":
                 # the report is named by what happened: the whole clause, not the cue
-                lo, hi = scan.bounds(start, end, "clause")
+                lo, hi = scan.event_bounds(start, end)
                 phrase = _render(text, spans, lo, hi).strip(" ，,。.;；")[:MAX_PHRASE]
                 phrases, ae_rules = events[rule.possible]
                 # "用药后出现，皮疹很严重": the report is named by 皮疹很严重, not by the cue
                 named = cues[rule.possible] if rule.cue else phrases
-                if phrase not in phrases and phrase not in named:
-                    named.append(phrase)
+                _add_phrase(named, phrase, phrases)
                 if rule.id not in ae_rules:
                     ae_rules.append(rule.id)
                 continue

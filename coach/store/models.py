@@ -326,6 +326,11 @@ class AdverseEvent(Base):
     # "event", "death" or a special situation (pregnancy, overdose …): for triage
     kind: Mapped[str] = mapped_column(String(32), default="event", server_default="event")
     forwarded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # the rep said it is not an adverse event (status "not_ae"): who, when and why
+    # (coach/dismissal.py REASONS); the row stays for the manager and the safety team
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    dismissed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    dismissed_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ComplianceRecord(Base):

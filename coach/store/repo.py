@@ -691,6 +691,25 @@ class RepStore:
                                        AdverseEvent.rep_id == self.rep_id)
         ).scalar_one_or_none()
 
+    def same_open_reports(self, report: str, since: datetime) -> list[AdverseEvent]:
+        """The rep's reports still open or awaiting an answer whose text is `report`, taken
+        since `since`, oldest first: the same note sent again is the same report."""
+        return list(self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.rep_id == self.rep_id,
+                                       AdverseEvent.report == report,
+                                       AdverseEvent.status.not_in(CLOSED_REPORTS),
+                                       AdverseEvent.day0 >= since)
+            .order_by(AdverseEvent.day0, AdverseEvent.id)).scalars().all())
+
+    def dismiss_report(self, event: AdverseEvent, reason: str, now: datetime) -> None:
+        """The rep says `event` is not an adverse event: closed (no reminder, no escalation)
+        and kept, with who, when and why."""
+        self._open_report_counts.clear()  # open_reports() reads again
+        event.status = "not_ae"
+        event.dismissed_at = now
+        event.dismissed_by = f"rep: {self.rep.name}"[:100]
+        event.dismissed_reason = reason[:32]
+
     def open_reports(self, account: Account) -> Sequence[AdverseEvent]:
         """The safety reports about `account` not closed yet (not forwarded, not ruled out),
         oldest deadline first: while one is open, advice for him holds back on more use.

@@ -21,7 +21,8 @@ from coach.store.export import SafeWriter
 from coach.store.models import CLOSED_REPORTS, AdverseEvent, Rep
 
 COLUMNS = ("id", "kind", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
-           "forwarded_at", "forwarded_by", "escalated_at", "phrase", "report", "source")
+           "forwarded_at", "forwarded_by", "escalated_at", "dismissed_at", "dismissed_by",
+           "dismissed_reason", "phrase", "report", "source")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class SafetyReport:
     forwarded_at: str
     forwarded_by: str
     escalated_at: str
+    #: the rep said it is not an adverse event (status not_ae): when, who, why
+    dismissed_at: str
+    dismissed_by: str
+    dismissed_reason: str
     phrase: str
     report: str
     source: str
@@ -72,7 +77,8 @@ def safety_reports(session: Session, now: datetime, *, include_forwarded: bool =
         customer=event.customer or "", day0=_iso(event.day0), deadline=_iso(event.deadline),
         overdue=event.status not in CLOSED_REPORTS and event.deadline <= now,
         forwarded_at=_iso(event.forwarded_at), forwarded_by=event.forwarded_by or "",
-        escalated_at=_iso(event.escalated_at),
+        escalated_at=_iso(event.escalated_at), dismissed_at=_iso(event.dismissed_at),
+        dismissed_by=event.dismissed_by or "", dismissed_reason=event.dismissed_reason or "",
         phrase=event.phrase, report=event.report, source=event.source or "")
         for event, rep in session.execute(query).all()]
 

@@ -11,7 +11,9 @@ before the text is kept anywhere, even in the conversation row; an adverse event
 at once with its reporting clock running (day 0 = now) and the rep is told in the same
 reply, whatever flow is open. The customer is attached when the conversation knows one;
 otherwise the report waits for attribution and is attached when the note is filed. A
-`/cancel` or a crash right after cannot lose it: it commits with this turn. A kickback,
+`/cancel` or a crash right after cannot lose it: it commits with this turn. The same text
+sent again while its report is open is that report (coach/dismissal.py), and the 🚨 notice
+offers "this is not an adverse event", kept with its reason, never erased. A kickback,
 gift, off-label or 统方 flag is kept the same way (a compliance record), so editing or deleting
 the note later does not hide from the manager what was written.
 """
@@ -23,6 +25,7 @@ from datetime import timedelta
 from coach.capture import read_note, resolve
 from coach.compliance.normalise import normalise_text
 from coach.context import Turn
+from coach.dismissal import repeated
 from coach.messages import Choice, Reply
 from coach.store.models import Account
 from coach.turn.keys import AdverseEventKey, encode
@@ -70,28 +73,39 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
         turn.store.add_compliance_record("typed", sorted(flagged), result.redacted, turn.now,
                                          source=source,
                                          account=_customer_of(turn, result.redacted))
-        turn.notices.append(Reply(turn.message(
-            "compliance_flag_notice",
-            names=[turn.message(f"flag_{c}") for c in sorted(flagged)])))
+        notice = turn.message("compliance_flag_notice",
+                              names=[turn.message(f"flag_{c}") for c in sorted(flagged)])
+        if "prescription_count" in flagged:  # said before saving: the number is not kept
+            notice += "\n" + turn.message("prescription_count_removed")
+        turn.notices.append(Reply(notice))
     found = result.adverse_event or result.possible_event
     if found is None:
         return result.redacted
     sure = result.adverse_event is not None
-    account = _customer_of(turn, result.redacted)
     settings = turn.settings
-    event = turn.store.add_adverse_event(
-        account, None, found.phrases[0], turn.now,
-        timedelta(hours=settings.adverse_event_hours),
-        timedelta(hours=settings.adverse_event_remind_before_hours),
-        report=result.redacted, source=source[:100],
-        status="open" if sure else "unconfirmed", kind=found.kind)
+    event = repeated(turn, result.redacted)
+    if event is not None:  # the same note again: one report, its clock from the first time
+        sure = event.status != "unconfirmed"
+        turn.notices.append(Reply(turn.message("adverse_event_repeat",
+                                               day0=turn.local_time(event.day0))))
+        account = turn.store.account(event.account_id) if event.account_id else None
+    else:
+        account = _customer_of(turn, result.redacted)
+        event = turn.store.add_adverse_event(
+            account, None, found.phrases[0], turn.now,
+            timedelta(hours=settings.adverse_event_hours),
+            timedelta(hours=settings.adverse_event_remind_before_hours),
+            report=result.redacted, source=source[:100],
+            status="open" if sure else "unconfirmed", kind=found.kind)
     turn.findings.reports.append(event.id)
     context = {"phrase": event.phrase, "day0": turn.local_time(event.day0),
                "kind": "" if event.kind == "event" else turn.message(f"report_kind_{event.kind}"),
                "deadline": turn.local_time(event.deadline),
                "hours": settings.adverse_event_hours, "account": turn.account_view(account)}
     if sure:
-        turn.notices.append(Reply(turn.message("adverse_event_notice", **context)))
+        turn.notices.append(Reply(turn.message("adverse_event_notice", **context), (
+            Choice(encode(AdverseEventKey(event.id, "d")),
+                   turn.message("adverse_event_dismiss_label")),)))
     else:  # the clock runs from now all the same: the answer only says whether it stops
         turn.notices.append(Reply(turn.message("adverse_event_question", **context), (
             Choice(encode(AdverseEventKey(event.id, "y")),

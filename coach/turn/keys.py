@@ -10,6 +10,8 @@ typed key, or None for anything else (a forged or garbled key is refused, never 
     aID.f|y|n      AdverseEventKey  an adverse event was forwarded to pharmacovigilance; or,
                                     for one the guard was unsure of, the rep says it is (y)
                                     or is not (n) an adverse event
+    aID.d|ne|nc|nr|np               the rep says a report is not one (d) and why
+                                    (coach/dismissal.py REASONS)
     nID            NudgeKey         re-evaluate this customer (weekly nudge)
     n.s            SnoozeKey        snooze the weekly nudge for a week
     c.NAME         CommandKey       run the command /NAME (offered for a mistyped one)
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "MAX_KEY_BYTES",
@@ -41,7 +43,8 @@ __all__ = [
 
 MAX_KEY_BYTES = 64
 ReminderAction = Literal["l", "s", "d"]
-AdverseEventAction = Literal["f", "y", "n"]
+AdverseEventAction = Literal["f", "y", "n", "d", "ne", "nc", "nr", "np"]
+_AE_ACTIONS: tuple[str, ...] = get_args(AdverseEventAction)
 _TOKEN = re.compile(r"^[a-z0-9]{1,8}$")
 
 
@@ -139,6 +142,6 @@ def decode(raw: str) -> ButtonKey | None:
         return None
     if tag == "r" and tail in ("l", "s", "d"):
         return ReminderKey(ident, tail)  # type: ignore[arg-type]
-    if tag == "a" and tail in ("f", "y", "n"):
+    if tag == "a" and tail in _AE_ACTIONS:
         return AdverseEventKey(ident, tail)  # type: ignore[arg-type]
     return None

@@ -15,12 +15,13 @@ from difflib import get_close_matches
 
 from coach.context import Turn
 from coach.dates import parse_due_date
+from coach.dismissal import REASONS, UNRELATED, ask_why, dismiss
 from coach.library import alias_key
 from coach.messages import Choice, Reply
 from coach.nudges import WEEK
 from coach.playbook import StepSpec
 from coach.reminders import LOG, RESCHEDULE
-from coach.store.models import CLOSED_FOLLOWUPS
+from coach.store.models import CLOSED_FOLLOWUPS, CLOSED_REPORTS, AdverseEvent
 from coach.turn.inputs import Answer, plain_label
 from coach.turn.keys import (
     AdverseEventKey,
@@ -198,11 +199,27 @@ class Router:
 
     def _forwarded(self, key: AdverseEventKey) -> bool:
         """Forwarded to pharmacovigilance; or the rep's answer to "is this an adverse
-        event?" for one the guard was unsure of (a "no" is kept, marked, for the audit)."""
+        event?" for one the guard was unsure of; or "this is not an adverse event" and why,
+        for one it filed (a "no" is kept, marked, with who, when and why: coach/dismissal.py).
+        """
         turn = self.turn
         event = turn.store.adverse_event(key.event_id)
         if event is None:
             return False
+        if key.action == "d":  # not one: ask why, the report stays open until answered
+            if event.status in CLOSED_REPORTS:
+                return False
+            ask_why(turn, event)
+            return True
+        if key.action in REASONS:
+            if event.status in CLOSED_REPORTS:
+                return False
+            reason = REASONS[key.action]
+            closed = dismiss(turn, event, reason)
+            self._answered_report(turn.message(
+                "adverse_event_dismissed", reason=turn.message(f"dismiss_reason_{reason}"),
+                count=len(closed)), closed)
+            return True
         if key.action == "f":
             if event.status in ("forwarded", "not_ae"):
                 return False
@@ -216,14 +233,27 @@ class Router:
             event.status = "open"
             said = turn.message("adverse_event_confirmed", deadline=turn.local_time(
                 event.deadline), hours=turn.settings.adverse_event_hours)
+            self._answered_report(said, [event])
         else:
-            event.status = "not_ae"
-            said = turn.message("adverse_event_not_one")
+            closed = dismiss(turn, event, UNRELATED)
+            self._answered_report(turn.message("adverse_event_not_one"), closed)
+        return True
+
+    def _answered_report(self, said: str, events: list[AdverseEvent]) -> None:
+        """Say `said`; the question the rep was answering is shown again, without the buttons
+        of the reports just answered (they were added under it: pipeline.one_numbered_list).
+        """
+        turn = self.turn
+        prompt = turn.state.prompt
+        if prompt is not None:
+            answered = {e.id for e in events}
+            prompt.choices = [c for c in prompt.choices
+                              if not isinstance(key := decode(c.key), AdverseEventKey)
+                              or key.event_id not in answered]
         if self.runner.current_step() is not None:
-            self.runner.reprompt(said)  # the question the rep was answering, shown again
+            self.runner.reprompt(said)
         else:
             turn.say(said)
-        return True
 
     def _review(self, key: NudgeKey) -> bool:
         """Re-evaluate a customer the weekly nudge proposed."""
