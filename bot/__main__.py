@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -96,6 +97,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     throwaway database; every failed step printed with what was expected and what came."""
     from testkit.suite import run_suite
 
+    if args.dir and not args.playbooks and _holds_playbooks(Path(args.dir)):
+        # `repcoach check DIR` takes the playbooks; an author naturally types the same here
+        print(f"{args.dir} holds playbooks, not transcripts: running the shipped transcripts "
+              f"against them (the same as --playbooks {args.dir})")
+        args.playbooks, args.dir = args.dir, None
     playbooks = Path(args.playbooks) if args.playbooks else _config(args).playbook_dir
     try:
         library = load_library(playbooks)
@@ -118,6 +124,17 @@ def cmd_test(args: argparse.Namespace) -> int:
                f"{len(result.issues)} transcript problem(s) in {directory}")
     print(summary if result.passed or result.failures else summary + " (no transcripts ran)")
     return 0 if result.ok else EXIT_PROBLEM
+
+
+def _holds_playbooks(directory: Path) -> bool:
+    """Whether `directory` is a folder of playbooks (files with `steps:`) and no transcripts
+    (files with `script:`)."""
+    if not directory.is_dir():
+        return False
+    texts = [f.read_text(encoding="utf-8", errors="replace")
+             for f in sorted(directory.glob("*.yaml"))]
+    steps = any(re.search(r"^steps:", t, re.MULTILINE) for t in texts)
+    return steps and not any(re.search(r"^script:", t, re.MULTILINE) for t in texts)
 
 
 MODELINE_HELP = "# yaml-language-server: $schema="
@@ -452,8 +469,10 @@ def parser() -> argparse.ArgumentParser:
                         help="write nothing; exit 1 when a schema or a file is out of date")
     schema.set_defaults(func=cmd_schema)
 
-    docs = sub.add_parser("docs", help="regenerate the action and message reference in "
-                                       "docs/playbooks.md from the code")
+    docs = sub.add_parser("docs", help="for RepCoach's developers: regenerate the action and "
+                                       "message reference in docs/playbooks.md from the code "
+                                       "(it is the same for every copy of the playbooks; "
+                                       "authors read it, they need not run this)")
     docs.add_argument("--check", action="store_true",
                       help="write nothing; exit 1 when the guide is out of date")
     docs.set_defaults(func=cmd_docs)
@@ -532,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlaybookErrors as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
-        print(f"refusing to start: {len(exc.issues)} playbook problem(s)", file=sys.stderr)
+        print(f"error: refusing to start: {len(exc.issues)} playbook problem(s), each on a "
+              "line above (file:line: what is wrong)", file=sys.stderr)
         return EXIT_PROBLEM
     except (ConfigError, SchemaOutdated, RepNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)

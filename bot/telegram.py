@@ -187,7 +187,14 @@ class TelegramChannel:
         if not config.token:
             raise ValueError("channels.telegram.token is empty: set TELEGRAM_BOT_TOKEN")
         if config.mode == "webhook" and not config.secret_token:
-            raise ValueError("channels.telegram.secret_token is required in webhook mode")
+            raise ValueError("channels.telegram.secret_token is required in webhook mode"
+                             + ("" if config.public_url else
+                                "; and channels.telegram.public_url is not set, so no webhook "
+                                "will be registered (set it, or register one by hand)"))
+        if config.mode == "webhook" and not config.public_url:
+            log.warning("telegram webhook mode without channels.telegram.public_url: no webhook "
+                        "is registered at start; Telegram sends updates only to one set "
+                        "elsewhere (another worker's, or by hand)")
         if config.mode == "webhook" and server is None:
             raise ValueError("webhook mode needs the webhook server")
         self.config = config

@@ -196,3 +196,15 @@ def test_show_prints_every_step_with_the_bots_reply(workdir: Path) -> None:
     assert "transcripts/greeting.yaml:3: say: /start" in done.stdout
     assert "想做什么？" in done.stdout and "[buttons: " in done.stdout
     assert "记录拜访" in done.stdout
+
+
+def test_test_given_the_playbook_folder_tests_those_playbooks(workdir: Path) -> None:
+    """`repcoach check playbooks` takes the folder; an author types `repcoach test playbooks`
+    the same way (trial C, item 7): the shipped transcripts run against that folder, said so,
+    instead of 266 'missing script' lines."""
+    edit(workdir / "playbooks" / "help.yaml", "我是 RepCoach：", "我是你的教练 RepCoach：")
+    done = repcoach(workdir, "test", "playbooks", "-q")
+    assert "playbooks holds playbooks, not transcripts" in done.stdout, done.stdout
+    assert "missing key 'script'" not in done.stdout
+    assert done.returncode == 1 and "我是你的教练 RepCoach" in done.stdout  # the copy ran
+

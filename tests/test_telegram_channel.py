@@ -19,6 +19,7 @@ import pytest
 
 from bot.runner import Channel, send_due_reminders
 from bot.server import WebhookServer
+from bot.telegram import TelegramChannel
 from coach.charts import can_draw_chinese, labels_in, quadrant_scores
 from coach.engine import Engine
 from coach.library import Library
@@ -36,6 +37,7 @@ from testkit.telegram_support import (
     counts,
     rows,
     running_bot,
+    telegram_config,
 )
 from tests.conftest import Clock
 
@@ -608,6 +610,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_webhook_mode_names_everything_it_misses_at_once(
+        fake: FakeTelegram, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Trial C, item 10: only the missing secret was named, then the missing public_url on
+    the next try; both are named at once, and public_url alone is a warning (a webhook may
+    be registered by another worker)."""
+    with pytest.raises(ValueError) as missing:
+        TelegramChannel(telegram_config(fake, mode="webhook", public_url=None),
+                        engine, WebhookServer())
+    assert "secret_token is required" in str(missing.value)
+    assert "public_url is not set" in str(missing.value)
+    with caplog.at_level(logging.WARNING, logger="bot.telegram"):
+        TelegramChannel(telegram_config(fake, mode="webhook", public_url=None,
+                                        secret_token="s3cret"), engine, WebhookServer())
+    assert any("without channels.telegram.public_url" in r.getMessage()
+               for r in caplog.records)
 
 
 async def test_webhook_needs_the_secret_and_a_well_formed_update(

@@ -349,6 +349,12 @@ async def test_untrusted_callbacks_are_refused_and_store_nothing(
         assert count(engine.database, table) == 0, table
     refusals = [r for r in caplog.records if r.name == "bot.wecom.channel"]
     assert len(refusals) == len(statuses) + 1
+    # the administrator is told which setting to copy again (trial C, item 5)
+    lines = [r.getMessage() for r in refusals]
+    assert any("bad-padding" in line and "WECOM_ENCODING_AES_KEY" in line for line in lines)
+    assert any(line.startswith("wecom URL check refused: bad-signature") and "WECOM_TOKEN"
+               in line for line in lines), lines
+    assert any("bad-receive-id" in line and "WECOM_CORP_ID" in line for line in lines)
 
 
 async def test_url_verification_echoes_the_plaintext(engine: Engine,

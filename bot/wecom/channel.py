@@ -34,7 +34,7 @@ from bot.config import WecomConfig
 from bot.server import WebhookServer, worker_name
 from bot.textrender import as_plain_text, numbered_choices
 from bot.wecom.client import MAX_BUTTONS, MediaKind, WecomClient, WecomError, WecomRejected
-from bot.wecom.crypto import WecomCryptoError, decode_aes_key, open_message
+from bot.wecom.crypto import ADMIN_HINTS, WecomCryptoError, decode_aes_key, open_message
 from bot.wecom.xmlmsg import WecomEvent, WecomXmlError, parse_envelope, parse_event
 from coach.engine import Engine
 from coach.handover import hand_over, take_left_for
@@ -224,7 +224,8 @@ class WecomChannel:
         try:
             plain = self._open(request, echostr)
         except WecomCryptoError as exc:
-            log.warning("wecom URL check refused: %s", exc.reason)
+            log.warning("wecom URL check refused: %s: %s", exc.reason,
+                        ADMIN_HINTS.get(exc.reason, "the request is not from WeCom"))
             return web.Response(status=403, text="verification failed")
         return web.Response(text=plain)
 
@@ -235,7 +236,8 @@ class WecomChannel:
             plain = self._open(request, envelope.encrypt)
             event = parse_event(plain)
         except WecomCryptoError as exc:
-            log.warning("wecom callback refused: %s", exc.reason)
+            log.warning("wecom callback refused: %s: %s", exc.reason,
+                        ADMIN_HINTS.get(exc.reason, "the request is not from WeCom"))
             return web.Response(status=403, text="verification failed")
         except WecomXmlError as exc:
             log.warning("wecom callback malformed: %s", exc.reason)

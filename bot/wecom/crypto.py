@@ -55,6 +55,27 @@ CryptoErrorReason = Literal[
 ]
 
 
+#: what an administrator checks first for each reason, in the log line of a refused request
+#: (a WeCom app whose Token or EncodingAESKey was copied wrong refuses every callback)
+ADMIN_HINTS: dict[str, str] = {
+    "bad-signature": "the signature does not match channels.wecom.token (WECOM_TOKEN): copy "
+                     "the app's Token (接收消息 → API 接收) again, or the request is not from "
+                     "WeCom",
+    "bad-padding": "it does not decrypt with channels.wecom.encoding_aes_key "
+                   "(WECOM_ENCODING_AES_KEY): copy the app's EncodingAESKey again, or the "
+                   "request is not from WeCom",
+    "bad-length": "it does not decrypt with channels.wecom.encoding_aes_key "
+                  "(WECOM_ENCODING_AES_KEY): copy the app's EncodingAESKey again",
+    "bad-base64": "the encrypted part is not base64: the request is not from WeCom, or a proxy "
+                  "changed it",
+    "bad-receive-id": "it is addressed to another CorpID: check channels.wecom.corp_id "
+                      "(WECOM_CORP_ID)",
+    "bad-encoding": "the decrypted message is not UTF-8: the request is not from WeCom",
+    "stale-timestamp": "its timestamp is too old: check this machine's clock, or the request "
+                       "was replayed",
+}
+
+
 class WecomCryptoError(Exception):
     """A callback that must not be trusted or could not be opened.
 
