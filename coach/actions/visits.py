@@ -137,6 +137,9 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
                           known_names, no_step=_flagged_clauses(turn))
         turn.vars["others"] = [_query_of(m) for m in facts.others]
+    # the customer's concerns and stage come from their part of the note, not from what
+    # another person it names said ("另外陈主任也在，他对安全性有顾虑")
+    turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
     turn.vars.setdefault("due_date", None)
@@ -146,6 +149,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     mention = facts.mention or facts.attempted
     query = None if mention is None else {**_query_of(mention), "role": facts.role}
     turn.vars["customer_query"] = query
+    turn.vars["note_customer"] = None if mention is None else _query_of(mention)
     preset = turn.account()
     if preset is not None and facts.mention is not None and not facts.to_customer_only and resolve(
             facts.mention, [preset], _fields, turn.library.lexicon).status == "new":
@@ -270,10 +274,40 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
             "name": mention.name, "hospital": mention.hospital or before[0],
             "department": mention.department or before[1], "title": mention.title,
             "role": None}
+        _swap_with_other(turn, mention)
         turn.vars["account"] = None
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _swap_with_other(turn: Turn, mention: Mention) -> None:
+    """"不是张科，是陈主任" when the note also named 陈主任: the visit is his, at the place
+    the note gave him, read from his part of the note; 张科 is offered to log after it."""
+    others = [dict(o) for o in turn.vars.get("others") or []]
+    chosen = next((o for o in others if _same_family(o.get("name"), mention.name)), None)
+    if chosen is None:
+        return
+    previous = dict(turn.vars.get("customer_query") or {})
+    account = turn.account()
+    was = ({"name": account.name, "hospital": account.hospital,
+            "department": account.department, "title": account.title}
+           if account is not None else _query_of(_mention(_note_customer(turn)) or mention))
+    query = turn.vars["customer_query"]
+    query["hospital"] = mention.hospital or chosen.get("hospital") or previous.get("hospital")
+    query["department"] = mention.department or chosen.get("department")
+    turn.vars["others"] = [o for o in others if o is not chosen] + (
+        [was] if was.get("name") and not _same_family(was["name"], mention.name) else [])
+    note = str(turn.vars.get("note") or "")
+    known_hospitals, known_names = _known(turn.store.account_entries())
+    theirs = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
+                             str(chosen.get("name")), known_hospitals, known_names)
+    turn.vars["note_own"] = theirs.own_text or None
+
+
+def _note_customer(turn: Turn) -> Mapping[str, Any]:
+    """Whom the note was read as being about, before the rep's correction."""
+    return turn.vars.get("note_customer") or {}
 
 
 def _amend_place(turn: Turn, hospital: str | None, department: str | None) -> None:
@@ -316,14 +350,14 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     rep was shown) the open follow-ups the new one replaces."""
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
-    note = str(turn.vars.get("note") or "")
+    note = str(turn.vars.get("note_own") or turn.vars.get("note") or "")
     signals = one_of_each(stage_readings(
         find_signals(note, turn.playbook.content.get("signals", [])),
         account.stage if account is not None else None))
     role = query.get("role")
     if role and (account is None or account.role is None) and not any(
             s["kind"] == "role" for s in signals):
-        signals.append({"kind": "role", "value": role, "phrase": query.get("title") or ""})
+        signals.append({"kind": "role", "value": role, "phrase": _role_word(turn, query)})
     # a decline phrase ("用得少了") is evidence of moving back, not an update to confirm
     updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
                for s in signals if s["kind"] not in ("objection", "decline")
@@ -351,6 +385,16 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
     }
+
+
+def _role_word(turn: Turn, query: Mapping[str, Any]) -> str:
+    """The word a role hint was read from, as the rep wrote it: the title when it names
+    the role (药师), else the department (药剂科 → 采购者), never a title that says
+    nothing of it ("「主任」→ 角色：采购者")."""
+    title, department = query.get("title"), query.get("department")
+    if title and turn.library.lexicon.title_roles.get(str(title)) == query.get("role"):
+        return str(title)
+    return str(department or title or "")
 
 
 def _same_family(one: Any, other: Any) -> bool:

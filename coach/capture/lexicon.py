@@ -30,6 +30,9 @@ class TitleSpec(_Strict):
     kind: str
     rank: str | None = None  # defaults to the title itself
     role: str | None = None
+    # a short form said only right after a family name ("张科" for 张科长, "王处" for 王处长):
+    # never a title on its own, nor at the end of other words (药剂科, 何处)
+    short: bool = False
 
 
 class PatientWords(_Strict):
@@ -102,6 +105,10 @@ class LexiconSpec(_Strict):
     meant_in_clause: list[str]
     # "第一次见": whoever this is, the rep had not met them before
     first_meeting: list[str] = Field(default_factory=list)
+    # someone else there too: "另外肿瘤科陈主任也在", "Dr Xu was there as well"
+    present_after: list[str] = Field(default_factory=list)
+    # a second person met: "and also Dr Gao", "顺便还见了…" (见了 is in met_before)
+    also_before: list[str] = Field(default_factory=list)
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -127,6 +134,7 @@ class Lexicon:
     surname_rank: dict[str, int]  # 0 is the most common family name
     compound_surnames: tuple[str, ...]
     titles: tuple[str, ...]  # longest first
+    short_titles: tuple[str, ...]  # 科 of 张科: only right after a family name
     title_roles: dict[str, str]
     title_kinds: dict[str, str]
     title_ranks: dict[str, str]
@@ -147,6 +155,8 @@ class Lexicon:
     not_met_before: tuple[str, ...]
     meant_in_clause: tuple[str, ...]
     first_meeting: tuple[str, ...]
+    present_after: tuple[str, ...]
+    also_before: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -189,7 +199,8 @@ class Lexicon:
             surname_rank={ch: index for index, ch in reversed(list(enumerate(ordered)))}
             | {c: 100 for c in spec.compound_surnames},
             compound_surnames=_longest_first(spec.compound_surnames),
-            titles=_longest_first([t.title for t in spec.titles]),
+            titles=_longest_first([t.title for t in spec.titles if not t.short]),
+            short_titles=_longest_first([t.title for t in spec.titles if t.short]),
             title_roles={t.title: t.role for t in spec.titles if t.role},
             title_kinds={**{t.title: t.kind for t in spec.titles},
                          **{latin.lower(): t.kind for latin, rank in
@@ -216,6 +227,8 @@ class Lexicon:
             not_met_before=_longest_first(spec.not_met_before),
             meant_in_clause=tuple(spec.meant_in_clause),
             first_meeting=tuple(w.lower() for w in spec.first_meeting),
+            present_after=_longest_first([w.lower() for w in spec.present_after]),
+            also_before=_longest_first([w.lower() for w in spec.also_before]),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),
