@@ -45,7 +45,7 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
-from coach.capture.followup import names_no_object
+from coach.capture.followup import names_no_object, only_again
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key
@@ -140,6 +140,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     # the customer's concerns and stage come from their part of the note, not from what
     # another person it names said ("另外陈主任也在，他对安全性有顾虑")
     turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
+    turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
     turn.vars.setdefault("due_date", None)
@@ -173,7 +174,6 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.vars["customer"] = KNOWN
         else:
             turn.vars["customer"] = resolution.status
-    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
 
 
@@ -196,17 +196,19 @@ def _flagged_clauses(turn: Turn) -> NoStep:
 
 
 def _with_earlier_object(turn: Turn, action: Any) -> Any:
-    """"明天发给她" moving the one open "把指南发给她": the step is that one, on a new day,
-    not a step that lost what is sent."""
-    if not isinstance(action, str) or not names_no_object(action):
+    """"明天发给她" moving the one open "把指南发给她", "改到周四下午再去" moving the one
+    open "带III期数据再去": the step is that one, on a new day, not a step that lost what
+    is sent or brought."""
+    lexicon = turn.library.lexicon
+    again = isinstance(action, str) and only_again(lexicon, action)
+    if not isinstance(action, str) or not (again or names_no_object(action)):
         return action
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     earlier = [str(r["action"]) for r in _replaced(turn, turn.account(), due) if r["action"]]
-    if len(earlier) == 1 and action.strip()[0] in earlier[0] and not names_no_object(
-            earlier[0]):
-        return earlier[0]
-    return action
+    if len(earlier) != 1 or names_no_object(earlier[0]) or only_again(lexicon, earlier[0]):
+        return action
+    return earlier[0] if again or action.strip()[0] in earlier[0] else action
 
 
 def _query_of(mention: Mention) -> dict[str, Any]:
@@ -340,7 +342,6 @@ def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Lay out again what will be saved, after the rep changed the customer or the date."""
     if turn.account() is not None:
         turn.vars["customer"] = KNOWN
-    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
 
 
@@ -378,7 +379,9 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     return {
         "customer": customer,
         "due": date_view(due, turn.local_now.date()),
-        "action": turn.vars.get("next_action"),
+        # the step as read, or the open one it moves ("改到周四再去"): only while it has a
+        # date that replaces that one
+        "action": _with_earlier_object(turn, turn.vars.get("next_action")),
         "updates": updates,
         "objections": objections,
         "replaces": _replaced(turn, account, due) if replaces else [],
@@ -496,6 +499,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
                           "others": proposal["others"],
+                          "contact": turn.vars.get("contact"),
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],

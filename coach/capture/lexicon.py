@@ -72,6 +72,17 @@ class FollowupWords(_Strict):
     past_after: list[str]
     past_before: list[str]
     action_fillers: list[str]
+    # a step that says only that the rep goes again ("再去", "come back"): moving an open
+    # follow-up with one of these keeps what that follow-up was for
+    only_again: list[str] = Field(default_factory=list)
+
+
+class ContactWords(_Strict):
+    """A note about a message or a call from (or to) the customer, not a visit: "王主任发消息
+    说…", "电话里说…", "Dr Li texted me"."""
+
+    message: list[str] = Field(default_factory=list)
+    call: list[str] = Field(default_factory=list)
 
 
 class CorrectionWords(_Strict):
@@ -118,6 +129,7 @@ class LexiconSpec(_Strict):
     departments: DepartmentWords
     followups: FollowupWords
     corrections: CorrectionWords = Field(default_factory=CorrectionWords)
+    contact: ContactWords = Field(default_factory=ContactWords)
 
 
 def _longest_first(words: list[str]) -> tuple[str, ...]:
@@ -186,9 +198,11 @@ class Lexicon:
     past_after: tuple[str, ...]
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
+    only_again: frozenset[str]
     correction_words: tuple[str, ...]
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
+    contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
 
     @classmethod
     def of(cls, spec: LexiconSpec) -> Lexicon:
@@ -261,9 +275,14 @@ class Lexicon:
             past_after=_longest_first(spec.followups.past_after),
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
+            only_again=frozenset(w.lower() for w in spec.followups.only_again),
             correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
             correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
+            contact_words=tuple(sorted(
+                [(w.lower(), "message") for w in spec.contact.message]
+                + [(w.lower(), "call") for w in spec.contact.call],
+                key=lambda pair: -len(pair[0]))),
         )
 
 

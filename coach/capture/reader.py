@@ -25,8 +25,8 @@ from coach.capture.places import find_departments, find_hospitals
 from coach.capture.spans import Span, ends_with_any, is_cjk
 from coach.names import name_key, parse_customer_text
 
-__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note", "read_note_about",
-           "says_more_than_who"]
+__all__ = ["NoteFacts", "contact_of", "looks_like_note", "mention_in", "read_note",
+           "read_note_about", "says_more_than_who"]
 
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
 
@@ -56,6 +56,8 @@ class NoteFacts:
     # what the customer's concerns and stage are read from; from `read_note_about`, the
     # parts about that person alone
     own_text: str = ""
+    # "message" or "call": the note is about one, not a visit ("王主任发消息说…")
+    contact: str | None = None
 
     @property
     def found_anything(self) -> bool:
@@ -222,7 +224,18 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         if name_key(p.name) == name_key(named.name))
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
                      followup.phrase, followup.action, first, _rest(text, taken), others,
-                     to_only, own)
+                     to_only, own, contact_of(lexicon, text))
+
+
+def contact_of(lexicon: Lexicon, text: str) -> str | None:
+    """"message" or "call" when the note is about one ("王主任刚发消息说…", "电话里说",
+    "Dr Li texted me"), None for a visit: the rep says they met them, or says neither."""
+    low = text.lower()
+    if any(word in low for word in lexicon.met_before if not word.isascii()) or re.search(
+            r"\b(?:" + "|".join(re.escape(w) for w in lexicon.met_before if w.isascii())
+            + r")\b", low):
+        return None
+    return next((kind for word, kind in lexicon.contact_words if word in low), None)
 
 
 # right before a person the rep's step goes to: 带资料给|王主任, 发给|她, "bring it to| Dr Wang"
