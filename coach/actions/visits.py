@@ -45,10 +45,11 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
+from coach.capture.additions import read_addition
 from coach.capture.followup import names_no_object, only_again
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
-from coach.names import hospitals_match, name_key
+from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
 from coach.store.models import Account
 from coach.store.repo import AccountEntry
@@ -255,6 +256,10 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names)
     turn.vars["amended"] = None
+    if correction is None and _add_to_visit(turn, typed, known_hospitals, known_names):
+        turn.vars["amended"] = "added"
+        turn.vars["proposal"] = _proposal(turn)
+        return
     if correction is None:
         if not looks_like_note(turn.library.lexicon, typed, turn.local_now.date()):
             turn.vars["amended"] = "unclear"  # "好的", "嗯": neither a change nor a note
@@ -281,6 +286,30 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                  known_names: Sequence[str]) -> bool:
+    """"不对，她已经想试用了，下一步是约科会" typed under the proposal: the visit shown grows
+    by it (the note keeps every word, its signs and concerns are read with the rest) and
+    its next step, when it gives one, replaces the one proposed (the date stays unless it
+    gives another). False when it is not about this visit."""
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    if not customer.get("name"):
+        return False
+    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(),
+                          str(customer["name"]), customer.get("hospital"), known_hospitals,
+                          known_names)
+    if added is None:
+        return False
+    for name in ("note", "note_own"):
+        if turn.vars.get(name):
+            turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    if added.due is not None:
+        turn.vars["due_date"] = added.due.isoformat()
+    if added.action:
+        turn.vars["next_action"] = added.action
+    return True
 
 
 def _swap_with_other(turn: Turn, mention: Mention) -> None:
@@ -402,8 +431,7 @@ def _role_word(turn: Turn, query: Mapping[str, Any]) -> str:
 
 def _same_family(one: Any, other: Any) -> bool:
     """林芳 and 林芳主任, 张建国主任 and 张主任: one person, once the customer is corrected."""
-    a, b = name_key(str(one or "")), name_key(str(other or ""))
-    return bool(a and b) and (a == b or (a[:1] == b[:1] and (a in b or b in a)))
+    return written_alike(str(one or ""), str(other or ""))
 
 
 def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:

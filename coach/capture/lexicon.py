@@ -92,6 +92,10 @@ class CorrectionWords(_Strict):
     no_date: list[str] = Field(default_factory=list)
     # a clause that says what it is not ("不是李主任") is dropped before reading the rest
     not_this: list[str] = Field(default_factory=list)
+    # what starts a text that adds to the visit proposed, not a visit of its own ("补充一下，
+    # 他嫌贵", "不对，她已经想试用了", "forgot to say: …"); a pronoun for the customer too
+    adds: list[str] = Field(default_factory=list)
+    pronouns: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -202,6 +206,7 @@ class Lexicon:
     correction_words: tuple[str, ...]
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
+    addition_starts: tuple[str, ...]  # adds and pronouns, longest first
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
 
     @classmethod
@@ -279,6 +284,8 @@ class Lexicon:
             correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
             correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
+            addition_starts=_longest_first([w.lower() for w in
+                                            [*spec.corrections.adds, *spec.corrections.pronouns]]),
             contact_words=tuple(sorted(
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],
