@@ -104,6 +104,49 @@ def test_a_note_about_someone_else_stays_its_own(chat: MemoryChat, database: Dat
     assert rows(database, "SELECT text FROM notes") == [("瑞金心内科王主任说想看III期数据",)]
 
 
+def test_a_correction_right_after_saving_amends_the_saved_visit(
+        chat: MemoryChat, database: Database) -> None:
+    chat.say("中山内分泌科李医生对SGLT2有兴趣，月底前再拜访")
+    chat.press("✅ 保存")
+    amending = MemoryChat.text(chat.say("不对，她已经开始试用了，下一步是约科会"))
+    assert "✏️ 这段话补充到刚才李医生的记录里，不另记一次拜访：" in amending
+    assert "⏰ 跟进：11月30日 周一 · 约科会" in amending
+    assert "🔎 「开始试用」→ 阶段：试用？" in amending
+    saved = MemoryChat.text(chat.press("✅ 保存"))
+    assert "✅ 已补充到刚才李医生的记录。" in saved and "🔎 已更新：试用" in saved
+    assert rows(database, "SELECT text FROM notes") == [
+        ("中山内分泌科李医生对SGLT2有兴趣，月底前再拜访\n不对，她已经开始试用了，下一步是约科会",)]
+    assert rows(database, "SELECT action, status FROM followups ORDER BY id") == [
+        ("拜访", "replaced"), ("约科会", "open")]
+    assert rows(database, "SELECT stage FROM accounts") == [("trial",)]
+
+
+def test_an_addition_filed_under_another_customer_is_only_what_was_typed(
+        chat: MemoryChat, database: Database) -> None:
+    chat.say("中山内分泌科李医生对SGLT2有兴趣，嫌贵，月底前再拜访")
+    chat.press("✅ 保存")
+    chat.say("她说科里的病人都嫌麻烦")
+    chat.press("👤 换客户")
+    chat.say("王主任 中山 内分泌科")
+    chat.press("新建")
+    chat.press("✅ 保存")
+    assert sorted(rows(database, "SELECT a.name, n.text FROM notes n JOIN accounts a "
+                                 "ON a.id = n.account_id")) == [
+        ("李医生", "中山内分泌科李医生对SGLT2有兴趣，嫌贵，月底前再拜访"),
+        ("王主任", "她说科里的病人都嫌麻烦")]
+    assert rows(database, "SELECT count(*) FROM objections") == [(1,)]  # 李医生's, once
+
+
+def test_a_new_visit_after_saving_is_not_an_addition(chat: MemoryChat,
+                                                     database: Database) -> None:
+    chat.say("中山内分泌科李医生对SGLT2有兴趣，月底前再拜访")
+    chat.press("✅ 保存")
+    reply = MemoryChat.text(chat.say("仁济药剂科张科说下个月药事会，让我周五前交资料"))
+    assert "✏️" not in reply and "👤 张科 · 仁济 · 药剂科（新客户）" in reply
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT count(*) FROM notes") == [(2,)]
+
+
 def main() -> None:
     """`python -m tests.test_prose_amendments [PLAYBOOKS]`."""
     playbooks = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "playbooks"

@@ -51,7 +51,8 @@ from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
-from coach.store.models import Account
+from coach.store.conversation import LastVisit
+from coach.store.models import Account, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
 
@@ -142,6 +143,11 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     # another person it names said ("另外陈主任也在，他对安全性有顾虑")
     turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
+    turn.vars["amends"] = None
+    if person is None and turn.account() is None and _amends_last(
+            turn, note, known_hospitals, known_names):
+        turn.vars["proposal"] = _proposal(turn)
+        return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
     turn.vars.setdefault("due_date", None)
@@ -176,6 +182,36 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         else:
             turn.vars["customer"] = resolution.status
     turn.vars["proposal"] = _proposal(turn)
+
+
+AMEND_WITHIN = timedelta(minutes=30)  # a text this soon after a visit may add to it
+
+
+def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                 known_names: Sequence[str]) -> bool:
+    """"不对，她已经想试用了，下一步是约科会" right after the visit with 李医生 was saved:
+    the proposal is to add it to that note (its stage signs and concerns read, its next
+    step replacing the one saved), not a second visit. False when it is not about it."""
+    last = turn.state.last_visit
+    if last is None or turn.now - last.at > AMEND_WITHIN:
+        return False
+    note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
+    if note is None or account is None or account.archived or note.account_id != account.id:
+        return False
+    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(), account.name,
+                          account.hospital, known_hospitals, known_names)
+    if added is None:
+        return False
+    turn.vars.update(account=account.id, customer=KNOWN, others=[], note_own=None,
+                     contact=None, amends={"note_id": note.id, "account_id": account.id,
+                                           "typed": typed},
+                     note=f"{note.text}\n{typed}")
+    turn.vars["due_date"] = added.due.isoformat() if added.due else None
+    turn.vars["next_action"] = added.action
+    if added.action and added.due is None:  # "下一步是约科会": the saved step, renamed
+        saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id]
+        turn.vars["due_date"] = saved[0].due_date if saved else None
+    return True
 
 
 def _flagged_clauses(turn: Turn) -> NoStep:
@@ -381,6 +417,9 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
     note = str(turn.vars.get("note_own") or turn.vars.get("note") or "")
+    amends = _amending(turn, account)
+    if turn.vars.get("amends") and not amends:  # filed under another customer after all
+        note = str(turn.vars["amends"].get("typed") or "")
     signals = one_of_each(stage_readings(
         find_signals(note, turn.playbook.content.get("signals", [])),
         account.stage if account is not None else None))
@@ -392,8 +431,11 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
                for s in signals if s["kind"] not in ("objection", "decline")
                and differs(account, s)]
+    # amending a saved note: its concerns are recorded already, only the new ones are added
+    concerns = signals if not amends else find_signals(
+        str(amends.get("typed") or ""), turn.playbook.content.get("signals", []))
     objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
-                  for s in signals if s["kind"] == "objection"]
+                  for s in concerns if s["kind"] == "objection"]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     customer: dict[str, Any] | None
@@ -416,7 +458,15 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "replaces": _replaced(turn, account, due) if replaces else [],
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
+        "amends": bool(amends),
     }
+
+
+def _amending(turn: Turn, account: Account | None) -> Mapping[str, Any]:
+    """The saved note this text adds to ({note_id, account_id, typed}), while the visit is
+    still that customer's; {} when the rep picked another customer for it."""
+    amends = turn.vars.get("amends") or {}
+    return amends if account is not None and amends.get("account_id") == account.id else {}
 
 
 def _role_word(turn: Turn, query: Mapping[str, Any]) -> str:
@@ -491,9 +541,20 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     account, created = _customer(turn)
     proposal = _proposal(turn, replaces=False)  # the replaced ones: those in `shown`
     note_text = str(turn.vars.get("note") or "").strip()
-    review = review_note(turn, note_text)
-    note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
-                               redactions=review.redacted) if note_text else None
+    amends = turn.vars.get("amends") or {}
+    amended = turn.store.note(int(_amending(turn, account).get("note_id") or 0))
+    if amended is not None and amended.account_id == account.id and note_text:
+        review = rewrite_note(turn, amended, note_text, carried=True)
+        note: Note | None = amended
+    else:
+        amended = None
+        # the rep filed the addition under another customer: only what was typed now
+        note_text = str(amends.get("typed") or note_text).strip()
+        review = review_note(turn, note_text)
+        note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
+                                   redactions=review.redacted) if note_text else None
+    if note is not None:
+        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now)
     for objection in proposal["objections"]:
         turn.store.add_objection(account, note, objection["value"], objection["phrase"],
                                  turn.now)
@@ -528,6 +589,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["visit"] = {"note_id": note.id if note else None,
                           "others": proposal["others"],
                           "contact": turn.vars.get("contact"),
+                          "amended": amended is not None,
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
@@ -589,8 +651,14 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     text = str(turn.vars.get("note_edit") or "").strip()
     if note is None or not text:
         return
-    review = review_note(turn, text, carried=False)
-    if note.flags:  # what the flagged note said before stays in the audit trail, once
+    turn.vars["compliance"] = rewrite_note(turn, note, text, carried=False).view(turn)
+
+
+def rewrite_note(turn: Turn, note: Note, text: str, *, carried: bool) -> NoteReview:
+    """Give a saved note a new text, checked again: what a flagged note said before stays
+    in the audit trail, once, and an edit clears no flag."""
+    review = review_note(turn, text, carried=carried)
+    if note.flags:
         kept = turn.store.file_compliance_records(note.text, turn.require_account(), note)
         kept += [r for r in turn.store.compliance_records_of(note) if r.text == note.text]
         for record in kept:
@@ -600,6 +668,6 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
                                              source="edit_note", account=turn.account(),
                                              note=note)
     note.text = review.text
-    note.flags = sorted(set(note.flags or []) | set(review.flags))  # an edit clears no flag
+    note.flags = sorted(set(note.flags or []) | set(review.flags))
     note.redactions = sorted(set(note.redactions or []) | set(review.redacted))
-    turn.vars["compliance"] = review.view(turn)
+    return review
