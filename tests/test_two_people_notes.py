@@ -28,6 +28,9 @@ from coach.capture import load_lexicon, read_note, read_note_about
 from coach.capture.lexicon import Lexicon, same_department
 from coach.library import Library, load_library
 from coach.names import name_key
+from coach.store.database import Database
+from coach.testing import MemoryChat
+from tests.test_followup_object import rows
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "tests" / "data" / "trial3_two_people.yaml"
@@ -117,3 +120,51 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---- the trial's conversation, as a script (the chat's clock: Sunday 2026-11-22) ----
+TWO_PEOPLE = ("仁济药剂科张科，说我们药下个月药事会可能上会，要我准备资料；另外肿瘤科陈主任也在，"
+              "他对安全性有顾虑 怕骨髓抑制。12号前把材料发给张科")
+
+
+def _buttons(chat: MemoryChat) -> str:
+    return " | ".join(c.label for c in chat.choices())
+
+
+def test_the_second_person_is_offered_with_their_own_worry(chat: MemoryChat,
+                                                           database: Database) -> None:
+    proposal = MemoryChat.text(chat.say(TWO_PEOPLE))
+    assert "👤 张科 · 仁济 · 药剂科（新客户）" in proposal
+    assert "👥 还见了陈主任（仁济 · 肿瘤科）：这条只记在张科名下，保存后可以给陈主任也记一条" in proposal
+    assert "🔎 「药剂科」→ 角色：采购者？" in proposal and "「主任」" not in proposal
+    assert "顾虑" not in proposal  # 陈主任's worry, not 张科's
+    saved = MemoryChat.text(chat.press("✅ 保存"))
+    assert "✅ 已记下张科的拜访。" in saved and "张科担心安全性" not in saved
+    theirs = MemoryChat.text(chat.press("也给陈主任记一条"))
+    assert "⚠️ 顾虑：安全性" in theirs
+    assert "新建：陈主任 · 仁济 · 肿瘤科" in _buttons(chat)
+    chat.press("新建")
+    assert rows(database, "SELECT name, hospital, department FROM accounts ORDER BY id") == [
+        ("张科", "仁济", "药剂科"), ("陈主任", "仁济", "肿瘤科")]
+    assert rows(database, "SELECT a.name, o.kind FROM objections o JOIN accounts a "
+                          "ON a.id = o.account_id") == [("陈主任", "safety")]
+
+
+def test_a_corrected_name_stays_a_name_in_the_chat(chat: MemoryChat) -> None:
+    chat.say("肿瘤科陈主任说对安全性有顾虑，下周三带数据再去")
+    corrected = MemoryChat.text(chat.say("不是陈主任，是张科"))
+    assert "「张科」是下面哪一位？" in corrected and "新建：张科 · 肿瘤科" in _buttons(chat)
+
+
+def test_a_customer_typed_with_a_place_and_typed_again(chat: MemoryChat,
+                                                       database: Database) -> None:
+    chat.say("说我们药下个月药事会可能上会，要我准备资料，周五前发过去")
+    chat.say("张科，仁济药剂科")
+    assert "新建：张科 · 仁济 · 药剂科" in _buttons(chat)
+    again = MemoryChat.text(chat.press("重新输入"))
+    assert "没找到" not in again and "输入姓名" in again
+    chat.say("张科长 仁济医院 药剂科")
+    assert "新建：张科长 · 仁济医院 · 药剂科" in _buttons(chat)
+    chat.press("新建")
+    assert rows(database, "SELECT name, hospital, department FROM accounts") == [
+        ("张科长", "仁济医院", "药剂科")]

@@ -199,7 +199,7 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     if note is None or account is None or account.archived or note.account_id != account.id:
         return False
     added = read_addition(turn.library.lexicon, typed, turn.local_now.date(), account.name,
-                          account.hospital, known_hospitals, known_names)
+                          account.hospital, known_hospitals, known_names, by_name=False)
     if added is None:
         return False
     turn.vars.update(account=account.id, customer=KNOWN, others=[], note_own=None,

@@ -40,9 +40,12 @@ def _starts_with(lexicon: Lexicon, text: str) -> bool:
 
 def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
                   hospital: str | None = None, known_hospitals: Sequence[str] = (),
-                  known_names: Sequence[str] = ()) -> Addition | None:
+                  known_names: Sequence[str] = (), *, by_name: bool = True
+                  ) -> Addition | None:
     """What `text` adds to the visit with `customer` (at `hospital`), or None when it is
-    not about that visit."""
+    not about that visit. `by_name=False`: naming the customer is not enough, it must start
+    as an addition ("对了…", "她…"); a note after a visit was saved that names the customer
+    anew ("仁济药剂科张科，让我周五前交资料") is a visit of its own."""
     facts = read_note(lexicon, text, today, known_hospitals, known_names)
     named = facts.mention or facts.attempted
     if named is not None and not written_alike(named.name, customer):
@@ -50,7 +53,7 @@ def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
     if facts.others or (facts.hospital and not (
             hospital and hospitals_match(facts.hospital, hospital))):
         return None
-    if named is None and not _starts_with(lexicon, text):
+    if (named is None or not by_name) and not _starts_with(lexicon, text):
         return None
     if not _says_something(lexicon, text):
         return None  # "不对", "actually": what is wrong is not said; asked, not added
