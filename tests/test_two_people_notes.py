@@ -135,7 +135,8 @@ def test_the_second_person_is_offered_with_their_own_worry(chat: MemoryChat,
                                                            database: Database) -> None:
     proposal = MemoryChat.text(chat.say(TWO_PEOPLE))
     assert "👤 张科 · 仁济 · 药剂科（新客户）" in proposal
-    assert "👥 还见了陈主任（仁济 · 肿瘤科）：这条只记在张科名下，保存后可以给陈主任也记一条" in proposal
+    assert ("👥 还见了陈主任（仁济 · 肿瘤科）：这条只记在张科名下，保存后可以给陈主任也记一条"
+            in proposal)
     assert "🔎 「药剂科」→ 角色：采购者？" in proposal and "「主任」" not in proposal
     assert "顾虑" not in proposal  # 陈主任's worry, not 张科's
     saved = MemoryChat.text(chat.press("✅ 保存"))
