@@ -504,10 +504,16 @@ def _has_break(text: str) -> bool:
     return marker is None or bool(_CLAUSE.search(text[marker.start():]))
 
 
+# "没有下一步", "no next step": the note says there is none
+_NONE_BEFORE = re.compile(r"(?:没有|没|无|暂无|还没有|\bno)\s*$", re.IGNORECASE)
+
+
 def _undated(lexicon: Lexicon, text: str) -> Span | None:
     low = text.lower()
     for word in lexicon.undated:
         at = low.find(word)
+        if at >= 0 and _NONE_BEFORE.search(low[:at]):
+            continue
         if at >= 0 and (not word.isascii() or re.search(r"\b" + re.escape(word) + r"\b", low)):
             return Span(at, at + len(word), text[at:at + len(word)])
     return None
