@@ -96,6 +96,18 @@ def test_a_concern_added_is_recorded(chat: MemoryChat, database: Database) -> No
     assert rows(database, "SELECT kind FROM objections") == [("safety",)]
 
 
+def test_an_english_addition_amends_the_visit(chat: MemoryChat, database: Database) -> None:
+    chat.say("/lang")
+    chat.press("English")
+    chat.say("Saw Dr Chen at Renji oncology, wants the subgroup data")
+    amended = MemoryChat.text(chat.say("forgot to say: she's worried about side effects"))
+    assert "Added to the note above (your words are kept in it too)" in amended
+    assert "⚠️ Objection: safety" in amended
+    saved = MemoryChat.text(chat.press("Save"))
+    assert "✅ Visit with Dr Chen logged." in saved
+    assert rows(database, "SELECT count(*) FROM notes") == [(1,)]
+
+
 def test_a_note_about_someone_else_stays_its_own(chat: MemoryChat, database: Database) -> None:
     chat.say("瑞金心内科王主任说想看III期数据")
     kept = MemoryChat.text(chat.say("另外肾内科刘主任嫌贵，下周再去"))
