@@ -42,6 +42,7 @@ __all__ = [
     "pinyin_of",
     "rank_candidates",
     "surname_of",
+    "written_alike",
 ]
 
 T = TypeVar("T")
@@ -131,6 +132,13 @@ def name_key(name: str) -> str:
     if len(key) == 2 and key[0] in "老小" and _is_cjk(key[1]):
         key = key[1]
     return key or plain
+
+
+def written_alike(one: str, other: str) -> bool:
+    """林芳 and 林芳主任, 张建国主任 and 张主任, 张科 and 张科长: one family name, one name
+    written inside the other; most likely one person within one note."""
+    a, b = name_key(one), name_key(other)
+    return bool(a and b) and (a == b or (a[:1] == b[:1] and (a in b or b in a)))
 
 
 def latin_words(name: str) -> list[str]:

@@ -66,7 +66,7 @@ def test_moving_a_step_to_another_day_keeps_what_it_was(chat: MemoryChat,
     chat.press("完成")
     proposal = MemoryChat.text(chat.say("市一院心内科李主任 明天发给她"))
     assert "⏰ 跟进：11月23日 周一 · 把指南发给她" in proposal
-    assert "↪️ 替换之前的跟进：11月27日 · 把指南发给她" in proposal
+    assert "↪️ 之前11月27日的跟进（把指南发给她）改到这天" in proposal
     chat.press("✅ 保存")
     assert rows(database, "SELECT due_date, action, status FROM followups ORDER BY id") == [
         ("2026-11-27", "把指南发给她", "replaced"), ("2026-11-23", "把指南发给她", "open")]

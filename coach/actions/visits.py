@@ -45,12 +45,14 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
-from coach.capture.followup import names_no_object
+from coach.capture.additions import read_addition
+from coach.capture.followup import names_no_object, only_again
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
-from coach.names import hospitals_match, name_key
+from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
-from coach.store.models import Account
+from coach.store.conversation import LastVisit
+from coach.store.models import Account, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
 
@@ -137,6 +139,15 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
                           known_names, no_step=_flagged_clauses(turn))
         turn.vars["others"] = [_query_of(m) for m in facts.others]
+    # the customer's concerns and stage come from their part of the note, not from what
+    # another person it names said ("另外陈主任也在，他对安全性有顾虑")
+    turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
+    turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
+    turn.vars["amends"] = None
+    if person is None and turn.account() is None and _amends_last(
+            turn, note, known_hospitals, known_names):
+        turn.vars["proposal"] = _proposal(turn)
+        return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
     turn.vars.setdefault("due_date", None)
@@ -146,6 +157,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     mention = facts.mention or facts.attempted
     query = None if mention is None else {**_query_of(mention), "role": facts.role}
     turn.vars["customer_query"] = query
+    turn.vars["note_customer"] = None if mention is None else _query_of(mention)
     preset = turn.account()
     if preset is not None and facts.mention is not None and not facts.to_customer_only and resolve(
             facts.mention, [preset], _fields, turn.library.lexicon).status == "new":
@@ -169,8 +181,37 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.vars["customer"] = KNOWN
         else:
             turn.vars["customer"] = resolution.status
-    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
+
+
+AMEND_WITHIN = timedelta(minutes=30)  # a text this soon after a visit may add to it
+
+
+def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                 known_names: Sequence[str]) -> bool:
+    """"不对，她已经想试用了，下一步是约科会" right after the visit with 李医生 was saved:
+    the proposal is to add it to that note (its stage signs and concerns read, its next
+    step replacing the one saved), not a second visit. False when it is not about it."""
+    last = turn.state.last_visit
+    if last is None or turn.now - last.at > AMEND_WITHIN:
+        return False
+    note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
+    if note is None or account is None or account.archived or note.account_id != account.id:
+        return False
+    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(), account.name,
+                          account.hospital, known_hospitals, known_names, by_name=False)
+    if added is None:
+        return False
+    turn.vars.update(account=account.id, customer=KNOWN, others=[], note_own=None,
+                     contact=None, amends={"note_id": note.id, "account_id": account.id,
+                                           "typed": typed},
+                     note=f"{note.text}\n{typed}")
+    turn.vars["due_date"] = added.due.isoformat() if added.due else None
+    turn.vars["next_action"] = added.action
+    if added.action and added.due is None:  # "下一步是约科会": the saved step, renamed
+        saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id]
+        turn.vars["due_date"] = saved[0].due_date if saved else None
+    return True
 
 
 def _flagged_clauses(turn: Turn) -> NoStep:
@@ -192,17 +233,19 @@ def _flagged_clauses(turn: Turn) -> NoStep:
 
 
 def _with_earlier_object(turn: Turn, action: Any) -> Any:
-    """"明天发给她" moving the one open "把指南发给她": the step is that one, on a new day,
-    not a step that lost what is sent."""
-    if not isinstance(action, str) or not names_no_object(action):
+    """"明天发给她" moving the one open "把指南发给她", "改到周四下午再去" moving the one
+    open "带III期数据再去": the step is that one, on a new day, not a step that lost what
+    is sent or brought."""
+    lexicon = turn.library.lexicon
+    again = isinstance(action, str) and only_again(lexicon, action)
+    if not isinstance(action, str) or not (again or names_no_object(action)):
         return action
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     earlier = [str(r["action"]) for r in _replaced(turn, turn.account(), due) if r["action"]]
-    if len(earlier) == 1 and action.strip()[0] in earlier[0] and not names_no_object(
-            earlier[0]):
-        return earlier[0]
-    return action
+    if len(earlier) != 1 or names_no_object(earlier[0]) or only_again(lexicon, earlier[0]):
+        return action
+    return earlier[0] if again or action.strip()[0] in earlier[0] else action
 
 
 def _query_of(mention: Mention) -> dict[str, Any]:
@@ -249,6 +292,10 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names)
     turn.vars["amended"] = None
+    if correction is None and _add_to_visit(turn, typed, known_hospitals, known_names):
+        turn.vars["amended"] = "added"
+        turn.vars["proposal"] = _proposal(turn)
+        return
     if correction is None:
         if not looks_like_note(turn.library.lexicon, typed, turn.local_now.date()):
             turn.vars["amended"] = "unclear"  # "好的", "嗯": neither a change nor a note
@@ -270,10 +317,64 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
             "name": mention.name, "hospital": mention.hospital or before[0],
             "department": mention.department or before[1], "title": mention.title,
             "role": None}
+        _swap_with_other(turn, mention)
         turn.vars["account"] = None
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                  known_names: Sequence[str]) -> bool:
+    """"不对，她已经想试用了，下一步是约科会" typed under the proposal: the visit shown grows
+    by it (the note keeps every word, its signs and concerns are read with the rest) and
+    its next step, when it gives one, replaces the one proposed (the date stays unless it
+    gives another). False when it is not about this visit."""
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    if not customer.get("name"):
+        return False
+    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(),
+                          str(customer["name"]), customer.get("hospital"), known_hospitals,
+                          known_names)
+    if added is None:
+        return False
+    for name in ("note", "note_own"):
+        if turn.vars.get(name):
+            turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    if added.due is not None:
+        turn.vars["due_date"] = added.due.isoformat()
+    if added.action:
+        turn.vars["next_action"] = added.action
+    return True
+
+
+def _swap_with_other(turn: Turn, mention: Mention) -> None:
+    """"不是张科，是陈主任" when the note also named 陈主任: the visit is his, at the place
+    the note gave him, read from his part of the note; 张科 is offered to log after it."""
+    others = [dict(o) for o in turn.vars.get("others") or []]
+    chosen = next((o for o in others if _same_family(o.get("name"), mention.name)), None)
+    if chosen is None:
+        return
+    previous = dict(turn.vars.get("customer_query") or {})
+    account = turn.account()
+    was = ({"name": account.name, "hospital": account.hospital,
+            "department": account.department, "title": account.title}
+           if account is not None else _query_of(_mention(_note_customer(turn)) or mention))
+    query = turn.vars["customer_query"]
+    query["hospital"] = mention.hospital or chosen.get("hospital") or previous.get("hospital")
+    query["department"] = mention.department or chosen.get("department")
+    turn.vars["others"] = [o for o in others if o is not chosen] + (
+        [was] if was.get("name") and not _same_family(was["name"], mention.name) else [])
+    note = str(turn.vars.get("note") or "")
+    known_hospitals, known_names = _known(turn.store.account_entries())
+    theirs = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
+                             str(chosen.get("name")), known_hospitals, known_names)
+    turn.vars["note_own"] = theirs.own_text or None
+
+
+def _note_customer(turn: Turn) -> Mapping[str, Any]:
+    """Whom the note was read as being about, before the rep's correction."""
+    return turn.vars.get("note_customer") or {}
 
 
 def _amend_place(turn: Turn, hospital: str | None, department: str | None) -> None:
@@ -306,7 +407,6 @@ def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Lay out again what will be saved, after the rep changed the customer or the date."""
     if turn.account() is not None:
         turn.vars["customer"] = KNOWN
-    turn.vars["next_action"] = _with_earlier_object(turn, turn.vars.get("next_action"))
     turn.vars["proposal"] = _proposal(turn)
 
 
@@ -316,20 +416,26 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     rep was shown) the open follow-ups the new one replaces."""
     account = turn.account()
     query = turn.vars.get("customer_query") or {}
-    note = str(turn.vars.get("note") or "")
+    note = str(turn.vars.get("note_own") or turn.vars.get("note") or "")
+    amends = _amending(turn, account)
+    if turn.vars.get("amends") and not amends:  # filed under another customer after all
+        note = str(turn.vars["amends"].get("typed") or "")
     signals = one_of_each(stage_readings(
         find_signals(note, turn.playbook.content.get("signals", [])),
         account.stage if account is not None else None))
     role = query.get("role")
     if role and (account is None or account.role is None) and not any(
             s["kind"] == "role" for s in signals):
-        signals.append({"kind": "role", "value": role, "phrase": query.get("title") or ""})
+        signals.append({"kind": "role", "value": role, "phrase": _role_word(turn, query)})
     # a decline phrase ("用得少了") is evidence of moving back, not an update to confirm
     updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
                for s in signals if s["kind"] not in ("objection", "decline")
                and differs(account, s)]
+    # amending a saved note: its concerns are recorded already, only the new ones are added
+    concerns = signals if not amends else find_signals(
+        str(amends.get("typed") or ""), turn.playbook.content.get("signals", []))
     objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
-                  for s in signals if s["kind"] == "objection"]
+                  for s in concerns if s["kind"] == "objection"]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     customer: dict[str, Any] | None
@@ -344,19 +450,38 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     return {
         "customer": customer,
         "due": date_view(due, turn.local_now.date()),
-        "action": turn.vars.get("next_action"),
+        # the step as read, or the open one it moves ("改到周四再去"): only while it has a
+        # date that replaces that one
+        "action": _with_earlier_object(turn, turn.vars.get("next_action")),
         "updates": updates,
         "objections": objections,
         "replaces": _replaced(turn, account, due) if replaces else [],
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
+        "amends": bool(amends),
     }
+
+
+def _amending(turn: Turn, account: Account | None) -> Mapping[str, Any]:
+    """The saved note this text adds to ({note_id, account_id, typed}), while the visit is
+    still that customer's; {} when the rep picked another customer for it."""
+    amends = turn.vars.get("amends") or {}
+    return amends if account is not None and amends.get("account_id") == account.id else {}
+
+
+def _role_word(turn: Turn, query: Mapping[str, Any]) -> str:
+    """The word a role hint was read from, as the rep wrote it: the title when it names
+    the role (药师), else the department (药剂科 → 采购者), never a title that says
+    nothing of it ("「主任」→ 角色：采购者")."""
+    title, department = query.get("title"), query.get("department")
+    if title and turn.library.lexicon.title_roles.get(str(title)) == query.get("role"):
+        return str(title)
+    return str(department or title or "")
 
 
 def _same_family(one: Any, other: Any) -> bool:
     """林芳 and 林芳主任, 张建国主任 and 张主任: one person, once the customer is corrected."""
-    a, b = name_key(str(one or "")), name_key(str(other or ""))
-    return bool(a and b) and (a == b or (a[:1] == b[:1] and (a in b or b in a)))
+    return written_alike(str(one or ""), str(other or ""))
 
 
 def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:
@@ -416,9 +541,20 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     account, created = _customer(turn)
     proposal = _proposal(turn, replaces=False)  # the replaced ones: those in `shown`
     note_text = str(turn.vars.get("note") or "").strip()
-    review = review_note(turn, note_text)
-    note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
-                               redactions=review.redacted) if note_text else None
+    amends = turn.vars.get("amends") or {}
+    amended = turn.store.note(int(_amending(turn, account).get("note_id") or 0))
+    if amended is not None and amended.account_id == account.id and note_text:
+        review = rewrite_note(turn, amended, note_text, carried=True)
+        note: Note | None = amended
+    else:
+        amended = None
+        # the rep filed the addition under another customer: only what was typed now
+        note_text = str(amends.get("typed") or note_text).strip()
+        review = review_note(turn, note_text)
+        note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
+                                   redactions=review.redacted) if note_text else None
+    if note is not None:
+        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now)
     for objection in proposal["objections"]:
         turn.store.add_objection(account, note, objection["value"], objection["phrase"],
                                  turn.now)
@@ -452,6 +588,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["compliance"] = compliance
     turn.vars["visit"] = {"note_id": note.id if note else None,
                           "others": proposal["others"],
+                          "contact": turn.vars.get("contact"),
+                          "amended": amended is not None,
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
@@ -513,8 +651,14 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     text = str(turn.vars.get("note_edit") or "").strip()
     if note is None or not text:
         return
-    review = review_note(turn, text, carried=False)
-    if note.flags:  # what the flagged note said before stays in the audit trail, once
+    turn.vars["compliance"] = rewrite_note(turn, note, text, carried=False).view(turn)
+
+
+def rewrite_note(turn: Turn, note: Note, text: str, *, carried: bool) -> NoteReview:
+    """Give a saved note a new text, checked again: what a flagged note said before stays
+    in the audit trail, once, and an edit clears no flag."""
+    review = review_note(turn, text, carried=carried)
+    if note.flags:
         kept = turn.store.file_compliance_records(note.text, turn.require_account(), note)
         kept += [r for r in turn.store.compliance_records_of(note) if r.text == note.text]
         for record in kept:
@@ -524,6 +668,6 @@ def edit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
                                              source="edit_note", account=turn.account(),
                                              note=note)
     note.text = review.text
-    note.flags = sorted(set(note.flags or []) | set(review.flags))  # an edit clears no flag
+    note.flags = sorted(set(note.flags or []) | set(review.flags))
     note.redactions = sorted(set(note.redactions or []) | set(review.redacted))
-    turn.vars["compliance"] = review.view(turn)
+    return review

@@ -44,13 +44,25 @@ def _without_denials(lexicon: Lexicon, text: str) -> str:
         low = clause.strip().lower()
         denial = next((w for w in lexicon.correction_not_this if low.startswith(w)), None)
         if denial is None:
-            kept.append(clause)
+            # "是张科不是陈主任", "it's Prof Lin not Dr Lin": what comes after the denial is
+            # what it is not
+            at = min((found for w in lexicon.correction_not_this
+                      if (found := _word_at(low, w)) > 0), default=-1)
+            kept.append(clause.strip()[:at] if at > 0 else clause)
             continue
         rest = clause.strip()[len(denial):]
         at = rest.find("是")  # "不是李主任是王主任": the second half is the answer
         if at > 0:
             kept.append(rest[at:])
     return "，".join(kept)
+
+
+def _word_at(low: str, word: str) -> int:
+    """Where `word` starts in `low` (a Latin one as a whole word), or -1."""
+    if not word.isascii():
+        return low.strip().find(word)
+    match = re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", low.strip())
+    return match.start() if match else -1
 
 
 def _strip_words(lexicon: Lexicon, text: str) -> tuple[str, bool]:

@@ -23,7 +23,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import parse_due_date
 
-__all__ = ["FollowUp", "find_followup", "names_no_object"]
+__all__ = ["FollowUp", "find_followup", "names_no_object", "only_again"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
@@ -89,7 +89,7 @@ _LATER_TODAY = re.compile(r"^\s*(?:之内|以内|内|下班前|晚点|晚些)|^\
 _STRONG_BEFORE = re.compile(r"(?:让我|叫我|要我|我|我得|我要|我需要|我先|得先|约了|约好|约|定了|by|"
                             r"before|on)\s*$", re.IGNORECASE)
 _STRONG_AFTER = re.compile(r"^\s*(?:前|之前|以前)?\s*(?:要|得|需要|必须|先)?\s*"
-                           r"(?:把|带|送|发|去|再|给|回复|约|交|过去|过来|"
+                           r"(?:把|带|送|发|去(?!不)|再|给|回复|约|交|过去|过来|"
                            r"bring|send|call|email|follow|drop|book)", re.IGNORECASE)
 MAX_ACTION = 60
 _TRAILING_WORDS = re.compile(r"(?:\s+(?:on|by|at|before|until|in|next|this|for|to|the))+\s*$"
@@ -249,6 +249,8 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
                 or _a_measurement(text, start, end) or _unsettled(phrase, text[end:])):
             continue
         due = _parse(phrase, today)
+        if due is not None:
+            due = _in_week_named(text, start, phrase, due, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):
             continue
         if _someone_returns(text[end:]) or (_MOVED_FROM.search(text[max(0, start - 2):start])
@@ -260,6 +262,48 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
             continue  # today is when the visit was, unless the rep acts later today
         found.append((due, Span(start, end, phrase)))
     return found
+
+
+# a weekday with nothing to say which week: "周四", "周五前", "Thu"
+_BARE_WEEKDAY = re.compile(r"(?:(?:周|星期|礼拜|週)" + _WD + r"|(?:" + _WEEKDAYS + r")\.?)"
+                           r"(?P<tail>" + _CN_TAIL + r")", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]|(?<=[a-z)])\.\s")
+
+
+def _in_week_named(text: str, start: int, phrase: str, due: date, today: date) -> date:
+    """A bare weekday in a sentence that already named a later week is that week's day:
+    "下周三开会，改到周四" is next week's Thursday, "12月16号开会，改到周四" the 17th;
+    "…周五前把资料发给他" the Friday before the meeting. Else `due` as read."""
+    bare = _BARE_WEEKDAY.fullmatch(phrase)
+    if bare is None:
+        return due
+    sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    named = None
+    for match in _DATE.finditer(text, sentence, start):
+        if _BARE_WEEKDAY.fullmatch(match.group().strip()):
+            continue
+        day = _parse(match.group().strip(), today)
+        if day is not None and not _PERIOD_ONLY.fullmatch(match.group().strip()):
+            named = day
+    this_week = today - timedelta(days=today.weekday())
+    if named is None or named - timedelta(days=named.weekday()) <= this_week:
+        return due
+    day = named - timedelta(days=named.weekday() - due.weekday())
+    if "前" in bare.group("tail") and day >= named and day - timedelta(days=7) > today:
+        day -= timedelta(days=7)  # "下周三开会，周五前…": the Friday before it
+    return day
+
+
+_CHANGED_TO_EN = re.compile(r"(?<![A-Za-z])(?:moved|changed|pushed|switched|postponed)?\s*"
+                            r"(?:it\s+)?to\s*$", re.IGNORECASE)
+_INSTEAD = re.compile(r"^\s*(?:instead|rather)\b", re.IGNORECASE)
+
+
+def _changed_to(text: str, span: Span) -> bool:
+    """The day a plan was moved to: "改到周四", "moved … to Thu", "go Wed instead"."""
+    return bool(_CHANGED_TO.search(text[max(0, span.start - 3):span.start])
+                or _CHANGED_TO_EN.search(text[max(0, span.start - 12):span.start])
+                or _INSTEAD.match(text[span.end:]))
 
 
 def _clause(text: str, at: int) -> tuple[int, int]:
@@ -352,12 +396,20 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
             step = _with_object(text, anchor, taken, raw, found)
             ahead = _clause(text, anchor.start)[1] < len(text)  # raw[2] is the next clause
             return _with_what(raw[2], step) if ahead else step
+        if found is not None and index == 1 and _TAKING.match(pieces[0]):
+            # "come back next Tue with the cost comparison": what goes with it follows the day
+            return f"{found} {pieces[0]}"[:MAX_ACTION]
         if found is not None:
             return found
     own = next((p for p in pieces[:2] if len(p) >= 2 and not _ASKED_BY.match(p)), None)
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
     return own if own is not None and len(own) <= 12 else None
+
+
+# what goes with a step said before the date, right after the date
+_TAKING = re.compile(r"^(?:with|bringing|and bring|to bring|to drop off|to show)\b",
+                     re.IGNORECASE)
 
 
 def _with_what(following: str, step: str) -> str:
@@ -389,6 +441,13 @@ _OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我们的|要我们|要
                           r"想要|需要|要|就|再|先|得|他|她|的|一份|一些|一点|一套|份)+")
 _WANTED = re.compile(r"^(?:他|她)?(?:要的|想要的|点名要的|需要的)(?P<what>.{1,12})$")
 MAX_OBJECT = 14
+
+
+def only_again(lexicon: Lexicon, action: str) -> bool:
+    """Whether a next step says only that the rep goes again ("再去", "周四下午再去",
+    "come back"), nothing of what for."""
+    step = re.sub(r"^(?:上午|下午|中午|晚上|早上)", "", action.strip(" ，,。.").lower())
+    return step in lexicon.only_again
 
 
 def names_no_object(action: str) -> bool:
@@ -445,10 +504,16 @@ def _has_break(text: str) -> bool:
     return marker is None or bool(_CLAUSE.search(text[marker.start():]))
 
 
+# "没有下一步", "no next step": the note says there is none
+_NONE_BEFORE = re.compile(r"(?:没有|没|无|暂无|还没有|\bno)\s*$", re.IGNORECASE)
+
+
 def _undated(lexicon: Lexicon, text: str) -> Span | None:
     low = text.lower()
     for word in lexicon.undated:
         at = low.find(word)
+        if at >= 0 and _NONE_BEFORE.search(low[:at]):
+            continue
         if at >= 0 and (not word.isascii() or re.search(r"\b" + re.escape(word) + r"\b", low)):
             return Span(at, at + len(word), text[at:at + len(word)])
     return None
@@ -474,8 +539,7 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     specific = [(due, span) for due, span in dates
                 if not _PERIOD_ONLY.fullmatch(span.value.strip())]
     dates = specific or dates
-    changed = [(due, span) for due, span in dates
-               if _CHANGED_TO.search(text[max(0, span.start - 3):span.start])]
+    changed = [(due, span) for due, span in dates if _changed_to(text, span)]
     dates = changed or dates
     cued = [(due, span) for due, span in dates
             if _has_cue(lexicon, _without(text, *_clause(text, span.start), spans))]

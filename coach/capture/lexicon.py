@@ -30,6 +30,9 @@ class TitleSpec(_Strict):
     kind: str
     rank: str | None = None  # defaults to the title itself
     role: str | None = None
+    # a short form said only right after a family name ("张科" for 张科长, "王处" for 王处长):
+    # never a title on its own, nor at the end of other words (药剂科, 何处)
+    short: bool = False
 
 
 class PatientWords(_Strict):
@@ -71,6 +74,17 @@ class FollowupWords(_Strict):
     past_after: list[str]
     past_before: list[str]
     action_fillers: list[str]
+    # a step that says only that the rep goes again ("再去", "come back"): moving an open
+    # follow-up with one of these keeps what that follow-up was for
+    only_again: list[str] = Field(default_factory=list)
+
+
+class ContactWords(_Strict):
+    """A note about a message or a call from (or to) the customer, not a visit: "王主任发消息
+    说…", "电话里说…", "Dr Li texted me"."""
+
+    message: list[str] = Field(default_factory=list)
+    call: list[str] = Field(default_factory=list)
 
 
 class CorrectionWords(_Strict):
@@ -80,6 +94,10 @@ class CorrectionWords(_Strict):
     no_date: list[str] = Field(default_factory=list)
     # a clause that says what it is not ("不是李主任") is dropped before reading the rest
     not_this: list[str] = Field(default_factory=list)
+    # what starts a text that adds to the visit proposed, not a visit of its own ("补充一下，
+    # 他嫌贵", "不对，她已经想试用了", "forgot to say: …"); a pronoun for the customer too
+    adds: list[str] = Field(default_factory=list)
+    pronouns: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -104,6 +122,10 @@ class LexiconSpec(_Strict):
     meant_in_clause: list[str]
     # "第一次见": whoever this is, the rep had not met them before
     first_meeting: list[str] = Field(default_factory=list)
+    # someone else there too: "另外肿瘤科陈主任也在", "Dr Xu was there as well"
+    present_after: list[str] = Field(default_factory=list)
+    # a second person met: "and also Dr Gao", "顺便还见了…" (见了 is in met_before)
+    also_before: list[str] = Field(default_factory=list)
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -113,6 +135,7 @@ class LexiconSpec(_Strict):
     departments: DepartmentWords
     followups: FollowupWords
     corrections: CorrectionWords = Field(default_factory=CorrectionWords)
+    contact: ContactWords = Field(default_factory=ContactWords)
 
 
 def _longest_first(words: list[str]) -> tuple[str, ...]:
@@ -129,6 +152,7 @@ class Lexicon:
     surname_rank: dict[str, int]  # 0 is the most common family name
     compound_surnames: tuple[str, ...]
     titles: tuple[str, ...]  # longest first
+    short_titles: tuple[str, ...]  # 科 of 张科: only right after a family name
     title_roles: dict[str, str]
     title_kinds: dict[str, str]
     title_ranks: dict[str, str]
@@ -149,6 +173,8 @@ class Lexicon:
     not_met_before: tuple[str, ...]
     meant_in_clause: tuple[str, ...]
     first_meeting: tuple[str, ...]
+    present_after: tuple[str, ...]
+    also_before: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -179,9 +205,12 @@ class Lexicon:
     past_after: tuple[str, ...]
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
+    only_again: frozenset[str]
     correction_words: tuple[str, ...]
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
+    addition_starts: tuple[str, ...]  # adds and pronouns, longest first
+    contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
 
     @classmethod
     def of(cls, spec: LexiconSpec) -> Lexicon:
@@ -192,7 +221,8 @@ class Lexicon:
             surname_rank={ch: index for index, ch in reversed(list(enumerate(ordered)))}
             | {c: 100 for c in spec.compound_surnames},
             compound_surnames=_longest_first(spec.compound_surnames),
-            titles=_longest_first([t.title for t in spec.titles]),
+            titles=_longest_first([t.title for t in spec.titles if not t.short]),
+            short_titles=_longest_first([t.title for t in spec.titles if t.short]),
             title_roles={t.title: t.role for t in spec.titles if t.role},
             title_kinds={**{t.title: t.kind for t in spec.titles},
                          **{latin.lower(): t.kind for latin, rank in
@@ -219,6 +249,8 @@ class Lexicon:
             not_met_before=_longest_first(spec.not_met_before),
             meant_in_clause=tuple(spec.meant_in_clause),
             first_meeting=tuple(w.lower() for w in spec.first_meeting),
+            present_after=_longest_first([w.lower() for w in spec.present_after]),
+            also_before=_longest_first([w.lower() for w in spec.also_before]),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),
@@ -252,9 +284,16 @@ class Lexicon:
             past_after=_longest_first(spec.followups.past_after),
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
+            only_again=frozenset(w.lower() for w in spec.followups.only_again),
             correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
             correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
+            addition_starts=_longest_first([w.lower() for w in
+                                            [*spec.corrections.adds, *spec.corrections.pronouns]]),
+            contact_words=tuple(sorted(
+                [(w.lower(), "message") for w in spec.contact.message]
+                + [(w.lower(), "call") for w in spec.contact.call],
+                key=lambda pair: -len(pair[0]))),
         )
 
 

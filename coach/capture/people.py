@@ -164,6 +164,32 @@ def _titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
     return people
 
 
+def _short_titled(lexicon: Lexicon, text: str, taken: Sequence[Span]) -> list[Person]:
+    """张科 (张科长), 王处 (王处长): a family name alone and a short title, standing as a word
+    of its own: after a place, punctuation, a space or 见了 / 和, and followed by nothing
+    Chinese or by what follows a name (说, 也, 对 …). "全科", "何处", "科室" are no names."""
+    people: list[Person] = []
+    for title in lexicon.short_titles:
+        for match in re.finditer(re.escape(title), text):
+            ts, te = match.span()
+            length = next((len(c) for c in lexicon.compound_surnames
+                           if text.startswith(c, ts - len(c))), 1)
+            start = ts - length
+            if start < 0 or _surname_at(lexicon, text, start) != length:
+                continue
+            if overlaps(taken, start, te) or _left_boundary(
+                    lexicon, text, start, taken, lexicon.before_name) == 0:
+                continue
+            rest = text[te:]
+            if rest and is_cjk(rest[0]) and not rest.startswith(lexicon.full_name_after):
+                continue
+            if _is_patient(lexicon, text, start, te, ""):
+                continue
+            span = Span(start, te, text[start:te])
+            people.append(Person(span, span.value, title, _met(lexicon, text, start, te)))
+    return people
+
+
 MAX_UNLISTED = 6
 
 
@@ -432,6 +458,8 @@ def find_people(lexicon: Lexicon, text: str, taken: list[Span],
     """Every customer-like person named in `text`, in order of appearance."""
     known = _known(lexicon, text, known_names, taken)
     titled = _titled(lexicon, text, taken)
+    titled += _short_titled(lexicon, text, [*taken, *(p.span for p in known),
+                                            *(p.span for p in titled)])
     spans = [*taken, *(p.span for p in known), *(p.span for p in titled)]
     full = _full_names(lexicon, text, spans)
     people = known + titled + full + _latin(lexicon, text, [*spans, *(p.span for p in full)])

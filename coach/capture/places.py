@@ -221,6 +221,8 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             continue
         if any(w in text[start:end + 2] for w in lexicon.not_departments):
             continue
+        if len(core) == 1 and core in lexicon.surnames and "科" in lexicon.short_titles:
+            continue  # "药剂科张科": 张科 is 张科长, a person
         add(start, end, text[start:end])
     for key, full in lexicon.department_latin.items():
         if key.isalpha():

@@ -25,8 +25,8 @@ from coach.capture.places import find_departments, find_hospitals
 from coach.capture.spans import Span, ends_with_any, is_cjk
 from coach.names import name_key, parse_customer_text
 
-__all__ = ["NoteFacts", "looks_like_note", "mention_in", "read_note", "read_note_about",
-           "says_more_than_who"]
+__all__ = ["NoteFacts", "contact_of", "looks_like_note", "mention_in", "read_note",
+           "read_note_about", "says_more_than_who"]
 
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
 
@@ -52,6 +52,12 @@ class NoteFacts:
     # the customer is named only as whom the next step goes to ("周五带资料给王主任"): in a
     # log the rep started for someone else, the note is theirs, not 王主任's
     to_customer_only: bool = False
+    # the note less the parts about the others it names ("另外陈主任也在，他对安全性有顾虑"):
+    # what the customer's concerns and stage are read from; from `read_note_about`, the
+    # parts about that person alone
+    own_text: str = ""
+    # "message" or "call": the note is about one, not a visit ("王主任发消息说…")
+    contact: str | None = None
 
     @property
     def found_anything(self) -> bool:
@@ -196,8 +202,19 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     taken = [*hospitals, *departments, *(p.span for p in people)]
     others = _others(lexicon, text, people, customer, hospitals, departments) \
         if customer else ()
-    # the customer's next step is not one the note gives another person it names
-    own = _blank(text, _segments(text, people, {name_key(o.name) for o in others}))
+    if customer is not None and others and len({d.value for d in departments}) > 1:
+        # "仁济药剂科张科…另外肿瘤科陈主任也在": each with the department named with them
+        department = _department_of(text, people, customer, departments) or department
+        role = lexicon.department_roles.get(department or "")
+        mention = Mention(customer.name, hospital, department, mention.title if mention
+                          else customer.title)
+        role = lexicon.title_roles.get(mention.title or "") or role
+    # the customer's next step, concerns and stage are not those the note gives another
+    # person it names
+    keys = {name_key(o.name) for o in others}
+    theirs = [*_segments(text, people, keys),
+              *(part for key in keys for part in _parts(text, people, key, departments))]
+    own = _blank(text, theirs)
     followup = find_followup(lexicon, _without_steps(own, text, no_step), today, taken)
     lowered = text.lower()
     first = any(word in lowered for word in lexicon.first_meeting)
@@ -207,7 +224,18 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         if name_key(p.name) == name_key(named.name))
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
                      followup.phrase, followup.action, first, _rest(text, taken), others,
-                     to_only)
+                     to_only, own, contact_of(lexicon, text))
+
+
+def contact_of(lexicon: Lexicon, text: str) -> str | None:
+    """"message" or "call" when the note is about one ("王主任刚发消息说…", "电话里说",
+    "Dr Li texted me"), None for a visit: the rep says they met them, or says neither."""
+    low = text.lower()
+    if any(word in low for word in lexicon.met_before if not word.isascii()) or re.search(
+            r"\b(?:" + "|".join(re.escape(w) for w in lexicon.met_before if w.isascii())
+            + r")\b", low):
+        return None
+    return next((kind for word, kind in lexicon.contact_words if word in low), None)
 
 
 # right before a person the rep's step goes to: 带资料给|王主任, 发给|她, "bring it to| Dr Wang"
@@ -231,7 +259,8 @@ def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
             continue  # 刘敏副主任 … 刘主任说: the same person, most likely
         first.setdefault(key, index)
         surely = person.met or _first_met(lexicon, text, person) or _ASKS.match(
-            text[person.span.end:]) or _met_alone(lexicon, text, person)
+            text[person.span.end:]) or _met_alone(lexicon, text, person) or _there_too(
+            lexicon, text, person, departments)
         if surely and not _not_met(lexicon, text, person):
             met.add(key)
     found = []
@@ -246,9 +275,80 @@ def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
         where = after[0].value if after else near[-1].value if near else None
         if where is None and len({h.value for h in hospitals}) == 1:
             where = hospitals[0].value
-        department = departments[0].value if len({d.value for d in departments}) == 1 else None
+        department = departments[0].value if len({d.value for d in departments}) == 1 else \
+            _department_of(text, people, person, departments)
         found.append(Mention(person.name, where, department, person.title))
     return tuple(found)
+
+
+# between a department and the name it goes with: "ICU的罗主任", "Dr Xu from pharmacy"
+_WITH_DEPARTMENT = re.compile(r"\s*(?:的|科的|里的|from|of|in|at|,)?\s*", re.IGNORECASE)
+
+
+def _department_before(text: str, person: Person, departments: Sequence[Span]
+                       ) -> Span | None:
+    """The department written right before a person ("肿瘤科陈主任", "ICU的罗主任")."""
+    return next((d for d in reversed(departments) if d.end <= person.span.start
+                 and _WITH_DEPARTMENT.fullmatch(text[d.end:person.span.start])), None)
+
+
+def _department_of(text: str, people: Sequence[Person], person: Person,
+                   departments: Sequence[Span]) -> str | None:
+    """The department named with `person`: right before the name, else right after it
+    ("Dr Xu from pharmacy", "陈主任（肿瘤科）"), else the nearest before it and after
+    whoever was named before; None when the note ties none to them."""
+    before = _department_before(text, person, departments)
+    if before is not None:
+        return before.value
+    after = next((d for d in departments if d.start >= person.span.end), None)
+    if after is not None and re.fullmatch(r"\s*(?:at\s+\S+\s+|from|of|in|[(（])?\s*",
+                                          text[person.span.end:after.start], re.IGNORECASE):
+        return after.value
+    if after is not None and _AT_PLACE.fullmatch(text[person.span.end:after.start]):
+        return after.value
+    since = max((p.span.end for p in people if p.span.end <= person.span.start), default=0)
+    near = [d for d in departments if since <= d.start and d.end <= person.span.start]
+    return near[-1].value if near else None
+
+
+# "Dr Chen at Renji oncology": a hospital between the name and the department
+_AT_PLACE = re.compile(r"\s*(?:at|@|from|of|in)\s+[A-Z][A-Za-z]*(?:\s+hospital)?\s+",
+                       re.IGNORECASE)
+
+
+def _there_too(lexicon: Lexicon, text: str, person: Person,
+               departments: Sequence[Span]) -> bool:
+    """Someone else the rep met: "另外肿瘤科陈主任也在", "Dr Xu was there as well", "and also
+    Dr Gao", "还见了药剂科赵药师" (见了, then the department, then the name)."""
+    after = text[person.span.end:].lstrip().lower()
+    if after.startswith(lexicon.present_after):
+        return True
+    department = _department_before(text, person, departments)
+    before = text[:department.start if department else person.span.start].rstrip().lower()
+    return ends_with_any(before, (*lexicon.also_before, *lexicon.met_before)) is not None
+
+
+# where a part of the note about one person ends: the sentence ends
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]|\.(?:\s|$)")
+
+
+def _parts(text: str, people: list[Person], key: str, departments: Sequence[Span]
+           ) -> list[tuple[int, int]]:
+    """The parts of the note about the person `key`: from each place they are named (with
+    the department right before the name) to whoever is named next or the sentence's end
+    ("另外肿瘤科陈主任也在，他对安全性有顾虑 怕骨髓抑制。" is 陈主任's)."""
+    found = []
+    for index, person in enumerate(people):
+        if name_key(person.name) != key:
+            continue
+        department = _department_before(text, person, departments)
+        start = department.start if department is not None else person.span.start
+        ends = [p.span.start for p in people[index + 1:] if name_key(p.name) != key][:1]
+        stop = _SENTENCE_END.search(text, person.span.end)
+        if stop is not None:
+            ends.append(stop.end())
+        found.append((start, min(ends) if ends else -1))
+    return found
 
 
 # someone who asks the rep for something right where they are named: what follows is theirs
@@ -268,16 +368,6 @@ def _segments(text: str, people: list[Person], keys: set[str]) -> list[tuple[int
                    None)
         found.append((person.span.start, end if end is not None else -1))
     return found
-
-
-def _segments_any(people: list[Person], key: str) -> list[tuple[int, int]]:
-    """The last place `key` is named, to the next person: their part of the note."""
-    named = [i for i, p in enumerate(people) if name_key(p.name) == key]
-    if not named:
-        return []
-    last = named[-1]
-    end = next((p.span.start for p in people[last + 1:] if name_key(p.name) != key), -1)
-    return [(people[last].span.start, end)]
 
 
 #: Given the note as read, the (start, end) parts no follow-up may come from.
@@ -314,7 +404,7 @@ def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
     departments = find_departments(lexicon, text, hospitals)
     people = find_people(lexicon, text, [*hospitals, *departments], known_names)
     key = name_key(name)
-    theirs = _segments(text, people, {key}) or _segments_any(people, key)
+    theirs = _segments(text, people, {key}) or _parts(text, people, key, departments)
     if not theirs:
         return NoteFacts()
     kept = [(s, len(text) if e < 0 else e) for s, e in theirs]
@@ -326,7 +416,8 @@ def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
     own = _blank(text, [(s, e) for s, e in outside if e > s])
     taken = [*hospitals, *departments, *(p.span for p in people)]
     followup = find_followup(lexicon, _without_steps(own, text, no_step), today, taken)
-    return NoteFacts(due=followup.due, due_phrase=followup.phrase, action=followup.action)
+    return NoteFacts(due=followup.due, due_phrase=followup.phrase, action=followup.action,
+                     own_text=own)
 
 
 _NOT_WORDS = re.compile(r"[\W_]+")
@@ -364,7 +455,8 @@ def mention_in(lexicon: Lexicon, text: str, today: date) -> Mention | None:
     typed = query.name if query.name and len(query.name) <= 12 else None
     mention = facts.mention
     if mention is not None and typed is not None and name_key(mention.name) != name_key(typed) \
-            and name_key(mention.name) in name_key(typed):
+            and name_key(mention.name) in name_key(typed) and not any(
+                place and place in typed for place in (mention.hospital, mention.department)):
         # "阿依古丽医生": the reader saw only part of a name it does not know; the rep
         # typed the whole of it
         return Mention(typed, mention.hospital, mention.department, mention.title)

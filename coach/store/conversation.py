@@ -33,6 +33,7 @@ __all__ = [
     "ConversationState",
     "EngineState",
     "Frame",
+    "LastVisit",
     "ParkedNote",
     "PickerState",
     "Prompt",
@@ -89,6 +90,15 @@ class Frame(_State):
     picker: PickerState | None = None
 
 
+class LastVisit(_State):
+    """The visit this conversation saved last: a text right after it that adds to it
+    ("不对，她已经想试用了") amends that note rather than becoming a second visit."""
+
+    note_id: int
+    account_id: int
+    at: datetime  # naive UTC, when it was saved
+
+
 class EngineState(_State):
     """The engine's own memory of a conversation; playbook authors never see it."""
 
@@ -108,6 +118,7 @@ class EngineState(_State):
     # what followed a mistyped command ("/hosptial 仁和医院"): the did-you-mean button runs
     # the command it offers with it, as typed
     typed_args: str | None = None
+    last_visit: LastVisit | None = None
 
     @field_validator("parked", mode="before")
     @classmethod

@@ -155,7 +155,11 @@ class AccountInput:
         picker = turn.state.picker or PickerState()
         token = answer.token
         if token == RETYPE:
-            return Retry(turn.message("account_prompt"))
+            # a fresh question, not the one that offered the name again: what is typed
+            # next is read anew ("张科长 仁济医院 药剂科")
+            recent = list(turn.store.recent_accounts(MAX_LISTED))
+            hint = turn.message("account_prompt" if recent else "account_none_yet")
+            return Ask(self._offer(turn, step, hint, recent, None))
         if token == CREATE and step.create and picker.query and picker.query.get("name"):
             query = picker.query
             if step.create_into:  # added when the flow saves

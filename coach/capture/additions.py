@@ -1,0 +1,78 @@
+"""Text typed at a visit proposal that adds to that visit rather than being a visit of its
+own: "不对，她已经想试用了，下一步是约科会", "补充一下，他嫌贵", "forgot to say: she's worried
+about side effects". A rep who writes it right under the proposal means the visit shown.
+
+It starts with a word that adds (不对, 其实, 补充, 对了, actually, forgot …), a pronoun for the
+customer (他, 她, she), or the customer's own name, and names nobody else and no other
+hospital: "另外肾内科刘主任嫌贵" and "下午又见了仁济的张科" are notes of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from coach.capture.lexicon import Lexicon
+from coach.capture.reader import read_note
+from coach.names import hospitals_match, written_alike
+
+__all__ = ["Addition", "read_addition"]
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What the text adds to the visit's next step (None: it leaves it as proposed)."""
+
+    due: date | None = None
+    action: str | None = None
+
+
+def _starts_with(lexicon: Lexicon, text: str) -> bool:
+    low = text.strip().lower()
+    for word in lexicon.addition_starts:
+        if low.startswith(word) and (not word.isascii() or not re.match(
+                r"[a-z']", low[len(word):len(word) + 1])):
+            return True
+    return False
+
+
+def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
+                  hospital: str | None = None, known_hospitals: Sequence[str] = (),
+                  known_names: Sequence[str] = (), *, by_name: bool = True
+                  ) -> Addition | None:
+    """What `text` adds to the visit with `customer` (at `hospital`), or None when it is
+    not about that visit. `by_name=False`: naming the customer is not enough, it must start
+    as an addition ("对了…", "她…"); a note after a visit was saved that names the customer
+    anew ("仁济药剂科张科，让我周五前交资料") is a visit of its own."""
+    facts = read_note(lexicon, text, today, known_hospitals, known_names)
+    named = facts.mention or facts.attempted
+    if named is not None and not written_alike(named.name, customer):
+        return None
+    if facts.others or (facts.hospital and not (
+            hospital and hospitals_match(facts.hospital, hospital))):
+        return None
+    if (named is None or not by_name) and not _starts_with(lexicon, text):
+        return None
+    if not _says_something(lexicon, text):
+        return None  # "不对", "actually": what is wrong is not said; asked, not added
+    return Addition(facts.due, facts.action)
+
+
+MIN_CHINESE = 2  # "他嫌贵": 嫌贵
+MIN_WORDS = 2  # "she wants samples": wants samples
+
+
+def _says_something(lexicon: Lexicon, text: str) -> bool:
+    """Whether the text says more than the words that start an addition."""
+    rest = text.strip().lower()
+    changed = True
+    while changed:
+        changed = False
+        for word in lexicon.addition_starts:
+            if rest.startswith(word):
+                rest, changed = rest[len(word):].strip(" ，,：:.。!！-—"), True
+                break
+    chinese = sum(1 for ch in rest if "\u4e00" <= ch <= "\u9fff")
+    return chinese >= MIN_CHINESE or len(re.findall(r"[a-z]+", rest)) >= MIN_WORDS
