@@ -248,6 +248,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_confirmed",
     "adverse_event_not_one",
     "adverse_event_forwarded",
+    "forward_confirm", "forward_confirm_label", "forward_not_yet_label", "forward_kept_open",
+    "forward_undo_label", "today_undo_label", "forward_undone", "forward_undo_too_late",
     "nudge_review_label",
     "nudge_snooze_label",
     "nudge_snoozed",

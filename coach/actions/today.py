@@ -1,7 +1,8 @@
 """`/today`: what needs the rep today: follow-ups due today or overdue, customers in crisis
-(coach/actions/crisis.py) or showing signs of moving back (regression), and safety reports
-still waiting for a customer. Each follow-up and customer is one tap away from logging the
-visit."""
+(coach/actions/crisis.py) or showing signs of moving back (regression), safety reports not
+yet forwarded, and the ones the rep marked forwarded lately (to undo a slip). Each
+follow-up and customer is one tap away from logging the visit; a report is one tap away
+from the question "forwarded?", never closed by the tap itself (coach/forwarding.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach import forwarding
 from coach.actions.crisis import crises, describe_crisis
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -31,6 +33,7 @@ RECENT_DAYS = 30
 MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
+SAID = "said"  # the item answered for itself (a report: asked whether forwarded, reopened)
 
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
@@ -89,19 +92,30 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
                                    AdverseEvent.status.not_in(CLOSED_REPORTS))
         .order_by(AdverseEvent.deadline)).scalars().all()
     report_items = []
+    # a report stays linked to its customer when the customer is archived: it is filed
+    filed = {e.account_id: store.account(e.account_id) for e in reports if e.account_id}
+    filed_names = {i: (shown(a) if i in accounts else a.name) for i, a in filed.items() if a}
     for event in reports:
-        account = accounts.get(event.account_id or 0)
+        name = filed_names.get(event.account_id or 0)
         # the id says what the label offers: "e" logs a report still without a customer,
-        # "v" confirms one already filed was forwarded; a press acts only on what it said
-        report_items.append({"id": f"{'v' if account else 'e'}{event.id}", "label": turn.message(
-            "today_report_label", phrase=event.phrase,
-            name=shown(account) if account else None)})
+        # "v" asks whether one already filed was forwarded; a press acts only on what it said
+        report_items.append({"id": f"{'v' if name else 'e'}{event.id}", "label": turn.message(
+            "today_report_label", phrase=event.phrase, name=name)})
+    recent = [e for e in session.execute(
+        select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
+                                   AdverseEvent.status == "forwarded",
+                                   AdverseEvent.forwarded_at >= turn.now - forwarding.UNDO_WINDOW)
+        .order_by(AdverseEvent.forwarded_at.desc())).scalars().all()
+        if forwarding.undoable(e, turn.now)]
+    report_items += [{"id": f"u{e.id}", "label": turn.message(
+        "today_undo_label", phrase=e.phrase)} for e in recent]
     turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions, "crises": crisis_list,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                      "late": e.deadline < turn.now,
-                     "customer": shown(accounts[e.account_id])
-                     if e.account_id in accounts else None} for e in reports],
+                     "customer": filed_names.get(e.account_id or 0)} for e in reports],
+        "forwarded": [{"phrase": e.phrase, "customer": e.customer,
+                       "at": turn.local_time(e.forwarded_at or turn.now)} for e in recent],
     }
     # safety reports first: their clock runs in hours; a long day comes a page at a time
     turn.vars["agenda_items"] = _page(turn, report_items + items)
@@ -125,8 +139,8 @@ def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @action("open_today_item", provides=("agenda_done",))
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The picked follow-up or customer becomes the visit to log. A safety report waiting
-    for a customer is logged as a note (and filed with it); one already filed is marked
-    forwarded to pharmacovigilance, when that is what the pressed item offered. An item
+    for a customer is logged as a note (and filed with it); for one already filed the rep is
+    asked to confirm it was forwarded; one marked forwarded lately is reopened. An item
     that no longer fits what happened since the list was shown (an old screen shown again)
     changes nothing: the list is drawn afresh."""
     picked = str(turn.vars.get("agenda_pick") or "")
@@ -136,18 +150,8 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["agenda_page"] = int(turn.vars.get("agenda_page") or 0) + 1
         turn.vars["agenda_done"] = MORE
         return
-    if picked[:1] in ("e", "v") and number.isdigit():
-        event = turn.store.adverse_event(int(number))
-        filed = event is not None and event.account_id is not None
-        if event is None or event.status in CLOSED_REPORTS or filed != (picked[0] == "v"):
-            turn.vars["agenda_done"] = REDRAW
-        elif not filed:
-            turn.vars["note"] = event.report
-            turn.state.reports = [event.id]
-        else:
-            event.status, event.forwarded_at = "forwarded", turn.now
-            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
-            turn.vars["agenda_done"] = event.phrase
+    if picked[:1] in ("e", "v", "u") and number.isdigit():
+        _report_item(turn, picked[0], int(number))
         return
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))
@@ -157,3 +161,21 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
         account = turn.store.account(int(number))
         if account is not None:
             turn.vars["account"] = account.id
+
+
+def _report_item(turn: Turn, kind: str, event_id: int) -> None:
+    """A report item of /today: "e" logs it as a note, "v" asks whether it was forwarded,
+    "u" reopens it; `agenda_done` says SAID when the reply is already given."""
+    event = turn.store.adverse_event(event_id)
+    filed = event is not None and event.account_id is not None
+    if event is None:
+        turn.vars["agenda_done"] = REDRAW
+    elif kind == "u":
+        turn.vars["agenda_done"] = SAID if forwarding.undo(turn, event) else REDRAW
+    elif event.status in CLOSED_REPORTS or filed != (kind == "v"):
+        turn.vars["agenda_done"] = REDRAW
+    elif not filed:
+        turn.vars["note"] = event.report
+        turn.state.reports = [event.id]
+    else:
+        turn.vars["agenda_done"] = SAID if forwarding.ask(turn, event) else REDRAW

@@ -7,9 +7,10 @@ typed key, or None for anything else (a forged or garbled key is refused, never 
     SEQ.TOKEN      ChoiceKey        an answer to the waiting question; SEQ is the prompt
                                     counter, so a button of an older question is stale
     rID.l|s|d      ReminderKey      log / reschedule / drop a reminded follow-up
-    aID.f|y|n      AdverseEventKey  an adverse event was forwarded to pharmacovigilance; or,
-                                    for one the guard was unsure of, the rep says it is (y)
-                                    or is not (n) an adverse event
+    aID.f|c|k|u    AdverseEventKey  an adverse event was forwarded to pharmacovigilance: asked
+    aID.y|n                         (f), confirmed (c) or not yet (k), and undone (u), see
+                                    coach/forwarding.py; or, for one the guard was unsure
+                                    of, the rep says it is (y) or is not (n) an adverse event
     nID            NudgeKey         re-evaluate this customer (weekly nudge)
     n.s            SnoozeKey        snooze the weekly nudge for a week
     c.NAME         CommandKey       run the command /NAME (offered for a mistyped one)
@@ -41,7 +42,7 @@ __all__ = [
 
 MAX_KEY_BYTES = 64
 ReminderAction = Literal["l", "s", "d"]
-AdverseEventAction = Literal["f", "y", "n"]
+AdverseEventAction = Literal["f", "c", "k", "u", "y", "n"]
 _TOKEN = re.compile(r"^[a-z0-9]{1,8}$")
 
 
@@ -139,6 +140,6 @@ def decode(raw: str) -> ButtonKey | None:
         return None
     if tag == "r" and tail in ("l", "s", "d"):
         return ReminderKey(ident, tail)  # type: ignore[arg-type]
-    if tag == "a" and tail in ("f", "y", "n"):
+    if tag == "a" and tail in ("f", "c", "k", "u", "y", "n"):
         return AdverseEventKey(ident, tail)  # type: ignore[arg-type]
     return None

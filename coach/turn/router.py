@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 from difflib import get_close_matches
 
+from coach import forwarding
 from coach.context import Turn
 from coach.dates import parse_due_date
 from coach.library import alias_key
@@ -47,6 +48,9 @@ _ANSWERED_BY_NUMBERS = ("number", "date", "days")
 # the list is never refused for a clock a second or two apart from ours.
 SENT_BEFORE_MARGIN = timedelta(seconds=2)
 MAX_GUESSES = 3
+#: What each forwarding button does; each returns False when the report no longer allows it.
+FORWARDING = {"f": forwarding.ask, "c": forwarding.confirm, "k": forwarding.keep_open,
+              "u": forwarding.undo}
 GUESS_CUTOFF = 0.6  # "nxt" is 0.86 from "next", "plna" 0.75 from "plan"; "foo" is nothing
 
 
@@ -197,19 +201,15 @@ class Router:
         return True
 
     def _forwarded(self, key: AdverseEventKey) -> bool:
-        """Forwarded to pharmacovigilance; or the rep's answer to "is this an adverse
-        event?" for one the guard was unsure of (a "no" is kept, marked, for the audit)."""
+        """Forwarded to pharmacovigilance (asked, confirmed, not yet, undone); or the rep's
+        answer to "is this an adverse event?" for one the guard was unsure of (a "no" is
+        kept, marked, for the audit)."""
         turn = self.turn
         event = turn.store.adverse_event(key.event_id)
         if event is None:
             return False
-        if key.action == "f":
-            if event.status in ("forwarded", "not_ae"):
-                return False
-            event.status, event.forwarded_at = "forwarded", turn.now
-            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
-            turn.say(turn.message("adverse_event_forwarded"))
-            return True
+        if key.action in FORWARDING:  # never closed in one tap (coach/forwarding.py)
+            return FORWARDING[key.action](turn, event)
         if event.status != "unconfirmed":
             return False
         if key.action == "y":

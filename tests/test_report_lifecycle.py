@@ -1,0 +1,102 @@
+"""A safety report's life after the notice: marked forwarded only when the rep confirms
+which one, undone when that was a slip, still linked when its customer is archived. Rep
+says X, bot answers Y, store holds Z (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coach.engine import Engine
+from coach.store.database import Database
+from coach.testing import MemoryChat
+from tests.conftest import Clock
+from tests.test_access import enrolled, log
+from tests.test_safety_records import rows
+
+RASH = "泰山医院李主任说有个病人用了我们的药后起了荨麻疹"
+ALLERGY = "人民医院梁主任说有个病人用了我们的药后全身过敏"
+
+
+def status(database: Database) -> list[Any]:
+    return rows(database, "SELECT id, status, forwarded_by FROM adverse_events ORDER BY id")
+
+
+def test_a_number_typed_in_today_asks_before_it_closes_the_report_it_names(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    log(rep, ALLERGY)
+    rep.say("/today")
+    labels = [c.label for c in rep.choices()]
+    assert labels[0].startswith("📨 我已转交") and "荨麻疹" in labels[0]
+    asked = MemoryChat.text(rep.say("2"))  # the allergy: the rep meant 1
+    assert "确认这条不良事件报告已经转交药物警戒部门了吗" in asked
+    assert "全身过敏" in asked and "梁主任 · 人民医院" in asked and "截止" in asked
+    assert status(database) == [(1, "open", None), (2, "open", None)]
+    kept = MemoryChat.text(rep.press("还没有"))
+    assert "还没转交，什么都没改" in kept
+    assert status(database) == [(1, "open", None), (2, "open", None)]
+    rep.say("/today")
+    rep.say("1")
+    done = MemoryChat.text(rep.say("1"))  # the confirmation's first button: yes
+    assert "✅ 已记录：「" in done and "荨麻疹" in done and "24 小时内点“↩️ 撤销”" in done
+    assert status(database) == [(1, "forwarded", "rep: 林晓"), (2, "open", None)]
+    # an old confirmation pressed again changes nothing
+    assert rep.press_key("a1.c")[0].toast
+    assert status(database)[0][1] == "forwarded"
+
+
+def test_a_forwarded_report_can_be_undone_from_the_reply_or_from_today(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    rep.press_key("a1.f")  # the reminder's button: asks too
+    rep.press("确认已转交")
+    undone = MemoryChat.text(rep.press("撤销"))
+    assert "已撤销" in undone and "重新算作未转交" in undone
+    assert status(database) == [(1, "open", None)]
+    rep.press_key("a1.f")
+    rep.press("确认已转交")
+    today = MemoryChat.text(rep.say("/today"))
+    assert "📨 已转交「" in today and "点错了可以撤销" in today
+    assert "撤销“已转交”" in rep.choices()[0].label
+    rep.press("撤销“已转交”")
+    assert status(database) == [(1, "open", None)]
+    # reopened: at the deadline the manager hears of it as before
+    clock.advance(hours=25)
+    assert [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
+    assert "荨麻疹" in MemoryChat.text(manager.say("/team"))
+
+
+def test_after_the_undo_window_the_rep_is_told_whom_to_ask(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    rep.press_key("a1.f")
+    rep.press("确认已转交")
+    clock.advance(hours=25)
+    assert "撤销" not in MemoryChat.text(rep.say("/today"))
+    late = MemoryChat.text(rep.press_key("a1.u"))
+    assert "这里不能撤销" in late and "直接联系药物警戒部门" in late
+    assert status(database) == [(1, "forwarded", "rep: 林晓")]
+
+
+def test_archiving_a_customer_leaves_the_open_report_linked_and_on_the_card(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    rep.say("/accounts")
+    card = MemoryChat.text(rep.press("李主任"))
+    assert "🚨 不良事件报告未转交：「" in card and "荨麻疹" in card
+    asked = MemoryChat.text(rep.press("归档"))
+    assert "1 条不良事件报告不受影响" in asked
+    rep.press("确定归档")
+    today = MemoryChat.text(rep.say("/today"))
+    assert "（李主任）" in today and "还没关联客户" not in today
+    assert rep.choices()[0].label.startswith("📨 我已转交")
+    rep.say("1")
+    rep.press("确认已转交")
+    assert status(database) == [(1, "forwarded", "rep: 林晓")]
+    assert rows(database, "SELECT a.archived FROM adverse_events e JOIN accounts a "
+                          "ON a.id = e.account_id") == [(True,)]
