@@ -267,6 +267,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "digest_document_link",
     "too_many_kept",
     "name_not_a_name", "account_not_a_name", "team_forgotten_rep", "team_revoked_rep",
+    "team_own_reports",
     "date_needs_words",
     "park_label",
     "resumed",

@@ -100,3 +100,59 @@ def test_archiving_a_customer_leaves_the_open_report_linked_and_on_the_card(
     assert status(database) == [(1, "forwarded", "rep: 林晓")]
     assert rows(database, "SELECT a.archived FROM adverse_events e JOIN accounts a "
                           "ON a.id = e.account_id") == [(True,)]
+
+
+def test_forget_lists_the_open_reports_first_and_hands_them_to_the_manager(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    log(rep, ALLERGY)
+    rep.press_key("a1.f")
+    rep.press("确认已转交")
+    asked = MemoryChat.text(rep.say("/forget"))
+    assert "你还有 1 条不良事件报告没有确认转交药物警戒部门" in asked
+    assert "「" in asked and "全身过敏" in asked and "（梁主任 · 人民医院），截止 " in asked
+    assert "荨麻疹" not in asked  # forwarded: nothing to warn about
+    assert "马上交给你的经理（赵经理）跟进" in asked
+    assert "📨 先去转交报告" in [c.label for c in rep.choices()]
+    gone = MemoryChat.text(rep.press("确定删除"))
+    assert "2 条不良事件报告" in gone
+    assert "其中 1 条还没确认转交：已交给你的经理（赵经理）跟进" in gone
+    # the manager is told at once, once; and again at the deadline
+    [handover] = [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
+    assert handover.kind == "handover"
+    assert "请你跟进一条不良事件报告" in handover.reply.text
+    assert "已删除数据的代表 #2" in handover.reply.text and "全身过敏" in handover.reply.text
+    assert not engine.due_reminders(["telegram"])
+    clock.advance(hours=25)
+    [late] = engine.due_reminders(["telegram"])
+    assert late.kind == "escalation" and "已过截止时间" in late.reply.text
+    assert rows(database, "SELECT status FROM adverse_events ORDER BY id") == [
+        ("forwarded",), ("open",)]
+
+
+def test_forget_without_a_manager_says_nobody_will_be_reminded(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="solo")
+    log(rep, RASH)
+    asked = MemoryChat.text(rep.say("/forget"))
+    assert "没有经理" in asked and "没有人会被提醒：所以请务必先转交" in asked
+    today = MemoryChat.text(rep.press("先去转交报告"))
+    assert "荨麻疹" in today and "请在" in today
+    assert rows(database, "SELECT name FROM reps") == [("林晓",)]  # nothing deleted
+
+
+def test_a_managers_own_report_is_in_team_and_escalates_to_the_other_manager(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    boss = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    log(boss, "协同拜访 泰山医院李主任说有个病人用了我们的药后起了荨麻疹")
+    assert "荨麻疹" in MemoryChat.text(boss.say("/team"))
+    clock.advance(hours=25)
+    [alone] = [r for r in engine.due_reminders(["telegram"]) if r.kind == "escalation"]
+    assert alone.user_id == "31" and "团队里没有别的经理，所以告诉你本人" in alone.reply.text
+    log(boss, "协同拜访 泰山医院王主任说有个病人用了我们的药后起了皮疹")
+    enrolled(engine, "钱经理", "33", role="manager", team="east")
+    clock.advance(hours=25)
+    [told] = [r for r in engine.due_reminders(["telegram"]) if r.kind == "escalation"]
+    assert told.user_id == "33" and "赵经理" in told.reply.text and "皮疹" in told.reply.text

@@ -249,6 +249,15 @@ class Directory:
             .order_by(Rep.id)
         ).scalars().all()
 
+    def escalation_targets(self, rep: Rep) -> list[Rep]:
+        """Who hears of `rep`'s report that needs a person: the active managers of their
+        team; for a manager's own report, the team's other managers, or the manager
+        themself when there is none (docs/deploy.md, "Safety reports"). Nobody when the
+        team has no manager: the safety team's `repcoach ae list` shows every open report."""
+        managers = list(self.managers_of(rep.team)) if rep.team else []
+        others = [m for m in managers if m.id != rep.id]
+        return others or managers
+
     def identities_of(self, rep_id: int) -> Sequence[Identity]:
         return self.session.execute(
             select(Identity).where(Identity.rep_id == rep_id).order_by(Identity.id)
