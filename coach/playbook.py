@@ -226,6 +226,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_question",
     "compliance_flag_notice",
     "access_revoked",
+    "access_revoked_report",
     "enroll_too_many",
     "media_not_sent",
     "document_link",

@@ -156,3 +156,26 @@ def test_a_managers_own_report_is_in_team_and_escalates_to_the_other_manager(
     clock.advance(hours=25)
     [told] = [r for r in engine.due_reminders(["telegram"]) if r.kind == "escalation"]
     assert told.user_id == "33" and "赵经理" in told.reply.text and "皮疹" in told.reply.text
+
+
+def test_a_revoked_reps_adverse_event_is_kept_and_they_are_sent_to_pharmacovigilance(
+        engine: Engine, database: Database) -> None:
+    enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = enrolled(engine, "苏敏", "32", team="east")
+    assert engine.revoke(name="苏敏")
+    plain = MemoryChat.text(rep.say("冯主任说下周开科室会"))
+    assert "权限已被停用" in plain and "不良事件" not in plain
+    said = rep.say("冯主任又说那个病人用了我们的药后又出血了，转ICU了，家属电话13812345678",
+                   message_id="revoked-1")
+    shown = MemoryChat.text(said)
+    assert "权限已被停用" in shown and "请你马上直接联系公司药物警戒部门上报" in shown
+    assert "作为不良事件报告留存，并转告你的经理（赵经理）跟进" in shown
+    rep.say("冯主任又说那个病人用了我们的药后又出血了，转ICU了，家属电话13812345678",
+            message_id="revoked-1")  # the platform delivers it again: one report
+    [(report, source, account, rep_id)] = rows(
+        database, "SELECT report, source, account_id, rep_id FROM adverse_events")
+    assert "出血" in report and "13812345678" not in report
+    assert source == "sent after access was revoked" and account is None and rep_id == 2
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(0,)]
+    [told] = [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
+    assert told.kind == "handover" and "苏敏" in told.reply.text and "出血" in told.reply.text

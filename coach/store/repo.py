@@ -173,11 +173,15 @@ class Directory:
 
     def is_revoked(self, channel: str, external_id: str) -> bool:
         """Whether the identity belongs to a rep whose access was taken away."""
+        return self.revoked_rep(channel, external_id) is not None
+
+    def revoked_rep(self, channel: str, external_id: str) -> Rep | None:
+        """The rep whose access was taken away behind the identity, if that is whose it is."""
         return self.session.execute(
-            select(Identity.id).join(Rep, Rep.id == Identity.rep_id)
+            select(Rep).join(Identity, Identity.rep_id == Rep.id)
             .where(Identity.channel == channel, Identity.external_id == external_id,
                    Rep.active.is_(False))
-        ).first() is not None
+        ).scalars().first()
 
     def issue_code(self, rep: Rep, now: datetime, valid_for: timedelta) -> str:
         """A fresh one-time code; only its hash is kept."""
