@@ -179,3 +179,40 @@ def test_a_revoked_reps_adverse_event_is_kept_and_they_are_sent_to_pharmacovigil
     assert rows(database, "SELECT COUNT(*) FROM notes") == [(0,)]
     [told] = [r for r in engine.due_reminders(["telegram"]) if r.user_id == "31"]
     assert told.kind == "handover" and "苏敏" in told.reply.text and "出血" in told.reply.text
+
+
+DIARRHOEA = "人民医院消化科梁主任说上周有个病人用我们的药后拉肚子拉了三天"
+
+
+def test_taking_back_a_report_at_the_proposal_records_the_correction_on_it(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    rep.say(DIARRHOEA)
+    said = MemoryChat.text(rep.say("不对，没有拉肚子，是我写错了"))
+    assert "不良事件报告不能撤回或删除" in said and "由公司药物警戒部门判断" in said
+    assert "仍请在 " in said and "前转交，并说明这个更正" in said
+    assert "📝 这样记下？" in said  # the proposal again, nothing kept aside
+    assert not [c for c in rep.choices() if "先记下这条" in c.label]
+    [(report, status)] = rows(database, "SELECT report, status FROM adverse_events")
+    assert report.startswith(DIARRHOEA) and status == "open"
+    assert "【代表更正 " in report and report.endswith("】不对，没有拉肚子，是我写错了")
+    cancelled = MemoryChat.text(rep.say("/cancel"))
+    assert "先记下这条" not in " ".join(c.label for r in rep.transcript[-1:] for c in r.choices)
+    assert "1 条不良事件报告已保存" in cancelled
+    assert rows(database, "SELECT COUNT(*) FROM adverse_events") == [(1,)]
+
+
+def test_taking_back_a_report_just_after_saving_it(engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, DIARRHOEA)
+    rep.press_key("a1.f")
+    rep.press("确认已转交")
+    said = MemoryChat.text(rep.say("刚才那条是我写错了"))
+    assert "不能撤回或删除" in said and "已转交，请马上把更正告诉药物警戒部门" in said
+    [(report, status)] = rows(database, "SELECT report, status FROM adverse_events")
+    assert "】刚才那条是我写错了" in report and status == "forwarded"
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(1,)]  # no note of the retraction
+    # a later note that says "没有…" is a note
+    rep.say("/cancel")
+    shown = MemoryChat.text(rep.say("人民医院消化科梁主任说科里没有病人拉肚子，下周三再去"))
+    assert "不能撤回" not in shown and "📝 这样记下？" in shown

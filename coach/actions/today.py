@@ -7,7 +7,7 @@ from the question "forwarded?", never closed by the tap itself (coach/forwarding
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,8 @@ RECENT_DAYS = 30
 MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
-SAID = "said"  # the item answered for itself (a report: asked whether forwarded, reopened)
+SAID = "said"  # the item answered for itself (a report reopened)
+ASK = "ask"  # a report: the rep is asked whether it was forwarded (`forward_ask`)
 
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
@@ -136,7 +137,7 @@ def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*shown, {"id": MORE, "label": more}]
 
 
-@action("open_today_item", provides=("agenda_done",))
+@action("open_today_item", provides=("agenda_done", "forward_ask", "forward_event"))
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The picked follow-up or customer becomes the visit to log. A safety report waiting
     for a customer is logged as a note (and filed with it); for one already filed the rep is
@@ -164,8 +165,8 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 def _report_item(turn: Turn, kind: str, event_id: int) -> None:
-    """A report item of /today: "e" logs it as a note, "v" asks whether it was forwarded,
-    "u" reopens it; `agenda_done` says SAID when the reply is already given."""
+    """A report item of /today: "e" logs it as a note, "v" asks whether it was forwarded
+    (ASK: the question the playbook shows is `forward_ask`), "u" reopens it (SAID)."""
     event = turn.store.adverse_event(event_id)
     filed = event is not None and event.account_id is not None
     if event is None:
@@ -178,4 +179,28 @@ def _report_item(turn: Turn, kind: str, event_id: int) -> None:
         turn.vars["note"] = event.report
         turn.state.reports = [event.id]
     else:
-        turn.vars["agenda_done"] = SAID if forwarding.ask(turn, event) else REDRAW
+        turn.vars["agenda_done"] = ASK
+        turn.vars["forward_ask"] = turn.message("forward_confirm",
+                                                **forwarding.described(turn, event))
+        turn.vars["forward_event"] = event.id
+
+
+@action("forward_today_report")
+def forward_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep confirmed the report asked about (`forward_event`) was forwarded."""
+    _answer(turn, forwarding.confirm)
+
+
+@action("keep_today_report")
+def keep_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep said the report asked about is not forwarded yet: nothing changes."""
+    _answer(turn, forwarding.keep_open)
+
+
+def _answer(turn: Turn, answer: Callable[[Turn, AdverseEvent], bool]) -> None:
+    """Apply the rep's answer to the report asked about; one closed since (by the safety
+    team, or from a reminder's button) is said to have changed, nothing else happens."""
+    asked = turn.vars.get("forward_event")
+    event = turn.store.adverse_event(asked) if isinstance(asked, int) else None
+    if event is None or not answer(turn, event):
+        turn.say(turn.message("today_item_changed"))

@@ -90,12 +90,16 @@ class Router:
             if runner.conversation.step is None:
                 turn.say(turn.message("nothing_to_cancel"))
                 return
+            # what the cancel does not undo is said: safety reports are stored at the door,
+            # notes kept aside stay kept
+            kept = {"reports": len(turn.state.reports)}
             runner.finish()
+            kept["count"] = len(turn.state.parked)
             if turn.state.suspended:  # back to the flow the cancelled note interrupted
-                turn.say(turn.message("cancelled_back"))
+                turn.say(turn.message("cancelled_back", **kept))
                 runner.resume()
             else:
-                turn.say(turn.message("cancelled"))
+                turn.say(turn.message("cancelled", **kept))
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
