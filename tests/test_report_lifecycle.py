@@ -4,6 +4,8 @@ says X, bot answers Y, store holds Z (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from coach.engine import Engine
@@ -216,3 +218,34 @@ def test_taking_back_a_report_just_after_saving_it(engine: Engine, database: Dat
     rep.say("/cancel")
     shown = MemoryChat.text(rep.say("人民医院消化科梁主任说科里没有病人拉肚子，下周三再去"))
     assert "不能撤回" not in shown and "📝 这样记下？" in shown
+
+
+def test_asking_in_words_to_delete_my_data_offers_forget_not_a_note(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    rep.say("/cancel")
+    asked = MemoryChat.text(rep.say("删除我的所有数据"))  # /forget, which asks first
+    assert "📝 这样记下？" not in asked
+    assert "确定删除吗" in asked and "荨麻疹" in asked  # the open report, listed first
+    rep.press("不删了")
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(1,)]
+    assert rows(database, "SELECT name FROM reps WHERE id = 1") == [("林晓",)]
+    offered = MemoryChat.text(rep.say("please delete my data"))  # more words: offered
+    assert "删除我的数据" in offered and "记成拜访记录" in offered
+    assert "确定删除吗" in MemoryChat.text(rep.press("打开删除我的数据"))
+
+
+def test_export_times_carry_their_zone_as_chat_shows_them(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    [notice] = [r.text for r in rep.transcript if "第 0 天 = " in r.text]
+    shown = notice.split("第 0 天 = ")[1][:16]  # "2026-11-21 18:00", Beijing time
+    exported = [r for r in rep.say("/export") if r.attachment is not None]
+    data = json.loads(next(r.attachment.data for r in exported
+                           if r.attachment.filename.endswith(".json")))
+    [event] = data["adverse_events"]
+    assert event["day0"].endswith("+08:00")
+    assert datetime.fromisoformat(event["day0"]).strftime("%Y-%m-%d %H:%M") == shown
+    assert data["notes"][0]["created_at"].endswith("+08:00")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Everything stored about the rep as JSON and CSV attachments; `export` counts the
     accounts and notes sent."""
-    data = collect(turn.store.session, turn.rep)
+    data = collect(turn.store.session, turn.rep, turn.settings.utc_offset_hours)
     stamp = turn.local_now.strftime("%Y%m%d")
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.json", "application/json",
                                        as_json(data)))
