@@ -8,11 +8,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.runner import outbox, send_due_reminders
 from coach.engine import Engine
 from coach.store.database import Database
+from coach.store.safety import mark_forwarded
 from coach.testing import MemoryChat
 from tests.conftest import Clock
 from tests.test_access import enrolled, log
+from tests.test_reminder_passes import Recorder
 from tests.test_safety_records import rows
 
 RASH = "泰山医院李主任说有个病人用了我们的药后起了荨麻疹"
@@ -249,3 +252,41 @@ def test_export_times_carry_their_zone_as_chat_shows_them(
     assert event["day0"].endswith("+08:00")
     assert datetime.fromisoformat(event["day0"]).strftime("%Y-%m-%d %H:%M") == shown
     assert data["notes"][0]["created_at"].endswith("+08:00")
+
+
+def test_a_report_closed_by_the_safety_team_while_the_rep_is_asked_stays_closed(
+        engine: Engine, database: Database) -> None:
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    rep.say("/today")
+    rep.say("1")  # asked: forwarded?
+    with database.transaction() as session:  # meanwhile: `repcoach ae forward 1 --by PV`
+        mark_forwarded(session, [1], engine.clock(), "PV 张")
+    changed = MemoryChat.text(rep.press("确认已转交"))
+    assert "这条报告在问你之后已经变了" in changed
+    assert status(database) == [(1, "forwarded", "PV 张")]
+    assert "这里不能撤销" in MemoryChat.text(rep.press_key("a1.u"))  # PV's, not the rep's
+    assert status(database) == [(1, "forwarded", "PV 张")]
+
+
+async def test_a_handover_claimed_by_a_worker_that_died_goes_out_once_from_another(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    manager = MemoryChat(engine, user_id="m-1", channel="memory", display_name="赵经理")
+    manager.say("/menu")  # met on first contact, then given the manager's code
+    manager.say(f"/start {engine.enroll('赵经理', role='manager', team='east')}")
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, RASH)
+    assert engine.revoke(name="林晓")
+    dead = Recorder(engine, "test:memory:dead")
+    assert len(engine.claim_reminders(["memory"], outbox({"memory": dead}))) == 1
+    assert dead.delivered == []  # killed right after the claim committed
+    other = Engine(Database(database.url), engine.library, engine.settings, clock=clock)
+    alive = Recorder(other, "test:memory:alive")
+    assert await send_due_reminders(other, {"memory": alive}) == 0  # claimed: not again
+    clock.advance(minutes=6)
+    await alive.recover()
+    [(user, reply)] = alive.delivered
+    assert user == "m-1" and "请你跟进一条不良事件报告" in reply.text and "荨麻疹" in reply.text
+    assert await send_due_reminders(other, {"memory": alive}) == 0
+    assert len(alive.delivered) == 1
+    other.database.dispose()
