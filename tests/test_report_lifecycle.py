@@ -217,7 +217,9 @@ def test_taking_back_a_report_just_after_saving_it(engine: Engine, database: Dat
     [(report, status)] = rows(database, "SELECT report, status FROM adverse_events")
     assert "】刚才那条是我写错了" in report and status == "forwarded"
     assert rows(database, "SELECT COUNT(*) FROM notes") == [(1,)]  # no note of the retraction
-    # a later note that says "没有…" is a note
+    # someone else's mistake is a note; so is a later note that says "没有…"
+    rep.say("/cancel")
+    assert "不能撤回" not in MemoryChat.text(rep.say("人民医院消化科王主任说他记错了剂量"))
     rep.say("/cancel")
     shown = MemoryChat.text(rep.say("人民医院消化科梁主任说科里没有病人拉肚子，下周三再去"))
     assert "不能撤回" not in shown and "📝 这样记下？" in shown

@@ -37,10 +37,16 @@ __all__ = ["RECENT", "read_retraction", "retract"]
 RECENT = timedelta(hours=2)
 #: A message longer than this says more than "that was a mistake": it is a note.
 MAX_CHARS = 40
+#: The rep saying they got it wrong, in the first person or of "that note": "是我写错了",
+#: "刚才那条记错了", "我要撤回", "不算不良事件", "my mistake", "I typed it wrong". A note about
+#: somebody else's mistake ("王主任说他记错了剂量") is not one.
 _MISTAKE = re.compile(
-    r"写错|搞错|弄错|记错|打错|说错|输错|填错|看错|听错|错了|撤回|撤销|收回|删掉|删除这条|不算不良|"
-    r"不是不良|没有不良|\bwrong\b|\bmistake|\btypo\b|\bretract|\bwithdraw|\bdidn'?t happen\b|"
-    r"\bdid not happen\b|\bnot an adverse\b|\bscratch that\b", re.IGNORECASE)
+    r"(?:我|刚才|刚刚|上一条|上面那?条|那条|这条)[^，。！？,.!?\n]{0,6}"
+    r"(?:写错|记错|打错|输错|填错|搞错|弄错|说错|看错|听错|发错)|"
+    r"撤回|不算不良|不是不良|没有不良|"
+    r"\bmy (?:mistake|bad|typo)\b|\bI (?:wrote|typed|got|put) (?:it|that|this)? ?wrong\b|"
+    r"\b(?:retract|withdraw) (?:it|that|this|the report)\b|\bscratch that\b|"
+    r"\bnot an adverse event\b", re.IGNORECASE)
 _DENIED = re.compile(r"(?:没有|并没有|其实没|没|不是)([\u4e00-\u9fff]{2,})")
 
 
