@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coach.claims import due_rows
@@ -41,8 +41,9 @@ DROP: ReminderAction = "d"
 
 
 #: What a reminder is about: a follow-up, an adverse event near its deadline (to the rep),
-#: or one past its deadline and not forwarded (to the rep's manager).
-ReminderKind = Literal["followup", "adverse_event", "escalation"]
+#: one past its deadline and not forwarded (to the rep's manager), or one left open by a rep
+#: who can no longer be reminded (revoked, or erased with /forget: to the manager at once).
+ReminderKind = Literal["followup", "adverse_event", "escalation", "handover"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def claim_due(session: Session, library: Library, now: datetime, channels: Itera
     order = list(channels)
     return [*_followups(session, library, now, order, limit),
             *_adverse_events(session, library, now, order, offset_hours),
+            *_handovers(session, library, now, order, offset_hours),
             *_escalations(session, library, now, order, offset_hours)]
 
 
@@ -147,38 +149,71 @@ def _adverse_events(session: Session, library: Library, now: datetime, order: li
     return found
 
 
+def _handovers(session: Session, library: Library, now: datetime, order: list[str],
+               offset_hours: int) -> list[DueReminder]:
+    """Open reports of a rep who can no longer be reminded (revoked, or their data erased
+    with /forget), before their deadline: the rep's reminder cannot reach them, so the
+    manager(s) of the team are told now, once; the escalation at the deadline follows as
+    for any report. Handed over, `remind_at` is set to the deadline (a revoked rep's own
+    reminder can never be sent, see `Directory.reachable_reps`)."""
+    pending = session.execute(due_rows(
+        select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
+        .where(AdverseEvent.status.not_in(CLOSED_REPORTS), AdverseEvent.deadline > now,
+               AdverseEvent.remind_at < AdverseEvent.deadline, Rep.active.is_(False),
+               Rep.team.in_(_managed()))
+        .order_by(AdverseEvent.deadline).limit(BATCH), AdverseEvent)
+    ).scalars().all()
+    return _tell_managers(session, library, pending, "handover", order, offset_hours, now)
+
+
 def _escalations(session: Session, library: Library, now: datetime, order: list[str],
                  offset_hours: int) -> list[DueReminder]:
     """Adverse events past their deadline and not forwarded: tell the manager(s) of the
     rep's team once, whether the rep is still active or not (a revoked rep's report still
     has to reach pharmacovigilance). Told to one manager, it counts as told."""
-    found: list[DueReminder] = []
-    directory = Directory(session)
-    managed = select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
     overdue = session.execute(due_rows(
         select(AdverseEvent).join(Rep, Rep.id == AdverseEvent.rep_id)
         .where(AdverseEvent.status.not_in(CLOSED_REPORTS), AdverseEvent.deadline <= now,
-               AdverseEvent.escalated_at.is_(None), Rep.team.in_(managed))
+               AdverseEvent.escalated_at.is_(None), Rep.team.in_(_managed()))
         .order_by(AdverseEvent.deadline).limit(BATCH), AdverseEvent)
     ).scalars().all()
-    for event in overdue:
+    return _tell_managers(session, library, overdue, "escalation", order, offset_hours, now)
+
+
+def _managed() -> Select[Any]:
+    """The teams with an active manager (a subquery)."""
+    return select(Rep.team).where(Rep.role == "manager", Rep.active.is_(True))
+
+
+def _tell_managers(session: Session, library: Library, events: Iterable[AdverseEvent],
+                   kind: ReminderKind, order: list[str], offset_hours: int, now: datetime
+                   ) -> list[DueReminder]:
+    """One message per report to each of its escalation targets (`kind` says which
+    message); the report is marked told (handed over or escalated)."""
+    found: list[DueReminder] = []
+    directory = Directory(session)
+    for event in events:
         rep = session.get(Rep, event.rep_id)
         if rep is None or not rep.team:
             continue
-        for manager in directory.managers_of(rep.team):
+        for manager in directory.escalation_targets(rep):
             identity = _first(directory.identities_of(manager.id), order)
             if identity is None:
                 continue
             text = library.message(
-                "adverse_event_escalation", manager.locale,
+                "adverse_event_escalation", manager.locale, overdue=kind == "escalation",
+                own=manager.id == rep.id,
                 who=rep.name or library.message("team_forgotten_rep", manager.locale,
                                                 number=rep.id),
                 name=event.phrase, customer=event.customer,
                 day0=_local(event.day0, offset_hours),
                 due=_local(event.deadline, offset_hours),
                 rep={"name": manager.name, "locale": manager.locale})
-            event.escalated_at = now
-            found.append(DueReminder("escalation", event.id, identity.channel,
+            if kind == "escalation":
+                event.escalated_at = now
+            else:
+                event.remind_at = event.deadline
+            found.append(DueReminder(kind, event.id, identity.channel,
                                      identity.external_id, Reply(text)))
     return found
 

@@ -182,12 +182,16 @@ ENTRIES: dict[str, list[list[str]]] = {
            ["/stage", "李主任"],
            ["/quiz", "刚见了赵主任，他要新版指南，下周三送过去", "2"],  # kept, then offered
            ["做个计划"],  # names a feature: open it, or log it after all
-           ["协同拜访"]],  # a playbook with no command, started by its keyword
+           ["协同拜访"],  # a playbook with no command, started by its keyword
+           # a filed safety report: /today asks before it is marked forwarded
+           ["泰山医院心内科李主任说有个病人用了我们的药后起了荨麻疹", "1", "/today"]],
     "en": [["Saw Dr Zhao, he wants the new guideline"], ["Dept meeting went well, again next Wed"],
            ["Li Xiaoming at Taishan Hospital, Cardiology, wants to try it"],
            ["Dr Li asked for a kickback to prescribe more"], ["/stage", "Dr Li"],
            ["/quiz", "Saw Dr Zhao, he wants the new guideline, bring it next Wed", "2"],
-           ["make a plan"], ["joint visit"]],
+           ["make a plan"], ["joint visit"],
+           ["Dr Li at Taishan Hospital, Cardiology, said a patient got hives after taking our"
+            " drug", "1", "/today"]],
 }
 
 

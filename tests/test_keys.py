@@ -24,7 +24,7 @@ ids = st.integers(min_value=0, max_value=MAX_ID)  # what a row id can be
 keys = st.one_of(
     st.builds(ChoiceKey, ids, st.sampled_from(["0", "1", "11", "s", "c", "r", "n"])),
     st.builds(ReminderKey, ids, st.sampled_from(["l", "s", "d"])),
-    st.builds(AdverseEventKey, ids, st.sampled_from(["f", "y", "n"])),
+    st.builds(AdverseEventKey, ids, st.sampled_from(["f", "c", "k", "u", "y", "n"])),
     st.builds(NudgeKey, ids),
     st.just(SnoozeKey()),
 )

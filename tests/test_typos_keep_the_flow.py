@@ -57,5 +57,7 @@ def test_an_old_today_list_never_forwards_a_report_it_offered_to_log(
     assert chat.choices()[0].label.startswith("📨 我已转交")
     [report] = reports(database)
     assert (report["customer"], report["status"]) == ("陈主任", "open")  # not "forwarded"
-    assert "✅ 已记录" in MemoryChat.text(chat.press("我已转交"))
+    assert "确认这条不良事件报告已经转交" in MemoryChat.text(chat.press("我已转交"))
+    assert reports(database)[0]["status"] == "open"  # asked first, never closed in one tap
+    assert "✅ 已记录" in MemoryChat.text(chat.press("确认已转交"))
     assert reports(database)[0]["status"] == "forwarded"

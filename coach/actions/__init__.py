@@ -14,6 +14,7 @@ from coach.actions import (  # noqa: F401
     plans,
     prefs,
     quiz,
+    retraction,
     rights,
     signals,
     stage,

@@ -27,7 +27,8 @@ def list_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
 def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The current customer's card: `overview` holds `stage_history` ({date, stage_name,
     previous_name}), `notes` ({date, text}, newest first), `style_history` ({date, letters,
-    confidence_pct}) and the open `objections` ({date, phrase, name})."""
+    confidence_pct}), the open `objections` ({date, phrase, name}) and the safety `reports`
+    not yet forwarded ({phrase, deadline, late}): a card never hides an open report."""
     account = turn.require_account()
     library, locale = turn.library, turn.locale
     turn.vars["overview"] = {
@@ -52,6 +53,11 @@ def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
             {"date": turn.local_date(row.created_at), "phrase": row.phrase,
              "name": library.label("objections", row.kind, locale)}
             for row in turn.store.open_objections(account)
+        ],
+        "reports": [
+            {"phrase": row.phrase, "deadline": turn.local_time(row.deadline),
+             "late": row.deadline <= turn.now}
+            for row in turn.store.open_reports(account)
         ],
     }
 

@@ -1,5 +1,9 @@
 """Data rights in chat: `/export` sends everything we hold, `/forget` deletes all of it but
-the safety records the law requires (coach/store/export.py says which and why)."""
+the safety records the law requires (coach/store/export.py says which and why).
+
+Before `/forget` asks, the rep is shown every report not yet forwarded, with its deadline:
+after the deletion they can no longer see or be reminded of them, so the manager of their
+team is (coach/reminders.py, handovers), and the rep is told who that will be."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from sqlalchemy import func, select
 from coach.actions.registry import action
 from coach.messages import Attachment
 from coach.store.export import as_csv, as_json, collect, erase
-from coach.store.models import AdverseEvent, ComplianceRecord
+from coach.store.models import CLOSED_REPORTS, AdverseEvent, ComplianceRecord
+from coach.store.repo import Directory
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -21,7 +26,7 @@ if TYPE_CHECKING:
 def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Everything stored about the rep as JSON and CSV attachments; `export` counts the
     accounts and notes sent."""
-    data = collect(turn.store.session, turn.rep)
+    data = collect(turn.store.session, turn.rep, turn.settings.utc_offset_hours)
     stamp = turn.local_now.strftime("%Y%m%d")
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.json", "application/json",
                                        as_json(data)))
@@ -30,11 +35,32 @@ def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["export"] = {"accounts": len(data["accounts"]), "notes": len(data["notes"])}
 
 
+@action("forget_check", provides=("open_reports", "report_manager"))
+def forget_check(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep's reports not yet forwarded ({phrase, customer, deadline, late}), oldest
+    deadline first, and `report_manager`: the names of who follows them up after the
+    deletion (empty when the team has no manager on RepCoach)."""
+    session = turn.store.session
+    reports = session.execute(
+        select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
+                                   AdverseEvent.status.not_in(CLOSED_REPORTS))
+        .order_by(AdverseEvent.deadline, AdverseEvent.id)).scalars().all()
+    turn.vars["open_reports"] = [
+        {"phrase": e.phrase, "customer": e.customer, "deadline": turn.local_time(e.deadline),
+         "late": e.deadline <= turn.now} for e in reports]
+    turn.vars["report_manager"] = [
+        m.name for m in Directory(session).escalation_targets(turn.rep) if m.id != turn.rep.id]
+
+
 @action("forget_me", provides=("kept",))
 def forget_me(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Erase the rep's data; say how many safety records the law makes us keep."""
+    """Erase the rep's data; say how many safety records the law makes us keep, and how
+    many of them are still to be forwarded (`kept.open`)."""
     session = turn.store.session
     turn.vars["kept"] = {
+        "open": session.scalar(select(func.count(AdverseEvent.id)).where(
+            AdverseEvent.rep_id == turn.rep.id,
+            AdverseEvent.status.not_in(CLOSED_REPORTS))) or 0,
         "reports": session.scalar(select(func.count(AdverseEvent.id))
                                   .where(AdverseEvent.rep_id == turn.rep.id)) or 0,
         "flags": session.scalar(select(func.count(ComplianceRecord.id))

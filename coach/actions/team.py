@@ -34,7 +34,8 @@ LIST_LIMIT = 20
 @action("team_overview", provides=("team",))
 def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Activity of the team's active reps; flags and adverse events of every rep ever in the
-    team: a revoked rep's open reports and a forgotten rep's records stay in view."""
+    team, the manager's own included (a joint-visit note): a revoked rep's open reports and
+    a forgotten rep's records stay in view."""
     rep = turn.rep
     if rep.role != "manager" or not rep.team:
         turn.vars["team"] = None
@@ -45,7 +46,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     ).scalars().all()
     members = [m for m in everyone if m.active]
     ids = [m.id for m in members]
-    all_ids = [m.id for m in everyone]
+    all_ids = [m.id for m in everyone] + [rep.id]
     since = turn.now - timedelta(days=ACTIVITY_DAYS)
     notes = dict(session.execute(
         select(Note.rep_id, func.count(Note.id))
@@ -55,6 +56,7 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
         .where(Account.rep_id.in_(ids), Account.archived.is_(False))
         .group_by(Account.rep_id)).all())
     names = {m.id: _rep_name(turn, m) for m in everyone}
+    names[rep.id] = turn.message("team_own_reports", name=rep.name)
     flagged = session.execute(
         select(ComplianceRecord).where(
             ComplianceRecord.rep_id.in_(all_ids),

@@ -1,17 +1,19 @@
 """`/today`: what needs the rep today: follow-ups due today or overdue, customers in crisis
-(coach/actions/crisis.py) or showing signs of moving back (regression), and safety reports
-still waiting for a customer. Each follow-up and customer is one tap away from logging the
-visit."""
+(coach/actions/crisis.py) or showing signs of moving back (regression), safety reports not
+yet forwarded, and the ones the rep marked forwarded lately (to undo a slip). Each
+follow-up and customer is one tap away from logging the visit; a report is one tap away
+from the question "forwarded?", never closed by the tap itself (coach/forwarding.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from coach import forwarding
 from coach.actions.crisis import crises, describe_crisis
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -33,6 +35,8 @@ MAX_ITEMS = 10
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
 DISMISS = "x"  # a report the rep says is not an adverse event: why is asked next
+SAID = "said"  # the item answered for itself (a report reopened)
+ASK = "ask"  # a report: the rep is asked whether it was forwarded (`forward_ask`)
 
 
 @action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
@@ -91,22 +95,33 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
                                    AdverseEvent.status.not_in(CLOSED_REPORTS))
         .order_by(AdverseEvent.deadline)).scalars().all()
     report_items = []
+    # a report stays linked to its customer when the customer is archived: it is filed
+    filed = {e.account_id: store.account(e.account_id) for e in reports if e.account_id}
+    filed_names = {i: (shown(a) if i in accounts else a.name) for i, a in filed.items() if a}
     for event in reports:
-        account = accounts.get(event.account_id or 0)
+        name = filed_names.get(event.account_id or 0)
         # the id says what the label offers: "e" logs a report still without a customer,
-        # "v" confirms one already filed was forwarded; a press acts only on what it said
-        report_items.append({"id": f"{'v' if account else 'e'}{event.id}", "label": turn.message(
-            "today_report_label", phrase=event.phrase,
-            name=shown(account) if account else None)})
+        # "v" asks whether one already filed was forwarded; a press acts only on what it said
+        report_items.append({"id": f"{'v' if name else 'e'}{event.id}", "label": turn.message(
+            "today_report_label", phrase=event.phrase, name=name)})
         # a false alarm is said so here too, with a reason (coach/dismissal.py)
         report_items.append({"id": f"{DISMISS}{event.id}", "label": turn.message(
             "today_dismiss_label", phrase=event.phrase)})
+    recent = [e for e in session.execute(
+        select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
+                                   AdverseEvent.status == "forwarded",
+                                   AdverseEvent.forwarded_at >= turn.now - forwarding.UNDO_WINDOW)
+        .order_by(AdverseEvent.forwarded_at.desc())).scalars().all()
+        if forwarding.undoable(e, turn.now)]
+    report_items += [{"id": f"u{e.id}", "label": turn.message(
+        "today_undo_label", phrase=e.phrase)} for e in recent]
     turn.vars["agenda"] = {
         "followups": followups, "regressions": regressions, "crises": crisis_list,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                      "late": e.deadline < turn.now,
-                     "customer": shown(accounts[e.account_id])
-                     if e.account_id in accounts else None} for e in reports],
+                     "customer": filed_names.get(e.account_id or 0)} for e in reports],
+        "forwarded": [{"phrase": e.phrase, "customer": e.customer,
+                       "at": turn.local_time(e.forwarded_at or turn.now)} for e in recent],
     }
     # safety reports first: their clock runs in hours; a long day comes a page at a time
     turn.vars["agenda_items"] = _page(turn, report_items + items)
@@ -127,11 +142,11 @@ def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*shown, {"id": MORE, "label": more}]
 
 
-@action("open_today_item", provides=("agenda_done",))
+@action("open_today_item", provides=("agenda_done", "forward_ask", "forward_event"))
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The picked follow-up or customer becomes the visit to log. A safety report waiting
-    for a customer is logged as a note (and filed with it); one already filed is marked
-    forwarded to pharmacovigilance, when that is what the pressed item offered. An item
+    for a customer is logged as a note (and filed with it); for one already filed the rep is
+    asked to confirm it was forwarded; one marked forwarded lately is reopened. An item
     that no longer fits what happened since the list was shown (an old screen shown again)
     changes nothing: the list is drawn afresh."""
     picked = str(turn.vars.get("agenda_pick") or "")
@@ -149,18 +164,8 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
             ask_why(turn, event)
             turn.vars["agenda_done"] = DISMISS
         return
-    if picked[:1] in ("e", "v") and number.isdigit():
-        event = turn.store.adverse_event(int(number))
-        filed = event is not None and event.account_id is not None
-        if event is None or event.status in CLOSED_REPORTS or filed != (picked[0] == "v"):
-            turn.vars["agenda_done"] = REDRAW
-        elif not filed:
-            turn.vars["note"] = event.report
-            turn.state.reports = [event.id]
-        else:
-            event.status, event.forwarded_at = "forwarded", turn.now
-            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
-            turn.vars["agenda_done"] = event.phrase
+    if picked[:1] in ("e", "v", "u") and number.isdigit():
+        _report_item(turn, picked[0], int(number))
         return
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))
@@ -170,3 +175,45 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
         account = turn.store.account(int(number))
         if account is not None:
             turn.vars["account"] = account.id
+
+
+def _report_item(turn: Turn, kind: str, event_id: int) -> None:
+    """A report item of /today: "e" logs it as a note, "v" asks whether it was forwarded
+    (ASK: the question the playbook shows is `forward_ask`), "u" reopens it (SAID)."""
+    event = turn.store.adverse_event(event_id)
+    filed = event is not None and event.account_id is not None
+    if event is None:
+        turn.vars["agenda_done"] = REDRAW
+    elif kind == "u":
+        turn.vars["agenda_done"] = SAID if forwarding.undo(turn, event) else REDRAW
+    elif event.status in CLOSED_REPORTS or filed != (kind == "v"):
+        turn.vars["agenda_done"] = REDRAW
+    elif not filed:
+        turn.vars["note"] = event.report
+        turn.state.reports = [event.id]
+    else:
+        turn.vars["agenda_done"] = ASK
+        turn.vars["forward_ask"] = turn.message("forward_confirm",
+                                                **forwarding.described(turn, event))
+        turn.vars["forward_event"] = event.id
+
+
+@action("forward_today_report")
+def forward_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep confirmed the report asked about (`forward_event`) was forwarded."""
+    _answer(turn, forwarding.confirm)
+
+
+@action("keep_today_report")
+def keep_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep said the report asked about is not forwarded yet: nothing changes."""
+    _answer(turn, forwarding.keep_open)
+
+
+def _answer(turn: Turn, answer: Callable[[Turn, AdverseEvent], bool]) -> None:
+    """Apply the rep's answer to the report asked about; one closed since (by the safety
+    team, or from a reminder's button) is said to have changed, nothing else happens."""
+    asked = turn.vars.get("forward_event")
+    event = turn.store.adverse_event(asked) if isinstance(asked, int) else None
+    if event is None or not answer(turn, event):
+        turn.say(turn.message("today_item_changed"))

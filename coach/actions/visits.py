@@ -21,6 +21,7 @@ from coach.actions.kept import keep_note
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
 from coach.actions.regression import Evidence, at_risk, not_yet_alerted, risk_words
+from coach.actions.retraction import retract
 from coach.actions.signals import (
     apply_update,
     check_signals,
@@ -282,16 +283,21 @@ def log_also(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 @action("amend_visit", provides=("amended", "customer", "customer_query", "due_date",
-                                 "proposal"))
+                                 "proposal", "retracted"))
 def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Text typed at the proposal instead of a tap. A correction changes what will be saved:
     the date ("改到下周二"), no reminder ("不用提醒"), or the customer ("是王主任", then
-    picked with one tap). Anything else is a note of its own: kept, to log after this one."""
+    picked with one tap). A retraction of the note's safety report is recorded on the report
+    (coach/actions/retraction.py). Anything else is a note of its own: kept, to log after
+    this one."""
     typed = str(turn.vars.get("typed") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names)
     turn.vars["amended"] = None
+    if correction is None and retract(turn, typed):  # "是我写错了" about a report: kept
+        turn.vars["amended"] = "retracted"
+        return
     if correction is None and _add_to_visit(turn, typed, known_hospitals, known_names):
         turn.vars["amended"] = "added"
         turn.vars["proposal"] = _proposal(turn)

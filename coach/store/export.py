@@ -15,7 +15,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, inspect, select, update
@@ -55,26 +55,32 @@ REP_TABLES: tuple[type[Base], ...] = (
 RETAINED: tuple[type[Base], ...] = (AdverseEvent, ComplianceRecord)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+def _plain(value: Any, zone: tzinfo) -> Any:
+    """A stored moment (naive UTC) as ISO 8601 with its offset, in `zone` (the time the rep
+    reads in chat, said so: "2026-12-08T00:01:27+08:00"); a calendar date as it is."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC).astimezone(zone).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     return value
 
 
-def _row(obj: Base) -> dict[str, Any]:
-    return {c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs}
+def _row(obj: Base, zone: tzinfo) -> dict[str, Any]:
+    return {c.key: _plain(getattr(obj, c.key), zone) for c in inspect(obj).mapper.column_attrs}
 
 
-def collect(session: Session, rep: Rep) -> dict[str, Any]:
-    """Every row that belongs to `rep`, by table (enrollment code hashes left out)."""
-    data: dict[str, Any] = {"rep": _row(rep)}
+def collect(session: Session, rep: Rep, utc_offset_hours: int = 0) -> dict[str, Any]:
+    """Every row that belongs to `rep`, by table (enrollment code hashes left out); times
+    with the rep's UTC offset."""
+    zone = timezone(timedelta(hours=utc_offset_hours))
+    data: dict[str, Any] = {"rep": _row(rep, zone)}
     for model in REP_TABLES:
         if model is EnrollmentCode:
             continue
         rows = session.execute(
             select(model).where(model.rep_id == rep.id)  # type: ignore[attr-defined]
         ).scalars()
-        data[model.__tablename__] = [_row(r) for r in rows]
+        data[model.__tablename__] = [_row(r, zone) for r in rows]
     return data
 
 

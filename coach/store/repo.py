@@ -173,11 +173,15 @@ class Directory:
 
     def is_revoked(self, channel: str, external_id: str) -> bool:
         """Whether the identity belongs to a rep whose access was taken away."""
+        return self.revoked_rep(channel, external_id) is not None
+
+    def revoked_rep(self, channel: str, external_id: str) -> Rep | None:
+        """The rep whose access was taken away behind the identity, if that is whose it is."""
         return self.session.execute(
-            select(Identity.id).join(Rep, Rep.id == Identity.rep_id)
+            select(Rep).join(Identity, Identity.rep_id == Rep.id)
             .where(Identity.channel == channel, Identity.external_id == external_id,
                    Rep.active.is_(False))
-        ).first() is not None
+        ).scalars().first()
 
     def issue_code(self, rep: Rep, now: datetime, valid_for: timedelta) -> str:
         """A fresh one-time code; only its hash is kept."""
@@ -248,6 +252,15 @@ class Directory:
             select(Rep).where(Rep.team == team, Rep.role == "manager", Rep.active.is_(True))
             .order_by(Rep.id)
         ).scalars().all()
+
+    def escalation_targets(self, rep: Rep) -> list[Rep]:
+        """Who hears of `rep`'s report that needs a person: the active managers of their
+        team; for a manager's own report, the team's other managers, or the manager
+        themself when there is none (docs/deploy.md, "Safety reports"). Nobody when the
+        team has no manager: the safety team's `repcoach ae list` shows every open report."""
+        managers = list(self.managers_of(rep.team)) if rep.team else []
+        others = [m for m in managers if m.id != rep.id]
+        return others or managers
 
     def identities_of(self, rep_id: int) -> Sequence[Identity]:
         return self.session.execute(

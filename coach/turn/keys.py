@@ -7,9 +7,10 @@ typed key, or None for anything else (a forged or garbled key is refused, never 
     SEQ.TOKEN      ChoiceKey        an answer to the waiting question; SEQ is the prompt
                                     counter, so a button of an older question is stale
     rID.l|s|d      ReminderKey      log / reschedule / drop a reminded follow-up
-    aID.f|y|n      AdverseEventKey  an adverse event was forwarded to pharmacovigilance; or,
-                                    for one the guard was unsure of, the rep says it is (y)
-                                    or is not (n) an adverse event
+    aID.f|c|k|u    AdverseEventKey  an adverse event was forwarded to pharmacovigilance: asked
+    aID.y|n                         (f), confirmed (c) or not yet (k), and undone (u), see
+                                    coach/forwarding.py; or, for one the guard was unsure
+                                    of, the rep says it is (y) or is not (n) an adverse event
     aID.d|ne|nc|nr|np               the rep says a report is not one (d) and why
                                     (coach/dismissal.py REASONS)
     nID            NudgeKey         re-evaluate this customer (weekly nudge)
@@ -43,7 +44,7 @@ __all__ = [
 
 MAX_KEY_BYTES = 64
 ReminderAction = Literal["l", "s", "d"]
-AdverseEventAction = Literal["f", "y", "n", "d", "ne", "nc", "nr", "np"]
+AdverseEventAction = Literal["f", "c", "k", "u", "y", "n", "d", "ne", "nc", "nr", "np"]
 _AE_ACTIONS: tuple[str, ...] = get_args(AdverseEventAction)
 _TOKEN = re.compile(r"^[a-z0-9]{1,8}$")
 

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 from difflib import get_close_matches
 
+from coach import forwarding
 from coach.context import Turn
 from coach.dates import parse_due_date
 from coach.dismissal import REASONS, UNRELATED, ask_why, dismiss
@@ -48,6 +49,9 @@ _ANSWERED_BY_NUMBERS = ("number", "date", "days")
 # the list is never refused for a clock a second or two apart from ours.
 SENT_BEFORE_MARGIN = timedelta(seconds=2)
 MAX_GUESSES = 3
+#: What each forwarding button does; each returns False when the report no longer allows it.
+FORWARDING = {"f": forwarding.ask, "c": forwarding.confirm, "k": forwarding.keep_open,
+              "u": forwarding.undo}
 GUESS_CUTOFF = 0.6  # "nxt" is 0.86 from "next", "plna" 0.75 from "plan"; "foo" is nothing
 
 
@@ -87,12 +91,16 @@ class Router:
             if runner.conversation.step is None:
                 turn.say(turn.message("nothing_to_cancel"))
                 return
+            # what the cancel does not undo is said: safety reports are stored at the door,
+            # notes kept aside stay kept
+            kept = {"reports": len(turn.state.reports)}
             runner.finish()
+            kept["count"] = len(turn.state.parked)
             if turn.state.suspended:  # back to the flow the cancelled note interrupted
-                turn.say(turn.message("cancelled_back"))
+                turn.say(turn.message("cancelled_back", **kept))
                 runner.resume()
             else:
-                turn.say(turn.message("cancelled"))
+                turn.say(turn.message("cancelled", **kept))
             return
         playbook = turn.library.by_command.get(name)
         if playbook is None:
@@ -198,10 +206,10 @@ class Router:
         return True
 
     def _forwarded(self, key: AdverseEventKey) -> bool:
-        """Forwarded to pharmacovigilance; or the rep's answer to "is this an adverse
-        event?" for one the guard was unsure of; or "this is not an adverse event" and why,
-        for one it filed (a "no" is kept, marked, with who, when and why: coach/dismissal.py).
-        """
+        """Forwarded to pharmacovigilance (asked, confirmed, not yet, undone); or the rep's
+        answer to "is this an adverse event?" for one the guard was unsure of; or "this is
+        not an adverse event" and why, for one it filed (a "no" is kept, marked, with who,
+        when and why: coach/dismissal.py)."""
         turn = self.turn
         event = turn.store.adverse_event(key.event_id)
         if event is None:
@@ -220,13 +228,8 @@ class Router:
                 "adverse_event_dismissed", reason=turn.message(f"dismiss_reason_{reason}"),
                 count=len(closed)), closed)
             return True
-        if key.action == "f":
-            if event.status in ("forwarded", "not_ae"):
-                return False
-            event.status, event.forwarded_at = "forwarded", turn.now
-            event.forwarded_by = f"rep: {turn.rep.name}"[:100]
-            turn.say(turn.message("adverse_event_forwarded"))
-            return True
+        if key.action in FORWARDING:  # never closed in one tap (coach/forwarding.py)
+            return FORWARDING[key.action](turn, event)
         if event.status != "unconfirmed":
             return False
         if key.action == "y":

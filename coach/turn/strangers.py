@@ -1,5 +1,6 @@
 """People the engine does not know yet: enroll with `/start CODE`, or (console and tests)
-enroll on first contact; refuse everyone else. Nothing of a refused stranger is stored.
+enroll on first contact; refuse everyone else. Nothing of a refused stranger is stored, but
+for a revoked rep's message that reads as an adverse event (coach/turn/revoked.py).
 
 Someone already known who sends `/start CODE` with another person's code (a console user,
 enrolled on first contact, given a manager's code) becomes that person, as a stranger would:
@@ -18,6 +19,7 @@ from coach.messages import Incoming, Reply
 from coach.settings import EngineSettings
 from coach.store.models import Rep
 from coach.store.repo import Directory, RepStore
+from coach.turn.revoked import revoked_report
 from coach.turn.runner import Runner, remember_shown
 
 __all__ = ["Enrolment", "Strangers", "hint_locale"]
@@ -49,7 +51,9 @@ class Strangers:
         start = _START.match(text)
         revoked = directory.is_revoked(incoming.channel, incoming.user_id)
         if revoked and not (start and start.group(1)):
-            return Enrolment([Reply(self.library.message("access_revoked", locale))])
+            report = revoked_report(directory, self.library, self.settings, incoming, now,
+                                    locale)  # a safety report is kept even now
+            return Enrolment([report or Reply(self.library.message("access_revoked", locale))])
         if incoming.channel in self.settings.auto_enroll_channels and not revoked:
             rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
                                        locale=locale)
