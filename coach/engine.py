@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coach import claims, nudges
+from coach.compliance.guard import GuardResult
 from coach.documents.shelf import DocumentShelf
 from coach.library import Library
 from coach.messages import Incoming, Reply
@@ -33,6 +34,7 @@ from coach.store.outage import unreachable
 from coach.store.repo import Directory
 from coach.templating import TemplateProblem
 from coach.turn.door import GUARDED_CHARS, normalise
+from coach.turn.failed_report import keep_report_alone
 from coach.turn.pipeline import TurnPipeline
 from coach.turn.result import Outcome, TurnResult
 from coach.turn.strangers import hint_locale
@@ -121,7 +123,17 @@ class Engine:
                     failure = exc
                     if not self._run_again(exc, attempt, incoming):
                         break
-            return self._saved_nothing(incoming, failure)
+            result = self._guarded(incoming)
+            deadline = None
+            if self._report_to_keep(failure, result):
+                assert result is not None
+                try:
+                    deadline = await self.database.run_in_transaction(
+                        keep_report_alone, self.settings, incoming, result, self.clock())
+                except Exception as exc:  # the rep is told it is not kept: reports it himself
+                    log.error("the report in a failed turn could not be kept alone either",
+                              exc_info=exc)
+            return self._saved_nothing(incoming, failure, result, deadline)
 
     async def call(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run blocking store work (the reminder loop's) from async code, queued with the
@@ -139,7 +151,18 @@ class Engine:
                 failure = exc
                 if not self._run_again(exc, attempt, incoming):
                     break
-        return self._saved_nothing(incoming, failure)
+        result = self._guarded(incoming)
+        deadline = None
+        if self._report_to_keep(failure, result):
+            assert result is not None
+            try:
+                with self.database.transaction() as session:
+                    deadline = keep_report_alone(session, self.settings, incoming, result,
+                                                 self.clock())
+            except Exception as exc:  # the rep is told it is not kept: reports it himself
+                log.error("the report in a failed turn could not be kept alone either",
+                          exc_info=exc)
+        return self._saved_nothing(incoming, failure, result, deadline)
 
     def _run_again(self, exc: Exception, attempt: int, incoming: Incoming) -> bool:
         """Whether a failed turn is worth running once more; logs the failure either way.
@@ -159,22 +182,39 @@ class Engine:
                       exc_info=exc)
         return False
 
-    def _saved_nothing(self, incoming: Incoming, failure: Exception | None) -> TurnResult:
+    def _guarded(self, incoming: Incoming) -> GuardResult | None:
+        """What the guard finds in the text of a message whose turn failed."""
+        guard = self.library.guard
+        if not incoming.text or guard is None:
+            return None
+        return guard.check(normalise(incoming.text)[:GUARDED_CHARS])
+
+    @staticmethod
+    def _report_to_keep(failure: Exception | None, result: GuardResult | None) -> bool:
+        """Whether the failed turn's message holds a report to store on its own: when the
+        turn broke on a bug, not on the database (coach/turn/failed_report.py)."""
+        return (result is not None and (result.adverse_event or result.possible_event)
+                is not None and failure is not None
+                and not isinstance(failure, SQLAlchemyError))
+
+    def _saved_nothing(self, incoming: Incoming, failure: Exception | None,
+                       result: GuardResult | None, kept: datetime | None) -> TurnResult:
         """"Nothing was saved", quoting what the rep typed (personal data removed) so they
-        can send it again, and saying so when it reads like a safety report: the store could
-        not keep it, so the rep must not take it as reported. When a playbook text broke
-        (a template naming something that does not exist), sending again cannot help: the
-        reply says so and asks the rep to tell whoever runs the bot."""
+        can send it again, and saying so when it reads like a safety report: unless the
+        report alone was kept (`kept`, its deadline), the rep must not take it as reported.
+        When a playbook text broke (a template naming something that does not exist),
+        sending again cannot help: the reply says so and asks the rep to tell whoever runs
+        the bot."""
         locale = hint_locale(incoming.locale_hint, self.settings.default_locale)
         typed, report = "", False
-        guard = self.library.guard
-        if incoming.text and guard is not None:
-            result = guard.check(normalise(incoming.text)[:GUARDED_CHARS])
+        if result is not None:
             typed = result.redacted.strip()
             typed = typed if len(typed) <= QUOTED_CHARS else typed[:QUOTED_CHARS] + "…"
             report = (result.adverse_event or result.possible_event) is not None
+        deadline = "" if kept is None else (
+            kept + timedelta(hours=self.settings.utc_offset_hours)).strftime("%Y-%m-%d %H:%M")
         return TurnResult((Reply(self.library.message(
-            "saved_nothing", locale, typed=typed, report=report,
+            "saved_nothing", locale, typed=typed, report=report, deadline=deadline,
             kind="playbook" if _playbook_broke(failure) else "store",
             hours=self.settings.adverse_event_hours)),), Outcome.NOT_SAVED)
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as text_sql
 
 from coach.engine import Engine
 from coach.library import check_directory, load_library
@@ -146,6 +147,31 @@ def test_a_text_that_breaks_only_when_shown_says_so_and_not_try_again(
     assert "教练内容有配置错误" in text and "请告诉管理员" in text, text
     assert "请过一分钟再发一次" not in text
     assert "教练内容有配置错误" in MemoryChat.text(chat.say("/help"))  # a retry cannot help
+
+
+def test_an_adverse_event_in_a_message_that_breaks_on_a_playbook_is_kept_alone(
+        playbooks: Path, database: Database, clock: Clock) -> None:
+    """The turn is rolled back, the report the door stored with it too: the report alone is
+    stored again in a transaction of its own, once however often the rep resends, and the
+    reply says it is kept and by when to forward it (coach/turn/failed_report.py)."""
+    edit(playbooks / "log.yaml", "        📝 这样记下？",
+         "        📝 这样记下{{ rep.name.split()[5] }}？")
+    assert problems(playbooks) == []
+    chat = MemoryChat(Engine(database, load_library(playbooks), EngineSettings(), clock=clock))
+    chat.say("/start")
+    note = "泰山医院李主任说有个病人用了我们的药后起了皮疹，已经停药"
+    text = MemoryChat.text(chat.say(note))
+    assert "教练内容有配置错误" in text and "报告已单独保存" in text, text
+    assert "还没有记录下来" not in text
+    again = MemoryChat.text(chat.say(note))
+    assert "报告已单独保存" in again
+    with database.transaction() as session:
+        kept = session.execute(text_sql(
+            "SELECT account_id, status, source, report FROM adverse_events")).all()
+    assert len(kept) == 1, kept
+    assert kept[0][:3] == (None, "open", "kept alone: the message's turn failed")
+    assert "皮疹" in kept[0][3]
+    assert "皮疹" in MemoryChat.text(chat.say("/today"))  # where the reply says it is
 
 
 # -- 2. keys and values of tactics and cards -------------------------------------------------

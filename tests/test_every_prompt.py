@@ -107,7 +107,8 @@ def refusals(library: Library, locale: str) -> list[str]:
         for count in (1, 2):
             text = library.message(key, locale, count=count, min=1, max=5, limit=2000,
                                    command="x", rep={"name": "", "locale": locale},
-                                   typed="", report=False, hours=24)
+                                   typed="", report=False, hours=24, kind="store",
+                                   deadline="")
             found.append(text.split("\n")[0][:12])
     return found
 

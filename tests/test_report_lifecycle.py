@@ -34,7 +34,9 @@ def test_a_number_typed_in_today_asks_before_it_closes_the_report_it_names(
     rep.say("/today")
     labels = [c.label for c in rep.choices()]
     assert labels[0].startswith("📨 我已转交") and "荨麻疹" in labels[0]
-    asked = MemoryChat.text(rep.say("2"))  # the allergy: the rep meant 1
+    allergy = next(i for i, label in enumerate(labels, 1)
+                   if label.startswith("📨 我已转交") and "过敏" in label)
+    asked = MemoryChat.text(rep.say(str(allergy)))  # the rep meant 1
     assert "确认这条不良事件报告已经转交药物警戒部门了吗" in asked
     assert "全身过敏" in asked and "梁主任 · 人民医院" in asked and "截止" in asked
     assert status(database) == [(1, "open", None), (2, "open", None)]
