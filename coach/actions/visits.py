@@ -33,6 +33,7 @@ from coach.actions.signals import (
 from coach.actions.tactics import (
     blocked_tactics,
     describe_first,
+    fresh_first,
     rank_tactics,
     tactic_playbook,
     undiagnosed_fit,
@@ -50,6 +51,7 @@ from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key
 from coach.settings import EngineSettings
+from coach.store.built import TIP
 from coach.store.models import Account
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
@@ -473,7 +475,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
 
 def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     """One tactic back for every visit: the best fit not accepted, dismissed or already
-    offered lately (the same rest as /next gives), so it is not the same tip every time.
+    offered lately (the same rest as /next gives), and not one shown after an earlier visit
+    while another fits (the tips are remembered), so it is not the same tip every time.
     `evidence`: the customer's regression evidence, as read after this visit was saved."""
     account = turn.require_account()
     playbook = tactic_playbook(turn.library)
@@ -483,9 +486,11 @@ def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]
-    described = describe_first(turn, playbook, account, ranked)
+    described = describe_first(turn, playbook, account,
+                               fresh_first(ranked, turn.store.recent_tips(account)))
     if not described:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
+    turn.store.add_suggestion(account, described[0]["id"], turn.now, status=TIP)
     return f"{described[0]['text']}\n{described[0]['why']}"
 
 

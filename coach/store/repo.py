@@ -581,6 +581,17 @@ class RepStore:
             .limit(limit)
         ).scalars().all()
 
+    def recent_tips(self, account: Account, limit: int = 20) -> list[str]:
+        """The tactics last shown as tips after `account`'s logged visits, newest first,
+        each once."""
+        rows = self.session.execute(
+            select(Suggestion.tactic_id)
+            .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id,
+                   Suggestion.status == built.TIP)
+            .order_by(Suggestion.offered_at.desc(), Suggestion.id.desc())
+            .limit(limit)).scalars().all()
+        return list(dict.fromkeys(rows))
+
     def add_followup(self, account: Account, note: Note | None, action: str | None,
                      due_date: str, remind_at: datetime, now: datetime) -> FollowUp:
         row = FollowUp(rep_id=self.rep_id, account_id=account.id,
@@ -864,9 +875,12 @@ class RepStore:
                                   dismissed[:limit])
         return history
 
-    def add_suggestion(self, account: Account, tactic_id: str, now: datetime) -> Suggestion:
+    def add_suggestion(self, account: Account, tactic_id: str, now: datetime,
+                       status: str = "offered") -> Suggestion:
+        """A tactic offered for `account` (status "offered"), or shown as the tip after a
+        logged visit (`built.TIP`), so the next tip is another one."""
         row = Suggestion(rep_id=self.rep_id, account_id=account.id, tactic_id=tactic_id,
-                         status="offered", offered_at=now)
+                         status=status, offered_at=now)
         self.session.add(row)
         self.session.flush()
         return row
