@@ -488,3 +488,10 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     if marker is not None:
         return FollowUp(None, None, _action(lexicon, text, marker, [*spans, marker]))
     return FollowUp(None, None, None)
+
+
+def dates_in(lexicon: Lexicon, text: str, today: date) -> list[tuple[date, Span]]:
+    """Every date `text` names ahead of `today` (or on it), read as a note's follow-up
+    dates are, with where it is written: for readers that must tie a date to the words
+    around it (a hospital event's day, coach/actions/events.py)."""
+    return _dates(lexicon, text, today, [])

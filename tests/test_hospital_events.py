@@ -1,0 +1,58 @@
+"""A date in a note becomes a hospital event's day only when the note ties it to the event
+("下个月15号药事会", "药事会定在下周三"), a month without a day stays that month ("下个月药事会"),
+and a date tied to something else is not the event's ("12号前把材料发给张科", "12号上午去…确认药
+事会名单"): the third new-rep trial, finding 4. Measured on
+tests/data/trial3_hospital_events.yaml, 24 notes written for this fix (12 with an event's
+date or month, 12 with none):
+
+    .venv/bin/python -m tests.test_hospital_events            # prints "right/total"
+
+Before the fix (each date in the event's clause, else the next one, as a follow-up date):
+see the commit message and the report. The floor allows first-contact wording to miss.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coach.actions.events import events_in
+from coach.library import Library, load_library
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = ROOT / "tests" / "data" / "trial3_hospital_events.yaml"
+FLOOR = 22
+
+
+def read(library: Library, note: str, written: date) -> list[list[str]]:
+    """The events `note` ties a date to, as the data file writes them."""
+    events = library.playbooks["hospital"].content["events"]
+    return [[m.kind, m.day.isoformat()[:7] if m.month_only else m.day.isoformat()]
+            for m in events_in(library.lexicon, note, written, events)]
+
+
+def measure(library: Library, path: Path = NOTES) -> tuple[int, list[dict[str, Any]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    written = date.fromisoformat(str(data["written"]))
+    wrong = [{**n, "got": got} for n in data["notes"]
+             if (got := read(library, n["note"], written)) != [[k, str(d)] for k, d in n["expect"]]]
+    return len(data["notes"]) - len(wrong), wrong
+
+
+def test_event_days_are_the_ones_the_notes_tie_to_them(library: Library) -> None:
+    right, wrong = measure(library)
+    assert right >= FLOOR, wrong
+    # a date the note ties to something else never becomes an event's day
+    assert not [w for w in wrong if not w["expect"]], wrong
+
+
+if __name__ == "__main__":
+    right, wrong = measure(load_library(Path(sys.argv[1]) if len(sys.argv) > 1
+                                        else ROOT / "playbooks"))
+    print(f"{right}/{right + len(wrong)} right")
+    for item in wrong:
+        print(f"  expected {item['expect']}, got {item['got']}: {item['note']}")
