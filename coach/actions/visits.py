@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
+from coach.actions.dates import date_view
 from coach.actions.kept import keep_note
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -372,15 +373,6 @@ def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dic
              "due": date_view(date.fromisoformat(f.due_date), today)}
             for f in turn.store.open_followups(account)
             if f.id != answering and f.due_date > today.isoformat()]
-
-
-def date_view(day: date | None, today: date) -> dict[str, Any] | None:
-    """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec, with the year
-    when it is not this one (12月5日 typed on 7 December means next year's)."""
-    if day is None:
-        return None
-    return {"iso": day.isoformat(), "month": day.month, "day": day.day,
-            "weekday": day.weekday(), "year": day.year, "other_year": day.year != today.year}
 
 
 def _customer(turn: Turn) -> tuple[Account, bool]:

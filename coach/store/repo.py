@@ -434,11 +434,18 @@ class RepStore:
         found.sort(key=lambda row: (row.updated_at, row.id), reverse=True)
         return [AccountEntry(*row[:5]) for row in found]
 
-    def recent_accounts(self, limit: int = RECENT_ACCOUNTS) -> Sequence[Account]:
+    def recent_accounts(self, limit: int | None = RECENT_ACCOUNTS) -> Sequence[Account]:
+        """This rep's live accounts, the last visited first: by the newest note logged
+        for each (one seek on the notes' account index), else when it was added. Opening a
+        card, picking a customer or tiering one does not move it, so the list and the
+        picker keep their numbers between views (the third new-rep trial, finding 7)."""
+        last_visit = (select(func.max(Note.created_at)).where(Note.account_id == Account.id)
+                      .correlate(Account).scalar_subquery())
         return self.session.execute(
             select(Account)
-            .where(Account.rep_id == self.rep_id, Account.archived.is_(False))
-            .order_by(Account.updated_at.desc(), Account.id.desc())
+            .where(Account.rep_id == self.rep_id, Account.archived.is_(False),
+                   Account.kind != "hospital")
+            .order_by(func.coalesce(last_visit, Account.created_at).desc(), Account.id.desc())
             .limit(limit)
         ).scalars().all()
 
