@@ -8,7 +8,11 @@ says X, bot answers Y, store holds Z; SQLite and PostgreSQL. The clock starts on
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
+
 from coach.store.database import Database
+from coach.store.repo import Directory, RepStore
 from coach.testing import MemoryChat
 from testkit.clock import Clock
 from tests.test_followup_object import rows
@@ -59,3 +63,24 @@ def test_opening_a_card_keeps_the_list_in_order(chat: MemoryChat, clock: Clock) 
     logged(chat, "瑞金王主任今天又去了一趟，聊了医保")  # a visit does move him up
     chat.say("/accounts")
     assert chat.choices()[0].label.startswith("王主任")
+
+
+def test_the_newest_notes_give_the_same_order_as_every_account(database: Database) -> None:
+    """The picker's first page is read from the rep's newest notes when they settle it:
+    the same customers in the same order as reading every account's last visit, with
+    accounts added since and never visited placed by when they were added."""
+    start = datetime(2026, 11, 1)
+    rng = random.Random(7)
+    with database.transaction() as session:
+        rep = Directory(session).create_rep("代表", start)
+        store = RepStore(session, rep)
+        accounts = [store.create_account(f"客户{n}", "人民医院", "心内科",
+                                         start + timedelta(minutes=n)) for n in range(150)]
+        for n in range(600):
+            store.add_note(rng.choice(accounts[:120]), "拜访",
+                           start + timedelta(hours=3, minutes=n))
+        for n in range(5):  # added late, never visited
+            store.create_account(f"新客户{n}", None, None, start + timedelta(hours=9, minutes=n))
+        everyone = [a.id for a in store.recent_accounts(None)]
+        for limit in (5, 20, 50):
+            assert [a.id for a in store.recent_accounts(limit)] == everyone[:limit]
