@@ -10,6 +10,8 @@ from datetime import date
 
 import pytest
 
+from coach.capture.followup import find_followup
+from coach.capture.lexicon import Lexicon
 from coach.dates import parse_due_date
 from coach.testing import MemoryChat
 
@@ -52,3 +54,16 @@ def test_plan_takes_next_years_month_end(chat: MemoryChat) -> None:
     reply = MemoryChat.text(chat.say("明年3月底"))
     assert "没看懂这个日期" not in reply
     assert "目标：2027-03-31前到「试用」" in reply  # the clock starts on 2026-11-22
+
+
+@pytest.mark.parametrize(("note", "day", "action"), [
+    ("明年3月底再去一次", date(2027, 3, 31), "再去一次"),
+    ("王主任说3月底前把资料给他", date(2027, 3, 31), "把资料给他"),
+    ("年底前再拜访一次", date(2026, 12, 31), "拜访一次"),
+    ("12月底前送过去", date(2026, 12, 31), "送过去"),
+    ("月底约科会", date(2026, 12, 31), "约科会"),
+])
+def test_notes_read_them_alike(lexicon: Lexicon, note: str, day: date, action: str) -> None:
+    """"3月底" in a note is the end of March, not the end of this month."""
+    found = find_followup(lexicon, note, TODAY)
+    assert (found.due, found.action) == (day, action)
