@@ -8,8 +8,9 @@ of a recent note of someone at the hospital, with a date the note ties to it: wr
 next to the event's words, or with only linking words between ("下个月15号药事会", "药事会
 定在下周三", "15号开药事会", "药事会，时间是15号"). A date the note ties to something else is
 not the event's: "12号前把材料发给张科" is a deadline for materials, "12号上午去仁济找张科确认
-药事会名单" is a visit. A month without a day ("下个月药事会", "3月份评优") is kept as that
-month, never turned into a made-up day. 年底 / 年末 / year end is 31 December. Dates are read
+药事会名单" is a visit. A month without a day ("下个月药事会", "3月份评优", "in March") is kept
+as that month, a week without a day ("下周药事会") as that week, never turned into a made-up
+day. 年底 / 年末 / year end is 31 December. Dates are read
 as the note reader reads follow-up dates, relative to the day the note was written.
 
 The same event is listed once: mentions of one kind within SAME_EVENT_DAYS of each other
@@ -38,29 +39,40 @@ CLAUSES = re.compile(r"[，。；！？,;!?\n]+")
 YEAR_END = re.compile(r"年底|年末|年终|end of (?:the )?year|year[- ]end", re.IGNORECASE)
 _CN_MONTH = r"(?:[0-9]{1,2}|十[一二]?|[一二三四五六七八九])"
 # a month and no day: 下个月, 这个月, 3月份, 明年3月, next month
+_EN_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december")
+# a month and no day: 下个月, 这个月, 3月份, 明年3月, next month, in March
 MONTH_ONLY = re.compile(r"(?P<rel>下下个?月|下个?月|这个?月|本月|next month|this month)"
                         r"|(?P<year>明年|今年)?(?P<month>" + _CN_MONTH + r")月份?"
-                        r"(?![0-9一二三四五六七八九十]{0,3}[日号])(?!底|末|初)", re.IGNORECASE)
+                        r"(?![0-9一二三四五六七八九十]{0,3}[日号])(?!底|末|初)"
+                        r"|\bin (?P<en>" + "|".join(_EN_MONTHS) + r")\b(?!\s*[0-9])",
+                        re.IGNORECASE)
+# a week and no day: 下周药事会, "next week" (a week's Monday, said as that week)
+WEEK_ONLY = re.compile(r"^(?:下下?个?|这个?|本)(?:周|星期|礼拜|週)$|^(?:next|this) week$",
+                       re.IGNORECASE)
+DAY, WEEK, MONTH = "day", "week", "month"  # how much of its date a note gives an event
 # only these may stand between a date and the event's words for the date to be the event's
 LINK = re.compile(r"(?:\s|[：:的在于是有个那这次将会要就才开办上]|定在|定于|安排在|改到|改在|推到"
                   r"|挪到|大概|可能|估计|应该|召开|举行|举办|时间|日期|左右|前后|上午|下午"
                   r"|科室|科里|科内|院里|院内|全院|医院|今年|这次|本次"
                   r"|\b(?:is|on|in|at|the|will|be|held|meets|meeting|scheduled|for)\b)*",
                   re.IGNORECASE)
+PRECISION = (DAY, WEEK, MONTH)  # most precise first
 MAX_LINK = 12  # characters of linking words ("meets on" and its spaces)
 DEADLINE = re.compile(r"(?:之前|以前|前|before|by)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Event:
-    """One dated event: its kind (a key of `content.events`), day (the first of the month
-    when `month_only`), and who mentioned it in which words."""
+    """One dated event: its kind (a key of `content.events`), day (the Monday of the week
+    or the first of the month when `span` is WEEK or MONTH), and who mentioned it in which
+    words."""
 
     kind: str
     day: date
     phrase: str
     who: str
-    month_only: bool = False
+    span: str = DAY
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ class Mention:
     kind: str
     day: date
     phrase: str
-    month_only: bool = False
+    span: str = DAY
 
 
 def _tied(between: str) -> bool:
@@ -93,13 +105,13 @@ def _month(match: re.Match[str], written: date) -> date:
     return date(year, month, 1)
 
 
-def _dates(lexicon: Lexicon, clause: str, written: date) -> list[tuple[int, int, date, bool]]:
-    """The dates of `clause`: (start, end, day, month_only). A month named right before a
-    day of it ("下个月15号") is that day of that month."""
-    found: list[tuple[int, int, date, bool]] = []
+def _dates(lexicon: Lexicon, clause: str, written: date) -> list[tuple[int, int, date, str]]:
+    """The dates of `clause`: (start, end, day, span). A month named right before a day of
+    it ("下个月15号") is that day of that month."""
+    found: list[tuple[int, int, date, str]] = []
     months = [m for m in MONTH_ONLY.finditer(clause) if m["rel"] or 1 <= _month_number(m) <= 12]
     for match in YEAR_END.finditer(clause):
-        found.append((match.start(), match.end(), date(written.year, 12, 31), False))
+        found.append((match.start(), match.end(), date(written.year, 12, 31), DAY))
     for day, span in dates_in(lexicon, clause, written):
         if any(s <= span.start < e for s, e, _, _ in found):
             continue
@@ -110,12 +122,13 @@ def _dates(lexicon: Lexicon, clause: str, written: date) -> list[tuple[int, int,
                 day = first.replace(day=int(span.value.strip()[:-1]))
             except ValueError:
                 continue
-            found.append((month.start(), span.end, day, False))
+            found.append((month.start(), span.end, day, DAY))
         elif not any(m.start() <= span.start < m.end() for m in months):
-            found.append((span.start, span.end, day, False))
+            found.append((span.start, span.end, day,
+                          WEEK if WEEK_ONLY.match(span.value.strip()) else DAY))
     for match in months:
         if not any(s <= match.start() < e for s, e, _, _ in found):
-            found.append((match.start(), match.end(), _month(match, written), True))
+            found.append((match.start(), match.end(), _month(match, written), MONTH))
     return found
 
 
@@ -126,6 +139,8 @@ _CN_MONTHS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
 def _month_number(match: re.Match[str]) -> int:
     """The month a MONTH_ONLY match names by number (0 for one it names by relation, or
     a number that is no month: "13月")."""
+    if match["en"]:
+        return _EN_MONTHS.index(match["en"].lower()) + 1
     word = match["month"]
     if word is None:
         return 0
@@ -142,18 +157,18 @@ def events_in(lexicon: Lexicon, text: str, written: date,
     for index, clause in enumerate(clauses):
         for hit in find_signals(clause, signals):
             start, end = hit["at"], hit["at"] + len(hit["phrase"])
-            tied = [(day, month) for s, e, day, month in _dates(lexicon, clause, written)
+            tied = [(day, span) for s, e, day, span in _dates(lexicon, clause, written)
                     if (e <= start and _tied(clause[e:start])
                         and not DEADLINE.search(clause[s:e]))
                     or (s >= end and _tied(clause[end:s]) and not DEADLINE.search(clause[s:e]))]
             if not tied and index + 1 < len(clauses) and _tied(clause[end:]):
                 following = clauses[index + 1]  # "药事会，时间是15号"
-                tied = [(day, month) for s, e, day, month in _dates(lexicon, following, written)
+                tied = [(day, span) for s, e, day, span in _dates(lexicon, following, written)
                         if _tied(following[:s]) and _tied(following[e:])
                         and not DEADLINE.search(following[s:e])]
             if tied:
-                day, month = tied[0]
-                mentions.append(Mention(str(hit["value"]), day, str(hit["phrase"]), month))
+                day, span = tied[0]
+                mentions.append(Mention(str(hit["value"]), day, str(hit["phrase"]), span))
     return mentions
 
 
@@ -183,14 +198,15 @@ def hospital_events(turn: Turn, people: Iterable[Person],
     for note in reversed(turn.recent_notes(accounts, LOOKBACK_DAYS)):  # oldest first
         written = date.fromisoformat(turn.local_date(note.created_at))
         for mention in events_in(turn.library.lexicon, note.text, written, events):
-            last = (mention.day.replace(day=28) + timedelta(days=4)).replace(day=1) \
-                - timedelta(days=1) if mention.month_only else mention.day
+            last = {MONTH: (mention.day.replace(day=28) + timedelta(days=4)).replace(day=1)
+                    - timedelta(days=1), WEEK: mention.day + timedelta(days=6)}.get(
+                mention.span, mention.day)
             if last < today:
                 continue
             event = Event(mention.kind, mention.day, mention.phrase,
-                          accounts[note.account_id].name, mention.month_only)
+                          accounts[note.account_id].name, mention.span)
             same = next((e for e in kept if _same(e, event)), None)
-            if same is not None and not (same.month_only or not event.month_only):
+            if same is not None and PRECISION.index(event.span) > PRECISION.index(same.span):
                 continue  # a day already known beats a later "next month"
             kept = [e for e in kept if e is not same] + [event]
     return sorted(kept, key=lambda e: (e.day, e.kind))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from coach.actions.crisis import leaving, successor_words
-from coach.actions.events import hospital_events
+from coach.actions.events import MONTH, WEEK, hospital_events
 from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
@@ -46,7 +46,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("company_goals",), ("resources",), ("actions",),
                                ("actions", "event"), ("actions", "answer_why"),
                                ("actions", "find_successor"), ("actions", "successor_known"),
-                               ("actions", "event_month"),
+                               ("actions", "event_month"), ("actions", "event_week"),
                                ("actions", "booked"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
@@ -177,8 +177,13 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
     for event in hospital_events(turn, people, turn.playbook.content.get("events") or {}):
         spec = content["events"][event.kind]
         ready = ready_by(today, event.day, int(spec.get("lead_days", 7)))
-        when = turn.render(templates["event_month"], year=event.day.year,
-                           month=event.day.month) if event.month_only else event.day.isoformat()
+        if event.span == MONTH:
+            when = turn.render(templates["event_month"], year=event.day.year,
+                               month=event.day.month)
+        elif event.span == WEEK:
+            when = turn.render(templates["event_week"], monday=event.day.isoformat())
+        else:
+            when = event.day.isoformat()
         dated.append((ready, turn.render(templates["event"], day=when,
                                          ready=ready.isoformat(), name=spec["name"],
                                          prepare=spec["prepare"], who=event.who,
