@@ -21,6 +21,11 @@ Rules, chosen so that a parsed due date is never in the past:
 * "下个月" / "next month": the same day next month, clamped to that month's last day
   (January 31 → February 28). "N个月后" / "in N months" likewise.
 * "月底" / "end of month": the last day of the current month; "下月初": the 1st of next month.
+* A part of a month: "3月底" / "明年3月底" its last day, "3月初" the 1st, "3月中" / "中旬" the
+  15th, "下旬" the 21st, of the named month this year if still ahead, else next year's (or
+  the year 明年 / 后年 names); "下个月中" / "月中" of that month. "年底" / "年末": 31 December
+  ("明年年底" next year's); "明年初": 1 January next year. /plan target dates and notes
+  read these alike.
 * Month and day without a year ("12月5日", "12-05", "12/5", "12.5", "Dec 5", "5 Dec"): the next
   occurrence on or after today, rolling into next year (or the next leap year for 2月29日).
   Numeric forms are always month first, as in China and the US.
@@ -271,6 +276,42 @@ def _cn_day_of_month(match: re.Match[str], today: date) -> date | None:
     return None if day is None else _next_day_of_month(today, day)
 
 
+_PART_DAY = {"初": 1, "上旬": 1, "中": 15, "中旬": 15, "下旬": 21}  # 底 / 末: the last day
+
+
+def _part_of_month(first: date, part: str) -> date:
+    """The day a part of the month names: 初 the 1st, 中 the 15th, 下旬 the 21st, 底 the
+    last."""
+    return _month_end(first) if part in ("底", "末") else first.replace(day=_PART_DAY[part])
+
+
+def _cn_month_part(match: re.Match[str], today: date) -> date | None:
+    """"3月底", "明年3月初", "今年6月中", "下个月中": a part of a named month, this year's if
+    still ahead (else next year's), or the year 明年 / 后年 names."""
+    part = match["part"]
+    if "m" not in match.groupdict():  # "下个月中", "月中"
+        return _part_of_month(_add_months(today.replace(day=1), _steps_ahead(match["rel"])),
+                              part)
+    month = _cn_or_arabic(match["m"])
+    if month is None or not 1 <= month <= 12:
+        return None
+    ahead = {"明年": 1, "后年": 2, "今年": 0}.get(match["y"] or "")
+    day = _part_of_month(date(today.year + (ahead or 0), month, 1), part)
+    if ahead is None and day < today:
+        day = _part_of_month(date(today.year + 1, month, 1), part)
+    return day
+
+
+def _cn_year_part(match: re.Match[str], today: date) -> date | None:
+    """"年底" / "年末" / "年终": 31 December of this year (明年年底, 明年底: of the next);
+    "明年初": 1 January of the next year."""
+    year = today.year + {"明年": 1, "后年": 2}.get(match["y"] or "", 0)
+    if match["part"] == "初":  # "年初" said in the year is next January
+        return date(year, 1, 1) if match["y"] or today == date(year, 1, 1) \
+            else date(year + 1, 1, 1)
+    return date(year, 12, 31)
+
+
 def _en_month_day(match: re.Match[str], today: date) -> date | None:
     month, day = _EN_MONTHS[match["mon"]], int(match["d"])
     if match["y"]:
@@ -291,6 +332,12 @@ _CN_ANCHORS: list[_Rule] = [
      lambda m, t: _next_week(t, 0, _steps_ahead(m["pre"]))),
     (re.compile(r"(?P<pre>下下个?|下个?|这个?|本)?(?:周末|週末)"),
      lambda m, t: _weekend(t, _steps_ahead(m["pre"]))),
+    (re.compile(r"(?P<y>明年|今年|后年)?(?P<m>" + _NUM
+                + r")月份?(?P<part>底|末|初|中|上旬|中旬|下旬)"),
+     _cn_month_part),
+    (re.compile(r"(?P<rel>下下个?|下个?|这个?|本)?月(?P<part>中|上旬|中旬|下旬)"), _cn_month_part),
+    (re.compile(r"(?P<y>明年|后年|今年)?年(?P<part>底|末|终|初)"), _cn_year_part),
+    (re.compile(r"(?P<y>明年|后年)(?P<part>底|末|初)"), _cn_year_part),
     (re.compile(r"(?:这个?|本)?月(?:底|末)"), lambda m, t: _month_end(t)),
     (re.compile(r"下个?月(?:底|末)"), lambda m, t: _month_end(_add_months(t, 1))),
     (re.compile(r"下个?月初"), lambda m, t: _add_months(t.replace(day=1), 1)),

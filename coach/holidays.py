@@ -123,3 +123,10 @@ def holiday_date(compact: str, today: date) -> date | None:
             if match and match["name"] in holiday.names:
                 return find(holiday, today)
     return None
+
+
+def is_day_off(day: date) -> bool:
+    """Whether `day` is a Saturday, a Sunday or one of a holiday's official days off: a
+    follow-up then gets a gentle hint that the doctor is likely away."""
+    return day.weekday() >= 5 or any(start <= day <= end for holiday in _holidays()
+                                     for _, start, end in holiday.occurrences(day))

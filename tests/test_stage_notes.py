@@ -47,6 +47,14 @@ def measure(library: Library, path: Path = NOTES) -> tuple[int, list[dict[str, A
     return len(notes) - len(wrong), wrong
 
 
+def holds_the_bar(library: Library, path: Path, floor: int) -> None:
+    """At least `floor` notes of `path` right, and never a stage moved by a note that shows
+    none (a denial or a hedge), whatever the floor allows."""
+    right, wrong = measure(library, path)
+    assert right >= floor, wrong
+    assert not [w for w in wrong if w["expect"] is None], wrong
+
+
 def test_notes_move_the_stage_the_way_they_show(library: Library) -> None:
     right, wrong = measure(library)
     print(f"\nstage from notes: {right}/{right + len(wrong)} right")

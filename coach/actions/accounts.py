@@ -4,8 +4,10 @@ and tidying the notes on a card (a note filed under the wrong customer is moved 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from coach.actions.dates import date_view
 from coach.actions.registry import action
 
 if TYPE_CHECKING:
@@ -17,8 +19,8 @@ CARD_NOTES = 5
 @action("list_accounts", provides=("accounts", "account_count"))
 def list_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`accounts`: the rep's customers ({name, hospital, department, stage_name, style}),
-    recent first, and `account_count`."""
-    accounts = [turn.account_view(a) for a in turn.store.active_accounts()]
+    the last visited first, in the picker's order, and `account_count`."""
+    accounts = [turn.account_view(a) for a in turn.store.recent_accounts(None)]
     turn.vars["accounts"] = accounts
     turn.vars["account_count"] = len(accounts)
 
@@ -27,9 +29,11 @@ def list_accounts(turn: Turn, _args: Mapping[str, Any]) -> None:
 def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The current customer's card: `overview` holds `stage_history` ({date, stage_name,
     previous_name}), `notes` ({date, text}, newest first), `style_history` ({date, letters,
-    confidence_pct}), the open `objections` ({date, phrase, name}) and the safety `reports`
-    not yet forwarded ({phrase, deadline, late}): a card never hides an open report."""
+    confidence_pct}), the open `objections` ({date, phrase, name}), the safety `reports`
+    not yet forwarded ({phrase, deadline, late}: a card never hides an open report) and the
+    open `followups` ({due, action, late}, soonest first)."""
     account = turn.require_account()
+    today = turn.local_now.date()
     library, locale = turn.library, turn.locale
     turn.vars["overview"] = {
         "stage_history": [
@@ -58,6 +62,13 @@ def account_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
             {"phrase": row.phrase, "deadline": turn.local_time(row.deadline),
              "late": row.deadline <= turn.now}
             for row in turn.store.open_reports(account)
+        ],
+        # what is still to do for the customer, soonest first (overdue ones included)
+        "followups": [
+            {"due": date_view(date.fromisoformat(row.due_date), today) if row.due_date
+             else None, "action": row.action,
+             "late": bool(row.due_date and row.due_date < today.isoformat())}
+            for row in turn.store.open_followups(account)
         ],
     }
 

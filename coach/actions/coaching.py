@@ -27,6 +27,7 @@ from coach.actions.team import FLAGGED_DAYS
 from coach.funnel import key_tiers, moves, window_weeks
 from coach.names import name_key
 from coach.playbook import STAGES, Playbook
+from coach.store.built import TIP
 from coach.store.models import (
     CLOSED_REPORTS,
     Account,
@@ -186,7 +187,8 @@ def _safety(turn: Turn, rep: Rep) -> dict[str, int]:
 def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
     rows = turn.store.session.execute(
         select(Suggestion.status, Suggestion.reason)
-        .where(Suggestion.rep_id == rep.id, Suggestion.offered_at >= since)).all()
+        .where(Suggestion.rep_id == rep.id, Suggestion.offered_at >= since,
+               Suggestion.status != TIP)).all()
     statuses = Counter(status for status, _ in rows)
     reasons: Counter[str] = Counter()
     notes: list[str] = []

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from coach.actions.crisis import leaving, successor_words
-from coach.actions.events import hospital_events
+from coach.actions.events import MONTH, WEEK, hospital_events
 from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
@@ -46,6 +46,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("company_goals",), ("resources",), ("actions",),
                                ("actions", "event"), ("actions", "answer_why"),
                                ("actions", "find_successor"), ("actions", "successor_known"),
+                               ("actions", "event_month"), ("actions", "event_week"),
                                ("actions", "booked"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
@@ -175,8 +176,15 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
     dated = []
     for event in hospital_events(turn, people, turn.playbook.content.get("events") or {}):
         spec = content["events"][event.kind]
-        ready = max(today, event.day - timedelta(days=int(spec.get("lead_days", 7))))
-        dated.append((ready, turn.render(templates["event"], day=event.day.isoformat(),
+        ready = ready_by(today, event.day, int(spec.get("lead_days", 7)))
+        if event.span == MONTH:
+            when = turn.render(templates["event_month"], year=event.day.year,
+                               month=event.day.month)
+        elif event.span == WEEK:
+            when = turn.render(templates["event_week"], monday=event.day.isoformat())
+        else:
+            when = event.day.isoformat()
+        dated.append((ready, turn.render(templates["event"], day=when,
                                          ready=ready.isoformat(), name=spec["name"],
                                          prepare=spec["prepare"], who=event.who,
                                          phrase=event.phrase)))
@@ -191,6 +199,17 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
                                                  name=person.name, action=followup.action)))
     # by date, the plan's own order breaking ties (sorted is stable)
     return [text for _, text in sorted(planned + dated, key=lambda item: item[0])], events
+
+
+MIN_NOTICE_DAYS = 3  # an event too close for its lead time: the days to get ready in
+
+
+def ready_by(today: date, day: date, lead_days: int) -> date:
+    """The day to have an event's preparation done by: `lead_days` before it, but for an
+    event that close, a few days from now (never today, while the event is further off
+    than tomorrow), and never after the eve of the event."""
+    soonest = min(today + timedelta(days=MIN_NOTICE_DAYS), day - timedelta(days=1))
+    return max(today, day - timedelta(days=lead_days), soonest)
 
 
 def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:

@@ -10,9 +10,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crises
+from coach.actions.dates import date_view
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
-from coach.actions.visits import date_view, remind_at
+from coach.actions.visits import remind_at
 from coach.playbook import Playbook
 from coach.templating import evaluate
 

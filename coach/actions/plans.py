@@ -174,6 +174,9 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "objections": [{"name": library.label("objections", o.kind, locale),
                         "phrase": o.phrase, "date": turn.local_date(o.created_at)}
                        for o in turn.store.open_objections(account)],
+        # what is already booked with him, soonest first (the card and /today list it too)
+        "followups": [{"due": f.due_date, "action": f.action}
+                      for f in turn.store.open_followups(account)],
         "review_by": turn.local_date(reviewed + REVIEW_AFTER),
         "changes": changes,
         "previous_date": turn.local_date(previous.created_at) if previous else None,

@@ -11,6 +11,10 @@ words are the negation itself: "医保还没进", "没进医保", "病人负担�
 have a gap, written "…": "开始…试用" matches 开始给新病人试用, with at most GAP characters between
 the parts, so one entry covers the many ways a rep fills the middle.
 
+A signal may also give `hedges`: patterns that, in the same clause before the words
+(`before`: 考虑, 要不要, 如果, "might") or right after them (`after`: 再说), make a plan
+still weighed of what would otherwise read as done ("还在考虑要不要给病人试试" is no trial).
+
 A decline phrase (用得少了, 换回了老药) is also a reading of the stage: a customer at trial
 or adoption who says so is back at the stage its `stage` names (seed 002: 采纳 → 评估).
 """
@@ -52,15 +56,43 @@ def check_signals(playbook: Playbook) -> Iterable[ContentIssue]:
         if not isinstance(phrases, dict) or not all(isinstance(phrases.get(k), list)
                                                      for k in ("zh", "en")):
             yield ((*path, "phrases"), "bad-signal", "phrases need zh and en lists")
-        for pattern in signal.get("patterns") or []:
-            try:
-                re.compile(str(pattern))
-            except re.error as error:
-                yield ((*path, "patterns"), "bad-signal", f"{pattern!r}: {error}")
+        hedges = signal.get("hedges") or {}
+        for key, patterns in [("patterns", signal.get("patterns") or []),
+                              *((("hedges", side), hedges.get(side) or [])
+                                for side in ("before", "after"))]:
+            for pattern in patterns:
+                try:
+                    re.compile(str(pattern))
+                except re.error as error:
+                    yield ((*path, *((key,) if isinstance(key, str) else key)), "bad-signal",
+                           f"{pattern!r}: {error}")
 
 
 def _negated(lowered: str, start: int) -> bool:
     return bool(NEGATIONS.search(lowered[max(0, start - NEGATION_WINDOW - 6):start]))
+
+
+CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\n]")
+
+
+def _hedged(lowered: str, start: int, end: int, signal: Mapping[str, Any]) -> bool:
+    """Whether the signal's `hedges` make the words at start:end a plan still weighed: a
+    `before` pattern between the clause's start and the words, or an `after` one right
+    after them, in the same clause."""
+    hedges = signal.get("hedges")
+    if not hedges:
+        return False
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(lowered, 0, start)]
+    before = lowered[breaks[-1] if breaks else 0:start]
+    stop = CLAUSE_BREAK.search(lowered, end)
+    after = lowered[end:stop.start() if stop else len(lowered)]
+    return (any(re.search(str(p), before) for p in hedges.get("before") or [])
+            or any(re.search(str(p), after) for p in hedges.get("after") or []))
+
+
+def _blocked(lowered: str, start: int, end: int, signal: Mapping[str, Any]) -> bool:
+    """A negation right before the words, or a hedge around them, voids a hit."""
+    return _negated(lowered, start) or _hedged(lowered, start, end, signal)
 
 
 class _Phrases(NamedTuple):
@@ -100,12 +132,12 @@ def _first_hit(lowered: str, signal: Mapping[str, Any]) -> tuple[int, int] | Non
     phrases = _phrases(signal)
     if phrases.any_start is not None and phrases.any_start.search(lowered):
         for phrase in phrases.lowered:
-            span = _locate(lowered, phrase)
+            span = _locate(lowered, phrase, signal)
             if span is not None:
                 return span
     for pattern in signal.get("patterns") or []:
         for match in re.finditer(str(pattern), lowered):
-            if not _negated(lowered, match.start()):
+            if not _blocked(lowered, match.start(), match.end(), signal):
                 return match.start(), match.end()
     return None
 
@@ -124,17 +156,18 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
     return found
 
 
-def _locate(lowered: str, phrase: str) -> tuple[int, int] | None:
-    """Where `phrase` first occurs in `lowered` with no negation right before it: (start,
-    end), or None. A gapped phrase ("开始…试用") needs its parts in order, each at most
-    MAX_GAP characters after the one before."""
+def _locate(lowered: str, phrase: str,
+            signal: Mapping[str, Any]) -> tuple[int, int] | None:
+    """Where `phrase` (of `signal`) first occurs in `lowered` with no negation right before
+    it nor hedge around it: (start, end), or None. A gapped phrase ("开始…试用") needs its
+    parts in order, each at most MAX_GAP characters after the one before."""
     parts = [p for p in phrase.split(GAP) if p]
     if not parts:
         return None
     start = lowered.find(parts[0])
     while start >= 0:
         end = _rest(lowered, start + len(parts[0]), parts[1:])
-        if end is not None and not _negated(lowered, start):
+        if end is not None and not _blocked(lowered, start, end, signal):
             return start, end
         start = lowered.find(parts[0], start + 1)
     return None

@@ -26,7 +26,8 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
 @action("diagnose_stage", provides=("stage",), content_check=_check)
 def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Score the answers (choices scoring the five stages) into the current customer's
-    adoption stage: `stage` holds `key`, `name`, `confidence_pct`, `evidence`, `previous`,
+    adoption stage: `stage` holds `key`, `name`, `confidence_pct`, `evidence` (the answers
+    that pointed at it), `other` (those that pointed elsewhere, with where), `previous`,
     `previous_name`, `changed` and `direction` (forward, back, same, first); stored as stage
     history. `content.stages.KEY.name` must exist."""
     account = turn.require_account()
@@ -42,6 +43,7 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     previous = account.stage
     if not order or totals.get(order[0], 0) <= 0:
         turn.vars["stage"] = {"key": None, "name": None, "confidence_pct": 0, "evidence": [],
+                              "other": [],
                               "decline": decline, "reason": reason,
                               "previous": previous, "changed": False, "direction": "same",
                               "previous_name": turn.library.stage_name(previous, turn.locale)}
@@ -51,6 +53,13 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     winner = min((s for s in STAGES if totals.get(s, 0) == top), key=STAGES.index)
     confidence = share_confidence(totals, winner, observed_answers(turn), ENOUGH_OBSERVATIONS)
     evidence = [e for e in evidence_for(turn, [winner]) if e not in decline]
+    # the answers that pointed elsewhere, so every answer that weighed is shown with where
+    # it pointed ("正在比较" said 评估 while the others outweighed it for 兴趣)
+    other = [{"text": turn.render(c.evidence or c.label),
+              "stages": [turn.library.stage_name(s, turn.locale) for s in STAGES
+                         if c.scores.get(s, 0) > 0]}
+             for c in answered_choices(turn)
+             if not c.decline and any(c.scores.values()) and not c.scores.get(winner, 0) > 0]
     turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version, turn.now)
     if previous is None:
         direction = "first"
@@ -65,6 +74,7 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
         "name": turn.library.stage_name(winner, turn.locale),
         "confidence_pct": round(confidence * 100),
         "evidence": evidence,
+        "other": other,
         "decline": decline,
         "reason": reason,
         "previous": previous,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from coach.actions.crisis import leaving
 from coach.actions.keyaccounts import NEEDS
 from coach.actions.known import FACTS, known_facts
+from coach.actions.pronoun import as_written
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import (
     ContentIssue,
@@ -261,10 +262,11 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         flex = content.get("flex", {}).get(rep_style, {}).get(customer, "")
     elif rep_style and customer:  # alike: coached straight into a shared blind spot
         same = content.get("same_style", {}).get(customer, "")
+    pronouns = playbook.content.get("pronouns") or {}
     return TacticView(
         id=tactic["id"],
-        text=turn.render(tactic["text"], **extra),
-        why=turn.render(tactic["why"], **extra),
+        text=as_written(turn, account, turn.render(tactic["text"], **extra), pronouns),
+        why=as_written(turn, account, turn.render(tactic["why"], **extra), pronouns),
         flex=turn.render(flex, **extra) if flex else "",
         same_style=turn.render(same, **extra) if same else "",
         stage_based=tactic.get("stage") in STAGES,  # assumes a stage (awareness if none)
@@ -288,6 +290,16 @@ def describe_first(turn: Turn, playbook: Playbook, account: Account,
             LOG.error("%s: tactic %r skipped: its text does not render: %s",
                       where, tactic["id"], exc)
     return described
+
+
+def fresh_first(ranked: list[dict[str, Any]], tips: list[str]) -> list[dict[str, Any]]:
+    """`ranked` with the tactics not yet shown as a tip (`tips`: newest first) ahead, in
+    their order, then the ones shown, the longest ago first: the tip after each logged
+    visit is another one until the fitting ones run out. The advice for an open safety
+    report stays first: it is said until the report is closed."""
+    shown = {tactic_id: age for age, tactic_id in enumerate(tips)}
+    return sorted(ranked, key=lambda t: (t["id"] != OPEN_REPORT,
+                                         t["id"] in shown, -shown.get(t["id"], 0)))
 
 
 def _tactic_path(playbook: Playbook, tactic_id: str) -> tuple[Any, ...]:

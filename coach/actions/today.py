@@ -2,12 +2,14 @@
 (coach/actions/crisis.py) or showing signs of moving back (regression), safety reports not
 yet forwarded, and the ones the rep marked forwarded lately (to undo a slip). Each
 follow-up and customer is one tap away from logging the visit; a report is one tap away
-from the question "forwarded?", never closed by the tap itself (coach/forwarding.py)."""
+from the question "forwarded?", never closed by the tap itself (coach/forwarding.py).
+Under them, the open follow-ups still ahead (接下来), soonest first, so the rep sees the
+coming days too."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +17,12 @@ from sqlalchemy import select
 
 from coach import forwarding
 from coach.actions.crisis import crises, describe_crisis
+from coach.actions.dates import date_view
 from coach.actions.reasons import known_reason
-from coach.actions.registry import action
+from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import regressions as regressions_of
 from coach.dismissal import ask_why
+from coach.playbook import Playbook
 from coach.store.models import (
     CLOSED_REPORTS,
     OPEN_FOLLOWUPS,
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
 RECENT_DAYS = 30
 MAX_ITEMS = 10
+MAX_UPCOMING = 8  # follow-ups after today listed under 接下来; the card lists each customer's
 MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
 DISMISS = "x"  # a report the rep says is not an adverse event: why is asked next
@@ -39,7 +44,11 @@ SAID = "said"  # the item answered for itself (a report reopened)
 ASK = "ask"  # a report: the rep is asked whether it was forwarded (`forward_ask`)
 
 
-@action("today_list", provides=("agenda", "agenda_items", "agenda_page"))
+def _check(playbook: Playbook) -> Iterable[ContentIssue]:
+    yield from require_content(("upcoming",), ("weekdays",), ("months_en",))(playbook)
+
+
+@action("today_list", provides=("agenda", "agenda_items", "agenda_page"), content_check=_check)
 def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The rep's day: `agenda` (followups, crises, regressions, reports) and `agenda_items`
     ({id, label}) to pick one."""
@@ -115,7 +124,22 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         if forwarding.undoable(e, turn.now)]
     report_items += [{"id": f"u{e.id}", "label": turn.message(
         "today_undo_label", phrase=e.phrase)} for e in recent]
+    # what comes after today, so a quiet day still shows the week ahead (the third new-rep
+    # trial, finding 7: "今天没有到期的跟进" while five were open)
+    ahead = session.execute(
+        select(FollowUp).where(FollowUp.rep_id == turn.rep.id,
+                               FollowUp.status.in_(OPEN_FOLLOWUPS),
+                               FollowUp.due_date > today.isoformat())
+        .order_by(FollowUp.due_date, FollowUp.id)).scalars().all()
+    ahead = [f for f in ahead if f.account_id in accounts]
+    upcoming = [{"name": shown(accounts[f.account_id]), "action": f.action,
+                 "due": date_view(date.fromisoformat(f.due_date), today)}
+                for f in ahead[:MAX_UPCOMING]]
+    content = turn.library.content(turn.playbook, turn.locale)
     turn.vars["agenda"] = {
+        "upcoming": upcoming, "upcoming_text": turn.render(
+            content["upcoming"], upcoming=upcoming, more=max(0, len(ahead) - MAX_UPCOMING),
+            weekdays=content["weekdays"], months=content["months_en"]).strip(),
         "followups": followups, "regressions": regressions, "crises": crisis_list,
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                      "late": e.deadline < turn.now,

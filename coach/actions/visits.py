@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
+from coach.actions.dates import date_view
 from coach.actions.kept import keep_note
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
@@ -34,6 +35,7 @@ from coach.actions.signals import (
 from coach.actions.tactics import (
     blocked_tactics,
     describe_first,
+    fresh_first,
     rank_tactics,
     tactic_playbook,
     undiagnosed_fit,
@@ -52,6 +54,7 @@ from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
+from coach.store.built import TIP
 from coach.store.conversation import LastVisit
 from coach.store.models import Account, Note
 from coach.store.repo import AccountEntry
@@ -503,15 +506,6 @@ def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dic
             if f.id != answering and f.due_date > today.isoformat()]
 
 
-def date_view(day: date | None, today: date) -> dict[str, Any] | None:
-    """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec, with the year
-    when it is not this one (12月5日 typed on 7 December means next year's)."""
-    if day is None:
-        return None
-    return {"iso": day.isoformat(), "month": day.month, "day": day.day,
-            "weekday": day.weekday(), "year": day.year, "other_year": day.year != today.year}
-
-
 def _customer(turn: Turn) -> tuple[Account, bool]:
     """The customer the visit is filed under; a new one is created now, with what the note
     said of them. An existing one gains the hospital, department or title it lacked."""
@@ -617,7 +611,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
 
 def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     """One tactic back for every visit: the best fit not accepted, dismissed or already
-    offered lately (the same rest as /next gives), so it is not the same tip every time.
+    offered lately (the same rest as /next gives), and not one shown after an earlier visit
+    while another fits (the tips are remembered), so it is not the same tip every time.
     `evidence`: the customer's regression evidence, as read after this visit was saved."""
     account = turn.require_account()
     playbook = tactic_playbook(turn.library)
@@ -627,9 +622,11 @@ def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:
     ranked = rank_tactics(turn, playbook, account, blocked, penalised, evidence)
     if account.stage is None:
         ranked = [t for t in ranked if undiagnosed_fit(t)]
-    described = describe_first(turn, playbook, account, ranked)
+    described = describe_first(turn, playbook, account,
+                               fresh_first(ranked, turn.store.recent_tips(account)))
     if not described:
         return turn.message("coaching_no_stage", account=turn.account_view(account))
+    turn.store.add_suggestion(account, described[0]["id"], turn.now, status=TIP)
     return f"{described[0]['text']}\n{described[0]['why']}"
 
 

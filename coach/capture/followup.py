@@ -29,7 +29,10 @@ _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
 _NEXT = r"(?:(?<!一)下下个?|下个?)"  # "汇报一下下周一" is 一下 + 下周一, not 下下周一
 _CN = (
-    r"(?:" + _NEXT + r"|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
+    # a named month's end or start, the year's end: "明年3月底", "3月初", "年底" (read by
+    # parse_due_date as /plan's date questions read them; 月底 alone is this month's)
+    r"(?:明年|今年|后年)?" + _NUM + r"月份?(?:底|末|初)|(?:明年|今年|后年)?年(?:底|末)|明年底"
+    + r"|(?:" + _NEXT + r"|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
     + r"|" + _NEXT + r"(?:周|星期|礼拜|週)"
     + r"|大后天|后天|明天|明日|明早|明晚|明儿|今天|今晚"
     + r"|(?:这个?|本|下个?)?月(?:底|末|初)"
@@ -552,3 +555,10 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
     if marker is not None:
         return FollowUp(None, None, _action(lexicon, text, marker, [*spans, marker]))
     return FollowUp(None, None, None)
+
+
+def dates_in(lexicon: Lexicon, text: str, today: date) -> list[tuple[date, Span]]:
+    """Every date `text` names ahead of `today` (or on it), read as a note's follow-up
+    dates are, with where it is written: for readers that must tie a date to the words
+    around it (a hospital event's day, coach/actions/events.py)."""
+    return _dates(lexicon, text, today, [])

@@ -64,16 +64,20 @@ def quiz_style() -> Select[Any]:
     return select(latest_dominant())
 
 
+TIP = "tip"  # a tip shown after a logged visit: remembered, never answered, not capped
+
+
 @cache
 def tactic_history() -> Select[Any]:
     """See RepStore.tactic_history: the count of suggestions offered since
     `offered_since`, the rep's quiz style, the count of the customer's open safety reports,
     and the customer's (`account_id`) suggestions
     that may block one: offered since `since`, answered since `dismissed_since`, ever
-    dismissed, or put off past `now`."""
+    dismissed, or put off past `now`. The tips shown after logged visits (`TIP`) are no
+    suggestion the rep answers: they neither block one nor count towards the cap."""
     mine = aliased(Suggestion)
     offered = (select(func.count(Suggestion.id))
-               .where(Suggestion.rep_id == bindparam("rep_id"),
+               .where(Suggestion.rep_id == bindparam("rep_id"), Suggestion.status != TIP,
                       Suggestion.offered_at >= bindparam("offered_since"))
                .scalar_subquery())
     reports = (select(func.count(AdverseEvent.id))
@@ -87,7 +91,7 @@ def tactic_history() -> Select[Any]:
             .select_from(one)
             .outerjoin(mine, and_(
                 mine.account_id == bindparam("account_id"),
-                mine.rep_id == bindparam("rep_id"),
+                mine.rep_id == bindparam("rep_id"), mine.status != TIP,
                 (mine.offered_at >= bindparam("since"))
                 | (mine.answered_at >= bindparam("dismissed_since"))
                 | (mine.status == "dismissed")

@@ -98,6 +98,13 @@ def _by_label(text: str | None, labels: list[tuple[str, list[str]]]) -> str | No
     return None
 
 
+def shown_count(turn: Turn, offered: int) -> int:
+    """How many numbered buttons the rep sees under the question: the step's own and any
+    the engine adds (a note sent mid-flow adds "📝 先记下这条"), so "回复 1–N" names them
+    all; the step's count when no list was kept."""
+    return max(len(turn.state.shown), offered)
+
+
 class ChoiceInput:
     """A question with buttons from the playbook; `when` hides a choice that does not apply."""
 
@@ -121,7 +128,7 @@ class ChoiceInput:
                           turn.render(choices[i].label)]) for i in offered])
         if token is not None and is_number(token) and int(token) in offered:
             return Accept(int(token))
-        return Retry(turn.message("choose_from_list", count=len(offered)))
+        return Retry(turn.message("choose_from_list", count=shown_count(turn, len(offered))))
 
 
 class TextInput:
@@ -204,7 +211,7 @@ class ItemInput:
             answer.text, [(str(n), [str(i.get("label", ""))]) for n, i in enumerate(items)])
         if token is not None and is_number(token) and int(token) < len(items):
             return Accept(items[int(token)]["id"])
-        return Retry(turn.message("choose_from_list", count=max(len(items), 1)))
+        return Retry(turn.message("choose_from_list", count=shown_count(turn, max(len(items), 1))))
 
 
 def input_for(step: StepSpec) -> StepInput:

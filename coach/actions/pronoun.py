@@ -1,0 +1,46 @@
+"""The customer's pronoun as the rep writes it: a tactic's text says 他 / he by default;
+when the rep's latest note that names the customer with a pronoun says 她 / she, the tip
+says 她 / she too, so coaching about 李医生 does not call her 他.
+
+The cues (which words in a note say she or he) and the swaps (他 → 她, him → her …) are
+language data in the next playbook's `content.pronouns`; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from coach.store.models import Account
+
+if TYPE_CHECKING:
+    from coach.context import Turn
+
+NOTES_READ = 5  # the customer's latest notes: the newest one with a pronoun decides
+NOTES_DAYS = 365
+
+
+def _count(patterns: list[str], text: str) -> int:
+    return sum(len(re.findall(str(p), text, re.IGNORECASE)) for p in patterns)
+
+
+def written_pronoun(turn: Turn, account: Account, spec: Mapping[str, Any]) -> str | None:
+    """"she" or "he" as the rep's newest note on `account` that holds either says (more
+    of one than the other), else None."""
+    cues = spec.get("cues") or {}
+    for note in turn.recent_notes([account.id], NOTES_DAYS, limit=NOTES_READ):
+        she, he = _count(cues.get("she") or [], note.text), _count(cues.get("he") or [], note.text)
+        if she != he:
+            return "she" if she > he else "he"
+    return None
+
+
+def as_written(turn: Turn, account: Account, text: str, spec: Mapping[str, Any]) -> str:
+    """`text` (a tactic's, written with 他 / he) with the pronoun the rep uses for
+    `account`: the playbook's `swaps` for the rep's language when that is "she"."""
+    if not spec or written_pronoun(turn, account, spec) != "she":
+        return text
+    for swap in (spec.get("swaps") or {}).get(turn.locale) or []:
+        text = re.sub(str(swap["from"]), str(swap["to"]), text)
+    return text
