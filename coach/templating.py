@@ -7,8 +7,10 @@ before any rep sees a half-rendered message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import lru_cache
 from typing import Any
 
@@ -114,9 +116,22 @@ def _parse(source: str, expression: bool) -> tuple[nodes.Template, frozenset[str
     outside itself."""
     try:
         tree = _ENV.parse("{{ " + source + " }}" if expression else source)
+        # compiling finds what parsing does not: a filter or test that does not exist
+        names = frozenset(meta.find_undeclared_variables(tree))
     except TemplateSyntaxError as exc:
-        raise TemplateSyntaxProblem(exc.message or "syntax error", exc.lineno) from exc
-    return tree, frozenset(meta.find_undeclared_variables(tree))
+        raise TemplateSyntaxProblem(_with_guess(exc.message or "syntax error"),
+                                    exc.lineno) from exc
+    return tree, names
+
+
+def _with_guess(message: str) -> str:
+    """Jinja's "No filter named 'uper'.", with the filter or test most like it."""
+    unknown = re.match(r"No (filter|test) named '([^']+)'", message)
+    if unknown is None:
+        return message
+    known = _ENV.filters if unknown.group(1) == "filter" else _ENV.tests
+    guesses = get_close_matches(unknown.group(2), sorted(known), n=1, cutoff=0.6)
+    return message + (f" (did you mean {guesses[0]!r}?)" if guesses else "")
 
 
 def undeclared_names(source: str, *, expression: bool = False) -> set[str]:

@@ -134,6 +134,16 @@ def test_a_misspelt_name_in_a_coaching_point_is_found_at_its_line(playbooks: Pat
         "saves, sets or provides (did you mean 'rep_name'?)")
 
 
+def test_a_misspelt_filter_is_named_with_the_one_meant_not_a_traceback(
+        playbooks: Path) -> None:
+    """Trial D, item 9: `| uper` crashed `repcoach check` with a Python traceback."""
+    line = edit(playbooks / "coaching.yaml", "的风格（{{ rep_style_name }}）",
+                "的风格（{{ rep_style_name | uper }}）")
+    found = only(playbooks)
+    assert found.startswith(f"coaching.yaml:{line}: template-syntax: No filter named 'uper'. "
+                            "(did you mean 'upper'?)"), found
+
+
 def test_a_text_that_breaks_only_when_shown_says_so_and_not_try_again(
         playbooks: Path, database: Database, clock: Clock) -> None:
     """A step text that passes check but cannot render for this rep (an index past the end
@@ -162,7 +172,7 @@ def test_an_adverse_event_in_a_message_that_breaks_on_a_playbook_is_kept_alone(
     note = "泰山医院李主任说有个病人用了我们的药后起了皮疹，已经停药"
     text = MemoryChat.text(chat.say(note))
     assert "教练内容有配置错误" in text and "报告已单独保存" in text, text
-    assert "还没有记录下来" not in text
+    assert "还没有记录下来" not in text and "先用别的功能。\n🚨" in text
     again = MemoryChat.text(chat.say(note))
     assert "报告已单独保存" in again
     with database.transaction() as session:
