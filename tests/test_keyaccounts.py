@@ -170,7 +170,7 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
     replies = chat.say("3个月后")
     summary = MemoryChat.text(replies)
     assert "📄 李主任的客户发展计划书" in summary
-    assert "目标：2027-02-22前到「采纳」" in summary
+    assert "目标：2027-02-22 前推进到「采纳」" in summary
 
     document, sections, html = plan_document(replies)
     assert document.filename == "客户发展计划书-李主任-2026-11-22.html"
