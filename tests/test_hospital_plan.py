@@ -109,5 +109,6 @@ def test_a_supporter_is_asked_only_what_fits_him(chat: MemoryChat) -> None:
     for label in ("影响者", "刘医生的态度", "支持", "完成"):
         chat.press(label)
     text = words(document(chat.say("/hospital 华山医院")))
-    assert "支持者：刘医生、王主任。给刘医生分享用药经验的机会；请刘医生把方案带到决策者面前" in text
+    assert ("支持者：刘医生、王主任。给刘医生分享用药经验的机会；"
+            "请刘医生把方案带到决策者面前") in text
     assert "请王主任" not in text

@@ -138,6 +138,9 @@ def test_goals_are_only_stages_ahead_of_his(chat: MemoryChat) -> None:
     assert not {"兴趣", "评估", "试用", "采纳"} & set(labels), labels
     assert "巩固「采纳」：让使用成为惯例" in labels
     assert "保持现有目标（采纳）" in labels
+    chat.press("巩固「采纳」")
+    summary = MemoryChat.text(chat.press("跳过"))
+    assert "目标：巩固「采纳」" in summary and "推进到「采纳」" not in summary
 
 
 def test_a_reps_help_lists_no_managers_only_commands(engine: Engine) -> None:
