@@ -30,6 +30,7 @@ from coach.capture import mention_in
 from coach.capture.matching import Mention
 from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
+from coach.shown_notes import shown_note
 from coach.store.models import Account
 
 if TYPE_CHECKING:
@@ -158,8 +159,9 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
     # the cause once recorded, rather than asking again
     for name in [n for n in facts["opposed"] if n not in going]:
         reason = known_reason(turn, named[name]) if name in named else None
-        if reason is not None:
-            add(7, "answer_why", name=name, reason=reason)
+        if reason is not None:  # an objection's words, shown as documents show notes
+            add(7, "answer_why", name=name,
+                reason={**reason, "phrase": shown_note(turn, str(reason["phrase"]))})
         else:
             add(7, "ask_why", name=name)
     if deciders:
