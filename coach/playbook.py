@@ -271,6 +271,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "adverse_event_notice",
     "note_parked",
     "regression_evidence",
+    "note_trimmed",
     "coaching_card",
     "today_crisis_label",
     "digest_manager",

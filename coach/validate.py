@@ -36,7 +36,7 @@ CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
     "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
-    "team", "day", "reason", "late", "overdue", "own", "reports", "manager",
+    "team", "day", "reason", "late", "overdue", "own", "reports", "manager", "text",
 }
 #: what every template reads as `account` and `rep` (coach/views.py builds them)
 OBJECT_SHAPES = {"account": fields_of(AccountView), "rep": fields_of(RepView)}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.documents import DocumentPages
 from bot.server import WebhookServer
+from coach.documents.fonts import SYSTEM_EMOJI
 from coach.documents.shelf import DocumentShelf
 from coach.engine import Engine
 from coach.store.models import Account, QuizResult, Rep
@@ -25,6 +26,7 @@ from tests.support.browser import Rendered, render
 
 SECRET = b"test-signing-secret"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_.-]+")
+EMOJI_FAMILIES = {"OpenMoji", *SYSTEM_EMOJI}
 SCREENSHOTS = Path("/tmp/repcoach-screenshots")  # kept after the run, to look at
 
 
@@ -74,6 +76,12 @@ def assert_readable_on_a_phone(page: Rendered) -> None:
         assert any(f.get("isCustomFont") and f["familyName"] == "Noto Sans CJK SC"
                    and f.get("glyphCount", 0) > 0 for f in use.fonts), use
     assert page.not_embedded() == []
+    # an emoji (🚨 📉) is drawn from the page's emoji rule, never a box: the phone's colour
+    # emoji font when it has one, else the embedded OpenMoji (trial C: 🚨 was tofu)
+    for use in page.chinese:
+        if any(ord(c) >= 0x1F000 for c in use.text):
+            assert any(f.get("isCustomFont") and f["familyName"] in EMOJI_FAMILIES
+                       and f.get("glyphCount", 0) > 0 for f in use.fonts), use
     assert page.scroll_width <= page.viewport_width == 390, page.scroll_width
     assert page.scripts == 0 and "<script" not in page.html.lower()
 

@@ -165,3 +165,33 @@ def test_in_english(engine: Engine, clock: Clock) -> None:
     [document] = [r.attachment for r in replies if r.attachment is not None]
     assert document.filename == "coaching-report-王芳-2026-11-22.html"
     assert "Coaching report: 王芳" in document.data.decode("utf-8")
+
+
+def test_half_of_the_key_accounts_undiagnosed_is_said_as_half(engine: Engine) -> None:
+    """Trial C: with 1 of 2 key accounts undiagnosed the point said 一半以上 (more than
+    half); it now gives the numbers and says 正好一半. A reason the rep typed that held a
+    phone number reads without the placeholder, as in every document."""
+    manager = enrolled(engine, "孙经理", "41", role="manager", team="east")
+    rep = enrolled(engine, "周敏", "42", team="east")
+    for note, who in (("华山医院心内科王主任说先在几个病人身上试试", "王主任"),
+                      ("华山医院药剂科陈主任聊了进院流程", "陈主任")):
+        rep.say(note)
+        rep.press("✅ 保存")
+        rep.press("完成")
+        rep.say("/screen")
+        rep.say(who)
+        for answer in ("大", "影响很大", "稳定", "全国", "很少"):
+            rep.press(answer)
+        rep.press("完成")
+    rep.say("/next 王主任")
+    for label in ("不合适", "其他"):  # not a fit, in his own words:
+        rep.press(label)
+    rep.say("他让我先联系他助理，电话13812345678")
+    replies = manager.say("/coaching 周敏")
+    said = MemoryChat.text(replies)
+    assert "2 位重点客户里有 1 位还没诊断采纳阶段（正好一半）" in said, said
+    assert "一半以上" not in said
+    [document] = [r.attachment for r in replies if r.attachment is not None]
+    html = document.data.decode("utf-8").partition("<body>")[2]
+    assert "「他让我先联系他助理（部分内容按合规要求已删除）」" in html, html
+    assert "[手机号/phone]" not in html and "13812345678" not in html

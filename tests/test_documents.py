@@ -126,6 +126,7 @@ async def test_the_manager_opens_the_coaching_report_from_telegram(
         assert "default-src 'none'" in headers["Content-Security-Policy"]
         page = await look_at(url, "coaching-report")
         assert_readable_on_a_phone(page)
+        assert [u for u in page.chinese if "🚨" in u.text]  # the emoji check saw it
         assert "代表辅导报告：王芳" in page.text
         assert "王芳的思维偏好：分析型" in page.text
         assert "人际型：2 位客户（张主任、李主任）" in page.text
@@ -171,7 +172,7 @@ async def test_a_rep_opens_the_plan_and_the_hospital_plan_from_telegram(
         page = await look_at(link_in(said), "plan")
         assert_readable_on_a_phone(page)
         assert "客户发展计划书：李主任" in page.text
-        assert "近期推进到「试用」。" in page.text
+        assert "推进到「试用」（还没定日期）。" in page.text
         assert "泰山医院心内科李主任，聊了新药的数据" in page.text  # the visit, as logged
 
         said = "\n".join(m.text for m in await rep.say("/hospital 泰山医院"))

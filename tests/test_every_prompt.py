@@ -155,7 +155,8 @@ def _shown(walk: Walk) -> int:
 
 
 def seed(chat: MemoryChat, locale: str) -> None:
-    """A rep a few weeks in: customers, a stage, an objection, a quiz, a due follow-up."""
+    """A rep a few weeks in: customers, a stage, an objection, a goal with a date, a quiz, a
+    due follow-up."""
     say: Callable[[str], object] = chat.say
     if locale == "en":
         say("/lang")
@@ -167,6 +168,13 @@ def seed(chat: MemoryChat, locale: str) -> None:
         chat.press("Save")
         say("Dr Li uses it routinely now")  # adoption: a diagnosis can move him back
         chat.press("Save")
+        # goals with a date (whoever the picker lists first): a plan asks whether to keep it
+        say("/plan Dr Li")
+        chat.press("Keep \"Adoption\"")
+        say("in 3 months")
+        say("/plan Dr Wang")
+        chat.press("Adoption")
+        say("in 3 months")
     else:
         say("泰山医院心内科李主任说想先试几个病人，嫌贵，明天带用法卡过去")
         chat.press("保存")
@@ -174,6 +182,13 @@ def seed(chat: MemoryChat, locale: str) -> None:
         chat.press("保存")
         say("李主任说现在已经常规用了")  # adoption: a diagnosis can move him back
         chat.press("保存")
+        # goals with a date (whoever the picker lists first): a plan asks whether to keep it
+        say("/plan 李主任")
+        chat.press("巩固「采纳」")
+        say("3个月后")
+        say("/plan 王主任")
+        chat.press("采纳")
+        say("3个月后")
     say("/cancel")
 
 

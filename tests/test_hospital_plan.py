@@ -51,7 +51,7 @@ def test_a_plan_for_the_whole_hospital(chat: MemoryChat) -> None:
     # adoption counts 采纳 among prescribers, as /adopter does: 李主任 is at 试用
     assert "心内科：0%（低于临界比例 10%" in text
     assert "药剂科" not in text.split("二、各科采纳比例")[1][:40]
-    assert "支持者：李主任。给他们分享经验的机会" in text
+    assert "支持者：李主任。给他们分享用药经验的机会，请他们把方案带到决策者面前" in text
     assert "和赵主任谈三方共赢的方案" in text and "（负责人：代表，一线经理陪同）" in text
     assert "2026-12-13 前：请李主任在科室会或病例讨论上分享经验" in text
     assert "市场部的合规项目（如社区项目" in text
@@ -89,3 +89,26 @@ def test_plan_with_a_hospital_name_plans_for_the_hospital(chat: MemoryChat) -> N
     assert "你的客户（1 位" in said and "泰山医院 · 泰山医院" not in said
     said = MemoryChat.text(chat.say("/plan 泰山医院李主任"))
     assert "想把李主任推进到哪个阶段" in said  # a person named: straight to that person's plan
+
+
+def test_a_supporter_is_asked_only_what_fits_him(chat: MemoryChat) -> None:
+    """Trial C: 王主任, the decision maker, at 兴趣 and tagged 支持, was asked to share his
+    experience (he had none) and to bring the plan to the decision maker (himself)."""
+    log(chat, "华山医院心内科王主任聊了新适应症的III期数据，他挺感兴趣")
+    chat.say("/chain")
+    chat.press("王主任")
+    for label in ("决策者", "王主任的态度", "支持", "完成"):
+        chat.press(label)
+    text = words(document(chat.say("/hospital 华山医院")))
+    assert "支持者：王主任。先行者需要同伴" in text
+    assert "分享" not in text and "带到决策者面前" not in text
+    # a colleague who uses it and is no decision maker: both fit him
+    log(chat, "华山医院心内科刘医生开始给几个病人试用了")
+    chat.say("/chain")
+    chat.press("刘医生")
+    for label in ("影响者", "刘医生的态度", "支持", "完成"):
+        chat.press(label)
+    text = words(document(chat.say("/hospital 华山医院")))
+    assert ("支持者：刘医生、王主任。给刘医生分享用药经验的机会；"
+            "请刘医生把方案带到决策者面前") in text
+    assert "请王主任" not in text

@@ -170,7 +170,7 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
     replies = chat.say("3个月后")
     summary = MemoryChat.text(replies)
     assert "📄 李主任的客户发展计划书" in summary
-    assert "目标：2027-02-22前到「采纳」" in summary
+    assert "目标：2027-02-22 前推进到「采纳」" in summary
 
     document, sections, html = plan_document(replies)
     assert document.filename == "客户发展计划书-李主任-2026-11-22.html"
@@ -211,7 +211,7 @@ def test_plan_document_section_by_section_and_what_changed(chat: MemoryChat) -> 
     assert set(sections) == {"head", *SECTIONS, "changes"}
     assert "采纳阶段：采纳" in sections["analysis"]
     assert "合适的病人常规用了" in sections["analysis"]
-    assert "在 2027-02-22 前推进到「采纳」" in sections["goals"]  # the goal was kept
+    assert "在 2027-02-22 前巩固「采纳」" in sections["goals"]  # kept; he is there now
     changes = sections["changes"]
     assert "与 2026-11-22 的计划相比" in changes
     assert "阶段：试用 → 采纳" in changes and "拜访记录数：1 → 2" in changes

@@ -27,6 +27,7 @@ from coach.actions.team import FLAGGED_DAYS
 from coach.funnel import key_tiers, moves, window_weeks
 from coach.names import name_key
 from coach.playbook import STAGES, Playbook
+from coach.shown_notes import shown_note
 from coach.store.built import TIP
 from coach.store.models import (
     CLOSED_REPORTS,
@@ -197,8 +198,8 @@ def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
             continue
         key, _, note = str(reason or "other").partition(": ")
         reasons[key if key in REASONS else "other"] += 1
-        if note.strip():
-            notes.append(note.strip())
+        if note.strip():  # as every document shows a rep's words (coach/shown_notes.py)
+            notes.append(shown_note(turn, note.strip()))
     offered = len(rows)
     answered = statuses["accepted"] + statuses["dismissed"] + statuses["later"]
     return {

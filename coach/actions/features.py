@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.playbook import Playbook
+from coach.templating import evaluate
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -106,7 +107,8 @@ def _check_groups(playbook: Playbook) -> Iterable[ContentIssue]:
 @action("command_groups", provides=("command_groups",), content_check=_check_groups)
 def command_groups(turn: Turn, _args: Mapping[str, Any]) -> None:
     """`command_groups`: [{title, commands: [{name, title, summary}]}] for every command a
-    playbook handles, in the groups of `content.groups`; the rest under `content.other`."""
+    playbook handles, in the groups of `content.groups` (a group with a `when` only for
+    whom it holds: the team's commands for a manager); the rest under `content.other`."""
     library = turn.library
     content = library.content(turn.playbook, turn.locale)
     engine = {c.name: c.description for c in library.catalog.commands}
@@ -123,9 +125,12 @@ def command_groups(turn: Turn, _args: Mapping[str, Any]) -> None:
         return None
 
     groups: list[dict[str, Any]] = []
+    context = turn.context()
     for group in content["groups"]:
         commands = [e for e in (entry(str(n)) for n in group["commands"]) if e is not None]
-        if commands:
+        # a group for someone else (`when: rep.manager`): its commands are not listed
+        # elsewhere either, so a rep never sees a command that only answers "managers only"
+        if commands and (not group.get("when") or evaluate(str(group["when"]), context)):
             groups.append({"title": group["title"], "commands": commands})
     rest = []
     for playbook in library.playbooks.values():

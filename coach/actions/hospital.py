@@ -25,10 +25,12 @@ from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
 from coach.actions.regression import at_risk
 from coach.actions.signals import find_signals
+from coach.actions.usage import usage
 from coach.capture import mention_in
 from coach.capture.matching import Mention
 from coach.names import hospitals_match, name_key
 from coach.playbook import Playbook
+from coach.shown_notes import shown_note
 from coach.store.models import Account
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("actions", "event"), ("actions", "answer_why"),
                                ("actions", "find_successor"), ("actions", "successor_known"),
                                ("actions", "event_month"), ("actions", "event_week"),
-                               ("actions", "booked"),
+                               ("actions", "booked"), ("actions", "followup"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
                                ("goal_named",))(playbook)
@@ -158,8 +160,9 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
     # the cause once recorded, rather than asking again
     for name in [n for n in facts["opposed"] if n not in going]:
         reason = known_reason(turn, named[name]) if name in named else None
-        if reason is not None:
-            add(7, "answer_why", name=name, reason=reason)
+        if reason is not None:  # an objection's words, shown as documents show notes
+            add(7, "answer_why", name=name,
+                reason={**reason, "phrase": shown_note(turn, str(reason["phrase"]))})
         else:
             add(7, "ask_why", name=name)
     if deciders:
@@ -167,7 +170,9 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
             else ", ".join(deciders))
     elif not going:  # a decider leaving: meeting the successor (above) comes first
         add(14, "find_decider")
-    for name in [n for n in facts["supporters"] if n not in going][:2]:
+    # sharing experience needs experience: only someone his stage or notes say used it
+    for name in [n for n in facts["supporters"] if n not in going
+                 and n in named and usage(turn, named[n]).used][:2]:
         add(21, "supporter_share", name=name)
     low = [d for d, share in facts["shares"].items() if share < facts["critical_low"]]
     if low:
@@ -188,6 +193,7 @@ def _actions(turn: Turn, facts: Mapping[str, Any],
                                          ready=ready.isoformat(), name=spec["name"],
                                          prepare=spec["prepare"], who=event.who,
                                          phrase=event.phrase)))
+    dated += _followups(turn, people, templates["followup"])
     events = [text for _, text in sorted(dated, key=lambda item: item[0])]
     # the joint visits booked with /joint for the people here (a follow-up of no note)
     for person in people:
@@ -210,6 +216,23 @@ def ready_by(today: date, day: date, lead_days: int) -> date:
     than tomorrow), and never after the eve of the event."""
     soonest = min(today + timedelta(days=MIN_NOTICE_DAYS), day - timedelta(days=1))
     return max(today, day - timedelta(days=lead_days), soonest)
+
+
+def _followups(turn: Turn, people: list[Account], template: Any) -> list[tuple[date, str]]:
+    """The rep's own open follow-ups with the people here (回访王主任 12-17), each on its
+    date: the dates the rep set are dates from the notes too. A joint visit booked with
+    /joint (no note) is already among the actions as `booked`."""
+    today = turn.local_now.date()
+    found: list[tuple[date, str]] = []
+    for person in people:
+        for followup in turn.store.open_followups(person):
+            if not followup.due_date or (followup.note_id is None and followup.action):
+                continue
+            day = date.fromisoformat(followup.due_date)
+            found.append((day, turn.render(template, due=day.isoformat(), name=person.name,
+                                           action=followup.action or "",
+                                           overdue=day < today)))
+    return found
 
 
 def _said(turn: Turn, key: str, values: list[Any]) -> list[str]:
@@ -338,6 +361,12 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
                    for d, s in facts["shares"].items()],
         "critical_low": facts["critical_low"],
         "supporters": facts["supporters"], "opposed": facts["opposed"],
+        # of the supporters: who has used it (can share experience), and who is not the
+        # decision maker himself (can bring the plan to him)
+        "sharers": [a.name for a in people if a.name in facts["supporters"]
+                    and usage(turn, a).used],
+        "carriers": [a.name for a in people if a.name in facts["supporters"]
+                     and not holds(a, "decision_maker")],
         "hospital_goals": bool(facts["goals"]),
         "goals": [turn.render(content["goal_named"], **g) for g in said],
         "doctor_needs": [library.label("needs", n, locale) for n in needs],

@@ -16,6 +16,7 @@ from coach.actions.common import scores
 from coach.actions.crisis import leaving
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.usage import USING, usage
 from coach.charts import can_draw_chinese, potential_support_matrix
 from coach.messages import Attachment
 from coach.names import hospitals_match
@@ -106,7 +107,6 @@ def quadrant_of(account: Account, cutoffs: Mapping[str, Any]) -> str | None:
     return "maintain" if high_support else "minimise"
 
 
-USING = ("trial", "adoption")  # stages at which a customer uses the product
 
 
 @action("screen_account", provides=("screening",), content_check=_check_screen)
@@ -135,7 +135,9 @@ def screen_account(turn: Turn, _args: Mapping[str, Any]) -> None:
              # a large department volume of the drug class is not yet results of ours
              "using": account.stage in USING,
              "trial": account.stage == "trial",  # a small trial is not the main source yet
-             "stage_name": turn.library.stage_name(account.stage, turn.locale) or ""}
+             "stage_name": turn.library.stage_name(account.stage, turn.locale) or "",
+             # not diagnosed is not "never used": the notes may say he used it
+             "used_phrase": usage(turn, account).phrase}
     turn.vars["screening"] = {
         "tier": placed.tier, "klass": placed.klass, "key": placed.key,
         "klass_name": names.get(placed.klass, placed.klass),
@@ -275,6 +277,8 @@ def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
     supporters = [
         a.name for a in people
         if {"influencer", "recommender"} & set(roles_of(a))
+        # the decision maker himself brings no plan to the decision maker
+        and "decision_maker" not in roles_of(a)
         # the rep tagged him 支持, or he fits the profile
         and (a.attitude == "support" or ((a.influence or 0) >= 3 and a.attitude != "opposed"
                                           and a.adopter in ("innovator", "early_adopter")))

@@ -23,6 +23,7 @@ from coach.actions.tactics import (
     undiagnosed_fit,
 )
 from coach.playbook import STAGES, Playbook
+from coach.shown_notes import shown_note
 from coach.store.models import Account
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ def set_goal(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["goal"] = None
         return
     date = turn.vars.get("target_date")
+    if not date and turn.vars.get("date_choice") != "clear":
+        # a skipped date keeps the one set before; only "不设日期" clears it
+        earlier = turn.store.latest_goal(account)
+        date = earlier.target_date if earlier is not None else None
     turn.store.add_goal(account, str(stage), str(date) if date else None, turn.now)
     turn.vars["goal"] = {"stage": stage, "stage_name": turn.library.stage_name(stage,
                                                                                 turn.locale),
@@ -124,6 +129,17 @@ def _change_in_words(turn: Turn, content: Mapping[str, Any], change: dict[str, A
     return turn.render(str(content["change_line"]), **words)
 
 
+def _each_why_once(tactics: list[TacticView]) -> list[TacticView]:
+    """The tactics with a reason already given above left without it: three role tactics
+    share one reason (his roles in the decision), and the plan says it once."""
+    said: set[str] = set()
+    shown: list[TacticView] = []
+    for tactic in tactics:
+        shown.append({**tactic, "why": "" if tactic["why"] in said else tactic["why"]})
+        said.add(tactic["why"])
+    return shown
+
+
 @action("build_plan", provides=("plan",), content_check=_check_plan)
 def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The customer development plan for the current customer as an HTML document
@@ -147,7 +163,7 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
                               at_risk(turn, account))
         if not account.stage:
             ranked = [t for t in ranked if undiagnosed_fit(t)]
-        tactics = describe_first(turn, source, account, ranked, 3)
+        tactics = _each_why_once(describe_first(turn, source, account, ranked, 3))
     reviewed = account.reviewed_at or account.created_at
     content = library.content(turn.playbook, locale)
     for change in changes:
@@ -164,15 +180,18 @@ def build_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
             {"date": turn.local_date(row.created_at),
              "stage_name": library.stage_name(row.stage, locale)}
             for row in turn.store.stage_history(account, 5)],
-        "notes": [{"date": turn.local_date(n.created_at), "text": n.text}
+        # placeholders never read as content (coach/shown_notes.py)
+        "notes": [{"date": turn.local_date(n.created_at), "text": shown_note(turn, n.text)}
                   for n in turn.store.recent_notes(account, 5)],
-        "colleagues": [{"name": a.name, "role": library.label("roles", r, locale)}
+        # each person once, with every role he holds: 王主任（决策者、影响者）
+        "colleagues": [{"name": a.name,
+                        "roles": [library.label("roles", r, locale) for r in roles_of(a)]}
                        for a in turn.store.active_accounts()
-                       if account.hospital and a.hospital == account.hospital
-                       for r in roles_of(a)],
+                       if account.hospital and a.hospital == account.hospital and roles_of(a)],
         "tactics": tactics,
         "objections": [{"name": library.label("objections", o.kind, locale),
-                        "phrase": o.phrase, "date": turn.local_date(o.created_at)}
+                        "phrase": shown_note(turn, o.phrase),
+                        "date": turn.local_date(o.created_at)}
                        for o in turn.store.open_objections(account)],
         # what is already booked with him, soonest first (the card and /today list it too)
         "followups": [{"due": f.due_date, "action": f.action}

@@ -234,6 +234,7 @@ class TacticExtras(TypedDict):
     report: dict[str, Any] | None
     role_names: list[str]
     tactic_roles: list[str]
+    role_cares: list[str]  # what each role he holds cares about (`content.role_cares`)
     fits: bool
 
 
@@ -241,6 +242,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
              tactic: Mapping[str, Any]) -> TacticView:
     """The tactic as the rep sees it: text, why, and how to flex from the rep's style."""
     content = turn.library.content(playbook, turn.locale)
+    cares = content.get("role_cares") or {}
     extra = TacticExtras(
         stage_name=turn.library.stage_name(account.stage or STAGES[0], turn.locale),
         style_name=turn.library.style_name(account.style, turn.locale) or "",
@@ -252,6 +254,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         role_names=[turn.library.label("roles", r, turn.locale) or r
                     for r in account.held_roles()],
         tactic_roles=[r for r in tactic.get("roles") or [] if r in account.held_roles()],
+        role_cares=[str(cares[r]) for r in account.held_roles() if r in cares],
         # a reason speaks of a style only when the customer was assessed as one it fits
         fits=bool(set(account.style or "") & set(tactic.get("styles") or [])),
     )
