@@ -258,6 +258,10 @@ def test_a_correction_goes_on_the_report_it_names_and_asks_when_it_cannot_tell(
     assert len(reports) == 3
     assert reports[1][0].endswith("】" + blood_pressure)
     assert "血压的事" not in reports[0][0] + reports[2][0]
+    rep.say("/cancel")
+    rep.say("抽筋那条是我写错了，不是我们药")  # named by its event word: no new report either
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert len(reports) == 3 and reports[0][0].endswith("】抽筋那条是我写错了，不是我们药")
     assert rows(database, "SELECT COUNT(*) FROM notes") == [(3,)]  # no note of a retraction
 
 
