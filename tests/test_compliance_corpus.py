@@ -97,7 +97,7 @@ patients started on the product, "started 2 pts on it", "给3个病人用上了"
     set                 recall        false alarms  clean notes with a notice
     trial4_ae before    6/12          5             5/11
     trial4_ae after     12/12         0             0/11
-    (+5 added after)    13/13         0             0/15   (main: 7/13, 9 false alarms, 9/15)
+    (+8 added after)    13/13         0             0/18   (main: 7/13, 9 false alarms, 9/18)
     trial4_names before 4/10 (names 3/10)  0        0/8
     trial4_names after  10/10 (names 10/10) 0       0/8
     trial4_rx before    6/7           4             4/8
@@ -110,7 +110,8 @@ for a patient (patient_person_named_zh) unless a title follows it; "started"/用
 count patients as prescriptions, while a Chinese-named doctor with an English count (王主任这个
 月 Rx ~40 boxes) and a request to count a doctor's patients (帮我数一下…给几个病人) are 统方.
 A report taken back by its event word (抽筋那条是我写错了, 那个皮疹的病人是我搞错了) starts no
-new report (retracted_mention): five notes added to trial4_guard_ae.yaml after the first fix.
+new report (retracted_mention), nor does the first value of an improvement (血压从180/110降到
+130/80, improving_after): eight notes added to trial4_guard_ae.yaml after the first fix.
 Every earlier set held; one more adverse event caught in a fresh set (体温还是39度).
 """
 
