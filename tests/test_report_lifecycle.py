@@ -263,6 +263,12 @@ def test_a_correction_goes_on_the_report_it_names_and_asks_when_it_cannot_tell(
     reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
     assert len(reports) == 3 and reports[0][0].endswith("】抽筋那条是我写错了，不是我们药")
     assert rows(database, "SELECT COUNT(*) FROM notes") == [(3,)]  # no note of a retraction
+    # none of them: skipped, the message is read as a note (nothing typed is lost)
+    rep.say("/cancel")
+    rep.say("我写错了")
+    assert "见了谁" in MemoryChat.text(rep.press("跳过"))
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert sum(r[0].count("】我写错了") for r in reports) == 1  # only the one picked before
 
 
 def test_asking_in_words_to_delete_my_data_offers_forget_not_a_note(
