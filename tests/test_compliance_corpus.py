@@ -83,6 +83,36 @@ bed number is redacted however the sentence goes on, so the dev set's list of wa
 patient_bed_of_zh). Otherwise every set held (the main corpus's one competitor
 event is relabelled clean, as the fresh sets' policy and domain.md have it); everyday notes
 with a notice went from 19/807 to 18/807.
+
+Verification trial D (findings 1, 2, 7, 10) brought three sets written before any change and
+measured first on main (`.venv/bin/python -m tests.support.guard_measure --rules MAIN_RULES
+tests/data/trial4_guard_*.yaml`, MAIN_RULES from `git show main:playbooks/compliance/rules.yaml`):
+trial4_guard_ae.yaml (vital signs and labs as bare numbers after our drug, "心跳一直130多",
+"K+ 6.2", "血压180/110"; normal values and values before treatment; the rep's own "是我搞错了",
+"my bad", which is no medication error, beside a nurse's "搞错了剂量", which is one),
+trial4_guard_names.yaml (patient names after 叫/名叫 or a space after 阿姨/老爷子, beside
+doctors and nurses named there) and trial4_guard_rx.yaml (one doctor's boxes, "Rx ~40 boxes";
+patients started on the product, "started 2 pts on it", "给3个病人用上了", which are not 统方):
+
+    set                 recall        false alarms  clean notes with a notice
+    trial4_ae before    6/12          5             5/11
+    trial4_ae after     12/12         0             0/11
+    (+8 added after)    13/13         0             0/18   (main: 7/13, 9 false alarms, 9/18)
+    trial4_names before 4/10 (names 3/10)  0        0/8
+    trial4_names after  10/10 (names 10/10) 0       0/8
+    trial4_rx before    6/7           4             4/8
+    trial4_rx after     7/7           0             0/8
+
+Structural fixes: a number outside the range nobody remarks on, after each vital or lab name
+(rules.yaml vital_number), unless said as the value before treatment (before_exposure); the
+rep's own slip (我写错了) suppressed on the medication-error rule; a name standing after a word
+for a patient (patient_person_named_zh) unless a title follows it; "started"/用上 no longer
+count patients as prescriptions, while a Chinese-named doctor with an English count (王主任这个
+月 Rx ~40 boxes) and a request to count a doctor's patients (帮我数一下…给几个病人) are 统方.
+A report taken back by its event word (抽筋那条是我写错了, 那个皮疹的病人是我搞错了) starts no
+new report (retracted_mention), nor does the first value of an improvement (血压从180/110降到
+130/80, improving_after): eight notes added to trial4_guard_ae.yaml after the first fix.
+Every earlier set held; one more adverse event caught in a fresh set (体温还是39度).
 """
 
 from __future__ import annotations
@@ -268,6 +298,11 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "trial3_guard_ae.yaml": ({"adverse_event": 1.0, "personal_data": 1.0}, 0.0),
     "trial3_guard_privacy.yaml": ({"personal_data": 1.0, "prescription_count": 1.0}, 0.0),
     "trial3_guard_holdout.yaml": ({"adverse_event": 1.0}, 0.0),
+    # trial D: bare vital/lab numbers and the rep's own slip; names after 叫/姓X的; patients
+    # started on the product (not 统方) against one doctor's boxes
+    "trial4_guard_ae.yaml": ({"adverse_event": 1.0}, 0.0),
+    "trial4_guard_names.yaml": ({"personal_data": 1.0}, 0.0),
+    "trial4_guard_rx.yaml": ({"prescription_count": 1.0}, 0.0),
 }
 
 
@@ -366,7 +401,7 @@ def test_special_situations_are_filed_as_such() -> None:
     我们的药，洗胃了" is an overdose, named by the sentence that says so, not by 「洗胃了」."""
     portfolios = yaml.safe_load(PRODUCTS.read_text(encoding="utf-8")) or {}
     wrong = []
-    for name in ("trial3_guard_ae.yaml",):
+    for name in ("trial3_guard_ae.yaml", "trial4_guard_ae.yaml"):
         guard = load_guard(RULES, portfolios.get(name, []))
         for item in yaml.safe_load((DATA / name).read_text(encoding="utf-8")):
             if item.get("special"):

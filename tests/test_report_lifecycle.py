@@ -227,6 +227,50 @@ def test_taking_back_a_report_just_after_saving_it(engine: Engine, database: Dat
     assert "不能撤回" not in shown and "📝 这样记下？" in shown
 
 
+def test_a_correction_goes_on_the_report_it_names_and_asks_when_it_cannot_tell(
+        engine: Engine, database: Database) -> None:
+    """Trial D: the rep's "是我搞错了" is no new report (no medication error), and goes on the
+    report it is about, found by the customer and the words; never on the newest by default."""
+    rep = enrolled(engine, "林晓", "32", team="east")
+    log(rep, "人民医院邓主任说有个病人用了我们的药后半夜抽筋")
+    log(rep, "人民医院邓主任说另一个病人用我们药后血压一直很低")
+    log(rep, "市一院罗主任说有个病人用了我们的药后头晕")  # the newest
+    said = MemoryChat.text(rep.say("邓主任说那个半夜抽筋的病人 是我搞错了 他其实没在用我们的药"))
+    assert "不良事件报告不能撤回或删除" in said
+    assert "「人民医院邓主任说有个病人用了我们的药后半夜抽筋」" in said
+    assert "🚨" not in said  # no new report
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert len(reports) == 3
+    assert reports[0][0].endswith("】邓主任说那个半夜抽筋的病人 是我搞错了 他其实没在用我们的药")
+    assert "【代表更正" not in reports[1][0] + reports[2][0]
+    # which one it cannot tell: the rep is asked, the reports are the buttons
+    asked = MemoryChat.text(rep.say("我写错了"))
+    assert "这个更正是关于哪一条不良事件报告的" in asked
+    assert len([c for c in rep.choices() if "主任" in c.label]) == 3
+    done = MemoryChat.text(rep.press("头晕"))
+    assert "「市一院罗主任说有个病人用了我们的药后头晕」" in done and "不能撤回" in done
+    [(dizzy,)] = rows(database, "SELECT report FROM adverse_events WHERE id = 3")
+    assert dizzy.endswith("】我写错了")
+    rep.say("/cancel")
+    blood_pressure = "邓主任那个血压的事我写错了，其实是另一个降压药，跟我们药没关系"
+    rep.say(blood_pressure)
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert len(reports) == 3
+    assert reports[1][0].endswith("】" + blood_pressure)
+    assert "血压的事" not in reports[0][0] + reports[2][0]
+    rep.say("/cancel")
+    rep.say("抽筋那条是我写错了，不是我们药")  # named by its event word: no new report either
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert len(reports) == 3 and reports[0][0].endswith("】抽筋那条是我写错了，不是我们药")
+    assert rows(database, "SELECT COUNT(*) FROM notes") == [(3,)]  # no note of a retraction
+    # none of them: skipped, the message is read as a note (nothing typed is lost)
+    rep.say("/cancel")
+    rep.say("我写错了")
+    assert "见了谁" in MemoryChat.text(rep.press("跳过"))
+    reports = rows(database, "SELECT report FROM adverse_events ORDER BY id")
+    assert sum(r[0].count("】我写错了") for r in reports) == 1  # only the one picked before
+
+
 def test_asking_in_words_to_delete_my_data_offers_forget_not_a_note(
         engine: Engine, database: Database) -> None:
     rep = enrolled(engine, "林晓", "32", team="east")

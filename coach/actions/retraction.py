@@ -10,8 +10,12 @@ forwarded). The retraction is not kept as a visit note of its own: it is not one
 what the rep meant.
 
 Which report: at the proposal of the note that started it, the reports of that note; in
-a new message, the rep's latest report when it is recent (RECENT) and the message says
-plainly it was a mistake (a new note that merely says "没有…" is a note).
+a new message that says plainly it was a mistake (a new note that merely says "没有…" is a
+note), the one of the rep's reports of the last days (CANDIDATES) that the message points
+at: the customer it names (邓主任) and the words it shares with one report and not the
+others (抽筋, 血压). A lone recent report (RECENT) needs no pointing ("刚才那条是我写错了").
+When it cannot tell, the rep is asked which, with the reports as buttons: putting a
+correction on the wrong safety report (the newest, by default) corrupts two records.
 
 The words below are what a retraction is matched on (not text shown to anyone).
 """
@@ -31,10 +35,16 @@ from coach.store.models import AdverseEvent
 if TYPE_CHECKING:
     from coach.context import Turn
 
-__all__ = ["RECENT", "read_retraction", "retract"]
+__all__ = ["CANDIDATES", "RECENT", "read_retraction", "record_retraction", "retract"]
 
-#: How old the rep's latest report may be for a new message to take it back.
+#: How old the rep's only report may be for a new message to take it back unnamed.
 RECENT = timedelta(hours=2)
+#: How far back a new message may take back a report it points at.
+CANDIDATES = timedelta(days=7)
+#: Reports offered as buttons when the message does not say which.
+MAX_CHOICES = 6
+#: Characters of a report shown on its button.
+LABEL_CHARS = 30
 #: A message longer than this says more than "that was a mistake": it is a note.
 MAX_CHARS = 40
 #: The rep saying they got it wrong, in the first person or of "that note": "是我写错了",
@@ -84,20 +94,72 @@ def retract(turn: Turn, text: str) -> bool:
     return True
 
 
-@action("read_retraction", provides=("retracted", "amended"))
+def _bigrams(text: str) -> set[str]:
+    """Two-character pieces of the Chinese runs in `text`, and its Latin words of 2+ letters
+    (K+, rash): what a message shares with the report it is about."""
+    pieces = {run[i:i + 2] for run in re.findall(r"[\u4e00-\u9fff]+", text)
+              for i in range(len(run) - 1)}
+    return pieces | {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z+]+", text)}
+
+
+def _pointed(turn: Turn, text: str, events: Sequence[AdverseEvent]) -> list[AdverseEvent]:
+    """The reports `text` points at best: by the customer it names (worth more than any
+    words), then by the words it shares with a report that not every candidate has (病人,
+    我们的药 are in all of them and tell nothing). Empty when it points at none."""
+    said = _bigrams(_MISTAKE.sub(" ", text))
+    words = {e.id: _bigrams(e.report or e.phrase) for e in events}
+    common = set.intersection(*words.values()) if len(events) > 1 else set()
+    scores: dict[int, int] = {}
+    for event in events:
+        account = turn.store.account(event.account_id) if event.account_id else None
+        named = account is not None and account.name in text
+        scores[event.id] = 100 * named + len((said & words[event.id]) - common)
+    best = max(scores.values())
+    return [] if best == 0 else [e for e in events if scores[e.id] == best]
+
+
+@action("read_retraction", provides=("retracted", "amended", "retraction_items"))
 def read_retraction(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """A new message that takes back the rep's latest, recent report: recorded on it;
-    `retracted` lists it (None: the message is a note; `amended` None: not at a proposal)."""
+    """A new message that takes back one of the rep's reports: recorded on the one it points
+    at; `retracted` lists it (None: the message is a note; `amended` None: not at a
+    proposal); `retraction_items` the candidates ({id, label}) when it cannot tell which."""
     text = str(turn.vars.get("note") or "").strip()
-    turn.vars["retracted"] = turn.vars["amended"] = None
+    turn.vars["retracted"] = turn.vars["amended"] = turn.vars["retraction_items"] = None
     if not text or len(text) > MAX_CHARS or not _MISTAKE.search(text):
         return
     fresh = set(turn.findings.reports)
-    latest = turn.store.session.execute(
+    events = list(turn.store.session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
-                                   AdverseEvent.day0 >= turn.now - RECENT,
+                                   AdverseEvent.day0 >= turn.now - CANDIDATES,
                                    AdverseEvent.id.not_in(fresh or {0}))
-        .order_by(AdverseEvent.day0.desc(), AdverseEvent.id.desc()).limit(1)
-    ).scalars().first()
-    if latest is not None:
-        _record(turn, text, [latest])
+        .order_by(AdverseEvent.day0.desc(), AdverseEvent.id.desc())
+    ).scalars())
+    if not events:
+        return
+    pointed = _pointed(turn, text, events)
+    if len(pointed) == 1:
+        _record(turn, text, pointed)
+    elif not pointed and len(events) == 1 and events[0].day0 >= turn.now - RECENT:
+        _record(turn, text, events)
+    else:
+        turn.vars["retraction_items"] = [_item(turn, e) for e in (pointed or events)[:MAX_CHOICES]]
+
+
+def _item(turn: Turn, event: AdverseEvent) -> dict[str, Any]:
+    """A report as a button: its day, its customer, the start of what was written."""
+    account = turn.store.account(event.account_id) if event.account_id else None
+    words = (event.report or event.phrase).split("\n", 1)[0]
+    parts = [turn.local_date(event.day0)[5:], account.name if account else "",
+             words[:LABEL_CHARS] + ("…" if len(words) > LABEL_CHARS else "")]
+    return {"id": event.id, "label": " ".join(p for p in parts if p)}
+
+
+@action("record_retraction", provides=("retracted", "amended"))
+def record_retraction(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep picked which report the message takes back: recorded on it (`retracted`)."""
+    text = str(turn.vars.get("note") or "").strip()
+    turn.vars["retracted"] = turn.vars["amended"] = None
+    target = turn.vars.get("retraction_target")
+    event = turn.store.adverse_event(target) if isinstance(target, int) else None
+    if event is not None and text:
+        _record(turn, text, [event])

@@ -64,8 +64,8 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
         return text
     result = guard.check(text[:GUARDED_CHARS])
     turn.findings.redacted |= {r.category for r in result.redactions}
-    flagged = {f.category for f in result.flags} | (
-        {"prescription_count"} & {r.category for r in result.redactions})
+    removed = {r.category for r in result.redactions}
+    flagged = {f.category for f in result.flags} | ({"prescription_count"} & removed)
     if flagged:  # kept for the manager whatever the rep does with the text next
         # filed under the customer the text is about: the one on screen only when the text
         # names nobody else; else nobody yet, and the saved visit files it (repo
@@ -75,7 +75,9 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
                                          account=_customer_of(turn, result.redacted))
         notice = turn.message("compliance_flag_notice",
                               names=[turn.message(f"flag_{c}") for c in sorted(flagged)])
-        if "prescription_count" in flagged:  # said before saving: the number is not kept
+        # said before saving, and only when a number was taken out: the reply must say what
+        # the stored text shows ("统方" with no number in it keeps its words)
+        if "prescription_count" in removed:
             notice += "\n" + turn.message("prescription_count_removed")
         turn.notices.append(Reply(notice))
     found = result.adverse_event or result.possible_event
