@@ -565,10 +565,12 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso \
         else None
     action_text = _with_earlier_object(turn, turn.vars.get("next_action")) or None
+    made: list[int] = []
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),
                                          remind_at(due, turn.settings), turn.now)
+        made.append(newest.id)
         if args.get("earlier") != "keep":  # only those the rep saw it would replace
             turn.store.replace_followups(account, [
                 r["id"] for r in shown.get("replaces") or [] if r.get("id") != newest.id])
@@ -576,7 +578,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     if done is not None:
         done.status = "done"
     # this visit is the follow-up of any that was due for this customer by today
-    turn.store.close_due_followups(account, turn.local_now.date().isoformat())
+    turn.store.close_due_followups(account, turn.local_now.date().isoformat(), keep=made)
     if note is not None and review.flags:
         turn.store.file_compliance_records(note.text, account, note)
     reports = turn.store.attribute_reports(list(turn.state.reports), account, note)
