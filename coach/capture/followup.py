@@ -28,10 +28,14 @@ __all__ = ["FollowUp", "find_followup", "names_no_object", "only_again"]
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
 _NEXT = r"(?:(?<!一)下下个?|下个?)"  # "汇报一下下周一" is 一下 + 下周一, not 下下周一
+# a part of a month ("下个月中旬", "3月中"), not 月中心 / 月中午 / 月中期
+_MID = r"(?:上旬|中旬|下旬|中(?![心国医午药间层标期]))"
 _CN = (
     # a named month's end or start, the year's end: "明年3月底", "3月初", "年底" (read by
     # parse_due_date as /plan's date questions read them; 月底 alone is this month's)
-    r"(?:明年|今年|后年)?" + _NUM + r"月份?(?:底|末|初)|(?:明年|今年|后年)?年(?:底|末)|明年底"
+    r"(?:明年|今年|后年)?" + _NUM + r"月份?(?:底|末|初|" + _MID + r")"
+    + r"|(?:明年|今年|后年)?年(?:底|末)|明年底|(?:明年|后年)年?初"
+    + r"|(?:" + _NEXT + r"|这个?|本)?月" + _MID
     + r"|(?:" + _NEXT + r"|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
     + r"|" + _NEXT + r"(?:周|星期|礼拜|週)"
     + r"|大后天|后天|明天|明日|明早|明晚|明儿|今天|今晚"
@@ -70,8 +74,8 @@ _EN = (
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
                    + _NUM + r"[日号]?|(?:" + _WEEKDAYS + r")", re.IGNORECASE)
 _DATE = re.compile(r"(?:" + _CN + r")" + _CN_TAIL + r"|" + _EN, re.IGNORECASE)
-_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头"
-                    r"|(?:(?:下个?|这个?|本|[0-9一二三四五六七八九十]{1,2})月)?(?:下旬|上旬|中旬)")
+# "下旬" with no month named is no day (a part of a named month is: "下个月中旬")
+_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头|(?<![月份])(?:下旬|上旬|中旬)")
 # "下周科室会，时间待定": a date the note itself says is not fixed yet
 _NOT_SET = (r"(?:时间|日期|具体)?(?:待定|未定|再定|还没定|没定|不确定|待确认|tbd|tbc"
             r"|to be confirmed|not fixed)")
@@ -121,7 +125,7 @@ _MOVED_TO_AFTER = re.compile(r"^\s*(?:改|换|挪|推|调)")
 # "I need to send… tmr" is the rep's; "he will present… on 1月22号" is his
 _REP_SUBJECT = re.compile(r"我|(?<![A-Za-z])(?:i|i'll|we|we'll|need to|have to)(?![A-Za-z])",
                           re.IGNORECASE)
-_CHANGED_TO = re.compile(r"(?:改|改到|改成|改为|换到|挪到|推到)\s*$")
+_CHANGED_TO = re.compile(r"(?:改|改到|改成|改为|换到|换成|挪到|推到)\s*$")
 _THEN = re.compile(r"^[^。；;！!？?\n]{0,6}?(?:到时候|到时|那时|then)", re.IGNORECASE)
 MAX_NUMERIC_AHEAD = 300  # "1/3" typed on 13 January is a share, not 3 January next year
 _UNIT_AFTER = re.compile(r"^(?:[A-Za-zµμ%‰]|\s*(?:mg|mcg|[µμ]g|ml|g|kg|mmol|iu|u|mm|cm|pts?|"
@@ -387,7 +391,8 @@ def _pieces(text: str, anchor: Span, taken: list[Span]) -> list[str]:
 def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str | None:
     """The clause that says what the rep will do: the first nearby one with an action cue
     (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
-    raw = _pieces(text, anchor, taken)
+    # "发消息说周五不行 改到下周一": how the customer got in touch is never the step
+    raw = ["" if _reports_contact(lexicon, p) else p for p in _pieces(text, anchor, taken)]
     pieces = [_trim(lexicon, p) for p in raw]
     for index, (piece, untrimmed) in enumerate(zip(pieces, raw, strict=True)):
         found = None
@@ -408,6 +413,13 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
     return own if own is not None and len(own) <= 12 else None
+
+
+def _reports_contact(lexicon: Lexicon, piece: str) -> bool:
+    """"王主任发消息说周五不行", "回消息说": the words tell of a message or call
+    (`contact` in the lexicon), not of what the rep will do."""
+    low = piece.lower()
+    return any(word in low for word, _ in lexicon.contact_words)
 
 
 # what goes with a step said before the date, right after the date
