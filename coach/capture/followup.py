@@ -17,13 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import parse_due_date
 
-__all__ = ["FollowUp", "find_followup", "names_no_object", "only_again"]
+__all__ = ["FollowUp", "find_followup", "moved_from", "names_no_object", "only_again",
+           "same_step"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
@@ -456,6 +458,7 @@ _OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我们的|要我们|要
                           r"想要|需要|要|就|再|先|得|他|她|的|一份|一些|一点|一套|份)+")
 _WANTED = re.compile(r"^(?:他|她)?(?:要的|想要的|点名要的|需要的)(?P<what>.{1,12})$")
 MAX_OBJECT = 14
+SAME_STEP = 0.6  # as alike as the labelled sets count two actions the same
 
 
 def only_again(lexicon: Lexicon, action: str) -> bool:
@@ -463,6 +466,29 @@ def only_again(lexicon: Lexicon, action: str) -> bool:
     "come back"), nothing of what for."""
     step = re.sub(r"^(?:上午|下午|中午|晚上|早上)", "", action.strip(" ，,。.").lower())
     return step in lexicon.only_again
+
+
+# what says nothing of which step it is: "再", "把", "一下", "下午"
+_STEP_NOISE = re.compile(r"^(?:上午|下午|中午|晚上|早上|再|先|把|去|过去|还要|要)+|[吧了哈啊呢]$")
+
+
+def same_step(one: str, other: str) -> bool:
+    """Whether two next steps are one ("送样品资料" and "再去送样品资料", "把指南发给她" and
+    "发给她"): a new follow-up with the same step moves the open one, not a second reminder."""
+    a, b = (_STEP_NOISE.sub("", s.strip(" ，,。.").lower()) for s in (one, other))
+    if not a or not b:
+        return False
+    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= SAME_STEP
+
+
+def moved_from(lexicon: Lexicon, text: str, today: date) -> list[date] | None:
+    """A note that moves a date ("下周三他出门诊 改到周四下午", "改下下周一吧", "moved to
+    Thu"): the other days it names (the old one, when said), else None: the note sets
+    a step of its own."""
+    found = _dates(lexicon, text, today, [])
+    if not any(_changed_to(text, span) for _, span in found):
+        return None
+    return [due for due, span in found if not _changed_to(text, span)]
 
 
 def names_no_object(action: str) -> bool:
