@@ -11,6 +11,7 @@ import pytest
 
 from coach.capture import read_correction
 from coach.capture.lexicon import Lexicon
+from coach.testing import MemoryChat
 
 MONDAY = date(2026, 12, 7)
 
@@ -33,6 +34,9 @@ def test_a_date_correction(lexicon: Lexicon, typed: str, due: date) -> None:
     ("是王主任", "王主任"),
     ("不是李主任，是王主任", "王主任"),
     ("不是李主任是王主任", "王主任"),
+    # words before the denial do not make it "是X不是Y" (trial D finding 5)
+    ("sorry 不是吴主任 是伍主任", "伍主任"),
+    ("不对 不是吴主任，是伍主任", "伍主任"),
     ("王主任", "王主任"),
     ("no, it's Dr Wang", "Dr Wang"),
 ])
@@ -69,3 +73,10 @@ def test_a_place_correction(lexicon: Lexicon, typed: str, hospital: str | None,
     correction = read_correction(lexicon, typed, MONDAY)
     assert correction is not None and correction.mention is None
     assert (correction.hospital, correction.department) == (hospital, department)
+
+
+def test_sorry_before_the_denial_renames_the_customer(chat: MemoryChat) -> None:
+    """Trial D finding 5: "sorry 不是吴主任 是伍主任" left the name unchanged."""
+    chat.say("瑞金心内科吴主任说想看III期数据，下周三再去")
+    proposal = MemoryChat.text(chat.say("sorry 不是吴主任 是伍主任"))
+    assert "「伍主任」是下面哪一位？" in proposal and "吴主任" not in proposal

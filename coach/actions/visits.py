@@ -49,7 +49,7 @@ from coach.capture import (
     resolve,
 )
 from coach.capture.additions import read_addition
-from coach.capture.followup import names_no_object, only_again
+from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
@@ -241,15 +241,16 @@ def _with_earlier_object(turn: Turn, action: Any) -> Any:
     open "带III期数据再去": the step is that one, on a new day, not a step that lost what
     is sent or brought."""
     lexicon = turn.library.lexicon
-    again = isinstance(action, str) and only_again(lexicon, action)
-    if not isinstance(action, str) or not (again or names_no_object(action)):
+    # "王主任刚打电话 说下周三他出门诊 改到周四下午": no step of its own, only a new day
+    again = not action or (isinstance(action, str) and only_again(lexicon, action))
+    if not again and (not isinstance(action, str) or not names_no_object(action)):
         return action
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     earlier = [str(r["action"]) for r in _replaced(turn, turn.account(), due) if r["action"]]
     if len(earlier) != 1 or names_no_object(earlier[0]) or only_again(lexicon, earlier[0]):
         return action
-    return earlier[0] if again or action.strip()[0] in earlier[0] else action
+    return earlier[0] if again or str(action).strip()[0] in earlier[0] else action
 
 
 def _query_of(mention: Mention) -> dict[str, Any]:
@@ -447,6 +448,7 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
                   for s in concerns if s["kind"] == "objection"]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
+    replaced = _replaced(turn, account, due) if replaces else []
     customer: dict[str, Any] | None
     if account is not None:
         customer = {"name": account.name, "hospital": account.hospital,
@@ -464,7 +466,8 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "action": _with_earlier_object(turn, turn.vars.get("next_action")),
         "updates": updates,
         "objections": objections,
-        "replaces": _replaced(turn, account, due) if replaces else [],
+        "replaces": replaced,
+        "kept": _kept(turn, account, replaced) if replaces else [],
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
@@ -494,16 +497,58 @@ def _same_family(one: Any, other: Any) -> bool:
 
 
 def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:
-    """The customer's open follow-ups a new next step replaces (not the one this visit
-    answers, nor those due by today: the visit closes them)."""
-    if account is None or due is None:
+    """The customer's open follow-ups a new next step replaces: one with the same step
+    ("送样品资料" again), or, when the note moves a date ("改到周四下午", "改下下周一吧"),
+    the one on the old day it names (else the soonest). Not an unrelated one ("月底前要一份
+    医保政策解读" leaves "送样品资料" be: `_kept`), the one this visit answers, nor those due
+    by today (the visit closes them)."""
+    if due is None:
+        return []
+    upcoming = _upcoming(turn, account)
+    step = turn.vars.get("next_action")
+    # "不对…下一步是约科会" added to the visit just saved: its step is corrected
+    amended = _amending(turn, account).get("note_id")
+    lexicon = turn.library.lexicon
+    # an open "再去" (or no step at all) is the next visit, whatever the new step is for
+    same = [f for f in upcoming if (amended and f["note_id"] == amended)
+            or not f["action"] or only_again(lexicon, str(f["action"])) or (
+                isinstance(step, str) and step and same_step(str(f["action"]), step))]
+    if same:
+        return same
+    old_days = moved_from(lexicon, _note_text(turn), turn.local_now.date())
+    if old_days is None and (not step or only_again(lexicon, str(step))):
+        old_days = []  # "下周三再去": the next visit, moved to that day
+    if old_days is None or not upcoming:
+        return []
+    named = [f for f in upcoming if date.fromisoformat(f["day"]) in old_days]
+    return (named or upcoming)[:1]
+
+
+def _kept(turn: Turn, account: Account | None, replaced: Sequence[Mapping[str, Any]]
+          ) -> list[dict[str, Any]]:
+    """The open follow-ups the new one leaves as they are: shown, so the rep may still
+    drop them with one tap ("保存，之前的跟进也不要了")."""
+    if turn.vars.get("due_date") is None:
+        return []
+    gone = {r["id"] for r in replaced}
+    return [f for f in _upcoming(turn, account) if f["id"] not in gone]
+
+
+def _upcoming(turn: Turn, account: Account | None) -> list[dict[str, Any]]:
+    """The customer's open follow-ups after today, but the one this visit answers."""
+    if account is None:
         return []
     today = turn.local_now.date()
     answering = turn.vars.get("followup")
-    return [{"id": f.id, "action": f.action,
+    return [{"id": f.id, "action": f.action, "day": f.due_date, "note_id": f.note_id,
              "due": date_view(date.fromisoformat(f.due_date), today)}
             for f in turn.store.open_followups(account)
             if f.id != answering and f.due_date > today.isoformat()]
+
+
+def _note_text(turn: Turn) -> str:
+    """The note as the rep typed it (with what they added under the proposal)."""
+    return str(turn.vars.get("note_own") or turn.vars.get("note") or "")
 
 
 def _customer(turn: Turn) -> tuple[Account, bool]:
@@ -529,10 +574,12 @@ def _customer(turn: Turn) -> tuple[Account, bool]:
 
 
 @action("log_visit", provides=("visit", "coaching", "compliance"),
-        args={"updates": ("all", "none"), "earlier": ("replace", "keep")})
+        args={"updates": ("all", "none"), "earlier": ("replace", "keep", "all")})
 def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     """Save the visit: the customer (a new one with hospital, department, title), the note,
-    its objections, the follow-up (replacing the customer's open ones unless `earlier: keep`),
+    its objections, the follow-up (replacing the open ones the proposal showed it replaces,
+    `proposal.replaces`: the same step, a bare "再去", the one a date move names; none with
+    `earlier: keep`; `all` drops the unrelated ones shown in `proposal.kept` too),
     the `updates` when `all`, and the safety reports the door took from this flow's texts.
     Provides `visit` (note_id, due, action, created, objections, updates, risk, crisis,
     successor),
@@ -565,18 +612,23 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso \
         else None
     action_text = _with_earlier_object(turn, turn.vars.get("next_action")) or None
+    made: list[int] = []
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),
                                          remind_at(due, turn.settings), turn.now)
-        if args.get("earlier") != "keep":  # only those the rep saw it would replace
-            turn.store.replace_followups(account, [
-                r["id"] for r in shown.get("replaces") or [] if r.get("id") != newest.id])
+        made.append(newest.id)
+        # only those the rep saw it would replace; "all": the ones shown as kept too
+        gone = [] if args.get("earlier") == "keep" else list(shown.get("replaces") or [])
+        if args.get("earlier") == "all":
+            gone += list(shown.get("kept") or [])
+        turn.store.replace_followups(account, [r["id"] for r in gone
+                                               if r.get("id") != newest.id])
     done = turn.store.followup(turn.vars.get("followup"))
     if done is not None:
         done.status = "done"
     # this visit is the follow-up of any that was due for this customer by today
-    turn.store.close_due_followups(account, turn.local_now.date().isoformat())
+    turn.store.close_due_followups(account, turn.local_now.date().isoformat(), keep=made)
     if note is not None and review.flags:
         turn.store.file_compliance_records(note.text, account, note)
     reports = turn.store.attribute_reports(list(turn.state.reports), account, note)

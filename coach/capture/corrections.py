@@ -40,7 +40,7 @@ class Correction:
 def _without_denials(lexicon: Lexicon, text: str) -> str:
     """"不是李主任，是王主任" → "是王主任": what it is not is no part of the answer."""
     kept = []
-    for clause in _CLAUSES.split(text):
+    for clause in map(lambda c: _after_lead_words(lexicon, c), _CLAUSES.split(text)):
         low = clause.strip().lower()
         denial = next((w for w in lexicon.correction_not_this if low.startswith(w)), None)
         if denial is None:
@@ -55,6 +55,21 @@ def _without_denials(lexicon: Lexicon, text: str) -> str:
         if at > 0:
             kept.append(rest[at:])
     return "，".join(kept)
+
+
+def _after_lead_words(lexicon: Lexicon, clause: str) -> str:
+    """"sorry 不是吴主任 是伍主任", "不对 不是李主任": the denial once the words leading to it
+    are off, so it reads as without them (not as "是张科不是陈主任", where what comes
+    before the denial is the answer)."""
+    clause = clause.strip()
+    while True:
+        low = clause.lower()
+        lead = next((w for w in lexicon.correction_words
+                     if w != "是" and low.startswith(w) and _word_at(low, w) == 0
+                     and low[len(w):len(w) + 1] in ("", " ", "，", ",")), None)
+        if lead is None or not any(_word_at(low, w) > 0 for w in lexicon.correction_not_this):
+            return clause
+        clause = clause[len(lead):].strip(_EDGES)
 
 
 def _word_at(low: str, word: str) -> int:

@@ -17,21 +17,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import parse_due_date
 
-__all__ = ["FollowUp", "find_followup", "names_no_object", "only_again"]
+__all__ = ["FollowUp", "find_followup", "moved_from", "names_no_object", "only_again",
+           "same_step"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
 _NEXT = r"(?:(?<!一)下下个?|下个?)"  # "汇报一下下周一" is 一下 + 下周一, not 下下周一
+# a part of a month ("下个月中旬", "3月中"), not 月中心 / 月中午 / 月中期
+_MID = r"(?:上旬|中旬|下旬|中(?![心国医午药间层标期]))"
 _CN = (
     # a named month's end or start, the year's end: "明年3月底", "3月初", "年底" (read by
     # parse_due_date as /plan's date questions read them; 月底 alone is this month's)
-    r"(?:明年|今年|后年)?" + _NUM + r"月份?(?:底|末|初)|(?:明年|今年|后年)?年(?:底|末)|明年底"
+    r"(?:明年|今年|后年)?" + _NUM + r"月份?(?:底|末|初|" + _MID + r")"
+    + r"|(?:明年|今年|后年)?年(?:底|末)|明年底|(?:明年|后年)年?初"
+    + r"|(?:" + _NEXT + r"|这个?|本)?月" + _MID
     + r"|(?:" + _NEXT + r"|这个?|本|上个?)?(?:周|星期|礼拜|週)" + _WD
     + r"|" + _NEXT + r"(?:周|星期|礼拜|週)"
     + r"|大后天|后天|明天|明日|明早|明晚|明儿|今天|今晚"
@@ -70,8 +76,8 @@ _EN = (
 _BARE = re.compile(r"(?:周|星期|礼拜|週)" + _WD + r"|" + _NUM + r"[日号]|" + _NUM + r"月"
                    + _NUM + r"[日号]?|(?:" + _WEEKDAYS + r")", re.IGNORECASE)
 _DATE = re.compile(r"(?:" + _CN + r")" + _CN_TAIL + r"|" + _EN, re.IGNORECASE)
-_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头"
-                    r"|(?:(?:下个?|这个?|本|[0-9一二三四五六七八九十]{1,2})月)?(?:下旬|上旬|中旬)")
+# "下旬" with no month named is no day (a part of a named month is: "下个月中旬")
+_VAGUE = re.compile(r"过[两几]天|过一阵|改天|回头|(?<![月份])(?:下旬|上旬|中旬)")
 # "下周科室会，时间待定": a date the note itself says is not fixed yet
 _NOT_SET = (r"(?:时间|日期|具体)?(?:待定|未定|再定|还没定|没定|不确定|待确认|tbd|tbc"
             r"|to be confirmed|not fixed)")
@@ -121,7 +127,7 @@ _MOVED_TO_AFTER = re.compile(r"^\s*(?:改|换|挪|推|调)")
 # "I need to send… tmr" is the rep's; "he will present… on 1月22号" is his
 _REP_SUBJECT = re.compile(r"我|(?<![A-Za-z])(?:i|i'll|we|we'll|need to|have to)(?![A-Za-z])",
                           re.IGNORECASE)
-_CHANGED_TO = re.compile(r"(?:改|改到|改成|改为|换到|挪到|推到)\s*$")
+_CHANGED_TO = re.compile(r"(?:改|改到|改成|改为|换到|换成|挪到|推到)\s*$")
 _THEN = re.compile(r"^[^。；;！!？?\n]{0,6}?(?:到时候|到时|那时|then)", re.IGNORECASE)
 MAX_NUMERIC_AHEAD = 300  # "1/3" typed on 13 January is a share, not 3 January next year
 _UNIT_AFTER = re.compile(r"^(?:[A-Za-zµμ%‰]|\s*(?:mg|mcg|[µμ]g|ml|g|kg|mmol|iu|u|mm|cm|pts?|"
@@ -387,7 +393,8 @@ def _pieces(text: str, anchor: Span, taken: list[Span]) -> list[str]:
 def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str | None:
     """The clause that says what the rep will do: the first nearby one with an action cue
     (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
-    raw = _pieces(text, anchor, taken)
+    # "发消息说周五不行 改到下周一": how the customer got in touch is never the step
+    raw = ["" if _reports_contact(lexicon, p) else p for p in _pieces(text, anchor, taken)]
     pieces = [_trim(lexicon, p) for p in raw]
     for index, (piece, untrimmed) in enumerate(zip(pieces, raw, strict=True)):
         found = None
@@ -408,6 +415,13 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
     return own if own is not None and len(own) <= 12 else None
+
+
+def _reports_contact(lexicon: Lexicon, piece: str) -> bool:
+    """"王主任发消息说周五不行", "回消息说": the words tell of a message or call
+    (`contact` in the lexicon), not of what the rep will do."""
+    low = piece.lower()
+    return any(word in low for word, _ in lexicon.contact_words)
 
 
 # what goes with a step said before the date, right after the date
@@ -444,6 +458,7 @@ _OBJECT_LEAD = re.compile(r"^(?:说|讲|让我|叫我|要我们的|要我们|要
                           r"想要|需要|要|就|再|先|得|他|她|的|一份|一些|一点|一套|份)+")
 _WANTED = re.compile(r"^(?:他|她)?(?:要的|想要的|点名要的|需要的)(?P<what>.{1,12})$")
 MAX_OBJECT = 14
+SAME_STEP = 0.6  # as alike as the labelled sets count two actions the same
 
 
 def only_again(lexicon: Lexicon, action: str) -> bool:
@@ -451,6 +466,29 @@ def only_again(lexicon: Lexicon, action: str) -> bool:
     "come back"), nothing of what for."""
     step = re.sub(r"^(?:上午|下午|中午|晚上|早上)", "", action.strip(" ，,。.").lower())
     return step in lexicon.only_again
+
+
+# what says nothing of which step it is: "再", "把", "一下", "下午"
+_STEP_NOISE = re.compile(r"^(?:上午|下午|中午|晚上|早上|再|先|把|去|过去|还要|要)+|[吧了哈啊呢]$")
+
+
+def same_step(one: str, other: str) -> bool:
+    """Whether two next steps are one ("送样品资料" and "再去送样品资料", "把指南发给她" and
+    "发给她"): a new follow-up with the same step moves the open one, not a second reminder."""
+    a, b = (_STEP_NOISE.sub("", s.strip(" ，,。.").lower()) for s in (one, other))
+    if not a or not b:
+        return False
+    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= SAME_STEP
+
+
+def moved_from(lexicon: Lexicon, text: str, today: date) -> list[date] | None:
+    """A note that moves a date ("下周三他出门诊 改到周四下午", "改下下周一吧", "moved to
+    Thu"): the other days it names (the old one, when said), else None: the note sets
+    a step of its own."""
+    found = _dates(lexicon, text, today, [])
+    if not any(_changed_to(text, span) for _, span in found):
+        return None
+    return [due for due, span in found if not _changed_to(text, span)]
 
 
 def names_no_object(action: str) -> bool:

@@ -85,6 +85,13 @@ class ContactWords(_Strict):
 
     message: list[str] = Field(default_factory=list)
     call: list[str] = Field(default_factory=list)
+    # words for the channel alone (电话, 短信, 微信): a contact only when they come before
+    # what the customer said ("王主任刚打电话 说…", "微信回我了 说…"), not in it ("说会打电话
+    # 给药剂科"), and not as a step still to take ("记得回他个电话")
+    lead_message: list[str] = Field(default_factory=list)
+    lead_call: list[str] = Field(default_factory=list)
+    said: list[str] = Field(default_factory=list)
+    not_yet: list[str] = Field(default_factory=list)
 
 
 class CorrectionWords(_Strict):
@@ -211,6 +218,9 @@ class Lexicon:
     correction_not_this: tuple[str, ...]
     addition_starts: tuple[str, ...]  # adds and pronouns, longest first
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
+    contact_lead: tuple[tuple[str, str], ...]  # the channel alone, before what was said
+    contact_said: tuple[str, ...]  # where what the customer said starts (说, 问, ：)
+    contact_not_yet: tuple[str, ...]  # a call or message still to make (记得, 回头)
 
     @classmethod
     def of(cls, spec: LexiconSpec) -> Lexicon:
@@ -294,6 +304,12 @@ class Lexicon:
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],
                 key=lambda pair: -len(pair[0]))),
+            contact_lead=tuple(sorted(
+                [(w.lower(), "message") for w in spec.contact.lead_message]
+                + [(w.lower(), "call") for w in spec.contact.lead_call],
+                key=lambda pair: -len(pair[0]))),
+            contact_said=_longest_first([w.lower() for w in spec.contact.said]),
+            contact_not_yet=_longest_first([w.lower() for w in spec.contact.not_yet]),
         )
 
 

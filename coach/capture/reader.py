@@ -235,7 +235,23 @@ def contact_of(lexicon: Lexicon, text: str) -> str | None:
             r"\b(?:" + "|".join(re.escape(w) for w in lexicon.met_before if w.isascii())
             + r")\b", low):
         return None
-    return next((kind for word, kind in lexicon.contact_words if word in low), None)
+    said = next((kind for word, kind in lexicon.contact_words if word in low), None)
+    return said or _lead_contact(lexicon, low)
+
+
+# "马大夫电话13812345678": a number written down, not a call
+_PHONE_NUMBER = re.compile(
+    r"(?:电话|手机|tel|phone)\s*(?:号码?)?\s*[:：]?\s*[\d一二三四五六七八九零〇]")
+
+
+def _lead_contact(lexicon: Lexicon, low: str) -> str | None:
+    """"王主任刚打电话 说…", "陈主任回了条短信：…": the channel named before what the
+    customer said; None when it is in what they said or a step still to take."""
+    ends = [i for word in lexicon.contact_said if (i := low.find(word)) >= 0]
+    lead = _PHONE_NUMBER.sub(" ", low[:min(ends)] if ends else low)
+    if any(word in lead for word in lexicon.contact_not_yet):
+        return None
+    return next((kind for word, kind in lexicon.contact_lead if word in lead), None)
 
 
 # right before a person the rep's step goes to: 带资料给|王主任, 发给|她, "bring it to| Dr Wang"

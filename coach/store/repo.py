@@ -676,12 +676,16 @@ class RepStore:
                    FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.id.in_(list(ids)))
             .values(status="replaced"))
 
-    def close_due_followups(self, account: Account, today: str) -> None:
-        """Follow-ups of `account` due by `today` (ISO) are done: a visit has happened."""
+    def close_due_followups(self, account: Account, today: str,
+                            keep: Sequence[int] = ()) -> None:
+        """Follow-ups of `account` due by `today` (ISO) are done: a visit has happened.
+        `keep`: the ones this visit set ("今天下午再过去一趟"): the visit is not their
+        follow-up, it made them, so they stay open and show on /today."""
         self.session.execute(
             update(FollowUp)
             .where(FollowUp.account_id == account.id, FollowUp.rep_id == self.rep_id,
-                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.due_date <= today)
+                   FollowUp.status.in_(OPEN_FOLLOWUPS), FollowUp.due_date <= today,
+                   FollowUp.id.not_in(list(keep)))
             .values(status="done"))
 
     def add_adverse_event(self, account: Account | None, note: Note | None, phrase: str,
