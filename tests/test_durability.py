@@ -41,8 +41,9 @@ def script() -> list[str]:
             lines += ["/log", note, "3", f"{k + 2}天后", "1", "3"]
     for k in range(5):
         lines += ["/stage", customer(k), *["1"] * 8, "2"]
-    for k in range(8):  # a note naming nobody: typing the customer saves it; 3 = 完成
-        lines += [f"补充记录{k}：科室会反馈好", customer(k), "3"]
+    for k in range(8):  # a note naming nobody (and not starting 补充…, which adds to the
+        # visit just saved): typing the customer saves it; 3 = 完成
+        lines += [f"第{k}次科室会反馈好", customer(k), "3"]
     lines += ["/accounts", "/cancel"]
     assert len(lines) >= 200
     return lines

@@ -25,7 +25,8 @@ SETUPS = (("/menu",), ("/quiz",), ("/log",), ("/log", "泰山医院李主任说�
 
 def assert_clear(engine: Engine, library: Library, result: TurnResult) -> None:
     failure = tuple(library.message("saved_nothing", locale, typed="", report=False,
-                                    hours=24)[:12] for locale in ("zh", "en"))
+                                    hours=24, kind="store", deadline="")[:12]
+                    for locale in ("zh", "en"))
     assert result.outcome is not Outcome.NOT_SAVED, "an internal error reached the rep"
     replies = result.replies
     assert replies, "every message gets an answer"

@@ -15,8 +15,14 @@ from tests.support.statements import statements
 
 #: On PostgreSQL the turn's first two statements (lock the conversation, record the message
 #: id) and its last (save the conversation) are folded; SQLite runs them one by one.
-BUDGETS = {"postgresql": {"note": 6, "save": 13, "next": 11, "quiz": 2},
-           "sqlite": {"note": 7, "save": 14, "next": 12, "quiz": 3}}
+#: The trial fixes of 2026-12-07 cost three more statements on each of the note and the
+#: saved visit (they were 6/13 on PostgreSQL): the note reads the visit just saved (is this
+#: text an addition to it?) and the customer's open follow-ups, twice (which one a new step
+#: replaces); the saved visit reads that note too, the tips shown lately (so a tip is not
+#: repeated), the notes again (他 or 她) and stores the tip shown. Folding them is open work
+#: of issue 18.
+BUDGETS = {"postgresql": {"note": 9, "save": 16, "next": 11, "quiz": 2},
+           "sqlite": {"note": 10, "save": 17, "next": 12, "quiz": 3}}
 
 
 def _log(chat: MemoryChat, note: str) -> None:
