@@ -53,7 +53,7 @@ def test_plan_takes_next_years_month_end(chat: MemoryChat) -> None:
     chat.press("试用")
     reply = MemoryChat.text(chat.say("明年3月底"))
     assert "没看懂这个日期" not in reply
-    assert "目标：2027-03-31前到「试用」" in reply  # the clock starts on 2026-11-22
+    assert "目标：2027-03-31 前推进到「试用」" in reply  # the clock starts on 2026-11-22
     # what is already booked with him is in the plan too (finding 7)
     assert "⏰ 已约的跟进：2026-11-25 · 带III期数据再去" in reply
 
