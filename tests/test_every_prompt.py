@@ -200,14 +200,20 @@ ENTRIES: dict[str, list[list[str]]] = {
            ["做个计划"],  # names a feature: open it, or log it after all
            ["协同拜访"],  # a playbook with no command, started by its keyword
            # a filed safety report: /today asks before it is marked forwarded
-           ["泰山医院心内科李主任说有个病人用了我们的药后起了荨麻疹", "1", "/today"]],
+           ["泰山医院心内科李主任说有个病人用了我们的药后起了荨麻疹", "1", "/today"],
+           # a retraction that does not say which of two reports: asked, with them as buttons
+           ["泰山医院心内科李主任说有个病人用了我们的药后起了荨麻疹", "1",
+            "仁济医院肾内科王主任说有个病人用了我们的药后头晕", "1", "是我写错了"]],
     "en": [["Saw Dr Zhao, he wants the new guideline"], ["Dept meeting went well, again next Wed"],
            ["Li Xiaoming at Taishan Hospital, Cardiology, wants to try it"],
            ["Dr Li asked for a kickback to prescribe more"], ["/stage", "Dr Li"],
            ["/quiz", "Saw Dr Zhao, he wants the new guideline, bring it next Wed", "2"],
            ["make a plan"], ["joint visit"],
            ["Dr Li at Taishan Hospital, Cardiology, said a patient got hives after taking our"
-            " drug", "1", "/today"]],
+            " drug", "1", "/today"],
+           ["Dr Li at Taishan Hospital, Cardiology, said a patient got hives after taking our"
+            " drug", "1", "Dr Wang at Renji Hospital said a patient felt dizzy after taking our"
+            " drug", "1", "I wrote that wrong"]],
 }
 
 
