@@ -51,6 +51,8 @@ class Turn:
     attachments: list[Attachment] = field(default_factory=list)
     forgotten: bool = False
     _accounts: dict[Any, Account | None] = field(default_factory=dict)
+    # everyone at a customer's hospital, by customer id (coach/actions/known.py)
+    peers: dict[int, list[Any]] = field(default_factory=dict)
 
     @property
     def local_now(self) -> datetime:

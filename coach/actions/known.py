@@ -15,6 +15,7 @@ from coach.actions.events import Person, hospital_events
 from coach.actions.signals import find_signals
 from coach.names import hospitals_match
 from coach.store.models import Account
+from coach.store.repo import CACHED_ACCOUNTS
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -26,13 +27,32 @@ FORMULARY = "formulary"  # the hospital playbook's event kind for the 药事会
 EVENTS_PLAYBOOK = "hospital"
 
 
+def hospital_people(turn: Turn, account: Account) -> list[Person]:
+    """Everyone at `account`'s hospital (him alone when no hospital is recorded): matched
+    once a turn, against the rep's accounts as names and places only (a few columns)."""
+    if account.id not in turn.peers:
+        people: list[Person] = [account]
+        if account.hospital:
+            people = [a for a in turn.store.account_entries()
+                      if a.hospital and hospitals_match(a.hospital, account.hospital)] or people
+        turn.peers[account.id] = people
+    return list(turn.peers[account.id])
+
+
+def read_hospital_notes(turn: Turn, account: Account) -> None:
+    """Read the recent notes of everyone at `account`'s hospital in one round trip, before
+    a coaching turn's readers ask for them: regression reads his own first, the known
+    facts (events, "already listed") his colleagues' after, and would read again. Too
+    many colleagues to keep per turn (`CACHED_ACCOUNTS`) are read by each reader."""
+    ids = [p.id for p in hospital_people(turn, account)]
+    if len(ids) <= CACHED_ACCOUNTS:
+        turn.recent_notes(ids, LOOKBACK_DAYS)
+
+
 def known_facts(turn: Turn, playbook: Playbook, account: Account) -> set[str]:
     """The FACTS the notes of everyone at `account`'s hospital (his own when no hospital
     is recorded) already tell."""
-    people: list[Person] = [account]
-    if account.hospital:  # names and places only: a few columns, read once a turn
-        people = [a for a in turn.store.account_entries()
-                  if a.hospital and hospitals_match(a.hospital, account.hospital)] or people
+    people = hospital_people(turn, account)
     known: set[str] = set()
     events_playbook = turn.library.playbooks.get(EVENTS_PLAYBOOK)
     events = (events_playbook.content.get("events") or {}) if events_playbook else {}

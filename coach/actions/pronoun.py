@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 NOTES_READ = 5  # the customer's latest notes: the newest one with a pronoun decides
-NOTES_DAYS = 365
+# within the look-back the turn's other readers share (coach.context.NOTES_WINDOW_DAYS):
+# the notes are then read once a turn (tests/test_turn_statements.py counts it)
+NOTES_DAYS = 180
 
 
 def _count(patterns: list[str], text: str) -> int:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from coach.actions.crisis import leaving
 from coach.actions.keyaccounts import NEEDS
-from coach.actions.known import FACTS, known_facts
+from coach.actions.known import FACTS, known_facts, read_hospital_notes
 from coach.actions.pronoun import as_written
 from coach.actions.reasons import check_reasons, cooling_reason, fits_reason
 from coach.actions.registry import (
@@ -358,6 +358,7 @@ def suggest_tactic(turn: Turn, _args: Mapping[str, Any]) -> None:
     account = turn.require_account()
     settings = turn.settings
     turn.vars["tactic"] = None
+    read_hospital_notes(turn, account)  # for the readers below: one round trip
     evidence = at_risk(turn, account)  # once per turn: the cap and the ranking both use it
     blocked, penalised, offered_today = blocked_tactics(turn, turn.playbook, account)
     # a customer moving back, or with a safety report open, is never left without advice

@@ -11,7 +11,7 @@ visit gives something back: the best-fitting tactic for the customer's stage and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
 from coach.actions.dates import date_view
 from coach.actions.kept import keep_note
+from coach.actions.known import read_hospital_notes
 from coach.actions.reasons import known_reason
 from coach.actions.registry import action
 from coach.actions.regression import Evidence, at_risk, not_yet_alerted, risk_words
@@ -199,6 +200,10 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     last = turn.state.last_visit
     if last is None or turn.now - last.at > AMEND_WITHIN:
         return False
+    if last.name and read_addition(turn.library.lexicon, typed, turn.local_now.date(),
+                                   last.name, last.hospital, known_hospitals, known_names,
+                                   by_name=False) is None:
+        return False  # not about that visit: nothing to read
     note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
     if note is None or account is None or account.archived or note.account_id != account.id:
         return False
@@ -236,10 +241,12 @@ def _flagged_clauses(turn: Turn) -> NoStep:
     return flagged
 
 
-def _with_earlier_object(turn: Turn, action: Any) -> Any:
+def _with_earlier_object(turn: Turn, action: Any,
+                         upcoming: Callable[[], Sequence[Mapping[str, Any]]]) -> Any:
     """"明天发给她" moving the one open "把指南发给她", "改到周四下午再去" moving the one
     open "带III期数据再去": the step is that one, on a new day, not a step that lost what
-    is sent or brought."""
+    is sent or brought. `upcoming`: the customer's open follow-ups (`_upcoming`), read
+    only when the step needs the earlier one."""
     lexicon = turn.library.lexicon
     # "王主任刚打电话 说下周三他出门诊 改到周四下午": no step of its own, only a new day
     again = not action or (isinstance(action, str) and only_again(lexicon, action))
@@ -247,7 +254,7 @@ def _with_earlier_object(turn: Turn, action: Any) -> Any:
         return action
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
-    earlier = [str(r["action"]) for r in _replaced(turn, turn.account(), due) if r["action"]]
+    earlier = [str(r["action"]) for r in _replaced(turn, upcoming(), due) if r["action"]]
     if len(earlier) != 1 or names_no_object(earlier[0]) or only_again(lexicon, earlier[0]):
         return action
     return earlier[0] if again or str(action).strip()[0] in earlier[0] else action
@@ -448,7 +455,15 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
                   for s in concerns if s["kind"] == "objection"]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
-    replaced = _replaced(turn, account, due) if replaces else []
+    read: list[list[dict[str, Any]]] = []
+
+    def upcoming() -> list[dict[str, Any]]:
+        """Read once, by the first of the uses below that needs it; none without a date."""
+        if not read:
+            read.append(_upcoming(turn, account) if due is not None else [])
+        return read[0]
+
+    replaced = _replaced(turn, upcoming(), due) if replaces else []
     customer: dict[str, Any] | None
     if account is not None:
         customer = {"name": account.name, "hospital": account.hospital,
@@ -463,11 +478,11 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "due": date_view(due, turn.local_now.date()),
         # the step as read, or the open one it moves ("改到周四再去"): only while it has a
         # date that replaces that one
-        "action": _with_earlier_object(turn, turn.vars.get("next_action")),
+        "action": _with_earlier_object(turn, turn.vars.get("next_action"), upcoming),
         "updates": updates,
         "objections": objections,
         "replaces": replaced,
-        "kept": _kept(turn, account, replaced) if replaces else [],
+        "kept": _kept(turn, upcoming(), replaced) if replaces else [],
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
@@ -496,7 +511,8 @@ def _same_family(one: Any, other: Any) -> bool:
     return written_alike(str(one or ""), str(other or ""))
 
 
-def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dict[str, Any]]:
+def _replaced(turn: Turn, upcoming: Sequence[Mapping[str, Any]], due: date | None
+              ) -> list[Mapping[str, Any]]:
     """The customer's open follow-ups a new next step replaces: one with the same step
     ("送样品资料" again), or, when the note moves a date ("改到周四下午", "改下下周一吧"),
     the one on the old day it names (else the soonest). Not an unrelated one ("月底前要一份
@@ -504,10 +520,9 @@ def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dic
     by today (the visit closes them)."""
     if due is None:
         return []
-    upcoming = _upcoming(turn, account)
     step = turn.vars.get("next_action")
     # "不对…下一步是约科会" added to the visit just saved: its step is corrected
-    amended = _amending(turn, account).get("note_id")
+    amended = _amending(turn, turn.account()).get("note_id")
     lexicon = turn.library.lexicon
     # an open "再去" (or no step at all) is the next visit, whatever the new step is for
     same = [f for f in upcoming if (amended and f["note_id"] == amended)
@@ -521,17 +536,17 @@ def _replaced(turn: Turn, account: Account | None, due: date | None) -> list[dic
     if old_days is None or not upcoming:
         return []
     named = [f for f in upcoming if date.fromisoformat(f["day"]) in old_days]
-    return (named or upcoming)[:1]
+    return (named or list(upcoming))[:1]
 
 
-def _kept(turn: Turn, account: Account | None, replaced: Sequence[Mapping[str, Any]]
-          ) -> list[dict[str, Any]]:
+def _kept(turn: Turn, upcoming: Sequence[Mapping[str, Any]],
+          replaced: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The open follow-ups the new one leaves as they are: shown, so the rep may still
     drop them with one tap ("保存，之前的跟进也不要了")."""
     if turn.vars.get("due_date") is None:
         return []
     gone = {r["id"] for r in replaced}
-    return [f for f in _upcoming(turn, account) if f["id"] not in gone]
+    return [f for f in upcoming if f["id"] not in gone]
 
 
 def _upcoming(turn: Turn, account: Account | None) -> list[dict[str, Any]]:
@@ -589,7 +604,13 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     proposal = _proposal(turn, replaces=False)  # the replaced ones: those in `shown`
     note_text = str(turn.vars.get("note") or "").strip()
     amends = turn.vars.get("amends") or {}
-    amended = turn.store.note(int(_amending(turn, account).get("note_id") or 0))
+    amending_id = _amending(turn, account).get("note_id")
+    amended = turn.store.note(int(amending_id)) if amending_id else None
+    if args.get("updates") == "all":
+        # before the note is stored: the customer's row is then written once, with
+        # the note's time and these changes together
+        for update in proposal["updates"]:
+            apply_update(turn, account, update)
     if amended is not None and amended.account_id == account.id and note_text:
         review = rewrite_note(turn, amended, note_text, carried=True)
         note: Note | None = amended
@@ -601,17 +622,15 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
                                    redactions=review.redacted) if note_text else None
     if note is not None:
-        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now)
+        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now,
+                                          name=account.name, hospital=account.hospital)
     for objection in proposal["objections"]:
         turn.store.add_objection(account, note, objection["value"], objection["phrase"],
                                  turn.now)
-    if args.get("updates") == "all":
-        for update in proposal["updates"]:
-            apply_update(turn, account, update)
     due_iso = turn.vars.get("due_date")
     due: date | None = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso \
         else None
-    action_text = _with_earlier_object(turn, turn.vars.get("next_action")) or None
+    action_text = proposal["action"] or None  # the step as shown, the open one it moves
     made: list[int] = []
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
@@ -648,6 +667,7 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
                           "updates": [u["name"] for u in proposal["updates"]]
                           if args.get("updates") == "all" else []}
     # moving back (seed 002): said once per piece of evidence, right after the visit
+    read_hospital_notes(turn, account)  # for the readers below: one round trip
     evidence = at_risk(turn, account)
     fresh = not_yet_alerted(turn, account, evidence)
     turn.vars["visit"]["risk"] = risk_words(turn, fresh) if fresh else ""

@@ -74,7 +74,9 @@ def tactic_history() -> Select[Any]:
     and the customer's (`account_id`) suggestions
     that may block one: offered since `since`, answered since `dismissed_since`, ever
     dismissed, or put off past `now`. The tips shown after logged visits (`TIP`) are no
-    suggestion the rep answers: they neither block one nor count towards the cap."""
+    suggestion the rep answers: they neither block one nor count towards the cap; they come
+    back too (each row's id last, for their order), so the tip after a visit knows which
+    ones were shown without another round trip (RepStore.recent_tips)."""
     mine = aliased(Suggestion)
     offered = (select(func.count(Suggestion.id))
                .where(Suggestion.rep_id == bindparam("rep_id"), Suggestion.status != TIP,
@@ -87,22 +89,26 @@ def tactic_history() -> Select[Any]:
                .scalar_subquery())
     one = select(literal(1).label("one")).subquery()
     return (select(offered, latest_dominant(), reports, mine.tactic_id, mine.status,
-                   mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until)
+                   mine.offered_at, mine.answered_at, mine.reason, mine.snoozed_until,
+                   mine.id)
             .select_from(one)
             .outerjoin(mine, and_(
                 mine.account_id == bindparam("account_id"),
-                mine.rep_id == bindparam("rep_id"), mine.status != TIP,
-                (mine.offered_at >= bindparam("since"))
-                | (mine.answered_at >= bindparam("dismissed_since"))
-                | (mine.status == "dismissed")
-                | (mine.snoozed_until > bindparam("now")))))
+                mine.rep_id == bindparam("rep_id"),
+                (mine.status == TIP) | (
+                    (mine.status != TIP)
+                    & ((mine.offered_at >= bindparam("since"))
+                       | (mine.answered_at >= bindparam("dismissed_since"))
+                       | (mine.status == "dismissed")
+                       | (mine.snoozed_until > bindparam("now")))))))
 
 
 @cache
 def account_entries() -> Select[Any]:
-    """The rep's live accounts as names and places, most recent first."""
+    """The rep's live accounts as names and places (and name keys, to find a family among
+    them without reading again), most recent first."""
     return cast(Select[Any], select(Account.id, Account.name, Account.hospital,
-                                    Account.department, Account.title)
+                                    Account.department, Account.title, Account.name_key)
             .where(Account.rep_id == bindparam("rep_id"), Account.archived.is_(False))
             .order_by(Account.updated_at.desc(), Account.id.desc()))
 

@@ -97,6 +97,11 @@ class LastVisit(_State):
     note_id: int
     account_id: int
     at: datetime  # naive UTC, when it was saved
+    # the customer's name and hospital then: most texts are no addition to it, and are
+    # told so without reading the note and the customer again ("" for a visit saved
+    # before these were kept: those are read)
+    name: str = ""
+    hospital: str | None = None
 
 
 class EngineState(_State):

@@ -371,7 +371,10 @@ class RepStore:
         self._quiz_style: str | None = None  # see quiz_style()
         # per account: how many safety reports are open, read along with tactic_history
         self._open_report_counts: dict[int, int] = {}
+        # the tips shown per account (newest first), read along with tactic_history()
+        self._tips: dict[int, list[tuple[datetime, int, str]]] = {}
         self._entries: list[AccountEntry] | None = None  # see account_entries()
+        self._entry_keys: list[str] = []  # their name keys, in the same order
         self._active: list[Account] | None = None  # see active_accounts()
         # per account, what several readers of one turn ask for (see _per_account)
         self._notes = _PerAccount[NoteText](built.note_texts, entities=False)
@@ -428,12 +431,18 @@ class RepStore:
         With `family` (a Chinese family name), only the accounts whose name key starts with
         it, or is not Chinese at all, come back: read through the (rep_id, name_key) index,
         the only ones a name of that family can match."""
-        if family is None and self._entries is not None:  # once a turn, unless changed
-            return self._entries
         if family is None:
-            rows = self.session.execute(built.account_entries(), {"rep_id": self.rep_id}).all()
-            self._entries = [AccountEntry(*row) for row in rows]
+            if self._entries is None:  # once a turn, unless changed
+                rows = self.session.execute(built.account_entries(),
+                                            {"rep_id": self.rep_id}).all()
+                self._entries = [AccountEntry(*row[:5]) for row in rows]
+                self._entry_keys = [str(row.name_key) for row in rows]
             return self._entries
+        if self._entries is not None:
+            # a note turn has read them all already: the same rows as the two ranges
+            # below, in the same order, without a second round trip
+            return [entry for entry, key in zip(self._entries, self._entry_keys, strict=True)
+                    if key.startswith(family) or key < _FIRST_CHINESE]
         columns = (Account.id, Account.name, Account.hospital, Account.department,
                    Account.title)
         live = (Account.rep_id == self.rep_id, Account.archived.is_(False))
@@ -639,7 +648,9 @@ class RepStore:
 
     def recent_tips(self, account: Account, limit: int = 20) -> list[str]:
         """The tactics last shown as tips after `account`'s logged visits, newest first,
-        each once."""
+        each once: from what tactic_history() read this turn, when it did."""
+        if account.id in self._tips:
+            return list(dict.fromkeys(tactic for _, _, tactic in self._tips[account.id][:limit]))
         rows = self.session.execute(
             select(Suggestion.tactic_id)
             .where(Suggestion.account_id == account.id, Suggestion.rep_id == self.rep_id,
@@ -936,10 +947,14 @@ class RepStore:
         self._open_report_counts[account.id] = int(rows[0][2] or 0)  # for open_reports()
         history = TacticHistory(blocked=set(), dismissals=[], offered=int(rows[0][0]))
         dismissed: list[tuple[datetime, str, str | None]] = []
+        tips: list[tuple[datetime, int, str]] = []
         for _offered, _dominant, _reports, tactic_id, status, offered_at, answered_at, \
-                reason, snoozed_until in rows:
+                reason, snoozed_until, row_id in rows:
             if tactic_id is None:
                 continue  # the customer has no such suggestion: the one row of counts
+            if status == built.TIP:
+                tips.append((offered_at, row_id, tactic_id))
+                continue
             recently_dismissed = (  # dismissed, or accepted and being worked on
                 status in ("dismissed", "accepted")
                 and (answered_at or offered_at) >= dismissed_since
@@ -952,6 +967,7 @@ class RepStore:
         dismissed.sort(key=lambda row: row[0], reverse=True)
         history.dismissals.extend((tactic_id, reason) for _, tactic_id, reason in
                                   dismissed[:limit])
+        self._tips[account.id] = sorted(tips, reverse=True)
         return history
 
     def add_suggestion(self, account: Account, tactic_id: str, now: datetime,
@@ -962,6 +978,7 @@ class RepStore:
                          status=status, offered_at=now)
         self.session.add(row)
         self.session.flush()
+        self._tips.pop(account.id, None)  # recent_tips() reads again
         return row
 
     def answer_suggestion(self, suggestion_id: Any, status: str, reason: str | None,
