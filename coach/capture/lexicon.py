@@ -77,6 +77,9 @@ class FollowupWords(_Strict):
     # a step that says only that the rep goes again ("再去", "come back"): moving an open
     # follow-up with one of these keeps what that follow-up was for
     only_again: list[str] = Field(default_factory=list)
+    # lab values and vital signs ("K+ 6.2", "血钾6.2", "Hb 9.5", "体温38.5"): a number
+    # right after one of these is a value, never the day of a follow-up
+    measured: list[str] = Field(default_factory=list)
 
 
 class ContactWords(_Strict):
@@ -213,6 +216,7 @@ class Lexicon:
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
     only_again: frozenset[str]
+    measured: re.Pattern[str]  # a lab or vital name, ending where a value is written
     correction_words: tuple[str, ...]
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
@@ -295,6 +299,7 @@ class Lexicon:
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
             only_again=frozenset(w.lower() for w in spec.followups.only_again),
+            measured=_measured(spec.followups.measured),
             correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
             correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
@@ -311,6 +316,17 @@ class Lexicon:
             contact_said=_longest_first([w.lower() for w in spec.contact.said]),
             contact_not_yet=_longest_first([w.lower() for w in spec.contact.not_yet]),
         )
+
+
+def _measured(names: list[str]) -> re.Pattern[str]:
+    """A lab or vital name at the end of a text, then what may stand before its value ("K+ ",
+    "血钾是", "INR:"); a Latin name must be a word of its own ("Cr", not the "cr" of "scr")."""
+    words = [(r"(?<![A-Za-z])" if name[:1].isascii() and name[:1].isalpha() else "")
+             + re.escape(name) for name in _longest_first(names)]
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:" + "|".join(words) + r")\s*(?:值|水平)?\s*"
+                      r"(?:[:：=]|是|为|有|达|到)?\s*$", re.IGNORECASE)
 
 
 def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None, list[Issue]]:

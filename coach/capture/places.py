@@ -115,6 +115,8 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             end = at + len(variant)
             if not variant.isascii():
                 at, end = _widen_known(lexicon, text, at, end, found)
+                # "华西附二院": the 附二院 found alone is the known name's, one hospital
+                found = [s for s in found if not (at <= s.start and s.end <= end)]
             value = name if (name in known and variant.isascii() == name.isascii()
                              and end - at == len(variant)) else text[at:end]
             found.append(Span(at, end, value))
@@ -168,7 +170,11 @@ def _widen_known(lexicon: Lexicon, text: str, start: int, end: int,
     tail = lexicon.hospital_ordinal_tail
     if tail is not None:
         more = tail.match(text[end:])
-        if more is not None and not overlaps(found, end, end + more.end()):
+        # an ordinal found alone ("附二院") is still this hospital's tail; one that reaches
+        # past it is a hospital of its own
+        if more is not None and not any(s.start < end + more.end() and end < s.end
+                                        and not (end <= s.start and s.end <= end + more.end())
+                                        for s in found):
             end += more.end()
     return start, end
 
