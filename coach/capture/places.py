@@ -191,7 +191,8 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
     found: list[Span] = []
 
     def add(start: int, end: int, value: str) -> None:
-        if not overlaps(found, start, end) and not overlaps(taken, start, end):
+        if not overlaps(found, start, end) and not overlaps(taken, start, end) \
+                and not _inside_word(lexicon, text, start, taken):
             found.append(Span(start, end, value))
 
     for name in lexicon.departments:
@@ -244,6 +245,16 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             continue
         add(match.start(), match.end(), word if word.lower() == latin.lower() else latin)
     return sorted(found)
+
+
+def _inside_word(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span]) -> bool:
+    """Whether a department at `start` begins inside a word that is not one ("另|外科里" is
+    另外 + 科里); right after a hospital it begins a word of its own ("人民医院|内科")."""
+    if any(span.end == start for span in taken):
+        return False
+    return any(text.startswith(word, begin) and begin + len(word) > start
+               for word in lexicon.department_not_inside
+               for begin in range(max(0, start - len(word) + 1), start))
 
 
 _AMBIGUOUS_LATIN = frozenset({"er", "gi", "gp", "icu", "ccu"})

@@ -276,7 +276,8 @@ def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
         first.setdefault(key, index)
         surely = person.met or _first_met(lexicon, text, person) or _ASKS.match(
             text[person.span.end:]) or _met_alone(lexicon, text, person) or _there_too(
-            lexicon, text, person, departments)
+            lexicon, text, person, departments) or _together(
+            lexicon, text, people, index, [*hospitals, *departments])
         if surely and not _not_met(lexicon, text, person):
             met.add(key)
     found = []
@@ -336,12 +337,64 @@ def _there_too(lexicon: Lexicon, text: str, person: Person,
                departments: Sequence[Span]) -> bool:
     """Someone else the rep met: "另外肿瘤科陈主任也在", "Dr Xu was there as well", "and also
     Dr Gao", "还见了药剂科赵药师" (见了, then the department, then the name)."""
-    after = text[person.span.end:].lstrip().lower()
+    after = _past_place(text, person.span.end, departments).lower()
     if after.startswith(lexicon.present_after):
         return True
     department = _department_before(text, person, departments)
     before = text[:department.start if department else person.span.start].rstrip().lower()
     return ends_with_any(before, (*lexicon.also_before, *lexicon.met_before)) is not None
+
+
+# between a name and the department said after it: "Dr Song from pharmacy", "吴主任（消化）"
+_PLACE_AFTER = re.compile(r"\s*(?:from|of|in|at)?\s*(?:the\s+)?[(（]?\s*", re.IGNORECASE)
+# between two names written together, besides the word joining them: "和她的学生|伍医生",
+# "、药剂科|蒋科长", "Dr Xie (onc) and Dr Bai"
+_THEIR_OWN = re.compile(r"(?:他的|她的|his|her)?\s*(?:学生|研究生|同事|徒弟|助手|fellow|resident|"
+                        r"colleague|student)?\s*(?:的)?\s*$", re.IGNORECASE)
+
+
+def _past_place(text: str, at: int, places: Sequence[Span]) -> str:
+    """The text after `at`, less a department or hospital said right there ("Dr Song from
+    pharmacy| was there too", "许主任（麻醉科）|也在")."""
+    rest = text[at:]
+    for place in places:
+        if place.start >= at and _PLACE_AFTER.fullmatch(text[at:place.start]):
+            rest = text[place.end:]
+            break
+    return re.sub(r"^\s*[)）]?", "", rest).lstrip()
+
+
+def _together(lexicon: Lexicon, text: str, people: Sequence[Person], index: int,
+              places: Sequence[Span]) -> bool:
+    """Two names written together, both met: "王主任+刘医生一起见的", "胡主任、药剂科蒋科长都在",
+    "见了马主任和小郑" (the first met), "华西内分泌 刘主任+药剂科邓老师" (the first named at the
+    note's start), "met Dr Xie (onc) and Dr Bai (heme) together"."""
+    if index == 0:
+        return False
+    person, first = people[index], people[index - 1]
+    between = text[first.span.end:person.span.start]
+    for place in sorted(places, key=lambda s: -s.start):
+        if first.span.end <= place.start and place.end <= person.span.start:
+            between = between[:place.start - first.span.end] + " " + between[
+                place.end - first.span.end:]
+    between = re.sub(r"[(（][^)）]*[)）]", " ", between).strip().lower()
+    joiner = next((w for w in lexicon.joined_by if between.startswith(w)), None)
+    if joiner is None or not _THEIR_OWN.fullmatch(between[len(joiner):]):
+        return False
+    if joiner.isascii() and joiner.isalpha() and between[len(joiner):len(joiner) + 1].isalpha():
+        return False  # "andrew": no joining word
+    after = _past_place(text, person.span.end, places).lower()
+    if after.startswith(lexicon.together_after):
+        return True
+    if first.met or ends_with_any(text[:first.span.start].rstrip().lower(),
+                                  lexicon.met_before) is not None:
+        return True
+    # named first, right at the note's start after where ("华西内分泌 刘主任+药剂科邓老师，…")
+    lead = list(text[:first.span.start])
+    for place in places:
+        if place.end <= first.span.start:
+            lead[place.start:place.end] = " " * (place.end - place.start)
+    return not re.sub(r"[\s,，:：]", "", "".join(lead)) and first is people[0]
 
 
 # where a part of the note about one person ends: the sentence ends
