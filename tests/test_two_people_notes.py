@@ -35,8 +35,10 @@ from tests.test_followup_object import rows
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "tests" / "data" / "trial3_two_people.yaml"
 POINTS = ("customer", "department", "role", "others", "objections", "other_objections")
-# scored only on notes labelled with them (tests/data/trial5_two_people.yaml)
+# scored only on notes labelled with them (tests/data/trial5_two_people.yaml): the stage
+# signals on each card, and the follow-up day each one's part of the note gives
 STAGE_POINTS = ("stages", "other_stages")
+DUE_POINTS = ("due", "other_due")
 FLOOR = 126  # of 132 points
 WHOLE_FLOOR = 19  # of 22 notes
 
@@ -60,14 +62,17 @@ def read(library: Library, lexicon: Lexicon, note: str, today: date) -> dict[str
     others = [{"name": o.name, "department": o.department} for o in facts.others]
     theirs: list[str] = []
     their_stages: list[str] = []
+    their_due = None
     if facts.others:
         about = read_note_about(lexicon, note, today, facts.others[0].name)
         theirs = _kinds(library, getattr(about, "own_text", None) or "")
         their_stages = _kinds(library, getattr(about, "own_text", None) or "", "stage")
+        their_due = about.due
     return {"customer": facts.mention.name if facts.mention else None,
             "department": facts.department, "role": facts.role, "others": others,
             "objections": _kinds(library, own), "other_objections": theirs,
-            "stages": _kinds(library, own, "stage"), "other_stages": their_stages}
+            "stages": _kinds(library, own, "stage"), "other_stages": their_stages,
+            "due": facts.due, "other_due": their_due}
 
 
 def score(library: Library, lexicon: Lexicon, case: dict[str, Any], today: date
@@ -86,6 +91,7 @@ def score(library: Library, lexicon: Lexicon, case: dict[str, Any], today: date
         "objections": got["objections"] == sorted(case["objections"]),
         "other_objections": got["other_objections"] == sorted(case["other_objections"]),
         **{point: got[point] == sorted(case[point]) for point in STAGE_POINTS if point in case},
+        **{point: got[point] == case[point] for point in DUE_POINTS if point in case},
     }
     for point, right in checks.items():
         if not right:
@@ -104,7 +110,7 @@ def measure(library: Library, lexicon: Lexicon, notes: Path = NOTES
     for case in raw["notes"]:
         points, wrong = score(library, lexicon, case, today)
         right += points
-        total += len(POINTS) + sum(point in case for point in STAGE_POINTS)
+        total += len(POINTS) + sum(point in case for point in (*STAGE_POINTS, *DUE_POINTS))
         whole += not wrong
         misses += [f"{case['note']}  [{w}]" for w in wrong]
     return right, total, whole, misses

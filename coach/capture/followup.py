@@ -462,9 +462,10 @@ def _with_what(following: str, step: str) -> str:
 
 
 # a name right after these is whom the step goes to ("带资料给王主任", "发给他们科的刘主任",
-# "bring it to Dr Wang"): it stays in the action; names elsewhere are shown on their own
-_TO_SOMEONE = re.compile(r"(?:给[^，,。；;！!？?\s]{0,6}|(?<![A-Za-z])(?:to|for)\s+(?:the\s+)?)$",
-                         re.IGNORECASE)
+# "再去找刘医生送样品资料", "bring it to Dr Wang"): it stays in the action; names elsewhere
+# are shown on their own
+_TO_SOMEONE = re.compile(r"(?:给[^，,。；;！!？?\s]{0,6}|找|(?<![A-Za-z])(?:to|for)\s+"
+                         r"(?:the\s+)?)$", re.IGNORECASE)
 _AND_SOMEONE = re.compile(r"^\s*(?:和|、|及|与|and)\s*$", re.IGNORECASE)
 
 

@@ -412,12 +412,29 @@ def _parts(text: str, people: list[Person], key: str, departments: Sequence[Span
             continue
         department = _department_before(text, person, departments)
         start = department.start if department is not None else person.span.start
+        start = _step_towards(text, people[:index], start)
         ends = [p.span.start for p in people[index + 1:] if name_key(p.name) != key][:1]
         stop = _SENTENCE_END.search(text, person.span.end)
         if stop is not None:
             ends.append(stop.end())
         found.append((start, min(ends) if ends else -1))
     return found
+
+
+# the rep's step towards whoever is named next: "下周三再去找|刘医生", "明天送资料给|赵老师"
+_STEP_TO = re.compile(r"(?:找|约|给|拜访|见|问问|问|visit|see|call|email|to)\s*$", re.IGNORECASE)
+
+
+def _step_towards(text: str, before: Sequence[Person], start: int) -> int:
+    """Where the part about someone starts when the clause leading to their name is the rep's
+    step towards them ("下周三再去找刘医生送样品资料" is all 刘医生's): that clause's start, if no
+    one else is named in it; else `start`."""
+    if not _STEP_TO.search(text[:start]):
+        return start
+    clause = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    if any(p.span.end > clause for p in before):
+        return start
+    return clause
 
 
 # someone who asks the rep for something right where they are named: what follows is theirs
