@@ -389,7 +389,10 @@ def _together(lexicon: Lexicon, text: str, people: Sequence[Person], index: int,
     if first.met or ends_with_any(text[:first.span.start].rstrip().lower(),
                                   lexicon.met_before) is not None:
         return True
-    # named first, right at the note's start after where ("华西内分泌 刘主任+药剂科邓老师，…")
+    # named first, right at the note's start after where, joined by a sign ("华西内分泌 刘主任+
+    # 药剂科邓老师，…"); "王主任跟李主任一个科" names 李主任 only
+    if joiner.isalpha():
+        return False
     lead = list(text[:first.span.start])
     for place in places:
         if place.end <= first.span.start:
