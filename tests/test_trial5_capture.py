@@ -1,10 +1,11 @@
 """Who, where and when in trial D's notes (findings 4, 10 and 12), measured on sets written
 fresh for them, as the category and not the trial's own strings:
 
-- tests/data/trial5_two_people.yaml: 24 notes, 19 naming two people met together
+- tests/data/trial5_two_people.yaml: 28 notes, 23 naming two people met together
   ("王主任+刘医生一起见的", "旁边还有药剂科的赵老师", "还碰到了麻醉科的许主任", "ran into Dr Ma
-  from pharmacy", "另外科里的彭医生也在"), 5 naming one (or a second not met). Scored as
-  tests/test_two_people_notes.py scores its set, plus the stage signals on each card.
+  from pharmacy", "另外科里的彭医生也在", "韦主任和包医生 包医生说…"), 5 naming one (or a
+  second not met). Scored as tests/test_two_people_notes.py scores its set, plus the stage
+  signals on each card and each one's follow-up day where labelled.
 - tests/data/trial5_names.yaml: 18 notes with a time word right before a name
   ("上周罗主任", "本周孔主任", "这周周主任").
 - tests/data/trial5_hospitals.yaml: 17 notes naming an affiliated hospital short (川大附属,
@@ -16,10 +17,16 @@ fresh for them, as the category and not the trial's own strings:
 
 Before (main at bd54609, the code trial D ran), then after:
 
-    two people   152/190 points, 11/26 notes whole   ->  190/190, 26/26
+    two people   164/206 points, 12/28 notes whole   ->  206/206, 28/28
     names        customer P 0.812 R 0.765            ->  P 1.000 R 0.941
     hospitals    hospital P 0.889 R 0.471            ->  P 1.000 R 1.000
     lab values   date     P 0.684 R 0.765            ->  P 1.000 R 1.000
+
+tests/data/trial5_holdout.yaml: 7 two-people notes written after those rules, in other words
+(都在, 俩, 还遇见了, "bumped into", "were both there", 旁边还有进修的…). First contact: main
+37/51 points, 2/7 notes whole; these rules 45/51, 5/7. Its two misses were fixed by general
+rules (a familiar name before 俩; what a rep says of someone between the cue and the name,
+进修的 / 新来的): 51/51, 7/7.
 
 The one name still missed ("下周罗主任要出差，今天先把资料给了他") is a person read as away
 (要出差), not a time word. The floors below hold the after figures, less one note's slack.
@@ -43,6 +50,7 @@ from tests.test_two_people_notes import measure
 
 DATA = Path(__file__).resolve().parent / "data"
 TWO_PEOPLE = DATA / "trial5_two_people.yaml"
+HOLDOUT = DATA / "trial5_holdout.yaml"
 SETS = {name: DATA / f"trial5_{name}.yaml" for name in ("names", "hospitals", "lab_dates")}
 
 
@@ -52,7 +60,9 @@ def _evaluation(lexicon: Lexicon, name: str) -> Evaluation:
 
 def test_two_people_met_together_are_told_apart(library: Library, lexicon: Lexicon) -> None:
     right, total, whole, misses = measure(library, lexicon, TWO_PEOPLE)
-    assert right >= total - 3 and whole >= 25, (right, total, whole, misses)
+    assert right >= total - 3 and whole >= 27, (right, total, whole, misses)
+    right, total, whole, misses = measure(library, lexicon, HOLDOUT)
+    assert right >= total - 3 and whole >= 6, (right, total, whole, misses)
 
 
 @pytest.mark.parametrize(("name", "field", "floor"), [
@@ -75,6 +85,10 @@ def main() -> None:
     library: Library = load_library(root)
     right, total, whole, misses = measure(library, lexicon, TWO_PEOPLE)
     print(f"two people: {right}/{total} points right, {whole} notes whole")
+    for miss in misses:
+        print(f"  {miss}")
+    right, total, whole, misses = measure(library, lexicon, HOLDOUT)
+    print(f"two people, held out: {right}/{total} points right, {whole} notes whole")
     for miss in misses:
         print(f"  {miss}")
     for name in SETS:
@@ -116,6 +130,20 @@ def test_two_people_met_together_each_keep_their_own(chat: MemoryChat,
     assert [(name, str(due)[:10]) for name, due in rows(
         database, "SELECT a.name, f.due_date FROM followups f JOIN accounts a "
                   "ON a.id = f.account_id")] == [("刘医生", "2026-11-25")]
+
+
+def test_two_people_listed_first_are_both_met(chat: MemoryChat, database: Database) -> None:
+    proposal = MemoryChat.text(chat.say(
+        "川大附属内分泌 陈主任和黄医生，黄医生说科里已经有3个病人在用了 反馈还行，"
+        "陈主任还在观望 要看真实世界数据"))
+    assert "👤 陈主任 · 川大附属 · 内分泌科（新客户）" in proposal
+    assert "👥 还见了黄医生（川大附属 · 内分泌科）" in proposal and "试用" not in proposal
+    chat.press("✅ 保存")
+    theirs = MemoryChat.text(chat.press("也给黄医生记一条"))
+    assert "🔎 「3个病人在用」→ 阶段：试用" in theirs
+    chat.press("新建：黄医生 · 川大附属 · 内分泌科")
+    assert rows(database, "SELECT name, stage FROM accounts ORDER BY id") == [
+        ("陈主任", None), ("黄医生", "trial")]
 
 
 def test_someone_beside_the_customer_keeps_their_worry(chat: MemoryChat,

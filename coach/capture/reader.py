@@ -142,9 +142,11 @@ def _first_met(lexicon: Lexicon, text: str, person: Person) -> bool:
     return after.startswith(lexicon.first_meeting) or after.startswith(("第一次", "first time"))
 
 
-def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
+def _customer(lexicon: Lexicon, text: str, people: list[Person],
+              places: Sequence[Span] = ()) -> Person | None:
     """The person the rep met: the one right after 见了 / saw, else the first named who was
-    not away ("王主任出差了，见了石副主任" → 石副主任)."""
+    not away ("王主任出差了，见了石副主任" → 石副主任); of two written together and both met
+    ("陈主任和黄医生，黄医生说…"), the first."""
     missed = [p for p in people if _not_met(lexicon, text, p)]
     # "姜主任不在…说姜主任下周回来": named again, still not met
     missed_names = {p.name for p in missed}
@@ -168,6 +170,9 @@ def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | Non
             return new[0]
     met = [p for p in present if p.met]
     if met:
+        at = people.index(met[0])
+        if at and people[at - 1] in present and _together(lexicon, text, people, at, places):
+            return people[at - 1]
         return met[0]
     return present[0] if present else None
 
@@ -191,7 +196,7 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     department = departments[0].value if departments else None
     mention = None
     role = lexicon.department_roles.get(department or "")
-    customer = _customer(lexicon, text, people)
+    customer = _customer(lexicon, text, people, [*hospitals, *departments])
     attempted = None
     if customer is not None:
         title = customer.title or _standalone_title(lexicon, text)
@@ -342,7 +347,14 @@ def _there_too(lexicon: Lexicon, text: str, person: Person,
         return True
     department = _department_before(text, person, departments)
     before = text[:department.start if department else person.span.start].rstrip().lower()
+    before = _WHO_THEY_ARE.sub("", before).rstrip()  # "旁边还有|进修的|葛医生"
     return ends_with_any(before, (*lexicon.also_before, *lexicon.met_before)) is not None
+
+
+# what a rep says of someone between the cue and the name: "旁边还有进修的葛医生", "还碰到了
+# 科里新来的小周", "also ran into a young Dr Lu"
+_WHO_THEY_ARE = re.compile(r"(?:科里|科室|他们科|组里)?(?:的)?(?:进修|规培|年轻|新来|管床|值班)?"
+                           r"(?:的)?$|\s(?:a|the)\s+(?:young|new|junior|senior)$")
 
 
 # between a name and the department said after it: "Dr Song from pharmacy", "吴主任（消化）"
@@ -390,8 +402,9 @@ def _together(lexicon: Lexicon, text: str, people: Sequence[Person], index: int,
                                   lexicon.met_before) is not None:
         return True
     # named first, right at the note's start after where, joined by a sign ("华西内分泌 刘主任+
-    # 药剂科邓老师，…"); "王主任跟李主任一个科" names 李主任 only
-    if joiner.isalpha():
+    # 药剂科邓老师，…") or listed as a clause of its own ("川大附属内分泌 陈主任和黄医生，黄医生
+    # 说…"); "王主任跟李主任一个科" names 李主任 only
+    if joiner.isalpha() and not re.match(r"^(?:[，,。；;:：\n]|\s|$)", text[person.span.end:]):
         return False
     lead = list(text[:first.span.start])
     for place in places:
