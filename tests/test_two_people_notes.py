@@ -35,13 +35,17 @@ from tests.test_followup_object import rows
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "tests" / "data" / "trial3_two_people.yaml"
 POINTS = ("customer", "department", "role", "others", "objections", "other_objections")
+# scored only on notes labelled with them (tests/data/trial5_two_people.yaml): the stage
+# signals on each card, and the follow-up day each one's part of the note gives
+STAGE_POINTS = ("stages", "other_stages")
+DUE_POINTS = ("due", "other_due")
 FLOOR = 126  # of 132 points
 WHOLE_FLOOR = 19  # of 22 notes
 
 
-def _kinds(library: Library, text: str) -> list[str]:
+def _kinds(library: Library, text: str, kind: str = "objection") -> list[str]:
     signals = [s for s in library.playbooks["log"].content.get("signals", [])
-               if s.get("kind") == "objection"]
+               if s.get("kind") == kind]
     return sorted({str(s["value"]) for s in find_signals(text, signals)})
 
 
@@ -52,17 +56,23 @@ def _department(lexicon: Lexicon, want: str | None, got: str | None) -> bool:
 
 def read(library: Library, lexicon: Lexicon, note: str, today: date) -> dict[str, Any]:
     """What the bot takes from `note`: the customer, department, role, the others offered,
-    the concerns put on the customer's card and on the first other's."""
+    the concerns and stage signals put on the customer's card and on the first other's."""
     facts = read_note(lexicon, note, today)
     own = getattr(facts, "own_text", None) or note
     others = [{"name": o.name, "department": o.department} for o in facts.others]
     theirs: list[str] = []
+    their_stages: list[str] = []
+    their_due = None
     if facts.others:
         about = read_note_about(lexicon, note, today, facts.others[0].name)
         theirs = _kinds(library, getattr(about, "own_text", None) or "")
+        their_stages = _kinds(library, getattr(about, "own_text", None) or "", "stage")
+        their_due = about.due
     return {"customer": facts.mention.name if facts.mention else None,
             "department": facts.department, "role": facts.role, "others": others,
-            "objections": _kinds(library, own), "other_objections": theirs}
+            "objections": _kinds(library, own), "other_objections": theirs,
+            "stages": _kinds(library, own, "stage"), "other_stages": their_stages,
+            "due": facts.due, "other_due": their_due}
 
 
 def score(library: Library, lexicon: Lexicon, case: dict[str, Any], today: date
@@ -80,26 +90,30 @@ def score(library: Library, lexicon: Lexicon, case: dict[str, Any], today: date
             for g, w in zip(got["others"], case["others"], strict=False)),
         "objections": got["objections"] == sorted(case["objections"]),
         "other_objections": got["other_objections"] == sorted(case["other_objections"]),
+        **{point: got[point] == sorted(case[point]) for point in STAGE_POINTS if point in case},
+        **{point: got[point] == case[point] for point in DUE_POINTS if point in case},
     }
     for point, right in checks.items():
         if not right:
             want = case[point]
             wrong.append(f"{point}: want {want!r}, got {got[point]!r}")
-    return len(POINTS) - len(wrong), wrong
+    return len(checks) - len(wrong), wrong
 
 
-def measure(library: Library, lexicon: Lexicon) -> tuple[int, int, int, list[str]]:
+def measure(library: Library, lexicon: Lexicon, notes: Path = NOTES
+            ) -> tuple[int, int, int, list[str]]:
     """(points right, points in all, notes wholly right, the misses)."""
-    raw = yaml.safe_load(NOTES.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(notes.read_text(encoding="utf-8"))
     today = raw["today"]
-    right = whole = 0
+    right = whole = total = 0
     misses = []
     for case in raw["notes"]:
         points, wrong = score(library, lexicon, case, today)
         right += points
+        total += len(POINTS) + sum(point in case for point in (*STAGE_POINTS, *DUE_POINTS))
         whole += not wrong
         misses += [f"{case['note']}  [{w}]" for w in wrong]
-    return right, len(POINTS) * len(raw["notes"]), whole, misses
+    return right, total, whole, misses
 
 
 def test_two_people_in_one_note_are_told_apart(library: Library, lexicon: Lexicon) -> None:
@@ -113,7 +127,8 @@ def main() -> None:
     lexicon, problems = load_lexicon(playbooks / "capture" / "lexicon.yaml")
     assert lexicon is not None, problems
     right, total, whole, misses = measure(load_library(playbooks), lexicon)
-    print(f"{right}/{total} points right, {whole}/{total // len(POINTS)} notes whole")
+    notes = len(yaml.safe_load(NOTES.read_text(encoding="utf-8"))["notes"])
+    print(f"{right}/{total} points right, {whole}/{notes} notes whole")
     for miss in misses:
         print(f"  {miss}")
 

@@ -240,6 +240,24 @@ def _a_measurement(text: str, start: int, end: int) -> bool:
     return _MEASURE_BEFORE.search(before) is not None
 
 
+# a number written as a date and nothing more: "6.2", "6/2" (not "6.2号", "6.2之前")
+_NUMERIC_ONLY = re.compile(r"[0-9]{1,2}[/.-][0-9]{1,2}")
+
+
+def _a_lab_value(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
+    """"K+ 6.2", "血钾6.2", "Hb 9.5": a number right after a lab or vital name is its value,
+    whatever follows it ("K+ 6.2 this morning"); "6.2号" there is still a day."""
+    return bool(_NUMERIC_ONLY.fullmatch(text[start:end].strip())) and bool(
+        lexicon.measured.search(text[max(0, start - 16):start]))
+
+
+def _no_day(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
+    """What looks like a date at text[start:end] is a name ("Prof. Sun"), a dose or share
+    ("12.5mg", "2/3的病人") or a lab value ("K+ 6.2")."""
+    return (_a_name(text, start, end) or _a_measurement(text, start, end)
+            or _a_lab_value(lexicon, text, start, end))
+
+
 def _unsettled(phrase: str, after: str) -> bool:
     """"下周开科室会，时间待定": the note says the day is not fixed yet."""
     if _UNSETTLED.match(after):
@@ -254,12 +272,12 @@ def _dates(lexicon: Lexicon, text: str, today: date, taken: list[Span]
     for match in _DATE.finditer(text):
         start, end = match.span()
         phrase = match.group().strip()
-        if (any(s <= start < e for s, e in vague) or _a_name(text, start, end)
-                or _a_measurement(text, start, end) or _unsettled(phrase, text[end:])):
+        if (any(s <= start < e for s, e in vague) or _no_day(lexicon, text, start, end)
+                or _unsettled(phrase, text[end:])):
             continue
         due = _parse(phrase, today)
         if due is not None:
-            due = _in_week_named(text, start, phrase, due, today)
+            due = _in_week_named(lexicon, text, start, phrase, due, today)
         if due is None or _is_past(lexicon, text, start, end, taken, due, today):
             continue
         if _someone_returns(text[end:]) or (_MOVED_FROM.search(text[max(0, start - 2):start])
@@ -279,7 +297,8 @@ _BARE_WEEKDAY = re.compile(r"(?:(?:周|星期|礼拜|週)" + _WD + r"|(?:" + _WE
 _SENTENCE_END = re.compile(r"[。；;！!？?\n]|(?<=[a-z)])\.\s")
 
 
-def _in_week_named(text: str, start: int, phrase: str, due: date, today: date) -> date:
+def _in_week_named(lexicon: Lexicon, text: str, start: int, phrase: str, due: date,
+                   today: date) -> date:
     """A bare weekday in a sentence that already named a later week is that week's day:
     "下周三开会，改到周四" is next week's Thursday, "12月16号开会，改到周四" the 17th;
     "…周五前把资料发给他" the Friday before the meeting. Else `due` as read."""
@@ -289,8 +308,9 @@ def _in_week_named(text: str, start: int, phrase: str, due: date, today: date) -
     sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
     named = None
     for match in _DATE.finditer(text, sentence, start):
-        if _BARE_WEEKDAY.fullmatch(match.group().strip()):
-            continue
+        if _BARE_WEEKDAY.fullmatch(match.group().strip()) or _no_day(lexicon, text,
+                                                                       *match.span()):
+            continue  # "Cr 1.3，…周五带过去": a value names no week
         day = _parse(match.group().strip(), today)
         if day is not None and not _PERIOD_ONLY.fullmatch(match.group().strip()):
             named = day
@@ -442,9 +462,10 @@ def _with_what(following: str, step: str) -> str:
 
 
 # a name right after these is whom the step goes to ("带资料给王主任", "发给他们科的刘主任",
-# "bring it to Dr Wang"): it stays in the action; names elsewhere are shown on their own
-_TO_SOMEONE = re.compile(r"(?:给[^，,。；;！!？?\s]{0,6}|(?<![A-Za-z])(?:to|for)\s+(?:the\s+)?)$",
-                         re.IGNORECASE)
+# "再去找刘医生送样品资料", "bring it to Dr Wang"): it stays in the action; names elsewhere
+# are shown on their own
+_TO_SOMEONE = re.compile(r"(?:给[^，,。；;！!？?\s]{0,6}|找|(?<![A-Za-z])(?:to|for)\s+"
+                         r"(?:the\s+)?)$", re.IGNORECASE)
 _AND_SOMEONE = re.compile(r"^\s*(?:和|、|及|与|and)\s*$", re.IGNORECASE)
 
 

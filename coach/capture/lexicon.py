@@ -64,6 +64,9 @@ class DepartmentWords(_Strict):
     not_after: list[str] = Field(default_factory=list)
     latin: dict[str, str]
     not_departments: list[str]
+    # words a department's first character may be the tail of ("另外科里的彭医生" is 另外 +
+    # 科里, not 外科): a department starting inside one is none
+    not_inside: list[str] = Field(default_factory=list)
     roles: dict[str, str] = Field(default_factory=dict)
     same: list[list[str]] = Field(default_factory=list)
 
@@ -77,6 +80,9 @@ class FollowupWords(_Strict):
     # a step that says only that the rep goes again ("再去", "come back"): moving an open
     # follow-up with one of these keeps what that follow-up was for
     only_again: list[str] = Field(default_factory=list)
+    # lab values and vital signs ("K+ 6.2", "血钾6.2", "Hb 9.5", "体温38.5"): a number
+    # right after one of these is a value, never the day of a follow-up
+    measured: list[str] = Field(default_factory=list)
 
 
 class ContactWords(_Strict):
@@ -133,6 +139,11 @@ class LexiconSpec(_Strict):
     present_after: list[str] = Field(default_factory=list)
     # a second person met: "and also Dr Gao", "顺便还见了…" (见了 is in met_before)
     also_before: list[str] = Field(default_factory=list)
+    # two people named together, then these: both were met ("王主任+刘医生一起见的",
+    # "吴主任跟石医生都在", "Dr Xie and Dr Bai together")
+    together_after: list[str] = Field(default_factory=list)
+    # what joins two names written together ("王主任+刘医生", "胡主任、蒋科长", "A and B")
+    joined_by: list[str] = Field(default_factory=list)
     full_name_before: list[str]
     full_name_after: list[str]
     not_after_name: list[str]
@@ -182,6 +193,8 @@ class Lexicon:
     first_meeting: tuple[str, ...]
     present_after: tuple[str, ...]
     also_before: tuple[str, ...]
+    together_after: tuple[str, ...]
+    joined_by: tuple[str, ...]
     full_name_before: tuple[str, ...]
     full_name_after: tuple[str, ...]
     not_after_name: tuple[str, ...]
@@ -205,6 +218,7 @@ class Lexicon:
     department_not_after: tuple[str, ...]
     department_latin: dict[str, str]
     not_departments: tuple[str, ...]
+    department_not_inside: tuple[str, ...]
     department_roles: dict[str, str]
     department_groups: dict[str, int]
     action_cues: tuple[str, ...]
@@ -213,6 +227,7 @@ class Lexicon:
     past_before: tuple[str, ...]
     action_fillers: tuple[str, ...]
     only_again: frozenset[str]
+    measured: re.Pattern[str]  # a lab or vital name, ending where a value is written
     correction_words: tuple[str, ...]
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
@@ -261,6 +276,8 @@ class Lexicon:
             first_meeting=tuple(w.lower() for w in spec.first_meeting),
             present_after=_longest_first([w.lower() for w in spec.present_after]),
             also_before=_longest_first([w.lower() for w in spec.also_before]),
+            together_after=_longest_first([w.lower() for w in spec.together_after]),
+            joined_by=_longest_first([w.lower() for w in spec.joined_by]),
             full_name_before=_longest_first(spec.full_name_before),
             full_name_after=_longest_first(spec.full_name_after),
             not_after_name=_longest_first(spec.not_after_name),
@@ -286,6 +303,7 @@ class Lexicon:
             department_not_after=_longest_first(spec.departments.not_after),
             department_latin={k.lower(): v for k, v in spec.departments.latin.items()},
             not_departments=_longest_first(spec.departments.not_departments),
+            department_not_inside=_longest_first(spec.departments.not_inside),
             department_roles=dict(spec.departments.roles),
             department_groups={name.lower(): index for index, group in
                                enumerate(spec.departments.same) for name in group},
@@ -295,6 +313,7 @@ class Lexicon:
             past_before=_longest_first(spec.followups.past_before),
             action_fillers=_longest_first([w.lower() for w in spec.followups.action_fillers]),
             only_again=frozenset(w.lower() for w in spec.followups.only_again),
+            measured=_measured(spec.followups.measured),
             correction_words=_longest_first([w.lower() for w in spec.corrections.words]),
             correction_no_date=tuple(w.lower() for w in spec.corrections.no_date),
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
@@ -311,6 +330,17 @@ class Lexicon:
             contact_said=_longest_first([w.lower() for w in spec.contact.said]),
             contact_not_yet=_longest_first([w.lower() for w in spec.contact.not_yet]),
         )
+
+
+def _measured(names: list[str]) -> re.Pattern[str]:
+    """A lab or vital name at the end of a text, then what may stand before its value ("K+ ",
+    "血钾是", "INR:"); a Latin name must be a word of its own ("Cr", not the "cr" of "scr")."""
+    words = [(r"(?<![A-Za-z])" if name[:1].isascii() and name[:1].isalpha() else "")
+             + re.escape(name) for name in _longest_first(names)]
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:" + "|".join(words) + r")\s*(?:值|水平)?\s*"
+                      r"(?:[:：=]|是|为|有|达|到)?\s*$", re.IGNORECASE)
 
 
 def load_lexicon(path: Path, display: str | None = None) -> tuple[Lexicon | None, list[Issue]]:

@@ -115,6 +115,8 @@ def find_hospitals(lexicon: Lexicon, text: str, known: Sequence[str] = ()) -> li
             end = at + len(variant)
             if not variant.isascii():
                 at, end = _widen_known(lexicon, text, at, end, found)
+                # "华西附二院": the 附二院 found alone is the known name's, one hospital
+                found = [s for s in found if not (at <= s.start and s.end <= end)]
             value = name if (name in known and variant.isascii() == name.isascii()
                              and end - at == len(variant)) else text[at:end]
             found.append(Span(at, end, value))
@@ -168,7 +170,11 @@ def _widen_known(lexicon: Lexicon, text: str, start: int, end: int,
     tail = lexicon.hospital_ordinal_tail
     if tail is not None:
         more = tail.match(text[end:])
-        if more is not None and not overlaps(found, end, end + more.end()):
+        # an ordinal found alone ("附二院") is still this hospital's tail; one that reaches
+        # past it is a hospital of its own
+        if more is not None and not any(s.start < end + more.end() and end < s.end
+                                        and not (end <= s.start and s.end <= end + more.end())
+                                        for s in found):
             end += more.end()
     return start, end
 
@@ -185,7 +191,8 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
     found: list[Span] = []
 
     def add(start: int, end: int, value: str) -> None:
-        if not overlaps(found, start, end) and not overlaps(taken, start, end):
+        if not overlaps(found, start, end) and not overlaps(taken, start, end) \
+                and not _inside_word(lexicon, text, start, taken):
             found.append(Span(start, end, value))
 
     for name in lexicon.departments:
@@ -238,6 +245,16 @@ def find_departments(lexicon: Lexicon, text: str, taken: Sequence[Span] = ()) ->
             continue
         add(match.start(), match.end(), word if word.lower() == latin.lower() else latin)
     return sorted(found)
+
+
+def _inside_word(lexicon: Lexicon, text: str, start: int, taken: Sequence[Span]) -> bool:
+    """Whether a department at `start` begins inside a word that is not one ("另|外科里" is
+    另外 + 科里); right after a hospital it begins a word of its own ("人民医院|内科")."""
+    if any(span.end == start for span in taken):
+        return False
+    return any(text.startswith(word, begin) and begin + len(word) > start
+               for word in lexicon.department_not_inside
+               for begin in range(max(0, start - len(word) + 1), start))
 
 
 _AMBIGUOUS_LATIN = frozenset({"er", "gi", "gp", "icu", "ccu"})

@@ -142,9 +142,11 @@ def _first_met(lexicon: Lexicon, text: str, person: Person) -> bool:
     return after.startswith(lexicon.first_meeting) or after.startswith(("第一次", "first time"))
 
 
-def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | None:
+def _customer(lexicon: Lexicon, text: str, people: list[Person],
+              places: Sequence[Span] = ()) -> Person | None:
     """The person the rep met: the one right after 见了 / saw, else the first named who was
-    not away ("王主任出差了，见了石副主任" → 石副主任)."""
+    not away ("王主任出差了，见了石副主任" → 石副主任); of two written together and both met
+    ("陈主任和黄医生，黄医生说…"), the first."""
     missed = [p for p in people if _not_met(lexicon, text, p)]
     # "姜主任不在…说姜主任下周回来": named again, still not met
     missed_names = {p.name for p in missed}
@@ -168,6 +170,9 @@ def _customer(lexicon: Lexicon, text: str, people: list[Person]) -> Person | Non
             return new[0]
     met = [p for p in present if p.met]
     if met:
+        at = people.index(met[0])
+        if at and people[at - 1] in present and _together(lexicon, text, people, at, places):
+            return people[at - 1]
         return met[0]
     return present[0] if present else None
 
@@ -191,7 +196,7 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     department = departments[0].value if departments else None
     mention = None
     role = lexicon.department_roles.get(department or "")
-    customer = _customer(lexicon, text, people)
+    customer = _customer(lexicon, text, people, [*hospitals, *departments])
     attempted = None
     if customer is not None:
         title = customer.title or _standalone_title(lexicon, text)
@@ -276,7 +281,8 @@ def _others(lexicon: Lexicon, text: str, people: list[Person], customer: Person,
         first.setdefault(key, index)
         surely = person.met or _first_met(lexicon, text, person) or _ASKS.match(
             text[person.span.end:]) or _met_alone(lexicon, text, person) or _there_too(
-            lexicon, text, person, departments)
+            lexicon, text, person, departments) or _together(
+            lexicon, text, people, index, [*hospitals, *departments])
         if surely and not _not_met(lexicon, text, person):
             met.add(key)
     found = []
@@ -336,12 +342,75 @@ def _there_too(lexicon: Lexicon, text: str, person: Person,
                departments: Sequence[Span]) -> bool:
     """Someone else the rep met: "另外肿瘤科陈主任也在", "Dr Xu was there as well", "and also
     Dr Gao", "还见了药剂科赵药师" (见了, then the department, then the name)."""
-    after = text[person.span.end:].lstrip().lower()
+    after = _past_place(text, person.span.end, departments).lower()
     if after.startswith(lexicon.present_after):
         return True
     department = _department_before(text, person, departments)
     before = text[:department.start if department else person.span.start].rstrip().lower()
+    before = _WHO_THEY_ARE.sub("", before).rstrip()  # "旁边还有|进修的|葛医生"
     return ends_with_any(before, (*lexicon.also_before, *lexicon.met_before)) is not None
+
+
+# what a rep says of someone between the cue and the name: "旁边还有进修的葛医生", "还碰到了
+# 科里新来的小周", "also ran into a young Dr Lu"
+_WHO_THEY_ARE = re.compile(r"(?:科里|科室|他们科|组里)?(?:的)?(?:进修|规培|年轻|新来|管床|值班)?"
+                           r"(?:的)?$|\s(?:a|the)\s+(?:young|new|junior|senior)$")
+
+
+# between a name and the department said after it: "Dr Song from pharmacy", "吴主任（消化）"
+_PLACE_AFTER = re.compile(r"\s*(?:from|of|in|at)?\s*(?:the\s+)?[(（]?\s*", re.IGNORECASE)
+# between two names written together, besides the word joining them: "和她的学生|伍医生",
+# "、药剂科|蒋科长", "Dr Xie (onc) and Dr Bai"
+_THEIR_OWN = re.compile(r"(?:他的|她的|his|her)?\s*(?:学生|研究生|同事|徒弟|助手|fellow|resident|"
+                        r"colleague|student)?\s*(?:的)?\s*$", re.IGNORECASE)
+
+
+def _past_place(text: str, at: int, places: Sequence[Span]) -> str:
+    """The text after `at`, less a department or hospital said right there ("Dr Song from
+    pharmacy| was there too", "许主任（麻醉科）|也在")."""
+    rest = text[at:]
+    for place in places:
+        if place.start >= at and _PLACE_AFTER.fullmatch(text[at:place.start]):
+            rest = text[place.end:]
+            break
+    return re.sub(r"^\s*[)）]?", "", rest).lstrip()
+
+
+def _together(lexicon: Lexicon, text: str, people: Sequence[Person], index: int,
+              places: Sequence[Span]) -> bool:
+    """Two names written together, both met: "王主任+刘医生一起见的", "胡主任、药剂科蒋科长都在",
+    "见了马主任和小郑" (the first met), "华西内分泌 刘主任+药剂科邓老师" (the first named at the
+    note's start), "met Dr Xie (onc) and Dr Bai (heme) together"."""
+    if index == 0:
+        return False
+    person, first = people[index], people[index - 1]
+    between = text[first.span.end:person.span.start]
+    for place in sorted(places, key=lambda s: -s.start):
+        if first.span.end <= place.start and place.end <= person.span.start:
+            between = between[:place.start - first.span.end] + " " + between[
+                place.end - first.span.end:]
+    between = re.sub(r"[(（][^)）]*[)）]", " ", between).strip().lower()
+    joiner = next((w for w in lexicon.joined_by if between.startswith(w)), None)
+    if joiner is None or not _THEIR_OWN.fullmatch(between[len(joiner):]):
+        return False
+    if joiner.isascii() and joiner.isalpha() and between[len(joiner):len(joiner) + 1].isalpha():
+        return False  # "andrew": no joining word
+    after = _past_place(text, person.span.end, places).lower()
+    if after.startswith(lexicon.together_after):
+        return True
+    if first.met or ends_with_any(text[:first.span.start].rstrip().lower(),
+                                  lexicon.met_before) is not None:
+        return True
+    # named first, right at the note's start after where, joined by a sign ("华西内分泌 刘主任+
+    # 药剂科邓老师，…") or listed as a clause of its own ("川大附属内分泌 陈主任和黄医生，黄医生
+    # 说…"); "王主任跟李主任一个科" names 李主任 only
+    if joiner.isalpha() and not re.match(r"^(?:[，,。；;:：\n]|\s|$)", text[person.span.end:]):
+        return False
+    lead = list(text[:first.span.start])
+    for place in places:
+        if place.end <= first.span.start:
+            lead[place.start:place.end] = " " * (place.end - place.start)
+    return not re.sub(r"[\s,，:：]", "", "".join(lead)) and first is people[0]
 
 
 # where a part of the note about one person ends: the sentence ends
@@ -359,12 +428,29 @@ def _parts(text: str, people: list[Person], key: str, departments: Sequence[Span
             continue
         department = _department_before(text, person, departments)
         start = department.start if department is not None else person.span.start
+        start = _step_towards(text, people[:index], start)
         ends = [p.span.start for p in people[index + 1:] if name_key(p.name) != key][:1]
         stop = _SENTENCE_END.search(text, person.span.end)
         if stop is not None:
             ends.append(stop.end())
         found.append((start, min(ends) if ends else -1))
     return found
+
+
+# the rep's step towards whoever is named next: "下周三再去找|刘医生", "明天送资料给|赵老师"
+_STEP_TO = re.compile(r"(?:找|约|给|拜访|见|问问|问|visit|see|call|email|to)\s*$", re.IGNORECASE)
+
+
+def _step_towards(text: str, before: Sequence[Person], start: int) -> int:
+    """Where the part about someone starts when the clause leading to their name is the rep's
+    step towards them ("下周三再去找刘医生送样品资料" is all 刘医生's): that clause's start, if no
+    one else is named in it; else `start`."""
+    if not _STEP_TO.search(text[:start]):
+        return start
+    clause = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    if any(p.span.end > clause for p in before):
+        return start
+    return clause
 
 
 # someone who asks the rep for something right where they are named: what follows is theirs
