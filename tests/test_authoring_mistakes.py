@@ -196,7 +196,7 @@ def test_a_misspelt_tactic_key_is_named_with_the_key_it_meant(playbooks: Path) -
         f"next.yaml:{first}: missing-key: tactic aw_evidence_hook: missing key 'stage'",
         f"next.yaml:{first + 1}: unknown-key: tactic aw_evidence_hook: unknown key 'stgae' "
         "(did you mean 'stage'?); known keys: id, stage, text, why, styles, needs, roles, "
-        "reason, unless_known, more_use",
+        "reason, unless_known, when_known, more_use",
     ]
 
 
@@ -219,6 +219,25 @@ def test_an_unknown_value_lists_the_allowed_ones(playbooks: Path, line: str,
                  TACTIC + line)
     assert "      styles: [A]\n" in text
     assert only(playbooks) == f"next.yaml:{first + 2}: bad-tactic: {expected}"
+
+
+ACCESS_VARIANT = ("      when_known:  # the 药事会 date is in the notes: work back from it, "
+                  "don't ask it again\n        formulary_date:\n")
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (ACCESS_VARIANT, ACCESS_VARIANT.replace("formulary_date", "formulary_day"),
+     "when_known: 'formulary_day' is not allowed (did you mean 'formulary_date'?); "
+     "allowed: formulary_date, listed"),
+    (ACCESS_VARIANT + "          text:", ACCESS_VARIANT + "          txet:",
+     "when_known.formulary_date is a variant with text (and why), nothing else"),
+])
+def test_a_mistaken_when_known_variant_is_named(playbooks: Path, old: str, new: str,
+                                                expected: str) -> None:
+    """The access answer said once the 药事会 date is known: a fact the engine does not know,
+    or a variant without its text, fails check instead of a rep's tip."""
+    edit(playbooks / "next.yaml", old, new)
+    assert expected in only(playbooks), only(playbooks)
 
 
 def test_a_misspelt_card_key_is_named(playbooks: Path) -> None:

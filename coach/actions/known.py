@@ -3,14 +3,16 @@ him to find it out again: a formulary committee (药事会) with a date ahead in
 (coach/actions/events.py), or the product already listed there ("已经在华康进院了").
 
 A tactic or an objection answer that asks for such a fact names it in `unless_known`
-(`formulary_date`, `listed`) and is skipped once the fact is known. The listing phrases are
-the tactic playbook's `content.known_facts`.
+(`formulary_date`, `listed`) and is skipped once the fact is known; one that should still be
+given, worded for what is known ("药事会12月22日开：倒排申请材料"), has a variant under
+`when_known`. The listing phrases are the tactic playbook's `content.known_facts`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from coach.actions.dates import date_view
 from coach.actions.events import Person, hospital_events
 from coach.actions.signals import find_signals
 from coach.names import hospitals_match
@@ -49,21 +51,25 @@ def read_hospital_notes(turn: Turn, account: Account) -> None:
         turn.recent_notes(ids, LOOKBACK_DAYS)
 
 
-def known_facts(turn: Turn, playbook: Playbook, account: Account) -> set[str]:
+def known_facts(turn: Turn, playbook: Playbook, account: Account) -> dict[str, Any]:
     """The FACTS the notes of everyone at `account`'s hospital (his own when no hospital
-    is recorded) already tell."""
+    is recorded) already tell, each with what a text may say of it: the 药事会's date as
+    templates show dates, with how much of it the notes gave (`formulary_date`: the soonest
+    ahead; `span` day, week or month), True for `listed`."""
     people = hospital_people(turn, account)
-    known: set[str] = set()
+    known: dict[str, Any] = {}
     events_playbook = turn.library.playbooks.get(EVENTS_PLAYBOOK)
     events = (events_playbook.content.get("events") or {}) if events_playbook else {}
-    if FORMULARY in events and any(
-            e.kind == FORMULARY for e in hospital_events(turn, people,
-                                                         {FORMULARY: events[FORMULARY]})):
-        known.add("formulary_date")
+    if FORMULARY in events:
+        meetings = [e for e in hospital_events(turn, people, {FORMULARY: events[FORMULARY]})
+                    if e.kind == FORMULARY]  # soonest first
+        if meetings:  # `span`: day, week or month, as much as the note said
+            known["formulary_date"] = {**(date_view(meetings[0].day, turn.local_now.date())
+                                          or {}), "span": meetings[0].span}
     phrases = (playbook.content.get("known_facts") or {}).get("listed")
     if phrases:
         signal = {"kind": "listed", "phrases": phrases}
         if any(find_signals(note.text, [signal])
                for note in turn.recent_notes([a.id for a in people], LOOKBACK_DAYS)):
-            known.add("listed")
+            known["listed"] = True
     return known

@@ -9,7 +9,7 @@ for that customer; any other dismissal rests for `dismiss_cooldown_days`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -45,7 +45,8 @@ LOG = logging.getLogger(__name__)
 
 
 TACTIC_KEYS = ("id", "stage", "text", "why")
-TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason", "unless_known", "more_use")
+TACTIC_OPTIONAL_KEYS = ("styles", "needs", "roles", "reason", "unless_known", "when_known",
+                        "more_use")
 # while a safety report about the customer is open: the playbook's `open_report` advice comes
 # first, every time, and no tactic or answer marked `more_use` (more patients, more volume,
 # more colleagues using it) is offered until the report is closed (domain.md: adverse events)
@@ -59,6 +60,11 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
             isinstance(a, dict) and {"text", "why"} <= set(a) for a in answers.values()):
         yield (("content", "objections"), "bad-tactic",
                "each objection answer needs text and why")
+    for kind, answer in answers.items() if isinstance(answers, dict) else ():
+        if isinstance(answer, dict):
+            yield from check_item_values(answer, ("content", "objections", kind),
+                                         "unless_known", FACTS, "bad-tactic")
+            yield from _check_when_known(answer, ("content", "objections", kind))
     advice = playbook.content.get("open_report")
     if advice is not None and not (isinstance(advice, dict) and {"text", "why"} <= set(advice)):
         yield (("content", "open_report"), "bad-tactic",
@@ -80,10 +86,31 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
         yield from check_item_values(tactic, path, "styles", STYLES, "bad-tactic")
         yield from check_item_values(tactic, path, "needs", NEEDS, "bad-tactic")
         yield from check_item_values(tactic, path, "unless_known", FACTS, "bad-tactic")
+        yield from _check_when_known(tactic, path)
         if tactic["stage"] == ROLE and not tactic.get("roles"):
             yield ((*path, "roles"), "bad-tactic", "a role tactic names the roles it is for")
     yield from check_unique_ids(tactics, ("content", "tactics"), "tactic", "duplicate-tactic")
     yield from check_reasons(playbook)
+
+
+def _check_when_known(item: Mapping[str, Any], path: tuple[Any, ...]
+                      ) -> Iterator[ContentIssue]:
+    """`when_known` maps a fact (FACTS) to the variant said once the notes tell it: a
+    mapping with `text` and, if the reason changes too, `why`."""
+    variants = item.get("when_known")
+    if variants is None:
+        return
+    if not isinstance(variants, dict):
+        yield ((*path, "when_known"), "bad-tactic",
+               "when_known maps a fact to a variant with text (and why)")
+        return
+    yield from check_item_values({"when_known": list(variants)}, path, "when_known", FACTS,
+                                 "bad-tactic")
+    for fact, variant in variants.items():
+        if not isinstance(variant, dict) or "text" not in variant or not set(variant) <= {
+                "text", "why"}:
+            yield ((*path, "when_known", fact), "bad-tactic",
+                   f"when_known.{fact} is a variant with text (and why), nothing else")
 
 
 def tactic_playbook(library: Library) -> Playbook | None:
@@ -104,7 +131,7 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
     safety report is open (`held_back`), none that asks for more use."""
     answers = turn.library.content(playbook, turn.locale).get("objections") or {}
     found: list[dict[str, Any]] = []
-    known: set[str] | None = None
+    known: dict[str, Any] | None = None
     for objection in turn.store.open_objections(account):
         answer = answers.get(objection.kind)
         tactic_id = OBJECTION_PREFIX + objection.kind
@@ -112,15 +139,29 @@ def objection_tactics(turn: Turn, playbook: Playbook, account: Account,
             continue
         if held_back and answer.get("more_use"):
             continue
-        if answer.get("unless_known"):  # it asks for what the notes already tell
+        if answer.get("unless_known") or answer.get("when_known"):
             known = known_facts(turn, playbook, account) if known is None else known
-            if known & set(answer["unless_known"]):
-                continue
+            if set(known) & set(answer.get("unless_known") or ()):
+                continue  # it asks for what the notes already tell
+            answer = as_known(answer, known)
         found.append({"id": tactic_id, "text": answer["text"], "why": answer["why"],
+                      "known": answer.get("known") or {},
                       "objection": {"kind": objection.kind, "phrase": objection.phrase,
                                     "name": turn.library.label("objections", objection.kind,
                                                                turn.locale)}})
     return found
+
+
+def as_known(tactic: Mapping[str, Any], known: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`tactic` worded for the first fact of its `when_known` the notes already tell (its
+    text, and its why when the variant has one), with the facts for its templates
+    (`known.formulary_date`): advice that still holds once the 药事会 date is known, said
+    with it instead of asking for it again. As it is when none is known."""
+    for fact, variant in (tactic.get("when_known") or {}).items():
+        if fact in known:
+            return {**tactic, "text": variant["text"], "why": variant.get("why", tactic["why"]),
+                    "known": dict(known)}
+    return tactic
 
 
 def undiagnosed_fit(tactic: Mapping[str, Any]) -> bool:
@@ -164,14 +205,15 @@ def rank_tactics(turn: Turn, playbook: Playbook, account: Account,
     risk = risk_words(turn, evidence) if evidence else ""
     reason = cooling_reason(turn, playbook, account) if evidence else None
     scored = []
-    known: set[str] | None = None
+    known: dict[str, Any] | None = None
     for position, tactic in enumerate(localized):
         if tactic["id"] in blocked:
             continue
-        if tactic.get("unless_known"):  # it asks for what the notes already tell
+        if tactic.get("unless_known") or tactic.get("when_known"):
             known = known_facts(turn, playbook, account) if known is None else known
-            if known & set(tactic["unless_known"]):
-                continue
+            if set(known) & set(tactic.get("unless_known") or ()):
+                continue  # it asks for what the notes already tell
+            tactic = as_known(tactic, known)
         for_role = tactic["stage"] == ROLE and bool(set(tactic["roles"]) & set(roles))
         if gone != (tactic["stage"] == LEAVING):
             continue
@@ -236,6 +278,7 @@ class TacticExtras(TypedDict):
     tactic_roles: list[str]
     role_cares: list[str]  # what each role he holds cares about (`content.role_cares`)
     fits: bool
+    known: dict[str, Any]  # what the notes already tell, for a `when_known` variant
 
 
 def describe(turn: Turn, playbook: Playbook, account: Account,
@@ -257,6 +300,7 @@ def describe(turn: Turn, playbook: Playbook, account: Account,
         role_cares=[str(cares[r]) for r in account.held_roles() if r in cares],
         # a reason speaks of a style only when the customer was assessed as one it fits
         fits=bool(set(account.style or "") & set(tactic.get("styles") or [])),
+        known=dict(tactic.get("known") or {}),
     )
     rep_style = turn.store.quiz_style()
     flex = same = ""
