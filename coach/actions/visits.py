@@ -57,7 +57,7 @@ from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
 from coach.store.built import TIP
 from coach.store.conversation import LastVisit
-from coach.store.models import Account, Note
+from coach.store.models import Account, AdverseEvent, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
 
@@ -291,6 +291,8 @@ def log_also(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["about"] = {"person": others[0], "left": others[1:]} if others else None
     for name in ("account", "followup"):
         turn.vars.pop(name, None)
+    # the safety reports about this person, kept unfiled at the first visit: filed with hers
+    turn.state.reports = list(others[0].get("reports") or []) if others else []
 
 
 @action("amend_visit", provides=("amended", "customer", "customer_query", "due_date",
@@ -650,10 +652,20 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.store.close_due_followups(account, turn.local_now.date().isoformat(), keep=made)
     if note is not None and review.flags:
         turn.store.file_compliance_records(note.text, account, note)
-    reports = turn.store.attribute_reports(list(turn.state.reports), account, note)
+    others = [dict(o) for o in proposal["others"]]
+    whose = _whose_reports(turn, others)
+    reports = turn.store.attribute_reports(list(turn.state.reports), account, note,
+                                           about_others=lambda e: whose(e) is not None)
     turn.state.reports = []
+    for event in reports:  # "另外吴医生也在，她刚开始用就肌酶升高": hers, kept for her visit
+        other = whose(event) if event.account_id is None else None
+        if other is not None:
+            other["reports"] = [*other.get("reports", []), event.id]
+    proposal["others"] = others
     compliance = review.view(turn)
-    compliance["reports"] = [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline)}
+    compliance["reports"] = [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
+                              "about": next((o["name"] for o in others
+                                             if e.id in o.get("reports", [])), None)}
                              for e in reports if e.status == "open"]
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
@@ -679,6 +691,29 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["coaching"] = coaching_prompt(turn, evidence)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
+
+
+def _whose_reports(turn: Turn, others: Sequence[dict[str, Any]]
+                   ) -> Callable[[AdverseEvent], dict[str, Any] | None]:
+    """Which of the other people a note names a safety report taken from it is about:
+    the one whose part of the note holds the report's words while the customer's own part
+    does not. None for a report about the customer, or when the note names no one else."""
+    own, note = turn.vars.get("note_own"), str(turn.vars.get("note") or "")
+    if not others or not isinstance(own, str):
+        return lambda _event: None
+    known_hospitals, known_names = _known(turn.store.account_entries())
+    parts = [(other, read_note_about(turn.library.lexicon, note, turn.local_now.date(),
+                                     str(other.get("name") or ""), known_hospitals,
+                                     known_names).own_text or "")
+             for other in others]
+
+    def whose(event: AdverseEvent) -> dict[str, Any] | None:
+        words = event.phrase.strip("…. ")
+        if not words or words in own:
+            return None
+        return next((other for other, part in parts if words in part), None)
+
+    return whose
 
 
 def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:

@@ -716,10 +716,13 @@ class RepStore:
         self.session.flush()
         return event
 
-    def attribute_reports(self, event_ids: list[int], account: Account, note: Note | None
+    def attribute_reports(self, event_ids: list[int], account: Account, note: Note | None,
+                          *, about_others: Callable[[AdverseEvent], bool] | None = None
                           ) -> list[AdverseEvent]:
         """File reports taken at the door under the customer and note they turned out to be
-        about; a report already filed elsewhere keeps its customer."""
+        about; a report already filed elsewhere keeps its customer, and one `about_others`
+        says is about someone else the note names waits, unfiled, for that person's visit.
+        All of them come back."""
         if not event_ids:
             return []
         self._open_report_counts.clear()  # open_reports() reads again
@@ -728,6 +731,8 @@ class RepStore:
                                        AdverseEvent.rep_id == self.rep_id)
         ).scalars().all()
         for event in events:
+            if about_others is not None and event.account_id is None and about_others(event):
+                continue
             if event.account_id is None:
                 event.account_id = account.id
                 event.customer = customer_label(account)
