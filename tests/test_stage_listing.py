@@ -6,7 +6,7 @@ notes written for this fix:
 
     .venv/bin/python -m tests.test_stage_listing            # prints "right/total"
 
-Before the fix: 13/24; after: 24/24 (the notes were written before the patterns, then the
+Before the fix: 9/24; after: 24/24 (the notes were written before the patterns, then the
 patterns built on them: expect less on fresh wording; the floor allows it).
 """
 
