@@ -312,6 +312,16 @@ def _cn_year_part(match: re.Match[str], today: date) -> date | None:
     return date(year, 12, 31)
 
 
+def _cn_day_of_named_month(match: re.Match[str], today: date) -> date | None:
+    """"下个月20号", "这个月28日", "下下个月的5号": that day of the month named; None for a
+    day the month does not have."""
+    month = _add_months(today.replace(day=1), _steps_ahead(match["pre"]))
+    day = _cn_or_arabic(match["d"])
+    if day is None or not 1 <= day <= calendar.monthrange(month.year, month.month)[1]:
+        return None
+    return month.replace(day=day)
+
+
 def _en_month_day(match: re.Match[str], today: date) -> date | None:
     month, day = _EN_MONTHS[match["mon"]], int(match["d"])
     if match["y"]:
@@ -341,6 +351,8 @@ _CN_ANCHORS: list[_Rule] = [
     (re.compile(r"(?:这个?|本)?月(?:底|末)"), lambda m, t: _month_end(t)),
     (re.compile(r"下个?月(?:底|末)"), lambda m, t: _month_end(_add_months(t, 1))),
     (re.compile(r"下个?月初"), lambda m, t: _add_months(t.replace(day=1), 1)),
+    (re.compile(r"(?P<pre>下下个?|下个?|这个?|本)月的?(?P<d>" + _NUM + r")[日号]"),
+     _cn_day_of_named_month),
     (re.compile(r"(?P<pre>下下个?|下个?)月"), lambda m, t: _add_months(t, _steps_ahead(m["pre"]))),
     (re.compile(r"(?P<y>[0-9]{4})年(?P<m>" + _NUM + r")月(?P<d>" + _NUM + r")[日号]?"), _cn_full),
     (re.compile(r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"), _cn_full),
@@ -430,6 +442,36 @@ def _parse_english(spaced: str, today: date) -> date | None:
         found = _apply(_EN_OFFSETS, text, today) or _apply(_EN_ANCHORS, text, today)
         if found is not None:
             return found
+    return None
+
+
+_LEAD_UNITS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7, "月": 30,
+               "day": 1, "week": 7, "month": 30}
+# "提前两周交", "要提前3天报", "两周前交" after the event's date; "two weeks before",
+# "3 days in advance", "a week ahead"
+# said of what is due (要/得/需要 before it, or a handing-in verb after it): not "病人提前两周
+# 出院了"
+_LEAD_ZH = re.compile(r"(?:(?:要|得|需要|须|必须|应该|最好)\s*提前\s*(?P<n>" + _NUM
+                      + r")?\s*个?(?P<unit>天|日|周|星期|礼拜|月)|提前\s*(?P<n2>" + _NUM
+                      + r")?\s*个?(?P<unit2>天|日|周|星期|礼拜|月)\s*(?:把[^，。；,;]{0,10})?"
+                      r"(?:交|报|提交|申请|准备|报名|送|递|上报|预约|约|通知|登记|备好|发|去|过去))")
+_LEAD_EN = re.compile(r"\b(?P<n>" + _EN_NUM + r")\s+(?P<unit>day|week|month)s?\s+"
+                      r"(?:before|ahead|in advance|earlier)\b", re.IGNORECASE)
+
+
+def lead_time(text: str) -> timedelta | None:
+    """How long before a dated event something is due, as a note says it: "新药申请要提前两周
+    交" (14 days), "提前一个月报名", "papers due two weeks before". None when `text` says
+    no such length ("提前交" says nothing of how long)."""
+    zh = _LEAD_ZH.search(text)
+    if zh is not None:
+        number, unit = zh.group("n") or zh.group("n2"), zh.group("unit") or zh.group("unit2")
+        count = _cn_or_arabic(number) if number else 1
+        return timedelta(days=count * _LEAD_UNITS[unit]) if count else None
+    en = _LEAD_EN.search(text)
+    if en is not None:
+        count = _en_number(en.group("n").lower())
+        return timedelta(days=count * _LEAD_UNITS[en.group("unit").lower()]) if count else None
     return None
 
 

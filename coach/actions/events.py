@@ -106,8 +106,8 @@ def _month(match: re.Match[str], written: date) -> date:
 
 
 def _dates(lexicon: Lexicon, clause: str, written: date) -> list[tuple[int, int, date, str]]:
-    """The dates of `clause`: (start, end, day, span). A month named right before a day of
-    it ("下个月15号") is that day of that month."""
+    """The dates of `clause`: (start, end, day, span). A month named with a day of it
+    ("下个月15号") is that day of that month."""
     found: list[tuple[int, int, date, str]] = []
     months = [m for m in MONTH_ONLY.finditer(clause) if m["rel"] or 1 <= _month_number(m) <= 12]
     for match in YEAR_END.finditer(clause):
@@ -115,15 +115,10 @@ def _dates(lexicon: Lexicon, clause: str, written: date) -> list[tuple[int, int,
     for day, span in dates_in(lexicon, clause, written):
         if any(s <= span.start < e for s, e, _, _ in found):
             continue
-        month = next((m for m in months if m.end() == span.start and m["rel"]), None)
-        if month is not None and re.fullmatch(r"[0-9]{1,2}[日号]", span.value.strip()):
-            first = _month(month, written)
-            try:
-                day = first.replace(day=int(span.value.strip()[:-1]))
-            except ValueError:
-                continue
-            found.append((month.start(), span.end, day, DAY))
-        elif not any(m.start() <= span.start < m.end() for m in months):
+        inside = [m for m in months if m.start() <= span.start < m.end()]
+        # a month's own words are its month, unless the date read them with a day of it
+        # ("下个月15号", read whole by the date reader: that day)
+        if all(span.end > m.end() for m in inside):
             found.append((span.start, span.end, day,
                           WEEK if WEEK_ONLY.match(span.value.strip()) else DAY))
     for match in months:

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
-from coach.dates import parse_due_date
+from coach.dates import lead_time, parse_due_date
 
 __all__ = ["FollowUp", "find_followup", "moved_from", "names_no_object", "only_again",
            "same_step"]
@@ -42,6 +42,7 @@ _CN = (
     + r"|" + _NEXT + r"(?:周|星期|礼拜|週)"
     + r"|大后天|后天|明天|明日|明早|明晚|明儿|今天|今晚"
     + r"|(?:这个?|本|下个?)?月(?:底|末|初)"
+    + r"|(?:" + _NEXT + r"|这个?|本)月的?" + _NUM + r"[日号]"  # 下个月20号
     + r"|" + _NEXT + r"月"
     + r"|[0-9]{4}年" + _NUM + r"月" + _NUM + r"[日号]?"
     + r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
@@ -609,6 +610,11 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
                      if not _THEIR_PLAN.search(text[max(0, span.start - 4):span.start])]
     if dates:
         due, span = dates[0]
+        # "药事会定在12月22号，新药申请要提前两周交": the step is due two weeks before the day
+        ending = _SENTENCE_END.search(text, span.end)
+        ahead = lead_time(text[span.end:ending.start() if ending else len(text)])
+        if ahead is not None and due - ahead >= today:
+            due = due - ahead
         return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]))
     marker = _undated(lexicon, text)
     if marker is not None:
