@@ -82,6 +82,9 @@ class StepSpec(Strict):
     # `input: account` with `create`: keep a new customer in this variable instead of adding
     # it at once, so it is added only when the flow saves (a cancelled log adds nobody)
     create_into: str | None = None
+    # the step's texts speak of the current customer as 他 / he: said with the pronoun the
+    # rep writes for them (她 / she when the rep's notes do; coach/actions/pronoun.py)
+    pronoun: bool = False
     action: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     set: dict[str, str] | None = None

@@ -46,3 +46,13 @@ def as_written(turn: Turn, account: Account, text: str, spec: Mapping[str, Any])
     for swap in (spec.get("swaps") or {}).get(turn.locale) or []:
         text = re.sub(str(swap["from"]), str(swap["to"]), text)
     return text
+
+
+def as_customer_written(turn: Turn, text: str) -> str:
+    """A step's `text` that speaks of the current customer as 他 / he (a step marked
+    `pronoun: true`: the /stage questions, the prompt to log a visit), with the pronoun
+    the rep writes for that customer; as it is without a customer or a pronoun spec."""
+    account = turn.account()
+    spec = next((p.content["pronouns"] for p in turn.library.playbooks.values()
+                 if isinstance(p.content.get("pronouns"), Mapping)), None)
+    return as_written(turn, account, text, spec) if account is not None and spec else text

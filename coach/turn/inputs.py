@@ -83,8 +83,10 @@ class StepInput(Protocol):
 
 
 def plain_label(label: str) -> str:
-    """A label as a rep would type it: no emoji or symbols, no spaces, lower case."""
-    return "".join(ch for ch in label if unicodedata.category(ch)[0] in "LN").lower()
+    """A label as a rep would type it: no emoji or symbols, no spaces, lower case, and 她
+    as 他 (a label shown with the customer's pronoun, `pronoun` steps, is typed either way)."""
+    return "".join(ch for ch in label
+                   if unicodedata.category(ch)[0] in "LN").lower().replace("她", "他")
 
 
 def _by_label(text: str | None, labels: list[tuple[str, list[str]]]) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 from coach.actions import REGISTRY
 from coach.actions.features import feature_named
 from coach.actions.kept import MAX_KEPT, keep_note
+from coach.actions.pronoun import as_customer_written
 from coach.capture import looks_like_note
 from coach.context import Findings, Turn
 from coach.messages import Choice, Reply
@@ -109,7 +110,7 @@ class Runner:
                 return
             kind = step.kind
             if kind == "say" and step.say is not None:
-                turn.say(turn.render(step.say))
+                turn.say(self._spoken(step, turn.render(step.say)))
             elif kind == "set":
                 for name, template in (step.set or {}).items():
                     turn.vars[name] = turn.render(template)
@@ -189,10 +190,19 @@ class Runner:
         self.conversation.step = step.id
         question = input_for(step).ask(turn, step,
                                        turn.render(step.ask) if step.ask is not None else "")
+        if step.pronoun:
+            question = Question(self._spoken(step, question.text),
+                                tuple((token, self._spoken(step, label))
+                                      for token, label in question.options), question.picker)
         options = list(question.options)
         if step.optional:
             options.append((SKIP, turn.message("skip_label")))
         self._show(Question(question.text, tuple(options), question.picker))
+
+    def _spoken(self, step: StepSpec, text: str) -> str:
+        """`text` of `step` as the rep reads it: 她 for a customer the rep writes of as 她,
+        when the step is marked `pronoun`."""
+        return as_customer_written(self.turn, text) if step.pronoun else text
 
     def _show(self, question: Question) -> None:
         state, seq = self.turn.state, self.conversation.seq
