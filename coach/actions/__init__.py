@@ -10,6 +10,7 @@ from coach.actions import (  # noqa: F401
     hospital,
     joint,
     kept,
+    moving,
     keyaccounts,
     plans,
     prefs,

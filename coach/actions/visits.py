@@ -26,6 +26,7 @@ from coach.actions.retraction import retract
 from coach.actions.signals import (
     apply_update,
     check_signals,
+    denied_signals,
     differs,
     find_signals,
     one_of_each,
@@ -49,6 +50,7 @@ from coach.capture import (
     resolve,
 )
 from coach.capture.additions import read_addition
+from coach.capture.revisions import Revision, looks_like_revision, read_revision
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
 from coach.compliance.normalise import normalise_text
@@ -126,7 +128,8 @@ def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
 
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
-                               "proposal", "others"), content_check=check_signals)
+                               "proposal", "others", "moving", "move_query"),
+        content_check=check_signals)
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
@@ -148,9 +151,11 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     turn.vars["amends"] = None
+    turn.vars["moving"] = None
     if person is None and turn.account() is None and _amends_last(
             turn, note, known_hospitals, known_names):
-        turn.vars["proposal"] = _proposal(turn)
+        if not turn.vars.get("moving"):
+            turn.vars["proposal"] = _proposal(turn)
         return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
@@ -202,20 +207,60 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
     if note is None or account is None or account.archived or note.account_id != account.id:
         return False
-    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(), account.name,
-                          account.hospital, known_hospitals, known_names, by_name=False)
-    if added is None:
+    lexicon, today = turn.library.lexicon, turn.local_now.date()
+    revision = read_revision(lexicon, typed, today, account.name, None, known_hospitals,
+                             known_names) if looks_like_revision(lexicon, typed) else None
+    if revision is not None and revision.person is not None:
+        _offer_move(turn, note, account, revision)
+        return True
+    added = None if revision is not None else read_addition(
+        lexicon, typed, today, account.name, account.hospital, known_hospitals, known_names,
+        by_name=False)
+    if revision is None and added is None:
         return False
     turn.vars.update(account=account.id, customer=KNOWN, others=[], note_own=None,
                      contact=None, amends={"note_id": note.id, "account_id": account.id,
-                                           "typed": typed},
-                     note=f"{note.text}\n{typed}")
+                                           "typed": typed,
+                                           "kind": "date" if revision else "added"},
+                     note=f"{note.text}\n{typed}", denied=_denied(turn, typed))
+    saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id] if (
+        revision is not None or (added is not None and added.action and added.due is None)
+    ) else []
+    if revision is not None:  # "日期记错了 约的是周三": the saved step, on the day meant
+        revision = read_revision(lexicon, typed, today, account.name, date.fromisoformat(
+            saved[0].due_date) if saved else None, known_hospitals, known_names) or revision
+        turn.vars["due_date"] = revision.due.isoformat() if revision.due else None
+        turn.vars["next_action"] = saved[0].action if saved else None
+        return True
+    assert added is not None
     turn.vars["due_date"] = added.due.isoformat() if added.due else None
     turn.vars["next_action"] = added.action
     if added.action and added.due is None:  # "下一步是约科会": the saved step, renamed
-        saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id]
         turn.vars["due_date"] = saved[0].due_date if saved else None
     return True
+
+
+def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision) -> None:
+    """"记错人了 刚才那条不是王主任 是刘医生": the visit just saved goes to the person named,
+    picked with one tap among the rep's customers (or added, at the place the note gave)."""
+    person = revision.person
+    assert person is not None
+    last = turn.state.last_visit
+    turn.vars["moving"] = {"note_id": note.id, "account_id": account.id, "name": account.name,
+                           "typed": str(turn.vars.get("note") or ""),
+                           "replaced": list(last.replaced) if last else []}
+    turn.vars["move_query"] = {"name": person.name,
+                               "hospital": person.hospital or account.hospital,
+                               "department": person.department or account.department,
+                               "title": person.title}
+    turn.vars["customer"] = "moving"
+
+
+def _denied(turn: Turn, typed: str) -> list[str]:
+    """The concerns `typed` takes back ("他没嫌贵": price), with those taken back before."""
+    signals = [s for s in turn.playbook.content.get("signals", []) if s["kind"] == "objection"]
+    return sorted({*(turn.vars.get("denied") or []),
+                   *(str(s["value"]) for s in denied_signals(typed, signals))})
 
 
 def _flagged_clauses(turn: Turn) -> NoStep:
@@ -351,6 +396,7 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
     for name in ("note", "note_own"):
         if turn.vars.get(name):
             turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    turn.vars["denied"] = _denied(turn, typed)
     if added.due is not None:
         turn.vars["due_date"] = added.due.isoformat()
     if added.action:
@@ -444,8 +490,9 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     # amending a saved note: its concerns are recorded already, only the new ones are added
     concerns = signals if not amends else find_signals(
         str(amends.get("typed") or ""), turn.playbook.content.get("signals", []))
+    denied = set(turn.vars.get("denied") or [])  # "不对 他没嫌贵": taken back
     objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
-                  for s in concerns if s["kind"] == "objection"]
+                  for s in concerns if s["kind"] == "objection" and s["value"] not in denied]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     replaced = _replaced(turn, account, due) if replaces else []
@@ -471,6 +518,9 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
+        "revision": amends.get("kind"),
+        "dropped": [{"value": v, "name": signal_name(turn, "objection", v)}
+                    for v in sorted(denied)],
     }
 
 
@@ -528,8 +578,8 @@ def _kept(turn: Turn, account: Account | None, replaced: Sequence[Mapping[str, A
           ) -> list[dict[str, Any]]:
     """The open follow-ups the new one leaves as they are: shown, so the rep may still
     drop them with one tap ("保存，之前的跟进也不要了")."""
-    if turn.vars.get("due_date") is None:
-        return []
+    if turn.vars.get("due_date") is None and not _amending(turn, account):
+        return []  # (an addition with no step of its own leaves the saved one: shown)
     gone = {r["id"] for r in replaced}
     return [f for f in _upcoming(turn, account) if f["id"] not in gone]
 
@@ -600,8 +650,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         review = review_note(turn, note_text)
         note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
                                    redactions=review.redacted) if note_text else None
-    if note is not None:
-        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now)
+    if amended is not None and proposal["dropped"]:  # "他没嫌贵": the saved concern goes
+        turn.store.drop_objections(amended, [d["value"] for d in proposal["dropped"]])
     for objection in proposal["objections"]:
         turn.store.add_objection(account, note, objection["value"], objection["phrase"],
                                  turn.now)
@@ -613,6 +663,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         else None
     action_text = _with_earlier_object(turn, turn.vars.get("next_action")) or None
     made: list[int] = []
+    replaced: list[int] = []
+    note_id = note.id if note is not None else None
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),
@@ -622,8 +674,11 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         gone = [] if args.get("earlier") == "keep" else list(shown.get("replaces") or [])
         if args.get("earlier") == "all":
             gone += list(shown.get("kept") or [])
-        turn.store.replace_followups(account, [r["id"] for r in gone
-                                               if r.get("id") != newest.id])
+        gone = [r for r in gone if r.get("id") != newest.id]
+        turn.store.replace_followups(account, [r["id"] for r in gone])
+        replaced = [int(r["id"]) for r in gone if r.get("note_id") != note_id]
+    if note is not None:  # what a person correction right after would move or give back
+        turn.state.last_visit = _last_visit(turn, note, account, replaced)
     done = turn.store.followup(turn.vars.get("followup"))
     if done is not None:
         done.status = "done"
@@ -659,6 +714,16 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["coaching"] = coaching_prompt(turn, evidence)
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
+
+
+def _last_visit(turn: Turn, note: Note, account: Account, replaced: list[int]) -> LastVisit:
+    """The visit saved now, for a text right after it; an addition to the same visit keeps
+    what its first save replaced and when that was."""
+    last = turn.state.last_visit
+    same = last is not None and last.note_id == note.id and last.account_id == account.id
+    return LastVisit(note_id=note.id, account_id=account.id, at=turn.now,
+                     replaced=[*(last.replaced if last and same else []), *replaced],
+                     first=(last.first or last.at) if last and same else turn.now)
 
 
 def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:

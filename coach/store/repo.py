@@ -585,6 +585,20 @@ class RepStore:
         account.updated_at = now
         self._history_changed()
 
+    def note_reports(self, note: Note) -> Sequence[AdverseEvent]:
+        """The safety reports filed with `note` (they follow it when it is moved)."""
+        return self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.note_id == note.id,
+                                       AdverseEvent.rep_id == self.rep_id)
+            .order_by(AdverseEvent.id)).scalars().all()
+
+    def drop_objections(self, note: Note, kinds: Sequence[str]) -> None:
+        """The rep took back concerns `note` recorded ("不对 他没嫌贵"): they go."""
+        self.session.execute(
+            delete(Objection).where(Objection.note_id == note.id, Objection.rep_id == self.rep_id,
+                                    Objection.kind.in_(list(kinds))))
+        self._open_objections.clear()
+
     def delete_note(self, note: Note) -> None:
         """Delete a note filed by mistake, with the follow-ups and objections it made. A
         safety report it carried stays, with the rep's words kept in the report."""
