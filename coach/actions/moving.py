@@ -47,13 +47,16 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
                  for f in turn.store.open_followups(source) if f.note_id == note.id]
     objections = [signal_name(turn, "objection", o.kind)
                   for o in turn.store.open_objections(source) if o.note_id == note.id]
-    reports = _move_reports(turn, note, target, str(moving.get("typed") or ""))
+    reports = _move_reports(turn, note, target, str(moving.get("typed") or "").strip())
     turn.store.move_note(note, target, turn.now)
+    typed = str(moving.get("typed") or "").strip()
+    if typed:  # the note still names the wrong one: the rep's correction goes with it
+        note.text = f"{note.text}\n{typed}"
     for record in turn.store.compliance_records_of(note):
         record.customer = customer_label(target)
     stage = _move_stage(turn, source, target, since)
     restored = _give_back(turn, source, [int(i) for i in moving.get("replaced") or []], today)
-    created = target.created_at == turn.now  # the picker added it just now
+    created = target.id > int(moving.get("newest") or 0)  # added at the pick
     archived = (since is not None and source.created_at >= since
                 and turn.store.note_count(source) == 0)
     if archived:  # made for this visit alone, by mistake: off the lists, nothing lost

@@ -248,7 +248,10 @@ def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision) ->
     last = turn.state.last_visit
     turn.vars["moving"] = {"note_id": note.id, "account_id": account.id, "name": account.name,
                            "typed": str(turn.vars.get("note") or ""),
-                           "replaced": list(last.replaced) if last else []}
+                           "replaced": list(last.replaced) if last else [],
+                           # a customer picked with a higher id was added at the pick
+                           "newest": max((e.id for e in turn.store.account_entries()),
+                                         default=0)}
     turn.vars["move_query"] = {"name": person.name,
                                "hospital": person.hospital or account.hospital,
                                "department": person.department or account.department,

@@ -79,7 +79,7 @@ def _left(text: str) -> int:
 
 def _name(lexicon: Lexicon, part: str, today: date) -> Mention | None:
     """The person `part` names, when it names one and little else ("刘医生", "Dr Liu")."""
-    part = part.strip(_EDGES)
+    part = re.sub(r"的(?:记录)?$", "", part.strip(_EDGES))  # "是黄医生的"
     mention = mention_in(lexicon, part, today) if part else None
     if mention is None or (mention.title is None and parse_due_date(part, today)):
         return None  # "不是下周二 是下周三": days, not people
