@@ -123,7 +123,8 @@ def test_an_addition_after_saving_proposes_no_made_up_step(
     saved = MemoryChat.text(chat.press("✅ 保存"))
     assert "✅ 已补充到刚才贺主任的记录。" in saved and "提醒你跟进" not in saved
     assert rows(database, "SELECT text FROM notes") == [
-        ("华西肾内 贺主任 聊了产品 周五再约\n补一句：贺主任说科里下个月有个病例讨论会 可以让我们讲15分钟",)]
+        ("华西肾内 贺主任 聊了产品 周五再约\n"
+         "补一句：贺主任说科里下个月有个病例讨论会 可以让我们讲15分钟",)]
     assert rows(database, "SELECT action, due_date, status FROM followups") == [
         ("再约", "2026-11-27", "open")]
 
@@ -204,7 +205,8 @@ def test_the_wrong_person_moves_the_visit_with_what_it_did(
     assert sorted(rows(database, "SELECT a.name, n.text FROM notes n JOIN accounts a "
                                  "ON a.id = n.account_id")) == [
         ("刘医生", "华西心内 刘医生 聊了聊"),
-        ("刘医生", "华西心内 王主任 他已经开始试用了 下周再聊\n记错人了 刚才那条不是王主任 是刘医生"),
+        ("刘医生", "华西心内 王主任 他已经开始试用了 下周再聊\n"
+                   "记错人了 刚才那条不是王主任 是刘医生"),
         ("王主任", "华西心内 王主任 说想看III期数据 下周三再去")]
     assert rows(database, "SELECT name, stage, archived FROM accounts ORDER BY id") == [
         ("王主任", None, False), ("刘医生", "trial", False)]

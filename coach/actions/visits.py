@@ -50,9 +50,9 @@ from coach.capture import (
     resolve,
 )
 from coach.capture.additions import read_addition
-from coach.capture.revisions import Revision, looks_like_revision, read_revision
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
+from coach.capture.revisions import Revision, looks_like_revision, read_revision
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings

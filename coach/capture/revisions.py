@@ -43,8 +43,8 @@ _EDGES = " \t，,。.；;：:！!？?、~～-—()（）"
 _NOT = r"(?:并不是|也不是|不是|\bnot\b|\bisn't\b|\bwasn't\b)"
 _IS = r"(?:应该是|其实是|而是|是|\bit was\b|\bit's\b|\bit is\b|\bwas\b|\bshould be\b|\bbut\b)"
 # "不是王主任，是刘医生", "not Dr Wang, it was Dr Liu"
-_NOT_THEN_IS = re.compile(_NOT + r"\s*(?P<no>.+?)(?:[\s，,;；]*" + _IS + r"|[，,;；])\s*(?P<yes>.+)$",
-                          re.IGNORECASE)
+_NOT_THEN_IS = re.compile(_NOT + r"\s*(?P<no>.+?)(?:[\s，,;；]*" + _IS + r"|[，,;；])"
+                          r"\s*(?P<yes>.+)$", re.IGNORECASE)
 # "是刘医生不是王主任", "it was Dr Liu, not Dr Wang"
 _IS_THEN_NOT = re.compile(r"^(?:.*?" + _IS + r")?\s*(?P<yes>.+?)[\s，,;；]*(?:才对)?[\s，,;；]*"
                           + _NOT + r"\s*(?P<no>.+)$", re.IGNORECASE)
