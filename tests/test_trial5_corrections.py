@@ -139,6 +139,7 @@ def test_a_wrong_day_moves_the_saved_follow_up_within_its_week(
     assert "⏰ 跟进：12月2日 周三 · 再去" in reply
     assert "↪️ 之前12月1日的跟进（再去）改到这天" in reply
     saved = MemoryChat.text(chat.press("✅ 保存"))
+    assert "✅ 已改好刚才吴主任那条的跟进日期。" in saved
     assert "⏰ 12月2日 周三提醒你跟进：再去。" in saved
     assert rows(database, "SELECT count(*) FROM notes") == [(1,)]
     assert rows(database, "SELECT action, due_date, status FROM followups ORDER BY id") == [
@@ -156,6 +157,16 @@ def test_not_tuesday_but_wednesday(chat: MemoryChat, database: Database,
     chat.press("✅ 保存")
     assert rows(database, "SELECT action, due_date FROM followups WHERE status = 'open'") == [
         ("送文献", "2026-12-02")]
+
+
+def test_a_wrong_day_under_the_proposal_stays_in_its_week(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    _monday(clock)
+    chat.say("省医心外 吴主任 聊了产品 下周二再去")
+    reply = MemoryChat.text(chat.say("日期记错了 约的是周三"))
+    assert "⏰ 跟进：12月2日 周三 · 再去" in reply
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT action, due_date FROM followups") == [("再去", "2026-12-02")]
 
 
 def test_a_taken_back_concern_leaves_the_proposal(chat: MemoryChat, database: Database,

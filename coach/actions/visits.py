@@ -52,7 +52,7 @@ from coach.capture import (
 from coach.capture.additions import read_addition
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
-from coach.capture.revisions import Revision, looks_like_revision, read_revision
+from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
@@ -364,7 +364,11 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["due_date"] = None
         turn.vars["amended"] = "date"
     if correction.due is not None:
-        turn.vars["due_date"] = correction.due.isoformat()
+        # "日期记错了 约的是周三" at 下周二: that week's Wednesday
+        shown = turn.vars.get("due_date")
+        due = in_week_of(typed, correction.due, date.fromisoformat(shown) if isinstance(
+            shown, str) and shown else None, turn.local_now.date())
+        turn.vars["due_date"] = due.isoformat()
         turn.vars["amended"] = "date"
     if correction.hospital or correction.department:
         _amend_place(turn, correction.hospital, correction.department)
@@ -700,6 +704,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
                           "others": proposal["others"],
                           "contact": turn.vars.get("contact"),
                           "amended": amended is not None,
+                          # "日期记错了": the saved visit's day corrected, nothing added
+                          "revision": amends.get("kind") if amended is not None else None,
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],

@@ -26,7 +26,7 @@ from coach.capture.spans import is_cjk
 from coach.dates import parse_due_date
 from coach.names import written_alike
 
-__all__ = ["Revision", "read_revision"]
+__all__ = ["Revision", "in_week_of", "looks_like_revision", "read_revision"]
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _person(lexicon: Lexicon, text: str, today: date, customer: str) -> Revision
     return None
 
 
-def _anchored(text: str, due: date, saved: date | None, today: date) -> date:
+def in_week_of(text: str, due: date, saved: date | None, today: date) -> date:
     """A weekday with no week said, in the week of the follow-up saved (when still ahead)."""
     if saved is None:
         return due
@@ -136,7 +136,7 @@ def _day(lexicon: Lexicon, text: str, today: date, customer: str, saved: date | 
         return None
     if correction.mention is not None and not written_alike(correction.mention.name, customer):
         return None
-    return _anchored(text, correction.due, saved, today)
+    return in_week_of(text, correction.due, saved, today)
 
 
 def read_revision(lexicon: Lexicon, text: str, today: date, customer: str,
