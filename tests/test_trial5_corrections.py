@@ -250,6 +250,18 @@ def test_a_safety_report_follows_the_visit_and_the_reply_says_so(
         ("王主任", True), ("刘医生", False)]
 
 
+def test_the_wrong_person_under_the_proposal_is_asked_for(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    _monday(clock)
+    chat.say("省医心外 吴主任 聊了产品 下周二再去")
+    reply = MemoryChat.text(chat.say("刚才记错人了，应该是伍主任"))
+    assert "📝 「伍主任」是下面哪一位？" in reply and "先记下这条" not in reply
+    chat.press("新建")
+    assert rows(database, "SELECT a.name, n.text FROM notes n JOIN accounts a "
+                          "ON a.id = n.account_id") == [
+        ("伍主任", "省医心外 吴主任 聊了产品 下周二再去")]
+
+
 def test_a_note_that_starts_with_budui_is_a_visit_of_its_own(
         chat: MemoryChat, database: Database, clock: Clock) -> None:
     _monday(clock)

@@ -42,6 +42,7 @@ from coach.actions.tactics import (
     undiagnosed_fit,
 )
 from coach.capture import (
+    Correction,
     Mention,
     looks_like_note,
     read_correction,
@@ -345,7 +346,8 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     typed = str(turn.vars.get("typed") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
-                                 known_hospitals, known_names)
+                                 known_hospitals, known_names) or _wrong_person(
+        turn, typed, known_hospitals, known_names)
     turn.vars["amended"] = None
     if correction is None and retract(turn, typed):  # "是我写错了" about a report: kept
         turn.vars["amended"] = "retracted"
@@ -384,6 +386,20 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _wrong_person(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                  known_names: Sequence[str]) -> Correction | None:
+    """"刚才记错人了，应该是刘医生" at the proposal: the customer is corrected, as "是刘医生"
+    would (not kept as a note of its own, nor read as taking back a safety report)."""
+    lexicon = turn.library.lexicon
+    if not looks_like_revision(lexicon, typed):
+        return None
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    revision = read_revision(lexicon, typed, turn.local_now.date(),
+                             str(customer.get("name") or ""), None, known_hospitals,
+                             known_names)
+    return Correction(mention=revision.person) if revision and revision.person else None
 
 
 def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
