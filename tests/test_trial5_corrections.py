@@ -138,6 +138,8 @@ def test_a_wrong_day_moves_the_saved_follow_up_within_its_week(
     assert "✏️ 改刚才吴主任那条的跟进日期，不另记一次拜访：" in reply
     assert "⏰ 跟进：12月2日 周三 · 再去" in reply
     assert "↪️ 之前12月1日的跟进（再去）改到这天" in reply
+    # the wrong day is not kept beside the right one
+    assert "保存，之前的跟进也留着" not in [c.label for c in chat.choices()]
     saved = MemoryChat.text(chat.press("✅ 保存"))
     assert "✅ 已改好刚才吴主任那条的跟进日期。" in saved
     assert "⏰ 12月2日 周三提醒你跟进：再去。" in saved

@@ -58,7 +58,7 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     restored = _give_back(turn, source, [int(i) for i in moving.get("replaced") or []], today)
     created = target.id > int(moving.get("newest") or 0)  # added at the pick
     archived = (since is not None and source.created_at >= since
-                and turn.store.note_count(source) == 0)
+                and turn.store.note_count(source) == 0 and not turn.store.open_reports(source))
     if archived:  # made for this visit alone, by mistake: off the lists, nothing lost
         turn.store.archive(source, turn.now)
     if last is not None and last.note_id == note.id:

@@ -584,6 +584,7 @@ class RepStore:
         note.account_id = account.id
         account.updated_at = now
         self._history_changed()
+        self._open_report_counts.clear()  # its reports are another customer's now
 
     def note_reports(self, note: Note) -> Sequence[AdverseEvent]:
         """The safety reports filed with `note` (they follow it when it is moved)."""
