@@ -129,6 +129,16 @@ def test_an_addition_after_saving_proposes_no_made_up_step(
         ("再约", "2026-11-27", "open")]
 
 
+def test_a_lead_word_is_never_a_step(chat: MemoryChat, database: Database,
+                                     clock: Clock) -> None:
+    _monday(clock)
+    reply = MemoryChat.text(chat.say("补一句：孙主任说科里下个月有个病例讨论会 可以让我们讲15分钟"))
+    assert "👤 孙主任（新客户）" in reply and "补一句" not in reply
+    assert "⏰ 不设跟进提醒" in reply
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT count(*) FROM followups") == [(0,)]
+
+
 def test_a_wrong_day_moves_the_saved_follow_up_within_its_week(
         chat: MemoryChat, database: Database, clock: Clock) -> None:
     _monday(clock)

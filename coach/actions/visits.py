@@ -50,7 +50,7 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
-from coach.capture.additions import read_addition
+from coach.capture.additions import read_addition, without_lead
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
 from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
@@ -144,12 +144,13 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         facts = replace(facts, attempted=person)
         turn.vars["others"] = list(about.get("left") or [])
     else:
-        facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
+        read = without_lead(turn.library.lexicon, note)  # "补一句：…": no step "补一句"
+        facts = read_note(turn.library.lexicon, read, turn.local_now.date(), known_hospitals,
                           known_names, no_step=_flagged_clauses(turn))
         turn.vars["others"] = [_query_of(m) for m in facts.others]
     # the customer's concerns and stage come from their part of the note, not from what
     # another person it names said ("另外陈主任也在，他对安全性有顾虑")
-    turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
+    turn.vars["note_own"] = facts.own_text if facts.own_text not in (note, read) else None
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     turn.vars["amends"] = None
     turn.vars["moving"] = None

@@ -18,7 +18,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.reader import read_note
 from coach.names import hospitals_match, written_alike
 
-__all__ = ["Addition", "read_addition"]
+__all__ = ["Addition", "read_addition", "without_lead"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,17 @@ def _says_something(lexicon: Lexicon, text: str) -> bool:
     rest = _after_starts(lexicon, text).lower()
     chinese = sum(1 for ch in rest if "\u4e00" <= ch <= "\u9fff")
     return chinese >= MIN_CHINESE or len(re.findall(r"[a-z]+", rest)) >= MIN_WORDS
+
+
+_SEPARATED = re.compile(r"^[\s：:，,.。!！\-—]+")
+
+
+def without_lead(lexicon: Lexicon, text: str) -> str:
+    """A note less the words that only lead into it ("补一句：", "对了，", "forgot to say:"),
+    when set off by a colon, comma or space: they name no step, so "补一句：贺主任说…" never
+    gives the follow-up "补一句:说科里", whether or not it adds to a saved visit."""
+    rest = text.strip()
+    while (word := _leading(lexicon, rest)) is not None and _SEPARATED.match(
+            rest[len(word):]):
+        rest = _SEPARATED.sub("", rest[len(word):])
+    return rest or text
