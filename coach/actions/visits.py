@@ -137,6 +137,7 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     known_hospitals, known_names = _known(turn.store.account_entries())
     about = turn.vars.get("about") or {}
     person = _mention(about.get("person"))
+    read = note
     if person is not None:  # the same note, for someone else it says the rep met
         facts = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
                                 person.name, known_hospitals, known_names,
