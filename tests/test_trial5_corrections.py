@@ -10,7 +10,8 @@ when read as the kind of correction it is with the day, person, step and concern
 
     .venv/bin/python -m tests.test_trial5_corrections          # prints "right/total"
 
-Before the fix (main at bd54609): 11/35. After: 34/35 (the miss: "不是证据的问题" takes
+Before the fix (main at bd54609, this file and the data copied into `git archive bd54609`,
+run there with PYTHONPATH at it): 11/35. After: 34/35 (the miss: "不是证据的问题" takes
 back a concern the lexicon has no words for).
 """
 
