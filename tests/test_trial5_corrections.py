@@ -241,6 +241,22 @@ def test_the_wrong_person_moves_the_visit_with_what_it_did(
                           "ON a.id = s.account_id") == [("刘医生", "trial")]
 
 
+def test_a_person_correction_later_that_day_still_moves_the_visit(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    _monday(clock)
+    chat.say("华西心内 王主任 说想看III期数据 下周三再去")
+    chat.press("✅ 保存")
+    clock.advance(hours=3)
+    reply = MemoryChat.text(chat.say("不是王主任是刘医生（刚才那条）"))
+    assert "✏️ 刚才那条记录不是王主任的，移到哪一位名下？" in reply
+    chat.press("新建")
+    assert rows(database, "SELECT a.name FROM notes n JOIN accounts a "
+                          "ON a.id = n.account_id") == [("刘医生",)]
+    clock.advance(hours=1)  # an ordinary note later is a visit of its own, as before
+    later = MemoryChat.text(chat.say("补充一下 他说下周三让我带III期数据过去"))
+    assert "✏️" not in later
+
+
 def test_a_safety_report_follows_the_visit_and_the_reply_says_so(
         chat: MemoryChat, database: Database, clock: Clock) -> None:
     _monday(clock)

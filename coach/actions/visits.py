@@ -197,6 +197,9 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 AMEND_WITHIN = timedelta(minutes=30)  # a text this soon after a visit may add to it
+# "记错人了 刚才那条不是王主任 是刘医生" says outright it corrects the visit saved last: later
+# the same working day it still does (never a new visit under the wrong customer)
+REVISE_WITHIN = timedelta(hours=12)
 
 
 def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
@@ -205,17 +208,22 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     the proposal is to add it to that note (its stage signs and concerns read, its next
     step replacing the one saved), not a second visit. False when it is not about it."""
     last = turn.state.last_visit
-    if last is None or turn.now - last.at > AMEND_WITHIN:
+    lexicon, today = turn.library.lexicon, turn.local_now.date()
+    if last is None or turn.now - last.at > REVISE_WITHIN:
         return False
+    recent = turn.now - last.at <= AMEND_WITHIN
+    if not recent and not looks_like_revision(lexicon, typed):
+        return False  # (no read of the saved visit for an ordinary note)
     note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
     if note is None or account is None or account.archived or note.account_id != account.id:
         return False
-    lexicon, today = turn.library.lexicon, turn.local_now.date()
     revision = read_revision(lexicon, typed, today, account.name, None, known_hospitals,
                              known_names) if looks_like_revision(lexicon, typed) else None
     if revision is not None and revision.person is not None:
         _offer_move(turn, note, account, revision)
         return True
+    if revision is None and not recent:
+        return False
     added = None if revision is not None else read_addition(
         lexicon, typed, today, account.name, account.hospital, known_hospitals, known_names,
         by_name=False)
