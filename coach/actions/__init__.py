@@ -11,6 +11,7 @@ from coach.actions import (  # noqa: F401
     joint,
     kept,
     keyaccounts,
+    moving,
     plans,
     prefs,
     quiz,

@@ -57,6 +57,12 @@ _MISTAKE = re.compile(
     r"\bmy (?:mistake|bad|typo)\b|\bI (?:wrote|typed|got|put) (?:it|that|this)? ?wrong\b|"
     r"\b(?:retract|withdraw) (?:it|that|this|the report)\b|\bscratch that\b|"
     r"\bnot an adverse event\b", re.IGNORECASE)
+# "刚才记错人了，应该是刘医生", "日期记错了 约的是周三": the visit's customer or day was
+# wrong, not the report; the visit is corrected (coach/capture/revisions.py) and a report
+# it carries follows it, with the correction recorded on it (coach/actions/moving.py)
+_WHEN_WRONG = re.compile(r"(?:日期|时间|日子)[^，。,.]{0,3}(?:写错|记错|打错|搞错|弄错|错了)|"
+                         r"(?:写错|记错|打错|搞错|弄错)了?(?:日期|时间|日子)|"
+                         r"\bwrong (?:day|date|time)\b", re.IGNORECASE)
 _DENIED = re.compile(r"(?:没有|并没有|其实没|没|不是)([\u4e00-\u9fff]{2,})")
 
 
@@ -125,7 +131,8 @@ def read_retraction(turn: Turn, _args: Mapping[str, Any]) -> None:
     proposal); `retraction_items` the candidates ({id, label}) when it cannot tell which."""
     text = str(turn.vars.get("note") or "").strip()
     turn.vars["retracted"] = turn.vars["amended"] = turn.vars["retraction_items"] = None
-    if not text or len(text) > MAX_CHARS or not _MISTAKE.search(text):
+    if not text or len(text) > MAX_CHARS or not _MISTAKE.search(text) or _about_visit(
+            turn, text):
         return
     fresh = set(turn.findings.reports)
     events = list(turn.store.session.execute(
@@ -143,6 +150,13 @@ def read_retraction(turn: Turn, _args: Mapping[str, Any]) -> None:
         _record(turn, text, events)
     else:
         turn.vars["retraction_items"] = [_item(turn, e) for e in (pointed or events)[:MAX_CHOICES]]
+
+
+def _about_visit(turn: Turn, text: str) -> bool:
+    """Whether the mistake is whom or when the visit was ("记错人了", "日期记错了")."""
+    low = text.lower()
+    return bool(_WHEN_WRONG.search(text)) or any(
+        word in low for word in turn.library.lexicon.person_wrong)
 
 
 def _item(turn: Turn, event: AdverseEvent) -> dict[str, Any]:

@@ -156,6 +156,21 @@ def find_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[s
     return found
 
 
+# what a rep writes to take a concern back: "他没嫌贵", "不是担心安全性", "not the price"
+_DENIALS = re.compile(r"并不是|倒不是|也不是|不是|并没有|并没|没有|没|不|\bnot\b|\bisn't\b|"
+                      r"\bwasn't\b|\bdidn't\b|\bdoesn't\b|\bno longer\b", re.IGNORECASE)
+
+
+def denied_signals(text: str, signals: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The signals `text` says do not hold ("不对 他没嫌贵 是说进院流程太慢": price): those
+    found once its negations are blanked out and not found as written. A correction of a
+    concern takes the old one off the visit, it does not add it."""
+    signals = list(signals)
+    plain = _DENIALS.sub(lambda m: " " * len(m.group()), text)
+    said = {(s["kind"], s["value"]) for s in find_signals(text, signals)}
+    return [s for s in find_signals(plain, signals) if (s["kind"], s["value"]) not in said]
+
+
 def _locate(lowered: str, phrase: str,
             signal: Mapping[str, Any]) -> tuple[int, int] | None:
     """Where `phrase` (of `signal`) first occurs in `lowered` with no negation right before

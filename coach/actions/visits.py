@@ -27,6 +27,7 @@ from coach.actions.retraction import retract
 from coach.actions.signals import (
     apply_update,
     check_signals,
+    denied_signals,
     differs,
     find_signals,
     one_of_each,
@@ -42,6 +43,7 @@ from coach.actions.tactics import (
     undiagnosed_fit,
 )
 from coach.capture import (
+    Correction,
     Mention,
     looks_like_note,
     read_correction,
@@ -49,9 +51,10 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
-from coach.capture.additions import read_addition
+from coach.capture.additions import read_addition, without_lead
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
+from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
@@ -127,13 +130,15 @@ def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
 
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
-                               "proposal", "others"), content_check=check_signals)
+                               "proposal", "others", "moving", "move_query"),
+        content_check=check_signals)
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
     about = turn.vars.get("about") or {}
     person = _mention(about.get("person"))
+    read = note
     if person is not None:  # the same note, for someone else it says the rep met
         facts = read_note_about(turn.library.lexicon, note, turn.local_now.date(),
                                 person.name, known_hospitals, known_names,
@@ -141,17 +146,20 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         facts = replace(facts, attempted=person)
         turn.vars["others"] = list(about.get("left") or [])
     else:
-        facts = read_note(turn.library.lexicon, note, turn.local_now.date(), known_hospitals,
+        read = without_lead(turn.library.lexicon, note)  # "补一句：…": no step "补一句"
+        facts = read_note(turn.library.lexicon, read, turn.local_now.date(), known_hospitals,
                           known_names, no_step=_flagged_clauses(turn))
         turn.vars["others"] = [_query_of(m) for m in facts.others]
     # the customer's concerns and stage come from their part of the note, not from what
     # another person it names said ("另外陈主任也在，他对安全性有顾虑")
-    turn.vars["note_own"] = facts.own_text if facts.own_text != note else None
+    turn.vars["note_own"] = facts.own_text if facts.own_text not in (note, read) else None
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     turn.vars["amends"] = None
+    turn.vars["moving"] = None
     if person is None and turn.account() is None and _amends_last(
             turn, note, known_hospitals, known_names):
-        turn.vars["proposal"] = _proposal(turn)
+        if not turn.vars.get("moving"):
+            turn.vars["proposal"] = _proposal(turn)
         return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
@@ -190,6 +198,9 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 AMEND_WITHIN = timedelta(minutes=30)  # a text this soon after a visit may add to it
+# "记错人了 刚才那条不是王主任 是刘医生" says outright it corrects the visit saved last: later
+# the same working day it still does (never a new visit under the wrong customer)
+REVISE_WITHIN = timedelta(hours=12)
 
 
 def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
@@ -198,29 +209,78 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     the proposal is to add it to that note (its stage signs and concerns read, its next
     step replacing the one saved), not a second visit. False when it is not about it."""
     last = turn.state.last_visit
-    if last is None or turn.now - last.at > AMEND_WITHIN:
+    lexicon, today = turn.library.lexicon, turn.local_now.date()
+    if last is None or turn.now - last.at > REVISE_WITHIN:
         return False
-    if last.name and read_addition(turn.library.lexicon, typed, turn.local_now.date(),
-                                   last.name, last.hospital, known_hospitals, known_names,
-                                   by_name=False) is None:
+    recent = turn.now - last.at <= AMEND_WITHIN
+    revising = looks_like_revision(lexicon, typed)
+    if not recent and not revising:
+        return False  # (no read of the saved visit for an ordinary note)
+    if not revising and last.name and read_addition(
+            lexicon, typed, today, last.name, last.hospital, known_hospitals, known_names,
+            by_name=False) is None:
         return False  # not about that visit: nothing to read
     note, account = turn.store.note(last.note_id), turn.store.account(last.account_id)
     if note is None or account is None or account.archived or note.account_id != account.id:
         return False
-    added = read_addition(turn.library.lexicon, typed, turn.local_now.date(), account.name,
-                          account.hospital, known_hospitals, known_names, by_name=False)
-    if added is None:
+    revision = read_revision(lexicon, typed, today, account.name, None, known_hospitals,
+                             known_names) if looks_like_revision(lexicon, typed) else None
+    if revision is not None and revision.person is not None:
+        _offer_move(turn, note, account, revision)
+        return True
+    if revision is None and not recent:
+        return False
+    added = None if revision is not None else read_addition(
+        lexicon, typed, today, account.name, account.hospital, known_hospitals, known_names,
+        by_name=False)
+    if revision is None and added is None:
         return False
     turn.vars.update(account=account.id, customer=KNOWN, others=[], note_own=None,
                      contact=None, amends={"note_id": note.id, "account_id": account.id,
-                                           "typed": typed},
-                     note=f"{note.text}\n{typed}")
+                                           "typed": typed,
+                                           "kind": "date" if revision else "added"},
+                     note=f"{note.text}\n{typed}", denied=_denied(turn, typed))
+    saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id] if (
+        revision is not None or (added is not None and added.action and added.due is None)
+    ) else []
+    if revision is not None:  # "日期记错了 约的是周三": the saved step, on the day meant
+        revision = read_revision(lexicon, typed, today, account.name, date.fromisoformat(
+            saved[0].due_date) if saved else None, known_hospitals, known_names) or revision
+        turn.vars["due_date"] = revision.due.isoformat() if revision.due else None
+        turn.vars["next_action"] = saved[0].action if saved else None
+        return True
+    assert added is not None
     turn.vars["due_date"] = added.due.isoformat() if added.due else None
     turn.vars["next_action"] = added.action
     if added.action and added.due is None:  # "下一步是约科会": the saved step, renamed
-        saved = [f for f in turn.store.open_followups(account) if f.note_id == note.id]
         turn.vars["due_date"] = saved[0].due_date if saved else None
     return True
+
+
+def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision) -> None:
+    """"记错人了 刚才那条不是王主任 是刘医生": the visit just saved goes to the person named,
+    picked with one tap among the rep's customers (or added, at the place the note gave)."""
+    person = revision.person
+    assert person is not None
+    last = turn.state.last_visit
+    turn.vars["moving"] = {"note_id": note.id, "account_id": account.id, "name": account.name,
+                           "typed": str(turn.vars.get("note") or ""),
+                           "replaced": list(last.replaced) if last else [],
+                           # a customer picked with a higher id was added at the pick
+                           "newest": max((e.id for e in turn.store.account_entries()),
+                                         default=0)}
+    turn.vars["move_query"] = {"name": person.name,
+                               "hospital": person.hospital or account.hospital,
+                               "department": person.department or account.department,
+                               "title": person.title}
+    turn.vars["customer"] = "moving"
+
+
+def _denied(turn: Turn, typed: str) -> list[str]:
+    """The concerns `typed` takes back ("他没嫌贵": price), with those taken back before."""
+    signals = [s for s in turn.playbook.content.get("signals", []) if s["kind"] == "objection"]
+    return sorted({*(turn.vars.get("denied") or []),
+                   *(str(s["value"]) for s in denied_signals(typed, signals))})
 
 
 def _flagged_clauses(turn: Turn) -> NoStep:
@@ -306,7 +366,8 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     typed = str(turn.vars.get("typed") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
-                                 known_hospitals, known_names)
+                                 known_hospitals, known_names) or _wrong_person(
+        turn, typed, known_hospitals, known_names)
     turn.vars["amended"] = None
     if correction is None and retract(turn, typed):  # "是我写错了" about a report: kept
         turn.vars["amended"] = "retracted"
@@ -325,7 +386,11 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["due_date"] = None
         turn.vars["amended"] = "date"
     if correction.due is not None:
-        turn.vars["due_date"] = correction.due.isoformat()
+        # "日期记错了 约的是周三" at 下周二: that week's Wednesday
+        shown = turn.vars.get("due_date")
+        due = in_week_of(typed, correction.due, date.fromisoformat(shown) if isinstance(
+            shown, str) and shown else None, turn.local_now.date())
+        turn.vars["due_date"] = due.isoformat()
         turn.vars["amended"] = "date"
     if correction.hospital or correction.department:
         _amend_place(turn, correction.hospital, correction.department)
@@ -341,6 +406,20 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _wrong_person(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                  known_names: Sequence[str]) -> Correction | None:
+    """"刚才记错人了，应该是刘医生" at the proposal: the customer is corrected, as "是刘医生"
+    would (not kept as a note of its own, nor read as taking back a safety report)."""
+    lexicon = turn.library.lexicon
+    if not looks_like_revision(lexicon, typed):
+        return None
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    revision = read_revision(lexicon, typed, turn.local_now.date(),
+                             str(customer.get("name") or ""), None, known_hospitals,
+                             known_names)
+    return Correction(mention=revision.person) if revision and revision.person else None
 
 
 def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
@@ -360,6 +439,7 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
     for name in ("note", "note_own"):
         if turn.vars.get(name):
             turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    turn.vars["denied"] = _denied(turn, typed)
     if added.due is not None:
         turn.vars["due_date"] = added.due.isoformat()
     if added.action:
@@ -453,16 +533,18 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
     # amending a saved note: its concerns are recorded already, only the new ones are added
     concerns = signals if not amends else find_signals(
         str(amends.get("typed") or ""), turn.playbook.content.get("signals", []))
+    denied = set(turn.vars.get("denied") or [])  # "不对 他没嫌贵": taken back
     objections = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
-                  for s in concerns if s["kind"] == "objection"]
+                  for s in concerns if s["kind"] == "objection" and s["value"] not in denied]
     due_iso = turn.vars.get("due_date")
     due = date.fromisoformat(due_iso) if isinstance(due_iso, str) and due_iso else None
     read: list[list[dict[str, Any]]] = []
 
     def upcoming() -> list[dict[str, Any]]:
-        """Read once, by the first of the uses below that needs it; none without a date."""
+        """Read once, by the first of the uses below that needs it; none without a date
+        (but for an addition to a saved visit, whose follow-up it shows kept)."""
         if not read:
-            read.append(_upcoming(turn, account) if due is not None else [])
+            read.append(_upcoming(turn, account) if due is not None or amends else [])
         return read[0]
 
     replaced = _replaced(turn, upcoming(), due) if replaces else []
@@ -488,6 +570,9 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
+        "revision": amends.get("kind"),
+        "dropped": [{"value": v, "name": signal_name(turn, "objection", v)}
+                    for v in sorted(denied)],
     }
 
 
@@ -545,8 +630,8 @@ def _kept(turn: Turn, upcoming: Sequence[Mapping[str, Any]],
           replaced: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The open follow-ups the new one leaves as they are: shown, so the rep may still
     drop them with one tap ("保存，之前的跟进也不要了")."""
-    if turn.vars.get("due_date") is None:
-        return []
+    if turn.vars.get("due_date") is None and not _amending(turn, turn.account()):
+        return []  # (an addition with no step of its own leaves the saved one: shown)
     gone = {r["id"] for r in replaced}
     return [f for f in upcoming if f["id"] not in gone]
 
@@ -623,9 +708,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         review = review_note(turn, note_text)
         note = turn.store.add_note(account, review.text, turn.now, flags=review.flags,
                                    redactions=review.redacted) if note_text else None
-    if note is not None:
-        turn.state.last_visit = LastVisit(note_id=note.id, account_id=account.id, at=turn.now,
-                                          name=account.name, hospital=account.hospital)
+    if amended is not None and proposal["dropped"]:  # "他没嫌贵": the saved concern goes
+        turn.store.drop_objections(amended, [d["value"] for d in proposal["dropped"]])
     for objection in proposal["objections"]:
         turn.store.add_objection(account, note, objection["value"], objection["phrase"],
                                  turn.now)
@@ -634,6 +718,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         else None
     action_text = proposal["action"] or None  # the step as shown, the open one it moves
     made: list[int] = []
+    replaced: list[int] = []
+    note_id = note.id if note is not None else None
     if due is not None:
         newest = turn.store.add_followup(account, note, str(action_text) if action_text
                                          else None, due.isoformat(),
@@ -643,8 +729,11 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
         gone = [] if args.get("earlier") == "keep" else list(shown.get("replaces") or [])
         if args.get("earlier") == "all":
             gone += list(shown.get("kept") or [])
-        turn.store.replace_followups(account, [r["id"] for r in gone
-                                               if r.get("id") != newest.id])
+        gone = [r for r in gone if r.get("id") != newest.id]
+        turn.store.replace_followups(account, [r["id"] for r in gone])
+        replaced = [int(r["id"]) for r in gone if r.get("note_id") != note_id]
+    if note is not None:  # what a person correction right after would move or give back
+        turn.state.last_visit = _last_visit(turn, note, account, replaced)
     done = turn.store.followup(turn.vars.get("followup"))
     if done is not None:
         done.status = "done"
@@ -673,6 +762,8 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
                           "others": proposal["others"],
                           "contact": turn.vars.get("contact"),
                           "amended": amended is not None,
+                          # "日期记错了": the saved visit's day corrected, nothing added
+                          "revision": amends.get("kind") if amended is not None else None,
                           "due": date_view(due, turn.local_now.date()),
                           "action": action_text, "created": created,
                           "objections": [o["name"] for o in proposal["objections"]],
@@ -714,6 +805,17 @@ def _whose_reports(turn: Turn, others: Sequence[dict[str, Any]]
         return next((other for other, part in parts if words in part), None)
 
     return whose
+
+
+def _last_visit(turn: Turn, note: Note, account: Account, replaced: list[int]) -> LastVisit:
+    """The visit saved now, for a text right after it; an addition to the same visit keeps
+    what its first save replaced and when that was."""
+    last = turn.state.last_visit
+    same = last is not None and last.note_id == note.id and last.account_id == account.id
+    return LastVisit(note_id=note.id, account_id=account.id, at=turn.now,
+                     replaced=[*(last.replaced if last and same else []), *replaced],
+                     first=(last.first or last.at) if last and same else turn.now,
+                     name=account.name, hospital=account.hospital)
 
 
 def coaching_prompt(turn: Turn, evidence: list[Evidence]) -> str:

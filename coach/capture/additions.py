@@ -18,7 +18,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.reader import read_note
 from coach.names import hospitals_match, written_alike
 
-__all__ = ["Addition", "read_addition"]
+__all__ = ["Addition", "read_addition", "without_lead"]
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,18 @@ class Addition:
     action: str | None = None
 
 
-def _starts_with(lexicon: Lexicon, text: str) -> bool:
+def _leading(lexicon: Lexicon, text: str) -> str | None:
+    """The word that starts an addition `text` starts with (a Latin one as a whole word)."""
     low = text.strip().lower()
     for word in lexicon.addition_starts:
         if low.startswith(word) and (not word.isascii() or not re.match(
                 r"[a-z']", low[len(word):len(word) + 1])):
-            return True
-    return False
+            return word
+    return None
+
+
+def _starts_with(lexicon: Lexicon, text: str) -> bool:
+    return _leading(lexicon, text) is not None
 
 
 def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
@@ -46,7 +51,10 @@ def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
     not about that visit. `by_name=False`: naming the customer is not enough, it must start
     as an addition ("对了…", "她…"); a note after a visit was saved that names the customer
     anew ("仁济药剂科张科，让我周五前交资料") is a visit of its own."""
-    facts = read_note(lexicon, text, today, known_hospitals, known_names)
+    # read without the words that start it: "补一句：贺主任说科里下个月…" is no step
+    # "补一句:说科里"
+    facts = read_note(lexicon, _after_starts(lexicon, text) or text, today, known_hospitals,
+                      known_names)
     named = facts.mention or facts.attempted
     if named is not None and not written_alike(named.name, customer):
         return None
@@ -64,15 +72,31 @@ MIN_CHINESE = 2  # "他嫌贵": 嫌贵
 MIN_WORDS = 2  # "she wants samples": wants samples
 
 
+def _after_starts(lexicon: Lexicon, text: str) -> str:
+    """The text less the words that start an addition ("补一句：", "不对，", "forgot to say:"),
+    as written (not lowered)."""
+    rest = text.strip()
+    while (word := _leading(lexicon, rest)) is not None:
+        rest = rest[len(word):].strip(" ，,：:.。!！-—")
+    return rest
+
+
 def _says_something(lexicon: Lexicon, text: str) -> bool:
     """Whether the text says more than the words that start an addition."""
-    rest = text.strip().lower()
-    changed = True
-    while changed:
-        changed = False
-        for word in lexicon.addition_starts:
-            if rest.startswith(word):
-                rest, changed = rest[len(word):].strip(" ，,：:.。!！-—"), True
-                break
+    rest = _after_starts(lexicon, text).lower()
     chinese = sum(1 for ch in rest if "\u4e00" <= ch <= "\u9fff")
     return chinese >= MIN_CHINESE or len(re.findall(r"[a-z]+", rest)) >= MIN_WORDS
+
+
+_SEPARATED = re.compile(r"^[\s：:，,.。!！\-—]+")
+
+
+def without_lead(lexicon: Lexicon, text: str) -> str:
+    """A note less the words that only lead into it ("补一句：", "对了，", "forgot to say:"),
+    when set off by a colon, comma or space: they name no step, so "补一句：贺主任说…" never
+    gives the follow-up "补一句:说科里", whether or not it adds to a saved visit."""
+    rest = text.strip()
+    while (word := _leading(lexicon, rest)) is not None and _SEPARATED.match(
+            rest[len(word):]):
+        rest = _SEPARATED.sub("", rest[len(word):])
+    return rest or text

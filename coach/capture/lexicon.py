@@ -111,6 +111,12 @@ class CorrectionWords(_Strict):
     # 他嫌贵", "不对，她已经想试用了", "forgot to say: …"); a pronoun for the customer too
     adds: list[str] = Field(default_factory=list)
     pronouns: list[str] = Field(default_factory=list)
+    # right after a visit was saved: words saying its date was wrong ("日期记错了 约的是周三")
+    # or its customer was ("记错人了 不是王主任 是刘医生"), and the words pointing at it
+    # ("刚才那条"), which say nothing more
+    date_wrong: list[str] = Field(default_factory=list)
+    person_wrong: list[str] = Field(default_factory=list)
+    that_one: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -232,6 +238,9 @@ class Lexicon:
     correction_no_date: tuple[str, ...]
     correction_not_this: tuple[str, ...]
     addition_starts: tuple[str, ...]  # adds and pronouns, longest first
+    date_wrong: tuple[str, ...]  # "日期记错了": the saved visit's date is corrected
+    person_wrong: tuple[str, ...]  # "记错人了": the saved visit's customer is corrected
+    that_one: tuple[str, ...]  # "刚才那条": pointing at the saved visit
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
     contact_lead: tuple[tuple[str, str], ...]  # the channel alone, before what was said
     contact_said: tuple[str, ...]  # where what the customer said starts (说, 问, ：)
@@ -319,6 +328,9 @@ class Lexicon:
             correction_not_this=_longest_first([w.lower() for w in spec.corrections.not_this]),
             addition_starts=_longest_first([w.lower() for w in
                                             [*spec.corrections.adds, *spec.corrections.pronouns]]),
+            date_wrong=_longest_first([w.lower() for w in spec.corrections.date_wrong]),
+            person_wrong=_longest_first([w.lower() for w in spec.corrections.person_wrong]),
+            that_one=_longest_first([w.lower() for w in spec.corrections.that_one]),
             contact_words=tuple(sorted(
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],

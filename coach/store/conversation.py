@@ -102,6 +102,11 @@ class LastVisit(_State):
     # before these were kept: those are read)
     name: str = ""
     hospital: str | None = None
+    # a person correction right after ("记错人了 不是王主任 是刘医生") moves what the visit
+    # did: the other follow-ups of the wrong customer it replaced are given back, and its
+    # stage changes since `first` (its first save, before any addition) move along
+    replaced: list[int] = Field(default_factory=list)
+    first: datetime | None = None
 
 
 class EngineState(_State):

@@ -593,6 +593,21 @@ class RepStore:
         note.account_id = account.id
         account.updated_at = now
         self._history_changed()
+        self._open_report_counts.clear()  # its reports are another customer's now
+
+    def note_reports(self, note: Note) -> Sequence[AdverseEvent]:
+        """The safety reports filed with `note` (they follow it when it is moved)."""
+        return self.session.execute(
+            select(AdverseEvent).where(AdverseEvent.note_id == note.id,
+                                       AdverseEvent.rep_id == self.rep_id)
+            .order_by(AdverseEvent.id)).scalars().all()
+
+    def drop_objections(self, note: Note, kinds: Sequence[str]) -> None:
+        """The rep took back concerns `note` recorded ("不对 他没嫌贵"): they go."""
+        self.session.execute(
+            delete(Objection).where(Objection.note_id == note.id, Objection.rep_id == self.rep_id,
+                                    Objection.kind.in_(list(kinds))))
+        self._open_objections.clear()
 
     def delete_note(self, note: Note) -> None:
         """Delete a note filed by mistake, with the follow-ups and objections it made. A
