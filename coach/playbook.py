@@ -227,6 +227,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "compliance_flag_notice",
     "access_revoked",
     "access_revoked_report",
+    "erased_start_again", "erased_start_again_label", "erased_need_code", "erased_report",
     "report_correction",
     "enroll_too_many",
     "media_not_sent",
