@@ -124,6 +124,7 @@ towards the usual range after our drug, 26 that worsened or ended outside it (�
     trial5_values after      26/26       0             0/26
     (+2 added after)         28/28       0             0/26   (main: 21/28, 16, 16/26)
     (+4 English, after)      30/30       0             0/28   (main: 23/30, 18, 18/28)
+    (+2 episodes, after)     32/32       0             0/28   (main: 25/32, 18, 18/28)
 
 Structural fix: when a value moved, the value it moved TO decides, whichever way (vn_lead in
 vital_number reads the earlier value and the move; improving_after lets the earlier value go
@@ -132,7 +133,9 @@ the number when one follows (lab_move_word_zh/en), for every lab whose harmful r
 (ranges added for WBC, neutrophils, bilirubin, BUN, CK, amylase/lipase, Na, GGT); an arrow
 (->, =>) is a move, not a threshold (criterion); a value that stays "around" a harmful figure
 (心率一直45左右) is no threshold; an English vital sign moving "down to"/"up to" a number is
-judged by that number too (ae_vitals_en). Every earlier set held.
+judged by that number too (ae_vitals_en); a value the note says it moved TO stays an event
+when it later came back (心率蹿到150 后来降到80: improving_after unless, scope match). Every
+earlier set held.
 """
 
 from __future__ import annotations
