@@ -101,15 +101,6 @@ class TemplateSyntaxProblem(TemplateProblem):
         self.lineno = lineno
 
 
-@dataclass(frozen=True)
-class FieldRead:
-    """`root.field` (or `root['field']`) in a template, on template line `lineno`."""
-
-    root: str
-    field: str
-    lineno: int
-
-
 @lru_cache(maxsize=8192)  # validation asks for names and fields of each: analyse once
 def _parse(source: str, expression: bool) -> tuple[nodes.Template, frozenset[str]]:
     """The template's syntax tree (shared: read, never changed) and the names it reads from
@@ -140,18 +131,75 @@ def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
     return set(_parse(source, expression)[1])
 
 
-def field_reads(source: str, *, expression: bool = False) -> list[FieldRead]:
-    """Every `name.field` and `name['field']` whose `name` comes from outside the template
-    (not a loop or `set` variable), so validation can check the field exists."""
+#: In an AttributeRead's path: the element of a list a `for` loop walks.
+ITEM = "[]"
+
+
+@dataclass(frozen=True)
+class AttributeRead:
+    """`root.a.b` in a template, also through a loop variable: in `{% for o in
+    proposal.objections %}{{ o.nmae }}` the read is proposal → objections → ITEM → nmae, on
+    template line `lineno`. `root` comes from outside the template."""
+
+    root: str
+    path: tuple[str, ...]
+    lineno: int
+
+
+def attribute_reads(source: str, *, expression: bool = False) -> list[AttributeRead]:
+    """Every attribute chain whose start is a name from outside the template, or a loop
+    variable over such a chain, so validation can follow it through the declared shapes
+    (a misspelt `o.nmae` or `report.rpe` fails `repcoach check`, not a rep's message)."""
     tree, outside = _parse(source, expression)
-    reads: list[FieldRead] = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        inner = getattr(node, "node", None)
-        if not isinstance(inner, nodes.Name) or inner.name not in outside:
-            continue
-        if isinstance(node, nodes.Getattr):
-            reads.append(FieldRead(inner.name, node.attr, node.lineno))
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
-                and isinstance(node.arg.value, str):
-            reads.append(FieldRead(inner.name, node.arg.value, node.lineno))
+    reads: list[AttributeRead] = []
+    _walk(tree, {name: (name, ()) for name in outside}, reads)
     return reads
+
+
+_Bindings = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def _walk(node: nodes.Node, bound: _Bindings, reads: list[AttributeRead]) -> None:
+    """Collect reads under `node`; a `for` binds its target to its iterable's element for
+    the loop body only (the same letter may walk another list later)."""
+    if isinstance(node, nodes.For):
+        _walk(node.iter, bound, reads)
+        inner = dict(bound)
+        chain = _chain(node.iter, bound)
+        if isinstance(node.target, nodes.Name):
+            if chain is None:
+                inner.pop(node.target.name, None)  # shadows an outside name: unknown now
+            else:
+                inner[node.target.name] = (chain[0], (*chain[1], ITEM))
+        elif isinstance(node.target, nodes.Tuple):
+            for item in node.target.items:
+                if isinstance(item, nodes.Name):
+                    inner.pop(item.name, None)
+        for child in [*node.body, *([node.test] if node.test is not None else [])]:
+            _walk(child, inner, reads)
+        for child in node.else_:
+            _walk(child, bound, reads)
+        return
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+        chain = _chain(node, bound)
+        if chain is not None and chain[1]:
+            reads.append(AttributeRead(chain[0], chain[1], node.lineno))
+    for child in node.iter_child_nodes():
+        _walk(child, bound, reads)
+
+
+def _chain(node: nodes.Node, bound: _Bindings) -> tuple[str, tuple[str, ...]] | None:
+    """(root, path) of `a.b['c']` or of a bound loop variable; None for anything else (a
+    call, a filter, an index computed at run time)."""
+    if isinstance(node, nodes.Name):
+        return bound.get(node.name)
+    if isinstance(node, nodes.Getattr):
+        inner = _chain(node.node, bound)
+        return None if inner is None else (inner[0], (*inner[1], node.attr))
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        inner = _chain(node.node, bound)
+        value = node.arg.value
+        if inner is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+            return None
+        return inner[0], (*inner[1], value if isinstance(value, str) else ITEM)
+    return None

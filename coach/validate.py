@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, get_type_hints
 
 from pydantic import BaseModel
 
@@ -27,19 +27,28 @@ from coach.playbook import (
     StepSpec,
     Text,
 )
-from coach.templating import TemplateSyntaxProblem, field_reads, is_plain, undeclared_names
-from coach.views import AccountView, RepView, fields_of
+from coach.shapes import unknown_field
+from coach.templating import (
+    ITEM,
+    TemplateSyntaxProblem,
+    attribute_reads,
+    is_plain,
+    undeclared_names,
+)
+from coach.views import AccountView, RepView
 
 BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "command_args",
                            "suspended", "typed"})
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
+    "forwarded", "reported",
     "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
     "team", "day", "reason", "late", "overdue", "own", "reports", "manager", "text",
 }
 #: what every template reads as `account` and `rep` (coach/views.py builds them)
-OBJECT_SHAPES = {"account": fields_of(AccountView), "rep": fields_of(RepView)}
+#: The declared shape (a TypedDict) of each object every template may read.
+OBJECT_SHAPES: dict[str, Any] = {"account": AccountView, "rep": RepView}
 ENGINE_COMMANDS = frozenset({"cancel", "start"})
 MAX_CHOICES = 12
 
@@ -256,9 +265,10 @@ def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...],
 
 def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None,
                      allowed: set[str] | None, *, expression: bool = False,
-                     shapes: Mapping[str, frozenset[str]] | None = None) -> Iterator[Issue]:
+                     shapes: Mapping[str, Any] | None = None) -> Iterator[Issue]:
     """Syntax, names and fields of one template, each at the file line it is on; names only
-    when `allowed` says which exist."""
+    when `allowed` says which exist. Fields are followed through the declared shapes at
+    any depth and through loop variables (`{% for o in proposal.objections %}{{ o.nmae }}`)."""
     if text is None:  # reported once, as missing-locale, by the loader
         return
     if not text.strip():
@@ -266,7 +276,7 @@ def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None
         return
     try:
         names = undeclared_names(text, expression=expression)
-        reads = field_reads(text, expression=expression)
+        reads = attribute_reads(text, expression=expression)
     except TemplateSyntaxProblem as exc:
         yield Issue(source.path, text_line(source.raw, path, 1 if expression else exc.lineno),
                     "template-syntax", f"{exc} in {_quote(text)}")
@@ -276,17 +286,28 @@ def _template_issues(source: SourceFile, path: tuple[Any, ...], text: str | None
                     f"template uses {name!r}, which no step saves, sets or provides"
                     f"{_did_you_mean(name, allowed or ())}")
     shapes = {**OBJECT_SHAPES, **(shapes or {})}
+    told: set[tuple[int, str]] = set()
     for read in reads:
-        fields = shapes.get(read.root)
-        if fields is None or read.field in fields or (allowed is not None
-                                                      and read.root not in allowed):
+        shape = shapes.get(read.root)
+        if shape is None or (allowed is not None and read.root not in allowed):
             continue
-        yield Issue(source.path,
-                    text_line(source.raw, path, 1 if expression else read.lineno),
-                    "unknown-field",
-                    f"template uses {read.root}.{read.field}, but {read.root} has no "
-                    f"{read.field!r}{_did_you_mean(read.field, fields)}; it has "
-                    f"{', '.join(sorted(fields))}")
+        unknown = unknown_field(shape, read.path)
+        if unknown is None:
+            continue
+        owner = _dotted(read.root, unknown.owner)
+        line = text_line(source.raw, path, 1 if expression else read.lineno)
+        if (line, f"{owner}.{unknown.field}") in told:
+            continue
+        told.add((line, f"{owner}.{unknown.field}"))
+        yield Issue(source.path, line, "unknown-field",
+                    f"template uses {owner}.{unknown.field}, but {owner} has no "
+                    f"{unknown.field!r}{_did_you_mean(unknown.field, unknown.known)}; it has "
+                    f"{', '.join(sorted(unknown.known))}")
+
+
+def _dotted(root: str, path: tuple[str, ...]) -> str:
+    """proposal.objections[] for the element a loop over proposal.objections walks."""
+    return root + "".join("[]" if part == ITEM else f".{part}" for part in path)
 
 
 def _quote(text: str) -> str:
@@ -299,16 +320,17 @@ def _did_you_mean(word: str, known: Iterable[str]) -> str:
     return f" (did you mean {guesses[0]!r}?)" if guesses else ""
 
 
-def action_shapes(pb: Playbook) -> dict[str, frozenset[str]]:
-    """The fields of each object the playbook's actions provide (`quiz`, `tactic`), unless a
-    step also saves or sets that name (then its shape is the author's)."""
-    shapes: dict[str, frozenset[str]] = {}
+def action_shapes(pb: Playbook) -> dict[str, Any]:
+    """The declared shape (a TypedDict) of each object the playbook's actions provide
+    (`quiz`, `tactic`, `proposal`), unless a step also saves or sets that name (then its
+    shape is the author's)."""
+    shapes: dict[str, Any] = {}
     own = {step.save for step in pb.steps} | {n for step in pb.steps for n in step.set or {}}
     for step in pb.steps:
         spec = REGISTRY.get(step.action or "")
         for name, shape in (spec.shapes.items() if spec else ()):
             if name not in own:
-                shapes[name] = fields_of(shape)
+                shapes[name] = shape
     return shapes
 
 
@@ -360,6 +382,7 @@ def check_content_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Ite
     declared = declared_names(pb)
     shapes = action_shapes(pb)
     passed = content_names(pb)
+    passed_shapes = content_shapes(pb)
     raw_content = source.raw.get("content") if isinstance(source.raw, dict) else None
     plain = {key for step in pb.steps
              for key in getattr(REGISTRY.get(step.action or ""), "plain_content", ())}
@@ -372,16 +395,23 @@ def check_content_templates(source: SourceFile, pb: Playbook, _b: Bundle) -> Ite
         extras = passed.get(path[1]) if len(path) > 1 else None
         # where no action declares what it passes, only syntax and fields can be checked
         names = declared | extras if extras is not None else None
-        yield from _template_issues(source, path, text, names, shapes=shapes)
+        yield from _template_issues(source, path, text, names, shapes={
+            **shapes, **(passed_shapes.get(path[1], {}) if len(path) > 1 else {})})
 
 
 def content_names(pb: Playbook) -> dict[str, set[str]]:
     """For each `content` key an action of `pb` renders, the names it passes to its texts."""
-    found: dict[str, set[str]] = {}
+    return {key: set(shapes) for key, shapes in content_shapes(pb).items()}
+
+
+def content_shapes(pb: Playbook) -> dict[str, dict[str, Any]]:
+    """For each `content` key an action of `pb` renders, the declared shape of each name it
+    passes to its texts (`report` to the coaching document)."""
+    found: dict[str, dict[str, Any]] = {}
     for step in pb.steps:
         spec = REGISTRY.get(step.action or "")
         for key, shape in (spec.content_names.items() if spec else ()):
-            found.setdefault(key, set()).update(fields_of(shape))
+            found.setdefault(key, {}).update(get_type_hints(shape))
     return found
 
 

@@ -34,6 +34,72 @@ class RepView(TypedDict):
     manager: bool  # a team's manager: /menu shows the team entries
 
 
+class DateView(TypedDict):
+    """A date as templates show it (coach.actions.dates.date_view): `proposal.due`."""
+
+    iso: str
+    month: int
+    day: int
+    weekday: int
+    year: int
+    other_year: bool
+    weekend: bool
+
+
+class ProposalCustomer(TypedDict):
+    """`proposal.customer`: who the visit is filed under (`new`: not in the store yet)."""
+
+    name: str | None
+    hospital: str | None
+    department: str | None
+    new: bool
+
+
+class ProposalSignal(TypedDict, total=False):
+    """`proposal.updates[]`, `proposal.objections[]`: what the note hints at, by name, with
+    the words it was read from."""
+
+    kind: str
+    value: str | None
+    phrase: str
+    at: int
+    stage: str
+    name: str | None
+
+
+class ProposalFollowUp(TypedDict):
+    """`proposal.replaces[]`, `proposal.kept[]`: an open follow-up of the customer."""
+
+    id: int
+    action: str | None
+    day: str
+    note_id: int | None
+    due: DateView | None
+
+
+class ProposalPerson(TypedDict, total=False):
+    """`proposal.others[]`: someone else the note names."""
+
+    name: str | None
+    hospital: str | None
+    department: str | None
+    title: str | None
+
+
+class ProposalView(TypedDict):
+    """`proposal`: what the rep is asked to confirm before a visit is saved."""
+
+    customer: ProposalCustomer | None
+    due: DateView | None
+    action: str | None
+    updates: list[ProposalSignal]
+    objections: list[ProposalSignal]
+    replaces: list[ProposalFollowUp]
+    kept: list[ProposalFollowUp]
+    others: list[ProposalPerson]
+    amends: bool
+
+
 def account_view(account: Account, stage_name: str | None,
                  style_name: str | None) -> AccountView:
     """The customer as templates read him (`stage_name`/`style_name` in the rep's language)."""

@@ -336,3 +336,57 @@ def test_a_misspelt_step_or_playbook_name_says_which_was_meant(playbooks: Path) 
     assert only(playbooks) == (
         f"menu.yaml:{line}: unknown-playbook: step 'pick' goes to playbook 'nxet', which does "
         "not exist (did you mean 'next'?)")
+
+
+# -- 1b. fields read through a loop variable or deep in a document (trial D 9) ----------------
+
+OBJECTION_ZH = "        ⚠️ 顾虑：{{ o.name }}（「{{ o.phrase }}」）"
+REPORT_TITLE_ZH = "      <h1>代表辅导报告：{{ report.rep | e }}</h1>"
+DUE_ZH = "{{ proposal.due.month }}月{{ proposal.due.day }}日"
+
+
+def test_a_misspelt_field_of_a_loop_variable_is_found_with_a_guess(playbooks: Path) -> None:
+    """`{% for o in proposal.objections %}{{ o.nmae }}`: passed check, then lost the rep's
+    note at run time."""
+    line = edit(playbooks / "log.yaml", OBJECTION_ZH, OBJECTION_ZH.replace("o.name", "o.nmae"))
+    found = only(playbooks)
+    assert found.startswith(
+        f"log.yaml:{line}: unknown-field: template uses proposal.objections[].nmae, but "
+        "proposal.objections[] has no 'nmae' (did you mean 'name'?); it has "), found
+    assert "phrase" in found
+
+
+def test_a_misspelt_field_in_the_coaching_document_is_found_with_a_guess(
+        playbooks: Path) -> None:
+    """`report.rpe` in the HTML: passed check, then /coaching said the content was broken."""
+    line = edit(playbooks / "coaching.yaml", REPORT_TITLE_ZH,
+                REPORT_TITLE_ZH.replace("report.rep ", "report.rpe "))
+    found = only(playbooks)
+    assert found.startswith(
+        f"coaching.yaml:{line}: unknown-field: template uses report.rpe, but report has no "
+        "'rpe' (did you mean 'rep'?); it has "), found
+
+
+def test_a_misspelt_field_two_levels_down_is_found(playbooks: Path) -> None:
+    line = edit(playbooks / "log.yaml", DUE_ZH, DUE_ZH.replace("due.month", "due.mnth"))
+    assert only(playbooks).startswith(
+        f"log.yaml:{line}: unknown-field: template uses proposal.due.mnth, but proposal.due "
+        "has no 'mnth' (did you mean 'month'?)")
+
+
+def test_a_loop_letter_walks_the_list_of_its_own_loop(playbooks: Path) -> None:
+    """`o` over the objections, then `o` over the others: each read against its own list
+    (`o.hospital` is a person's, not an objection's), so the shipped texts pass, and
+    a field neither has is still found."""
+    assert problems(playbooks) == []
+    text = (playbooks / "log.yaml").read_text(encoding="utf-8")
+    others = "{% for o in proposal.others %}"
+    assert others in text
+    start = text.index(others)
+    after = text.index("o.hospital", start)
+    (playbooks / "log.yaml").write_text(
+        text[:after] + "o.hospitl" + text[after + len("o.hospital"):], encoding="utf-8")
+    line = text[:after].count("\n") + 1
+    assert only(playbooks).startswith(
+        f"log.yaml:{line}: unknown-field: template uses proposal.others[].hospitl, but "
+        "proposal.others[] has no 'hospitl' (did you mean 'hospital'?)")

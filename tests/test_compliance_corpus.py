@@ -113,6 +113,29 @@ A report taken back by its event word (抽筋那条是我写错了, 那个皮疹
 new report (retracted_mention), nor does the first value of an improvement (血压从180/110降到
 130/80, improving_after): eight notes added to trial4_guard_ae.yaml after the first fix.
 Every earlier set held; one more adverse event caught in a fresh set (体温还是39度).
+
+Trial D's false alarms on values that improved ("BP 190/100 down to 140/85", "血小板从40升到
+120") brought trial5_guard_values.yaml, written before any change: 26 values that moved back
+towards the usual range after our drug, 26 that worsened or ended outside it (血小板从120掉到
+40, 心率80降到45, 血压从120/80降到85/50, K+ 6.2, ALT升到200, "plt 160->35"):
+
+    set                      recall      false alarms  clean notes with a notice
+    trial5_values before     21/26       16            16/26
+    trial5_values after      26/26       0             0/26
+    (+2 added after)         28/28       0             0/26   (main: 21/28, 16, 16/26)
+    (+4 English, after)      30/30       0             0/28   (main: 23/30, 18, 18/28)
+    (+2 episodes, after)     32/32       0             0/28   (main: 25/32, 18, 18/28)
+
+Structural fix: when a value moved, the value it moved TO decides, whichever way (vn_lead in
+vital_number reads the earlier value and the move; improving_after lets the earlier value go
+when a move and a number follow). A lab moving in words (升到, 只有, up, dropped) is judged by
+the number when one follows (lab_move_word_zh/en), for every lab whose harmful range is known
+(ranges added for WBC, neutrophils, bilirubin, BUN, CK, amylase/lipase, Na, GGT); an arrow
+(->, =>) is a move, not a threshold (criterion); a value that stays "around" a harmful figure
+(心率一直45左右) is no threshold; an English vital sign moving "down to"/"up to" a number is
+judged by that number too (ae_vitals_en); a value the note says it moved TO stays an event
+when it later came back (心率蹿到150 后来降到80: improving_after unless, scope match). Every
+earlier set held.
 """
 
 from __future__ import annotations
@@ -303,6 +326,8 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "trial4_guard_ae.yaml": ({"adverse_event": 1.0}, 0.0),
     "trial4_guard_names.yaml": ({"personal_data": 1.0}, 0.0),
     "trial4_guard_rx.yaml": ({"prescription_count": 1.0}, 0.0),
+    # trial D: values that improved on our drug (no event) against values that worsened
+    "trial5_guard_values.yaml": ({"adverse_event": 1.0}, 0.0),
 }
 
 

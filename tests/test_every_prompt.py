@@ -205,7 +205,11 @@ ENTRIES: dict[str, list[list[str]]] = {
            ["泰山医院心内科李主任说有个病人用了我们的药后起了荨麻疹", "1",
             "仁济医院肾内科王主任说有个病人用了我们的药后头晕", "1", "是我写错了"],
            # the visit just saved was with someone else: whose, asked with one tap
-           ["今天见了赵主任，他要新版指南", "1", "记错人了 刚才那条不是赵主任 是钱医生"]],
+           ["今天见了赵主任，他要新版指南", "1", "记错人了 刚才那条不是赵主任 是钱医生"],
+           # more reports than /today lists one by one: one item opens their list
+           ["有个病人用了我们的药后起了荨麻疹", "/cancel", "有个病人用了我们的药后头晕", "/cancel",
+            "有个病人用了我们的药后拉肚子", "/cancel", "有个病人用了我们的药后心慌", "/cancel",
+            "/today"]],
     "en": [["Saw Dr Zhao, he wants the new guideline"], ["Dept meeting went well, again next Wed"],
            ["Li Xiaoming at Taishan Hospital, Cardiology, wants to try it"],
            ["Dr Li asked for a kickback to prescribe more"], ["/stage", "Dr Li"],
@@ -217,7 +221,11 @@ ENTRIES: dict[str, list[list[str]]] = {
             " drug", "1", "Dr Wang at Renji Hospital said a patient felt dizzy after taking our"
             " drug", "1", "I wrote that wrong"],
            ["Saw Dr Zhao, he wants the new guideline", "1",
-            "wrong doctor, it was Dr Qian not Dr Zhao"]],
+            "wrong doctor, it was Dr Qian not Dr Zhao"],
+           ["a patient got hives after taking our drug", "/cancel",
+            "a patient felt dizzy after taking our drug", "/cancel",
+            "a patient had diarrhoea after taking our drug", "/cancel",
+            "a patient had palpitations after taking our drug", "/cancel", "/today"]],
 }
 
 

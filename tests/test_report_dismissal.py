@@ -82,12 +82,15 @@ def test_today_offers_not_an_adverse_event_and_keeping_it_open_is_the_default(
     rep.say("何主任说有个病人吃了我们的药以后心率很慢")
     rep.say("/cancel")
     today = rep.say("/today")
-    assert "🙅 不是不良事件：何主任说有个病人吃了我们的药以后心率很慢" in labels(today)
+    assert "🚨 何主任说有个病人吃了我们的药以后心率很慢（还没关联客户）" in labels(today)
+    opened = rep.press("何主任说有个病人")  # one item per report: what to do is asked
+    assert "🙅 不是不良事件" in labels(opened)
     asked = rep.press("🙅 不是不良事件")
     assert "为什么不是不良事件" in MemoryChat.text(asked)
     rep.say("/menu")  # changed their mind: nothing chosen, the report stays open
     assert rows(database, "SELECT status FROM adverse_events") == [("open",)]
     rep.say("/today")
+    rep.press("何主任说有个病人")
     rep.press("🙅 不是不良事件")
     rep.press("说的是别家的药")
     assert statuses(database) == [("not_ae", "competitor")]
@@ -126,6 +129,7 @@ def test_not_one_closes_copies_kept_before_repeats_were_merged(engine: Engine,
             "remind_at, status, kind FROM adverse_events"))
     rep.say("/cancel")
     rep.say("/today")
+    rep.say("1")
     rep.press("🙅 不是不良事件")
     done = MemoryChat.text(rep.press("已经报过了"))
     assert "重复发的 2 条一起标记" in done

@@ -33,19 +33,19 @@ def test_a_number_typed_in_today_asks_before_it_closes_the_report_it_names(
     log(rep, ALLERGY)
     rep.say("/today")
     labels = [c.label for c in rep.choices()]
-    assert labels[0].startswith("📨 我已转交") and "荨麻疹" in labels[0]
+    assert labels[0].startswith("🚨 ") and "荨麻疹" in labels[0]
     allergy = next(i for i, label in enumerate(labels, 1)
-                   if label.startswith("📨 我已转交") and "过敏" in label)
+                   if label.startswith("🚨 ") and "过敏" in label)
     asked = MemoryChat.text(rep.say(str(allergy)))  # the rep meant 1
-    assert "确认这条不良事件报告已经转交药物警戒部门了吗" in asked
+    assert "已经转交药物警戒部门了吗" in asked
     assert "全身过敏" in asked and "梁主任 · 人民医院" in asked and "截止" in asked
+    assert [c.label for c in rep.choices()] == ["📨 转交了", "🙅 不是不良事件", "↩️ 返回"]
     assert status(database) == [(1, "open", None), (2, "open", None)]
-    kept = MemoryChat.text(rep.press("还没有"))
-    assert "还没转交，什么都没改" in kept
+    back = MemoryChat.text(rep.press("返回"))  # not yet: the day's list again
+    assert "☀️ 今天要做的" in back
     assert status(database) == [(1, "open", None), (2, "open", None)]
-    rep.say("/today")
     rep.say("1")
-    done = MemoryChat.text(rep.say("1"))  # the confirmation's first button: yes
+    done = MemoryChat.text(rep.say("1"))  # the question's first button: forwarded
     assert "✅ 已记录：「" in done and "荨麻疹" in done and "24 小时内点“↩️ 撤销”" in done
     assert status(database) == [(1, "forwarded", "rep: 林晓"), (2, "open", None)]
     # an old confirmation pressed again changes nothing
@@ -101,9 +101,9 @@ def test_archiving_a_customer_leaves_the_open_report_linked_and_on_the_card(
     rep.press("确定归档")
     today = MemoryChat.text(rep.say("/today"))
     assert "（李主任）" in today and "还没关联客户" not in today
-    assert rep.choices()[0].label.startswith("📨 我已转交")
+    assert rep.choices()[0].label.startswith("🚨 ") and "（李主任）" in rep.choices()[0].label
     rep.say("1")
-    rep.press("确认已转交")
+    rep.press("转交了")
     assert status(database) == [(1, "forwarded", "rep: 林晓")]
     assert rows(database, "SELECT a.archived FROM adverse_events e JOIN accounts a "
                           "ON a.id = e.account_id") == [(True,)]
@@ -310,7 +310,7 @@ def test_a_report_closed_by_the_safety_team_while_the_rep_is_asked_stays_closed(
     rep.say("1")  # asked: forwarded?
     with database.transaction() as session:  # meanwhile: `repcoach ae forward 1 --by PV`
         mark_forwarded(session, [1], engine.clock(), "PV 张")
-    changed = MemoryChat.text(rep.press("确认已转交"))
+    changed = MemoryChat.text(rep.press("转交了"))
     assert "这条报告在问你之后已经变了" in changed
     assert status(database) == [(1, "forwarded", "PV 张")]
     assert "这里不能撤销" in MemoryChat.text(rep.press_key("a1.u"))  # PV's, not the rep's

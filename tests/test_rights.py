@@ -68,7 +68,12 @@ def test_forget_asks_first_then_deletes_everything(chat: MemoryChat,
         assert session.execute(select(Rep.name).where(Rep.active.is_(False))).all() == [("",)]
         assert session.execute(select(func.count()).select_from(Rep)
                                .where(Rep.active.is_(True))).scalar() == 1
-        assert session.execute(select(Identity.external_id)).scalars().all() == ["rep-2"]
+        assert session.execute(select(Identity.external_id).where(
+            Identity.channel != "erased")).scalars().all() == ["rep-2"]
+        # only a one-way fingerprint is left, so that writing again is met with "erased"
+        [fingerprint] = session.execute(select(Identity.external_id).where(
+            Identity.channel == "erased")).scalars().all()
+        assert "rep-1" not in fingerprint and len(fingerprint) == 64
 
 
 def test_export_csv_cells_are_never_formulas(chat: MemoryChat) -> None:

@@ -50,14 +50,12 @@ def test_an_old_today_list_never_forwards_a_report_it_offered_to_log(
     assert "（还没关联客户）" in today
     chat.press("先记下这条")  # the kept note: logging it files the report under 陈主任
     assert "✅ 已记下陈主任的拜访" in MemoryChat.text(chat.press("保存"))
-    chat.press("回到")  # the list as it was, offering to log the report
-    assert chat.choices()[0].label.startswith("🚨 记下这条报告")
-    shown = MemoryChat.text(chat.say("1"))
-    assert "这一项在列表显示后已经变了，什么都没有改" in shown and "（陈主任）" in shown
-    assert chat.choices()[0].label.startswith("📨 我已转交")
+    chat.press("回到")  # the list as it was, the report still without a customer
+    assert chat.choices()[0].label.endswith("（还没关联客户）")
+    shown = MemoryChat.text(chat.say("1"))  # asked about it as it is now: filed
+    assert "已经转交药物警戒部门了吗" in shown and "（陈主任 · 华西医院）" in shown
+    assert [c.label for c in chat.choices()] == ["📨 转交了", "🙅 不是不良事件", "↩️ 返回"]
     [report] = reports(database)
     assert (report["customer"], report["status"]) == ("陈主任", "open")  # not "forwarded"
-    assert "确认这条不良事件报告已经转交" in MemoryChat.text(chat.press("我已转交"))
-    assert reports(database)[0]["status"] == "open"  # asked first, never closed in one tap
-    assert "✅ 已记录" in MemoryChat.text(chat.press("确认已转交"))
+    assert "✅ 已记录" in MemoryChat.text(chat.press("转交了"))
     assert reports(database)[0]["status"] == "forwarded"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sqlalchemy import func, select
 
@@ -50,7 +50,21 @@ STYLE_LETTERS = ("A", "B", "C", "D")
 REASONS = ("not_fit", "done", "timing", "resources", "other")
 
 
-class CoachingFacts(TypedDict):
+class SuggestionTally(TypedDict):
+    """How the rep answered suggestions: facts of the points and `report.suggestions`."""
+
+    offered: int
+    answered: int
+    accepted: int
+    dismissed: int
+    later: int
+    unanswered: int
+    accepted_pct: int
+    reasons: dict[str, int]
+    top_reason: str | None
+
+
+class CoachingFacts(SuggestionTally):
     """What a point's condition may read (coaching.yaml `points[].when`)."""
 
     has_profile: bool
@@ -64,15 +78,6 @@ class CoachingFacts(TypedDict):
     stalled: int
     moved_back: int
     advanced: int
-    offered: int
-    answered: int
-    accepted: int
-    dismissed: int
-    later: int
-    unanswered: int
-    accepted_pct: int
-    reasons: dict[str, int]
-    top_reason: str | None
     window_days: int
     stalled_days: int
     recent: int
@@ -94,6 +99,87 @@ class PointWords(CoachingFacts):
 
 
 FACT_NAMES = fields_of(CoachingFacts)
+
+
+class SuggestionCounts(SuggestionTally):
+    """How the rep answered suggestions, with the notes they wrote (`report.suggestions`)."""
+
+    other_notes: list[str]
+
+
+class NamedCount(TypedDict):
+    """A row of a count by name (`report.stages[]`, `report.reasons[]`)."""
+
+    name: str | None
+    count: int
+
+
+class StyleScore(TypedDict):
+    name: str | None
+    score: int
+
+
+class ProfileRow(TypedDict):
+    """The rep's thinking profile (`report.profile`)."""
+
+    style_name: str | None
+    date: str
+    scores: list[StyleScore]
+
+
+class StyleRow(TypedDict):
+    """One thinking style among the rep's customers (`report.styles[]`)."""
+
+    letter: str
+    name: str | None
+    count: int
+    mine: bool
+    names: list[str]
+    advice: str
+
+
+class KeyAccountRow(TypedDict):
+    """A key account (`report.key_accounts[]`)."""
+
+    name: str
+    hospital: str
+    department: str
+    tier: str
+    stage_name: str | None
+    style_name: str | None
+    last_visit: str | None
+    stalled: bool
+    moved_back: bool
+
+
+class PointRow(TypedDict):
+    id: str
+    text: str
+
+
+class CoachingReport(TypedDict):
+    """`report` in the coaching document and its file name: declared to `coach.validate`
+    (content_names), so `report.rpe` fails `repcoach check`, not the manager's /coaching."""
+
+    rep: str
+    date: str
+    facts: CoachingFacts
+    key_tiers: list[str]
+    profile: ProfileRow | None
+    styles: list[StyleRow]
+    unassessed: int
+    key_accounts: list[KeyAccountRow]
+    stages: list[NamedCount]
+    undiagnosed: int
+    suggestions: SuggestionCounts
+    reasons: list[NamedCount]
+    points: list[PointRow]
+
+
+class ReportWords(TypedDict):
+    """What the coaching document and its file name are rendered with."""
+
+    report: CoachingReport
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
@@ -185,7 +271,7 @@ def _safety(turn: Turn, rep: Rep) -> dict[str, int]:
             "flags": int(flags), "flag_days": FLAGGED_DAYS}
 
 
-def _suggestions(turn: Turn, rep: Rep, since: datetime) -> dict[str, Any]:
+def _suggestions(turn: Turn, rep: Rep, since: datetime) -> SuggestionCounts:
     rows = turn.store.session.execute(
         select(Suggestion.status, Suggestion.reason)
         .where(Suggestion.rep_id == rep.id, Suggestion.offered_at >= since,
@@ -225,7 +311,8 @@ def _key_accounts(accounts: list[Account], tiers: list[str],
 
 
 @action("coaching_report", provides=("coaching",), content_check=_check,
-        content_names={"points": PointWords})
+        content_names={"points": PointWords, "document": ReportWords,
+                       "filename": ReportWords})
 def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Build the report on the picked rep (`coaching_rep`, a rep id as text) and attach it
     as a document; `coaching` is None when that rep is not (or no longer) in the team."""
@@ -246,7 +333,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     assessed = sum(styles.values())
     tactics = tactic_playbook(library)
     tactic_content = library.content(tactics, locale) if tactics is not None else {}
-    style_rows = []
+    style_rows: list[StyleRow] = []
     for letter in STYLE_LETTERS:
         advice = ""
         if rep_style and styles[letter]:
@@ -267,7 +354,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     back = _moved_back(turn, rep, moved_weeks)
     keys, screened = _key_accounts(accounts, key_tiers(library), int(content["key_limit"]))
     stalled_before = turn.now - timedelta(days=stalled_days)
-    key_rows = [{
+    key_rows: list[KeyAccountRow] = [{
         "name": a.name, "hospital": a.hospital or "", "department": a.department or "",
         "tier": a.tier or "", "stage_name": library.stage_name(a.stage, locale),
         "style_name": library.style_name(a.style, locale),
@@ -275,7 +362,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
         "stalled": visits.get(a.id, a.created_at) < stalled_before,
         "moved_back": a.id in back} for a in keys]
     stage_counts = Counter(a.stage for a in keys)
-    stages = [{"name": library.stage_name(s, locale), "count": stage_counts[s]}
+    stages: list[NamedCount] = [{"name": library.stage_name(s, locale), "count": stage_counts[s]}
               for s in STAGES]
 
     suggestions = _suggestions(turn, rep, turn.now - timedelta(days=window_days))
@@ -299,16 +386,17 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     words = {**facts, "rep_name": rep.name,
              "rep_style_name": library.style_name(rep_style, locale) or "",
              "top_reason_name": reason_names.get(facts["top_reason"] or "", "")}
-    points = [{"id": p["id"], "text": turn.render(str(p["text"]), **words)}
+    points: list[PointRow] = [{"id": p["id"], "text": turn.render(str(p["text"]), **words)}
               for p in content["points"] if evaluate(str(p["when"]), facts)]
-    report = {
-        "rep": rep.name, "date": turn.local_date(turn.now), "facts": facts,
+    report: CoachingReport = {
+        # facts holds every CoachingFacts key (the points' conditions read them)
+        "rep": rep.name, "date": turn.local_date(turn.now), "facts": cast(CoachingFacts, facts),
         "key_tiers": key_tiers(library),
-        "profile": None if quiz is None else {
-            "style_name": library.style_name(str(quiz.dominant), locale),
-            "date": turn.local_date(quiz.created_at),
-            "scores": [{"name": library.style_name(k, locale), "score": v}
-                       for k, v in sorted(quiz.scores.items())]},
+        "profile": None if quiz is None else ProfileRow(
+            style_name=library.style_name(str(quiz.dominant), locale),
+            date=turn.local_date(quiz.created_at),
+            scores=[StyleScore(name=library.style_name(k, locale), score=v)
+                    for k, v in sorted(quiz.scores.items())]),
         "styles": style_rows, "unassessed": len(accounts) - assessed,
         "key_accounts": key_rows, "stages": stages,
         "undiagnosed": stage_counts[None],

@@ -5,12 +5,12 @@ the same way."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from coach.holidays import is_day_off
+from coach.views import DateView
 
 
-def date_view(day: date | None, today: date) -> dict[str, Any] | None:
+def date_view(day: date | None, today: date) -> DateView | None:
     """A date as templates show it to a rep: 12月16日 周三 / Wed 16 Dec, with the year
     when it is not this one (12月5日 typed on 7 December means next year's), and whether
     it falls on a weekend or a public holiday's day off (`weekend`: a gentle hint, most

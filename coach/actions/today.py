@@ -41,17 +41,24 @@ MORE = "more"  # the item that turns the page
 REDRAW = "redraw"  # an item that no longer fits: the list is shown as it is now
 DISMISS = "x"  # a report the rep says is not an adverse event: why is asked next
 SAID = "said"  # the item answered for itself (a report reopened)
-ASK = "ask"  # a report: the rep is asked whether it was forwarded (`forward_ask`)
+REPORT = "report"  # a report picked: what to do with it is asked (`report_ask`)
+REPORTS = "reports"  # the item standing for many reports: their own list (`agenda_reports`)
+BACK = "back"  # from the reports' list or a report's question back to the day's list
+#: Up to this many report items stand in the day's list one by one; more are one item that
+#: opens their list, so overdue follow-ups stay on the first page too (trial D 12).
+MAX_REPORT_ITEMS = 3
 
 
 def _check(playbook: Playbook) -> Iterable[ContentIssue]:
     yield from require_content(("upcoming",), ("weekdays",), ("months_en",))(playbook)
 
 
-@action("today_list", provides=("agenda", "agenda_items", "agenda_page"), content_check=_check)
+@action("today_list", provides=("agenda", "agenda_items", "agenda_page", "agenda_reports"),
+        content_check=_check)
 def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The rep's day: `agenda` (followups, crises, regressions, reports) and `agenda_items`
-    ({id, label}) to pick one."""
+    ({id, label}) to pick one: one item per report (what to do with it is asked next), or
+    one for all of them when they are many (`agenda_reports`, their own list)."""
     store, session = turn.store, turn.store.session
     today = turn.local_now.date()
     accounts = {a.id: a for a in store.active_accounts()}
@@ -108,14 +115,10 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
     filed = {e.account_id: store.account(e.account_id) for e in reports if e.account_id}
     filed_names = {i: (shown(a) if i in accounts else a.name) for i, a in filed.items() if a}
     for event in reports:
-        name = filed_names.get(event.account_id or 0)
-        # the id says what the label offers: "e" logs a report still without a customer,
-        # "v" asks whether one already filed was forwarded; a press acts only on what it said
-        report_items.append({"id": f"{'v' if name else 'e'}{event.id}", "label": turn.message(
-            "today_report_label", phrase=event.phrase, name=name)})
-        # a false alarm is said so here too, with a reason (coach/dismissal.py)
-        report_items.append({"id": f"{DISMISS}{event.id}", "label": turn.message(
-            "today_dismiss_label", phrase=event.phrase)})
+        # one item: forwarded, logged under a customer, or not an adverse event is asked next
+        report_items.append({"id": f"r{event.id}", "label": turn.message(
+            "today_report_item_label", phrase=event.phrase,
+            name=filed_names.get(event.account_id or 0))})
     recent = [e for e in session.execute(
         select(AdverseEvent).where(AdverseEvent.rep_id == turn.rep.id,
                                    AdverseEvent.status == "forwarded",
@@ -147,7 +150,14 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
         "forwarded": [{"phrase": e.phrase, "customer": e.customer,
                        "at": turn.local_time(e.forwarded_at or turn.now)} for e in recent],
     }
-    # safety reports first: their clock runs in hours; a long day comes a page at a time
+    turn.vars["agenda_reports"] = [*report_items, {
+        "id": BACK, "label": turn.message("today_back_label")}]
+    if len(report_items) > MAX_REPORT_ITEMS:
+        report_items = [{"id": REPORTS, "label": turn.message(
+            "today_reports_label", count=len(reports), late=sum(
+                1 for e in reports if e.deadline < turn.now), forwarded=len(recent))}]
+    # safety reports first: their clock runs in hours; then the follow-ups, overdue first;
+    # a long day comes a page at a time
     turn.vars["agenda_items"] = _page(turn, report_items + items)
 
 
@@ -166,19 +176,27 @@ def _page(turn: Turn, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*shown, {"id": MORE, "label": more}]
 
 
-@action("open_today_item", provides=("agenda_done", "forward_ask", "forward_event"))
+@action("open_today_item", provides=("agenda_done", "forward_event", "report_ask",
+                                     "report_filed"))
 def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The picked follow-up or customer becomes the visit to log. A safety report waiting
-    for a customer is logged as a note (and filed with it); for one already filed the rep is
-    asked to confirm it was forwarded; one marked forwarded lately is reopened. An item
-    that no longer fits what happened since the list was shown (an old screen shown again)
-    changes nothing: the list is drawn afresh."""
+    """The picked follow-up or customer becomes the visit to log. A safety report picked
+    asks what to do with it (`report_ask`: forwarded, logged under a customer while it has
+    none, not an adverse event, back); many reports open their own list first; one marked
+    forwarded lately is reopened. An item that no longer fits what happened since the list
+    was shown (an old screen shown again) changes nothing: the list is drawn afresh."""
     picked = str(turn.vars.get("agenda_pick") or "")
     number = picked[1:]
     turn.vars["agenda_done"] = None
     if picked == MORE:
         turn.vars["agenda_page"] = int(turn.vars.get("agenda_page") or 0) + 1
         turn.vars["agenda_done"] = MORE
+        return
+    if picked in (REPORTS, BACK):
+        turn.vars["agenda_done"] = picked
+        return
+    # "e" and "v": a report's items in a list shown before each report became one item
+    if picked[:1] in ("r", "e", "v") and number.isdigit():
+        _ask_about_report(turn, int(number))
         return
     if picked[:1] == DISMISS and number.isdigit():
         event = turn.store.adverse_event(int(number))
@@ -188,8 +206,10 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
             ask_why(turn, event)
             turn.vars["agenda_done"] = DISMISS
         return
-    if picked[:1] in ("e", "v", "u") and number.isdigit():
-        _report_item(turn, picked[0], int(number))
+    if picked[:1] == "u" and number.isdigit():
+        event = turn.store.adverse_event(int(number))
+        turn.vars["agenda_done"] = SAID if event is not None and forwarding.undo(
+            turn, event) else REDRAW
         return
     if picked.startswith("f") and number.isdigit():
         followup = turn.store.followup(int(number))
@@ -201,25 +221,20 @@ def open_today_item(turn: Turn, _args: Mapping[str, Any]) -> None:
             turn.vars["account"] = account.id
 
 
-def _report_item(turn: Turn, kind: str, event_id: int) -> None:
-    """A report item of /today: "e" logs it as a note, "v" asks whether it was forwarded
-    (ASK: the question the playbook shows is `forward_ask`), "u" reopens it (SAID)."""
+def _ask_about_report(turn: Turn, event_id: int) -> None:
+    """A report picked in /today: the question names it (day 0, deadline) and offers
+    forwarded (the rep asked, the report named: never closed by the list's tap alone),
+    logging it under a customer while it has none, not an adverse event (why is asked), or
+    back to the list. The items of lists shown before ("e", "v") open it too."""
     event = turn.store.adverse_event(event_id)
-    filed = event is not None and event.account_id is not None
-    if event is None:
+    if event is None or event.status in CLOSED_REPORTS:
         turn.vars["agenda_done"] = REDRAW
-    elif kind == "u":
-        turn.vars["agenda_done"] = SAID if forwarding.undo(turn, event) else REDRAW
-    elif event.status in CLOSED_REPORTS or filed != (kind == "v"):
-        turn.vars["agenda_done"] = REDRAW
-    elif not filed:
-        turn.vars["note"] = event.report
-        turn.state.reports = [event.id]
-    else:
-        turn.vars["agenda_done"] = ASK
-        turn.vars["forward_ask"] = turn.message("forward_confirm",
-                                                **forwarding.described(turn, event))
-        turn.vars["forward_event"] = event.id
+        return
+    turn.vars["agenda_done"] = REPORT
+    turn.vars["report_filed"] = event.account_id is not None
+    turn.vars["report_ask"] = turn.message("today_report_ask",
+                                           **forwarding.described(turn, event))
+    turn.vars["forward_event"] = event.id
 
 
 @action("forward_today_report")
@@ -228,10 +243,33 @@ def forward_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     _answer(turn, forwarding.confirm)
 
 
-@action("keep_today_report")
-def keep_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """The rep said the report asked about is not forwarded yet: nothing changes."""
-    _answer(turn, forwarding.keep_open)
+@action("log_today_report")
+def log_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep chose to log the report asked about (one without a customer) as a visit:
+    saving it files the report under that customer. One filed or closed since: the list
+    is drawn afresh (`agenda_done` REDRAW)."""
+    asked = turn.vars.get("forward_event")
+    event = turn.store.adverse_event(asked) if isinstance(asked, int) else None
+    if event is None or event.status in CLOSED_REPORTS or event.account_id is not None:
+        turn.vars["agenda_done"] = REDRAW
+        return
+    turn.vars["agenda_done"] = None
+    turn.vars["note"] = event.report
+    turn.state.reports = [event.id]
+
+
+@action("dismiss_today_report")
+def dismiss_today_report(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The rep said the report asked about is not an adverse event: why is asked, one
+    button per reason (coach/dismissal.py); the report stays open until one is chosen."""
+    _answer(turn, _ask_why)
+
+
+def _ask_why(turn: Turn, event: AdverseEvent) -> bool:
+    if event.status in CLOSED_REPORTS:
+        return False
+    ask_why(turn, event)
+    return True
 
 
 def _answer(turn: Turn, answer: Callable[[Turn, AdverseEvent], bool]) -> None:

@@ -63,6 +63,7 @@ from coach.store.conversation import LastVisit
 from coach.store.models import Account, AdverseEvent, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
+from coach.views import ProposalView
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -131,7 +132,7 @@ def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
                                "proposal", "others", "moving", "move_query"),
-        content_check=check_signals)
+        content_check=check_signals, shapes={"proposal": ProposalView})
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
     note = str(turn.vars.get("note") or "")
@@ -356,7 +357,8 @@ def log_also(turn: Turn, _args: Mapping[str, Any]) -> None:
 
 
 @action("amend_visit", provides=("amended", "customer", "customer_query", "due_date",
-                                 "proposal", "retracted"))
+                                 "proposal", "retracted"),
+        shapes={"proposal": ProposalView})
 def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Text typed at the proposal instead of a tap. A correction changes what will be saved:
     the date ("改到下周二"), no reminder ("不用提醒"), or the customer ("是王主任", then
@@ -501,7 +503,7 @@ def _where_before(turn: Turn) -> tuple[str | None, str | None]:
     return query.get("hospital"), query.get("department")
 
 
-@action("propose_visit", provides=("proposal",))
+@action("propose_visit", provides=("proposal",), shapes={"proposal": ProposalView})
 def propose_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Lay out again what will be saved, after the rep changed the customer or the date."""
     if turn.account() is not None:

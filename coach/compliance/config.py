@@ -50,7 +50,8 @@ RULE_CATEGORIES = frozenset(CATEGORIES) - {"personal_data"}
 #: paragraph within NEARBY characters either side (reps write short notes, often without
 #: punctuation, so the drug and the event are rarely in one clause; in a 2,000-character
 #: note the next paragraph is about something else).
-Scope = Literal["clause", "sentence", "nearby"]
+#: "match": the matched text itself (an `unless` that looks at what the rule found)
+Scope = Literal["clause", "sentence", "nearby", "match"]
 NEARBY = 60
 SuppressorMode = Literal["before", "after", "near", "inside"]
 _MODES: tuple[SuppressorMode, ...] = ("before", "after", "near", "inside")

@@ -183,7 +183,9 @@ class _Scan:
         self._breaks: dict[Scope, tuple[list[int], list[int]]] = {}
 
     def bounds(self, start: int, end: int, scope: Scope) -> tuple[int, int]:
-        """The clause, sentence or nearby text around text[start:end]."""
+        """The clause, sentence or nearby text around text[start:end], or that text."""
+        if scope == "match":
+            return start, end
         if scope == "nearby":
             text = self.text
             lo = max(text.rfind("\n", 0, start) + 1, start - NEARBY)

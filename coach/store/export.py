@@ -43,7 +43,7 @@ from coach.store.models import (
     StyleAssessment,
     Suggestion,
 )
-from coach.store.repo import customer_label
+from coach.store.repo import ERASED_CHANNEL, Directory, customer_label
 
 # Children before parents, so deletion never trips a foreign key.
 REP_TABLES: tuple[type[Base], ...] = (
@@ -146,8 +146,12 @@ def erase(session: Session, rep: Rep, now: datetime) -> None:
                         .values(note_id=None))
     session.execute(update(AdverseEvent).where(AdverseEvent.rep_id == rep.id)
                     .values(account_id=None))
+    Directory(session).mark_erased(rep, now)
     for model in REP_TABLES:
-        if model not in RETAINED:
+        if model is Identity:  # but the fingerprints just left (Directory.mark_erased)
+            session.execute(delete(Identity).where(Identity.rep_id == rep.id,
+                                                   Identity.channel != ERASED_CHANNEL))
+        elif model not in RETAINED:
             session.execute(delete(model).where(model.rep_id == rep.id))  # type: ignore[attr-defined]
     session.execute(update(Rep).where(Rep.id == rep.id).values(
         name="", active=False, forgotten_at=now, nudge_after=None))

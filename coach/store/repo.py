@@ -107,6 +107,16 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(normal_code(code).encode("utf-8")).hexdigest()
 
 
+#: The channel of the fingerprints /forget leaves (Directory.mark_erased): never delivered to.
+ERASED_CHANNEL = "erased"
+
+
+def erased_print(channel: str, external_id: str) -> str:
+    """A one-way fingerprint of a channel identity: enough to recognise the person writing
+    again, not to tell who they are."""
+    return hashlib.sha256(f"{channel}\n{external_id}".encode()).hexdigest()
+
+
 class Directory:
     """Lookups that come before a rep is known: identities, enrollment, due reminders."""
 
@@ -169,7 +179,37 @@ class Directory:
         else:
             self.session.add(Identity(rep_id=rep.id, channel=channel, external_id=external_id,
                                       created_at=now))
+        # enrolled again after /forget: nothing left to tell them
+        self.session.execute(delete(Identity).where(
+            Identity.channel == ERASED_CHANNEL,
+            Identity.external_id == erased_print(channel, external_id)))
         self.session.flush()
+
+    def mark_erased(self, rep: Rep, now: datetime) -> None:
+        """After /forget: each of `rep`'s identities leaves only a one-way fingerprint on
+        the ERASED channel (no reminder or digest is ever sent there), so that the person
+        writing again is told their data was erased rather than silently given a new
+        account (trial D); the identities themselves are deleted by the caller."""
+        for identity in self.identities_of(rep.id):
+            if identity.channel == ERASED_CHANNEL:
+                continue
+            print_ = erased_print(identity.channel, identity.external_id)
+            existing = self.session.execute(select(Identity).where(
+                Identity.channel == ERASED_CHANNEL, Identity.external_id == print_)
+            ).scalar_one_or_none()
+            if existing is None:
+                self.session.add(Identity(rep_id=rep.id, channel=ERASED_CHANNEL,
+                                          external_id=print_, created_at=now))
+            else:
+                existing.rep_id, existing.created_at = rep.id, now
+
+    def erased_rep(self, channel: str, external_id: str) -> Rep | None:
+        """The anonymised rep this identity's data was erased from, if it was (/forget)."""
+        return self.session.execute(
+            select(Rep).join(Identity, Identity.rep_id == Rep.id)
+            .where(Identity.channel == ERASED_CHANNEL,
+                   Identity.external_id == erased_print(channel, external_id))
+        ).scalars().first()
 
     def is_revoked(self, channel: str, external_id: str) -> bool:
         """Whether the identity belongs to a rep whose access was taken away."""

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from coach.context import Turn
 from coach.library import Library
-from coach.messages import Incoming, Reply
+from coach.messages import Choice, Incoming, Reply
 from coach.settings import EngineSettings
 from coach.store.models import Rep
 from coach.store.repo import Directory, RepStore
@@ -26,6 +26,7 @@ __all__ = ["Enrolment", "Strangers", "hint_locale"]
 
 _START = re.compile(r"^/start(?:@\S+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
 _MENU = re.compile(r"^/(?:start|menu)(?:@\S+)?\b", re.IGNORECASE)
+START_AGAIN = "erased.again"  # the button that makes a new account after /forget
 
 
 def hint_locale(hint: str | None, default: str) -> str:
@@ -54,11 +55,18 @@ class Strangers:
             report = revoked_report(directory, self.library, self.settings, incoming, now,
                                     locale)  # a safety report is kept even now
             return Enrolment([report or Reply(self.library.message("access_revoked", locale))])
-        if incoming.channel in self.settings.auto_enroll_channels and not revoked:
+        auto = incoming.channel in self.settings.auto_enroll_channels and not revoked
+        erased = None if revoked else directory.erased_rep(incoming.channel, incoming.user_id)
+        if erased is not None and incoming.locale_hint is None:
+            locale = erased.locale  # the language they chose is all that is left of them
+        again = erased is not None and auto and self._starts_again(incoming, text, locale)
+        if erased is not None and not again and not (start and start.group(1)):
+            return Enrolment(self._erased(directory, erased, incoming, now, locale, auto))
+        if auto:
             rep = directory.create_rep(incoming.display_name or incoming.user_id, now,
                                        locale=locale)
             directory.bind_identity(rep, incoming.channel, incoming.user_id, now)
-            if incoming.opened or _MENU.match(text):
+            if again or incoming.opened or _MENU.match(text):
                 return Enrolment(self.welcome(directory, rep, incoming, now))
             greeting = Reply(self.library.message("welcome", rep.locale,
                                                   rep={"name": rep.name, "locale": rep.locale}))
@@ -78,6 +86,29 @@ class Strangers:
                                            rep={"name": owner.name, "locale": owner.locale})),
                 *self.welcome(directory, owner, incoming, now)])
         return Enrolment([Reply(self.library.message("not_enrolled", locale))])
+
+    def _erased(self, directory: Directory, erased: Rep, incoming: Incoming, now: datetime,
+                locale: str, auto: bool) -> list[Reply]:
+        """Someone whose data was erased (/forget) writes again: told so, their message not
+        kept (a safety report is: stored as the law keeps the earlier ones), and asked
+        whether to start again with a new, empty account (a button where accounts are made
+        on first contact; a new code from the manager elsewhere)."""
+        report = revoked_report(directory, self.library, self.settings, incoming, now, locale,
+                                erased=erased)
+        told = Reply(self.library.message("erased_start_again" if auto else "erased_need_code",
+                                          locale, reported=report is not None))
+        if auto:
+            told = replace(told, choices=(Choice(START_AGAIN, self.library.message(
+                "erased_start_again_label", locale)),))
+        return [*([report] if report else []), told]
+
+    def _starts_again(self, incoming: Incoming, text: str, locale: str) -> bool:
+        """The answer "start again" to `_erased`: its button, its number or label typed (the
+        console has no buttons), or /start."""
+        label = self.library.message("erased_start_again_label", locale)
+        said = {"1", label.casefold(), label.split(maxsplit=1)[-1].casefold()}
+        return incoming.button == START_AGAIN or text.casefold() in said \
+            or bool(_MENU.match(text))
 
     def redeem(self, directory: Directory, rep: Rep, incoming: Incoming,
                now: datetime) -> Enrolment | None:
