@@ -232,6 +232,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "access_revoked_report",
     "erased_start_again", "erased_start_again_label", "erased_need_code", "erased_report",
     "report_correction",
+    "report_moved",
     "enroll_too_many",
     "media_not_sent",
     "document_link",

@@ -42,7 +42,7 @@ BUILTIN_NAMES = frozenset({"rep", "account", "content", "locale", "today", "comm
 CATALOG_NAMES = BUILTIN_NAMES | {
     "command", "count", "min", "max", "limit", "name", "query", "hospital", "department",
     "action", "due", "names", "phrase", "day0", "deadline", "hours", "title", "number",
-    "forwarded", "reported",
+    "forwarded", "reported", "source", "target",
     "who", "customer", "kind", "report", "evidence", "card", "tip", "digest", "url", "last",
     "team", "day", "reason", "late", "overdue", "own", "reports", "manager", "text",
 }

@@ -47,3 +47,21 @@ def test_a_customer_written_as_he_stays_he(chat: MemoryChat) -> None:
     chat.say("人民医院心内科王主任开始给几个病人试用了，他说想看看效果")
     saved = MemoryChat.text(chat.press("✅ 保存"))
     assert "💡 " in saved and "她" not in saved.split("💡 ", 1)[1]
+
+
+def test_an_addition_to_the_visit_just_saved_brings_no_second_tip(chat: MemoryChat) -> None:
+    """Trial E finding 10: "对了，…" added to the visit just saved showed the same tip again,
+    as if the bot had not listened. A tip comes back only when the addition tells something
+    new (here a concern)."""
+    chat.say("华山医院心内科陈主任，她对我们的药挺感兴趣，下周三再去")
+    assert "💡" in MemoryChat.text(chat.press("✅ 保存"))
+    chat.press("完成")
+    chat.say("对了，她还说科里下个月要搬到新楼")
+    added = MemoryChat.text(chat.press("✅ 保存"))
+    assert "已补充到刚才陈主任的记录" in added, added
+    assert "💡" not in added
+    chat.press("完成")
+    chat.say("补充一下，她还说价格有点贵")
+    concern = MemoryChat.text(chat.press("✅ 保存"))
+    assert "已补充到刚才陈主任的记录" in concern and "⚠️ 已记下顾虑：价格" in concern, concern
+    assert "💡" in concern

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from coach.actions.dates import date_view
+from coach.actions.moving import move_reports
 from coach.actions.registry import action
 
 if TYPE_CHECKING:
@@ -131,15 +132,18 @@ def describe_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         "date": turn.local_date(note.created_at), "text": note.text}
 
 
-@action("move_note", provides=("moved",))
+@action("move_note", provides=("moved", "moved_reports"))
 def move_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """File the picked note (with its follow-ups, objections and safety reports) under the
-    customer chosen."""
+    customer chosen; `moved_reports` lists the reports that went along (never silently:
+    each report records the move)."""
     note = turn.store.note(turn.vars.get("note_id") or 0)
     target = turn.store.account(turn.vars.get("move_to"))
-    turn.vars["moved"] = None
-    if note is None or target is None or note.account_id == target.id:
+    source = turn.store.account(note.account_id) if note is not None else None
+    turn.vars["moved"], turn.vars["moved_reports"] = None, []
+    if note is None or target is None or source is None or note.account_id == target.id:
         return
+    turn.vars["moved_reports"] = move_reports(turn, note, source, target, "")
     turn.store.move_note(note, target, turn.now)
     turn.vars["moved"] = turn.account_view(target)
 

@@ -19,7 +19,6 @@ from coach.actions.registry import action
 from coach.actions.signals import signal_name
 from coach.store.conversation import LastVisit
 from coach.store.models import Account, Note
-from coach.store.repo import customer_label
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -47,13 +46,11 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
                  for f in turn.store.open_followups(source) if f.note_id == note.id]
     objections = [signal_name(turn, "objection", o.kind)
                   for o in turn.store.open_objections(source) if o.note_id == note.id]
-    reports = _move_reports(turn, note, target, str(moving.get("typed") or "").strip())
-    turn.store.move_note(note, target, turn.now)
     typed = str(moving.get("typed") or "").strip()
+    reports = move_reports(turn, note, source, target, typed)
+    turn.store.move_note(note, target, turn.now)
     if typed:  # the note still names the wrong one: the rep's correction goes with it
         note.text = f"{note.text}\n{typed}"
-    for record in turn.store.compliance_records_of(note):
-        record.customer = customer_label(target)
     stage = _move_stage(turn, source, target, since)
     restored = _give_back(turn, source, [int(i) for i in moving.get("replaced") or []], today)
     created = target.id > int(moving.get("newest") or 0)  # added at the pick
@@ -63,7 +60,8 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.store.archive(source, turn.now)
     if last is not None and last.note_id == note.id:
         turn.state.last_visit = LastVisit(note_id=note.id, account_id=target.id, at=last.at,
-                                          first=last.first)
+                                          first=last.first, name=target.name,
+                                          hospital=target.hospital)
     turn.vars["moved_visit"] = {
         "same": False, "from": source.name, "to": target.name, "created": created,
         "hospital": target.hospital, "department": target.department,
@@ -75,14 +73,18 @@ def _followup(due: str, what: str | None, today: date) -> dict[str, Any]:
     return {"due": date_view(date.fromisoformat(due), today), "action": what}
 
 
-def _move_reports(turn: Turn, note: Note, target: Account, typed: str
-                  ) -> list[dict[str, Any]]:
-    """The note's safety reports: their reporter becomes `target`, the rep's correction is
-    appended to each (with the time; what was written stays)."""
+def move_reports(turn: Turn, note: Note, source: Account, target: Account, typed: str
+                 ) -> list[dict[str, Any]]:
+    """The note's safety reports, as it moves from `source` to `target` (a person
+    correction, or /accounts' "move this note"): the rep's correction (`typed`, else a line
+    saying who it was moved from and to) is appended to each with the time, what was
+    written first stays; the store files them, and the note's compliance flags, under
+    `target` (RepStore.move_note). What the reply lists."""
     moved = []
     for event in turn.store.note_reports(note):
-        event.customer = customer_label(target)
-        line = turn.message("report_correction", day0=turn.local_time(turn.now), report=typed)
+        line = turn.message("report_correction", day0=turn.local_time(turn.now), report=typed) \
+            if typed else turn.message("report_moved", day0=turn.local_time(turn.now),
+                                       source=source.name, target=target.name)
         event.report = f"{event.report}\n{line}" if event.report else line
         moved.append({"phrase": event.phrase, "deadline": turn.local_time(event.deadline),
                       "open": event.status == "open"})

@@ -781,7 +781,11 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars["visit"]["crisis"] = crisis_alert(turn, account, evidence)
     # who takes over from one leaving ("科里以后张副主任管事"): offered as a customer to add
     turn.vars["visit"]["successor"] = successor_named(turn, account, note_text)
-    turn.vars["coaching"] = coaching_prompt(turn, evidence)
+    # an addition to the visit just saved is no new visit: its tip was just shown, and
+    # showing it again reads as the bot not listening (trial E); a tip only when the
+    # addition told something new (a stage sign, a concern)
+    news = bool(turn.vars["visit"]["updates"] or turn.vars["visit"]["objections"])
+    turn.vars["coaching"] = coaching_prompt(turn, evidence) if amended is None or news else ""
     turn.vars["others"] = proposal["others"]  # not the customer it was filed under
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
 

@@ -625,11 +625,19 @@ class RepStore:
 
     def move_note(self, note: Note, account: Account, now: datetime) -> None:
         """File a note (and what came with it: its follow-ups, objections and safety
-        reports) under another customer."""
+        reports) under another customer; its reports and compliance flags name him now
+        (the manager's and pharmacovigilance's lists show that label)."""
         for table in (FollowUp, Objection, AdverseEvent):
             self.session.execute(
                 update(table).where(table.note_id == note.id, table.rep_id == self.rep_id)
                 .values(account_id=account.id))
+        label = customer_label(account)
+        self.session.execute(update(AdverseEvent).where(
+            AdverseEvent.note_id == note.id, AdverseEvent.rep_id == self.rep_id
+        ).values(customer=label))
+        self.session.execute(update(ComplianceRecord).where(
+            ComplianceRecord.note_id == note.id, ComplianceRecord.rep_id == self.rep_id
+        ).values(customer=label))
         note.account_id = account.id
         account.updated_at = now
         self._history_changed()
