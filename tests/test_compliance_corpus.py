@@ -328,6 +328,9 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "trial4_guard_rx.yaml": ({"prescription_count": 1.0}, 0.0),
     # trial D: values that improved on our drug (no event) against values that worsened
     "trial5_guard_values.yaml": ({"adverse_event": 1.0}, 0.0),
+    # trial F: Hb in g/dL and eGFR falling (0/6 caught before, 6/6 after); the two clean notes
+    # still noticed name the indication, 贫血病人 (anaemia as the disease treated, not an event)
+    "trial6_guard_labs.yaml": ({"adverse_event": 1.0}, 0.34),
 }
 
 
