@@ -12,7 +12,9 @@ when read as the kind of correction it is with the day, person, step and concern
 
 Before the fix (main at bd54609, this file and the data copied into `git archive bd54609`,
 run there with PYTHONPATH at it): 11/35. After: 34/35 (the miss: "不是证据的问题" takes
-back a concern the lexicon has no words for).
+back a concern the lexicon has no words for). Trial F added three corrections to the same
+family name said otherwise on purpose (是张教授不是张主任, 是王建国主任不是王主任): 34/38 before
+reading them as person corrections, 37/38 after.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from tests.test_followup_object import rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "trial5_corrections.yaml"
-FLOOR = 34  # of 35
+FLOOR = 37  # of 38
 
 
 def _objections(library: Library) -> list[dict[str, Any]]:
@@ -255,6 +257,24 @@ def test_a_person_correction_later_that_day_still_moves_the_visit(
     clock.advance(hours=1)  # an ordinary note later is a visit of its own, as before
     later = MemoryChat.text(chat.say("补充一下 他说下周三让我带III期数据过去"))
     assert "✏️" not in later
+
+
+def test_the_same_family_name_said_otherwise_is_a_person_corrected(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    """Trial F: "记错人了，是张教授不是张主任" made a second visit under a new 张教授 with no
+    hospital, and left the real one on 张主任."""
+    _monday(clock)
+    chat.say("南方医院肿瘤科张主任，说价格太贵，下周三再去")
+    chat.press("✅ 保存")
+    reply = MemoryChat.text(chat.say("记错人了，是张教授不是张主任"))
+    assert "✏️ 刚才那条记录不是张主任的，移到哪一位名下？" in reply, reply
+    assert "📝 这样记下？" not in reply
+    chat.press("新建：张教授")
+    assert rows(database, "SELECT a.name, a.hospital, a.department FROM notes n "
+                          "JOIN accounts a ON a.id = n.account_id") == [
+        ("张教授", "南方医院", "肿瘤科")]
+    assert rows(database, "SELECT a.name FROM objections o JOIN accounts a "
+                          "ON a.id = o.account_id") == [("张教授",)]
 
 
 def test_a_safety_report_follows_the_visit_and_the_reply_says_so(

@@ -101,7 +101,13 @@ def _person(lexicon: Lexicon, text: str, today: date, customer: str) -> Revision
         yes = _name(lexicon, match["yes"], today)
         no_part = match.groupdict().get("no")
         no = _name(lexicon, no_part, today) if no_part else None
-        if yes is None or written_alike(yes.name, customer):
+        if yes is None:
+            continue
+        # "是张教授不是张主任", "是王建国主任不是王主任": the same family name, said otherwise on
+        # purpose, is a person corrected too (which of them, or a new one, is asked); "是王主任"
+        # alone of 王主任's visit says nothing new
+        if written_alike(yes.name, customer) and (
+                yes.name == customer or no is None or not (strong or no_part)):
             continue
         if no_part and (no is None or not written_alike(no.name, customer)):
             return None  # "不是王主任是刘医生" after 李主任's visit: not about it
