@@ -17,18 +17,17 @@ read as one).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from coach.actions.signals import find_signals
-from coach.capture import load_lexicon
 from coach.capture.lexicon import Lexicon
-from coach.library import Library, load_library
+from coach.library import Library
 from coach.store.database import Database
 from coach.testing import MemoryChat
+from tests.support.measure_cli import print_measure
 from tests.test_followup_object import rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,16 +160,5 @@ def test_a_new_visit_after_saving_is_not_an_addition(chat: MemoryChat,
     assert rows(database, "SELECT count(*) FROM notes") == [(2,)]
 
 
-def main() -> None:
-    """`python -m tests.test_prose_amendments [PLAYBOOKS]`."""
-    playbooks = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "playbooks"
-    lexicon, problems = load_lexicon(playbooks / "capture" / "lexicon.yaml")
-    assert lexicon is not None, problems
-    right, misses = measure(load_library(playbooks), lexicon)
-    print(f"{right}/{right + len(misses)} right")
-    for miss in misses:
-        print(f"  {miss}")
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m tests.test_prose_amendments [PLAYBOOKS]`
+    print_measure(measure)
