@@ -798,17 +798,23 @@ def _whose_reports(turn: Turn, others: Sequence[dict[str, Any]]
     own, note = turn.vars.get("note_own"), str(turn.vars.get("note") or "")
     if not others or not isinstance(own, str):
         return lambda _event: None
-    known_hospitals, known_names = _known(turn.store.account_entries())
-    parts = [(other, read_note_about(turn.library.lexicon, note, turn.local_now.date(),
-                                     str(other.get("name") or ""), known_hospitals,
-                                     known_names).own_text or "")
-             for other in others]
+    parts: list[tuple[dict[str, Any], str]] = []
+
+    def others_parts() -> list[tuple[dict[str, Any], str]]:
+        """Each other person's part of the note, read once, and only for a report that is
+        not in the customer's own part (most saved visits hold no report at all)."""
+        if not parts:
+            known_hospitals, known_names = _known(turn.store.account_entries())
+            parts.extend((other, read_note_about(
+                turn.library.lexicon, note, turn.local_now.date(), str(other.get("name") or ""),
+                known_hospitals, known_names).own_text or "") for other in others)
+        return parts
 
     def whose(event: AdverseEvent) -> dict[str, Any] | None:
         words = event.phrase.strip("…. ")
         if not words or words in own:
             return None
-        return next((other for other, part in parts if words in part), None)
+        return next((other for other, part in others_parts() if words in part), None)
 
     return whose
 

@@ -48,6 +48,7 @@ MAX_PHRASE = 80
 #: A clause shorter than this ("洗胃了") says what was done, not what happened: the report is
 #: named from the clause before it in the same sentence too ("一次吃了十几片我们的药，洗胃了").
 MIN_PHRASE = 8
+RECENT_VERDICTS = 64  # texts whose verdict `Guard.check` keeps (see `Guard._recent`)
 
 #: Full-width digits and letters (and ＋ ＠), typed with Chinese input methods, are matched as
 #: their ASCII forms: character for character, so offsets do not move.
@@ -391,6 +392,11 @@ class Guard:
 
     rules: CompiledRules
     prefilter: bool = True
+    #: The verdicts on the texts checked last. A note is checked at the door and again
+    #: when it is read (its flagged clauses give no step), and a proposal's answer reads
+    #: it once more; `check` is pure, so the second look costs a dictionary read.
+    _recent: dict[str, GuardResult] = field(default_factory=dict, init=False, repr=False,
+                                            compare=False)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -409,6 +415,16 @@ class Guard:
     def check(self, text: str) -> GuardResult:
         """Offsets and the redacted text refer to `text` normalised (coach.compliance.
         normalise): callers that pass the door's text get it back unchanged."""
+        known = self._recent.get(text)
+        if known is not None:
+            return known
+        result = self._check(text)
+        if len(self._recent) >= RECENT_VERDICTS:
+            self._recent.clear()  # a bound, not a cache policy: a turn needs the last few
+        self._recent[text] = result
+        return result
+
+    def _check(self, text: str) -> GuardResult:
         text = normalise_text(text)
         spans: list[_Span] = []
         view = _digits_view(_view(text))
