@@ -16,6 +16,7 @@ change with the prefilter on or off).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from dataclasses import dataclass
@@ -91,13 +92,21 @@ def _any_of(literals: frozenset[str]) -> re.Pattern[str] | None:
 _Set = frozenset[tuple[str, bool]]
 
 
+@functools.lru_cache(maxsize=2048)
+def _parsed(source: str, flags: int) -> Any:
+    """`re`'s parse tree of a pattern, parsed once: loading the rules asks for each pattern's
+    literals, first item, leading \\b and letters' case, and parsing is most of a load's time
+    (the walks below only read the tree)."""
+    return _parser.parse(source, flags)
+
+
 def needs_of(pattern: re.Pattern[str], folded: bool = False) -> Needs | None:
     """Literals one of which every match of `pattern` contains; None when unknown.
 
     `folded`: the pattern runs on fold(text), so its literals are looked up there too.
     """
     try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        parsed = _parsed(pattern.pattern, pattern.flags)
     except Exception:  # parsing an already compiled pattern cannot really fail
         return None
     ci = folded or bool(parsed.state.flags & _IGNORECASE)
@@ -228,7 +237,7 @@ def lowercase_violations(pattern: re.Pattern[str]) -> list[str]:
             elif name in ("ASSERT", "ASSERT_NOT"):
                 walk(av[1])
 
-    walk(_parser.parse(pattern.pattern, pattern.flags))
+    walk(_parsed(pattern.pattern, pattern.flags))
     return found
 
 
@@ -238,7 +247,7 @@ def fast_start(pattern: re.Pattern[str]) -> bool:
     Mirrors what CPython's compiler looks for: a first literal, a first character class, or a
     first branch whose alternatives all start with a literal (groups are looked through).
     """
-    items = list(_parser.parse(pattern.pattern, pattern.flags))
+    items = list(_parsed(pattern.pattern, pattern.flags))
     while items:
         name, av = _name(items[0][0]), items[0][1]
         if name == "SUBPATTERN" and not av[1] & _IGNORECASE:
@@ -259,7 +268,7 @@ def hoist_word_start(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], bool]:
     and the guard checks the word boundary itself at each match start (`at_word_boundary`).
     The results are the same (tests/test_compliance.py checks this on random text).
     """
-    items = list(_parser.parse(pattern.pattern, pattern.flags))
+    items = list(_parsed(pattern.pattern, pattern.flags))
     if (items and _name(items[0][0]) == "AT" and _name(items[0][1]) == "AT_BOUNDARY"
             and pattern.pattern.startswith("\\b") and not pattern.flags & re.VERBOSE):
         rest = pattern.pattern[2:]
