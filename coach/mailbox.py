@@ -311,13 +311,14 @@ class Mailbox:
             kept.clear()
             replies = [reply for reply in result.replies if not reply.toast]
             kept.append((result, self._post_all(session, incoming.user_id, replies,
-                                                answered=(message_key, save))))
+                                                answered=(message_key, save), hold=False)))
 
         try:
             result = await self.engine.handle(incoming, keep=keep)
         finally:  # handled (its row deleted with the turn), or settled just below
             self._held_messages.discard([message_key])
-        if kept and kept[0][0] is result:
+        if kept and kept[0][0] is result:  # committed: this worker holds its replies now
+            self._held_replies.add(s.id for s in kept[0][1] if s.id is not None)
             stored = {id(s.reply): s for s in kept[0][1]}
             return result, [stored.get(id(r)) or StoredReply(None, incoming.user_id, r)
                             for r in result.replies]
@@ -352,8 +353,8 @@ class Mailbox:
         return self._post_all(session, user_id, [reply], keep_trying=keep_trying)[0]
 
     def _post_all(self, session: Session, user_id: str, replies: list[Reply], *,
-                  keep_trying: bool = False, answered: tuple[str, Save | None] | None = None
-                  ) -> list[StoredReply]:
+                  keep_trying: bool = False, answered: tuple[str, Save | None] | None = None,
+                  hold: bool = True) -> list[StoredReply]:
         """`post` for each of `replies`, in order. With `answered` (a message's key, and its
         turn's conversation state to write) the turn is done: its inbox row goes, and its
         state is written, in the same transaction.
@@ -361,7 +362,8 @@ class Mailbox:
         Plain statements built once, not ORM rows (each a unit-of-work flush, CPU on every
         message). On PostgreSQL the state, the inbox row and the first reply go in one
         statement (data-modifying WITH clauses), one round trip where three were; further
-        replies go in one batch insert."""
+        replies go in one batch insert. `hold`: this worker holds the rows (renews their
+        lease) once the transaction commits; False when the caller does it."""
         now = self.engine.clock()
         tags = [secrets.token_hex(6) for _ in replies]
         rows = [{"channel": self.channel, "user_id": user_id,
@@ -388,8 +390,9 @@ class Mailbox:
             ids.append(session.execute(_POST, rows[0]).scalar_one())
         elif rows:
             ids.extend(session.execute(_POST, rows).scalars())
-        for id_ in ids:
-            self._hold_once_committed(session, id_)
+        if hold:  # (a turn's replies are held by `handle` once it returns, which is cheaper)
+            for id_ in ids:
+                self._hold_once_committed(session, id_)
         return [StoredReply(id_, user_id, reply, tag=tag, keep_trying=keep_trying)
                 for id_, reply, tag in zip(ids, replies, tags, strict=True)]
 

@@ -191,12 +191,16 @@ class ConversationState:
     @classmethod
     def of(cls, rep_id: int, playbook: str | None, step: str | None, seq: int | None,
            variables: dict[str, Any] | None, engine: Any) -> ConversationState:
-        return cls(rep_id, playbook, step, seq or 0, variables or {},
-                   EngineState.load(copy.deepcopy(engine)))
+        """From the columns of a row just read: their JSON was decoded for this read, so the
+        state may keep it (no copy: a deep copy of the engine's state was a tenth of a
+        quiz turn's cost)."""
+        return cls(rep_id, playbook, step, seq or 0, variables or {}, EngineState.load(engine))
 
     @classmethod
     def of_row(cls, row: Conversation) -> ConversationState:
-        return cls.of(row.rep_id, row.playbook, row.step, row.seq, row.vars, row.engine)
+        """From a mapped row, whose JSON the session tracks: the state works on a copy."""
+        return cls.of(row.rep_id, row.playbook, row.step, row.seq, row.vars,
+                      copy.deepcopy(row.engine))
 
     def save(self, session: Session, variables: dict[str, Any], now: datetime) -> None:
         """Write the turn's state back: one UPDATE of the row locked at the start."""
