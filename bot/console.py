@@ -7,6 +7,7 @@ Files (charts, plans) are written to a folder and their path is printed.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -70,12 +71,19 @@ class ConsoleChannel:
                 self.stdout.write(f"{PROMPT}{text}\n")
             self.show(self.send(text))
 
+    def _message_key(self, message_id: str) -> str:
+        """The id a script gives a line is the user's own: two console users' scripts both
+        start at 1, and the second one's lines are not resent lines of the first."""
+        user = self.user if len(self.user) <= 64 else hashlib.sha256(
+            self.user.encode()).hexdigest()
+        return f"console-{user}-{message_id[:48]}"
+
     def _replay(self, line: str) -> None:
         """`ID<TAB>TEXT`: a message with an id, as a platform would deliver it. Resending a
         line after a crash is safe: an id already handled is answered with nothing. `[done
         ID]` marks the end of each turn for the script driving us."""
         message_id, _, text = line.partition("\t")
         self.stdout.write(f"{PROMPT}{text}\n")
-        self.show(self.send(text, message_id=f"console-{message_id}"))
+        self.show(self.send(text, message_id=self._message_key(message_id)))
         self.stdout.write(f"[done {message_id}]\n")
         self.stdout.flush()

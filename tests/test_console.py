@@ -184,3 +184,18 @@ def test_kill_between_answers_resumes_the_quiz(workdir: Path, shipped: Library) 
     scored = [s for s in asks if any(c.scores for c in s.choices or [])]
     (scores,), = rows(workdir, "SELECT scores FROM quiz_results")
     assert sum(json.loads(str(scores)).values()) == len(scored)  # every answer counted once
+
+
+def test_two_console_users_scripts_with_the_same_ids_are_both_answered(workdir: Path) -> None:
+    """A script's line ids are its user's own (found in trial G's setup: the second rep's
+    "1<TAB>…" was taken for a resent line of the first rep's and answered with nothing).
+    A line resent by the same user is still answered with nothing, as a redelivery is."""
+    script = "1\t省人民心内刘主任说我们的药太贵了，下周三再去\n"
+    for user in ("rep-a", "rep-b"):
+        result = _cli(workdir, "chat", "--user", user, "--with-ids", stdin=script)
+        assert result.returncode == 0, result.stderr
+        assert "📝 这样记下？" in result.stdout, (user, result.stdout)
+        assert "顾虑：价格" in result.stdout
+    again = _cli(workdir, "chat", "--user", "rep-a", "--with-ids", stdin=script)
+    answered = again.stdout.split("[done 1]")[0].split(f"> {script.split(chr(9))[1].strip()}")[-1]
+    assert "📝 这样记下？" not in answered, again.stdout
