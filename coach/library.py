@@ -7,10 +7,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coach.actions.signals import with_guard_words
 from coach.capture import LEXICON_FILE, Lexicon, load_lexicon
 from coach.compliance import Guard, GuardConfigError, load_guard
 from coach.issues import Issue, line_of
-from coach.loader import SourceFile, load_directory
+from coach.loader import LoadResult, SourceFile, load_directory
 from coach.playbook import LOCALES, Catalog, Playbook, Text
 from coach.templating import render, render_html
 from coach.validate import validate
@@ -155,10 +156,28 @@ def _load(directory: Path, verdicts: ValidationCache | None = None) -> Library:
             verdicts.remember(directory, key)
     if issues:
         raise PlaybookErrors(issues)
+    issues.extend(_guard_words_in_signals(result, guard))
+    if issues:
+        raise PlaybookErrors(issues)
     playbooks = [f.model for f in result.files if isinstance(f.model, Playbook)]
     catalogs = [f.model for f in result.files if isinstance(f.model, Catalog)]
     assert lexicon is not None  # no problems means it loaded
     return Library(playbooks, catalogs[0], guard, lexicon, result.files)
+
+
+def _guard_words_in_signals(result: LoadResult, guard: Guard | None) -> list[Issue]:
+    """The note reader's patterns may name the guard's word lists (`{{ev_zh}}`,
+    coach/actions/signals.py `with_guard_words`); a name the rules do not define is a
+    playbook problem at its line."""
+    defines = guard.rules.defines if guard is not None else {}
+    issues: list[Issue] = []
+    for file in result.files:
+        if isinstance(file.model, Playbook):
+            for path, name in with_guard_words(file.model, defines):
+                issues.append(Issue(file.path, line_of(file.raw, path), "unknown-define",
+                                    f"{{{{{name}}}}} is not a define of "
+                                    f"playbooks/{RULES_FILE}"))
+    return issues
 
 
 def load_library(directory: Path, *, cached: bool = False,

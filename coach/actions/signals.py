@@ -15,6 +15,10 @@ A signal may also give `hedges`: patterns that, in the same clause before the wo
 (`before`: 考虑, 要不要, 如果, "might") or right after them (`after`: 再说), make a plan
 still weighed of what would otherwise read as done ("还在考虑要不要给病人试试" is no trial).
 
+A pattern may name a word list of the compliance rules, `{{ev_zh}}` (every harm the
+adverse-event guard knows, playbooks/compliance/rules.yaml `defines`): the safety concern
+is a worry about any of them, from the one list both keep (`with_guard_words`).
+
 A decline phrase (用得少了, 换回了老药) is also a reading of the stage: a customer at trial
 or adoption who says so is back at the stage its `stage` names (seed 002: 采纳 → 评估).
 """
@@ -33,8 +37,8 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 KINDS = ("stage", "role", "need", "style", "objection", "decline")
-NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|不是|不太|不大|不怎么|not |no |never |n't )\s*$",
-                       re.IGNORECASE)
+NEGATIONS = re.compile(r"(不|没|沒|未|无|無|别|不是|不太|不大|不怎么|not |no |no longer |never |"
+                       r"n't )\s*$", re.IGNORECASE)
 NEGATION_WINDOW = 4
 GAP = "…"
 MAX_GAP = 8  # characters a gapped phrase allows between its parts
@@ -264,3 +268,46 @@ def apply_update(turn: Turn, account: Account, signal: Mapping[str, Any]) -> Non
     elif kind == "style":
         account.style, account.style_confidence = value, 0.3
     account.updated_at = turn.now
+
+
+_GUARD_WORDS = re.compile(r"\{\{(\w+)\}\}")
+# signals match lowercased text: a define's letters are lowered, its escapes (\S, \b) kept
+_LETTERS = re.compile(r"(\\.)|([A-Z]+)")
+
+
+def _lowered(match: re.Match[str]) -> str:
+    return match.group(1) or match.group(2).lower()
+
+
+def with_guard_words(playbook: Playbook, defines: Mapping[str, str]
+                     ) -> list[tuple[tuple[Any, ...], str]]:
+    """Write the guard's word lists into `playbook`'s signal patterns and hedges, in place:
+    `{{ev_zh}}` in a pattern is every harm the compliance rules know (rules.yaml `defines`),
+    so a worry about any of them ("担心尿路感染", "怕酮症酸中毒") is a safety concern, from the
+    one list the adverse-event guard keeps. Returns (path, name) for each name the rules do
+    not define, for the loader to report."""
+    unknown: list[tuple[tuple[Any, ...], str]] = []
+    for index, signal in enumerate(playbook.content.get("signals") or []):
+        if not isinstance(signal, dict):
+            continue
+        given = signal.get("hedges")
+        hedges: Mapping[str, Any] = given if isinstance(given, dict) else {}
+        lists = [(("patterns",), signal.get("patterns")),
+                 *((("hedges", side), hedges.get(side)) for side in ("before", "after"))]
+        for path, patterns in lists:
+            if not isinstance(patterns, list):
+                continue
+            for at, pattern in enumerate(patterns):
+                if not isinstance(pattern, str) or "{{" not in pattern:
+                    continue
+
+                def fragment(match: re.Match[str], where: tuple[Any, ...] = (
+                        "content", "signals", index, *path, at)) -> str:
+                    name = match.group(1)
+                    if name not in defines:
+                        unknown.append((where, name))
+                        return "(?!)"
+                    return _LETTERS.sub(_lowered, defines[name])
+
+                patterns[at] = _GUARD_WORDS.sub(fragment, pattern)
+    return unknown

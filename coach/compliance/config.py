@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -231,6 +231,9 @@ class CompiledRules:
     rules: tuple[Rule, ...]
     explanations: Mapping[str, ExplanationSpec]
     placeholders: re.Pattern[str]  # every placeholder, current and legacy
+    #: Each define, expanded (a regex fragment): the note reader's patterns may use the
+    #: guard's word lists too (`{{ev_zh}}`: every harm a worry can name), one list for both.
+    defines: Mapping[str, str] = field(default_factory=dict)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -416,7 +419,8 @@ def _compile(spec: RulesFile, problems: Issues) -> CompiledRules | None:
                      key=len, reverse=True)
     placeholder_regex = re.compile("|".join(re.escape(p) for p in written))
     return CompiledRules(clause_break, sentence_break, dict(spec.kinds), tuple(redactors),
-                         tuple(rules), dict(spec.explanations), placeholder_regex)
+                         tuple(rules), dict(spec.explanations), placeholder_regex,
+                         {name: text for name, text in macros.cache.items() if text is not None})
 
 
 def _compile_suppressors(spec: RulesFile, problems: Issues,
