@@ -90,6 +90,11 @@ def test_the_same_hospital_written_short_or_long(one: str, other: str) -> None:
     ("疼痛科刘主任说想了解一下", None, "疼痛科"),
     ("去了市一院 精神 科 蔡主任", "市一院", "精神科"),
     ("今天见了急诊 陈主任", None, "急诊科"),
+    # session 7: an infection named by its site is not the 感染科
+    ("王主任不担心尿路感染，就是嫌贵", None, None),
+    ("张医生说有个病人肺部感染，已经停药", None, None),
+    ("李主任说术后切口感染的病人用过", None, None),
+    ("今天见了感染 刘主任", None, "感染科"),
 ])
 def test_time_words_and_plain_words_do_not_make_places(lexicon: Lexicon, note: str,
                                                        hospital: str | None,
