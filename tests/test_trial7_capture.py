@@ -25,7 +25,10 @@ from coach.capture.lexicon import Lexicon, same_department
 from coach.capture.reader import read_note, read_note_about
 from coach.library import Library
 from coach.names import name_key
+from coach.store.database import Database
+from coach.testing import MemoryChat
 from tests.support.measure_cli import print_measure
+from tests.test_followup_object import rows
 
 DATA = Path(__file__).resolve().parent / "data"
 DESTINATIONS = DATA / "trial7_destinations.yaml"
@@ -106,3 +109,74 @@ def _measure(library: Library, lexicon: Lexicon) -> tuple[int, list[str]]:
 
 if __name__ == "__main__":
     print_measure(_measure)
+
+
+# ---- the rep's view, as scripts (the chat's clock: Sunday 2026-11-22) ----
+
+def test_a_form_handed_to_pharmacy_gives_no_department_or_role(chat: MemoryChat,
+                                                               database: Database) -> None:
+    proposal = MemoryChat.text(chat.say("赵医生说下周把申请表交药剂科"))
+    assert "👤 赵医生（新客户）" in proposal, proposal
+    assert "· 把申请表交药剂科" in proposal and "采购者" not in proposal
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT name, department, role FROM accounts") == [
+        ("赵医生", None, None)]
+
+
+def test_a_role_the_rep_denies_leaves_the_proposal(chat: MemoryChat,
+                                                   database: Database) -> None:
+    assert "🔎 「药剂科」→ 角色：采购者" in MemoryChat.text(chat.say("王主任 药剂科 聊了进药流程"))
+    corrected = MemoryChat.text(chat.say("她不是采购者"))
+    assert "👤 王主任 · 药剂科（新客户）" in corrected and "采购者" not in corrected, corrected
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT name, department, role FROM accounts") == [
+        ("王主任", "药剂科", None)]
+    assert "她不是采购者" in rows(database, "SELECT text FROM notes")[0][0]
+
+
+def test_a_department_said_to_be_where_forms_go_is_replaced(chat: MemoryChat,
+                                                            database: Database) -> None:
+    chat.say("赵医生 药剂科 说下周把申请表交上来")
+    corrected = MemoryChat.text(chat.say("药剂科是要交申请的地方，她是心内的"))
+    assert "已补充到上面这条记录" in corrected, corrected
+    assert "👤 赵医生 · 心内科（新客户）" in corrected and "采购者" not in corrected
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT name, department, role FROM accounts") == [
+        ("赵医生", "心内科", None)]
+
+
+def test_the_step_is_the_dated_plan_not_what_was_talked_about(chat: MemoryChat,
+                                                              database: Database) -> None:
+    proposal = MemoryChat.text(chat.say("瑞金王主任 聊了心衰的数据，约下周四科室会"))
+    assert "⏰ 跟进：11月26日 周四 · 约科室会" in proposal, proposal
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT action, due_date FROM followups") == [
+        ("约科室会", "2026-11-26")]
+
+
+def test_a_follow_up_after_a_second_person_stays_the_customers(chat: MemoryChat,
+                                                               database: Database) -> None:
+    proposal = MemoryChat.text(chat.say(
+        "Saw Dr Wang and Dr Liu at Ruijin, follow up next Wed"))
+    assert "👤 Dr Wang · Ruijin（新客户）" in proposal, proposal
+    assert "⏰ 跟进：11月25日 周三 · follow up" in proposal and "还见了Dr Liu" in proposal
+    chat.press("✅ 保存")
+    assert [(name, str(due)[:10]) for name, due in rows(
+        database, "SELECT a.name, f.due_date FROM followups f JOIN accounts a "
+                  "ON a.id = f.account_id")] == [("Dr Wang", "2026-11-25")]
+
+
+def test_a_deadline_on_a_sunday_is_reminded_the_friday_before(chat: MemoryChat,
+                                                               database: Database) -> None:
+    proposal = MemoryChat.text(chat.say("王主任，药事会12月20号，申请要提前一周交"))
+    # 13 December is a Sunday: the reminder comes on Friday the 11th
+    assert "⏰ 跟进：12月11日 周五 · 申请要提前一周交" in proposal, proposal
+    assert "周末" not in proposal
+    chat.press("✅ 保存")
+    assert [str(d)[:10] for (d,) in rows(database, "SELECT due_date FROM followups")] == [
+        "2026-12-11"]
+
+
+def test_a_day_the_rep_typed_is_not_moved(chat: MemoryChat, database: Database) -> None:
+    proposal = MemoryChat.text(chat.say("周主任约我这周六去参加学术年会"))
+    assert "⏰ 跟进：11月28日 周六" in proposal and "周末" in proposal, proposal
