@@ -171,12 +171,23 @@ def test_a_deadline_on_a_sunday_is_reminded_the_friday_before(chat: MemoryChat,
     proposal = MemoryChat.text(chat.say("王主任，药事会12月20号，申请要提前一周交"))
     # 13 December is a Sunday: the reminder comes on Friday the 11th
     assert "⏰ 跟进：12月11日 周五 · 申请要提前一周交" in proposal, proposal
+    assert "（截止那天12月13日是周日，提前到这个工作日提醒。）" in proposal
     assert "周末" not in proposal
     chat.press("✅ 保存")
     assert [str(d)[:10] for (d,) in rows(database, "SELECT due_date FROM followups")] == [
         "2026-12-11"]
 
 
+def test_a_deadline_on_new_years_day_is_reminded_the_day_before(chat: MemoryChat) -> None:
+    proposal = MemoryChat.text(chat.say("李老师说1月8号药事会，材料提前一周交"))
+    assert "⏰ 跟进：12月31日 周四 · 材料提前一周交" in proposal, proposal
+    assert "1月1日是节假日" in proposal
+    # a day the rep then names is theirs: no word of the deadline any more
+    moved = MemoryChat.text(chat.say("改到12月30号"))
+    assert "⏰ 跟进：12月30日 周三" in moved and "截止" not in moved, moved
+
+
 def test_a_day_the_rep_typed_is_not_moved(chat: MemoryChat, database: Database) -> None:
     proposal = MemoryChat.text(chat.say("周主任约我这周六去参加学术年会"))
     assert "⏰ 跟进：11月28日 周六" in proposal and "周末" in proposal, proposal
+    assert "截止" not in proposal

@@ -64,7 +64,7 @@ from coach.store.conversation import LastVisit
 from coach.store.models import Account, AdverseEvent, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
-from coach.views import ProposalView
+from coach.views import DateView, ProposalView
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -165,6 +165,9 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
+        # "提前一周交" coming to a Sunday: shown as moved to the Friday, while it stays so
+        turn.vars["due_off_day"] = None if facts.due_off_day is None else {
+            "due": facts.due.isoformat(), "off": facts.due_off_day.isoformat()}
     turn.vars.setdefault("due_date", None)
     if facts.action and not turn.vars.get("next_action"):
         turn.vars["next_action"] = facts.action
@@ -608,10 +611,20 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
+        "off_day": _off_day(turn, due),
         "revision": amends.get("kind"),
         "dropped": [{"value": v, "name": signal_name(turn, "objection", v)}
                     for v in sorted(denied)],
     }
+
+
+def _off_day(turn: Turn, due: date | None) -> DateView | None:
+    """The day off a working deadline came to, while the follow-up is still the working
+    day before it the note was read as (a date the rep changed is theirs)."""
+    moved = turn.vars.get("due_off_day") or {}
+    if due is None or moved.get("due") != due.isoformat():
+        return None
+    return date_view(date.fromisoformat(str(moved["off"])), turn.local_now.date())
 
 
 def _amending(turn: Turn, account: Account | None) -> Mapping[str, Any]:

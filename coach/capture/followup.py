@@ -151,6 +151,9 @@ class FollowUp:
     due: date | None
     phrase: str | None  # the date as written
     action: str | None
+    # a deadline on a day off ("提前一周交" coming to a Sunday): the day it came to, the
+    # reminder (`due`) being the working day before
+    off_day: date | None = None
 
 
 def _parse(phrase: str, today: date) -> date | None:
@@ -633,10 +636,13 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
         # "药事会定在12月22号，新药申请要提前两周交": the step is due two weeks before the day
         ending = _SENTENCE_END.search(text, span.end)
         ahead = lead_time(text[span.end:ending.start() if ending else len(text)])
+        off_day = None
         if ahead is not None and due - ahead >= today:
             # a working deadline: on a day off, the reminder comes the working day before
             due = working_day_by(due - ahead, today)
-        return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]))
+            off_day = None if due == dates[0][0] - ahead else dates[0][0] - ahead
+        return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]),
+                        off_day)
     marker = _undated(lexicon, text)
     if marker is not None:
         return FollowUp(None, None, _action(lexicon, text, marker, [*spans, marker]))

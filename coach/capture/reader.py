@@ -58,6 +58,8 @@ class NoteFacts:
     own_text: str = ""
     # "message" or "call": the note is about one, not a visit ("王主任发消息说…")
     contact: str | None = None
+    # the deadline's own day when it fell on a day off and `due` is the working day before
+    due_off_day: date | None = None
 
     @property
     def found_anything(self) -> bool:
@@ -235,7 +237,7 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         if name_key(p.name) == name_key(named.name))
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
                      followup.phrase, followup.action, first, _rest(text, taken), others,
-                     to_only, own, contact_of(lexicon, text))
+                     to_only, own, contact_of(lexicon, text), followup.off_day)
 
 
 def contact_of(lexicon: Lexicon, text: str) -> str | None:
