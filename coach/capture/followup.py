@@ -449,7 +449,9 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     own = next((p for p in pieces[:2] if len(p) >= 2 and not _ASKED_BY.match(p)), None)
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
-    return own if own is not None and len(own) <= 12 else None
+    # short, or a plan named after its day ("next Mon 开 department meeting")
+    planned = own is not None and own == pieces[0] and _BARE_PLAN.match(own) is not None
+    return own if own is not None and (len(own) <= 12 or planned) else None
 
 
 # a clause telling what was done (聊了, 讲了一下, 送过, "went over", "discussed"): the visit

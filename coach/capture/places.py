@@ -294,7 +294,10 @@ def _alias_ends(lexicon: Lexicon, text: str, end: int) -> bool:
 # what may stand between a hand-over word and the department: "交给|药剂科", "递交|一下|药学部"
 _BETWEEN_HAND_OVER = re.compile(r"(?:一下|直接|先|再|给|到|去)?\s*$")
 # between the department and 签字 / 盖章: "找医务科|那边|签字", "医保办|去|盖章"
-_BEFORE_SIGNING = re.compile(r"^\s*(?:那边|那里|那儿|去|来|的人|领导)?\s*")
+_BEFORE_SIGNING = re.compile(r"^\s*(?:那边|那里|那儿|去|来|的人)?\s*")
+# "找药剂科|主任|签字": someone there signs, when the rep is to go to them for it
+_SIGNER = re.compile(r"^(?:的)?(?:领导|主任|科长|处长|老师)")
+_GO_TO = ("找", "请", "去")
 _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\n]")
 _TO_THE = re.compile(r"\bto\s+(?:the\s+)?$", re.IGNORECASE)
 
@@ -307,8 +310,10 @@ def handed_to(lexicon: Lexicon, text: str, department: Span) -> bool:
     words = lexicon.department_handed_to_before
     if before.rstrip().endswith(words) or _BETWEEN_HAND_OVER.sub("", before).endswith(words):
         return True
-    after = _CLAUSE_BREAK.split(text[department.end:])[0].lower()
-    if _BEFORE_SIGNING.sub("", after, count=1).startswith(lexicon.department_handed_to_after):
+    after = _BEFORE_SIGNING.sub("", _CLAUSE_BREAK.split(text[department.end:])[0].lower(),
+                                count=1)
+    signer = _SIGNER.match(after) if before.rstrip().endswith(_GO_TO) else None
+    if after[signer.end() if signer else 0:].startswith(lexicon.department_handed_to_after):
         return True
     if not _TO_THE.search(before):
         return False
