@@ -441,7 +441,7 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
                           str(customer["name"]), customer.get("hospital"), known_hospitals,
                           known_names)
     back = _place_taken_back(turn, typed)
-    if added is None and not (back.roles or back.department):
+    if added is None and not (back.roles or back.department or back.instead):
         return False  # ("药剂科是要交申请的地方，她是心内的" is about this visit)
     added = added or Addition()
     for name in ("note", "note_own"):
@@ -470,7 +470,7 @@ def _take_back_place(turn: Turn, back: TakenBack) -> None:
     """"她不是采购者", "药剂科是要交申请的地方，她是心内的": a role or department the
     correction denies leaves the proposal (the department it gives instead takes its place),
     and that role is not hinted again from the note's words."""
-    if not back.roles and not back.department:
+    if not back.roles and not back.department and not back.instead:
         return
     query = dict(turn.vars.get("customer_query") or {})
     lexicon = turn.library.lexicon

@@ -63,5 +63,7 @@ def taken_back(lexicon: Lexicon, typed: str, department: str | None,
             denied.add(role)  # its role hint came from that department
     others = [d for d in found if d not in ours and not _denied_at(low, d.start)
               and not handed_to(lexicon, typed, d)]
-    instead = others[0].value if others and (gone or denied) else None
+    # "她不是药剂科的 是肾内的" when the proposal had no department: the one given stands
+    said_not = any(_denied_at(low, d.start) for d in found)
+    instead = others[0].value if others and (gone or denied or said_not) else None
     return TakenBack(frozenset(denied), gone, instead)
