@@ -130,3 +130,15 @@ def is_day_off(day: date) -> bool:
     follow-up then gets a gentle hint that the doctor is likely away."""
     return day.weekday() >= 5 or any(start <= day <= end for holiday in _holidays()
                                      for _, start, end in holiday.occurrences(day))
+
+
+def working_day_by(day: date, earliest: date) -> date:
+    """The last working day on or before `day` (not a Saturday, a Sunday nor a holiday's day
+    off): when a deadline falls on a day off, the reminder comes the working day before. No
+    earlier than `earliest` (today): with no working day between, `day` itself."""
+    found = day
+    while is_day_off(found):
+        found -= timedelta(days=1)
+        if found < earliest:
+            return day
+    return found

@@ -5,7 +5,7 @@ shape to refuse `{{ account.nmae }}` before a rep meets it. One list, so they ca
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from coach.store.models import Account
 
@@ -98,6 +98,8 @@ class ProposalView(TypedDict):
     kept: list[ProposalFollowUp]
     others: list[ProposalPerson]
     amends: bool
+    # the day off a working deadline came to; `due` is the working day before it
+    off_day: NotRequired[DateView | None]
 
 
 def account_view(account: Account, stage_name: str | None,

@@ -51,10 +51,11 @@ from coach.capture import (
     read_note_about,
     resolve,
 )
-from coach.capture.additions import read_addition, without_lead
+from coach.capture.additions import Addition, read_addition, without_lead
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
 from coach.capture.reader import NoStep
 from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
+from coach.capture.taken_back import TakenBack, taken_back
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
@@ -63,7 +64,7 @@ from coach.store.conversation import LastVisit
 from coach.store.models import Account, AdverseEvent, Note
 from coach.store.repo import AccountEntry
 from coach.turn.picker import find_account
-from coach.views import ProposalView
+from coach.views import DateView, ProposalView
 
 if TYPE_CHECKING:
     from coach.context import Turn
@@ -164,6 +165,9 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         return
     if facts.due is not None and "due_date" not in turn.vars:
         turn.vars["due_date"] = facts.due.isoformat()
+        # "提前一周交" coming to a Sunday: shown as moved to the Friday, while it stays so
+        turn.vars["due_off_day"] = None if facts.due_off_day is None else {
+            "due": facts.due.isoformat(), "off": facts.due_off_day.isoformat()}
     turn.vars.setdefault("due_date", None)
     if facts.action and not turn.vars.get("next_action"):
         turn.vars["next_action"] = facts.action
@@ -436,17 +440,50 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
     added = read_addition(turn.library.lexicon, typed, turn.local_now.date(),
                           str(customer["name"]), customer.get("hospital"), known_hospitals,
                           known_names)
-    if added is None:
-        return False
+    back = _place_taken_back(turn, typed)
+    if added is None and not (back.roles or back.department or back.instead):
+        return False  # ("药剂科是要交申请的地方，她是心内的" is about this visit)
+    added = added or Addition()
     for name in ("note", "note_own"):
         if turn.vars.get(name):
             turn.vars[name] = f"{turn.vars[name]}\n{typed}"
     turn.vars["denied"] = _denied(turn, typed)
+    _take_back_place(turn, back)
     if added.due is not None:
         turn.vars["due_date"] = added.due.isoformat()
     if added.action:
         turn.vars["next_action"] = added.action
     return True
+
+
+def _place_taken_back(turn: Turn, typed: str) -> TakenBack:
+    """What `typed` denies of the proposal's department and role hint."""
+    query = turn.vars.get("customer_query") or {}
+    values = sorted({str(s["value"]) for s in turn.playbook.content.get("signals", [])
+                     if s["kind"] == "role"})
+    roles = [(v, [v.replace("_", " "), *(turn.library.label("roles", v, locale) or ""
+                                        for locale in ("zh", "en"))]) for v in values]
+    return taken_back(turn.library.lexicon, typed, query.get("department"), roles)
+
+
+def _take_back_place(turn: Turn, back: TakenBack) -> None:
+    """"她不是采购者", "药剂科是要交申请的地方，她是心内的": a role or department the
+    correction denies leaves the proposal (the department it gives instead takes its place),
+    and that role is not hinted again from the note's words."""
+    if not back.roles and not back.department and not back.instead:
+        return
+    query = dict(turn.vars.get("customer_query") or {})
+    lexicon = turn.library.lexicon
+    # "她不是采购者，是心内的": the role the department gave goes, and so does that department
+    from_department = lexicon.department_roles.get(str(query.get("department") or ""))
+    if back.department or (back.instead and (not query.get("department")
+                                             or from_department in back.roles)):
+        query["department"] = back.instead
+    if query.get("role") in back.roles or back.department or back.instead:
+        given = lexicon.department_roles.get(str(query.get("department") or ""))
+        query["role"] = given if given not in back.roles else None
+    turn.vars["customer_query"] = query
+    turn.vars["denied_roles"] = sorted({*(turn.vars.get("denied_roles") or []), *back.roles})
 
 
 def _swap_with_other(turn: Turn, mention: Mention) -> None:
@@ -529,9 +566,11 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
             s["kind"] == "role" for s in signals):
         signals.append({"kind": "role", "value": role, "phrase": _role_word(turn, query)})
     # a decline phrase ("用得少了") is evidence of moving back, not an update to confirm
+    taken_back_roles = set(turn.vars.get("denied_roles") or [])  # "她不是采购者"
     updates = [{**s, "name": signal_name(turn, s["kind"], s["value"])}
                for s in signals if s["kind"] not in ("objection", "decline")
-               and differs(account, s)]
+               and differs(account, s)
+               and not (s["kind"] == "role" and s["value"] in taken_back_roles)]
     # amending a saved note: its concerns are recorded already, only the new ones are added
     concerns = signals if not amends else find_signals(
         str(amends.get("typed") or ""), turn.playbook.content.get("signals", []))
@@ -572,10 +611,20 @@ def _proposal(turn: Turn, *, replaces: bool = True) -> dict[str, Any]:
         "others": [o for o in turn.vars.get("others") or []
                    if not customer or not _same_family(o.get("name"), customer.get("name"))],
         "amends": bool(amends),
+        "off_day": _off_day(turn, due),
         "revision": amends.get("kind"),
         "dropped": [{"value": v, "name": signal_name(turn, "objection", v)}
                     for v in sorted(denied)],
     }
+
+
+def _off_day(turn: Turn, due: date | None) -> DateView | None:
+    """The day off a working deadline came to, while the follow-up is still the working
+    day before it the note was read as (a date the rep changed is theirs)."""
+    moved = turn.vars.get("due_off_day") or {}
+    if due is None or moved.get("due") != due.isoformat():
+        return None
+    return date_view(date.fromisoformat(str(moved["off"])), turn.local_now.date())
 
 
 def _amending(turn: Turn, account: Account | None) -> Mapping[str, Any]:

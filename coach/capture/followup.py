@@ -23,9 +23,10 @@ from functools import lru_cache
 from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any
 from coach.dates import lead_time, parse_due_date
+from coach.holidays import working_day_by
 
-__all__ = ["FollowUp", "find_followup", "moved_from", "names_no_object", "only_again",
-           "same_step"]
+__all__ = ["FollowUp", "dates_in", "find_followup", "has_action_cue", "moved_from",
+           "names_no_object", "only_again", "same_step"]
 
 _NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WD = r"(?:[一二三四五六日天七1-7]|末)"
@@ -150,6 +151,9 @@ class FollowUp:
     due: date | None
     phrase: str | None  # the date as written
     action: str | None
+    # a deadline on a day off ("提前一周交" coming to a Sunday): the day it came to, the
+    # reminder (`due`) being the working day before
+    off_day: date | None = None
 
 
 def _parse(phrase: str, today: date) -> date | None:
@@ -347,6 +351,11 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     return start, end
 
 
+def has_action_cue(lexicon: Lexicon, text: str) -> bool:
+    """Whether `text` says something the rep does (带, 送, 约, 再去, bring, follow up …)."""
+    return _has_cue(lexicon, text)
+
+
 def _has_cue(lexicon: Lexicon, text: str) -> bool:
     low = text.lower()
     chinese, latin = _cues(lexicon.action_cues)
@@ -416,9 +425,14 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     (带, 送, 约, bring, send …); without any, what the anchor's own clause says, if short."""
     # "发消息说周五不行 改到下周一": how the customer got in touch is never the step
     raw = ["" if _reports_contact(lexicon, p) else p for p in _pieces(text, anchor, taken)]
+    previous = 3 if _clause(text, anchor.start)[1] < len(text) else 2
+    if len(raw) > previous and _DONE.search(raw[previous]):
+        raw[previous] = ""  # "聊了心衰的数据，定了下周二病例讨论会": what was done is no step
     pieces = [_trim(lexicon, p) for p in raw]
     for index, (piece, untrimmed) in enumerate(zip(pieces, raw, strict=True)):
         found = None
+        if index == 1 and piece and pieces[0] and _BARE_PLAN.fullmatch(piece):
+            return f"{piece}{pieces[0]}"[:MAX_ACTION]  # "约|下周四|科室会": 约科室会
         if len(piece) >= 2 and _has_cue(lexicon, piece) and not _ASKED_BY.match(piece):
             found = piece
         elif not piece and _has_cue(lexicon, _ASKED_LEAD.sub("", untrimmed.strip())):
@@ -435,7 +449,18 @@ def _action(lexicon: Lexicon, text: str, anchor: Span, taken: list[Span]) -> str
     own = next((p for p in pieces[:2] if len(p) >= 2 and not _ASKED_BY.match(p)), None)
     if own is not None and own == pieces[0]:
         own = _with_object(text, anchor, taken, raw, own)
-    return own if own is not None and len(own) <= 12 else None
+    # short, or a plan named after its day ("next Mon 开 department meeting")
+    planned = own is not None and own == pieces[0] and _BARE_PLAN.match(own) is not None
+    return own if own is not None and (len(own) <= 12 or planned) else None
+
+
+# a clause telling what was done (聊了, 讲了一下, 送过, "went over", "discussed"): the visit
+_DONE = re.compile(r"(?<![为除])了|(?<![去来])过(?![去来])|已经|"
+                   r"(?<![A-Za-z])(?:went over|discussed|talked|showed|presented|gave|"
+                   r"dropped off|met|saw|had|did|covered|explained|shared)(?![A-Za-z])",
+                   re.IGNORECASE)
+# a plan's verb alone before its date, the event after it: "约|下周四|科室会", "开|周五|科会"
+_BARE_PLAN = re.compile(r"约|开|定|办|搞|book|set up|arrange", re.IGNORECASE)
 
 
 def _reports_contact(lexicon: Lexicon, piece: str) -> bool:
@@ -613,9 +638,13 @@ def find_followup(lexicon: Lexicon, text: str, today: date,
         # "药事会定在12月22号，新药申请要提前两周交": the step is due two weeks before the day
         ending = _SENTENCE_END.search(text, span.end)
         ahead = lead_time(text[span.end:ending.start() if ending else len(text)])
+        off_day = None
         if ahead is not None and due - ahead >= today:
-            due = due - ahead
-        return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]))
+            # a working deadline: on a day off, the reminder comes the working day before
+            due = working_day_by(due - ahead, today)
+            off_day = None if due == dates[0][0] - ahead else dates[0][0] - ahead
+        return FollowUp(due, span.value, _action(lexicon, text, span, [*spans, span]),
+                        off_day)
     marker = _undated(lexicon, text)
     if marker is not None:
         return FollowUp(None, None, _action(lexicon, text, marker, [*spans, marker]))

@@ -69,6 +69,12 @@ class DepartmentWords(_Strict):
     not_inside: list[str] = Field(default_factory=list)
     roles: dict[str, str] = Field(default_factory=dict)
     same: list[list[str]] = Field(default_factory=list)
+    # a department right after one of these is where something is handed ("交药剂科",
+    # "提交到药学部", "submit it to pharmacy"), or one of `handed_to_after` follows it
+    # ("找医务科签字"): a destination, not the customer's department or role
+    handed_to_before: list[str] = Field(default_factory=list)
+    handed_to_after: list[str] = Field(default_factory=list)
+    handed_to_verbs: list[str] = Field(default_factory=list)
 
 
 class FollowupWords(_Strict):
@@ -227,6 +233,9 @@ class Lexicon:
     department_not_inside: tuple[str, ...]
     department_roles: dict[str, str]
     department_groups: dict[str, int]
+    department_handed_to_before: tuple[str, ...]
+    department_handed_to_after: tuple[str, ...]
+    department_handed_to_verbs: tuple[str, ...]
     action_cues: tuple[str, ...]
     undated: tuple[str, ...]
     past_after: tuple[str, ...]
@@ -316,6 +325,12 @@ class Lexicon:
             department_roles=dict(spec.departments.roles),
             department_groups={name.lower(): index for index, group in
                                enumerate(spec.departments.same) for name in group},
+            department_handed_to_before=_longest_first(
+                [w.lower() for w in spec.departments.handed_to_before]),
+            department_handed_to_after=_longest_first(
+                [w.lower() for w in spec.departments.handed_to_after]),
+            department_handed_to_verbs=_longest_first(
+                [w.lower() for w in spec.departments.handed_to_verbs]),
             action_cues=_longest_first([w.lower() for w in spec.followups.action_cues]),
             undated=_longest_first([w.lower() for w in spec.followups.undated]),
             past_after=_longest_first(spec.followups.past_after),

@@ -17,7 +17,7 @@ from coach.capture.lexicon import Lexicon
 from coach.capture.spans import Span, ends_with_any, is_cjk, overlaps
 from coach.names import hospital_key, is_chinese, pinyin_of
 
-__all__ = ["find_departments", "find_hospitals"]
+__all__ = ["find_departments", "find_hospitals", "handed_to"]
 
 MAX_HOSPITAL_CORE = 12
 _CITY_ENDS = frozenset("省市州县区")
@@ -289,3 +289,33 @@ def _alias_ends(lexicon: Lexicon, text: str, end: int) -> bool:
         head in lexicon.surnames and any(after[i:].startswith(lexicon.titles) or
                                          (i > 0 and (len(after) == i or not is_cjk(after[i])))
                                          for i in range(0, 3)))
+
+
+# what may stand between a hand-over word and the department: "交给|药剂科", "递交|一下|药学部"
+_BETWEEN_HAND_OVER = re.compile(r"(?:一下|直接|先|再|给|到|去)?\s*$")
+# between the department and 签字 / 盖章: "找医务科|那边|签字", "医保办|去|盖章"
+_BEFORE_SIGNING = re.compile(r"^\s*(?:那边|那里|那儿|去|来|的人)?\s*")
+# "找药剂科|主任|签字": someone there signs, when the rep is to go to them for it
+_SIGNER = re.compile(r"^(?:的)?(?:领导|主任|科长|处长|老师)")
+_GO_TO = ("找", "请", "去")
+_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\n]")
+_TO_THE = re.compile(r"\bto\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def handed_to(lexicon: Lexicon, text: str, department: Span) -> bool:
+    """Whether `department` is where something is handed, not whose department it is:
+    "把申请表交药剂科", "提交到药学部", "报给医务处", "找医务科签字", "submit the form to
+    pharmacy". Such a department gives the customer no department and no role hint."""
+    before = _CLAUSE_BREAK.split(text[:department.start])[-1].lower()
+    words = lexicon.department_handed_to_before
+    if before.rstrip().endswith(words) or _BETWEEN_HAND_OVER.sub("", before).endswith(words):
+        return True
+    after = _BEFORE_SIGNING.sub("", _CLAUSE_BREAK.split(text[department.end:])[0].lower(),
+                                count=1)
+    signer = _SIGNER.match(after) if before.rstrip().endswith(_GO_TO) else None
+    if after[signer.end() if signer else 0:].startswith(lexicon.department_handed_to_after):
+        return True
+    if not _TO_THE.search(before):
+        return False
+    return any(re.search(r"\b" + re.escape(verb) + r"\b", before)
+               for verb in lexicon.department_handed_to_verbs)

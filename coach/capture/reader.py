@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from coach.capture.followup import find_followup
+from coach.capture.followup import dates_in, find_followup, has_action_cue
 from coach.capture.lexicon import Lexicon
 from coach.capture.matching import Mention
 from coach.capture.people import Person, find_people
-from coach.capture.places import find_departments, find_hospitals
+from coach.capture.places import find_departments, find_hospitals, handed_to
 from coach.capture.spans import Span, ends_with_any, is_cjk
 from coach.names import name_key, parse_customer_text
 
@@ -58,6 +58,8 @@ class NoteFacts:
     own_text: str = ""
     # "message" or "call": the note is about one, not a visit ("王主任发消息说…")
     contact: str | None = None
+    # the deadline's own day when it fell on a day off and `due` is the working day before
+    due_off_day: date | None = None
 
     @property
     def found_anything(self) -> bool:
@@ -192,11 +194,16 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     hospitals = find_hospitals(lexicon, text, known_hospitals)
     departments = find_departments(lexicon, text, hospitals)
     people = find_people(lexicon, text, [*hospitals, *departments], known_names)
+    customer = _customer(lexicon, text, people, [*hospitals, *departments])
+    # "把申请表交药剂科": where something goes is no one's department here, nor a step's
+    # words to cut out ("交药剂科" stays in the action)
+    destinations = [d for d in departments if handed_to(lexicon, text, d) and not (
+        customer is not None and _department_before(text, customer, [d]) is not None)]
+    departments = [d for d in departments if d not in destinations]
     hospital = hospitals[0].value if hospitals else None
     department = departments[0].value if departments else None
     mention = None
     role = lexicon.department_roles.get(department or "")
-    customer = _customer(lexicon, text, people, [*hospitals, *departments])
     attempted = None
     if customer is not None:
         title = customer.title or _standalone_title(lexicon, text)
@@ -218,7 +225,8 @@ def read_note(lexicon: Lexicon, text: str, today: date,
     # person it names
     keys = {name_key(o.name) for o in others}
     theirs = [*_segments(text, people, keys),
-              *(part for key in keys for part in _parts(text, people, key, departments))]
+              *(part for key in keys
+                for part in _parts(lexicon, text, today, people, key, departments))]
     own = _blank(text, theirs)
     followup = find_followup(lexicon, _without_steps(own, text, no_step), today, taken)
     lowered = text.lower()
@@ -229,7 +237,7 @@ def read_note(lexicon: Lexicon, text: str, today: date,
         if name_key(p.name) == name_key(named.name))
     return NoteFacts(mention, attempted, hospital, department, role, followup.due,
                      followup.phrase, followup.action, first, _rest(text, taken), others,
-                     to_only, own, contact_of(lexicon, text))
+                     to_only, own, contact_of(lexicon, text), followup.off_day)
 
 
 def contact_of(lexicon: Lexicon, text: str) -> str | None:
@@ -417,11 +425,13 @@ def _together(lexicon: Lexicon, text: str, people: Sequence[Person], index: int,
 _SENTENCE_END = re.compile(r"[。；;！!？?\n]|\.(?:\s|$)")
 
 
-def _parts(text: str, people: list[Person], key: str, departments: Sequence[Span]
-           ) -> list[tuple[int, int]]:
+def _parts(lexicon: Lexicon, text: str, today: date, people: list[Person], key: str,
+           departments: Sequence[Span]) -> list[tuple[int, int]]:
     """The parts of the note about the person `key`: from each place they are named (with
-    the department right before the name) to whoever is named next or the sentence's end
-    ("另外肿瘤科陈主任也在，他对安全性有顾虑 怕骨髓抑制。" is 陈主任's)."""
+    the department right before the name) to whoever is named next, the sentence's end
+    ("另外肿瘤科陈主任也在，他对安全性有顾虑 怕骨髓抑制。" is 陈主任's), or a later clause that
+    is the rep's own next step and speaks of no one ("Saw Dr Wang and Dr Liu, follow up next
+    Wed", "见了王主任和刘医生，下周三再去": the visit's follow-up, not 刘医生's)."""
     found = []
     for index, person in enumerate(people):
         if name_key(person.name) != key:
@@ -433,8 +443,35 @@ def _parts(text: str, people: list[Person], key: str, departments: Sequence[Span
         stop = _SENTENCE_END.search(text, person.span.end)
         if stop is not None:
             ends.append(stop.end())
+        own_step = _own_step_after(lexicon, text, today, person.span.end,
+                                   min(ends) if ends else len(text))
+        if own_step is not None:
+            ends.append(own_step)
         found.append((start, min(ends) if ends else -1))
     return found
+
+
+# a clause that speaks of someone: what it says is theirs, not the rep's own step
+_SOMEONE = re.compile(r"他|她|(?<![A-Za-z])(?:he|she|him|her|they|them|his)(?![A-Za-z])",
+                      re.IGNORECASE)
+# a clause that starts with the rep's own next step, dated or not: "再去", "follow up …"
+_OWN_STEP = re.compile(r"^\s*(?:然后|之后|我)?\s*(?:下次|再去|再来|再约|跟进|回访|"
+                       r"follow[ -]?up|f/u|come back|go back|revisit|will revisit|"
+                       r"i'?ll (?:go|come|visit|follow))", re.IGNORECASE)
+
+
+def _own_step_after(lexicon: Lexicon, text: str, today: date, at: int, end: int
+                    ) -> int | None:
+    """Where, after the clause naming someone at `at` and before `end`, a clause begins that
+    is the rep's own next step (a date or "再去" / "follow up", and no 他 / 她 / him in it)."""
+    for match in _CLAUSE_END.finditer(text, at, end):
+        clause = _CLAUSE_END.split(text[match.end():end], 1)[0]
+        if not clause.strip() or _SOMEONE.search(clause):
+            continue
+        if _OWN_STEP.match(clause) or (dates_in(lexicon, clause.strip(), today)
+                                       and has_action_cue(lexicon, clause)):
+            return match.end()
+    return None
 
 
 # the rep's step towards whoever is named next: "下周三再去找|刘医生", "明天送资料给|赵老师"
@@ -506,7 +543,8 @@ def read_note_about(lexicon: Lexicon, text: str, today: date, name: str,
     departments = find_departments(lexicon, text, hospitals)
     people = find_people(lexicon, text, [*hospitals, *departments], known_names)
     key = name_key(name)
-    theirs = _segments(text, people, {key}) or _parts(text, people, key, departments)
+    theirs = _segments(text, people, {key}) or _parts(lexicon, text, today, people, key,
+                                                       departments)
     if not theirs:
         return NoteFacts()
     kept = [(s, len(text) if e < 0 else e) for s, e in theirs]
