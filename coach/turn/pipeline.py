@@ -102,12 +102,18 @@ class TurnPipeline:
             router.opened()
             return Outcome.OK
         if incoming.button is not None:
+            turn.state.dismissing = None  # asked again if the button asks it
             return router.button(incoming.button)
         text = normalise(incoming.text or "")
         if not text:
             router.refuse(turn.message("empty_message"))
             return Outcome.OK
         source = f"{turn.playbook.id}/{step}" if step is not None else "free text"
+        # the answer to "why is this not an adverse event?", typed (trial F)
+        asked, turn.state.dismissing = turn.state.dismissing, None
+        if asked is not None and len(text) <= self.settings.max_text_chars \
+                and router.dismissal_reason(asked, text, source):
+            return Outcome.OK
         text = check_at_door(turn, text, source)
         if len(text) > self.settings.max_text_chars:
             router.refuse(turn.message("message_too_long", limit=self.settings.max_text_chars))
