@@ -40,7 +40,7 @@ def ask_why(turn: Turn, event: AdverseEvent) -> None:
     """Ask why `event` is not an adverse event, one button per reason (from the 🚨 notice's
     button or /today), or typed as the next message (coach/turn/typed_reason.py); the
     report stays open until one is given."""
-    turn.state.dismissing = event.id
+    turn.state.dismissing, turn.state.dismissing_at = event.id, turn.now
     turn.say(turn.message("adverse_event_dismiss_ask", phrase=event.phrase),
              tuple(Choice(encode(AdverseEventKey(event.id, action)),
                           turn.message(f"dismiss_reason_{reason}"))

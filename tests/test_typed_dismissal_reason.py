@@ -18,6 +18,7 @@ from typing import Any
 from coach.engine import Engine
 from coach.store.database import Database
 from coach.testing import MemoryChat
+from tests.conftest import Clock
 from tests.test_access import enrolled
 from tests.test_safety_records import rows
 
@@ -64,7 +65,7 @@ def test_a_reason_with_no_event_words_is_taken_as_typed(
 def test_text_telling_a_new_event_opens_its_own_report_and_is_no_reason(
         engine: Engine, database: Database) -> None:
     rep = asked_why(engine)
-    said = MemoryChat.text(rep.say("不是，另外邓主任那边有个病人用了以后一直头晕"))
+    said = MemoryChat.text(rep.say("不是，另外有个病人用了以后一直头晕"))
     assert "🚨 可能的不良事件" in said, said
     assert "没有当作原因" in said and "为什么不是不良事件" in said, said
     first, second = reports(database)
@@ -74,6 +75,17 @@ def test_text_telling_a_new_event_opens_its_own_report_and_is_no_reason(
     rep.say("Hb升高是疗效")
     first, second = reports(database)
     assert first[:2] == ("not_ae", "typed") and second[0] == "open"
+
+
+def test_a_new_event_in_a_note_about_someone_else_is_read_as_that_note(
+        engine: Engine, database: Database) -> None:
+    """Named with a hospital: a visit note of its own, its report taken at the door, and
+    said not to be the reason; the first report stays open."""
+    rep = asked_why(engine)
+    said = MemoryChat.text(rep.say("不是，华东医院邓主任那边有个病人用了我们的药以后一直头晕"))
+    assert "没有当作原因" in said and "🚨 可能的不良事件" in said and "这样记下" in said, said
+    first, second = reports(database)
+    assert first[0] == "open" and second[0] == "open" and "头晕" in second[3]
 
 
 def test_another_patient_with_the_same_reaction_is_a_new_report(
@@ -105,3 +117,35 @@ def test_a_button_reason_still_works_and_text_after_it_is_a_note(
     shown = MemoryChat.text(rep.say("市一院李主任说有个病人用了我们的药以后皮疹"))
     assert "🚨 可能的不良事件" in shown
     assert [r[0] for r in reports(database)] == ["not_ae", "open"]
+
+
+def test_a_visit_note_sent_instead_of_a_reason_is_read_as_a_note(
+        engine: Engine, database: Database) -> None:
+    """A report is never closed by words not meant for it: a note naming another customer
+    or a follow-up date is a note, and the report stays open."""
+    rep = asked_why(engine)
+    shown = MemoryChat.text(rep.say("中山医院内分泌吴主任，聊了指南，下周三再去"))
+    assert "这样记下" in shown, shown
+    assert reports(database)[0][0] == "open"
+
+
+def test_a_reason_typed_long_after_the_question_is_a_note(
+        engine: Engine, database: Database, clock: Clock) -> None:
+    rep = asked_why(engine)
+    clock.advance(hours=2)
+    rep.say("Hb升高是疗效")
+    assert reports(database)[0][0] == "open"
+
+
+def test_the_reason_may_name_the_reaction_its_own_way(
+        engine: Engine, database: Database) -> None:
+    """说心慌 / 心慌 are the report's event, not a new one."""
+    rep = enrolled(engine, "林晓", "32", team="east")
+    rep.say("华东医院心内冯主任说有个病人用了我们的药后心慌")
+    rep.say("/cancel")
+    rep.say("/today")
+    rep.say("1")
+    rep.press("🙅 不是不良事件")
+    rep.say("主任后来说心慌是病人自己喝了太多咖啡，跟用药没关系")
+    [(status, reason, note, _)] = reports(database)
+    assert (status, reason) == ("not_ae", "typed") and "咖啡" in note

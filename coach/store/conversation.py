@@ -131,6 +131,7 @@ class EngineState(_State):
     # the report the rep was just asked why it is not an adverse event: the next text typed
     # (not a command, not a choice) is that reason (coach/turn/typed_reason.py)
     dismissing: int | None = None
+    dismissing_at: datetime | None = None  # when it was asked (naive UTC)
     last_visit: LastVisit | None = None
 
     @field_validator("parked", mode="before")

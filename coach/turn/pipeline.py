@@ -32,6 +32,7 @@ from coach.turn.result import Outcome, TurnResult
 from coach.turn.router import Router
 from coach.turn.runner import Runner, remember_shown
 from coach.turn.strangers import Strangers
+from coach.turn.typed_reason import REASON_WAIT
 
 __all__ = ["TurnPipeline"]
 
@@ -102,7 +103,7 @@ class TurnPipeline:
             router.opened()
             return Outcome.OK
         if incoming.button is not None:
-            turn.state.dismissing = None  # asked again if the button asks it
+            turn.state.dismissing = turn.state.dismissing_at = None  # asked again if need be
             return router.button(incoming.button)
         text = normalise(incoming.text or "")
         if not text:
@@ -110,8 +111,10 @@ class TurnPipeline:
             return Outcome.OK
         source = f"{turn.playbook.id}/{step}" if step is not None else "free text"
         # the answer to "why is this not an adverse event?", typed (trial F)
-        asked, turn.state.dismissing = turn.state.dismissing, None
-        if asked is not None and len(text) <= self.settings.max_text_chars \
+        asked, at = turn.state.dismissing, turn.state.dismissing_at
+        turn.state.dismissing = turn.state.dismissing_at = None
+        if asked is not None and at is not None and turn.now - at <= REASON_WAIT \
+                and len(text) <= self.settings.max_text_chars \
                 and router.dismissal_reason(asked, text, source):
             return Outcome.OK
         text = check_at_door(turn, text, source)
