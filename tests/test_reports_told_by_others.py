@@ -61,3 +61,10 @@ def test_the_other_persons_she_does_not_make_the_customer_she(chat: MemoryChat) 
 def test_the_customers_own_report_is_still_his(chat: MemoryChat, database: Database) -> None:
     _saved(chat, "仁济心内周主任说有个病人用了我们的药以后一直头晕。旁边护士长林姐说她们会盯着")
     assert report_owner(database) == [("周主任",)]
+
+
+def test_the_customer_passing_on_what_a_nurse_saw_is_still_his(
+        chat: MemoryChat, database: Database) -> None:
+    """He tells it ("周主任说他们科一个护士反映…"): his report, as any he tells."""
+    _saved(chat, "仁济心内周主任说他们科一个护士反映有个病人用了我们的药以后一直头晕")
+    assert report_owner(database) == [("周主任",)]

@@ -37,6 +37,18 @@ def _mentions(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+_SAID = re.compile(r"说|讲|提到|提了|反映|告诉|聊到|\b(?:said|says|mentioned|told)\b", re.IGNORECASE)
+
+
+def _relayed(text: str, start: int, named: Sequence[tuple[int, int]]) -> bool:
+    """Whether the customer, named earlier in the same sentence, is the one telling what
+    the other person said ("周主任说他们科一个护士反映…")."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    sentence = ends[-1] if ends else 0
+    return any(sentence <= s and e <= start and _SAID.search(text, e, start)
+               for s, e in named)
+
+
 def told_parts(lexicon: Lexicon, text: str, customer: Sequence[str]) -> list[Told]:
     """The parts of `text` told by another person with no name; `customer`: the ways the
     note may name the customer (周主任, Dr. Zhou)."""
@@ -47,6 +59,8 @@ def told_parts(lexicon: Lexicon, text: str, customer: Sequence[str]) -> list[Tol
             start, end = match.span()
             if any(s < end and start < e for s, e in named):
                 continue  # the customer's own title (林护士长说)
+            if _relayed(text, start, named):
+                continue  # "周主任说他们科一个护士反映…": the customer tells it
             if any(p.start <= start < p.end for p in parts):
                 continue
             stop = _SENTENCE_END.search(text, end)
