@@ -13,13 +13,15 @@ why. "不是不良反应" in a note typed anywhere else suppresses nothing
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from coach.engine import Engine
 from coach.store.database import Database
 from coach.testing import MemoryChat
 from tests.conftest import Clock
-from tests.test_access import enrolled
+from tests.test_access import admin_cli, enrolled
 from tests.test_safety_records import rows
 
 HB_UP = "省医何主任说有个病人用了我们的药以后Hb升高了"
@@ -149,3 +151,15 @@ def test_the_reason_may_name_the_reaction_its_own_way(
     rep.say("主任后来说心慌是病人自己喝了太多咖啡，跟用药没关系")
     [(status, reason, note, _)] = reports(database)
     assert (status, reason) == ("not_ae", "typed") and "咖啡" in note
+
+
+def test_the_manager_and_the_safety_team_read_the_typed_reason(
+        engine: Engine, database: Database, tmp_path: Path) -> None:
+    manager = enrolled(engine, "赵经理", "31", role="manager", team="east")
+    rep = asked_why(engine)
+    rep.say("是疗效改善，Hb升高不是不良反应")
+    assert "代表写明：是疗效改善，Hb升高不是不良反应" in MemoryChat.text(manager.say("/team"))
+    exported = admin_cli(tmp_path, database.url)("ae", "export", "--all", "--format", "json")
+    [report] = json.loads(exported.stdout)
+    assert (report["dismissed_reason"], report["dismissed_note"]) == (
+        "typed", "是疗效改善，Hb升高不是不良反应")
