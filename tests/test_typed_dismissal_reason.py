@@ -163,3 +163,14 @@ def test_the_manager_and_the_safety_team_read_the_typed_reason(
     [report] = json.loads(exported.stdout)
     assert (report["dismissed_reason"], report["dismissed_note"]) == (
         "typed", "是疗效改善，Hb升高不是不良反应")
+
+
+def test_a_reason_typed_from_the_notice_in_a_visit_note_shows_the_visit_again(
+        chat: MemoryChat, database: Database) -> None:
+    chat.say("市一院心内科王主任说有个病人用药后头晕，下周二再去")
+    chat.press("🙅 这不是不良事件")
+    done = MemoryChat.text(chat.say("头晕是那个病人原来就有的毛病，跟用药无关"))
+    assert "已标记为“代表确认不是不良事件”" in done and "这样记下" in done, done
+    assert reports(database)[0][:2] == ("not_ae", "typed")
+    saved = MemoryChat.text(chat.press("✅ 保存"))
+    assert "已记下王主任的拜访" in saved, saved
