@@ -37,7 +37,8 @@ def _mentions(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-_SAID = re.compile(r"说|讲|提到|提了|反映|告诉|聊到|\b(?:said|says|mentioned|told)\b", re.IGNORECASE)
+_SAID = re.compile(r"说|讲|提到|提了|反映|告诉|聊到|\b(?:said|says|mentioned|told)\b",
+                   re.IGNORECASE)
 
 
 def _relayed(text: str, start: int, named: Sequence[tuple[int, int]]) -> bool:
