@@ -262,6 +262,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "dismiss_reason_reported",
     "dismiss_reason_not_patient",
     "dismiss_reason_unrelated",
+    "dismiss_reason_typed",
+    "dismiss_reason_not_taken",
     "adverse_event_repeat",
     "prescription_count_removed",
     "today_report_item_label", "today_reports_label", "today_back_label",

@@ -328,9 +328,12 @@ FRESH_FLOORS: dict[str, tuple[dict[str, float], float]] = {
     "trial4_guard_rx.yaml": ({"prescription_count": 1.0}, 0.0),
     # trial D: values that improved on our drug (no event) against values that worsened
     "trial5_guard_values.yaml": ({"adverse_event": 1.0}, 0.0),
-    # trial F: Hb in g/dL and eGFR falling (0/6 caught before, 6/6 after); the two clean notes
-    # still noticed name the indication, 贫血病人 (anaemia as the disease treated, not an event)
-    "trial6_guard_labs.yaml": ({"adverse_event": 1.0}, 0.34),
+    # trial F: Hb in g/dL and eGFR falling (0/6 caught before, 6/6 after); the anaemia
+    # named as the indication with Hb rising is no longer noticed (anaemia_treated)
+    "trial6_guard_labs.yaml": ({"adverse_event": 1.0}, 0.0),
+    # trial F: anaemia as the indication, worries on a drug just started (担心肌酶升高), and
+    # the events that look like them (recall 11/16 and 6/25 clean notes noticed before)
+    "trial7_guard_fp.yaml": ({"adverse_event": 1.0}, 0.0),
 }
 
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from coach.capture.people import find_people
+from coach.capture.tellers import told_parts
 from coach.store.models import Account
 
 if TYPE_CHECKING:
@@ -27,12 +29,34 @@ def _count(patterns: list[str], text: str) -> int:
     return sum(len(re.findall(str(p), text, re.IGNORECASE)) for p in patterns)
 
 
+def customers_words(turn: Turn, account: Account, text: str) -> str:
+    """The parts of `text` where a pronoun speaks of `account`: a pronoun speaks of the
+    person named last before it, so what follows another person ("另外吴医生也在，她说…",
+    "旁边护士长林姐说…，她…", trial F) is left out; before anyone is named, the customer."""
+    lexicon = turn.library.lexicon
+    mentions = [(p.span.start, p.name == account.name or account.name in p.span.value)
+                for p in find_people(lexicon, text, [], [account.name])]
+    mentions += [(part.start, False) for part in told_parts(lexicon, text, [account.name])]
+    if all(customer for _, customer in mentions):
+        return text
+    pieces: list[str] = []
+    position, theirs = 0, True
+    for start, customer in sorted(mentions):
+        if theirs:
+            pieces.append(text[position:start])
+        position, theirs = start, customer
+    if theirs:
+        pieces.append(text[position:])
+    return "\n".join(pieces)
+
+
 def written_pronoun(turn: Turn, account: Account, spec: Mapping[str, Any]) -> str | None:
     """"she" or "he" as the rep's newest note on `account` that holds either says (more
-    of one than the other), else None."""
+    of one than the other) in the customer's own parts (`customers_words`), else None."""
     cues = spec.get("cues") or {}
     for note in turn.recent_notes([account.id], NOTES_DAYS, limit=NOTES_READ):
-        she, he = _count(cues.get("she") or [], note.text), _count(cues.get("he") or [], note.text)
+        text = customers_words(turn, account, note.text)
+        she, he = _count(cues.get("she") or [], text), _count(cues.get("he") or [], text)
         if she != he:
             return "she" if she > he else "he"
     return None

@@ -85,7 +85,8 @@ def team_overview(turn: Turn, _args: Mapping[str, Any]) -> None:
                             "unconfirmed": e.status == "unconfirmed",
                             "not_ae": e.status == "not_ae",
                             # why the rep said it is not one (shown beside "not_ae")
-                            "reason": turn.message(f"dismiss_reason_{e.dismissed_reason}")
+                            "reason": turn.message(f"dismiss_reason_{e.dismissed_reason}",
+                                                   text=e.dismissed_note or "")
                             if e.dismissed_reason else None,
                             "forwarded": e.status == "forwarded"} for e in events],
     }

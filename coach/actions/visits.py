@@ -11,6 +11,7 @@ visit gives something back: the best-fitting tactic for the customer's stage and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -56,6 +57,7 @@ from coach.capture.followup import moved_from, names_no_object, only_again, same
 from coach.capture.reader import NoStep
 from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
 from coach.capture.taken_back import TakenBack, taken_back
+from coach.capture.tellers import Told, told_parts
 from coach.compliance.normalise import normalise_text
 from coach.names import hospitals_match, name_key, written_alike
 from coach.settings import EngineSettings
@@ -793,19 +795,23 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     if note is not None and review.flags:
         turn.store.file_compliance_records(note.text, account, note)
     others = [dict(o) for o in proposal["others"]]
-    whose = _whose_reports(turn, others)
+    whose = _whose_reports(turn, others, account)
     reports = turn.store.attribute_reports(list(turn.state.reports), account, note,
                                            about_others=lambda e: whose(e) is not None)
     turn.state.reports = []
+    tellers: dict[int, str] = {}  # reports told by someone with no name: kept unfiled
     for event in reports:  # "另外吴医生也在，她刚开始用就肌酶升高": hers, kept for her visit
         other = whose(event) if event.account_id is None else None
-        if other is not None:
+        if other is not None and "told" in other:
+            tellers[event.id] = str(other["told"])
+        elif other is not None:
             other["reports"] = [*other.get("reports", []), event.id]
     proposal["others"] = others
     compliance = review.view(turn)
     compliance["reports"] = [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
                               "about": next((o["name"] for o in others
-                                             if e.id in o.get("reports", [])), None)}
+                                             if e.id in o.get("reports", [])), None),
+                              "told": tellers.get(e.id)}
                              for e in reports if e.status == "open"]
     compliance["issues"] = compliance["issues"] or bool(compliance["reports"])
     turn.vars["compliance"] = compliance
@@ -839,33 +845,65 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     turn.vars.pop("about", None)  # this note's other people are in visit.others now
 
 
-def _whose_reports(turn: Turn, others: Sequence[dict[str, Any]]
+def _whose_reports(turn: Turn, others: Sequence[dict[str, Any]], account: Account
                    ) -> Callable[[AdverseEvent], dict[str, Any] | None]:
     """Which of the other people a note names a safety report taken from it is about:
     the one whose part of the note holds the report's words while the customer's own part
-    does not. None for a report about the customer, or when the note names no one else."""
+    does not; or, for a person with no name ("旁边护士长林姐说…", "their pharmacist
+    mentioned…"), {"told": who} when the report's event words all lie in what that person
+    told (coach/capture/tellers.py). None for a report about the customer."""
     own, note = turn.vars.get("note_own"), str(turn.vars.get("note") or "")
-    if not others or not isinstance(own, str):
-        return lambda _event: None
+    has_others = bool(others) and isinstance(own, str)
     parts: list[tuple[dict[str, Any], str]] = []
+    told: list[Sequence[Told]] = []
 
     def others_parts() -> list[tuple[dict[str, Any], str]]:
         """Each other person's part of the note, read once, and only for a report that is
         not in the customer's own part (most saved visits hold no report at all)."""
-        if not parts:
+        if has_others and not parts:
             known_hospitals, known_names = _known(turn.store.account_entries())
             parts.extend((other, read_note_about(
                 turn.library.lexicon, note, turn.local_now.date(), str(other.get("name") or ""),
                 known_hospitals, known_names).own_text or "") for other in others)
         return parts
 
+    def tellers() -> Sequence[Told]:
+        """What people with no name told, read once, and only for a report."""
+        if not told:
+            told.append(told_parts(turn.library.lexicon, note, [account.name]))
+        return told[0]
+
     def whose(event: AdverseEvent) -> dict[str, Any] | None:
         words = event.phrase.strip("…. ")
-        if not words or words in own:
+        if not words:
             return None
-        return next((other for other, part in others_parts() if words in part), None)
+        if has_others and isinstance(own, str) and words not in own:
+            named = next((other for other, part in others_parts() if words in part), None)
+            if named is not None:
+                return named
+        teller = _teller_of(turn, note, words, tellers())
+        return None if teller is None else {"told": teller}
 
     return whose
+
+
+def _teller_of(turn: Turn, note: str, words: str, told: Sequence[Told]) -> str | None:
+    """Who of `told` passed on the report named `words`: the one whose part holds every
+    event word of it the guard finds (the customer said none of it)."""
+    guard = turn.library.guard
+    at = note.find(words)
+    if not told or guard is None or at < 0:
+        return None
+    found = guard.check(note)
+    found_event = found.adverse_event or found.possible_event
+    terms = found_event.terms if found_event is not None else ()
+    places = [at + i.start() for term in terms
+              for i in re.finditer(re.escape(term), words)]
+    if not places:  # no event word to place: the report's words must start in the part
+        places = [at]
+    tellers = {next((t.who for t in told if t.start <= place < t.end), None)
+               for place in places}
+    return tellers.pop() if len(tellers) == 1 else None
 
 
 def _last_visit(turn: Turn, note: Note, account: Account, replaced: list[int]) -> LastVisit:

@@ -149,6 +149,10 @@ class LexiconSpec(_Strict):
     first_meeting: list[str] = Field(default_factory=list)
     # someone else there too: "另外肿瘤科陈主任也在", "Dr Xu was there as well"
     present_after: list[str] = Field(default_factory=list)
+    # someone other than the customer, with no name to log a visit for, passing something
+    # on ("旁边护士长林姐说", "科里一个护士说", "their pharmacist mentioned"): regexes whose
+    # group `who` is the person as written (coach/capture/tellers.py)
+    told_by: list[str] = Field(default_factory=list)
     # a second person met: "and also Dr Gao", "顺便还见了…" (见了 is in met_before)
     also_before: list[str] = Field(default_factory=list)
     # two people named together, then these: both were met ("王主任+刘医生一起见的",
@@ -204,6 +208,7 @@ class Lexicon:
     meant_in_clause: tuple[str, ...]
     first_meeting: tuple[str, ...]
     present_after: tuple[str, ...]
+    told_by: tuple[re.Pattern[str], ...]
     also_before: tuple[str, ...]
     together_after: tuple[str, ...]
     joined_by: tuple[str, ...]
@@ -293,6 +298,7 @@ class Lexicon:
             meant_in_clause=tuple(spec.meant_in_clause),
             first_meeting=tuple(w.lower() for w in spec.first_meeting),
             present_after=_longest_first([w.lower() for w in spec.present_after]),
+            told_by=tuple(re.compile(p, re.IGNORECASE) for p in spec.told_by),
             also_before=_longest_first([w.lower() for w in spec.also_before]),
             together_after=_longest_first([w.lower() for w in spec.together_after]),
             joined_by=_longest_first([w.lower() for w in spec.joined_by]),

@@ -114,6 +114,9 @@ class AdverseEvent:
 
     phrases: tuple[str, ...]
     rules: tuple[str, ...]
+    #: The words that named the event (皮疹, Hb升高, 不良反应), redacted; the exposure cues
+    #: (用药后出现) left out: what tells one event from another (coach/turn/typed_reason.py).
+    terms: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def kind(self) -> str:
@@ -475,6 +478,7 @@ class Guard:
         redacted = _render(text, spans, 0, len(text))
         flags: list[Flag] = []
         events: dict[bool, tuple[list[str], list[str]]] = {False: ([], []), True: ([], [])}
+        terms: dict[bool, list[str]] = {False: [], True: []}
         cues: dict[bool, list[str]] = {False: [], True: []}
         # at one start the longest statement first: a count with its numbers wins over the
         # shorter question it contains
@@ -487,6 +491,9 @@ class Guard:
                 phrases, ae_rules = events[rule.possible]
                 # "用药后出现，皮疹很严重": the report is named by 皮疹很严重, not by the cue
                 named = cues[rule.possible] if rule.cue else phrases
+                term = _render(text, spans, start, end).strip()
+                if not rule.cue and term not in terms[rule.possible]:
+                    terms[rule.possible].append(term)
                 _add_phrase(named, phrase, phrases)
                 if rule.id not in ae_rules:
                     ae_rules.append(rule.id)
@@ -500,8 +507,9 @@ class Guard:
         for doubt, (phrases, _) in events.items():
             phrases += [p for p in cues[doubt] if p not in phrases]
         sure, unsure = events[False], events[True]
-        adverse = AdverseEvent(tuple(sure[0]), tuple(sure[1])) if sure[0] else None
-        possible = AdverseEvent(tuple(unsure[0]), tuple(unsure[1])) \
+        adverse = AdverseEvent(tuple(sure[0]), tuple(sure[1]), tuple(terms[False])) \
+            if sure[0] else None
+        possible = AdverseEvent(tuple(unsure[0]), tuple(unsure[1]), tuple(terms[True])) \
             if unsure[0] and adverse is None else None
         redactions = tuple(Redaction(s.kind, s.placeholder, s.start, s.end, s.category)
                            for s in spans)

@@ -128,6 +128,10 @@ class EngineState(_State):
     # what followed a mistyped command ("/hosptial 仁和医院"): the did-you-mean button runs
     # the command it offers with it, as typed
     typed_args: str | None = None
+    # the report the rep was just asked why it is not an adverse event: the next text typed
+    # (not a command, not a choice) is that reason (coach/turn/typed_reason.py)
+    dismissing: int | None = None
+    dismissing_at: datetime | None = None  # when it was asked (naive UTC)
     last_visit: LastVisit | None = None
 
     @field_validator("parked", mode="before")

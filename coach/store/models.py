@@ -331,6 +331,8 @@ class AdverseEvent(Base):
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     dismissed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     dismissed_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # the reason as the rep typed it (reason "typed"), personal data removed
+    dismissed_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ComplianceRecord(Base):

@@ -851,14 +851,16 @@ class RepStore:
                                        AdverseEvent.day0 >= since)
             .order_by(AdverseEvent.day0, AdverseEvent.id)).scalars().all())
 
-    def dismiss_report(self, event: AdverseEvent, reason: str, now: datetime) -> None:
+    def dismiss_report(self, event: AdverseEvent, reason: str, now: datetime,
+                       note: str | None = None) -> None:
         """The rep says `event` is not an adverse event: closed (no reminder, no escalation)
-        and kept, with who, when and why."""
+        and kept, with who, when and why (`note`: the reason as typed)."""
         self._open_report_counts.clear()  # open_reports() reads again
         event.status = "not_ae"
         event.dismissed_at = now
         event.dismissed_by = f"rep: {self.rep.name}"[:100]
         event.dismissed_reason = reason[:32]
+        event.dismissed_note = note
 
     def open_reports(self, account: Account) -> Sequence[AdverseEvent]:
         """The safety reports about `account` not closed yet (not forwarded, not ruled out),

@@ -22,7 +22,7 @@ from coach.store.models import CLOSED_REPORTS, AdverseEvent, Rep
 
 COLUMNS = ("id", "kind", "status", "rep", "team", "customer", "day0", "deadline", "overdue",
            "forwarded_at", "forwarded_by", "escalated_at", "dismissed_at", "dismissed_by",
-           "dismissed_reason", "phrase", "report", "source")
+           "dismissed_reason", "dismissed_note", "phrase", "report", "source")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class SafetyReport:
     dismissed_at: str
     dismissed_by: str
     dismissed_reason: str
+    #: the reason as the rep typed it (dismissed_reason "typed")
+    dismissed_note: str
     phrase: str
     report: str
     source: str
@@ -79,6 +81,7 @@ def safety_reports(session: Session, now: datetime, *, include_forwarded: bool =
         forwarded_at=_iso(event.forwarded_at), forwarded_by=event.forwarded_by or "",
         escalated_at=_iso(event.escalated_at), dismissed_at=_iso(event.dismissed_at),
         dismissed_by=event.dismissed_by or "", dismissed_reason=event.dismissed_reason or "",
+        dismissed_note=event.dismissed_note or "",
         phrase=event.phrase, report=event.report, source=event.source or "")
         for event, rep in session.execute(query).all()]
 

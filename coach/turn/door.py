@@ -55,10 +55,12 @@ def _customer_of(turn: Turn, text: str) -> Account | None:
     return account if same.status == "known" else None
 
 
-def check_at_door(turn: Turn, text: str, source: str) -> str:
+def check_at_door(turn: Turn, text: str, source: str, *, reports: bool = True) -> str:
     """Guard `text`; record what it found in `turn.findings` (and an adverse event in the
     store); return the text with personal data removed. `source` says where the rep was
-    (a playbook and step, or free text), for the pharmacovigilance audit trail."""
+    (a playbook and step, or free text), for the pharmacovigilance audit trail.
+    `reports=False`: the event words are about a report already taken (a reason typed for
+    dismissing it, coach/turn/typed_reason.py): no second report, all else as always."""
     guard = turn.library.guard
     if guard is None:
         return text
@@ -81,7 +83,7 @@ def check_at_door(turn: Turn, text: str, source: str) -> str:
             notice += "\n" + turn.message("prescription_count_removed")
         turn.notices.append(Reply(notice))
     found = result.adverse_event or result.possible_event
-    if found is None:
+    if found is None or not reports:
         return result.redacted
     sure = result.adverse_event is not None
     settings = turn.settings

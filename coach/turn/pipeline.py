@@ -32,6 +32,7 @@ from coach.turn.result import Outcome, TurnResult
 from coach.turn.router import Router
 from coach.turn.runner import Runner, remember_shown
 from coach.turn.strangers import Strangers
+from coach.turn.typed_reason import REASON_WAIT
 
 __all__ = ["TurnPipeline"]
 
@@ -102,12 +103,20 @@ class TurnPipeline:
             router.opened()
             return Outcome.OK
         if incoming.button is not None:
+            turn.state.dismissing = turn.state.dismissing_at = None  # asked again if need be
             return router.button(incoming.button)
         text = normalise(incoming.text or "")
         if not text:
             router.refuse(turn.message("empty_message"))
             return Outcome.OK
         source = f"{turn.playbook.id}/{step}" if step is not None else "free text"
+        # the answer to "why is this not an adverse event?", typed (trial F)
+        asked, at = turn.state.dismissing, turn.state.dismissing_at
+        turn.state.dismissing = turn.state.dismissing_at = None
+        if asked is not None and at is not None and turn.now - at <= REASON_WAIT \
+                and len(text) <= self.settings.max_text_chars \
+                and router.dismissal_reason(asked, text, source):
+            return Outcome.OK
         text = check_at_door(turn, text, source)
         if len(text) > self.settings.max_text_chars:
             router.refuse(turn.message("message_too_long", limit=self.settings.max_text_chars))

@@ -37,6 +37,7 @@ from coach.turn.keys import (
 )
 from coach.turn.result import Outcome
 from coach.turn.runner import Runner
+from coach.turn.typed_reason import reason_typed
 
 __all__ = ["COMMAND", "Router"]
 
@@ -265,6 +266,20 @@ class Router:
             return False
         self.runner.abandon()
         self.runner.start(self.turn.library.catalog.review, {"account": account.id})
+        return True
+
+    def dismissal_reason(self, event_id: int, text: str, source: str) -> bool:
+        """`text` typed right after "why is this not an adverse event?": that reason, unless
+        it is a command or one of the choices on screen (coach/turn/typed_reason.py)."""
+        if COMMAND.match(text) or choice_number(text) is not None or any(
+                plain_label(c.label) == plain_label(text) for c in self.turn.state.shown):
+            return False
+        taken = reason_typed(self.turn, event_id, text, source)
+        if taken is None:
+            return False
+        said, closed = taken
+        if closed:
+            self._answered_report(said, closed)
         return True
 
     # typed text -------------------------------------------------------------------------------
