@@ -227,7 +227,7 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     revision = read_revision(lexicon, typed, today, account.name, None, known_hospitals,
                              known_names) if looks_like_revision(lexicon, typed) else None
     if revision is not None and revision.person is not None:
-        _offer_move(turn, note, account, revision)
+        _offer_move(turn, note, account, revision, typed)
         return True
     if revision is None and not recent:
         return False
@@ -258,14 +258,16 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     return True
 
 
-def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision) -> None:
+def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision,
+                typed: str) -> None:
     """"记错人了 刚才那条不是王主任 是刘医生": the visit just saved goes to the person named,
-    picked with one tap among the rep's customers (or added, at the place the note gave)."""
+    picked with one tap among the rep's customers (or added, at the place the note gave).
+    `typed`: the correction, appended to the note as it moves."""
     person = revision.person
     assert person is not None
     last = turn.state.last_visit
     turn.vars["moving"] = {"note_id": note.id, "account_id": account.id, "name": account.name,
-                           "typed": str(turn.vars.get("note") or ""),
+                           "typed": typed,
                            "replaced": list(last.replaced) if last else [],
                            # a customer picked with a higher id was added at the pick
                            "newest": max((e.id for e in turn.store.account_entries()),
@@ -389,13 +391,17 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["amended"] = "date"
     if correction.due is not None:
         # "日期记错了 约的是周三" at 下周二: that week's Wednesday
-        shown = turn.vars.get("due_date")
+        shown = turn.vars.get("due_date") or _saved_due(turn)
         due = in_week_of(typed, correction.due, date.fromisoformat(shown) if isinstance(
             shown, str) and shown else None, turn.local_now.date())
         turn.vars["due_date"] = due.isoformat()
         turn.vars["amended"] = "date"
+        _redate_saved(turn)
     if correction.hospital or correction.department:
         _amend_place(turn, correction.hospital, correction.department)
+    if correction.mention is not None and _move_amended(turn, correction.mention, typed):
+        turn.vars["amended"] = "move"
+        return
     if correction.mention is not None:
         # "是王主任": the hospital and department the note wrote still hold
         mention, before = correction.mention, _where_before(turn)
@@ -408,6 +414,53 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _redate_saved(turn: Turn) -> None:
+    """A day corrected under the proposal to add to a saved visit ("对了…" then "不是周二，
+    是周四"): the saved follow-up moves, its step kept, and no other follow-up of the
+    customer's goes with it."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    if account is None or not amends:
+        return
+    turn.vars["amends"] = {**amends, "redated": True}
+    if not turn.vars.get("next_action"):
+        turn.vars["next_action"] = next((f.action for f in turn.store.open_followups(account)
+                                         if f.note_id == amends.get("note_id")), None)
+
+
+def _saved_due(turn: Turn) -> str | None:
+    """The day of the saved follow-up of the visit being added to ("对了…" then "日期记错了，
+    是周三": that follow-up's week, not this one's)."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    if account is None or not amends:
+        return None
+    return next((f.due_date for f in turn.store.open_followups(account)
+                 if f.note_id == amends.get("note_id")), None)
+
+
+def _move_amended(turn: Turn, person: Mention, typed: str) -> bool:
+    """"记错人了，是刘医生" under the proposal to add to the visit just saved (trial F): the
+    saved visit itself was someone else's. It moves, with its follow-up's step, concerns
+    and reports, to the one picked, and what was added under the proposal stays pending on
+    it (never a second visit under the new customer with only the addition, the saved one
+    left behind and its step lost). False when no saved visit is being added to."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    note = turn.store.note(int(amends.get("note_id") or 0)) if amends else None
+    if account is None or note is None or note.account_id != account.id or (
+            name_key(person.name) == name_key(account.name)):
+        return False
+    _offer_move(turn, note, account, Revision(person=person), typed)
+    turn.vars["moving"]["pending"] = _pending(str(turn.vars.get("note") or ""), note.text)
+    return True
+
+
+def _pending(shown: str, saved: str) -> str:
+    """What the rep added under the proposal to a saved note (`shown` is the note with it)."""
+    return shown[len(saved):].strip("\n") if shown.startswith(saved) else shown
 
 
 def _wrong_person(turn: Turn, typed: str, known_hospitals: Sequence[str],
@@ -441,6 +494,9 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
     for name in ("note", "note_own"):
         if turn.vars.get(name):
             turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    amends = turn.vars.get("amends")
+    if amends:  # its concerns are read too, not only those of the first addition
+        turn.vars["amends"] = {**amends, "typed": f"{amends.get('typed') or ''}\n{typed}"}
     turn.vars["denied"] = _denied(turn, typed)
     if added.due is not None:
         turn.vars["due_date"] = added.due.isoformat()
@@ -611,7 +667,11 @@ def _replaced(turn: Turn, upcoming: Sequence[Mapping[str, Any]], due: date | Non
         return []
     step = turn.vars.get("next_action")
     # "不对…下一步是约科会" added to the visit just saved: its step is corrected
-    amended = _amending(turn, turn.account()).get("note_id")
+    amending = _amending(turn, turn.account())
+    amended = amending.get("note_id")
+    if amended and (amending.get("kind") == "date" or amending.get("redated")):
+        # "日期记错了": that visit's own follow-up moves, the customer's others stay
+        return [f for f in upcoming if f["note_id"] == amended]
     lexicon = turn.library.lexicon
     # an open "再去" (or no step at all) is the next visit, whatever the new step is for
     same = [f for f in upcoming if (amended and f["note_id"] == amended)

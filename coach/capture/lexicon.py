@@ -117,6 +117,11 @@ class CorrectionWords(_Strict):
     date_wrong: list[str] = Field(default_factory=list)
     person_wrong: list[str] = Field(default_factory=list)
     that_one: list[str] = Field(default_factory=list)
+    # in an addition, the words that make its step the rep's own ("让我", "约了", "我下周",
+    # "I'll"), and those that make it someone else's doing ("她说下个月要去北京开会": her
+    # plan, information, not the rep's next step)
+    own_step: list[str] = Field(default_factory=list)
+    others_doing: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -241,6 +246,8 @@ class Lexicon:
     date_wrong: tuple[str, ...]  # "日期记错了": the saved visit's date is corrected
     person_wrong: tuple[str, ...]  # "记错人了": the saved visit's customer is corrected
     that_one: tuple[str, ...]  # "刚才那条": pointing at the saved visit
+    own_step: tuple[str, ...]  # "让我", "约了", "I'll": an addition's step is the rep's
+    others_doing: tuple[str, ...]  # "她说", "科里", "she's": someone else's plan
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
     contact_lead: tuple[tuple[str, str], ...]  # the channel alone, before what was said
     contact_said: tuple[str, ...]  # where what the customer said starts (说, 问, ：)
@@ -331,6 +338,8 @@ class Lexicon:
             date_wrong=_longest_first([w.lower() for w in spec.corrections.date_wrong]),
             person_wrong=_longest_first([w.lower() for w in spec.corrections.person_wrong]),
             that_one=_longest_first([w.lower() for w in spec.corrections.that_one]),
+            own_step=_longest_first([w.lower() for w in spec.corrections.own_step]),
+            others_doing=_longest_first([w.lower() for w in spec.corrections.others_doing]),
             contact_words=tuple(sorted(
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],
