@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
 from coach.actions.dates import date_view
+from coach.actions.followup_moves import move_request
 from coach.actions.kept import keep_note
 from coach.actions.known import read_hospital_notes
 from coach.actions.reasons import known_reason
@@ -53,6 +54,7 @@ from coach.capture import (
 )
 from coach.capture.additions import read_addition, without_lead
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
+from coach.capture.moves import read_followup_move
 from coach.capture.reader import NoStep
 from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
 from coach.compliance.normalise import normalise_text
@@ -131,7 +133,8 @@ def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
 
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
-                               "proposal", "others", "moving", "move_query"),
+                               "proposal", "others", "moving", "move_query",
+                               "followup_move"),
         content_check=check_signals, shapes={"proposal": ProposalView})
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
@@ -157,6 +160,13 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     turn.vars["amends"] = None
     turn.vars["moving"] = None
+    turn.vars["followup_move"] = None
+    if person is None and turn.account() is None and not turn.vars.get("as_note"):
+        move = read_followup_move(turn.library.lexicon, read, turn.local_now.date(),
+                                  known_hospitals, known_names)
+        if move is not None:  # "王主任那个跟进改到下周二": no visit, his follow-up moves
+            turn.vars["followup_move"] = move_request(move)
+            return
     if person is None and turn.account() is None and _amends_last(
             turn, note, known_hospitals, known_names):
         if not turn.vars.get("moving"):

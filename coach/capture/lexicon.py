@@ -122,6 +122,13 @@ class CorrectionWords(_Strict):
     # plan, information, not the rep's next step)
     own_step: list[str] = Field(default_factory=list)
     others_doing: list[str] = Field(default_factory=list)
+    # moving or cancelling a named customer's open follow-up ("王主任那个跟进改到下周二",
+    # "取消张主任下周三的拜访"); `move_said`: someone said it, so it is a note
+    move_verbs: list[str] = Field(default_factory=list)
+    cancel_words: list[str] = Field(default_factory=list)
+    followup_refs: list[str] = Field(default_factory=list)
+    move_said: list[str] = Field(default_factory=list)
+    move_not: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -248,6 +255,12 @@ class Lexicon:
     that_one: tuple[str, ...]  # "刚才那条": pointing at the saved visit
     own_step: tuple[str, ...]  # "让我", "约了", "I'll": an addition's step is the rep's
     others_doing: tuple[str, ...]  # "她说", "科里", "she's": someone else's plan
+    move_verbs: tuple[str, ...]  # "改到", "推迟": a customer's follow-up moves
+    cancel_words: tuple[str, ...]  # "取消": it is cancelled
+    followup_refs: tuple[str, ...]  # "跟进", "那个拜访", "follow-up": the follow-up named
+    move_said: tuple[str, ...]  # "说": someone said it, a note
+    move_not: tuple[str, ...]  # "今天", "见了": before the move word, a visit is told
+    only_again_words: tuple[str, ...]  # only_again, longest first
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
     contact_lead: tuple[tuple[str, str], ...]  # the channel alone, before what was said
     contact_said: tuple[str, ...]  # where what the customer said starts (说, 问, ：)
@@ -340,6 +353,12 @@ class Lexicon:
             that_one=_longest_first([w.lower() for w in spec.corrections.that_one]),
             own_step=_longest_first([w.lower() for w in spec.corrections.own_step]),
             others_doing=_longest_first([w.lower() for w in spec.corrections.others_doing]),
+            move_verbs=_longest_first([w.lower() for w in spec.corrections.move_verbs]),
+            cancel_words=_longest_first([w.lower() for w in spec.corrections.cancel_words]),
+            followup_refs=_longest_first([w.lower() for w in spec.corrections.followup_refs]),
+            move_said=_longest_first([w.lower() for w in spec.corrections.move_said]),
+            move_not=_longest_first([w.lower() for w in spec.corrections.move_not]),
+            only_again_words=_longest_first([w.lower() for w in spec.followups.only_again]),
             contact_words=tuple(sorted(
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],
