@@ -10,8 +10,10 @@ right when read as the move, cancellation or note it is, with its customer and d
 
     .venv/bin/python -m tests.test_trial7_followup_moves       # prints "right/total"
 
-Before (main at df6c512): 10/25 (no such reading: every text a note). After: see FLOOR.
-And the conversations below (before: none passed on main).
+Before (main at df6c512, this file and the data copied into `git archive df6c512`, run
+there with PYTHONPATH at it): 10/25 (no such reading: every text a note). After: 25/25.
+The conversations below: 1/8 passed on main (the customer's words staying a note), 8/8
+after (`.venv/bin/pytest -q tests/test_trial7_followup_moves.py -k "not postgres"`).
 """
 
 from __future__ import annotations
@@ -138,6 +140,24 @@ def test_the_customers_words_stay_a_note(chat: MemoryChat, database: Database,
     _two_customers(chat, clock)
     reply = MemoryChat.text(chat.say("王主任说科室会改到下周二"))
     assert "📝 这样记下？" in reply and "✅ 王主任的跟进" not in reply
+
+
+def test_under_anothers_proposal_it_is_kept_then_moves(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    """Typed under 刘医生's proposal it was read as "the customer is 王主任, the date 下周
+    二": kept aside instead, and logging it moves 王主任's follow-up."""
+    clock.advance(days=1)
+    chat.say("越秀区人民医院心内科 王主任 想看III期数据 下周一送文献")
+    chat.press("✅ 保存")
+    chat.say("越秀区人民医院肾内科 刘医生 聊了产品 下周三再去")
+    reply = MemoryChat.text(chat.say("王主任那个跟进改到下周二"))
+    assert "👤 刘医生" in reply and "「王主任」是下面哪一位" not in reply, reply
+    chat.press("✅ 保存")
+    moved = MemoryChat.text(chat.press("📝 先记下这条"))
+    assert "✅ 王主任的跟进（送文献）从11月30日 周一改到12月1日 周二" in moved, moved
+    assert sorted(rows(database, "SELECT a.name, f.action, f.due_date FROM followups f "
+                                 "JOIN accounts a ON a.id = f.account_id")) == [
+        ("刘医生", "再去", "2026-12-02"), ("王主任", "送文献", "2026-12-01")]
 
 
 def test_english(chat: MemoryChat, database: Database, clock: Clock) -> None:

@@ -379,6 +379,12 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     this one."""
     typed = str(turn.vars.get("typed") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
+    turn.vars["amended"] = None
+    if _anothers_followup(turn, typed, known_hospitals, known_names):
+        # "邓主任那个跟进改到下周四" under 罗医生's proposal: not this visit's customer nor
+        # date; kept, to do after this one (logging it moves 邓主任's follow-up)
+        turn.vars["amended"] = "kept" if keep_note(turn, typed) else "full"
+        return
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names) or _wrong_person(
         turn, typed, known_hospitals, known_names)
@@ -451,6 +457,16 @@ def _saved_due(turn: Turn) -> str | None:
                  if f.note_id == amends.get("note_id")), None)
 
 
+def _anothers_followup(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                       known_names: Sequence[str]) -> bool:
+    """Whether `typed` moves or cancels the follow-up of a customer other than the one
+    proposed."""
+    move = read_followup_move(turn.library.lexicon, typed, turn.local_now.date(),
+                              known_hospitals, known_names)
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    return move is not None and not _same_family(move.person.name, customer.get("name"))
+
+
 def _move_amended(turn: Turn, person: Mention, typed: str) -> bool:
     """"记错人了，是刘医生" under the proposal to add to the visit just saved (trial F): the
     saved visit itself was someone else's. It moves, with its follow-up's step, concerns
@@ -461,8 +477,8 @@ def _move_amended(turn: Turn, person: Mention, typed: str) -> bool:
     amends = _amending(turn, account)
     note = turn.store.note(int(amends.get("note_id") or 0)) if amends else None
     if account is None or note is None or note.account_id != account.id or (
-            name_key(person.name) == name_key(account.name)):
-        return False
+            person.name == account.name):
+        return False  # ("是谢医生不是谢主任": the same family said otherwise is someone else)
     _offer_move(turn, note, account, Revision(person=person), typed)
     turn.vars["moving"]["pending"] = _pending(str(turn.vars.get("note") or ""), note.text)
     return True

@@ -41,7 +41,8 @@ class FollowupMove:
 
 _DAY = re.compile(
     r"(?:下下|下|这|本)?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]?"
-    r"|\d{1,2}[日号]|明天|后天|大后天|月底|下个?月初"
+    r"|\d{1,2}[日号]|明天|后天|大后天|月底|下个?月初|下下?(?:周|个?星期|个?礼拜)"
+    r"|\bnext week\b"
     r"|(?:next |this )?\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\btomorrow\b", re.IGNORECASE)
 _SHIFT = re.compile(r"(?P<n>一|两|二|三|四|五|\d+|a|one|two|three)\s*(?:个)?\s*"
                     r"(?P<unit>周|星期|礼拜|天|日|weeks?|days?)", re.IGNORECASE)
