@@ -17,6 +17,7 @@ from coach.actions.dates import date_view
 from coach.actions.registry import action
 from coach.capture.matching import Mention
 from coach.capture.moves import FollowupMove
+from coach.capture.revisions import in_week_of
 from coach.store.models import OPEN_FOLLOWUPS, FollowUp
 from coach.turn.picker import find_account
 
@@ -97,7 +98,9 @@ def apply_followup_move(turn: Turn, _args: Mapping[str, Any]) -> None:
     if request.get("cancel"):
         followup.status = "dropped"
     else:
-        due = (date.fromisoformat(request["due"]) if request.get("due")
+        # "改到周四" of a follow-up next Tuesday: that week's Thursday, as a date correction
+        due = (in_week_of(str(turn.vars.get("note") or ""), date.fromisoformat(
+            request["due"]), before, today) if request.get("due")
                else max(before, today) + timedelta(days=int(request.get("shift") or 0)))
         followup.due_date = due.isoformat()
         followup.remind_at = remind_at(due, turn.settings)
