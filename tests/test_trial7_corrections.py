@@ -12,8 +12,8 @@ in the note. Measured as scripts passing:
     .venv/bin/pytest -q tests/test_trial7_corrections.py
 
 Before (main at df6c512, this file copied into `git archive df6c512`, run there with
-PYTHONPATH at it): 1/6 pass (the order with every text saved before the next).
-After: 6/6.
+PYTHONPATH at it): 1/7 pass (the order with every text saved before the next).
+After: 7/7 (`.venv/bin/pytest -q tests/test_trial7_corrections.py -k "not postgres"`).
 """
 
 from __future__ import annotations
@@ -161,3 +161,20 @@ def test_english_addition_then_wrong_doctor(chat: MemoryChat, database: Database
     assert "forgot to say: she also wants the subgroup data" in text
     [(name, action, _due)] = _open_followups(database)
     assert (name, action) == ("Dr Liu", "bring the leaflet")
+
+
+def test_picking_the_same_customer_keeps_what_was_being_added(
+        chat: MemoryChat, database: Database, clock: Clock) -> None:
+    """Tried in the console: "记错人了" then picking the customer it was under after all
+    ended the flow, and the addition and date correction typed before were lost."""
+    _saved_visit(chat, clock, "海珠医院心内科 冯主任 嫌贵 下周二带资料再去")
+    chat.say("对了他还说科里在比价")
+    chat.say("日期写错了 应该是周四")
+    chat.say("弄错人了，是潘医生")
+    chat.press("重新输入")
+    reply = MemoryChat.text(chat.press("冯主任"))
+    assert "本来就记在冯主任名下" in reply and "✏️ 这段话补充到刚才冯主任的记录里" in reply
+    assert "⏰ 跟进：12月3日 周四 · 带资料再去" in reply
+    chat.press("✅ 保存")
+    assert "对了他还说科里在比价" in _one_visit_under(database, "冯主任")
+    assert _open_followups(database) == [("冯主任", "带资料再去", "2026-12-03")]

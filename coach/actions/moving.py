@@ -36,8 +36,10 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     if note is None or source is None or target is None or note.account_id != source.id:
         return
     turn.vars["account"] = target.id
-    if target.id == source.id:
-        turn.vars["moved_visit"] = {"same": True, "to": target.name}
+    if target.id == source.id:  # what was being added to it is still to save
+        amends = turn.vars.get("amends") or {}
+        turn.vars["moved_visit"] = {"same": True, "to": target.name,
+                                    "adding": int(amends.get("note_id") or 0) == note.id}
         return
     last = turn.state.last_visit
     since = (last.first or last.at) if last is not None and last.note_id == note.id else None
