@@ -233,6 +233,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "erased_start_again", "erased_start_again_label", "erased_need_code", "erased_report",
     "report_correction",
     "report_moved",
+    "followup_move_item",
     "enroll_too_many",
     "media_not_sent",
     "document_link",

@@ -206,6 +206,11 @@ ENTRIES: dict[str, list[list[str]]] = {
             "仁济医院肾内科王主任说有个病人用了我们的药后头晕", "1", "是我写错了"],
            # the visit just saved was with someone else: whose, asked with one tap
            ["今天见了赵主任，他要新版指南", "1", "记错人了 刚才那条不是赵主任 是钱医生"],
+           # a named customer's follow-up moved by text: none open (offered as a note), or
+           # several (which one, asked)
+           ["钱主任那个跟进改到下周二"],
+           ["仁济医院肾内科孙主任 要医保资料 下周四发给他", "1",
+            "仁济医院肾内科孙主任 想看数据 下周五带数据过去", "1", "孙主任的跟进挪到下下周一"],
            # more reports than /today lists one by one: one item opens their list
            ["有个病人用了我们的药后起了荨麻疹", "/cancel", "有个病人用了我们的药后头晕", "/cancel",
             "有个病人用了我们的药后拉肚子", "/cancel", "有个病人用了我们的药后心慌", "/cancel",
@@ -222,6 +227,10 @@ ENTRIES: dict[str, list[list[str]]] = {
             " drug", "1", "I wrote that wrong"],
            ["Saw Dr Zhao, he wants the new guideline", "1",
             "wrong doctor, it was Dr Qian not Dr Zhao"],
+           ["reschedule Dr Qian's follow-up to Friday"],
+           ["Dr Sun at Renji Hospital, Nephrology, wants the insurance file, send it next Thu",
+            "1", "Dr Sun at Renji Hospital, Nephrology, wants data, bring it next Fri", "1",
+            "move Dr Sun's follow-up to next Mon"],
            ["a patient got hives after taking our drug", "/cancel",
             "a patient felt dizzy after taking our drug", "/cancel",
             "a patient had diarrhoea after taking our drug", "/cancel",

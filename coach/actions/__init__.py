@@ -6,6 +6,7 @@ from coach.actions import (  # noqa: F401
     coaching,
     crisis,
     features,
+    followup_moves,
     funnel,
     hospital,
     joint,

@@ -36,8 +36,10 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     if note is None or source is None or target is None or note.account_id != source.id:
         return
     turn.vars["account"] = target.id
-    if target.id == source.id:
-        turn.vars["moved_visit"] = {"same": True, "to": target.name}
+    if target.id == source.id:  # what was being added to it is still to save
+        amends = turn.vars.get("amends") or {}
+        turn.vars["moved_visit"] = {"same": True, "to": target.name,
+                                    "adding": int(amends.get("note_id") or 0) == note.id}
         return
     last = turn.state.last_visit
     since = (last.first or last.at) if last is not None and last.note_id == note.id else None
@@ -51,6 +53,7 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.store.move_note(note, target, turn.now)
     if typed:  # the note still names the wrong one: the rep's correction goes with it
         note.text = f"{note.text}\n{typed}"
+    adding = _still_adding(turn, note, target, str(moving.get("pending") or ""))
     stage = _move_stage(turn, source, target, since)
     restored = _give_back(turn, source, [int(i) for i in moving.get("replaced") or []], today)
     created = target.id > int(moving.get("newest") or 0)  # added at the pick
@@ -66,7 +69,20 @@ def move_last_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         "same": False, "from": source.name, "to": target.name, "created": created,
         "hospital": target.hospital, "department": target.department,
         "followups": followups, "objections": objections, "stage": stage,
-        "restored": restored, "reports": reports, "archived": archived}
+        "restored": restored, "reports": reports, "archived": archived,
+        "adding": adding}
+
+
+def _still_adding(turn: Turn, note: Note, target: Account, pending: str) -> bool:
+    """Moved while the rep was adding to it under the proposal ("对了，还说…" then "记错人了，
+    是刘医生"): what they added is still to be saved, now on the right customer's visit."""
+    amends = turn.vars.get("amends")
+    if not amends or int(amends.get("note_id") or 0) != note.id:
+        return False
+    turn.vars["amends"] = {**amends, "account_id": target.id}
+    turn.vars["note"] = f"{note.text}\n{pending}" if pending else note.text
+    turn.vars["note_own"] = None
+    return True
 
 
 def _followup(due: str, what: str | None, today: date) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.actions.crisis import crisis_alert, leaving_clauses, successor_named
 from coach.actions.dates import date_view
+from coach.actions.followup_moves import move_request
 from coach.actions.kept import keep_note
 from coach.actions.known import read_hospital_notes
 from coach.actions.reasons import known_reason
@@ -54,6 +55,7 @@ from coach.capture import (
 )
 from coach.capture.additions import Addition, read_addition, without_lead
 from coach.capture.followup import moved_from, names_no_object, only_again, same_step
+from coach.capture.moves import read_followup_move
 from coach.capture.reader import NoStep
 from coach.capture.revisions import Revision, in_week_of, looks_like_revision, read_revision
 from coach.capture.taken_back import TakenBack, taken_back
@@ -134,7 +136,8 @@ def _known(accounts: Sequence[AccountEntry]) -> tuple[list[str], list[str]]:
 
 
 @action("read_note", provides=("customer", "customer_query", "due_date", "next_action",
-                               "proposal", "others", "moving", "move_query"),
+                               "proposal", "others", "moving", "move_query",
+                               "followup_move"),
         content_check=check_signals, shapes={"proposal": ProposalView})
 def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Understand the note: who (sure, ask, new or missing), where, what next."""
@@ -160,6 +163,13 @@ def read_visit_note(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.vars["contact"] = facts.contact  # "message" / "call": said so, not "拜访"
     turn.vars["amends"] = None
     turn.vars["moving"] = None
+    turn.vars["followup_move"] = None
+    if person is None and turn.account() is None and not turn.vars.get("as_note"):
+        move = read_followup_move(turn.library.lexicon, read, turn.local_now.date(),
+                                  known_hospitals, known_names)
+        if move is not None:  # "王主任那个跟进改到下周二": no visit, his follow-up moves
+            turn.vars["followup_move"] = move_request(move)
+            return
     if person is None and turn.account() is None and _amends_last(
             turn, note, known_hospitals, known_names):
         if not turn.vars.get("moving"):
@@ -233,7 +243,7 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     revision = read_revision(lexicon, typed, today, account.name, None, known_hospitals,
                              known_names) if looks_like_revision(lexicon, typed) else None
     if revision is not None and revision.person is not None:
-        _offer_move(turn, note, account, revision)
+        _offer_move(turn, note, account, revision, typed)
         return True
     if revision is None and not recent:
         return False
@@ -264,14 +274,16 @@ def _amends_last(turn: Turn, typed: str, known_hospitals: Sequence[str],
     return True
 
 
-def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision) -> None:
+def _offer_move(turn: Turn, note: Note, account: Account, revision: Revision,
+                typed: str) -> None:
     """"记错人了 刚才那条不是王主任 是刘医生": the visit just saved goes to the person named,
-    picked with one tap among the rep's customers (or added, at the place the note gave)."""
+    picked with one tap among the rep's customers (or added, at the place the note gave).
+    `typed`: the correction, appended to the note as it moves."""
     person = revision.person
     assert person is not None
     last = turn.state.last_visit
     turn.vars["moving"] = {"note_id": note.id, "account_id": account.id, "name": account.name,
-                           "typed": str(turn.vars.get("note") or ""),
+                           "typed": typed,
                            "replaced": list(last.replaced) if last else [],
                            # a customer picked with a higher id was added at the pick
                            "newest": max((e.id for e in turn.store.account_entries()),
@@ -373,6 +385,12 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
     this one."""
     typed = str(turn.vars.get("typed") or "")
     known_hospitals, known_names = _known(turn.store.account_entries())
+    turn.vars["amended"] = None
+    if _anothers_followup(turn, typed, known_hospitals, known_names):
+        # "邓主任那个跟进改到下周四" under 罗医生's proposal: not this visit's customer nor
+        # date; kept, to do after this one (logging it moves 邓主任's follow-up)
+        turn.vars["amended"] = "kept" if keep_note(turn, typed) else "full"
+        return
     correction = read_correction(turn.library.lexicon, typed, turn.local_now.date(),
                                  known_hospitals, known_names) or _wrong_person(
         turn, typed, known_hospitals, known_names)
@@ -395,13 +413,17 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["amended"] = "date"
     if correction.due is not None:
         # "日期记错了 约的是周三" at 下周二: that week's Wednesday
-        shown = turn.vars.get("due_date")
+        shown = turn.vars.get("due_date") or _saved_due(turn)
         due = in_week_of(typed, correction.due, date.fromisoformat(shown) if isinstance(
             shown, str) and shown else None, turn.local_now.date())
         turn.vars["due_date"] = due.isoformat()
         turn.vars["amended"] = "date"
+        _redate_saved(turn)
     if correction.hospital or correction.department:
         _amend_place(turn, correction.hospital, correction.department)
+    if correction.mention is not None and _move_amended(turn, correction.mention, typed):
+        turn.vars["amended"] = "move"
+        return
     if correction.mention is not None:
         # "是王主任": the hospital and department the note wrote still hold
         mention, before = correction.mention, _where_before(turn)
@@ -414,6 +436,63 @@ def amend_visit(turn: Turn, _args: Mapping[str, Any]) -> None:
         turn.vars["customer"] = AMBIGUOUS  # offered with one tap, never assumed
         turn.vars["amended"] = "customer"
     turn.vars["proposal"] = _proposal(turn)
+
+
+def _redate_saved(turn: Turn) -> None:
+    """A day corrected under the proposal to add to a saved visit ("对了…" then "不是周二，
+    是周四"): the saved follow-up moves, its step kept, and no other follow-up of the
+    customer's goes with it."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    if account is None or not amends:
+        return
+    turn.vars["amends"] = {**amends, "redated": True}
+    if not turn.vars.get("next_action"):
+        turn.vars["next_action"] = next((f.action for f in turn.store.open_followups(account)
+                                         if f.note_id == amends.get("note_id")), None)
+
+
+def _saved_due(turn: Turn) -> str | None:
+    """The day of the saved follow-up of the visit being added to ("对了…" then "日期记错了，
+    是周三": that follow-up's week, not this one's)."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    if account is None or not amends:
+        return None
+    return next((f.due_date for f in turn.store.open_followups(account)
+                 if f.note_id == amends.get("note_id")), None)
+
+
+def _anothers_followup(turn: Turn, typed: str, known_hospitals: Sequence[str],
+                       known_names: Sequence[str]) -> bool:
+    """Whether `typed` moves or cancels the follow-up of a customer other than the one
+    proposed."""
+    move = read_followup_move(turn.library.lexicon, typed, turn.local_now.date(),
+                              known_hospitals, known_names)
+    customer = (turn.vars.get("proposal") or {}).get("customer") or {}
+    return move is not None and not _same_family(move.person.name, customer.get("name"))
+
+
+def _move_amended(turn: Turn, person: Mention, typed: str) -> bool:
+    """"记错人了，是刘医生" under the proposal to add to the visit just saved (trial F): the
+    saved visit itself was someone else's. It moves, with its follow-up's step, concerns
+    and reports, to the one picked, and what was added under the proposal stays pending on
+    it (never a second visit under the new customer with only the addition, the saved one
+    left behind and its step lost). False when no saved visit is being added to."""
+    account = turn.account()
+    amends = _amending(turn, account)
+    note = turn.store.note(int(amends.get("note_id") or 0)) if amends else None
+    if account is None or note is None or note.account_id != account.id or (
+            person.name == account.name):
+        return False  # ("是谢医生不是谢主任": the same family said otherwise is someone else)
+    _offer_move(turn, note, account, Revision(person=person), typed)
+    turn.vars["moving"]["pending"] = _pending(str(turn.vars.get("note") or ""), note.text)
+    return True
+
+
+def _pending(shown: str, saved: str) -> str:
+    """What the rep added under the proposal to a saved note (`shown` is the note with it)."""
+    return shown[len(saved):].strip("\n") if shown.startswith(saved) else shown
 
 
 def _wrong_person(turn: Turn, typed: str, known_hospitals: Sequence[str],
@@ -449,6 +528,9 @@ def _add_to_visit(turn: Turn, typed: str, known_hospitals: Sequence[str],
     for name in ("note", "note_own"):
         if turn.vars.get(name):
             turn.vars[name] = f"{turn.vars[name]}\n{typed}"
+    amends = turn.vars.get("amends")
+    if amends:  # its concerns are read too, not only those of the first addition
+        turn.vars["amends"] = {**amends, "typed": f"{amends.get('typed') or ''}\n{typed}"}
     turn.vars["denied"] = _denied(turn, typed)
     _take_back_place(turn, back)
     if added.due is not None:
@@ -662,7 +744,11 @@ def _replaced(turn: Turn, upcoming: Sequence[Mapping[str, Any]], due: date | Non
         return []
     step = turn.vars.get("next_action")
     # "不对…下一步是约科会" added to the visit just saved: its step is corrected
-    amended = _amending(turn, turn.account()).get("note_id")
+    amending = _amending(turn, turn.account())
+    amended = amending.get("note_id")
+    if amended and (amending.get("kind") == "date" or amending.get("redated")):
+        # "日期记错了": that visit's own follow-up moves, the customer's others stay
+        return [f for f in upcoming if f["note_id"] == amended]
     lexicon = turn.library.lexicon
     # an open "再去" (or no step at all) is the next visit, whatever the new step is for
     same = [f for f in upcoming if (amended and f["note_id"] == amended)

@@ -65,7 +65,50 @@ def read_addition(lexicon: Lexicon, text: str, today: date, customer: str,
         return None
     if not _says_something(lexicon, text):
         return None  # "不对", "actually": what is wrong is not said; asked, not added
+    if (facts.due or facts.action) and not _own_step(
+            lexicon, _after_lead_words(lexicon, text), facts.action, facts.due_phrase,
+            customer):
+        return Addition()  # "她说下个月要去北京开会": her plan, told; the step stays
     return Addition(facts.due, facts.action)
+
+
+def _after_lead_words(lexicon: Lexicon, text: str) -> str:
+    """The text less the words that start an addition, but a pronoun ("补充一下 她下周三
+    出差": 她 is whose plan it is)."""
+    rest = text.strip()
+    while (word := _leading(lexicon, rest)) is not None and word not in lexicon.others_doing:
+        rest = rest[len(word):].strip(" ，,：:.。!！-—")
+    return rest or text
+
+
+_CLAUSE_END = re.compile(r"[，,。.；;！!？?\n]")
+
+
+def _own_step(lexicon: Lexicon, text: str, action: str | None, due_phrase: str | None,
+              customer: str) -> bool:
+    """Whether the step read from an addition is the rep's own: the clause holding it has
+    a word making it so ("让我", "约了", "I'll"), or nobody else is its doer ("周五前把指南
+    发给她", "bring them Thu"); not the customer's plans ("她说下个月要去北京开会", "他下周
+    出差", "she's flying to Beijing next month"), which are information for the note."""
+    low = text.lower()
+    starts = [at for piece in (action, due_phrase) if piece
+              and (at := low.find(piece.lower())) >= 0]
+    at = min(starts) if starts else len(low)
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(low, 0, at)), default=0)
+    clause_end = _CLAUSE_END.search(low, at)
+    clause = low[clause_start:clause_end.start() if clause_end else len(low)]
+    if any(_has_word(clause, word) for word in lexicon.own_step):
+        return True
+    before = low[clause_start:at]
+    doers = [*lexicon.others_doing, customer.lower()]
+    return not any(word and _has_word(before, word) for word in doers)
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether `word` is in `text` (a Latin one as a whole word)."""
+    if not word.isascii():
+        return word in text
+    return re.search(r"(?<![a-z'])" + re.escape(word) + r"(?![a-z])", text) is not None
 
 
 MIN_CHINESE = 2  # "他嫌贵": 嫌贵

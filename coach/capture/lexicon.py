@@ -123,6 +123,18 @@ class CorrectionWords(_Strict):
     date_wrong: list[str] = Field(default_factory=list)
     person_wrong: list[str] = Field(default_factory=list)
     that_one: list[str] = Field(default_factory=list)
+    # in an addition, the words that make its step the rep's own ("让我", "约了", "我下周",
+    # "I'll"), and those that make it someone else's doing ("她说下个月要去北京开会": her
+    # plan, information, not the rep's next step)
+    own_step: list[str] = Field(default_factory=list)
+    others_doing: list[str] = Field(default_factory=list)
+    # moving or cancelling a named customer's open follow-up ("王主任那个跟进改到下周二",
+    # "取消张主任下周三的拜访"); `move_said`: someone said it, so it is a note
+    move_verbs: list[str] = Field(default_factory=list)
+    cancel_words: list[str] = Field(default_factory=list)
+    followup_refs: list[str] = Field(default_factory=list)
+    move_said: list[str] = Field(default_factory=list)
+    move_not: list[str] = Field(default_factory=list)
 
 
 class LexiconSpec(_Strict):
@@ -255,6 +267,14 @@ class Lexicon:
     date_wrong: tuple[str, ...]  # "日期记错了": the saved visit's date is corrected
     person_wrong: tuple[str, ...]  # "记错人了": the saved visit's customer is corrected
     that_one: tuple[str, ...]  # "刚才那条": pointing at the saved visit
+    own_step: tuple[str, ...]  # "让我", "约了", "I'll": an addition's step is the rep's
+    others_doing: tuple[str, ...]  # "她说", "科里", "she's": someone else's plan
+    move_verbs: tuple[str, ...]  # "改到", "推迟": a customer's follow-up moves
+    cancel_words: tuple[str, ...]  # "取消": it is cancelled
+    followup_refs: tuple[str, ...]  # "跟进", "那个拜访", "follow-up": the follow-up named
+    move_said: tuple[str, ...]  # "说": someone said it, a note
+    move_not: tuple[str, ...]  # "今天", "见了": before the move word, a visit is told
+    only_again_words: tuple[str, ...]  # only_again, longest first
     contact_words: tuple[tuple[str, str], ...]  # (word, "message" | "call"), longest first
     contact_lead: tuple[tuple[str, str], ...]  # the channel alone, before what was said
     contact_said: tuple[str, ...]  # where what the customer said starts (说, 问, ：)
@@ -352,6 +372,14 @@ class Lexicon:
             date_wrong=_longest_first([w.lower() for w in spec.corrections.date_wrong]),
             person_wrong=_longest_first([w.lower() for w in spec.corrections.person_wrong]),
             that_one=_longest_first([w.lower() for w in spec.corrections.that_one]),
+            own_step=_longest_first([w.lower() for w in spec.corrections.own_step]),
+            others_doing=_longest_first([w.lower() for w in spec.corrections.others_doing]),
+            move_verbs=_longest_first([w.lower() for w in spec.corrections.move_verbs]),
+            cancel_words=_longest_first([w.lower() for w in spec.corrections.cancel_words]),
+            followup_refs=_longest_first([w.lower() for w in spec.corrections.followup_refs]),
+            move_said=_longest_first([w.lower() for w in spec.corrections.move_said]),
+            move_not=_longest_first([w.lower() for w in spec.corrections.move_not]),
+            only_again_words=_longest_first([w.lower() for w in spec.followups.only_again]),
             contact_words=tuple(sorted(
                 [(w.lower(), "message") for w in spec.contact.message]
                 + [(w.lower(), "call") for w in spec.contact.call],
