@@ -77,3 +77,15 @@ def test_where_a_code_is_needed_the_erased_rep_is_told_to_ask_for_one(
     assert "开通成功" in MemoryChat.text(rep.say(f"/start {code}"))
     assert ERASED not in MemoryChat.text(rep.say("hi"))
     assert rows(database, "SELECT COUNT(*) FROM identities WHERE channel = 'erased'") == [(0,)]
+
+
+def test_menu_after_forget_tells_first_and_makes_no_account(chat: MemoryChat,
+                                                            database: Database) -> None:
+    """Trial G: /menu after /forget quietly made a new account, though /forget had said the
+    fingerprint is kept so that would not happen."""
+    forgotten(chat)
+    told = MemoryChat.text(chat.say("/menu"))
+    assert ERASED in told and "要重新开始吗" in told, told
+    assert reps(database) == [("", False)]
+    assert "RepCoach" in MemoryChat.text(chat.say("/start"))  # opening the bot anew is a yes
+    assert reps(database) == [("", False), (chat.display_name, True)]

@@ -104,11 +104,14 @@ class Strangers:
 
     def _starts_again(self, incoming: Incoming, text: str, locale: str) -> bool:
         """The answer "start again" to `_erased`: its button, its number or label typed (the
-        console has no buttons), or /start."""
+        console has no buttons), or a bare /start (what a platform sends when someone opens
+        the bot anew). Not /menu or any other text: the person is told first (trial G: /menu
+        made a new account without a word about the erased one)."""
         label = self.library.message("erased_start_again_label", locale)
         said = {"1", label.casefold(), label.split(maxsplit=1)[-1].casefold()}
+        start = _START.match(text)
         return incoming.button == START_AGAIN or text.casefold() in said \
-            or bool(_MENU.match(text))
+            or bool(start and not start.group(1))
 
     def redeem(self, directory: Directory, rep: Rep, incoming: Incoming,
                now: datetime) -> Enrolment | None:
