@@ -221,6 +221,9 @@ def stage_readings(signals: list[dict[str, Any]], stage: str | None) -> list[dic
 
 
 FALLS_BACK_FROM = ("trial", "adoption")
+#: the confidence of a stage read from a note (coach/actions/stage_correction.py knows a
+#: hint the rep may still correct by it)
+NOTE_HINT_CONFIDENCE = 0.5
 SINGLE = ("stage", "role", "style")  # a customer has one of each: the last mentioned wins
 
 
@@ -264,7 +267,7 @@ def apply_update(turn: Turn, account: Account, signal: Mapping[str, Any]) -> Non
     from a note gets a modest confidence; /stage refines it."""
     kind, value = signal["kind"], signal["value"]
     if kind == "stage":
-        turn.store.add_stage(account, value, 0.5, [str(signal.get("phrase", ""))],
+        turn.store.add_stage(account, value, NOTE_HINT_CONFIDENCE, [str(signal.get("phrase", ""))],
                              turn.playbook.version, turn.now)
     elif kind == "role":  # one more role (seed 003: a person may hold several)
         held = account.held_roles()
