@@ -22,7 +22,7 @@ def rows(database: Database, sql: str) -> list[Any]:
 def test_a_kickback_is_no_step_to_follow_up(chat: MemoryChat, database: Database) -> None:
     shown = MemoryChat.text(chat.say(
         "市一院心内科李主任，上次给他科室送了两千块购物卡，他答应下个月多开我们的药"))
-    assert "⚠️ 这段话涉及：礼品/现金、回扣/返点" in shown
+    assert "⚠️ 这段话涉及：礼品/招待/现金、回扣/返点" in shown
     assert "⏰ 不设跟进提醒" in shown
     assert "购物卡" not in shown.split("⏰", 1)[1].split("\n", 1)[0]
     chat.press("✅ 保存")

@@ -19,8 +19,10 @@ A pattern may name a word list of the compliance rules, `{{ev_zh}}` (every harm 
 adverse-event guard knows, playbooks/compliance/rules.yaml `defines`): the safety concern
 is a worry about any of them, from the one list both keep (`with_guard_words`).
 
-A decline phrase (用得少了, 换回了老药) is also a reading of the stage: a customer at trial
-or adoption who says so is back at the stage its `stage` names (seed 002: 采纳 → 评估).
+A decline phrase (用得少了, 换回了老药, 用量小，不考虑增加) is also a reading of the stage: a
+customer at trial or adoption who says so is back at the stage its `stage` names (seed 002:
+采纳 → 评估); for any other customer it moves no stage. A gapped phrase's later parts are
+negation-guarded too, and a gap does not run over a clause break.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def _negated(lowered: str, start: int) -> bool:
 
 
 CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\n]")
+# what a gap in a phrase may not hold: a clause break, or a negation of the part after it
+GAP_BREAK = re.compile(r"[，,。；;！!？?\n]|不|没|沒|未|无|無|别|\bnot\b|n't\b|\bno\b")
 
 
 def _hedged(lowered: str, start: int, end: int, signal: Mapping[str, Any]) -> bool:
@@ -193,10 +197,12 @@ def _locate(lowered: str, phrase: str,
 
 
 def _rest(lowered: str, at: int, parts: list[str]) -> int | None:
-    """The end of `parts` matched in order from `at`, each within MAX_GAP characters."""
+    """The end of `parts` matched in order from `at`, each within MAX_GAP characters of the
+    one before, in the same clause, and not negated: "用量…增加" is not "用量小，不考虑增加"
+    (the gap runs over a comma, and 不考虑 denies the 增加)."""
     for part in parts:
         found = lowered.find(part, at, at + MAX_GAP + len(part))
-        if found < 0:
+        if found < 0 or GAP_BREAK.search(lowered, at, found):
             return None
         at = found + len(part)
     return at
@@ -204,16 +210,20 @@ def _rest(lowered: str, at: int, parts: list[str]) -> int | None:
 
 def stage_readings(signals: list[dict[str, Any]], stage: str | None) -> list[dict[str, Any]]:
     """The note's signals with each decline phrase also read as the stage it names, for a
-    customer who could be falling back (at trial or adoption, or not diagnosed yet): "换回
-    了老药" says a customer in trial is back to weighing it up."""
+    customer who could be falling back (at trial or adoption): "换回了老药" says a customer
+    in trial is back to weighing it up. For one not diagnosed yet, or at an earlier stage,
+    low use says nothing of where he stands ("用得少了，不想再加病人" is no 评估): no stage."""
     readings = list(signals)
-    if stage is None or stage in FALLS_BACK_FROM:
+    if stage in FALLS_BACK_FROM:
         readings += [{**s, "kind": "stage", "value": s["stage"]} for s in signals
                      if s["kind"] == "decline" and s.get("stage")]
     return readings
 
 
 FALLS_BACK_FROM = ("trial", "adoption")
+#: the confidence of a stage read from a note (coach/actions/stage_correction.py knows a
+#: hint the rep may still correct by it)
+NOTE_HINT_CONFIDENCE = 0.5
 SINGLE = ("stage", "role", "style")  # a customer has one of each: the last mentioned wins
 
 
@@ -257,7 +267,7 @@ def apply_update(turn: Turn, account: Account, signal: Mapping[str, Any]) -> Non
     from a note gets a modest confidence; /stage refines it."""
     kind, value = signal["kind"], signal["value"]
     if kind == "stage":
-        turn.store.add_stage(account, value, 0.5, [str(signal.get("phrase", ""))],
+        turn.store.add_stage(account, value, NOTE_HINT_CONFIDENCE, [str(signal.get("phrase", ""))],
                              turn.playbook.version, turn.now)
     elif kind == "role":  # one more role (seed 003: a person may hold several)
         held = account.held_roles()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from coach.actions.common import answered_choices, evidence_for, observed_answers, scores
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action
+from coach.actions.stage_correction import hint_to_correct
 from coach.playbook import STAGES, Playbook
 from coach.scoring import ranked, share_confidence
 
@@ -23,13 +24,23 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                f"diagnose_stage needs `dimensions: {list(STAGES)}`")
 
 
+def _direction(previous: str | None, stage: str) -> str:
+    """first, same, forward or back: how `stage` stands to the one before it."""
+    if previous is None:
+        return "first"
+    if previous == stage:
+        return "same"
+    return "forward" if STAGES.index(stage) > STAGES.index(previous) else "back"
+
+
 @action("diagnose_stage", provides=("stage",), content_check=_check)
 def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Score the answers (choices scoring the five stages) into the current customer's
     adoption stage: `stage` holds `key`, `name`, `confidence_pct`, `evidence` (the answers
     that pointed at it), `other` (those that pointed elsewhere, with where), `previous`,
-    `previous_name`, `changed` and `direction` (forward, back, same, first); stored as stage
-    history. `content.stages.KEY.name` must exist."""
+    `previous_name`, `changed` and `direction` (forward, back, same, first, or corrected: a
+    note hint put right, coach/actions/stage_correction.py); stored as stage history.
+    `content.stages.KEY.name` must exist."""
     account = turn.require_account()
     totals = scores(turn)
     declines = [c for c in answered_choices(turn) if c.decline]
@@ -60,13 +71,18 @@ def diagnose_stage(turn: Turn, _args: Mapping[str, Any]) -> None:
                          if c.scores.get(s, 0) > 0]}
              for c in answered_choices(turn)
              if not c.decline and any(c.scores.values()) and not c.scores.get(winner, 0) > 0]
-    turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version, turn.now)
-    if previous is None:
-        direction = "first"
-    elif previous == winner:
-        direction = "same"
+    backward = previous is not None and STAGES.index(winner) < STAGES.index(previous)
+    # answers that say use is falling (用过一阵，最近少了) tell of a real move back
+    hint = hint_to_correct(turn, account) if backward and not declines else None
+    if hint is not None:
+        # a note hint put right before any other visit: a correction, not a move back
+        turn.store.correct_stage(hint, account, winner, confidence, evidence,
+                                 turn.playbook.version, turn.now)
+        direction = "corrected"
     else:
-        direction = "forward" if STAGES.index(winner) > STAGES.index(previous) else "back"
+        turn.store.add_stage(account, winner, confidence, evidence, turn.playbook.version,
+                             turn.now)
+        direction = _direction(previous, winner)
     if direction == "back" and reason is None:
         reason = known_reason(turn, account)
     turn.vars["stage"] = {

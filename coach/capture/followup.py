@@ -201,9 +201,11 @@ def _is_past(lexicon: Lexicon, text: str, start: int, end: int, taken: list[Span
 
 def _later_today(phrase: str, before: str, after: str) -> bool:
     """"今晚把视频发她", "今天下午提交报告", "约了星期四下午带同事过来": the rep acts later
-    today. "今天去…", "今天下午去中医院…" tell when the visit was."""
+    today. "今天去…", "今天下午去中医院…" tell when the visit was, and so does "今晚请李主任
+    吃了顿火锅" (its clause tells what was done)."""
     if re.search(r"今晚|tonight", phrase, re.IGNORECASE):
-        return True
+        clause = _CLAUSE_END.split(after, maxsplit=1)[0]
+        return _DONE.search(clause) is None
     if re.search(r"下午|晚上|傍晚", phrase) and re.search(r"(?:约了|约好|约)\s*$", before):
         return True
     later = _LATER_TODAY.match(after)
@@ -459,6 +461,7 @@ _DONE = re.compile(r"(?<![为除])了|(?<![去来])过(?![去来])|已经|"
                    r"(?<![A-Za-z])(?:went over|discussed|talked|showed|presented|gave|"
                    r"dropped off|met|saw|had|did|covered|explained|shared)(?![A-Za-z])",
                    re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
 # a plan's verb alone before its date, the event after it: "约|下周四|科室会", "开|周五|科会"
 _BARE_PLAN = re.compile(r"约|开|定|办|搞|book|set up|arrange", re.IGNORECASE)
 

@@ -48,6 +48,9 @@ MAX_PHRASE = 80
 #: A clause shorter than this ("洗胃了") says what was done, not what happened: the report is
 #: named from the clause before it in the same sentence too ("一次吃了十几片我们的药，洗胃了").
 MIN_PHRASE = 8
+#: A benefit given beside a promise is one exchange across the sentence: no step comes from
+#: any clause of it (`Guard.flagged_clauses`); other flags cut at their clause.
+SCOPE_OF_NO_STEP: dict[str, Scope] = {"kickback": "sentence", "gift": "sentence"}
 RECENT_VERDICTS = 64  # texts whose verdict `Guard.check` keeps (see `Guard._recent`)
 
 #: Full-width digits and letters (and ＋ ＠), typed with Chinese input methods, are matched as
@@ -518,13 +521,16 @@ class Guard:
     def flagged_clauses(self, text: str) -> list[tuple[int, int]]:
         """The clauses of `text` that a flag (kickback, gift, off-label, 统方) rests on, the
         context that made it one included: what a note says there is no step to propose
-        ("上次给他科室送了购物卡，他答应下个月多开" is no follow-up to be reminded of).
+        ("上次给他科室送了购物卡，他答应下个月多开" is no follow-up to be reminded of). For a
+        benefit given (kickback, gift) the whole sentence: "请他吃了顿饭，他说下个月多用，让我
+        1月5号再找他" is one exchange, and its date is the quid pro quo's, not a visit to plan.
         Offsets refer to `text` normalised (coach.compliance.normalise), as in `check`."""
         result = self.check(text)
         if not result.flags:
             return []
         scan = _Scan(normalise_text(text), self.rules)
-        return sorted(scan.bounds(*flag.extent, "clause") for flag in result.flags)
+        return sorted(scan.bounds(*flag.extent, SCOPE_OF_NO_STEP.get(flag.category, "clause"))
+                      for flag in result.flags)
 
     def _redact_pass(self, masked: str, spans: list[_Span], gate: _Gate) -> bool:
         added = False

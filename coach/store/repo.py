@@ -937,6 +937,27 @@ class RepStore:
         account.updated_at = now
         return row
 
+    def correct_stage(self, row: StageChange, account: Account, stage: str, confidence: float,
+                      evidence: list[str], version: int, now: datetime) -> None:
+        """The rep put right the stage `row` recorded from a note hint: `row` now records
+        `stage` (from the same stage before it), as if the note had said so
+        (coach/actions/stage_correction.py)."""
+        row.stage, row.confidence, row.evidence = stage, confidence, evidence
+        row.playbook_version = version
+        self._stage_changes.clear()
+        account.stage = stage
+        account.stage_confidence = confidence
+        account.updated_at = now
+
+    def hint_then_no_visit(self, account: Account, at: datetime) -> bool:
+        """Whether a note of `account` was saved at `at` (a stage hint saved with its
+        visit) and none after it."""
+        notes = select(func.count()).select_from(Note).where(
+            Note.account_id == account.id, Note.rep_id == self.rep_id)
+        with_it = self.session.execute(notes.where(Note.created_at == at)).scalar_one()
+        after = self.session.execute(notes.where(Note.created_at > at)).scalar_one()
+        return bool(with_it) and not after
+
     # key accounts ---------------------------------------------------------------------------
     def add_screening(self, account: Account, scores: dict[str, int], tier: str, klass: str,
                       now: datetime) -> None:
