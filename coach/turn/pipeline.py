@@ -27,7 +27,7 @@ from coach.settings import EngineSettings
 from coach.store.conversation import Save
 from coach.store.conversation import ShownChoice as Shown
 from coach.store.repo import Directory, RepStore
-from coach.turn.door import check_at_door, normalise
+from coach.turn.door import GUARDED_CHARS, check_at_door, normalise
 from coach.turn.result import Outcome, TurnResult
 from coach.turn.router import Router
 from coach.turn.runner import Runner, remember_shown
@@ -121,6 +121,9 @@ class TurnPipeline:
                 and router.dismissal_reason(asked, text, source):
             return Outcome.OK
         text = check_at_door(turn, text, source)
+        if len(text) > GUARDED_CHARS:  # more than the guard reads: no phone note is this long
+            router.refuse(turn.message("message_too_long", limit=GUARDED_CHARS))
+            return Outcome.OK
         if len(text) > self.settings.max_text_chars:  # guarded whole above, then kept whole
             router.too_long(text)
             return Outcome.OK
