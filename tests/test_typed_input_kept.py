@@ -21,7 +21,9 @@ from sqlalchemy import text
 from coach.engine import Engine
 from coach.store.database import Database
 from coach.testing import MemoryChat
-from tests.team_support import enroll_team, write_history
+from testkit.fakes.telegram_api import FakeTelegram
+from testkit.telegram_support import TOKEN, Person, running_bot
+from tests.team_support import USERS, enroll_team, write_history
 
 LIMIT = 2000
 VISIT = "华西内分泌科周主任，聊了DPP-4的老年病人数据，他挺感兴趣，下周三带指南解读再去。"
@@ -180,3 +182,29 @@ def test_a_mistyped_command_does_not_offer_start(chat: MemoryChat) -> None:
     said = MemoryChat.text(chat.say("/stats"))
     assert "/start" not in said, said
     assert not any("/start" in c.label for c in chat.choices())
+
+
+# ---- the Telegram path: a message of up to 4,096 characters reaches the engine whole --------
+
+async def test_a_long_message_through_telegram_is_kept_and_logged(engine: Engine) -> None:
+    enroll_team(engine)
+    note = long_note(3000, tail=EVENT)
+    fake = FakeTelegram(token=TOKEN)
+    await fake.start()
+    try:
+        async with running_bot(fake, engine) as bot:
+            rep = Person(fake, bot, USERS["王芳"], "王芳")
+            await rep.say(note, expect=2)
+            said = rep.transcript()
+            assert "3000 字" in said and "一个字没丢" in said and "低血糖" in said, said
+            await rep.press("记下")  # 现在记下, or 先记下这条 beside an open menu
+            await rep.press("保存")
+            assert "已记下周主任的拜访" in rep.transcript()
+    finally:
+        await fake.close()
+    with engine.database.transaction() as session:
+        stored = [t for (t,) in session.execute(text("SELECT text FROM notes")).all()]
+        assert [len(t) for t in stored if t.startswith(VISIT[:10])] == [len(note)], stored
+        assert session.execute(text(
+            "SELECT a.name FROM adverse_events e JOIN accounts a ON a.id = e.account_id"
+        )).all() == [("周主任",)]
