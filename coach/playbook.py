@@ -162,6 +162,8 @@ class Labels(Strict):
     adopters: dict[str, Text] = Field(default_factory=dict)
     needs: dict[str, Text] = Field(default_factory=dict)
     objections: dict[str, Text] = Field(default_factory=dict)
+    # typed answers to a button that is not there ("确定"): coach/turn/button_words.py
+    controls: dict[str, Text] = Field(default_factory=dict)
 
 
 class Catalog(Strict):

@@ -4,7 +4,8 @@ typed where its button is not on screen from a visit note (trial G finding 7).
 A rep who types "撤销" after the undo button is gone, or "完成" at no question, means the
 button: reading it as a visit note ("📝 见了谁？") puts a note one tap from being saved that
 says nothing. The words are the static labels of every playbook's buttons and the engine's
-own `*_label` messages, kept to short ones (a control word, not a sentence), less any
+own `*_label` messages, with the words typed to answer a button (system.yaml
+`labels.controls`: 确定, 结束), kept to short ones (a control word, not a sentence), less any
 questionnaire answer (a choice with a value or scores: "有顾虑" may be a note), any shared
 name of a stage, style, role or concern, and anything the note reader reads a customer,
 date or step from: those stay notes.
@@ -37,10 +38,11 @@ def button_words(library: Library) -> frozenset[str]:
         choice.label for playbook in library.playbooks.values() for step in playbook.steps
         for choice in step.choices or () if not choice.scores and choice.value is None]
     labels += [text for key, text in library.catalog.messages.items() if key.endswith("_label")]
+    shared = library.catalog.labels
+    labels += shared.controls.values()  # "确定", "结束": no button's label, a button's answer
     names = {plain_label(text.get(locale))
-             for group in library.catalog.labels.model_dump().values() for text in group.values()
-             for locale in ("zh", "en") if isinstance(text, dict)
-             for text in [Text(**text)]}
+             for group, texts in shared.model_dump().items() if group != "controls"
+             for raw in texts.values() for text in [Text(**raw)] for locale in ("zh", "en")}
     words: set[str] = set()
     for label in labels:
         for locale in ("zh", "en"):
