@@ -162,6 +162,8 @@ class Labels(Strict):
     adopters: dict[str, Text] = Field(default_factory=dict)
     needs: dict[str, Text] = Field(default_factory=dict)
     objections: dict[str, Text] = Field(default_factory=dict)
+    # typed answers to a button that is not there ("确定"): coach/turn/button_words.py
+    controls: dict[str, Text] = Field(default_factory=dict)
 
 
 class Catalog(Strict):
@@ -205,6 +207,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "date_out_of_range",
     "empty_message",
     "message_too_long",
+    "long_message_kept",
+    "button_not_active",
+    "flow_done",
     "skip_label",
     "account_prompt",
     "account_none_yet",

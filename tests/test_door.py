@@ -140,11 +140,12 @@ def test_a_follow_up_text_is_guarded_too(visited: MemoryChat, database: Database
     assert len(reports(database)) == 1
 
 
-def test_a_huge_message_is_refused_but_its_adverse_event_is_kept(
+def test_a_huge_message_is_kept_with_its_adverse_event(
         chat: MemoryChat, database: Database) -> None:
     replies = chat.say("病人吃了我们的药以后出现皮疹。" + "记录" * 3000)
     shown = MemoryChat.text(replies)
-    assert NOTICE in shown and "消息太长了" in shown
+    # kept whole to log or drop, not refused (trial G finding 9: tests/test_typed_input_kept.py)
+    assert NOTICE in shown and "一个字没丢" in shown
     assert count(database, "notes") == 0 and len(reports(database)) == 1
 
 

@@ -12,6 +12,7 @@ from coach.library import Library
 from coach.messages import Incoming
 from coach.store.database import Database
 from coach.store.models import Note
+from coach.turn.door import GUARDED_CHARS
 from coach.turn.result import Outcome, TurnResult
 
 FUZZ = settings(max_examples=60, deadline=None,
@@ -70,6 +71,6 @@ def test_a_100k_character_note_is_refused_and_not_stored(engine: Engine, library
     engine.handle_sync(Incoming("memory", "fuzz", text="/menu"))
     result = engine.handle_sync(Incoming("memory", "fuzz", text="很" * 100_000))
     assert_clear(engine, library, result)
-    assert str(engine.settings.max_text_chars) in result.replies[0].text
+    assert str(GUARDED_CHARS) in result.replies[0].text  # longer than the guard reads
     with database.transaction() as session:
         assert session.execute(select(func.count()).select_from(Note)).scalar() == 0

@@ -1,7 +1,7 @@
 """A typo never costs the rep what is on the screen: an unknown command, an empty message
-or one too long is refused with the waiting question shown again, so its numbers still mean
-what they meant; and an old list shown again never acts on a safety report differently
-from what its label said."""
+or one too long (kept aside) is answered with the waiting question shown again, so its
+numbers still mean what they meant; and an old list shown again never acts on a safety
+report differently from what its label said."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ NOTE = "儿童医院呼吸科郑主任说下周一可以安排科室会"
     ("/foo", "没有 /foo 这个命令"),
     ("/x2", "没有 /x2 这个命令"),
     ("   ", "收到一条空消息"),
-    ("很长的话。" * 500, "消息太长了"),
+    ("很长的话。" * 500, "一个字没丢"),  # kept beside the question (trial G finding 9)
 ])
 def test_a_typo_at_the_proposal_keeps_it(chat: MemoryChat, database: Database,
                                          typo: str, said: str) -> None:

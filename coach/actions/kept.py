@@ -42,14 +42,20 @@ def show_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
         "text": parked[0].text, "more": len(parked) - 1, "reports": len(parked[0].reports)}
 
 
-@action("take_kept_note", provides=("note",))
+@action("take_kept_note", provides=("note", "note_rest"))
 def take_kept_note(turn: Turn, _args: Mapping[str, Any]) -> None:
-    """Take the oldest kept note into `note` for `next: "@log"`."""
+    """Take the oldest kept note into `note` for `next: "@log"`. A note longer than a
+    message may be (`max_text_chars`, kept whole rather than refused: pipeline) is read for
+    its first part, which bounds the reader's work (it grows faster than the text); the
+    rest, `note_rest`, is stored with it when the visit is saved."""
     kept = turn.state.take_parked()
+    turn.vars["note_rest"] = None
     if kept is None:  # logged from elsewhere since it was offered
         turn.vars["note"] = None
         return
-    turn.vars["note"] = kept.text
+    limit = turn.settings.max_text_chars
+    turn.vars["note"] = kept.text[:limit]
+    turn.vars["note_rest"] = kept.text[limit:] or None
     turn.state.redacted = sorted(set(turn.state.redacted) | set(kept.redacted))
     turn.state.reports += [r for r in kept.reports if r not in turn.state.reports]
 

@@ -828,7 +828,9 @@ def log_visit(turn: Turn, args: Mapping[str, Any]) -> None:
     shown = turn.vars.get("proposal") or {}
     account, created = _customer(turn)
     proposal = _proposal(turn, replaces=False)  # the replaced ones: those in `shown`
-    note_text = str(turn.vars.get("note") or "").strip()
+    # a long note is read for its first part and stored whole (actions/kept.py)
+    note_text = (str(turn.vars.get("note") or "") + str(turn.vars.get("note_rest") or "")
+                 ).strip()
     amends = turn.vars.get("amends") or {}
     amending_id = _amending(turn, account).get("note_id")
     amended = turn.store.note(int(amending_id)) if amending_id else None

@@ -32,7 +32,9 @@ from coach.turn.keys import AdverseEventKey, encode
 
 __all__ = ["check_at_door", "normalise"]
 
-GUARDED_CHARS = 50_000  # the guard reads this much of a huge message; the rest is refused
+# the guard reads this much of a huge message; a longer one is refused (pipeline), and one
+# up to this long is kept whole, guarded whole (router.too_long)
+GUARDED_CHARS = 50_000
 
 
 def normalise(text: str) -> str:

@@ -27,7 +27,7 @@ from coach.settings import EngineSettings
 from coach.store.conversation import Save
 from coach.store.conversation import ShownChoice as Shown
 from coach.store.repo import Directory, RepStore
-from coach.turn.door import check_at_door, normalise
+from coach.turn.door import GUARDED_CHARS, check_at_door, normalise
 from coach.turn.result import Outcome, TurnResult
 from coach.turn.router import Router
 from coach.turn.runner import Runner, remember_shown
@@ -89,6 +89,9 @@ class TurnPipeline:
                     state=conversation.engine)
         runner = Runner(turn, conversation)
         outcome = self._route(Router(runner), turn, conversation.step, incoming)
+        if outcome is Outcome.OK and not turn.replies and not turn.notices \
+                and not turn.forgotten:  # a flow that ended with nothing to say ("完成")
+            turn.say(turn.message("flow_done"))
         replies = one_numbered_list([*turn.notices, *turn.replies], turn)
         replies = finish_documents(replies, turn.library, turn.locale, turn.now,
                                    self.documents)
@@ -118,8 +121,11 @@ class TurnPipeline:
                 and router.dismissal_reason(asked, text, source):
             return Outcome.OK
         text = check_at_door(turn, text, source)
-        if len(text) > self.settings.max_text_chars:
-            router.refuse(turn.message("message_too_long", limit=self.settings.max_text_chars))
+        if len(text) > GUARDED_CHARS:  # more than the guard reads: no phone note is this long
+            router.refuse(turn.message("message_too_long", limit=GUARDED_CHARS))
+            return Outcome.OK
+        if len(text) > self.settings.max_text_chars:  # guarded whole above, then kept whole
+            router.too_long(text)
             return Outcome.OK
         return router.typed(text, incoming.sent_at)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from difflib import get_close_matches
 
 from coach import forwarding
+from coach.actions.kept import keep_note
 from coach.context import Turn
 from coach.dates import parse_due_date
 from coach.dismissal import REASONS, UNRELATED, ask_why, dismiss
@@ -85,6 +86,26 @@ class Router:
         else:
             self.turn.say(notice)
 
+    def too_long(self, text: str) -> None:
+        """A message longer than a note is read for (`max_text_chars`: the note reader's
+        work grows faster than the text, and every turn holds the rep's conversation row)
+        is not thrown away (trial G finding 9): already guarded whole at the door, it is kept
+        whole as a note to log or drop, offered beside the waiting question or at once, with
+        the safety reports taken from it. Only when ten notes already wait is it refused."""
+        turn = self.turn
+        limit = turn.settings.max_text_chars
+        reports = len(turn.findings.reports)
+        if not keep_note(turn, text):
+            self.refuse(turn.message("message_too_long", limit=limit))
+            return
+        notice = turn.message("long_message_kept", count=len(text), limit=limit,
+                              reports=reports)
+        if self.runner.current_step() is not None:
+            self.runner.reprompt(notice)
+        else:
+            turn.say(notice)
+            self.runner.offer_kept()
+
     # commands ---------------------------------------------------------------------------------
     def command(self, name: str, argument: str | None) -> None:
         turn, runner = self.turn, self.runner
@@ -135,12 +156,16 @@ class Router:
     def _guesses(self, name: str) -> list[str]:
         """The commands `name` may mean: the one whose playbook a rep calls by that word
         ("/customers" is /accounts, the menu's 我的客户: its English `keywords`), then the
-        closest command names by spelling, or else the closest keywords."""
+        closest command names by spelling (each playbook's first), or else the closest
+        keywords."""
         library = self.turn.library
         aliases = library.command_aliases
         typed = alias_key(name)
         guesses = [aliases[typed]] if typed in aliases else []
-        commands = [*sorted(library.by_command), "cancel"]
+        # a playbook's first command only: "/start" is how a new rep redeems a code, and
+        # for one already enrolled only another name of /menu (trial G: "/stats" offered it)
+        commands = [*sorted({pb.commands[0] for pb in library.by_command.values()}),
+                    "cancel"]
         close = get_close_matches(name.lower(), commands, n=MAX_GUESSES, cutoff=GUESS_CUTOFF)
         if not close:  # "/customer", "/remiders": a keyword misspelt
             close = [aliases[word] for word in get_close_matches(

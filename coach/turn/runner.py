@@ -27,7 +27,8 @@ from coach.playbook import END, StepSpec
 from coach.store.conversation import ConversationState, Frame, PickerState, Prompt
 from coach.store.conversation import ShownChoice as Shown
 from coach.templating import evaluate
-from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, input_for
+from coach.turn.button_words import button_words
+from coach.turn.inputs import Accept, Answer, Ask, Question, Retry, input_for, plain_label
 from coach.turn.keys import ChoiceKey, encode
 
 __all__ = ["PARK", "SKIP", "PlaybookLoop", "Runner", "remember_shown"]
@@ -36,7 +37,8 @@ MAX_STEPS_PER_TURN = 200
 MAX_SUSPENDED = 3
 SKIP = "s"  # the skip option of an optional input
 PARK = "n"  # log the note typed at this question
-KEPT_ACROSS_PLAYBOOKS = ("account", "followup", "note", "about", "hospital")
+# note_rest: the part of a long kept note past what is read, stored with it (actions/kept.py)
+KEPT_ACROSS_PLAYBOOKS = ("account", "followup", "note", "note_rest", "about", "hospital")
 
 
 class PlaybookLoop(Exception):
@@ -75,6 +77,8 @@ class Runner:
             self.start(named.id)
         elif named is not None:
             self.start(library.catalog.feature_offer, {"typed": text})
+        elif plain_label(text) in button_words(library):  # "撤销" after its button went
+            self.turn.say(self.turn.message("button_not_active", typed=text))
         else:
             self.start(free.playbook, {free.save: text})
 
@@ -314,15 +318,23 @@ class Runner:
         if parked is None or playbook is None or step is None:
             self.reprompt(turn.message("stale_button"))
             return
-        turn.state.suspended.append(Frame(
-            playbook=playbook, step=step,
-            vars=dict(turn.vars), scores=dict(turn.state.scores),
-            answers=list(turn.state.answers),
-            picker=turn.state.picker or PickerState() if turn.state.picker else None))
+        # a question one may leave with any text (`passthrough`: the saved visit's menu) is
+        # the end of its flow, not put aside: coming back to it only showed the saved visit
+        # again, and every later menu offered to (trial G finding 15)
+        if not self._can_leave(step):
+            turn.state.suspended.append(Frame(
+                playbook=playbook, step=step,
+                vars=dict(turn.vars), scores=dict(turn.state.scores),
+                answers=list(turn.state.answers),
+                picker=turn.state.picker or PickerState() if turn.state.picker else None))
         self.finish()
         turn.findings = Findings(set(parked.redacted), list(parked.reports))
         free = turn.library.catalog.free_text
         self.start(free.playbook, {free.save: parked.text})
+
+    def _can_leave(self, step_id: str) -> bool:
+        step = self.turn.playbook.step(step_id)
+        return step is not None and step.passthrough
 
 
 def _has_value(variables: dict[str, Any], name: str | None) -> bool:
