@@ -121,3 +121,21 @@ def test_the_adopter_chain_button_shows_the_chain_when_the_role_is_known(
     with chat.engine.database.transaction() as session:  # type: ignore[attr-defined]
         zhang = session.execute(select(Account).where(Account.name == "张主任")).scalar_one()
         assert zhang.roles == ["user"] and zhang.adopter == "early_adopter"
+
+
+def test_export_counts_customers_and_writes_what_a_rep_reads(chat: MemoryChat) -> None:
+    log(chat, "刚见完华西医院内分泌科张主任，觉得价格偏高，说医保报销比例不清楚")
+    log(chat, "华西药剂科刘主任，说进药要等明年3月药事会")
+    chat.say("/hospital 华西医院")  # keeps its plan under a hospital account: no customer
+    replies = chat.say("/export")
+    assert "📦 这是你在 RepCoach 里的全部数据：2 位客户，2 条拜访记录" in MemoryChat.text(replies)
+    [sheet] = [r.attachment for r in replies
+               if r.attachment is not None and r.attachment.filename.endswith(".csv")]
+    lines = sheet.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "类型,日期,客户,医院,科室,分级,角色,阶段,思维风格,未解决的顾虑,内容"
+    customers = [line for line in lines[1:] if line.startswith("客户,")]
+    assert len(customers) == 2 and not any(",华西医院,华西医院," in c for c in customers)
+    zhang = next(c for c in customers if ",张主任," in c)
+    assert zhang.endswith(",价格,")
+    assert not any(code in sheet.data.decode("utf-8-sig")
+                   for code in ("awareness", "interest", "trial", "price", "account,"))
