@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from coach.engine import Engine
-from coach.store.models import Account, QuizResult, Rep
+from coach.store.models import Account, AdverseEvent, QuizResult, Rep
 from coach.testing import MemoryChat
 from tests.conftest import Clock
 from tests.documents_support import seed_rep_history
@@ -139,3 +139,24 @@ def test_export_counts_customers_and_writes_what_a_rep_reads(chat: MemoryChat) -
     assert zhang.endswith(",价格,")
     assert not any(code in sheet.data.decode("utf-8-sig")
                    for code in ("awareness", "interest", "trial", "price", "account,"))
+
+
+def test_a_quality_complaint_is_named_as_one_and_has_no_patient(chat: MemoryChat) -> None:
+    chat.say("省人民医院药剂科孙主任说上批货有包装破损")
+    saved = MemoryChat.text(chat.press("保存"))
+    tip = saved + MemoryChat.text(chat.say("/next 孙主任"))
+    assert "产品质量投诉" in tip
+    assert "问问那批产品的后续处理" in tip and "那位病人" not in tip
+    today = MemoryChat.text(chat.say("/today"))
+    assert "🚨 特殊情况：产品质量投诉「" in today and "🚨 不良事件「" not in today
+    with chat.engine.database.transaction() as session:  # type: ignore[attr-defined]
+        [report] = session.execute(select(AdverseEvent)).scalars().all()
+        assert report.kind == "quality_complaint" and report.status == "open"
+
+
+def test_an_adverse_event_still_asks_after_the_patient(chat: MemoryChat) -> None:
+    chat.say("省人民医院心内科王主任说有个病人用了我们的药后出现低血糖")
+    chat.press("保存")
+    tip = MemoryChat.text(chat.say("/next 王主任"))
+    assert "这次拜访关心那位病人的情况就好" in tip
+    assert "🚨 不良事件「" in MemoryChat.text(chat.say("/today"))
