@@ -160,3 +160,17 @@ def test_an_adverse_event_still_asks_after_the_patient(chat: MemoryChat) -> None
     tip = MemoryChat.text(chat.say("/next 王主任"))
     assert "这次拜访关心那位病人的情况就好" in tip
     assert "🚨 不良事件「" in MemoryChat.text(chat.say("/today"))
+
+
+def test_the_hospital_plan_says_which_customers_have_an_open_safety_report(
+        chat: MemoryChat) -> None:
+    chat.say("省人民医院心内科王主任说有个病人用了我们的药后出现低血糖，"
+             "想在科里做个小讲课，1月12号")
+    chat.press("保存")
+    chat.press("完成")
+    log(chat, "省人民医院内分泌科赵主任，聊了指南，12月22号再约")
+    said = MemoryChat.text(chat.say("/hospital 省人民医院"))
+    assert ("🚨 未关闭的安全报告：王主任（不良事件）。"
+            "报告关闭前，别推动王主任加量或做推广活动") in said
+    assert "有未关闭的安全报告，报告关闭前别借此推动用量" in said
+    assert "再约（赵主任，你定的跟进）" in said  # his own follow-up is not held

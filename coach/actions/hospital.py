@@ -51,7 +51,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("actions", "booked"), ("actions", "followup"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
-                               ("goal_named",))(playbook)
+                               ("goal_named",), ("safety",))(playbook)
 
 
 def hospital_people(turn: Turn, hospital: str) -> list[Account]:
@@ -218,7 +218,8 @@ def _followups(turn: Turn, people: list[Account], template: Any) -> list[tuple[d
             day = date.fromisoformat(followup.due_date)
             found.append((day, turn.render(template, due=day.isoformat(), name=person.name,
                                            action=followup.action or "",
-                                           overdue=day < today)))
+                                           overdue=day < today,
+                                           held=bool(turn.store.open_reports(person)))))
     return found
 
 
@@ -341,6 +342,8 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
     needs = sorted({n for a in people for n in (a.needs or [])})
     crisis = [{"name": a.name, "phrase": gone[a.id]["phrase"]} for a in people if a.id in gone]
     actions, events = _actions(turn, facts, people)
+    reports = [{"name": a.name, "kind": turn.message(f"report_kind_{r[0].kind}")}
+               for a in people if (r := turn.store.open_reports(a))]
     plan = {
         "hospital": hospital, "people": len(people), "chain": chain,
         "gaps": [library.label("roles", r, locale) for r in facts["gaps"]],
@@ -360,6 +363,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "company_goals": content["company_goals"], "resources": content["resources"],
         "actions": actions, "events": events, "changes": changes,
         "crisis": turn.render(content["crisis"], crisis=crisis) if crisis else "",
+        "safety": turn.render(content["safety"], reports=reports) if reports else "",
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)
