@@ -45,7 +45,7 @@ def test_the_manager_reads_one_reps_coaching_report(engine: Engine, clock: Clock
     said = MemoryChat.text(replies)
     assert "王芳 的辅导报告（只读）" in said
     assert "思维偏好：分析型" in said
-    assert "人际型 2、全局型 1（已评估的客户里 100% 和他风格不同）" in said
+    assert "人际型 2、全局型 1（已评估的客户里 100% 和王芳的风格都不同）" in said
     # no customer screened: said plainly, the recent customers not called key accounts
     assert "还没有重点客户（/screen 评为 A、B 级的客户）。最近接触的客户 3 位：" in said
     assert "重点客户 3 位" not in said and "重点客户（A、B 级）" not in said
@@ -61,7 +61,8 @@ def test_the_manager_reads_one_reps_coaching_report(engine: Engine, clock: Clock
     html = document.data.decode("utf-8")
     assert "代表辅导报告：王芳" in html
     # where to flex: the advice the rep's own suggestions carry (next.yaml)
-    assert "你偏分析、他重人际：先寒暄" in html and "（张主任、李主任）" in html
+    assert "陪访前可以这样提醒王芳：「你偏分析、他重人际：先寒暄" in html
+    assert "（张主任、李主任）" in html
     assert "「科室不让进」" in html  # the reason in the rep's own words
     assert "@font-face" in html and "<script" not in html
     assert rows_of(engine) == before  # read-only: nothing of the rep's changed

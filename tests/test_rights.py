@@ -32,8 +32,8 @@ def test_export_sends_json_and_csv_with_every_note(chat: MemoryChat) -> None:
     assert data["accounts"][0]["name"] == "李主任"
     assert data["accounts"][0]["hospital"] == "泰山医院"
     rows = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
-    assert [rows[2][0], rows[2][2], rows[2][7]] == ["note", "李主任",
-                                                    "泰山医院李主任想看老年亚组数据"]
+    assert [rows[2][0], rows[2][2], rows[2][10]] == ["拜访记录", "李主任",
+                                                     "泰山医院李主任想看老年亚组数据"]
     assert "1 位客户" in MemoryChat.text(replies)
 
 

@@ -19,7 +19,7 @@ from tests.test_followup_object import rows
 TRIAL = "人民医院心内科王主任开始给几个病人试用了，但嫌价格偏高"
 ADOPTION = "人民医院心内科王主任一直在用，合适的病人基本都开我们的"
 EVENT = "王主任说有个病人用了以后出现皮疹，已经停药"
-HELD = "不良事件报告还在处理中"
+HELD = "安全报告还在处理中（不良事件："
 NO_MORE = "报告关闭前，先别推动他给更多病人用或加量"
 PRICE = "先弄清“贵”指什么"
 

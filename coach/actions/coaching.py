@@ -326,11 +326,16 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     store = RepStore(turn.store.session, rep)  # read-only use: the rep's own scope
     accounts = [a for a in store.active_accounts() if a.kind != "hospital"]
     quiz = _latest_quiz(turn, rep)
-    rep_style = str(quiz.dominant)[:1] if quiz is not None else ""
+    # every dominant style of the rep (人际型 + 分析型 is both), the first the strongest
+    rep_styles = str(quiz.dominant) if quiz is not None else ""
+    rep_style = rep_styles[:1]
 
-    # the rep's style next to the customers'
-    styles = Counter(str(a.style)[:1] for a in accounts if a.style)
-    assessed = sum(styles.values())
+    # the rep's styles next to the customers': a customer of two styles counts under both,
+    # and shares the rep's style when any of his is one of hers
+    styled = [a for a in accounts if a.style]
+    styles = Counter(letter for a in styled for letter in set(str(a.style)))
+    assessed = len(styled)
+    shared = sum(1 for a in styled if set(str(a.style)) & set(rep_styles))
     tactics = tactic_playbook(library)
     tactic_content = library.content(tactics, locale) if tactics is not None else {}
     style_rows: list[StyleRow] = []
@@ -338,14 +343,14 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
         advice = ""
         if rep_style and styles[letter]:
             advice = (tactic_content.get("same_style", {}).get(letter, "")
-                      if letter == rep_style
+                      if letter in rep_styles
                       else tactic_content.get("flex", {}).get(rep_style, {}).get(letter, ""))
         style_rows.append({
             "letter": letter, "name": library.style_name(letter, locale),
-            "count": styles[letter], "mine": letter == rep_style,
-            "names": [a.name for a in accounts if str(a.style or "")[:1] == letter][:8],
+            "count": styles[letter], "mine": letter in rep_styles,
+            "names": [a.name for a in styled if letter in str(a.style)][:8],
             "advice": advice})
-    differing = assessed - styles[rep_style] if rep_style else 0
+    differing = assessed - shared if rep_style else 0
 
     # key accounts and their stages
     window_days, stalled_days = int(content["window_days"]), int(content["stalled_days"])
@@ -370,8 +375,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
     facts: dict[str, Any] = {
         "has_profile": quiz is not None, "customers": len(accounts), "assessed": assessed,
         "flex_share": round(100 * differing / assessed) if assessed and rep_style else 0,
-        "same_share": round(100 * styles[rep_style] / assessed) if assessed and rep_style
-        else 0,
+        "same_share": round(100 * shared / assessed) if assessed and rep_style else 0,
         "key_accounts": len(keys) if screened else 0, "screened": screened,
         "recent": 0 if screened else len(keys), "moved_weeks": moved_weeks,
         **_safety(turn, rep),
@@ -384,7 +388,7 @@ def coaching_report(turn: Turn, _args: Mapping[str, Any]) -> None:
         **{k: v for k, v in suggestions.items() if k != "other_notes"},
     }
     words = {**facts, "rep_name": rep.name,
-             "rep_style_name": library.style_name(rep_style, locale) or "",
+             "rep_style_name": library.style_name(rep_styles, locale) or "",
              "top_reason_name": reason_names.get(facts["top_reason"] or "", "")}
     points: list[PointRow] = [{"id": p["id"], "text": turn.render(str(p["text"]), **words)}
               for p in content["points"] if evaluate(str(p["when"]), facts)]

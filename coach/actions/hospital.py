@@ -23,8 +23,8 @@ from coach.actions.events import MONTH, WEEK, hospital_events
 from coach.actions.keyaccounts import holds
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
-from coach.actions.regression import at_risk
 from coach.actions.signals import find_signals
+from coach.actions.supporters import attitude_of
 from coach.actions.usage import usage
 from coach.capture import mention_in
 from coach.capture.matching import Mention
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 ROLE_ORDER = ("decision_maker", "influencer", "user", "purchaser", "recommender")
 ADOPTERS = ("adoption",)  # 采纳, as /adopter counts them
-SUPPORTER_STAGES = ("trial", "adoption")
 NEUTRAL_STAGES = ("awareness", "interest", "evaluation")
 TRACKED = ("people", "leaving", "supporters", "opposed", "gaps", "shares", "goals")
 
@@ -52,19 +51,7 @@ def _check(playbook: Playbook) -> Iterable[ContentIssue]:
                                ("actions", "booked"), ("actions", "followup"),
                                ("crisis",), ("leaving",), ("events",),
                                ("critical_mass",), ("change_names",), ("hospital_goals",),
-                               ("goal_named",))(playbook)
-
-
-def _attitude(turn: Turn, account: Account) -> str:
-    """支持 / 中立 / 反对: as the rep judged it (/chain), or else read from what the rep
-    recorded: at risk or refusing is opposed, trial or adoption is a supporter, anything else
-    is neutral (unknown included)."""
-    if account.attitude in ("support", "neutral", "opposed"):
-        return str(account.attitude)
-    objections = {o.kind for o in turn.store.open_objections(account)}
-    if at_risk(turn, account) or "not_interested" in objections:
-        return "opposed"
-    return "support" if account.stage in SUPPORTER_STAGES else "neutral"
+                               ("goal_named",), ("safety",))(playbook)
 
 
 def hospital_people(turn: Turn, hospital: str) -> list[Account]:
@@ -93,7 +80,7 @@ def _facts(turn: Turn, hospital: str, people: list[Account], gone: Mapping[int, 
     recent note says are leaving (coach/actions/crisis.py); `said`: the hospital's goals
     the notes speak of (`_goals`)."""
     content = turn.library.content(turn.playbook, turn.locale)
-    attitudes = {a.id: _attitude(turn, a) for a in people}
+    attitudes = {a.id: attitude_of(turn, a) for a in people}
     departments: dict[str, list[Account]] = {}
     for person in people:  # adoption is counted among the prescribers (使用者)
         if holds(person, "user"):
@@ -231,7 +218,8 @@ def _followups(turn: Turn, people: list[Account], template: Any) -> list[tuple[d
             day = date.fromisoformat(followup.due_date)
             found.append((day, turn.render(template, due=day.isoformat(), name=person.name,
                                            action=followup.action or "",
-                                           overdue=day < today)))
+                                           overdue=day < today,
+                                           held=bool(turn.store.open_reports(person)))))
     return found
 
 
@@ -348,12 +336,14 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         chain.append({"role": library.label("roles", role, locale),
                       "cares": content["role_cares"][role],
                       "people": [{"name": a.name, "department": a.department,
-                                  "attitude": content["attitudes"][_attitude(turn, a)],
+                                  "attitude": content["attitudes"][attitude_of(turn, a)],
                                   "leaving": content["leaving"] if a.id in gone else ""}
                                  for a in holders]})
     needs = sorted({n for a in people for n in (a.needs or [])})
     crisis = [{"name": a.name, "phrase": gone[a.id]["phrase"]} for a in people if a.id in gone]
     actions, events = _actions(turn, facts, people)
+    reports = [{"name": a.name, "kind": turn.message(f"report_kind_{r[0].kind}")}
+               for a in people if (r := turn.store.open_reports(a))]
     plan = {
         "hospital": hospital, "people": len(people), "chain": chain,
         "gaps": [library.label("roles", r, locale) for r in facts["gaps"]],
@@ -373,6 +363,7 @@ def hospital_plan(turn: Turn, _args: Mapping[str, Any]) -> None:
         "company_goals": content["company_goals"], "resources": content["resources"],
         "actions": actions, "events": events, "changes": changes,
         "crisis": turn.render(content["crisis"], crisis=crisis) if crisis else "",
+        "safety": turn.render(content["safety"], reports=reports) if reports else "",
         "first": previous is None, "date": turn.local_date(turn.now),
     }
     turn.store.add_plan(home, facts, turn.now)

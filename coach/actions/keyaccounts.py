@@ -16,6 +16,7 @@ from coach.actions.common import scores
 from coach.actions.crisis import leaving
 from coach.actions.reasons import known_reason
 from coach.actions.registry import ContentIssue, action, require_content
+from coach.actions.supporters import supporters
 from coach.actions.usage import USING, usage
 from coach.charts import can_draw_chinese, potential_support_matrix
 from coach.messages import Attachment
@@ -214,6 +215,14 @@ def holds(account: Account, role: str) -> bool:
     return role in recorded or (not recorded and role == "user" and account.kind == "doctor")
 
 
+@action("held_roles", provides=("held_roles",))
+def held_roles(turn: Turn, _args: Mapping[str, Any]) -> None:
+    """The roles recorded for the customer a flow brings along (/adopter's 看决策链): none
+    when no customer came, so /chain asks whom to map."""
+    account = turn.account()
+    turn.vars["held_roles"] = roles_of(account) if account is not None else []
+
+
 @action("set_role", args={"role": ROLES})
 def set_role(turn: Turn, args: Mapping[str, Any]) -> None:
     """Add a role: a person can hold several (a head of department decides and prescribes)."""
@@ -274,18 +283,14 @@ def decision_chain(turn: Turn, _args: Mapping[str, Any]) -> None:
 
     # read as the hospital plan reads them (`holds`): a doctor with no role is a 使用者
     roles = {role: [shown(a) for a in people if holds(a, role)] for role in ROLES}
-    supporters = [
-        a.name for a in people
-        if {"influencer", "recommender"} & set(roles_of(a))
-        # the decision maker himself brings no plan to the decision maker
-        and "decision_maker" not in roles_of(a)
-        # the rep tagged him 支持, or he fits the profile
-        and (a.attitude == "support" or ((a.influence or 0) >= 3 and a.attitude != "opposed"
-                                          and a.adopter in ("innovator", "early_adopter")))
-    ]
+    # one definition with /hospital's (coach/actions/supporters.py); the decision maker
+    # himself brings no plan to the decision maker
+    backing = supporters(turn, people)
+    carriers = [a.name for a in backing if not holds(a, "decision_maker")]
     turn.vars["chain"] = {"hospital": hospital, "roles": roles,
                           "gaps": [r for r in ROLES if not roles[r]],
-                          "supporters": supporters, "people": len(people)}
+                          "supporters": [a.name for a in backing], "carriers": carriers,
+                          "people": len(people)}
 
 
 @action("diffusion", provides=("diffusion",),
@@ -294,8 +299,10 @@ def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
     """The institution's share of doctors in 采纳 (adoption)
     against the critical mass; below it, the chasm."""
     hospital, people = _institution(turn)
-    # the prescribers: a pharmacy director or a vice-president is in the chain, not a user
-    doctors = [a for a in people if holds(a, "user")]
+    # the prescribers: a pharmacy director or a vice-president is in the chain, not a user;
+    # whoever the rep tagged with a category here is counted too (he is the one she asked
+    # about), and the reply names who was counted and who not (trial G: "3 位医生" unnamed)
+    doctors = [a for a in people if holds(a, "user") or a.adopter]
     adopted = [a for a in doctors if a.stage == "adoption"]
     categories = {c: [a.name for a in doctors if a.adopter == c] for c in ADOPTERS}
     share = round(100 * len(adopted) / len(doctors)) if doctors else 0
@@ -306,6 +313,11 @@ def diffusion(turn: Turn, _args: Mapping[str, Any]) -> None:
                and a.stage not in (None, "adoption", "trial")]
     turn.vars["diffusion"] = {
         "hospital": hospital, "doctors": len(doctors), "adopted": [a.name for a in adopted],
+        # who was counted, with the category where tagged, and who was not
+        "counted": [{"name": a.name, "category": turn.library.label("adopters", a.adopter,
+                                                                    turn.locale)}
+                    for a in doctors],
+        "others": [a.name for a in people if a not in doctors],
         "share_pct": share, "categories": categories,
         "below_critical_mass": share < low,
         "in_critical_zone": low <= share <= high,

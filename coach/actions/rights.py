@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from coach.actions.registry import action
+from coach.actions.registry import action, require_content
 from coach.messages import Attachment
 from coach.store.export import as_csv, as_json, collect, erase
 from coach.store.models import CLOSED_REPORTS, AdverseEvent, ComplianceRecord
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from coach.context import Turn
 
 
-@action("export_data", provides=("export",))
+@action("export_data", provides=("export",),
+        content_check=require_content(("csv", "columns"), ("csv", "kinds")))
 def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     """Everything stored about the rep as JSON and CSV attachments; `export` counts the
     accounts and notes sent."""
@@ -31,8 +32,51 @@ def export_data(turn: Turn, _args: Mapping[str, Any]) -> None:
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.json", "application/json",
                                        as_json(data)))
     turn.attachments.append(Attachment(f"repcoach-export-{stamp}.csv", "text/csv",
-                                       as_csv(data)))
-    turn.vars["export"] = {"accounts": len(data["accounts"]), "notes": len(data["notes"])}
+                                       as_csv(_sheet(turn, data))))
+    # the rep's customers: a hospital's plan holder (kind "hospital") is not one
+    customers = [a for a in data["accounts"] if a["kind"] != "hospital"]
+    turn.vars["export"] = {"accounts": len(customers), "notes": len(data["notes"])}
+
+
+def _sheet(turn: Turn, data: Mapping[str, Any]) -> list[list[Any]]:
+    """The CSV's rows in the rep's words (trial G: the codes trial/AD were no help): the
+    header, customers (tier, roles, stage, style, open concerns), notes and follow-ups. The
+    JSON keeps every stored value as is."""
+    library, locale = turn.library, turn.locale
+    words = library.content(turn.playbook, locale)["csv"]
+    join = "、" if locale == "zh" else ", "
+    accounts = {a["id"]: a for a in data["accounts"] if a["kind"] != "hospital"}
+    concerns: dict[int, list[str]] = {}
+    for objection in data.get("objections", []):
+        if objection["status"] == "open":
+            label = str(library.label("objections", objection["kind"], locale))
+            concerns.setdefault(objection["account_id"], [])
+            if label not in concerns[objection["account_id"]]:
+                concerns[objection["account_id"]].append(label)
+    columns = ("kind", "date", "customer", "hospital", "department", "tier", "role", "stage",
+               "style", "concerns", "text")
+    rows: list[list[Any]] = [[words["columns"][c] for c in columns]]
+
+    def who(account_id: int | None) -> list[Any]:
+        account = accounts.get(account_id or 0, {})
+        return [account.get("name"), account.get("hospital"), account.get("department")]
+
+    for account in accounts.values():
+        rows.append([words["kinds"]["account"], account["created_at"], *who(account["id"]),
+                     account["tier"] or "",
+                     join.join(str(library.label("roles", r, locale))
+                               for r in account["roles"] or []),
+                     library.stage_name(account["stage"], locale) or "",
+                     library.style_name(account["style"], locale) or "",
+                     join.join(concerns.get(account["id"], [])), ""])
+    for note in data.get("notes", []):
+        rows.append([words["kinds"]["note"], note["created_at"], *who(note["account_id"]),
+                     "", "", "", "", "", note["text"]])
+    for followup in data.get("followups", []):
+        rows.append([words["kinds"]["followup"], followup["due_date"],
+                     *who(followup["account_id"]), "", "", "", "", "",
+                     followup["action"] or ""])
+    return rows
 
 
 @action("forget_check", provides=("open_reports", "report_manager"))

@@ -250,7 +250,10 @@ def safety_first(turn: Turn, playbook: Playbook, account: Account) -> dict[str, 
     report = reports[0]
     return {"id": OPEN_REPORT, "text": advice["text"], "why": advice["why"],
             "report": {"phrase": report.phrase, "deadline": turn.local_time(report.deadline),
-                       "count": len(reports)}}
+                       "count": len(reports),
+                       # a quality complaint has no patient to ask after (trial G)
+                       "kind": turn.message(f"report_kind_{report.kind}"),
+                       "patient": report.kind != "quality_complaint"}}
 
 
 class TacticView(TypedDict):

@@ -144,7 +144,10 @@ def today_list(turn: Turn, _args: Mapping[str, Any]) -> None:
             content["upcoming"], upcoming=upcoming, more=max(0, len(ahead) - MAX_UPCOMING),
             weekdays=content["weekdays"], months=content["months_en"]).strip(),
         "followups": followups, "regressions": regressions, "crises": crisis_list,
+        # each by its kind, as /team and the digest name it (a quality complaint is none
+        # of an adverse event)
         "reports": [{"phrase": e.phrase, "deadline": turn.local_time(e.deadline),
+                     "kind": turn.message(f"report_kind_{e.kind}"),
                      "late": e.deadline < turn.now,
                      "customer": filed_names.get(e.account_id or 0)} for e in reports],
         "forwarded": [{"phrase": e.phrase, "customer": e.customer,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -110,26 +110,13 @@ class SafeWriter:
         self._writer.writerow([safe_cell(cell) for cell in row])
 
 
-def as_csv(data: dict[str, Any]) -> bytes:
-    """Accounts and notes as one sheet a rep can open in Excel (UTF-8 with BOM)."""
-    accounts = {a["id"]: a for a in data.get("accounts", [])}
+def as_csv(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows (a header first) as one sheet a rep can open in Excel (UTF-8 with BOM); what
+    goes in them, in the rep's words, is coach/actions/rights.py's to say."""
     out = io.StringIO()
     writer = SafeWriter(out)
-    writer.writerow(["type", "date", "customer", "hospital", "department", "stage", "style",
-                     "text"])
-    for account in data.get("accounts", []):
-        writer.writerow(["account", account["created_at"], account["name"], account["hospital"],
-                         account["department"], account["stage"], account["style"], ""])
-    for note in data.get("notes", []):
-        account = accounts.get(note["account_id"], {})
-        writer.writerow(["note", note["created_at"], account.get("name"),
-                         account.get("hospital"), account.get("department"), "", "",
-                         note["text"]])
-    for followup in data.get("followups", []):
-        account = accounts.get(followup["account_id"], {})
-        writer.writerow(["followup", followup["due_date"], account.get("name"),
-                         account.get("hospital"), account.get("department"), "", "",
-                         followup["action"] or ""])
+    for row in rows:
+        writer.writerow(row)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
