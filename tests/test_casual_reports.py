@@ -70,7 +70,9 @@ def test_a_competitors_patient_or_a_question_is_no_report(chat: MemoryChat,
 def test_a_meal_beside_a_promise_of_prescriptions_is_a_kickback(
         chat: MemoryChat, database: Database, note: str) -> None:
     shown = MemoryChat.text(chat.say(note))
-    assert "⚠️ 这段话涉及：回扣/返点" in shown
+    flagged = next(line for line in shown.splitlines() if line.startswith("⚠️ 这段话涉及："))
+    assert "回扣/返点" in flagged, shown  # with 礼品/招待 too where the rep says they paid
+    assert "⏰ 不设跟进提醒" in shown  # no reminder from the sentence of the promise
     chat.press("✅ 保存")
     assert rows(database, "SELECT flags FROM notes")[0][0] is not None
     assert any("kickback" in str(categories)
