@@ -59,6 +59,10 @@ def test_no_reminder(lexicon: Lexicon, typed: str) -> None:
     "改成下周三，再带点资料和样品",
     "好的",
     "李主任说不用提醒他了，下周我直接去科室找他",
+    # trial H: what another customer said, with a day in it, is no change of customer
+    "王主任说她的门诊改到周五了",
+    "刘医生讲科会挪到下周二",
+    "Dr Wang said her clinic moved to Fri",
 ])
 def test_anything_else_is_no_correction(lexicon: Lexicon, typed: str) -> None:
     assert read_correction(lexicon, typed, MONDAY) is None

@@ -162,3 +162,24 @@ def test_a_new_visit_after_saving_is_not_an_addition(chat: MemoryChat,
 
 if __name__ == "__main__":  # `python -m tests.test_prose_amendments [PLAYBOOKS]`
     print_measure(measure)
+
+
+def test_what_another_customer_said_under_a_proposal_is_kept_not_swapped_in(
+        chat: MemoryChat, database: Database) -> None:
+    """Trial H: "王主任说她的门诊改到周五了" under 赵主任's proposal was read as "the customer
+    is 王主任, on Friday": one tap saved 赵主任's note and step under 王主任, and her own
+    words were saved nowhere. It is a note of its own, kept to log after this one."""
+    chat.say("协和内分泌王主任 聊了指南 下周三再去")
+    chat.press("✅ 保存")
+    chat.say("协和心内赵主任 说药事会推迟了 下周四再找他")
+    kept = MemoryChat.text(chat.say("王主任说她的门诊改到周五了"))
+    assert "我把它当成另一条记录先留着" in kept and "👤 赵主任 · 协和 · 心内科" in kept, kept
+    assert "周四 · 找他" in kept
+    chat.press("✅ 保存")
+    assert rows(database, "SELECT a.name, n.text FROM notes n JOIN accounts a "
+                          "ON a.id = n.account_id ORDER BY n.id") == [
+        ("王主任", "协和内分泌王主任 聊了指南 下周三再去"),
+        ("赵主任", "协和心内赵主任 说药事会推迟了 下周四再找他")]
+    assert "📝 先记下这条" in [c.label for c in chat.choices()]  # her words wait, kept
+    logging = MemoryChat.text(chat.press("📝 先记下这条"))
+    assert "王主任" in logging, logging

@@ -26,6 +26,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _EDGES = " \t，,。.；;：:！!？?、~～-—"
 MAX_LEFT_WITH_WORDS = 4  # characters of anything else a correction may hold
 MAX_LEFT_BARE = 1
+# a person who said something, and what: "说她的门诊…", "said her clinic…" (not "是他说的")
+_TELLS = re.compile(r"(?:说|讲|提到|反映|告诉|表示|通知)\s*[\u4e00-\u9fff][^\u4e00-\u9fff]*"
+                    r"[\u4e00-\u9fff]|(?<![a-z])(?:said|says|told|mentioned)\s+\w", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,5 +135,10 @@ def read_correction(lexicon: Lexicon, text: str, today: date,
     pieces = [answer if whole_date else (facts.due_phrase or "")]
     left = _left_over(facts.rest, pieces)
     if left > (MAX_LEFT_WITH_WORDS if had_words else MAX_LEFT_BARE):
+        return None
+    if mention is not None and _TELLS.search(facts.rest):
+        # "王主任说她的门诊改到周五了" under 赵主任's proposal: what 王主任 said, a note of
+        # its own (trial H: it became 赵主任's visit under 王主任, and her words were lost);
+        # "是王主任说的" still names the customer
         return None
     return Correction(due=due, mention=mention)
