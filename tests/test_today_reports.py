@@ -120,3 +120,21 @@ def test_many_reports_are_one_item_and_the_overdue_follow_up_stays_on_page_one(
     rep.say("/today")
     rep.say("1")
     assert "☀️ 今天要做的" in MemoryChat.text(rep.press("返回"))
+
+
+def test_the_undo_after_forwarding_is_the_only_list_so_1_means_undo(
+        engine: Engine, database: Database) -> None:
+    """Trial H: with a note kept meanwhile, "📨 转交了" answered with "1. ↩️ 撤销" and, in the
+    same reply, the kept note's "1. 📝 现在记下"; the rep's "1" opened the note. The kept
+    note now waits for the next turn (it is kept, offered beside every question)."""
+    rep, _ = asked_about_one(engine)
+    rep.say("瑞金心内王主任说想看III期数据 下周三再去")  # kept: a question waits
+    done = MemoryChat.text(rep.press("转交了"))
+    assert "✅ 已记录" in done and "你之前发的这段话还没记下" not in done, done
+    assert labels(rep) == ["↩️ 撤销"]
+    undone = MemoryChat.text(rep.say("1"))
+    assert "↩️ 已撤销" in undone, undone
+    assert reports(database) == [(1, "open", None, None)]
+    assert rows(database, "SELECT count(*) FROM notes") == [(0,)]
+    rep.say("/today")  # the kept note is still there, offered beside the question
+    assert labels(rep)[-1] == "📝 先记下这条", labels(rep)

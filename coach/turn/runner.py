@@ -95,7 +95,7 @@ class Runner:
         for _ in range(MAX_STEPS_PER_TURN):
             if step_id == END:
                 self.finish()
-                if not self.resume():
+                if not self.resume() and not self._offered_choices():
                     self.offer_kept()
                 return
             if step_id.startswith("@"):
@@ -163,6 +163,12 @@ class Runner:
             self.prompt(step)
             return True
         return False
+
+    def _offered_choices(self) -> bool:
+        """Whether this turn already shows choices as it ends ("↩️ 撤销" after a report is
+        forwarded): the kept notes wait for the next turn rather than show a second list
+        numbered from 1 in the same reply, where "1" would mean theirs (trial H)."""
+        return any(reply.choices for reply in self.turn.replies)
 
     def offer_kept(self) -> None:
         """Nothing else waits: offer the oldest note still kept, to log or to drop (not
